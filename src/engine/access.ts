@@ -1,0 +1,72 @@
+/**
+ * Shared-memory access recording, the basis of the partial-order reduction.
+ *
+ * Every modeled kernel object owns one or more *locations* (small integers, allocated in a fixed
+ * order while a scenario builds its initial state, so the same location means the same object in
+ * every execution). A step records each access it makes as `loc * 8 + cls`. Two steps of different
+ * threads are *dependent* when they access a common location with conflicting classes; the
+ * exhaustive explorer only reorders independent steps away.
+ *
+ * Classes and their conflicts (a conservative independence relation, Godefroid 1996):
+ * - `R` plain read: commutes with reads.
+ * - `W` plain write (or read-modify-write whose result is used): conflicts with everything.
+ * - `ADD` atomic add whose result is not used (`percpu_counter_add`, `atomic_inc`): commutes with
+ *   other ADDs, conflicts with reads and writes.
+ * - `LS` shared lock operation (`down_read`, `up_read`): commutes with other shared operations.
+ * - `LX` exclusive lock operation (`down_write`, `up_write`, `spin_lock`, `mutex_lock`, unlocks).
+ */
+export const R = 0;
+export const W = 1;
+export const ADD = 2;
+export const LS = 3;
+export const LX = 4;
+
+/** Classes that commute with themselves. */
+const SELF_COMMUTING = (1 << R) | (1 << ADD) | (1 << LS);
+
+let recording: number[] | null = null;
+let nextLoc = 0;
+const locNames: string[] = [];
+
+/** Allocates a location; call only while a scenario builds its initial state. */
+export function newLoc(name: string): number {
+  locNames[nextLoc] = name;
+  return nextLoc++;
+}
+
+/** Name given to a location at allocation (for diagnostics). */
+export function locName(loc: number): string {
+  return locNames[loc] ?? `loc${loc}`;
+}
+
+/** Resets the location allocator; the engine calls it before each scenario setup. */
+export function resetLocations(): void {
+  nextLoc = 0;
+}
+
+/** Records an access of class `cls` to `loc` in the step being executed (no-op when not recording). */
+export function access(loc: number, cls: number): void {
+  if (recording !== null) recording.push(loc * 8 + cls);
+}
+
+/** Starts recording into `into` (cleared first); pass null to stop recording. */
+export function recordInto(into: number[] | null): void {
+  if (into !== null) into.length = 0;
+  recording = into;
+}
+
+/** True when two encoded accesses conflict. */
+export function conflicts(a: number, b: number): boolean {
+  if (a >> 3 !== b >> 3) return false;
+  const ca = a & 7;
+  return ca !== (b & 7) || ((SELF_COMMUTING >> ca) & 1) === 0;
+}
+
+/** True when two steps' access lists are dependent (some pair of accesses conflicts). */
+export function dependent(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    for (let j = 0; j < b.length; j++) if (conflicts(x, b[j]!)) return true;
+  }
+  return false;
+}

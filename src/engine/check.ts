@@ -1,0 +1,223 @@
+import { countLinearizations } from "./count.js";
+import { dfs } from "./explore.js";
+import type { Execution } from "./execution.js";
+import { findingKey } from "./finding.js";
+import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
+import { formatSchedule, parseSchedule } from "./schedule.js";
+import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler } from "./schedulers.js";
+import { stepsJson, type StepJson } from "./trace.js";
+
+export type Mode = "exhaustive" | "random" | "pct";
+export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
+
+export interface CheckOptions {
+  /** Fix id; default `baseline`. */
+  readonly fix?: string;
+  /** Variant id; default `default`. */
+  readonly variant?: string;
+  /** Scenario parameters (`blocks`, ...); defaults from the scenario. */
+  readonly params?: Record<string, number>;
+  /** Default `exhaustive`. */
+  readonly mode?: Mode;
+  /** Executions in random and pct modes; default 10,000. */
+  readonly runs?: number;
+  /** PRNG seed for random and pct modes; default 1. */
+  readonly seed?: number;
+  /** Bound on complete executions in exhaustive mode; default 1,000,000. */
+  readonly maxExecutions?: number;
+  /** PCT bug depth d; default 3. */
+  readonly pctDepth?: number;
+  /** Called now and then with executions done (and the total, when known). */
+  readonly onProgress?: (done: number, total: number | null) => void;
+}
+
+export interface Counterexample {
+  /** Schedule string that `replay` accepts. */
+  readonly schedule: string;
+  /** The finding reproduced, as `"kind: message"`. */
+  readonly finding: string;
+  /** Preemptions in the schedule (switches away from a thread that could still run). */
+  readonly preemptions: number;
+  readonly steps: StepJson[];
+}
+
+/** Result of `check` (JSON contract of `racelab check --json`). */
+export interface CheckResult {
+  readonly scenario: string;
+  readonly fix: string;
+  readonly variant: string;
+  readonly params: Record<string, number>;
+  readonly mode: Mode;
+  readonly seed: number;
+  /** Complete executions run. */
+  readonly executions: number;
+  /** Executions an unreduced exhaustive search would run (null outside exhaustive mode or when too large to count). */
+  readonly naiveExecutions: number | null;
+  /** True when every interleaving was covered (exhaustive mode, no bound hit). */
+  readonly complete: boolean;
+  /** Executions with at least one finding. */
+  readonly violations: number;
+  /** Executions per finding `"kind: message"`, keys sorted. */
+  readonly findings: Record<string, number>;
+  readonly verdict: "pass" | "fail";
+  readonly counterexample: Counterexample | null;
+  /** Wall-clock time of the exploration, ms. */
+  readonly elapsedMs: number;
+}
+
+/** Result of a replay (JSON contract of `racelab replay --json`). */
+export interface ReplayResult {
+  readonly scenario: string;
+  readonly fix: string;
+  readonly variant: string;
+  readonly params: Record<string, number>;
+  readonly schedule: string;
+  /** First finding as `"kind: message"`, or null. */
+  readonly finding: string | null;
+  readonly findings: string[];
+  readonly steps: StepJson[];
+}
+
+/**
+ * Explores a scenario under one fix and variant and reports what it finds.
+ * Throws UsageError for unknown ids, bad params or a bad mode; ModelError for a broken model.
+ */
+export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
+  const fix = opts.fix ?? "baseline";
+  const variant = opts.variant ?? "default";
+  const mode = opts.mode ?? "exhaustive";
+  if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {});
+  const seed = opts.seed ?? 1;
+  const t0 = performance.now();
+  const counts = new Map<string, number>();
+  let violations = 0;
+  let first: { schedule: number[]; finding: string; preemptions: number } | null = null;
+  const tally = (exec: Execution, preemptions: number) => {
+    if (exec.findings.length === 0) return;
+    violations++;
+    const keys = new Set(exec.findings.map(findingKey));
+    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+    first ??= { schedule: exec.schedule.slice(), finding: findingKey(exec.findings[0]!), preemptions };
+  };
+
+  let executions = 0;
+  let naive: number | null = null;
+  let complete = false;
+  if (mode === "exhaustive") {
+    let sum = 0;
+    let countable = true;
+    let seen = 0;
+    const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true }, (v) => {
+      tally(v.exec, v.preemptions);
+      if (countable) {
+        const c = countLinearizations(v.exec.schedule, v.accesses, v.exec.tasks.length);
+        if (c === null) countable = false;
+        else sum += c;
+      }
+      if (opts.onProgress && ++seen % 1000 === 0) opts.onProgress(seen, null);
+    });
+    executions = stats.executions;
+    complete = stats.complete;
+    naive = countable && complete ? sum : null;
+  } else {
+    const runs = opts.runs ?? 10_000;
+    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${runs}`);
+    const threads = sc.setup(cfg).threads.length;
+    const sched: Scheduler =
+      mode === "random" ? new RandomScheduler(seed) : new PctScheduler(seed, threads, opts.pctDepth ?? 3);
+    for (let i = 0; i < runs; i++) {
+      const { exec } = runOne(sc, cfg, sched);
+      tally(exec, -1);
+      if (opts.onProgress && (i + 1) % 1000 === 0) opts.onProgress(i + 1, runs);
+    }
+    executions = runs;
+  }
+  const elapsedMs = performance.now() - t0;
+  const findings: Record<string, number> = {};
+  for (const k of [...counts.keys()].sort()) findings[k] = counts.get(k)!;
+  let counterexample: Counterexample | null = null;
+  if (first !== null) counterexample = minimize(sc, cfg, first);
+  return {
+    scenario: sc.id,
+    fix,
+    variant,
+    params: { ...cfg.params },
+    mode,
+    seed,
+    executions,
+    naiveExecutions: naive,
+    complete,
+    violations,
+    findings,
+    verdict: violations > 0 ? "fail" : "pass",
+    counterexample,
+    elapsedMs: Math.round(elapsedMs * 10) / 10,
+  };
+}
+
+/**
+ * Shortens a counterexample to the fewest preemptions found by preemption-bounded search
+ * (bound 0, 1, ... below the original's, at most 20,000 executions per bound), keeping the same
+ * finding, and traces it.
+ */
+function minimize(
+  sc: AnyScenario,
+  cfg: ReturnType<typeof resolveConfig>,
+  first: { schedule: number[]; finding: string; preemptions: number },
+): Counterexample {
+  let best = first.schedule;
+  const original = replayExec(sc, cfg, best);
+  let bestPre = original.preemptions;
+  for (let b = 0; b < bestPre; b++) {
+    let found: number[] | null = null;
+    dfs(sc, cfg, { preemptionBound: b, maxExecutions: 20_000 }, (v) => {
+      if (v.exec.findings.some((f) => findingKey(f) === first.finding)) {
+        found = v.exec.schedule.slice();
+        return true;
+      }
+      return false;
+    });
+    if (found !== null) {
+      best = found;
+      bestPre = b;
+      break;
+    }
+  }
+  const exec = replayExec(sc, cfg, best);
+  return { schedule: formatSchedule(best), finding: first.finding, preemptions: bestPre, steps: stepsJson(exec) };
+}
+
+function replayExec(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, tids: readonly number[]): Execution {
+  return runOne(sc, cfg, new ReplayScheduler(tids), { trace: true }).exec;
+}
+
+/**
+ * Replays a schedule string under one fix and variant, tracing every step. Throws UsageError for
+ * a malformed schedule or one that names a thread that cannot run.
+ */
+export function replay(
+  sc: AnyScenario,
+  opts: { fix?: string; variant?: string; params?: Record<string, number>; schedule: string },
+): { result: ReplayResult; exec: Execution } {
+  const fix = opts.fix ?? "baseline";
+  const variant = opts.variant ?? "default";
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {});
+  const threads = sc.setup(cfg).threads.length;
+  const tids = parseSchedule(opts.schedule, threads);
+  const { exec } = runOne(sc, cfg, new ReplayScheduler(tids), { trace: true });
+  const keys = exec.findings.map(findingKey);
+  return {
+    exec,
+    result: {
+      scenario: sc.id,
+      fix,
+      variant,
+      params: { ...cfg.params },
+      schedule: formatSchedule(exec.schedule),
+      finding: keys[0] ?? null,
+      findings: keys,
+      steps: stepsJson(exec),
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import { access, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import type { Finding, FindingKind } from "./finding.js";
+import type { AnyScenario } from "./scenario.js";
+import type { Site } from "./site.js";
+import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
+
+/** Pseudo-location written by every step that changes what a scenario invariant reads. */
+export const VISIBLE_LOC = 0x0fffffff;
+
+/** One executed step, kept when tracing. */
+export interface TraceStep {
+  readonly thread: number;
+  readonly site: Site;
+  /** Notes the step's body made with `t.say()`. */
+  readonly notes: string[];
+  /** Findings raised by this step. */
+  readonly findings: Finding[];
+}
+
+/** Thrown when a model's own code fails (a bug in racelab's model, not a finding). */
+export class ModelError extends Error {
+  override readonly name = "ModelError";
+}
+
+export interface ExecutionOptions {
+  /** Keep a TraceStep per step (for replay, counterexamples, notebooks). Default false. */
+  readonly trace?: boolean;
+  /**
+   * Locations read by scenario invariants so far, shared by all executions of one exploration so
+   * the reduction treats invariant-visible steps as dependent. Created when omitted.
+   */
+  readonly invariantReads?: Set<number>;
+}
+
+/**
+ * One execution of a scenario under one configuration: the modeled state, its threads, and the
+ * steps taken so far. Deterministic: the same sequence of `step()` calls gives the same result.
+ */
+export class Execution implements TaskHost {
+  readonly state: unknown;
+  readonly tasks: Task[];
+  readonly findings: Finding[] = [];
+  readonly trace: TraceStep[] | null;
+  readonly tracing: boolean;
+  /** Thread index of each step taken, in order. */
+  readonly schedule: number[] = [];
+  /** Preemptions so far: steps that switched away from a thread that could still run. */
+  preemptions = 0;
+  /** True once a BUG stopped the execution. */
+  halted = false;
+  /** True once terminal findings (deadlock, end checks) have been computed. */
+  private finished = false;
+  private readonly exitLocs: number[];
+  private readonly gens: Generator<Site, void, undefined>[] = [];
+  private readonly invReads: Set<number>;
+  private readonly scratch: number[] = [];
+  private currentStep: TraceStep | null = null;
+
+  constructor(
+    readonly scenario: AnyScenario,
+    readonly cfg: RunConfig<unknown>,
+    opts: ExecutionOptions = {},
+  ) {
+    this.tracing = opts.trace === true;
+    this.trace = this.tracing ? [] : null;
+    this.invReads = opts.invariantReads ?? new Set();
+    resetLocations();
+    const model = scenario.setup(cfg);
+    this.state = model.state;
+    this.tasks = model.threads.map((spec, i) => new Task(i, spec.name, this));
+    this.exitLocs = model.threads.map((spec) => newLoc(`exit:${spec.name}`));
+    const probe: number[] = [];
+    recordInto(probe);
+    try {
+      model.threads.forEach((spec, i) => {
+        const gen = spec.body(this.tasks[i]!, model.state, cfg);
+        this.gens.push(gen);
+        const r = gen.next();
+        if (r.done) this.tasks[i]!.done = true;
+        else this.tasks[i]!.next = r.value;
+        if (probe.length > 0)
+          throw new ModelError(`${scenario.id}: thread ${spec.name} touches shared state before its first yield`);
+      });
+    } finally {
+      recordInto(null);
+    }
+  }
+
+  /** True when thread `tid` can take its next step now. */
+  isEnabled(tid: number): boolean {
+    if (this.halted) return false;
+    const t = this.tasks[tid]!;
+    return !t.done && (t.waitOn === null || t.waitOn.canProceed(t, t.waitMode));
+  }
+
+  /** Fills `out` with the enabled thread indices in ascending order and returns it. */
+  enabled(out: number[] = []): number[] {
+    out.length = 0;
+    if (this.halted) return out;
+    for (let i = 0; i < this.tasks.length; i++) if (this.isEnabled(i)) out.push(i);
+    return out;
+  }
+
+  /** Number of steps taken. */
+  get steps(): number {
+    return this.schedule.length;
+  }
+
+  /**
+   * Runs the pending step of thread `tid`. When `accesses` is given, it receives the step's
+   * encoded accesses (see access.ts). Throws ModelError if the thread is not enabled or the
+   * model's code throws.
+   */
+  step(tid: number, accesses: number[] | null = null): void {
+    const t = this.tasks[tid];
+    if (t === undefined || !this.isEnabled(tid))
+      throw new ModelError(`thread ${tid} cannot run now`);
+    const site = t.next!;
+    const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;
+    if (prev !== tid && this.isEnabled(prev)) this.preemptions++;
+    if (this.tracing) {
+      this.currentStep = { thread: tid, site, notes: [], findings: [] };
+      this.trace!.push(this.currentStep);
+    }
+    this.schedule.push(tid);
+    t.waitOn = null;
+    if ((site.mightSleep === true || t.sleeps) && t.atomicDepth > 0)
+      this.report(t, "sleep-in-atomic", `${site.fn}() may sleep while holding ${t.atomicHeld.join(", ")}`);
+    t.sleeps = false;
+    recordInto(accesses);
+    try {
+      const r = this.gens[tid]!.next();
+      if (r.done) {
+        t.done = true;
+        t.next = null;
+        access(this.exitLocs[tid]!, W);
+      } else t.next = r.value;
+    } catch (e) {
+      if (e !== HALT) {
+        recordInto(null);
+        const err = e instanceof Error ? e : new Error(String(e));
+        throw new ModelError(`${this.scenario.id}: ${t.name} at ${site.fn} (${site.label}): ${err.message}`);
+      }
+      t.done = true;
+      t.next = null;
+      this.halted = true;
+    }
+    recordInto(null);
+    if (this.scenario.invariants !== undefined && !this.halted) this.checkInvariants(t, accesses);
+    this.currentStep = null;
+  }
+
+  private checkInvariants(t: Task, accesses: number[] | null): void {
+    if (accesses !== null) {
+      // Steps that write what an invariant reads are made mutually dependent (visible).
+      for (const a of accesses)
+        if ((a & 7) !== 0 && this.invReads.has(a >> 3)) {
+          accesses.push(VISIBLE_LOC * 8 + W);
+          break;
+        }
+    }
+    const reads = this.scratch;
+    for (const inv of this.scenario.invariants!) {
+      recordInto(reads);
+      let msg: string | null;
+      try {
+        msg = inv.check(this.state);
+      } finally {
+        recordInto(null);
+      }
+      for (const a of reads) this.invReads.add(a >> 3);
+      if (msg !== null) this.report(t, "invariant", msg);
+    }
+  }
+
+  /**
+   * Call when no thread is enabled: records a deadlock, or runs the end checks when every thread
+   * finished. Idempotent. Returns the execution's findings.
+   */
+  finish(): readonly Finding[] {
+    if (this.finished) return this.findings;
+    this.finished = true;
+    if (this.halted) return this.findings;
+    const stuck = this.tasks.filter((t) => !t.done);
+    if (stuck.length > 0) {
+      const parts = stuck.map((t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}`);
+      this.push({ kind: "deadlock", message: parts.join(", "), thread: -1, step: this.steps - 1 });
+      return this.findings;
+    }
+    for (const check of this.scenario.endChecks ?? [])
+      check.check(this.state, {
+        report: (kind: FindingKind, message: string) =>
+          this.push({ kind, message, thread: -1, step: this.steps - 1 }),
+      });
+    return this.findings;
+  }
+
+  /** TaskHost: a finding raised inside a step. */
+  report(task: Task, kind: FindingKind, message: string): void {
+    this.push({ kind, message, thread: task.id, step: this.steps - 1 });
+  }
+
+  /** TaskHost: a note on the current step. */
+  note(_task: Task, text: string): void {
+    this.currentStep?.notes.push(text);
+  }
+
+  /** TaskHost: join support. */
+  othersDone(task: Task): boolean {
+    for (const t of this.tasks) if (t !== task && !t.done) return false;
+    return true;
+  }
+
+  /** TaskHost: the join reads every other thread's exit location. */
+  readExits(task: Task): void {
+    this.tasks.forEach((t, i) => {
+      if (t !== task) access(this.exitLocs[i]!, R);
+    });
+  }
+
+  private push(f: Finding): void {
+    this.findings.push(f);
+    if (this.tracing && f.step >= 0 && f.thread >= 0) this.trace![f.step]?.findings.push(f);
+  }
+
+  /** The scenario's state view (for display). */
+  view(): Record<string, string | number | boolean> {
+    return this.scenario.view(this.state);
+  }
+}
+
+/** Records an access without importing access.ts in model code that only needs this. */
+export { access };

@@ -1,0 +1,166 @@
+import { dependent } from "./access.js";
+import { Execution, ModelError, type ExecutionOptions } from "./execution.js";
+import type { AnyScenario } from "./scenario.js";
+import type { RunConfig } from "./task.js";
+
+/** Options of the depth-first explorer. */
+export interface DfsOptions {
+  /**
+   * Sleep-set reduction (Godefroid 1996): after exploring thread p's step at a node, p sleeps in
+   * sibling subtrees until a step dependent with p's step runs. Visits one execution per
+   * Mazurkiewicz trace (plus cut-off "sleep-blocked" prefixes). Default true. Ignored (off) when a
+   * preemption bound is set, since the two do not combine soundly.
+   */
+  readonly sleepSets?: boolean;
+  /** Explore only schedules with at most this many preemptions (CHESS-style bounding). */
+  readonly preemptionBound?: number;
+  /** Stop after this many complete executions; `complete` is then false. Default 1,000,000. */
+  readonly maxExecutions?: number;
+  /** An execution longer than this many steps is cut (counted as incomplete). Default 10,000. */
+  readonly maxSteps?: number;
+  /** Keep per-step accesses of each visited execution (needed for naive counts). */
+  readonly keepAccesses?: boolean;
+}
+
+/** What the visitor gets for each complete execution. */
+export interface Visit {
+  readonly exec: Execution;
+  /** Encoded accesses per step, when `keepAccesses` (else empty). */
+  readonly accesses: readonly (readonly number[])[];
+  /** Number of preemptions in the schedule. */
+  readonly preemptions: number;
+}
+
+export interface DfsStats {
+  executions: number;
+  /** Prefixes cut because every enabled thread was asleep (redundant by the reduction). */
+  sleepBlocked: number;
+  /** False when a bound (executions, steps) cut the search short. */
+  complete: boolean;
+}
+
+interface Sleeper {
+  readonly tid: number;
+  readonly acc: readonly number[];
+}
+
+interface Frame {
+  /** Enabled threads at this node, in exploration order. */
+  readonly order: number[];
+  /** Whether the thread of the previous step was still enabled here (switching away preempts). */
+  readonly prevEnabled: boolean;
+  readonly prev: number;
+  readonly sleep: readonly Sleeper[];
+  readonly done: Sleeper[];
+  idx: number;
+  cur: number;
+  curAcc: number[];
+  /** Preemptions on the path up to and including this node's chosen step. */
+  pre: number;
+}
+
+/**
+ * Stateless depth-first exploration of every interleaving (with sleep sets), replaying the prefix
+ * from the initial state to backtrack. Exploration order is fixed: at each node the thread that
+ * ran last goes first (no preemption), then the others in ascending index order; so the first
+ * violating execution found tends to have few preemptions. Calls `visit` for each complete
+ * execution (all threads finished, deadlocked, or stopped by a BUG); `visit` returning true stops
+ * the search. Throws ModelError if the model's code throws.
+ */
+export function dfs(
+  sc: AnyScenario,
+  cfg: RunConfig<unknown>,
+  opts: DfsOptions,
+  visit: (v: Visit) => boolean | void,
+): DfsStats {
+  const bound = opts.preemptionBound ?? Infinity;
+  const useSleep = (opts.sleepSets ?? true) && bound === Infinity;
+  const record = useSleep || opts.keepAccesses === true;
+  const maxExec = opts.maxExecutions ?? 1_000_000;
+  const maxSteps = opts.maxSteps ?? 10_000;
+  const execOpts: ExecutionOptions = { invariantReads: new Set() };
+  const stats: DfsStats = { executions: 0, sleepBlocked: 0, complete: true };
+  const frames: Frame[] = [];
+  const en: number[] = [];
+  const none: readonly Sleeper[] = [];
+
+  const inSleep = (s: readonly Sleeper[], tid: number) => s.some((x) => x.tid === tid);
+  const childSleep = (f: Frame): readonly Sleeper[] => {
+    if (!useSleep) return none;
+    const out: Sleeper[] = [];
+    for (const x of f.sleep) if (!dependent(x.acc, f.curAcc)) out.push(x);
+    for (const x of f.done) if (!dependent(x.acc, f.curAcc)) out.push(x);
+    return out;
+  };
+  const costOf = (f: Frame, tid: number) => (f.prevEnabled && tid !== f.prev ? 1 : 0);
+  const preBefore = () => (frames.length === 0 ? 0 : frames[frames.length - 1]!.pre);
+
+  let exec = new Execution(sc, cfg, execOpts);
+  let sleep: readonly Sleeper[] = none;
+  for (;;) {
+    // Descend: extend the current execution until it is complete or sleep-blocked.
+    for (;;) {
+      exec.enabled(en);
+      if (en.length === 0) {
+        exec.finish();
+        stats.executions++;
+        const accesses = opts.keepAccesses === true ? frames.map((f) => f.curAcc) : [];
+        if (visit({ exec, accesses, preemptions: preBefore() }) === true) {
+          stats.complete = false;
+          return stats;
+        }
+        break;
+      }
+      if (exec.steps >= maxSteps) {
+        stats.complete = false;
+        break;
+      }
+      const prev = frames.length === 0 ? -1 : frames[frames.length - 1]!.cur;
+      const prevEnabled = prev >= 0 && en.includes(prev);
+      const order = prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en.slice();
+      const base = preBefore();
+      const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base };
+      let i = 0;
+      while (i < order.length && (inSleep(sleep, order[i]!) || base + costOf(f, order[i]!) > bound)) i++;
+      if (i === order.length) {
+        stats.sleepBlocked++;
+        break;
+      }
+      f.idx = i;
+      f.cur = order[i]!;
+      f.pre = base + costOf(f, f.cur);
+      frames.push(f);
+      exec.step(f.cur, record ? f.curAcc : null);
+      sleep = childSleep(f);
+    }
+    if (stats.executions >= maxExec) {
+      stats.complete = false;
+      return stats;
+    }
+    // Backtrack to the deepest node with an unexplored, awake choice.
+    let resumed = false;
+    while (frames.length > 0) {
+      const f = frames[frames.length - 1]!;
+      if (useSleep) f.done.push({ tid: f.cur, acc: f.curAcc });
+      const base = frames.length >= 2 ? frames[frames.length - 2]!.pre : 0;
+      let i = f.idx + 1;
+      while (i < f.order.length && (inSleep(f.sleep, f.order[i]!) || base + costOf(f, f.order[i]!) > bound)) i++;
+      if (i === f.order.length) {
+        frames.pop();
+        continue;
+      }
+      exec = new Execution(sc, cfg, execOpts);
+      for (let k = 0; k < frames.length - 1; k++) exec.step(frames[k]!.cur);
+      f.idx = i;
+      f.cur = f.order[i]!;
+      f.curAcc = [];
+      f.pre = base + costOf(f, f.cur);
+      if (!exec.isEnabled(f.cur)) throw new ModelError(`${sc.id}: nondeterministic model (replay diverged)`);
+      exec.step(f.cur, record ? f.curAcc : null);
+      sleep = childSleep(f);
+      resumed = true;
+      break;
+    }
+    if (!resumed) return stats;
+  }
+}

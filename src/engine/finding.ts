@@ -1,0 +1,25 @@
+/**
+ * Findings: what an execution of a model can report.
+ *
+ * - `bug`: BUG_ON / VM_BUG_ON fired (the execution stops there, as an oops would).
+ * - `warning`: WARN_ON, or a kernel warning message such as `i_reserved_data_blocks(1) not cleared!`.
+ * - `invariant`: a scenario's state invariant or end check does not hold.
+ * - `deadlock`: some threads are unfinished and none can run.
+ * - `livelock`: a declared retry loop ran past its bound.
+ * - `sleep-in-atomic`: a step that may sleep ran while the thread held a spinlock.
+ */
+export type FindingKind = "bug" | "warning" | "invariant" | "deadlock" | "livelock" | "sleep-in-atomic";
+
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly message: string;
+  /** Thread index that raised it, or -1 for findings of the whole execution (deadlock, end checks). */
+  readonly thread: number;
+  /** Index of the step (0-based, in execution order) after which it fired; -1 before any step. */
+  readonly step: number;
+}
+
+/** The `"kind: message"` key used in JSON output and finding counts. */
+export function findingKey(f: Pick<Finding, "kind" | "message">): string {
+  return `${f.kind}: ${f.message}`;
+}

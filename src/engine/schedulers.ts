@@ -1,0 +1,137 @@
+import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from "pure-rand";
+import { Execution, type ExecutionOptions } from "./execution.js";
+import { UsageError, type AnyScenario } from "./scenario.js";
+import type { RunConfig } from "./task.js";
+
+/**
+ * A scheduler picks the thread of each step of one execution (after awslabs/shuttle's
+ * `Scheduler`). Exhaustive search is the depth-first explorer in explore.ts; these schedulers
+ * drive single executions: random, PCT and replay.
+ */
+export interface Scheduler {
+  /** Called before each execution. */
+  newExecution(): void;
+  /**
+   * Picks the next thread. `enabled` is non-empty and ascending; `current` is the thread of the
+   * previous step, or -1 at the start.
+   */
+  nextTask(enabled: readonly number[], current: number, exec: Execution): number;
+}
+
+/** Uniform random choice among the enabled threads at every step, from a seeded xoroshiro128+. */
+export class RandomScheduler implements Scheduler {
+  private readonly rng: RandomGenerator;
+  constructor(seed: number) {
+    this.rng = xoroshiro128plus(seed);
+  }
+  newExecution(): void {}
+  nextTask(enabled: readonly number[]): number {
+    return enabled.length === 1 ? enabled[0]! : enabled[unsafeUniformIntDistribution(0, enabled.length - 1, this.rng)]!;
+  }
+}
+
+/**
+ * PCT: Burckhardt, Kothari, Musuvathi, Nagarakatte, "A Randomized Scheduler with Probabilistic
+ * Guarantees of Finding Bugs", ASPLOS 2010.
+ *
+ * Each execution gives the threads random distinct priorities d, d+1, ..., d+n-1 and picks d-1
+ * change points uniformly among the first k steps (k = the longest execution seen so far, at
+ * least the first one's length). The highest-priority enabled thread always runs; at the i-th
+ * change point the running thread's priority drops to i (below every initial priority).
+ * Invariant: priorities are pairwise distinct at all times. A bug of depth d is found with
+ * probability at least 1/(n k^(d-1)) per execution.
+ */
+export class PctScheduler implements Scheduler {
+  private readonly rng: RandomGenerator;
+  private prio: number[] = [];
+  private changes: number[] = [];
+  private step = 0;
+  private k = 0;
+  constructor(
+    seed: number,
+    private readonly threads: number,
+    private readonly depth: number,
+    initialK = 50,
+  ) {
+    if (depth < 1) throw new UsageError("pct depth must be at least 1");
+    this.rng = xoroshiro128plus(seed);
+    this.k = initialK;
+  }
+  newExecution(): void {
+    const n = this.threads;
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = unsafeUniformIntDistribution(0, i, this.rng);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    this.prio = new Array<number>(n);
+    order.forEach((tid, rank) => (this.prio[tid] = this.depth + rank));
+    this.changes = [];
+    for (let i = 1; i < this.depth; i++) this.changes.push(unsafeUniformIntDistribution(1, Math.max(1, this.k), this.rng));
+    this.step = 0;
+  }
+  nextTask(enabled: readonly number[]): number {
+    this.step++;
+    if (this.step > this.k) this.k = this.step;
+    let best = enabled[0]!;
+    for (const t of enabled) if (this.prio[t]! > this.prio[best]!) best = t;
+    const ci = this.changes.indexOf(this.step);
+    if (ci >= 0) {
+      this.prio[best] = ci + 1; // below all initial priorities (>= depth)
+      best = enabled[0]!;
+      for (const t of enabled) if (this.prio[t]! > this.prio[best]!) best = t;
+    }
+    return best;
+  }
+}
+
+/**
+ * Replays a schedule (thread index per step). Past its end, runs non-preemptively: the current
+ * thread while it can run, else the lowest-index enabled thread. Throws UsageError when the
+ * schedule names a thread that cannot run at that step.
+ */
+export class ReplayScheduler implements Scheduler {
+  private i = 0;
+  constructor(private readonly tids: readonly number[]) {}
+  newExecution(): void {
+    this.i = 0;
+  }
+  nextTask(enabled: readonly number[], current: number, exec: Execution): number {
+    if (this.i < this.tids.length) {
+      const t = this.tids[this.i++]!;
+      if (!enabled.includes(t)) {
+        const task = exec.tasks[t]!;
+        const why = task.done ? "has finished" : `waits for ${task.waitOn?.name ?? "?"}`;
+        throw new UsageError(`schedule step ${this.i}: thread ${t} (${task.name}) cannot run: it ${why}`);
+      }
+      return t;
+    }
+    return enabled.includes(current) ? current : enabled[0]!;
+  }
+}
+
+/**
+ * Runs one execution to completion under `sched` and returns it (finished: terminal findings
+ * computed). `maxSteps` bounds runaway executions (then `cut` is true).
+ */
+export function runOne(
+  sc: AnyScenario,
+  cfg: RunConfig<unknown>,
+  sched: Scheduler,
+  opts: ExecutionOptions & { maxSteps?: number } = {},
+): { exec: Execution; cut: boolean } {
+  const exec = new Execution(sc, cfg, opts);
+  const en: number[] = [];
+  const maxSteps = opts.maxSteps ?? 10_000;
+  sched.newExecution();
+  let current = -1;
+  for (;;) {
+    exec.enabled(en);
+    if (en.length === 0) break;
+    if (exec.steps >= maxSteps) return { exec, cut: true };
+    current = sched.nextTask(en, current, exec);
+    exec.step(current);
+  }
+  exec.finish();
+  return { exec, cut: false };
+}

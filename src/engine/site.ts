@@ -1,0 +1,29 @@
+/**
+ * A step site: one atomic step of a modeled kernel code path, as written in the source.
+ *
+ * Sites are created once per call site (module constants), so the exploration loop allocates
+ * nothing per step for them.
+ */
+export interface Site {
+  /** Kernel function the step belongs to, as in the source: `ext4_da_map_blocks`. */
+  readonly fn: string;
+  /** Short label: a kernel label (`add_delayed:`) or what the step does ("find hole in es tree"). */
+  readonly label: string;
+  /** Source file and function: `fs/ext4/inode.c: ext4_da_map_blocks()`. */
+  readonly source: string;
+  /** Kernel version the step was read from, e.g. `v6.9`. */
+  readonly version: string;
+  /** The kernel's own comment at that point, or a modeling note. */
+  readonly note?: string;
+  /** True when the kernel code at this step may sleep (might_sleep(), GFP_KERNEL, cond_resched). */
+  readonly mightSleep?: boolean;
+}
+
+/**
+ * Builds a Site factory for one source file and kernel version:
+ * `const at = sitesIn("fs/ext4/inode.c", "v6.9"); const S = at("ext4_da_map_blocks", "find hole")`.
+ */
+export function sitesIn(file: string, version: string) {
+  return (fn: string, label: string, extra: { note?: string; mightSleep?: boolean } = {}): Site =>
+    Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+}

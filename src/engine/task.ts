@@ -1,0 +1,106 @@
+import type { Site } from "./site.js";
+import type { FindingKind } from "./finding.js";
+
+/** A modeled object a thread can block on (lock, semaphore, folio lock, join). */
+export interface Waitable {
+  /** Name as in the kernel source (`i_data_sem`, `folio lock`). */
+  readonly name: string;
+  /** True when `task` may now complete its pending acquire in `mode`. Must not record accesses. */
+  canProceed(task: Task, mode: number): boolean;
+}
+
+/** What a task reports findings and notes to (implemented by Execution). */
+export interface TaskHost {
+  report(task: Task, kind: FindingKind, message: string): void;
+  note(task: Task, text: string): void;
+  /** True when every thread other than `task` has finished. */
+  othersDone(task: Task): boolean;
+  /** Records reads of every other thread's exit (the join's dependency on their last steps). */
+  readExits(task: Task): void;
+  readonly tracing: boolean;
+}
+
+/** Thrown inside a thread body by `bug()` to stop the execution, as an oops would. */
+export const HALT: unique symbol = Symbol("racelab.halt");
+
+/**
+ * One modeled kernel thread (a code path racing with others), as seen by its own body.
+ *
+ * A body is a generator function: each `yield site` starts an atomic step; the code after it, up
+ * to the next `yield`, is that step's effect. Blocking primitives call `blockOn()` before yielding
+ * so the scheduler does not pick the step until the object is available.
+ */
+export class Task {
+  /** Site of the pending step; null once the thread has finished. */
+  next: Site | null = null;
+  /** Object the pending step waits for, or null when it is runnable as soon as scheduled. */
+  waitOn: Waitable | null = null;
+  waitMode = 0;
+  done = false;
+  /** Set by sleeping primitives (down_read, mutex_lock, folio_lock) for their pending step. */
+  sleeps = false;
+  /** Spinlocks (and other atomic contexts) currently held: a sleeping step with this > 0 is a finding. */
+  atomicDepth = 0;
+  /** Names of the atomic contexts held, innermost last (for messages). */
+  readonly atomicHeld: string[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    private readonly host: TaskHost,
+  ) {}
+
+  /** Makes the pending step wait until `obj.canProceed(this, mode)`. Call right before `yield`. */
+  blockOn(obj: Waitable, mode: number): void {
+    this.waitOn = obj;
+    this.waitMode = mode;
+  }
+
+  /** BUG_ON / VM_BUG_ON: records a `bug` finding and stops the execution. Never returns. */
+  bug(message: string): never {
+    this.host.report(this, "bug", message);
+    throw HALT;
+  }
+
+  /** WARN_ON or a kernel warning: records a `warning` finding; the thread goes on. */
+  warn(message: string): void {
+    this.host.report(this, "warning", message);
+  }
+
+  /** Records an `invariant` finding raised inside a step; the thread goes on. */
+  violated(message: string): void {
+    this.host.report(this, "invariant", message);
+  }
+
+  /** Records any finding kind. */
+  report(kind: FindingKind, message: string): void {
+    this.host.report(this, kind, message);
+  }
+
+  /** True when every other thread has finished (used by `afterAll`). */
+  othersDone(): boolean {
+    return this.host.othersDone(this);
+  }
+
+  /** Records the join's reads of the other threads' exits. */
+  readExits(): void {
+    this.host.readExits(this);
+  }
+
+  /** Adds a note to the current step in traces ("es: hole at lblk 0"); free when not tracing. */
+  say(text: string | (() => string)): void {
+    if (this.host.tracing) this.host.note(this, typeof text === "string" ? text : text());
+  }
+}
+
+/** A thread body: generator yielding one Site per atomic step. */
+export type ThreadBody<S, O> = (t: Task, s: S, cfg: RunConfig<O>) => Generator<Site, void, undefined>;
+
+/** The resolved configuration a thread body sees. */
+export interface RunConfig<O> {
+  readonly fix: string;
+  readonly variant: string;
+  readonly params: Readonly<Record<string, number>>;
+  /** Scenario options: defaults, overridden by the variant, then by the fix. */
+  readonly options: Readonly<O>;
+}
