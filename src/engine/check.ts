@@ -1,7 +1,7 @@
 import { countLinearizations } from "./count.js";
 import { dfs } from "./explore.js";
 import type { Execution } from "./execution.js";
-import { findingKey } from "./finding.js";
+import { findingKey, type Finding, type FindingKind } from "./finding.js";
 import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
 import { formatSchedule, parseSchedule } from "./schedule.js";
 import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler } from "./schedulers.js";
@@ -53,6 +53,11 @@ export interface CheckResult {
   readonly executions: number;
   /** Executions an unreduced exhaustive search would run (null outside exhaustive mode or when too large to count). */
   readonly naiveExecutions: number | null;
+  /**
+   * Of `naiveExecutions`, the interleavings that violate (the sum over violating executions of
+   * their equivalent interleavings); null when `naiveExecutions` is.
+   */
+  readonly naiveViolations: number | null;
   /** True when every interleaving was covered (exhaustive mode, no bound hit). */
   readonly complete: boolean;
   /** Executions with at least one finding. */
@@ -72,10 +77,20 @@ export interface ReplayResult {
   readonly variant: string;
   readonly params: Record<string, number>;
   readonly schedule: string;
-  /** First finding as `"kind: message"`, or null. */
+  /** The most severe finding as `"kind: message"` (as a counterexample names it), or null. */
   readonly finding: string | null;
   readonly findings: string[];
   readonly steps: StepJson[];
+}
+
+/** Order in which a counterexample names an execution's findings: the kernel's own symptoms first. */
+const SEVERITY: readonly FindingKind[] = ["bug", "deadlock", "livelock", "sleep-in-atomic", "warning", "invariant"];
+
+/** The execution's most severe finding (first raised among equals). */
+export function mostSevere(fs: readonly Finding[]): Finding {
+  let best = fs[0]!;
+  for (const f of fs) if (SEVERITY.indexOf(f.kind) < SEVERITY.indexOf(best.kind)) best = f;
+  return best;
 }
 
 /**
@@ -98,14 +113,16 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     violations++;
     const keys = new Set(exec.findings.map(findingKey));
     for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-    first ??= { schedule: exec.schedule.slice(), finding: findingKey(exec.findings[0]!), preemptions };
+    first ??= { schedule: exec.schedule.slice(), finding: findingKey(mostSevere(exec.findings)), preemptions };
   };
 
   let executions = 0;
   let naive: number | null = null;
+  let naiveBad: number | null = null;
   let complete = false;
   if (mode === "exhaustive") {
     let sum = 0;
+    let bad = 0;
     let countable = true;
     let seen = 0;
     const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true }, (v) => {
@@ -113,13 +130,17 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
       if (countable) {
         const c = countLinearizations(v.exec.schedule, v.accesses, v.exec.tasks.length);
         if (c === null) countable = false;
-        else sum += c;
+        else {
+          sum += c;
+          if (v.exec.findings.length > 0) bad += c;
+        }
       }
       if (opts.onProgress && ++seen % 1000 === 0) opts.onProgress(seen, null);
     });
     executions = stats.executions;
     complete = stats.complete;
     naive = countable && complete ? sum : null;
+    naiveBad = naive === null ? null : bad;
   } else {
     const runs = opts.runs ?? 10_000;
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${runs}`);
@@ -147,6 +168,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     seed,
     executions,
     naiveExecutions: naive,
+    naiveViolations: naiveBad,
     complete,
     violations,
     findings,
@@ -215,7 +237,7 @@ export function replay(
       variant,
       params: { ...cfg.params },
       schedule: formatSchedule(exec.schedule),
-      finding: keys[0] ?? null,
+      finding: exec.findings.length > 0 ? findingKey(mostSevere(exec.findings)) : null,
       findings: keys,
       steps: stepsJson(exec),
     },

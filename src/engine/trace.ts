@@ -29,83 +29,96 @@ export function stepsJson(exec: Execution): StepJson[] {
   });
 }
 
-function wrap(text: string, width: number): string[] {
+function wrap(text: string, width: number, indent = "  "): string[] {
   const words = text.split(/\s+/).filter((w) => w.length > 0);
   const lines: string[] = [];
   let line = "";
-  for (let w of words) {
-    while (w.length > width) {
-      if (line) {
-        lines.push(line);
-        line = "";
-      }
-      lines.push(w.slice(0, width));
-      w = w.slice(width);
+  const room = () => (lines.length === 0 ? width : width - indent.length);
+  const flush = () => {
+    lines.push(lines.length === 0 ? line : indent + line);
+    line = "";
+  };
+  for (const word of words) {
+    let w = word;
+    if (line && line.length + 1 + w.length <= room()) {
+      line += " " + w;
+      continue;
     }
-    if (!line) line = w;
-    else if (line.length + 1 + w.length <= width) line += " " + w;
-    else {
-      lines.push(line);
-      line = w;
+    if (line) flush();
+    while (w.length > room()) {
+      line = w.slice(0, room());
+      w = w.slice(room());
+      flush();
     }
+    line = w;
   }
-  if (line) lines.push(line);
+  if (line) flush();
   return lines.length > 0 ? lines : [""];
 }
 
 /**
  * Renders a traced execution as a race diagram in the style of kernel commit messages
- * (Documentation/process/maintainer-tip.rst): one column per thread, time going down, the
+ * (Documentation/process/maintainer-tip.rst): one column per racing thread, time going down, the
  * function name when it changes, the step label as a `//` comment, and `^^^^` under the step
- * where a finding fires followed by the finding. Lines are at most `width` columns (default 75).
+ * where a finding fires followed by the finding. Threads that only run after every other thread
+ * has finished (writeback, eviction) are drawn below the columns at full width. Lines are at
+ * most `width` columns (default 75).
  */
 export function renderDiagram(exec: Execution, width = 75): string {
   if (exec.trace === null) throw new Error("renderDiagram needs an execution run with trace: true");
+  const trace = exec.trace;
   const n = exec.tasks.length;
-  const gap = 2;
-  const col = Math.max(12, Math.floor((width - gap * (n - 1)) / n));
-  const out: string[] = [];
-  const row = (cells: Map<number, string>) => {
-    let line = "";
-    for (let i = 0; i < n; i++) {
-      const c = cells.get(i) ?? "";
-      if (c === "") continue;
-      line = line.padEnd(i * (col + gap)) + c;
-    }
-    out.push(line.trimEnd());
-  };
-  const header = new Map<number, string>();
-  const rule = new Map<number, string>();
-  exec.tasks.forEach((t, i) => {
-    header.set(i, wrap(t.name, col)[0]!);
-    rule.set(i, "-".repeat(Math.min(col, Math.max(t.name.length, 8))));
+  const first = new Array<number>(n).fill(Infinity);
+  const last = new Array<number>(n).fill(-1);
+  trace.forEach((s, i) => {
+    first[s.thread] = Math.min(first[s.thread]!, i);
+    last[s.thread] = i;
   });
-  row(header);
-  row(rule);
-  const lastFn = new Array<string>(n).fill("");
-  const emitFindings = (i: number, fs: readonly Finding[], markWidth: number) => {
-    const caret = new Map([[i, "^".repeat(Math.max(4, Math.min(col, markWidth)))]]);
-    row(caret);
-    for (const f of fs) {
-      // A finding's message may run past its column: indent it under the column, wrap at width.
-      const indent = Math.min(i * (col + gap), Math.max(0, width - 40));
-      for (const l of wrap(findingKey(f), width - indent)) out.push(" ".repeat(indent) + l);
-    }
+  // A tail thread starts after every other thread's last step.
+  const tail = exec.tasks.map((_, i) => last[i]! >= 0 && exec.tasks.every((_, j) => j === i || last[j]! < first[i]!));
+  const cols = exec.tasks.map((_, i) => i).filter((i) => !tail[i]);
+  const colOf = new Map(cols.map((tid, k) => [tid, k]));
+  const gap = 2;
+  const k = Math.max(1, cols.length);
+  const col = Math.max(12, Math.floor((width - gap * (k - 1)) / k));
+  const out: string[] = [];
+  const put = (tid: number, text: string) => {
+    const c = colOf.get(tid);
+    out.push(c === undefined ? text : (" ".repeat(c * (col + gap)) + text).trimEnd());
   };
-  exec.trace.forEach((s: TraceStep) => {
+  const widthOf = (tid: number) => (colOf.has(tid) ? col : width);
+  out.push(cols.map((tid, c) => exec.tasks[tid]!.name.slice(0, col).padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
+  out.push(cols.map((tid, c) => "-".repeat(Math.min(col, Math.max(8, exec.tasks[tid]!.name.length))).padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
+  const lastFn = new Array<string>(n).fill("");
+  let inTail = -1;
+  trace.forEach((s: TraceStep) => {
     const i = s.thread;
+    if (tail[i] && inTail !== i) {
+      out.push("");
+      out.push(`then ${exec.tasks[i]!.name}:`);
+      inTail = i;
+    }
+    const w = widthOf(i);
     if (s.site.fn !== lastFn[i]) {
-      for (const l of wrap(`${s.site.fn}()`, col)) row(new Map([[i, l]]));
+      for (const l of wrap(`${s.site.fn}()`, w)) put(i, l);
       lastFn[i] = s.site.fn;
     }
-    const lines = wrap(`// ${s.site.label}`, col);
-    for (const l of lines) row(new Map([[i, l]]));
-    if (s.findings.length > 0) emitFindings(i, s.findings, Math.max(...lines.map((l) => l.length)));
+    const lines = wrap(`  // ${s.site.label}`, w, "     ");
+    for (const l of lines) put(i, l);
+    if (s.findings.length > 0) {
+      put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.trim().length))))));
+      for (const f of s.findings) {
+        // A finding may run past its column: indent it under the column, wrap at the full width.
+        const c = colOf.get(i);
+        const indent = c === undefined ? 2 : Math.min(c * (col + gap) + 2, Math.max(0, width - 40));
+        for (const l of wrap(findingKey(f), width - indent)) out.push(" ".repeat(indent) + l);
+      }
+    }
   });
-  const tail = exec.findings.filter((f) => f.thread < 0);
-  if (tail.length > 0) {
+  const whole = exec.findings.filter((f) => f.thread < 0);
+  if (whole.length > 0) {
     out.push("");
-    for (const f of tail) for (const l of wrap(`after all threads: ${findingKey(f)}`, width)) out.push(l);
+    for (const f of whole) for (const l of wrap(`after all threads: ${findingKey(f)}`, width)) out.push(l);
   }
   return out.join("\n");
 }

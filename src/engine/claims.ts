@@ -1,0 +1,51 @@
+import { check, type CheckResult } from "./check.js";
+import type { AnyScenario, SourceRef } from "./scenario.js";
+
+/** A claim's outcome (JSON contract of `racelab claims --json`). */
+export interface ClaimResult {
+  readonly id: string;
+  readonly scenario: string;
+  /** Seed file and message: `002_33cf....txt: Zhang Yi, 2024-05-17, "[PATCH v5 02/10] ..."`. */
+  readonly source: string;
+  readonly statement: string;
+  readonly expected: string;
+  readonly observed: string;
+  /** Whether the claim holds in the model. */
+  readonly holds: boolean;
+}
+
+/** Formats a SourceRef as one line. */
+export function formatSource(s: SourceRef): string {
+  return `${s.seed}: ${s.author}, ${s.date}, "${s.subject}"`;
+}
+
+/**
+ * Evaluates every claim of a scenario by exhaustive exploration (checks are cached per
+ * fix/variant/params, so claims that share a configuration explore it once).
+ */
+export function evaluateClaims(sc: AnyScenario): ClaimResult[] {
+  const cache = new Map<string, CheckResult>();
+  const ctx = {
+    check(fix: string, variant: string, params: Record<string, number> = {}): CheckResult {
+      const key = JSON.stringify([fix, variant, params]);
+      let r = cache.get(key);
+      if (!r) {
+        r = check(sc, { fix, variant, params, mode: "exhaustive" });
+        cache.set(key, r);
+      }
+      return r;
+    },
+  };
+  return sc.claims.map((c) => {
+    const { observed, holds } = c.evaluate(ctx);
+    return {
+      id: c.id,
+      scenario: sc.id,
+      source: formatSource(c.source),
+      statement: c.statement,
+      expected: c.expected,
+      observed,
+      holds,
+    };
+  });
+}

@@ -1,0 +1,206 @@
+/**
+ * A stepping session for notebook cells: run a scenario one step at a time, go back, replay a
+ * schedule, and look at the modeled state and the trace after each step.
+ *
+ * ```ts
+ * const s = new Session("ext4-delalloc-fallocate");
+ * s.step("ext4_page_mkwrite", 3).show();   // three steps of one thread, then the state
+ * s.back().show();                         // undo the last step (replays from the start)
+ * s.run(counterexample.schedule).showDiagram();
+ * ```
+ * Going back replays the schedule without its last steps from the initial state: executions are
+ * deterministic, so this restores the exact earlier state.
+ */
+import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
+import { Execution, type TraceStep } from "../engine/execution.js";
+import { findingKey } from "../engine/finding.js";
+import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { formatSchedule, parseSchedule } from "../engine/schedule.js";
+import type { RunConfig } from "../engine/task.js";
+import { renderDiagram, stepsJson, type StepJson } from "../engine/trace.js";
+import { getScenario } from "../scenarios/index.js";
+import { displayBundle, displayPre, tableBundle } from "./display.js";
+
+export interface SessionOptions {
+  readonly fix?: string;
+  readonly variant?: string;
+  readonly params?: Record<string, number>;
+}
+
+export class Session {
+  readonly scenario: AnyScenario;
+  readonly cfg: RunConfig<unknown>;
+  private exec: Execution;
+  private shown = 0;
+
+  /** Throws UsageError for an unknown scenario, fix, variant or parameter. */
+  constructor(scenario: string | AnyScenario, opts: SessionOptions = {}) {
+    this.scenario = typeof scenario === "string" ? getScenario(scenario) : scenario;
+    this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {});
+    this.exec = this.fresh();
+  }
+
+  private fresh(): Execution {
+    return new Execution(this.scenario, this.cfg, { trace: true });
+  }
+
+  /** Thread names, by index. */
+  get threads(): string[] {
+    return this.exec.tasks.map((t) => t.name);
+  }
+
+  /** Names of the threads that can take a step now. */
+  get runnable(): string[] {
+    return this.exec.enabled().map((i) => this.exec.tasks[i]!.name);
+  }
+
+  /** True when no thread can run (all finished, deadlocked or stopped by a BUG). */
+  get finished(): boolean {
+    return this.exec.enabled().length === 0;
+  }
+
+  /** The schedule so far, in the form `replay` and `run()` accept. */
+  get schedule(): string {
+    return formatSchedule(this.exec.schedule);
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.exec.steps;
+  }
+
+  /** The modeled state now, as a flat table. */
+  get state(): Record<string, string | number | boolean> {
+    return this.exec.view();
+  }
+
+  /** The trace so far (JSON contract's step shape). */
+  get trace(): StepJson[] {
+    return stepsJson(this.exec);
+  }
+
+  /** Findings so far as `"kind: message"` (end checks only once every thread has finished). */
+  get findings(): string[] {
+    if (this.finished) this.exec.finish();
+    return this.exec.findings.map(findingKey);
+  }
+
+  private tid(thread: string | number): number {
+    if (typeof thread === "number") {
+      if (thread < 0 || thread >= this.exec.tasks.length) throw new UsageError(`no thread ${thread}`);
+      return thread;
+    }
+    const i = this.exec.tasks.findIndex((t) => t.name === thread);
+    if (i < 0) throw new UsageError(`no thread '${thread}' (threads: ${this.threads.join(", ")})`);
+    return i;
+  }
+
+  /**
+   * Takes `n` steps of one thread. Throws UsageError when the thread cannot run (finished, or
+   * blocked: the message names what it waits for).
+   */
+  step(thread: string | number, n = 1): this {
+    const tid = this.tid(thread);
+    for (let k = 0; k < n; k++) {
+      if (!this.exec.isEnabled(tid)) {
+        const t = this.exec.tasks[tid]!;
+        throw new UsageError(`${t.name} cannot run: ${t.done ? "it has finished" : `it waits for ${t.waitOn?.name ?? "?"}`}`);
+      }
+      this.exec.step(tid);
+    }
+    return this;
+  }
+
+  /** Runs `thread` until it finishes or blocks. */
+  stepUntilBlocked(thread: string | number): this {
+    const tid = this.tid(thread);
+    while (this.exec.isEnabled(tid)) this.exec.step(tid);
+    return this;
+  }
+
+  /** Undoes the last `n` steps (replays the shorter schedule from the initial state). */
+  back(n = 1): this {
+    const keep = this.exec.schedule.slice(0, Math.max(0, this.exec.steps - n));
+    this.exec = this.fresh();
+    for (const tid of keep) this.exec.step(tid);
+    this.shown = Math.min(this.shown, keep.length);
+    return this;
+  }
+
+  /** Starts over. */
+  reset(): this {
+    return this.back(this.exec.steps);
+  }
+
+  /**
+   * Replays a schedule string from the initial state, then finishes the run without preemption.
+   * Throws UsageError for a malformed schedule or one naming a thread that cannot run.
+   */
+  run(schedule: string): this {
+    const tids = parseSchedule(schedule, this.exec.tasks.length);
+    this.exec = this.fresh();
+    this.shown = 0;
+    for (const tid of tids) this.step(tid);
+    let cur = tids.length > 0 ? tids[tids.length - 1]! : -1;
+    for (;;) {
+      const en = this.exec.enabled();
+      if (en.length === 0) break;
+      cur = en.includes(cur) ? cur : en[0]!;
+      this.exec.step(cur);
+    }
+    this.exec.finish();
+    return this;
+  }
+
+  /** The race diagram of the steps so far (columns per thread, `^^^^` under findings). */
+  diagram(width = 75): string {
+    if (this.finished) this.exec.finish();
+    return renderDiagram(this.exec, width);
+  }
+
+  /** Rows of the steps taken since the last `show()` (or all, with `all`). */
+  stepRows(all = false): Record<string, string | number>[] {
+    const trace = this.exec.trace as TraceStep[];
+    return trace.slice(all ? 0 : this.shown).map((s, i) => ({
+      "#": (all ? 0 : this.shown) + i + 1,
+      thread: this.exec.tasks[s.thread]!.name,
+      function: s.site.fn,
+      step: s.site.label,
+      source: s.site.source,
+      model: [...s.notes, ...s.findings.map(findingKey)].join("; "),
+    }));
+  }
+
+  /**
+   * Displays the steps taken since the last `show()` and the state after them, as one table
+   * each (text/html + text/plain). Needs the tslab kernel.
+   */
+  show(): this {
+    const rows = this.stepRows();
+    if (rows.length > 0) displayBundle(tableBundle(rows, undefined, `steps ${rows[0]!["#"]}–${this.exec.steps}`));
+    this.shown = this.exec.steps;
+    const st = this.state;
+    const next = this.runnable.join(", ") || "none";
+    displayBundle(
+      tableBundle(
+        Object.entries(st).map(([k, v]) => ({ state: k, value: v })),
+        ["state", "value"],
+        `state after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"} — runnable: ${next}`,
+      ),
+    );
+    const fs = this.findings;
+    if (fs.length > 0) displayPre(fs.map((f) => `finding: ${f}`).join("\n"));
+    return this;
+  }
+
+  /** Displays the race diagram. Needs the tslab kernel. */
+  showDiagram(width = 75): this {
+    displayPre(this.diagram(width));
+    return this;
+  }
+
+  /** Exhaustive check of this session's configuration. */
+  check(opts: Omit<CheckOptions, "fix" | "variant" | "params"> = {}): CheckResult {
+    return check(this.scenario, { ...opts, fix: this.cfg.fix, variant: this.cfg.variant, params: { ...this.cfg.params } });
+  }
+}

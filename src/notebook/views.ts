@@ -1,0 +1,113 @@
+/**
+ * What investigation notebooks show: checks of every fix and variant, the chart of violating vs
+ * total interleavings per fix, the claims table. Pure builders (tables as rows, charts as
+ * Vega-Lite specs) plus `show*` helpers that display them in a tslab cell.
+ */
+import { check, replay, type CheckResult } from "../engine/check.js";
+import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
+import { renderDiagram } from "../engine/trace.js";
+import { getScenario } from "../scenarios/index.js";
+import { displayBundle, displayChart, displayPre, tableBundle, type VegaLiteSpec } from "./display.js";
+
+/** Exhaustive checks of every fix × variant of a scenario (fix-major order). */
+export function checkAll(scenario: string, params: Record<string, number> = {}): CheckResult[] {
+  const sc = getScenario(scenario);
+  return sc.fixes.flatMap((f) => sc.variants.map((v) => check(sc, { fix: f.id, variant: v.id, params })));
+}
+
+/** One row per check: verdict, executions explored, interleavings in all and violating. */
+export function checkRows(results: readonly CheckResult[]): Record<string, string | number>[] {
+  return results.map((r) => ({
+    fix: r.fix,
+    variant: r.variant,
+    verdict: r.verdict.toUpperCase(),
+    explored: r.executions,
+    interleavings: r.naiveExecutions ?? "n/a",
+    violating: r.naiveViolations ?? "n/a",
+    findings: Object.keys(r.findings).join("; ") || "—",
+  }));
+}
+
+/**
+ * A Vega-Lite spec: for each fix, all interleavings vs violating interleavings (log scale), one
+ * panel per variant given (default: only `default`).
+ */
+export function violationsChart(results: readonly CheckResult[], variants: readonly string[] = ["default"]): VegaLiteSpec {
+  const values = results
+    .filter((r) => variants.includes(r.variant) && r.naiveExecutions !== null)
+    .flatMap((r) => [
+      { fix: r.fix, variant: r.variant, kind: "all interleavings", count: r.naiveExecutions! },
+      { fix: r.fix, variant: r.variant, kind: "violating", count: r.naiveViolations ?? 0 },
+    ]);
+  const sc = results[0]?.scenario ?? "";
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: { text: `${sc}: violating vs all interleavings per fix`, fontSize: 13 },
+    data: { values },
+    transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
+    width: 140 * Math.max(1, new Set(values.map((v) => v.fix)).size),
+    height: 220,
+    mark: { type: "bar", tooltip: true },
+    encoding: {
+      x: { field: "fix", type: "nominal", title: "fix", axis: { labelAngle: 0 } },
+      xOffset: { field: "kind", type: "nominal", sort: ["all interleavings", "violating"] },
+      y: { field: "shown", type: "quantitative", scale: { type: "log" }, title: "interleavings (log scale)" },
+      color: {
+        field: "kind",
+        type: "nominal",
+        sort: ["all interleavings", "violating"],
+        scale: { range: ["#9ab", "#c33"] },
+        title: null,
+      },
+      ...(variants.length > 1 ? { column: { field: "variant", type: "nominal", title: "variant" } } : {}),
+    },
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif" },
+  };
+}
+
+/** Displays the checks table. Needs the tslab kernel. */
+export function showChecks(results: readonly CheckResult[], caption = "exhaustive check of every fix and variant"): void {
+  displayBundle(tableBundle(checkRows(results), undefined, caption));
+}
+
+/** Displays the violations chart (one display message: Vega-Lite + SVG + text). Needs the tslab kernel. */
+export async function showViolationsChart(results: readonly CheckResult[], variants?: readonly string[]): Promise<void> {
+  await displayChart(violationsChart(results, variants));
+}
+
+/** Displays the counterexample of a failing check as a race diagram. Needs the tslab kernel. */
+export function showCounterexample(r: CheckResult, width = 75): void {
+  if (!r.counterexample) {
+    displayPre(`${r.fix}/${r.variant}: no counterexample (${r.verdict})`);
+    return;
+  }
+  const { exec } = replay(getScenario(r.scenario), {
+    fix: r.fix,
+    variant: r.variant,
+    params: r.params,
+    schedule: r.counterexample.schedule,
+  });
+  displayPre(
+    `${r.scenario} ${r.fix}/${r.variant} — schedule ${r.counterexample.schedule} ` +
+      `(${r.counterexample.preemptions} preemption${r.counterexample.preemptions === 1 ? "" : "s"})\n\n` +
+      renderDiagram(exec, width),
+  );
+}
+
+/** Claim rows for display. */
+export function claimRows(results: readonly ClaimResult[]): Record<string, string>[] {
+  return results.map((c) => ({
+    claim: c.statement,
+    source: c.source,
+    expected: c.expected,
+    observed: c.observed,
+    "holds in the model": c.holds ? "yes" : "NO",
+  }));
+}
+
+/** Evaluates and displays a scenario's claims. Needs the tslab kernel. */
+export function showClaims(scenario: string): ClaimResult[] {
+  const results = evaluateClaims(getScenario(scenario));
+  displayBundle(tableBundle(claimRows(results), undefined, `claims of the thread, checked against the model`));
+  return results;
+}

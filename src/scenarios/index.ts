@@ -1,0 +1,13 @@
+/** The scenario registry. */
+import { UsageError, type AnyScenario } from "../engine/scenario.js";
+import { ext4DelallocFallocate } from "./ext4-delalloc-fallocate/index.js";
+
+/** Every scenario racelab ships, in listing order. */
+export const scenarios: readonly AnyScenario[] = [ext4DelallocFallocate];
+
+/** The scenario with this id. Throws UsageError naming the known ids otherwise. */
+export function getScenario(id: string): AnyScenario {
+  const sc = scenarios.find((s) => s.id === id);
+  if (!sc) throw new UsageError(`unknown scenario '${id}' (known: ${scenarios.map((s) => s.id).join(", ")})`);
+  return sc;
+}
