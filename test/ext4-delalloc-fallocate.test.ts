@@ -109,3 +109,22 @@ test("session: step forward, back, and replay give the same states", () => {
   assert.equal(s.state["i_reserved_data_blocks"], 1);
   assert.equal(s.state["es tree"], "none");
 });
+
+test("both windows leak under baseline and neither under the fix: es hole entry, and no es entry", () => {
+  // fallocate caches a hole first, so ext4_da_map_blocks goes straight to add_delayed (no disk lookup);
+  // versus: mkwrite finds no entry and looks the disk up (the counterexample's window).
+  const holeEntry = "1x5.0x4.1x5";
+  const noEntry = "0x7.1x7";
+  for (const schedule of [holeEntry, noEntry]) {
+    const base = replay(sc, { fix: "baseline", schedule }).result;
+    assert.ok(base.findings.includes(LEAK), `${schedule}: ${base.findings}`);
+    assert.deepEqual(replay(sc, { fix: "recheck-es", schedule }).result.findings, [], schedule);
+  }
+  const hole = replay(sc, { fix: "baseline", schedule: holeEntry }).result.steps;
+  assert.ok(hole.some((s) => s.notes?.includes("es: hole: goto add_delayed")));
+});
+
+test("the re-check also closes the double reservation of the no-folio-lock counterfactual", () => {
+  assert.equal(check(sc, { fix: "baseline", variant: "write-vs-mkwrite-no-folio-lock" }).verdict, "fail");
+  assert.equal(check(sc, { fix: "recheck-es", variant: "write-vs-mkwrite-no-folio-lock" }).verdict, "pass");
+});

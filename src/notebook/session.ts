@@ -173,9 +173,10 @@ export class Session {
 
   /**
    * Displays the steps taken since the last `show()` and the state after them, as one table
-   * each (text/html + text/plain). Needs the tslab kernel.
+   * each (text/html + text/plain). Returns nothing, so a cell ending in `.show()` prints
+   * nothing else. Needs the tslab kernel.
    */
-  show(): this {
+  show(): void {
     const rows = this.stepRows();
     if (rows.length > 0) displayBundle(tableBundle(rows, undefined, `steps ${rows[0]!["#"]}–${this.exec.steps}`));
     this.shown = this.exec.steps;
@@ -190,13 +191,11 @@ export class Session {
     );
     const fs = this.findings;
     if (fs.length > 0) displayPre(fs.map((f) => `finding: ${f}`).join("\n"));
-    return this;
   }
 
   /** Displays the race diagram. Needs the tslab kernel. */
-  showDiagram(width = 75): this {
+  showDiagram(width = 75): void {
     displayPre(this.diagram(width));
-    return this;
   }
 
   /** Exhaustive check of this session's configuration. */

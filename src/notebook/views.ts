@@ -40,29 +40,40 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
       { fix: r.fix, variant: r.variant, kind: "violating", count: r.naiveViolations ?? 0 },
     ]);
   const sc = results[0]?.scenario ?? "";
-  return {
+  const kinds = ["all interleavings", "violating"];
+  const x = { field: "fix", type: "nominal", title: "fix", axis: { labelAngle: 0 } };
+  const xOffset = { field: "kind", type: "nominal", sort: kinds };
+  // Log scale: zero counts are drawn at 0.5 (below one interleaving) and labelled 0.
+  const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
+  const spec: VegaLiteSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: { text: `${sc}: violating vs all interleavings per fix`, fontSize: 13 },
     data: { values },
     transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
-    width: 140 * Math.max(1, new Set(values.map((v) => v.fix)).size),
+    width: 150 * Math.max(1, new Set(values.map((v) => v.fix)).size),
     height: 220,
-    mark: { type: "bar", tooltip: true },
-    encoding: {
-      x: { field: "fix", type: "nominal", title: "fix", axis: { labelAngle: 0 } },
-      xOffset: { field: "kind", type: "nominal", sort: ["all interleavings", "violating"] },
-      y: { field: "shown", type: "quantitative", scale: { type: "log" }, title: "interleavings (log scale)" },
-      color: {
-        field: "kind",
-        type: "nominal",
-        sort: ["all interleavings", "violating"],
-        scale: { range: ["#9ab", "#c33"] },
-        title: null,
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          x,
+          xOffset,
+          y,
+          color: { field: "kind", type: "nominal", sort: kinds, scale: { domain: kinds, range: ["#8fa3b8", "#c0392b"] }, title: null },
+        },
       },
-      ...(variants.length > 1 ? { column: { field: "variant", type: "nominal", title: "variant" } } : {}),
-    },
-    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif" },
+      {
+        mark: { type: "text", dy: -6, fontSize: 10 },
+        encoding: { x, xOffset, y, text: { field: "count", type: "quantitative", format: "," } },
+      },
+    ],
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom" } },
   };
+  if (variants.length > 1) {
+    const { data, transform, layer, ...rest } = spec as Record<string, unknown>;
+    return { ...rest, data, transform, facet: { column: { field: "variant", type: "nominal", title: "variant" } }, spec: { layer, width: spec.width, height: spec.height } };
+  }
+  return spec;
 }
 
 /** Displays the checks table. Needs the tslab kernel. */
@@ -106,8 +117,13 @@ export function claimRows(results: readonly ClaimResult[]): Record<string, strin
 }
 
 /** Evaluates and displays a scenario's claims. Needs the tslab kernel. */
-export function showClaims(scenario: string): ClaimResult[] {
-  const results = evaluateClaims(getScenario(scenario));
+export function showClaims(scenario: string): void {
+  const results: ClaimResult[] = evaluateClaims(getScenario(scenario));
   displayBundle(tableBundle(claimRows(results), undefined, `claims of the thread, checked against the model`));
-  return results;
+}
+
+/** Displays what a scenario's model leaves out. Needs the tslab kernel. */
+export function showLeftOut(scenario: string): void {
+  const sc = getScenario(scenario);
+  displayBundle(tableBundle(sc.leftOut.map((l) => ({ "left out or simplified": l })), undefined, `${sc.id}: what the model leaves out`));
 }

@@ -306,7 +306,7 @@ const SEED: SourceRef = {
   author: "Zhang Yi",
   date: "2024-05-17",
   subject: "[PATCH v5 02/10] ext4: check the extent status again before inserting delalloc block",
-  link: "mainline commit 0ea6560abb3b",
+  link: "https://lore.kernel.org/r/20240517124005.347221-3-yi.zhang@huaweicloud.com",
 };
 const quote = (q: string): SourceRef => ({ ...SEED, quote: q });
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm start`: install what is missing, build, register the kernel, execute every
+# notebooks/*.ipynb headless (executed copies in reports/), and render each executed notebook to
+# reports/<name>.html and .pdf. Prints the report paths. Idempotent: a second run gives the same
+# reports apart from their date stamp.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+bash scripts/setup.sh
+
+shopt -s nullglob
+notebooks=(notebooks/*.ipynb)
+if [[ ${#notebooks[@]} -eq 0 ]]; then
+  echo "start: no notebooks in notebooks/; nothing to run" >&2
+  exit 0
+fi
+
+racelab=(node dist/cli/main.js)
+status=0
+executed_list="$("${racelab[@]}" run "${notebooks[@]}")" || status=$?
+if [[ $status -ne 0 && $status -ne 1 ]]; then
+  exit "$status"
+fi
+executed=()
+while IFS= read -r line; do
+  if [[ -n $line ]]; then executed+=("$line"); fi
+done <<<"$executed_list"
+
+if [[ ${#executed[@]} -gt 0 ]]; then
+  reports="$("${racelab[@]}" report "${executed[@]}")"
+  echo "Reports:"
+  while IFS= read -r line; do
+    if [[ -n $line ]]; then echo "  $line"; fi
+  done <<<"$reports"
+fi
+if [[ $status -ne 0 ]]; then
+  echo "start: some notebooks failed (see above); their reports were not rebuilt" >&2
+fi
+exit "$status"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: install what is missing (so CI works on a fresh clone), build, register the kernel,
+# then run every test with node's built-in test runner.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+bash scripts/setup.sh
+
+shopt -s nullglob
+tests=(test/*.test.ts)
+if [[ ${#tests[@]} -eq 0 ]]; then
+  echo "test: no test files in test/" >&2
+  exit 1
+fi
+exec node --import tsx --test "${tests[@]}"

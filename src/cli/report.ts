@@ -1,0 +1,137 @@
+/**
+ * `racelab report <executed.ipynb> ... [--html] [--pdf] [--mail] [--out DIR]`
+ *
+ * Renders executed notebooks (from `racelab run`) to self-contained HTML and/or PDF in DIR
+ * (default `reports/`), as `<notebook-name>.html` / `.pdf`. With neither --html nor --pdf, writes
+ * both. Prints each written path on stdout, one per line. `--mail` is not implemented yet.
+ */
+import { basename, join } from "node:path";
+import type { Command } from "commander";
+import { writeFileAtomic } from "../report/atomic.js";
+import { buildReport, reportDate } from "../report/document.js";
+import { InputError } from "../report/errors.js";
+import { assembleHtml } from "../report/html.js";
+import { readNotebook, type Notebook } from "../report/notebook.js";
+import { printPdf, withBrowser } from "../report/pdf.js";
+
+/** Options of {@link reportNotebooks}. */
+export interface ReportOptions {
+  /** Write HTML. */
+  html?: boolean;
+  /** Write PDF. (Neither html nor pdf: both.) */
+  pdf?: boolean;
+  /** Plain-text mail writeup: not implemented yet (throws InputError). */
+  mail?: boolean;
+  /** Output folder; default "reports". */
+  out?: string;
+  /** Date stamp; default SOURCE_DATE_EPOCH or now. */
+  date?: Date;
+  /** Chromium binary for PDF; default $RACELAB_CHROMIUM or /usr/bin/chromium. */
+  chromium?: string;
+  /** Where warnings go; default stderr. */
+  warn?: (line: string) => void;
+}
+
+/** What {@link reportNotebooks} wrote for one notebook (null: not requested). */
+export interface ReportOutput {
+  notebook: string;
+  html: string | null;
+  pdf: string | null;
+}
+
+/** True when no code cell of the notebook has been executed (no outputs, no counts). */
+function looksUnexecuted(nb: Notebook): boolean {
+  const code = nb.cells.filter((c) => c.cell_type === "code");
+  return code.length > 0 && code.every((c) => (c.outputs ?? []).length === 0 && c.execution_count == null);
+}
+
+/**
+ * Render notebooks to reports. All inputs are read and validated before anything is written;
+ * every file is written atomically.
+ *
+ * @param paths executed notebooks (.ipynb).
+ * @returns one entry per notebook, in order, with the paths written.
+ * @throws InputError (exit 2) for no paths, --mail, a missing/invalid notebook, or two notebooks
+ *   with the same name; Error when Chromium cannot print or a file cannot be written.
+ */
+export async function reportNotebooks(paths: readonly string[], opts: ReportOptions = {}): Promise<ReportOutput[]> {
+  if (opts.mail) throw new InputError("--mail: not implemented yet");
+  if (paths.length === 0) throw new InputError("no notebook given (e.g. racelab report reports/overview.ipynb)");
+  const warn = opts.warn ?? ((l: string) => process.stderr.write(l + "\n"));
+  const wantHtml = opts.html || !opts.pdf;
+  const wantPdf = opts.pdf || !opts.html;
+  const outDir = opts.out ?? "reports";
+  const date = opts.date ?? reportDate();
+
+  const names = new Map<string, string>();
+  const jobs: { path: string; name: string; html: string; title: string }[] = [];
+  for (const path of paths) {
+    const nb = await readNotebook(path);
+    const name = basename(path).replace(/\.ipynb$/, "");
+    const other = names.get(name);
+    if (other !== undefined) throw new InputError(`${other} and ${path} would both write ${name}.* in ${outDir}`);
+    names.set(name, path);
+    if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
+    const doc = buildReport(nb, path, date);
+    jobs.push({ path, name, html: assembleHtml(doc), title: doc.title });
+  }
+
+  const results: ReportOutput[] = jobs.map((j) => ({ notebook: j.path, html: null, pdf: null }));
+  if (wantHtml) {
+    for (const [i, j] of jobs.entries()) {
+      const out = join(outDir, `${j.name}.html`);
+      await writeFileAtomic(out, j.html);
+      results[i]!.html = out;
+    }
+  }
+  if (wantPdf) {
+    await withBrowser(
+      async (browser) => {
+        for (const [i, j] of jobs.entries()) {
+          const out = join(outDir, `${j.name}.pdf`);
+          const { blocked } = await printPdf(browser, j.html, out, j.title);
+          if (blocked.length > 0) warn(`racelab report: blocked ${blocked.length} network request(s) while printing ${out}`);
+          results[i]!.pdf = out;
+        }
+      },
+      opts.chromium !== undefined ? { chromium: opts.chromium } : {},
+    );
+  }
+  return results;
+}
+
+/**
+ * CLI wrapper: run {@link reportNotebooks}, print written paths on stdout, errors on stderr as one
+ * line.
+ * @returns the exit status: 0 done, 2 bad usage/input, 1 other failure.
+ */
+export async function reportCommand(paths: readonly string[], opts: ReportOptions = {}): Promise<number> {
+  try {
+    for (const r of await reportNotebooks(paths, opts)) {
+      if (r.html) process.stdout.write(r.html + "\n");
+      if (r.pdf) process.stdout.write(r.pdf + "\n");
+    }
+    return 0;
+  } catch (e) {
+    process.stderr.write(`racelab report: ${(e as Error).message.split("\n")[0]}\n`);
+    return e instanceof InputError ? 2 : 1;
+  }
+}
+
+/**
+ * Add the `report` subcommand to a commander program. The action sets `process.exitCode`.
+ * @returns the subcommand.
+ */
+export function registerReportCommand(program: Command): Command {
+  return program
+    .command("report")
+    .description("render executed notebooks to self-contained HTML and PDF (default: both)")
+    .argument("<notebooks...>", "executed notebooks (.ipynb), e.g. reports/<name>.ipynb from 'racelab run'")
+    .option("--html", "write <out>/<name>.html")
+    .option("--pdf", "write <out>/<name>.pdf (A4, printed by headless Chromium)")
+    .option("--mail", "plain-text mailing-list writeup (not implemented yet)")
+    .option("--out <dir>", "output folder", "reports")
+    .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string }) => {
+      process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out });
+    });
+}

@@ -1,0 +1,451 @@
+/**
+ * `racelab run [<notebook.ipynb> ...]`
+ *
+ * Executes notebooks headless through Jupyter (nbclient, Debian's python3-nbclient) with the
+ * `racelab` kernel (kernel/install.sh), and writes each executed copy atomically to
+ * `reports/<name>.ipynb`. Default: every `notebooks/*.ipynb`. Progress goes to stderr (a bar per
+ * notebook on a terminal, one line per notebook otherwise); the written paths go to stdout.
+ *
+ * Exit status: 0 all notebooks ran, 1 a cell failed (the message names notebook and cell) or
+ * Jupyter is unusable, 2 a missing/invalid notebook path.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, readdir } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { InputError } from "../report/errors.js";
+import { readNotebook } from "../report/notebook.js";
+
+/** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
+export const DEFAULT_PYTHON = "/usr/bin/python3";
+
+/** Options of {@link runNotebooks}. */
+export interface RunOptions {
+  /** Folder for the executed copies; default "reports". */
+  outDir?: string;
+  /** Jupyter kernel name; default "racelab". */
+  kernel?: string;
+  /** Per-cell timeout in seconds; default 900. */
+  timeoutSec?: number;
+  /** Python with nbclient; default $RACELAB_PYTHON or /usr/bin/python3. */
+  python?: string;
+  /** Show progress bars (default: when stderr is a terminal). */
+  progress?: boolean;
+  /** Progress/status lines; default stderr. */
+  log?: (line: string) => void;
+}
+
+/** Where and why a notebook stopped. */
+export interface CellFailure {
+  /** 1-based position of the cell in the notebook. */
+  cell: number;
+  /** nbformat cell id, when the notebook has ids. */
+  id: string | null;
+  /** First line of the cell's code. */
+  source: string;
+  /** What went wrong: the error, the compiler message or the timeout, possibly several lines. */
+  message: string;
+}
+
+/** Outcome of one notebook. */
+export interface RunResult {
+  notebook: string;
+  /** Path of the executed copy, or null when the notebook failed (the old copy, if any, is kept). */
+  output: string | null;
+  ok: boolean;
+  /** Code cells executed. */
+  cellsRun: number;
+  /** Code cells to execute. */
+  cells: number;
+  elapsedMs: number;
+  failure: CellFailure | null;
+}
+
+/**
+ * The Python side: runs one notebook with nbclient and reports JSON lines on fd 3 (the kernel's
+ * own stdout/stderr stay on 1/2). With "--check" it only checks that Jupyter and the kernel exist.
+ */
+const EXECUTE_PY = String.raw`
+import json, os, sys
+try:
+    ev = os.fdopen(3, "w", buffering=1, encoding="utf-8")
+except OSError:
+    ev = sys.stdout
+def emit(**kw):
+    ev.write(json.dumps(kw) + "\n")
+    ev.flush()
+try:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+except Exception as e:
+    emit(event="fatal", reason="jupyter", message="%s: %s" % (type(e).__name__, e))
+    sys.exit(3)
+
+if sys.argv[1] == "--check":
+    try:
+        spec = KernelSpecManager().get_kernel_spec(sys.argv[2])
+        emit(event="ok", argv=spec.argv)
+    except NoSuchKernel:
+        emit(event="fatal", reason="kernel", message="no Jupyter kernel named %r" % sys.argv[2])
+        sys.exit(3)
+    sys.exit(0)
+
+src, dst, kernel_name, timeout = sys.argv[1:5]
+nb = nbformat.read(src, as_version=4)
+skip_tag = "skip-execution"
+def runnable(c):
+    return c.cell_type == "code" and c.source.strip() and skip_tag not in c.metadata.get("tags", [])
+total = sum(1 for c in nb.cells if runnable(c))
+emit(event="start", cells=total)
+state = {"done": 0, "current": None}
+
+def first_line(cell):
+    for line in cell.source.splitlines():
+        if line.strip():
+            return line.strip()[:120]
+    return ""
+
+def on_cell_execute(cell, cell_index):
+    state["current"] = cell_index
+    emit(event="cell", index=cell_index, done=state["done"], total=total, source=first_line(cell))
+
+def on_cell_executed(cell, cell_index, execute_reply):
+    if (execute_reply or {}).get("content", {}).get("status") != "ok":
+        return
+    state["done"] += 1
+    emit(event="cell_done", index=cell_index, done=state["done"], total=total)
+
+def failure(message):
+    i = state["current"]
+    cell = nb.cells[i] if i is not None else None
+    details = []
+    if cell is not None:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                tb = "\n".join(o.get("traceback") or [])
+                details.append(tb if tb.strip() else "%s: %s" % (o.get("ename"), o.get("evalue")))
+            elif o.get("output_type") == "stream" and o.get("name") == "stderr":
+                details.append(o.get("text", ""))
+    emit(event="error", index=i, id=(cell.get("id") if cell is not None else None),
+         source=(first_line(cell) if cell is not None else ""),
+         message=message, details="".join(d if d.endswith("\n") else d + "\n" for d in details))
+
+client = NotebookClient(
+    nb, kernel_name=kernel_name, timeout=int(timeout), allow_errors=False, record_timing=False,
+    skip_cells_with_tag=skip_tag, resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
+    on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed)
+try:
+    client.execute()
+except CellTimeoutError:
+    failure("timed out after %s s" % timeout)
+    sys.exit(4)
+except DeadKernelError as e:
+    failure("the kernel died (%s)" % e)
+    sys.exit(4)
+except CellExecutionError as e:
+    failure("%s: %s" % (e.ename, e.evalue) if e.evalue or e.ename != "<Error>" else "the cell raised an error")
+    sys.exit(4)
+except NoSuchKernel:
+    emit(event="fatal", reason="kernel", message="no Jupyter kernel named %r" % kernel_name)
+    sys.exit(3)
+except Exception as e:
+    if state["current"] is not None:
+        failure("%s: %s" % (type(e).__name__, e))
+        sys.exit(4)
+    emit(event="fatal", reason="start", message="%s: %s" % (type(e).__name__, e))
+    sys.exit(3)
+
+tmp = os.path.join(os.path.dirname(dst) or ".", ".%s.%d.tmp" % (os.path.basename(dst), os.getpid()))
+try:
+    with open(tmp, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, dst)
+finally:
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+emit(event="done", cells=state["done"])
+`;
+
+interface PyEvent {
+  event: "ok" | "fatal" | "start" | "cell" | "cell_done" | "error" | "done";
+  [key: string]: unknown;
+}
+
+/** Run the Python side; collect its events, stream them to `onEvent`, keep the tail of its output. */
+function runPython(
+  python: string,
+  args: string[],
+  onEvent: (e: PyEvent) => void,
+): Promise<{ code: number | null; events: PyEvent[]; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(python, ["-Xfrozen_modules=off", "-c", EXECUTE_PY, ...args], {
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONUNBUFFERED: "1" },
+    });
+    let output = "";
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString("utf8")).slice(-20_000);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const events: PyEvent[] = [];
+    const lines = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
+    lines.on("line", (line) => {
+      let e: PyEvent;
+      try {
+        e = JSON.parse(line) as PyEvent;
+      } catch {
+        return;
+      }
+      events.push(e);
+      onEvent(e);
+    });
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          err.code === "ENOENT"
+            ? `Jupyter not found: ${python} does not exist (install Debian's python3-nbclient, jupyter-client and python3-ipykernel, or run 'npm start')`
+            : `cannot start ${python}: ${err.message}`,
+        ),
+      );
+    });
+    child.on("close", (code) => {
+      lines.close();
+      resolvePromise({ code, events, output });
+    });
+  });
+}
+
+/** Indent a block of text for a message. */
+function indent(text: string, prefix = "    "): string {
+  return text
+    .replace(/\s+$/, "")
+    .split("\n")
+    .map((l) => prefix + l)
+    .join("\n");
+}
+
+/** Drop tslab's and node's own stack frames from an error text (they say nothing about the cell). */
+export function cleanDetails(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !/^\s+at .*(node_modules[\\/]tslab[\\/]|\(node:|node:vm|sigintHandlersWrap)/.test(l))
+    .join("\n")
+    .trim();
+}
+
+/**
+ * The line that best says what went wrong in a failed cell's stderr/traceback: a TypeScript
+ * diagnostic from tslab ("1:7 - Type 'string' is not ...") or a JavaScript error line
+ * ("Error: boom", "TypeError: x is not a function").
+ */
+export function errorSummary(details: string): string | null {
+  const lines = details.split("\n").map((l) => l.trim());
+  return (
+    lines.find((l) => /^\d+:\d+ - /.test(l)) ??
+    lines.find((l) => /^[\w$.]*(Error|Exception)(: |$)/.test(l)) ??
+    null
+  );
+}
+
+/** Message text of a failure: one summary line, then the cell's first line and the details. */
+export function formatFailure(notebook: string, f: CellFailure): string {
+  const id = f.id ? ` (id ${f.id})` : "";
+  const head = `${notebook}: cell ${f.cell}${id} failed: ${f.message}`;
+  const src = f.source ? `\n${indent("> " + f.source)}` : "";
+  return head + src;
+}
+
+/** The notebooks `racelab run` runs by default: notebooks/*.ipynb, sorted. */
+export async function defaultNotebooks(dir = "notebooks"): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith(".ipynb") && !n.startsWith("."))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+/**
+ * Check that Python has nbclient and that the Jupyter kernel is registered.
+ * @throws Error with the fix to apply when either is missing.
+ */
+export async function checkJupyter(python: string, kernel: string): Promise<void> {
+  const r = await runPython(python, ["--check", kernel], () => undefined);
+  const fatal = r.events.find((e) => e.event === "fatal");
+  if (r.code === 0 && !fatal) return;
+  if (fatal?.["reason"] === "jupyter") {
+    throw new Error(
+      `Jupyter not usable with ${python} (${String(fatal["message"])}); install Debian's python3-nbclient, ` +
+        "jupyter-client and python3-ipykernel (or run 'npm start')",
+    );
+  }
+  if (fatal?.["reason"] === "kernel") {
+    throw new Error(`${String(fatal["message"])}; register it with kernel/install.sh (or run 'npm start')`);
+  }
+  throw new Error(`Jupyter check failed with ${python}: ${r.output.trim().split("\n").slice(-1)[0] ?? "exit " + r.code}`);
+}
+
+/**
+ * Execute notebooks headless and write the executed copies.
+ *
+ * All paths are validated (exist, .ipynb, nbformat 4) and Jupyter is checked before anything
+ * runs; notebooks then run one after the other, each in a fresh kernel, and a failing notebook
+ * does not stop the others.
+ *
+ * @param paths notebooks to run; empty: every notebooks/*.ipynb.
+ * @returns one result per notebook, in order.
+ * @throws InputError (exit 2) for a missing/invalid notebook path, no notebooks found, or two
+ *   notebooks with the same file name; Error when Jupyter or the kernel is missing, or the
+ *   kernel cannot start.
+ */
+export async function runNotebooks(paths: readonly string[], opts: RunOptions = {}): Promise<RunResult[]> {
+  const outDir = opts.outDir ?? "reports";
+  const kernel = opts.kernel ?? "racelab";
+  const timeoutSec = opts.timeoutSec ?? 900;
+  const python = opts.python ?? process.env["RACELAB_PYTHON"] ?? DEFAULT_PYTHON;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const progress = opts.progress ?? (process.stderr.isTTY === true && !process.env["CI"]);
+
+  const list = paths.length > 0 ? [...paths] : await defaultNotebooks();
+  if (list.length === 0) throw new InputError("no notebook given and notebooks/ has no .ipynb files");
+  const outputs = new Map<string, string>();
+  for (const p of list) {
+    await readNotebook(p);
+    const out = join(outDir, basename(p));
+    const other = outputs.get(out);
+    if (other !== undefined) throw new InputError(`${other} and ${p} would both be written to ${out}`);
+    outputs.set(out, p);
+  }
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) throw new InputError(`bad timeout: ${timeoutSec}`);
+  await checkJupyter(python, kernel);
+
+  await mkdir(outDir, { recursive: true });
+  const results: RunResult[] = [];
+  for (const nbPath of list) {
+    const out = join(outDir, basename(nbPath));
+    const started = Date.now();
+    let bar: cliProgress.SingleBar | null = null;
+    let cells = 0;
+    let done = 0;
+    const name = nbPath.length > 40 ? "…" + nbPath.slice(-39) : nbPath;
+    if (progress) {
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${name} [{bar}] {value}/{total} cells {status}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+          fps: 10,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    } else {
+      log(`racelab run: ${nbPath} ...`);
+    }
+    const r = await runPython(python, [resolve(nbPath), resolve(out), kernel, String(timeoutSec)], (e) => {
+      if (e.event === "start") {
+        cells = Number(e["cells"]);
+        bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });
+      } else if (e.event === "cell") {
+        bar?.update(Number(e["done"]), { status: `> ${String(e["source"]).slice(0, 40)}` });
+      } else if (e.event === "cell_done") {
+        done = Number(e["done"]);
+        bar?.update(done, { status: "" });
+      }
+    });
+    const elapsedMs = Date.now() - started;
+    const err = r.events.find((e) => e.event === "error");
+    const fatal = r.events.find((e) => e.event === "fatal");
+    const ok = r.code === 0 && r.events.some((e) => e.event === "done");
+    if (bar) {
+      bar.update(done, { status: ok ? `ok (${(elapsedMs / 1000).toFixed(1)} s)` : "FAILED" });
+      bar.stop();
+    }
+    if (ok) {
+      if (!progress) log(`racelab run: ${nbPath}: ${done} cells ok (${(elapsedMs / 1000).toFixed(1)} s) -> ${out}`);
+      results.push({ notebook: nbPath, output: out, ok: true, cellsRun: done, cells, elapsedMs, failure: null });
+      continue;
+    }
+    let failure: CellFailure;
+    if (err) {
+      const index = typeof err["index"] === "number" ? err["index"] : -1;
+      const details = cleanDetails(String(err["details"] ?? ""));
+      const generic = String(err["message"]) === "the cell raised an error";
+      const summary = generic ? (errorSummary(details) ?? String(err["message"])) : String(err["message"]);
+      failure = {
+        cell: index + 1,
+        id: typeof err["id"] === "string" ? err["id"] : null,
+        source: String(err["source"] ?? ""),
+        message: summary + (details && details !== summary ? `\n${details}` : ""),
+      };
+    } else if (fatal) {
+      if (fatal["reason"] === "kernel") {
+        throw new Error(`${String(fatal["message"])}; register it with kernel/install.sh`);
+      }
+      const tail = r.output.trim().split("\n").slice(-8).join("\n");
+      throw new Error(`${nbPath}: the kernel did not start: ${String(fatal["message"])}${tail ? "\n" + indent(tail) : ""}`);
+    } else {
+      const tail = r.output.trim().split("\n").slice(-8).join("\n");
+      failure = { cell: 0, id: null, source: "", message: `Jupyter exited with status ${r.code}${tail ? "\n" + tail : ""}` };
+    }
+    const [head, ...rest] = failure.message.split("\n");
+    const text = formatFailure(nbPath, { ...failure, message: head ?? "" });
+    log(`racelab run: ${text}${rest.length ? "\n" + indent(rest.join("\n")) : ""}`);
+    results.push({ notebook: nbPath, output: null, ok: false, cellsRun: done, cells, elapsedMs, failure });
+  }
+  return results;
+}
+
+/**
+ * CLI wrapper: run {@link runNotebooks}, print the executed copies' paths on stdout.
+ * @returns the exit status: 0 all ran, 1 a notebook failed or Jupyter is unusable, 2 bad input.
+ */
+export async function runCommand(paths: readonly string[], opts: RunOptions = {}): Promise<number> {
+  try {
+    const results = await runNotebooks(paths, opts);
+    for (const r of results) if (r.output) process.stdout.write(r.output + "\n");
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length > 0) {
+      process.stderr.write(`racelab run: ${failed.length} of ${results.length} notebook(s) failed: ${failed.map((r) => r.notebook).join(", ")}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    process.stderr.write(`racelab run: ${(e as Error).message}\n`);
+    return e instanceof InputError ? 2 : 1;
+  }
+}
+
+/**
+ * Add the `run` subcommand to a commander program. The action sets `process.exitCode`.
+ * @returns the subcommand.
+ */
+export function registerRunCommand(program: Command): Command {
+  return program
+    .command("run")
+    .description("execute notebooks headless (Jupyter + racelab kernel); executed copies go to reports/")
+    .argument("[notebooks...]", "notebooks to run (default: notebooks/*.ipynb)")
+    .option("--out <dir>", "folder for the executed copies", "reports")
+    .option("--timeout <seconds>", "per-cell timeout", "900")
+    .option("--kernel <name>", "Jupyter kernel", "racelab")
+    .action(async (paths: string[], o: { out: string; timeout: string; kernel: string }) => {
+      const timeoutSec = Number(o.timeout);
+      if (!/^\d+$/.test(o.timeout) || timeoutSec <= 0) {
+        process.stderr.write(`racelab run: --timeout: expected a positive number of seconds, got ${JSON.stringify(o.timeout)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await runCommand(paths, { outDir: o.out, timeoutSec, kernel: o.kernel });
+    });
+}
+

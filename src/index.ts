@@ -1,0 +1,24 @@
+/**
+ * racelab's public API: what notebooks and other tools import.
+ *
+ * In a tslab notebook (kernel `racelab`, started in the project root):
+ * `import { Session, checkAll, showClaims } from "./dist";`
+ */
+export * from "./engine/access.js";
+export * from "./engine/check.js";
+export * from "./engine/claims.js";
+export * from "./engine/execution.js";
+export * from "./engine/finding.js";
+export * from "./engine/scenario.js";
+export * from "./engine/schedule.js";
+export * from "./engine/schedulers.js";
+export * from "./engine/site.js";
+export * from "./engine/sync.js";
+export * from "./engine/task.js";
+export * from "./engine/trace.js";
+export { countLinearizations } from "./engine/count.js";
+export { dfs, type DfsOptions, type DfsStats, type Visit } from "./engine/explore.js";
+export { getScenario, scenarios } from "./scenarios/index.js";
+export * from "./notebook/display.js";
+export * from "./notebook/session.js";
+export * from "./notebook/views.js";

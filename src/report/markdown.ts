@@ -1,0 +1,117 @@
+/**
+ * Markdown cells -> HTML with markdown-it, for a report that loads nothing from outside.
+ *
+ * - `html: false`: raw HTML in markdown (`<script>`, `<img onerror>`, ...) is escaped as text.
+ * - Links: only in-page links (`#anchor`) stay links. Any other target (https:, mailto:,
+ *   relative files) is rendered as the link text followed by the target as plain text, so the
+ *   report holds no external URL.
+ * - Images: notebook attachments (`attachment:name`) and inline `data:image/...;base64` images
+ *   become data-URI images; any other image is replaced by a visible "[image omitted]" note.
+ * - Headings get slug ids so in-page links work.
+ */
+import MarkdownIt, { type Env, type MarkdownIt as MarkdownItT, type Token } from "markdown-it";
+import { escapeHtml } from "../notebook/display.js";
+
+/** Attachments of a markdown cell: name -> MIME bundle (base64 image data). */
+export type Attachments = Record<string, Record<string, unknown>>;
+
+interface RenderEnv extends Env {
+  attachments?: Attachments;
+  links?: (string | null)[];
+  slugs?: Map<string, number>;
+}
+
+const IMAGE_MIMES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"];
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]+$/;
+
+/** Slug of a heading as Jupyter makes it: spaces -> "-", other characters kept (then escaped). */
+export function headingSlug(text: string): string {
+  return text.trim().replace(/\s+/g, "-");
+}
+
+/** `data:` URI of an attachment image, or null when the attachment is missing or not an image. */
+function attachmentUri(name: string, attachments: Attachments | undefined): string | null {
+  const bundle = attachments?.[name];
+  if (!bundle) return null;
+  for (const mime of IMAGE_MIMES) {
+    const raw = bundle[mime];
+    const b64 = typeof raw === "string" ? raw : Array.isArray(raw) ? raw.join("") : null;
+    if (b64 !== null && /^[A-Za-z0-9+/=\s]+$/.test(b64)) return `data:${mime};base64,${b64.replace(/\s+/g, "")}`;
+  }
+  return null;
+}
+
+function createRenderer(): MarkdownItT {
+  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  const rules = md.renderer.rules;
+
+  rules.link_open = (tokens: Token[], idx: number, _opts, envArg): string => {
+    const env = envArg as RenderEnv;
+    const href = String(tokens[idx]!.attrGet("href") ?? "");
+    env.links ??= [];
+    if (/^#[^\s"'<>]*$/.test(href)) {
+      env.links.push(null);
+      return `<a href="${escapeHtml(href)}">`;
+    }
+    env.links.push(href);
+    return '<span class="link">';
+  };
+  rules.link_close = (tokens: Token[], idx: number, _opts, envArg): string => {
+    const env = envArg as RenderEnv;
+    const href = env.links?.pop() ?? null;
+    if (href === null) return "</a>";
+    // Autolinks (<https://...>) already show their target as the link text.
+    const open = tokens.slice(0, idx).reverse().find((t) => t.type === "link_open");
+    if (open?.markup === "autolink" || open?.markup === "linkify") return "</span>";
+    return `</span> <span class="url">&lt;${escapeHtml(decodeURI_(href))}&gt;</span>`;
+  };
+  rules.image = (tokens: Token[], idx: number, _opts, envArg): string => {
+    const env = envArg as RenderEnv;
+    const token = tokens[idx]!;
+    const src = String(token.attrGet("src") ?? "");
+    const alt = token.children ? md.renderer.renderInlineAsText(token.children, md.options, env) : token.content;
+    let uri: string | null = null;
+    if (src.startsWith("attachment:")) uri = attachmentUri(decodeURI_(src.slice("attachment:".length)), env.attachments);
+    else if (DATA_IMAGE.test(src)) uri = src;
+    if (uri === null) {
+      return `<span class="omitted">[image omitted: ${escapeHtml(alt || decodeURI_(src))}]</span>`;
+    }
+    return `<img src="${escapeHtml(uri)}" alt="${escapeHtml(alt)}">`;
+  };
+  rules.heading_open = (tokens: Token[], idx: number, _opts, envArg): string => {
+    const env = envArg as RenderEnv;
+    const inline = tokens[idx + 1];
+    const text = inline?.children ? md.renderer.renderInlineAsText(inline.children, md.options, env) : "";
+    let slug = headingSlug(text);
+    env.slugs ??= new Map();
+    const n = env.slugs.get(slug) ?? 0;
+    env.slugs.set(slug, n + 1);
+    if (n > 0) slug = `${slug}-${n}`;
+    return `<${tokens[idx]!.tag} id="${escapeHtml(slug)}">`;
+  };
+  return md;
+}
+
+function decodeURI_(s: string): string {
+  try {
+    return decodeURI(s);
+  } catch {
+    return s;
+  }
+}
+
+let shared: MarkdownItT | null = null;
+
+/**
+ * Render markdown to HTML safe to embed in the report (see the module notes).
+ *
+ * @param source the markdown text.
+ * @param attachments the cell's `attachments`, for `![](attachment:name)` images.
+ * @param slugs heading ids already used in the document (updated), so ids stay unique across cells.
+ */
+export function renderMarkdown(source: string, attachments?: Attachments, slugs?: Map<string, number>): string {
+  shared ??= createRenderer();
+  const env: RenderEnv = { slugs: slugs ?? new Map() };
+  if (attachments) env.attachments = attachments;
+  return shared.render(source, env);
+}

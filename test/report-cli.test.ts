@@ -1,0 +1,79 @@
+// `racelab report` end to end on a fixture (HTML only; the PDF has its own test file).
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { reportCommand, reportNotebooks } from "../src/cli/report.js";
+
+const FIXTURE = "test/fixtures/executed.ipynb";
+
+/** Run `fn` with stderr captured. */
+async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; stderr: string }> {
+  const write = process.stderr.write.bind(process.stderr);
+  let stderr = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe("racelab report", () => {
+  let out: string;
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), "racelab-report-"));
+  });
+  after(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it("--html writes <out>/<name>.html only, with a fixed date stamp", async () => {
+    const res = await reportNotebooks([FIXTURE], { html: true, out, date: new Date("2025-06-07T00:00:00Z") });
+    assert.deepEqual(res, [{ notebook: FIXTURE, html: join(out, "executed.html"), pdf: null }]);
+    assert.deepEqual(await readdir(out), ["executed.html"]);
+    const html = await readFile(join(out, "executed.html"), "utf8");
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.match(html, /<title>Fixture: delalloc vs fallocate<\/title>/);
+    assert.match(html, /2025-06-07/);
+    assert.ok(!/<script/i.test(html));
+  });
+
+  it("is reproducible: same input and date give the same HTML", async () => {
+    const date = new Date("2025-06-07T00:00:00Z");
+    await reportNotebooks([FIXTURE], { html: true, out, date });
+    const a = await readFile(join(out, "executed.html"), "utf8");
+    await reportNotebooks([FIXTURE], { html: true, out, date });
+    assert.equal(await readFile(join(out, "executed.html"), "utf8"), a);
+  });
+
+  it("exits 2 with a one-line reason for a missing or invalid notebook, writing nothing", async () => {
+    const bad = await mkdtemp(join(tmpdir(), "racelab-report-bad-"));
+    try {
+      for (const [paths, re] of [
+        [["missing.ipynb"], /^racelab report: missing\.ipynb: no such file\n$/],
+        [["package.json"], /^racelab report: package\.json: not a notebook \(expected a \.ipynb file\)\n$/],
+        [[FIXTURE, "test/fixtures/nope.ipynb"], /nope\.ipynb: no such file\n$/],
+        [[], /no notebook given/],
+      ] as [string[], RegExp][]) {
+        const { value, stderr } = await captureStderr(() => reportCommand(paths, { out: bad }));
+        assert.equal(value, 2, `exit status for ${paths.join(" ")}`);
+        assert.match(stderr, re);
+        assert.equal(stderr.trim().split("\n").length, 1);
+      }
+      assert.deepEqual(await readdir(bad), [], "nothing written when any input is bad");
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it("--mail is not implemented yet (exit 2), not faked", async () => {
+    const { value, stderr } = await captureStderr(() => reportCommand([FIXTURE], { mail: true, out }));
+    assert.equal(value, 2);
+    assert.match(stderr, /--mail: not implemented yet/);
+  });
+});

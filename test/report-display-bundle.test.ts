@@ -1,0 +1,88 @@
+// Display helpers: the MIME bundles a notebook cell sends (src/notebook/display.ts).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  chartBundle,
+  displayChart,
+  displayTable,
+  escapeHtml,
+  preBundle,
+  tableBundle,
+  VEGALITE_MIME,
+} from "../src/notebook/display.js";
+
+const spec = {
+  title: "Failures per fix",
+  data: { values: [{ fix: "baseline", failures: 6 }, { fix: "recheck", failures: 0 }] },
+  mark: "bar",
+  encoding: { x: { field: "fix", type: "nominal" }, y: { field: "failures", type: "quantitative" } },
+};
+
+describe("chartBundle", () => {
+  it("has Vega-Lite JSON (an object), SVG and text in one bundle", async () => {
+    const b = await chartBundle(spec);
+    assert.deepEqual(Object.keys(b).sort(), [VEGALITE_MIME, "image/svg+xml", "text/plain"].sort());
+    assert.equal(VEGALITE_MIME, "application/vnd.vegalite.v5+json");
+    assert.equal(typeof b[VEGALITE_MIME], "object");
+    assert.deepEqual(b[VEGALITE_MIME], spec);
+    assert.notEqual(b[VEGALITE_MIME], spec, "the bundle holds a copy, not the caller's object");
+    const svg = b["image/svg+xml"] as string;
+    assert.match(svg, /^<svg[\s>]/);
+    assert.match(svg, /<\/svg>$/);
+    assert.match(svg, />baseline</, "axis labels are rendered as SVG text");
+    assert.equal(b["text/plain"], "<Vega-Lite chart: Failures per fix>");
+  });
+
+  it("renders deterministically, whatever was rendered before", async () => {
+    const a = await chartBundle(spec);
+    await chartBundle({ ...spec, mark: "line" });
+    const b = await chartBundle(spec);
+    assert.equal(a["image/svg+xml"], b["image/svg+xml"]);
+  });
+
+  it("refuses external data instead of touching the network", async () => {
+    await assert.rejects(
+      chartBundle({ ...spec, data: { url: "https://example.com/data.json" } }),
+      /offline.*data\.values/,
+    );
+  });
+
+  it("rejects a spec that is not a plain object", async () => {
+    await assert.rejects(chartBundle("bar" as unknown as Record<string, unknown>), TypeError);
+  });
+});
+
+describe("tableBundle", () => {
+  it("escapes every cell, caption and header, and aligns the text form", () => {
+    const b = tableBundle([{ "<k>": "<script>x</script>", n: 12 }, { "<k>": "a&b", n: 3 }], undefined, "Cap <i>");
+    assert.deepEqual(Object.keys(b).sort(), ["text/html", "text/plain"]);
+    const html = b["text/html"] as string;
+    assert.doesNotMatch(html, /<script|<i>|<k>/);
+    assert.match(html, /<caption>Cap &lt;i&gt;<\/caption>/);
+    assert.match(html, /<th>&lt;k&gt;<\/th>/);
+    assert.match(html, /<td>&lt;script&gt;x&lt;\/script&gt;<\/td>/);
+    assert.match(html, /<td class="num">12<\/td>/);
+    assert.equal(b["text/plain"], ["Cap <i>", "<k>                 n", "------------------  --", "<script>x</script>  12", "a&b                  3"].join("\n"));
+  });
+
+  it("takes array rows with explicit columns", () => {
+    const b = tableBundle([["baseline", 1]], ["fix", "n"]);
+    assert.match(b["text/html"] as string, /<thead><tr><th>fix<\/th><th>n<\/th><\/tr><\/thead>/);
+  });
+});
+
+describe("display outside the kernel", () => {
+  it("fails with a clear message instead of printing nothing", async () => {
+    assert.throws(() => displayTable([{ a: 1 }]), /not running inside the tslab Jupyter kernel/);
+    await assert.rejects(displayChart(spec), /not running inside the tslab Jupyter kernel/);
+  });
+});
+
+describe("preBundle / escapeHtml", () => {
+  it("keeps the diagram as text", () => {
+    const b = preBundle("CPU0 <a>\n  ^^^^");
+    assert.equal(b["text/html"], '<pre class="racelab-pre">CPU0 &lt;a&gt;\n  ^^^^</pre>');
+    assert.equal(b["text/plain"], "CPU0 <a>\n  ^^^^");
+    assert.equal(escapeHtml(`&<>"'`), "&amp;&lt;&gt;&quot;&#39;");
+  });
+});
