@@ -51,6 +51,11 @@ export interface CheckResult {
   readonly seed: number;
   /** Complete executions run. */
   readonly executions: number;
+  /**
+   * Exhaustive mode: prefixes cut because every runnable thread was asleep (redundant under the
+   * sleep-set reduction); 0 in other modes.
+   */
+  readonly sleepBlocked: number;
   /** Executions an unreduced exhaustive search would run (null outside exhaustive mode or when too large to count). */
   readonly naiveExecutions: number | null;
   /**
@@ -117,6 +122,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
   };
 
   let executions = 0;
+  let sleepBlocked = 0;
   let naive: number | null = null;
   let naiveBad: number | null = null;
   let complete = false;
@@ -138,6 +144,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
       if (opts.onProgress && ++seen % 1000 === 0) opts.onProgress(seen, null);
     });
     executions = stats.executions;
+    sleepBlocked = stats.sleepBlocked;
     complete = stats.complete;
     naive = countable && complete ? sum : null;
     naiveBad = naive === null ? null : bad;
@@ -167,6 +174,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     mode,
     seed,
     executions,
+    sleepBlocked,
     naiveExecutions: naive,
     naiveViolations: naiveBad,
     complete,

@@ -79,10 +79,10 @@ function found(t: Task, s: Ext4State, L: number, es: EsStatus): DaMap {
   if (ext4_es_is_delonly(es)) {
     // map_bh(bh, inode->i_sb, invalid_block); set_buffer_new(bh); set_buffer_delay(bh); return 0;
     s.bhs[L]!.set({ mapped: true, new: true, delay: true });
-    t.say(`es: ${esName(es)}: buffer already delayed, no new reservation`);
+    t.say(() => `es: ${esName(es)}: buffer already delayed, no new reservation`);
     return { retval: 0, unwritten: false };
   }
-  t.say(`es: ${esName(es)}: block already allocated`);
+  t.say(() => `es: ${esName(es)}: block already allocated`);
   return { retval: 1, unwritten: !ext4_es_is_written(es) };
 }
 
@@ -96,7 +96,7 @@ function map_query_blocks(t: Task, s: Ext4State, L: number): DaMap | null {
     return null;
   }
   s.es.insertExtent(L, d === "written" ? EXTENT_STATUS_WRITTEN : EXTENT_STATUS_UNWRITTEN);
-  t.say(`on disk: ${d} extent`);
+  t.say(() => `on disk: ${d} extent`);
   return { retval: 1, unwritten: d === "unwritten" };
 }
 
@@ -124,7 +124,7 @@ function* ext4_da_map_blocks(t: Task, s: Ext4State, cfg: Cfg, L: number): Step<D
     const again = s.es.lookup(L);
     if (again !== 0) {
       if (!ext4_es_is_hole(again)) {
-        t.say(`es now: ${esName(again)}`);
+        t.say(() => `es now: ${esName(again)}`);
         yield* up_write(t, s.i_data_sem, DA.recheckUpWrite);
         return found(t, s, L, again);
       }
@@ -147,7 +147,7 @@ function* ext4_da_map_blocks(t: Task, s: Ext4State, cfg: Cfg, L: number): Step<D
   const disk = s.disk.lookup(L); // model-only read: the check below is the scenario's invariant
   if (disk !== "hole")
     t.violated(`ext4_es_insert_delayed_block() replaced an allocated (${disk}) extent`);
-  t.say(`es: ${esName(s.es.peek(L))} -> delayed`);
+  t.say(() => `es: ${esName(s.es.peek(L))} -> delayed`);
   s.es.insertDelayedBlock(L);
   yield* up_write(t, s.i_data_sem, DA.upWrite);
   yield DA.setDelay;
@@ -209,7 +209,7 @@ function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
   let written = false;
   if (es !== 0) {
     written = ext4_es_is_written(es);
-    t.say(`es: ${esName(es)}`);
+    t.say(() => `es: ${esName(es)}`);
   } else {
     yield* down_read(t, s.i_data_sem, FALLOC.downRead);
     yield FALLOC.query;
@@ -222,7 +222,7 @@ function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
       s.es.insertExtent(L, st);
     }
     written = d === "written";
-    t.say(`on disk: ${d}`);
+    t.say(() => `on disk: ${d}`);
     yield* up_read(t, s.i_data_sem, FALLOC.upRead);
   }
   // found: "Returns if the blocks have already allocated" (EXT4_MAP_MAPPED); else allocate.
@@ -241,7 +241,7 @@ function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
     const cur = s.es.lookup(L);
     const st = ext4_es_is_delayed(cur) ? EXTENT_STATUS_UNWRITTEN | EXTENT_STATUS_DELAYED : EXTENT_STATUS_UNWRITTEN;
     s.es.insertExtent(L, st);
-    t.say(`es: ${esName(cur)} -> ${esName(st)}`);
+    t.say(() => `es: ${esName(cur)} -> ${esName(st)}`);
     yield* up_write(t, s.i_data_sem, FALLOC.upWrite);
   }
   if (cfg.options.inodeLock) yield* inode_unlock(t, s.inode, FALLOC.inodeUnlock);
@@ -269,7 +269,7 @@ function* writeback_evict(t: Task, s: Ext4State): Step {
     else yield AFTER.writepages;
     const bh = s.bhs[L]!.get();
     if (!bh.dirty || !(bh.delay || bh.unwritten)) {
-      t.say(`block ${L}: nothing to map`);
+      t.say(() => `block ${L}: nothing to map`);
       continue;
     }
     const d = s.disk.lookup(L);
@@ -277,10 +277,10 @@ function* writeback_evict(t: Task, s: Ext4State): Step {
       s.disk.set(L, "written");
       // DELALLOC_RESERVE: the new allocation consumes the reservation.
       if (bh.delay) ext4_da_update_reserve_space(t, s, 1);
-      t.say(`block ${L}: allocated; reservation consumed`);
+      t.say(() => `block ${L}: allocated; reservation consumed`);
     } else {
       s.disk.set(L, "written");
-      t.say(`block ${L}: on-disk extent was ${d}: converted, no allocation, no reservation consumed`);
+      t.say(() => `block ${L}: on-disk extent was ${d}: converted, no allocation, no reservation consumed`);
     }
     // ext4_es_insert_extent(): drops the delayed entry without releasing anything.
     s.es.insertExtent(L, EXTENT_STATUS_WRITTEN);
@@ -293,7 +293,7 @@ function* writeback_evict(t: Task, s: Ext4State): Step {
     const have = s.i_reserved_data_blocks.read();
     if (reserved > have) t.warn(`ext4_da_release_space: to_free ${reserved} with only ${have} reserved data blocks`);
     s.i_reserved_data_blocks.add(-Math.min(reserved, have));
-    t.say(`released ${reserved} delayed block(s)`);
+    t.say(() => `released ${reserved} delayed block(s)`);
   }
   yield AFTER.destroyInode;
   const left = s.i_reserved_data_blocks.read();

@@ -1,0 +1,85 @@
+/**
+ * racelab benchmarks (`npm run bench`). Prints a Markdown table per benchmark and the machine.
+ *
+ * 1. Exhaustive check of every fix × variant of ext4-delalloc-fallocate (target: < 2 s in all).
+ * 2. Random mode throughput on one core, runs/s (target: >= 50,000 runs/s).
+ * 3. Exhaustive scaling with `blocks` = 1, 2, 3 under the fix: time, executions, sleep-blocked
+ *    prefixes, interleavings without reduction and peak RSS (each N in its own process).
+ *
+ * `npm run bench -- --quick` skips blocks=3 (minutes on 2 cores).
+ */
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { check, getScenario, MODES } from "../src/index.js";
+
+const sc = getScenario("ext4-delalloc-fallocate");
+const self = fileURLToPath(import.meta.url);
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+/** Child mode: one exhaustive check, JSON on stdout with peak RSS. */
+if (process.argv[2] === "--one") {
+  const blocks = Number(process.argv[3]);
+  const r = check(sc, {
+    fix: "recheck-es",
+    params: { blocks },
+    onProgress: (done) => process.stderr.write(`\r  blocks=${blocks}: ${fmt(done)} executions`),
+  });
+  process.stderr.write("\r\x1b[K");
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ ...r, counterexample: null, maxRssMiB }));
+  process.exit(0);
+}
+
+const quick = process.argv.includes("--quick");
+void MODES;
+console.log(`# racelab benchmarks\n`);
+console.log(`machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+
+// 1. every fix and variant
+{
+  const rows: string[] = [];
+  const t0 = performance.now();
+  for (const f of sc.fixes)
+    for (const v of sc.variants) {
+      const r = check(sc, { fix: f.id, variant: v.id });
+      rows.push(`| ${f.id} | ${v.id} | ${r.verdict} | ${fmt(r.executions)} | ${fmt(r.naiveExecutions ?? 0)} | ${r.elapsedMs.toFixed(1)} |`);
+    }
+  const total = performance.now() - t0;
+  console.log(`## Exhaustive: every fix and variant (blocks=1)\n`);
+  console.log(`| fix | variant | verdict | executions | interleavings | ms |\n|---|---|---|---:|---:|---:|`);
+  console.log(rows.join("\n"));
+  console.log(`\ntotal: ${total.toFixed(0)} ms (target < 2000 ms)\n`);
+}
+
+// 2. random throughput
+{
+  console.log(`## Random and PCT mode throughput (one core, baseline/default)\n`);
+  console.log(`| mode | runs | runs/s | violating |\n|---|---:|---:|---:|`);
+  for (const mode of ["random", "pct"] as const) {
+    check(sc, { mode, runs: 5_000, seed: 1 }); // warm-up
+    const runs = 100_000;
+    const t = performance.now();
+    const r = check(sc, { mode, runs, seed: 1 });
+    const rate = runs / ((performance.now() - t) / 1000);
+    console.log(`| ${mode} | ${fmt(runs)} | ${fmt(Math.round(rate))} | ${fmt(r.violations)} |`);
+  }
+  console.log(`\ntarget: random >= 50,000 runs/s\n`);
+}
+
+// 3. scaling
+{
+  console.log(`## Exhaustive scaling with blocks=N (recheck-es, default)\n`);
+  console.log(`| N | threads | executions | sleep-blocked | interleavings | complete | time (s) | peak RSS (MiB) |\n|---:|---:|---:|---:|---:|---|---:|---:|`);
+  for (const n of quick ? [1, 2] : [1, 2, 3]) {
+    const child = spawnSync(process.execPath, ["--import", "tsx", self, "--one", String(n)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 1 << 26,
+    });
+    if (child.status !== 0) throw new Error(`blocks=${n} failed: ${child.stderr}`);
+    const r = JSON.parse(child.stdout);
+    const inter = r.naiveExecutions === null ? "too many to count" : r.naiveExecutions > Number.MAX_SAFE_INTEGER ? `~${r.naiveExecutions.toExponential(2)}` : fmt(r.naiveExecutions);
+    console.log(`| ${n} | ${2 * n + 1} | ${fmt(r.executions)} | ${fmt(r.sleepBlocked)} | ${inter} | ${r.complete} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`);
+  }
+}

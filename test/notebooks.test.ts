@@ -1,0 +1,53 @@
+// The investigation notebooks, end to end as `npm start` runs them: executed through Jupyter with
+// the racelab kernel, then reported to HTML and PDF. Needs what `npm test` installs (Jupyter,
+// chromium, poppler-utils, the kernel spec); a missing piece is a failure, not a skip.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { reportNotebooks } from "../src/cli/report.js";
+import { runNotebooks } from "../src/cli/run.js";
+import { parseNotebook } from "../src/report/notebook.js";
+
+const quiet = { log: () => undefined, progress: false };
+
+describe("notebooks/ext4-delalloc-fallocate.ipynb", { timeout: 600_000 }, () => {
+  let out: string;
+  let executed: string;
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), "racelab-nb-"));
+    const [res] = await runNotebooks(["notebooks/ext4-delalloc-fallocate.ipynb"], { ...quiet, outDir: out });
+    assert.equal(res!.failure, null, res!.failure ? `${res!.failure.cell}: ${res!.failure.message}` : "");
+    executed = res!.output;
+  });
+  after(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it("executes without errors, stepping the race to the kernel's warning", async () => {
+    const nb = parseNotebook(await readFile(executed, "utf8"), "executed");
+    const errors = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
+    assert.deepEqual(errors, []);
+    const text = JSON.stringify(nb.cells.map((c) => c.outputs ?? []));
+    assert.match(text, /i_reserved_data_blocks \(1\) not cleared!/);
+    assert.match(text, /application\/vnd\.vegalite\.v5\+json/);
+  });
+
+  it("reports to HTML with the narrative, the chart as SVG and the claims table, and to a PDF", async () => {
+    const [r] = await reportNotebooks([executed], { out, html: true, pdf: true, warn: () => undefined });
+    const html = await readFile(join(out, "ext4-delalloc-fallocate.html"), "utf8");
+    assert.match(html, /What races, and why/);
+    assert.match(html, /<svg[^>]*>[\s\S]*violating vs all interleavings per fix[\s\S]*<\/svg>/);
+    assert.match(html, /claims of the thread, checked against the model/);
+    assert.match(html, /holds in the model/);
+    assert.match(html, /\^\^\^\^/, "the race diagram");
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /(src|href)="https?:/i);
+    const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync("pdfinfo", [join(out, "ext4-delalloc-fallocate.pdf")], { encoding: "utf8" }))![1]);
+    assert.ok(pages >= 3, `PDF has ${pages} pages`);
+    assert.ok(r, "one report");
+    assert.deepEqual((await readdir(out)).sort(), ["ext4-delalloc-fallocate.html", "ext4-delalloc-fallocate.ipynb", "ext4-delalloc-fallocate.pdf"]);
+  });
+});
