@@ -9,6 +9,7 @@ export * from "./engine/check.js";
 export * from "./engine/claims.js";
 export * from "./engine/execution.js";
 export * from "./engine/finding.js";
+export * from "./engine/memory.js";
 export * from "./engine/scenario.js";
 export * from "./engine/schedule.js";
 export * from "./engine/schedulers.js";

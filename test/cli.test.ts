@@ -18,7 +18,7 @@ test("check --json follows the contract and is byte-identical apart from elapsed
   assert.equal(strip(a.stdout), strip(b.stdout));
   const r = JSON.parse(a.stdout);
   assert.deepEqual(Object.keys(r).slice(0, 11), [
-    "scenario", "fix", "variant", "params", "mode", "seed", "executions", "sleepBlocked", "naiveExecutions", "naiveViolations", "complete",
+    "scenario", "fix", "variant", "params", "mode", "memoryModel", "seed", "executions", "sleepBlocked", "naiveExecutions", "naiveViolations",
   ]);
   assert.equal(r.verdict, "fail");
   assert.deepEqual(r.params, { blocks: 1 });

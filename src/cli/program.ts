@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { check, MODES, replay, type CheckResult, type Mode } from "../engine/check.js";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
+import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
 import { UsageError, type AnyScenario } from "../engine/scenario.js";
 import { renderDiagram } from "../engine/trace.js";
@@ -66,7 +67,8 @@ function summaryLine(r: CheckResult): string {
       ? `${r.executions} executions${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
   const verdict = r.verdict === "fail" ? `FAIL: ${r.violations} violating` : "pass";
-  return `${r.scenario} ${r.fix}/${r.variant}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
+  const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
+  return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
 }
 
 function printCheck(sc: AnyScenario, r: CheckResult): void {
@@ -75,7 +77,7 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   if (r.counterexample) {
     const ce = r.counterexample;
     out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): --schedule ${ce.schedule}`);
-    const { exec } = replay(sc, { fix: r.fix, variant: r.variant, params: r.params, schedule: ce.schedule });
+    const { exec } = replay(sc, { fix: r.fix, variant: r.variant, params: r.params, memoryModel: r.memoryModel, schedule: ce.schedule });
     out("");
     out(renderDiagram(exec).replace(/^/gm, "    "));
     out("");
@@ -132,6 +134,7 @@ export function buildProgram(): Command {
     .option("--variant <id>", "variant id", "default")
     .option("--all-variants", "every variant")
     .addOption(new Option("--mode <mode>", "exploration mode").choices(MODES as string[]).default("exhaustive"))
+    .addOption(new Option("--memory-model <model>", "memory model").choices(MEMORY_MODELS as string[]).default("sc"))
     .option("--runs <n>", "executions in random and pct modes (default 10000)")
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
     .option("--max-executions <n>", "bound on exhaustive executions (default 1000000); complete=false when hit")
@@ -152,7 +155,17 @@ export function buildProgram(): Command {
           const bar = progress(`${fix}/${variant}`);
           try {
             results.push(
-              check(sc, { fix, variant, params, mode: o.mode as Mode, runs, seed, maxExecutions, onProgress: bar.update }),
+              check(sc, {
+                fix,
+                variant,
+                params,
+                mode: o.mode as Mode,
+                memoryModel: o.memoryModel as MemoryModel,
+                runs,
+                seed,
+                maxExecutions,
+                onProgress: bar.update,
+              }),
             );
           } finally {
             bar.stop();
@@ -169,7 +182,8 @@ export function buildProgram(): Command {
     .argument("<scenario>", "scenario id")
     .requiredOption("--fix <id>", "fix id")
     .option("--variant <id>", "variant id", "default")
-    .requiredOption("--schedule <string>", "schedule, e.g. 0x7.1x7.0x8.2x3")
+    .requiredOption("--schedule <string>", "schedule, e.g. 0x7.1x7.0x8.2x3 (a choice step: <thread>c<k>)")
+    .addOption(new Option("--memory-model <model>", "memory model").choices(MEMORY_MODELS as string[]).default("sc"))
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output")
     .action((id: string, o: Record<string, unknown>) => {
@@ -178,6 +192,7 @@ export function buildProgram(): Command {
         fix: o.fix as string,
         variant: o.variant as string,
         params: parseParams(o.param as string[]),
+        memoryModel: o.memoryModel as MemoryModel,
         schedule: o.schedule as string,
       });
       if (o.json) {

@@ -1,9 +1,10 @@
 import { countLinearizations } from "./count.js";
 import { dfs } from "./explore.js";
-import type { Execution } from "./execution.js";
+import { Execution } from "./execution.js";
+import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
 import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
-import { formatSchedule, parseSchedule } from "./schedule.js";
+import { formatSchedule, parseScheduleChoices } from "./schedule.js";
 import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler } from "./schedulers.js";
 import { stepsJson, type StepJson } from "./trace.js";
 
@@ -19,6 +20,8 @@ export interface CheckOptions {
   readonly params?: Record<string, number>;
   /** Default `exhaustive`. */
   readonly mode?: Mode;
+  /** Memory model: `sc` (default), `tso` or `pso` (see memory.ts). */
+  readonly memoryModel?: MemoryModel;
   /** Executions in random and pct modes; default 10,000. */
   readonly runs?: number;
   /** PRNG seed for random and pct modes; default 1. */
@@ -48,6 +51,7 @@ export interface CheckResult {
   readonly variant: string;
   readonly params: Record<string, number>;
   readonly mode: Mode;
+  readonly memoryModel: MemoryModel;
   readonly seed: number;
   /** Complete executions run. */
   readonly executions: number;
@@ -81,6 +85,7 @@ export interface ReplayResult {
   readonly fix: string;
   readonly variant: string;
   readonly params: Record<string, number>;
+  readonly memoryModel: MemoryModel;
   readonly schedule: string;
   /** The most severe finding as `"kind: message"` (as a counterexample names it), or null. */
   readonly finding: string | null;
@@ -107,18 +112,18 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
   const variant = opts.variant ?? "default";
   const mode = opts.mode ?? "exhaustive";
   if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
-  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {});
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel ?? "sc");
   const seed = opts.seed ?? 1;
   const t0 = performance.now();
   const counts = new Map<string, number>();
   let violations = 0;
-  let first: { schedule: number[]; finding: string; preemptions: number } | null = null;
+  let first: Found | null = null;
   const tally = (exec: Execution, preemptions: number) => {
     if (exec.findings.length === 0) return;
     violations++;
     const keys = new Set(exec.findings.map(findingKey));
     for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-    first ??= { schedule: exec.schedule.slice(), finding: findingKey(mostSevere(exec.findings)), preemptions };
+    first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: findingKey(mostSevere(exec.findings)), preemptions };
   };
 
   let executions = 0;
@@ -151,7 +156,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
   } else {
     const runs = opts.runs ?? 10_000;
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${runs}`);
-    const threads = sc.setup(cfg).threads.length;
+    const threads = new Execution(sc, cfg).tasks.length;
     const sched: Scheduler =
       mode === "random" ? new RandomScheduler(seed) : new PctScheduler(seed, threads, opts.pctDepth ?? 3);
     for (let i = 0; i < runs; i++) {
@@ -172,6 +177,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     variant,
     params: { ...cfg.params },
     mode,
+    memoryModel: cfg.memoryModel ?? "sc",
     seed,
     executions,
     sleepBlocked,
@@ -191,19 +197,22 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
  * (bound 0, 1, ... below the original's, at most 20,000 executions per bound), keeping the same
  * finding, and traces it.
  */
-function minimize(
-  sc: AnyScenario,
-  cfg: ReturnType<typeof resolveConfig>,
-  first: { schedule: number[]; finding: string; preemptions: number },
-): Counterexample {
-  let best = first.schedule;
-  const original = replayExec(sc, cfg, best);
+interface Found {
+  tids: number[];
+  choices: number[];
+  finding: string;
+  preemptions: number;
+}
+
+function minimize(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, first: Found): Counterexample {
+  let best: { tids: number[]; choices: number[] } = first;
+  const original = replayExec(sc, cfg, best.tids, best.choices);
   let bestPre = original.preemptions;
   for (let b = 0; b < bestPre; b++) {
-    let found: number[] | null = null;
+    let found: { tids: number[]; choices: number[] } | null = null;
     dfs(sc, cfg, { preemptionBound: b, maxExecutions: 20_000 }, (v) => {
       if (v.exec.findings.some((f) => findingKey(f) === first.finding)) {
-        found = v.exec.schedule.slice();
+        found = { tids: v.exec.schedule.slice(), choices: v.exec.choices.slice() };
         return true;
       }
       return false;
@@ -214,12 +223,17 @@ function minimize(
       break;
     }
   }
-  const exec = replayExec(sc, cfg, best);
-  return { schedule: formatSchedule(best), finding: first.finding, preemptions: bestPre, steps: stepsJson(exec) };
+  const exec = replayExec(sc, cfg, best.tids, best.choices);
+  return { schedule: formatSchedule(best.tids, best.choices), finding: first.finding, preemptions: bestPre, steps: stepsJson(exec) };
 }
 
-function replayExec(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, tids: readonly number[]): Execution {
-  return runOne(sc, cfg, new ReplayScheduler(tids), { trace: true }).exec;
+function replayExec(
+  sc: AnyScenario,
+  cfg: ReturnType<typeof resolveConfig>,
+  tids: readonly number[],
+  choices: readonly number[],
+): Execution {
+  return runOne(sc, cfg, new ReplayScheduler(tids, choices), { trace: true }).exec;
 }
 
 /**
@@ -228,14 +242,14 @@ function replayExec(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, tids
  */
 export function replay(
   sc: AnyScenario,
-  opts: { fix?: string; variant?: string; params?: Record<string, number>; schedule: string },
+  opts: { fix?: string; variant?: string; params?: Record<string, number>; memoryModel?: MemoryModel; schedule: string },
 ): { result: ReplayResult; exec: Execution } {
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
-  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {});
-  const threads = sc.setup(cfg).threads.length;
-  const tids = parseSchedule(opts.schedule, threads);
-  const { exec } = runOne(sc, cfg, new ReplayScheduler(tids), { trace: true });
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel ?? "sc");
+  const threads = new Execution(sc, cfg).tasks.length;
+  const { tids, choices } = parseScheduleChoices(opts.schedule, threads);
+  const { exec } = runOne(sc, cfg, new ReplayScheduler(tids, choices), { trace: true });
   const keys = exec.findings.map(findingKey);
   return {
     exec,
@@ -244,7 +258,8 @@ export function replay(
       fix,
       variant,
       params: { ...cfg.params },
-      schedule: formatSchedule(exec.schedule),
+      memoryModel: cfg.memoryModel ?? "sc",
+      schedule: formatSchedule(exec.schedule, exec.choices),
       finding: exec.findings.length > 0 ? findingKey(mostSevere(exec.findings)) : null,
       findings: keys,
       steps: stepsJson(exec),

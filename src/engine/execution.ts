@@ -3,6 +3,11 @@ import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
+import { StoreBuffer, storeBufferDaemon } from "./memory.js";
+import { sitesIn } from "./site.js";
+
+/** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
+const FLUSH = sitesIn("(memory model)", "-")("store buffer", "a buffered store becomes visible");
 
 /** Pseudo-location written by every step that changes what a scenario invariant reads. */
 export const VISIBLE_LOC = 0x0fffffff;
@@ -44,6 +49,10 @@ export class Execution implements TaskHost {
   readonly tracing: boolean;
   /** Thread index of each step taken, in order. */
   readonly schedule: number[] = [];
+  /** The alternative picked at each step (0 unless the step was a choice). */
+  readonly choices: number[] = [];
+  /** Store buffer of each thread under tso/pso (index = thread), empty under sc. */
+  readonly buffers: StoreBuffer[] = [];
   /** Preemptions so far: steps that switched away from a thread that could still run. */
   preemptions = 0;
   /** True once a BUG stopped the execution. */
@@ -69,17 +78,31 @@ export class Execution implements TaskHost {
     this.state = model.state;
     this.tasks = model.threads.map((spec, i) => new Task(i, spec.name, this));
     this.exitLocs = model.threads.map((spec) => newLoc(`exit:${spec.name}`));
+    const mm = cfg.memoryModel ?? "sc";
+    const bodies = model.threads.map((spec) => spec.body as (t: Task) => Generator<Site, void, undefined>);
+    if (mm !== "sc") {
+      const n = this.tasks.length;
+      for (let i = 0; i < n; i++) {
+        const buf = new StoreBuffer(this.tasks[i]!.name, mm);
+        this.buffers.push(buf);
+        const d = new Task(n + i, buf.name, this);
+        d.daemon = true;
+        this.tasks.push(d);
+        this.exitLocs.push(newLoc(`exit:${buf.name}`));
+        bodies.push((t: Task) => storeBufferDaemon(t, buf, FLUSH));
+      }
+    }
     const probe: number[] = [];
     recordInto(probe);
     try {
-      model.threads.forEach((spec, i) => {
-        const gen = spec.body(this.tasks[i]!, model.state, cfg);
+      bodies.forEach((body, i) => {
+        const gen = i < model.threads.length ? model.threads[i]!.body(this.tasks[i]!, model.state, cfg) : body(this.tasks[i]!);
         this.gens.push(gen);
         const r = gen.next();
         if (r.done) this.tasks[i]!.done = true;
         else this.tasks[i]!.next = r.value;
         if (probe.length > 0)
-          throw new ModelError(`${scenario.id}: thread ${spec.name} touches shared state before its first yield`);
+          throw new ModelError(`${scenario.id}: thread ${this.tasks[i]!.name} touches shared state before its first yield`);
       });
     } finally {
       recordInto(null);
@@ -90,7 +113,13 @@ export class Execution implements TaskHost {
   isEnabled(tid: number): boolean {
     if (this.halted) return false;
     const t = this.tasks[tid]!;
-    return !t.done && (t.waitOn === null || t.waitOn.canProceed(t, t.waitMode));
+    if (t.done || (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))) return false;
+    return !t.fence || this.buffers.length === 0 || t.daemon || this.buffers[tid]!.entries.length === 0;
+  }
+
+  /** TaskHost / MemoryHost: the thread's store buffer, or null under sc. */
+  bufferOf(task: Task): StoreBuffer | null {
+    return task.daemon ? null : (this.buffers[task.id] ?? null);
   }
 
   /** Fills `out` with the enabled thread indices in ascending order and returns it. */
@@ -111,10 +140,15 @@ export class Execution implements TaskHost {
    * encoded accesses (see access.ts). Throws ModelError if the thread is not enabled or the
    * model's code throws.
    */
-  step(tid: number, accesses: number[] | null = null): void {
+  step(tid: number, accesses: number[] | null = null, choice = 0): void {
     const t = this.tasks[tid];
     if (t === undefined || !this.isEnabled(tid))
       throw new ModelError(`thread ${tid} cannot run now`);
+    const alternatives = t.alternatives();
+    if (!Number.isInteger(choice) || choice < 0 || choice >= alternatives)
+      throw new ModelError(`thread ${tid} (${t.name}): choice ${choice} out of range 0..${alternatives - 1}`);
+    t.choice = choice;
+    this.choices.push(choice);
     const site = t.next!;
     const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;
     if (prev !== tid && this.isEnabled(prev)) this.preemptions++;
@@ -127,7 +161,12 @@ export class Execution implements TaskHost {
     if ((site.mightSleep === true || t.sleeps) && t.atomicDepth > 0)
       this.report(t, "sleep-in-atomic", `${site.fn}() may sleep while holding ${t.atomicHeld.join(", ")}`);
     t.sleeps = false;
+    const fenced = t.fence && !t.daemon && this.buffers.length > 0;
+    t.fence = false;
+    t.choices = 1;
     recordInto(accesses);
+    // A full barrier ran because the thread's store buffer was empty: it read the buffer.
+    if (fenced) access(this.buffers[tid]!.loc, R);
     try {
       const r = this.gens[tid]!.next();
       if (r.done) {
@@ -181,7 +220,7 @@ export class Execution implements TaskHost {
     if (this.finished) return this.findings;
     this.finished = true;
     if (this.halted) return this.findings;
-    const stuck = this.tasks.filter((t) => !t.done);
+    const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
     if (stuck.length > 0) {
       const parts = stuck.map((t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}`);
       this.push({ kind: "deadlock", message: parts.join(", "), thread: -1, step: this.steps - 1 });
@@ -207,15 +246,17 @@ export class Execution implements TaskHost {
 
   /** TaskHost: join support. */
   othersDone(task: Task): boolean {
-    for (const t of this.tasks) if (t !== task && !t.done) return false;
+    for (const t of this.tasks) if (t !== task && !t.done && !t.daemon) return false;
+    for (const b of this.buffers) if (b.entries.length > 0) return false;
     return true;
   }
 
   /** TaskHost: the join reads every other thread's exit location. */
   readExits(task: Task): void {
     this.tasks.forEach((t, i) => {
-      if (t !== task) access(this.exitLocs[i]!, R);
+      if (t !== task && !t.daemon) access(this.exitLocs[i]!, R);
     });
+    for (const b of this.buffers) access(b.loc, R);
   }
 
   private push(f: Finding): void {

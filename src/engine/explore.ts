@@ -39,13 +39,18 @@ export interface DfsStats {
   complete: boolean;
 }
 
+/** An alternative at a node: thread index plus the choice picked (`tid | choice << 12`). */
+const TID_MASK = 0xfff;
+const altOf = (tid: number, choice: number) => tid | (choice << 12);
+
 interface Sleeper {
-  readonly tid: number;
+  /** The alternative (thread and choice). */
+  readonly alt: number;
   readonly acc: readonly number[];
 }
 
 interface Frame {
-  /** Enabled threads at this node, in exploration order. */
+  /** Alternatives at this node (enabled threads, each with its choices), in exploration order. */
   readonly order: number[];
   /** Whether the thread of the previous step was still enabled here (switching away preempts). */
   readonly prevEnabled: boolean;
@@ -53,6 +58,7 @@ interface Frame {
   readonly sleep: readonly Sleeper[];
   readonly done: Sleeper[];
   idx: number;
+  /** The alternative taken (thread and choice). */
   cur: number;
   curAcc: number[];
   /** Preemptions on the path up to and including this node's chosen step. */
@@ -84,15 +90,27 @@ export function dfs(
   const en: number[] = [];
   const none: readonly Sleeper[] = [];
 
-  const inSleep = (s: readonly Sleeper[], tid: number) => s.some((x) => x.tid === tid);
+  const inSleep = (s: readonly Sleeper[], alt: number) => s.some((x) => x.alt === alt);
+  // A sleeper stays asleep in the child when independent of the step taken; alternatives of the
+  // thread that stepped are dropped (its next step is a different event).
   const childSleep = (f: Frame): readonly Sleeper[] => {
     if (!useSleep) return none;
     const out: Sleeper[] = [];
-    for (const x of f.sleep) if (!dependent(x.acc, f.curAcc)) out.push(x);
-    for (const x of f.done) if (!dependent(x.acc, f.curAcc)) out.push(x);
+    const tid = f.cur & TID_MASK;
+    for (const x of f.sleep) if ((x.alt & TID_MASK) !== tid && !dependent(x.acc, f.curAcc)) out.push(x);
+    for (const x of f.done) if ((x.alt & TID_MASK) !== tid && !dependent(x.acc, f.curAcc)) out.push(x);
     return out;
   };
-  const costOf = (f: Frame, tid: number) => (f.prevEnabled && tid !== f.prev ? 1 : 0);
+  const costOf = (f: Frame, alt: number) => (f.prevEnabled && (alt & TID_MASK) !== f.prev ? 1 : 0);
+  const alternatives = (tids: readonly number[]): number[] => {
+    const out: number[] = [];
+    for (const tid of tids) {
+      const n = exec.tasks[tid]!.alternatives();
+      for (let c = 0; c < n; c++) out.push(altOf(tid, c));
+    }
+    return out;
+  };
+  const run = (alt: number, acc: number[] | null) => exec.step(alt & TID_MASK, acc, alt >> 12);
   const preBefore = () => (frames.length === 0 ? 0 : frames[frames.length - 1]!.pre);
 
   let exec = new Execution(sc, cfg, execOpts);
@@ -115,9 +133,9 @@ export function dfs(
         stats.complete = false;
         break;
       }
-      const prev = frames.length === 0 ? -1 : frames[frames.length - 1]!.cur;
+      const prev = frames.length === 0 ? -1 : frames[frames.length - 1]!.cur & TID_MASK;
       const prevEnabled = prev >= 0 && en.includes(prev);
-      const order = prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en.slice();
+      const order = alternatives(prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en);
       const base = preBefore();
       const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base };
       let i = 0;
@@ -130,7 +148,7 @@ export function dfs(
       f.cur = order[i]!;
       f.pre = base + costOf(f, f.cur);
       frames.push(f);
-      exec.step(f.cur, record ? f.curAcc : null);
+      run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
     }
     if (stats.executions >= maxExec) {
@@ -141,7 +159,7 @@ export function dfs(
     let resumed = false;
     while (frames.length > 0) {
       const f = frames[frames.length - 1]!;
-      if (useSleep) f.done.push({ tid: f.cur, acc: f.curAcc });
+      if (useSleep) f.done.push({ alt: f.cur, acc: f.curAcc });
       const base = frames.length >= 2 ? frames[frames.length - 2]!.pre : 0;
       let i = f.idx + 1;
       while (i < f.order.length && (inSleep(f.sleep, f.order[i]!) || base + costOf(f, f.order[i]!) > bound)) i++;
@@ -150,13 +168,13 @@ export function dfs(
         continue;
       }
       exec = new Execution(sc, cfg, execOpts);
-      for (let k = 0; k < frames.length - 1; k++) exec.step(frames[k]!.cur);
+      for (let k = 0; k < frames.length - 1; k++) run(frames[k]!.cur, null);
       f.idx = i;
       f.cur = f.order[i]!;
       f.curAcc = [];
       f.pre = base + costOf(f, f.cur);
-      if (!exec.isEnabled(f.cur)) throw new ModelError(`${sc.id}: nondeterministic model (replay diverged)`);
-      exec.step(f.cur, record ? f.curAcc : null);
+      if (!exec.isEnabled(f.cur & TID_MASK)) throw new ModelError(`${sc.id}: nondeterministic model (replay diverged)`);
+      run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
       resumed = true;
       break;

@@ -1,6 +1,7 @@
 import type { RunConfig, Task, ThreadBody } from "./task.js";
 import type { FindingKind } from "./finding.js";
 import type { CheckResult } from "./check.js";
+import { MEMORY_MODELS, type MemoryModel } from "./memory.js";
 
 /** Where a fix, variant or claim comes from: a seed message (or commit). */
 export interface SourceRef {
@@ -120,7 +121,10 @@ export function resolveConfig<O>(
   fix: string,
   variant: string,
   params: Record<string, number> = {},
+  memoryModel: MemoryModel = "sc",
 ): RunConfig<O> {
+  if (!MEMORY_MODELS.includes(memoryModel))
+    throw new UsageError(`unknown memory model '${memoryModel}' (known: ${MEMORY_MODELS.join(", ")})`);
   const f = sc.fixes.find((x) => x.id === fix);
   if (!f) throw new UsageError(`unknown fix '${fix}' for ${sc.id} (known: ${sc.fixes.map((x) => x.id).join(", ")})`);
   const v = sc.variants.find((x) => x.id === variant);
@@ -143,6 +147,7 @@ export function resolveConfig<O>(
     variant,
     params: resolved,
     options: { ...sc.defaults, ...v.options, ...f.options },
+    memoryModel,
   };
 }
 

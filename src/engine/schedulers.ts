@@ -16,6 +16,8 @@ export interface Scheduler {
    * previous step, or -1 at the start.
    */
   nextTask(enabled: readonly number[], current: number, exec: Execution): number;
+  /** Picks one of `n` alternatives (n >= 1) of the chosen thread's step (an explicit choice step). */
+  nextChoice(n: number, tid: number, exec: Execution): number;
 }
 
 /** Uniform random choice among the enabled threads at every step, from a seeded xoroshiro128+. */
@@ -27,6 +29,9 @@ export class RandomScheduler implements Scheduler {
   newExecution(): void {}
   nextTask(enabled: readonly number[]): number {
     return enabled.length === 1 ? enabled[0]! : enabled[unsafeUniformIntDistribution(0, enabled.length - 1, this.rng)]!;
+  }
+  nextChoice(n: number): number {
+    return n === 1 ? 0 : unsafeUniformIntDistribution(0, n - 1, this.rng);
   }
 }
 
@@ -83,6 +88,9 @@ export class PctScheduler implements Scheduler {
     }
     return best;
   }
+  nextChoice(n: number): number {
+    return n === 1 ? 0 : unsafeUniformIntDistribution(0, n - 1, this.rng);
+  }
 }
 
 /**
@@ -92,11 +100,25 @@ export class PctScheduler implements Scheduler {
  */
 export class ReplayScheduler implements Scheduler {
   private i = 0;
-  constructor(private readonly tids: readonly number[]) {}
+  private fromSchedule = false;
+  constructor(
+    private readonly tids: readonly number[],
+    private readonly choices: readonly number[] = [],
+  ) {}
+  nextChoice(n: number, tid: number, exec: Execution): number {
+    if (!this.fromSchedule) return 0;
+    const c = this.choices[this.i - 1] ?? 0;
+    if (c >= n)
+      throw new UsageError(
+        `schedule step ${this.i}: thread ${tid} (${exec.tasks[tid]!.name}) offers ${n === 1 ? "no choice" : `choices 0..${n - 1}`}, not ${c}`,
+      );
+    return c;
+  }
   newExecution(): void {
     this.i = 0;
   }
   nextTask(enabled: readonly number[], current: number, exec: Execution): number {
+    this.fromSchedule = this.i < this.tids.length;
     if (this.i < this.tids.length) {
       const t = this.tids[this.i++]!;
       if (!enabled.includes(t)) {
@@ -130,7 +152,7 @@ export function runOne(
     if (en.length === 0) break;
     if (exec.steps >= maxSteps) return { exec, cut: true };
     current = sched.nextTask(en, current, exec);
-    exec.step(current);
+    exec.step(current, null, sched.nextChoice(exec.tasks[current]!.alternatives(), current, exec));
   }
   exec.finish();
   return { exec, cut: false };

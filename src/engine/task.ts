@@ -1,5 +1,6 @@
 import type { Site } from "./site.js";
 import type { FindingKind } from "./finding.js";
+import type { MemoryHost, MemoryModel } from "./memory.js";
 
 /** A modeled object a thread can block on (lock, semaphore, folio lock, join). */
 export interface Waitable {
@@ -10,7 +11,7 @@ export interface Waitable {
 }
 
 /** What a task reports findings and notes to (implemented by Execution). */
-export interface TaskHost {
+export interface TaskHost extends MemoryHost {
   report(task: Task, kind: FindingKind, message: string): void;
   note(task: Task, text: string): void;
   /** True when every thread other than `task` has finished. */
@@ -39,6 +40,17 @@ export class Task {
   done = false;
   /** Set by sleeping primitives (down_read, mutex_lock, folio_lock) for their pending step. */
   sleeps = false;
+  /**
+   * Set by full-barrier primitives (smp_mb, locks, value-returning atomics) for their pending
+   * step: under a store-buffer memory model the step waits until the thread's stores are visible.
+   */
+  fence = false;
+  /** Alternatives the pending step offers (an explicit choice step); the scheduler picks one. */
+  choices: number | (() => number) = 1;
+  /** The alternative the scheduler picked for the step being executed (0 when not a choice). */
+  choice = 0;
+  /** A helper task (a CPU's store buffer) that neither blocks termination nor counts as a deadlock. */
+  daemon = false;
   /** Spinlocks (and other atomic contexts) currently held: a sleeping step with this > 0 is a finding. */
   atomicDepth = 0;
   /** Names of the atomic contexts held, innermost last (for messages). */
@@ -49,6 +61,25 @@ export class Task {
     readonly name: string,
     private readonly host: TaskHost,
   ) {}
+
+  /**
+   * Makes the pending step an explicit choice among `n` alternatives (n >= 1). Call right before
+   * `yield`; the step body reads the scheduler's pick from `t.choice`.
+   */
+  offer(n: number | (() => number)): void {
+    if (typeof n === "number" && (!Number.isInteger(n) || n < 1)) throw new Error(`offer(${n}): need a positive integer`);
+    this.choices = n;
+  }
+
+  /** Alternatives of the pending step now (evaluated when the scheduler looks). */
+  alternatives(): number {
+    return typeof this.choices === "number" ? this.choices : this.choices();
+  }
+
+  /** The execution's memory system (store buffers under tso/pso). */
+  get memory(): MemoryHost {
+    return this.host;
+  }
 
   /** Makes the pending step wait until `obj.canProceed(this, mode)`. Call right before `yield`. */
   blockOn(obj: Waitable, mode: number): void {
@@ -103,4 +134,6 @@ export interface RunConfig<O> {
   readonly params: Readonly<Record<string, number>>;
   /** Scenario options: defaults, overridden by the variant, then by the fix. */
   readonly options: Readonly<O>;
+  /** Memory model; `sc` when absent. */
+  readonly memoryModel?: MemoryModel;
 }

@@ -67,6 +67,7 @@ export class Folio implements Waitable {
 export function* folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
   t.blockOn(folio, 1);
   t.sleeps = true;
+  t.fence = true;
   yield at;
   access(folio.lockLoc, LX);
   folio.owner = t;
@@ -74,6 +75,7 @@ export function* folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, vo
 
 /** folio_unlock(). */
 export function* folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+  t.fence = true;
   yield at;
   if (folio.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold the folio lock`);
   access(folio.lockLoc, LX);

@@ -39,6 +39,7 @@ export class Spinlock implements Waitable {
 /** spin_lock(): one step; the thread stays in atomic context until spin_unlock(). */
 export function* spin_lock(t: Task, lock: Spinlock, at: Site): Step {
   t.blockOn(lock, EXCLUSIVE);
+  t.fence = true;
   yield at;
   access(lock.loc, LX);
   lock.owner = t;
@@ -48,6 +49,7 @@ export function* spin_lock(t: Task, lock: Spinlock, at: Site): Step {
 
 /** spin_unlock(): one step. */
 export function* spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
+  t.fence = true;
   yield at;
   spinRelease(t, lock);
 }
@@ -84,6 +86,7 @@ export class RwSemaphore implements Waitable {
 export function* down_read(t: Task, sem: RwSemaphore, at: Site): Step {
   t.blockOn(sem, SHARED);
   t.sleeps = true;
+  t.fence = true;
   yield at;
   access(sem.loc, LS);
   sem.readers.push(t);
@@ -91,6 +94,7 @@ export function* down_read(t: Task, sem: RwSemaphore, at: Site): Step {
 
 /** up_read(). */
 export function* up_read(t: Task, sem: RwSemaphore, at: Site): Step {
+  t.fence = true;
   yield at;
   const i = sem.readers.indexOf(t);
   if (i < 0) misuse(`up_read(${sem.name}) by ${t.name}, which does not hold it for read`);
@@ -102,6 +106,7 @@ export function* up_read(t: Task, sem: RwSemaphore, at: Site): Step {
 export function* down_write(t: Task, sem: RwSemaphore, at: Site): Step {
   t.blockOn(sem, EXCLUSIVE);
   t.sleeps = true;
+  t.fence = true;
   yield at;
   access(sem.loc, LX);
   sem.writer = t;
@@ -109,6 +114,7 @@ export function* down_write(t: Task, sem: RwSemaphore, at: Site): Step {
 
 /** up_write(). */
 export function* up_write(t: Task, sem: RwSemaphore, at: Site): Step {
+  t.fence = true;
   yield at;
   if (sem.writer !== t) misuse(`up_write(${sem.name}) by ${t.name}, which does not hold it for write`);
   access(sem.loc, LX);
@@ -131,6 +137,7 @@ export class Mutex implements Waitable {
 export function* mutex_lock(t: Task, m: Mutex, at: Site): Step {
   t.blockOn(m, EXCLUSIVE);
   t.sleeps = true;
+  t.fence = true;
   yield at;
   access(m.loc, LX);
   m.owner = t;
@@ -138,6 +145,7 @@ export function* mutex_lock(t: Task, m: Mutex, at: Site): Step {
 
 /** mutex_unlock(). */
 export function* mutex_unlock(t: Task, m: Mutex, at: Site): Step {
+  t.fence = true;
   yield at;
   if (m.owner !== t) misuse(`mutex_unlock(${m.name}) by ${t.name}, which does not hold it`);
   access(m.loc, LX);

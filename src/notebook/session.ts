@@ -15,7 +15,8 @@ import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
 import { Execution, type TraceStep } from "../engine/execution.js";
 import { findingKey } from "../engine/finding.js";
 import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
-import { formatSchedule, parseSchedule } from "../engine/schedule.js";
+import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
+import type { MemoryModel } from "../engine/memory.js";
 import type { RunConfig } from "../engine/task.js";
 import { renderDiagram, stepsJson, type StepJson } from "../engine/trace.js";
 import { getScenario } from "../scenarios/index.js";
@@ -25,6 +26,8 @@ export interface SessionOptions {
   readonly fix?: string;
   readonly variant?: string;
   readonly params?: Record<string, number>;
+  /** `sc` (default), `tso` or `pso`: under the store-buffer models each thread gets a store-buffer thread. */
+  readonly memoryModel?: MemoryModel;
 }
 
 export class Session {
@@ -36,7 +39,7 @@ export class Session {
   /** Throws UsageError for an unknown scenario, fix, variant or parameter. */
   constructor(scenario: string | AnyScenario, opts: SessionOptions = {}) {
     this.scenario = typeof scenario === "string" ? getScenario(scenario) : scenario;
-    this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {});
+    this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel ?? "sc");
     this.exec = this.fresh();
   }
 
@@ -61,7 +64,7 @@ export class Session {
 
   /** The schedule so far, in the form `replay` and `run()` accept. */
   get schedule(): string {
-    return formatSchedule(this.exec.schedule);
+    return formatSchedule(this.exec.schedule, this.exec.choices);
   }
 
   /** Steps taken so far. */
@@ -101,14 +104,32 @@ export class Session {
    */
   step(thread: string | number, n = 1): this {
     const tid = this.tid(thread);
-    for (let k = 0; k < n; k++) {
-      if (!this.exec.isEnabled(tid)) {
-        const t = this.exec.tasks[tid]!;
-        throw new UsageError(`${t.name} cannot run: ${t.done ? "it has finished" : `it waits for ${t.waitOn?.name ?? "?"}`}`);
-      }
-      this.exec.step(tid);
-    }
+    for (let k = 0; k < n; k++) this.take(tid, 0);
     return this;
+  }
+
+  /**
+   * Takes one step of `thread` picking alternative `choice` of an explicit choice step (e.g. under
+   * pso, which buffered store a store-buffer thread makes visible). Throws UsageError when the
+   * thread cannot run or the choice is out of range.
+   */
+  choose(thread: string | number, choice: number): this {
+    this.take(this.tid(thread), choice);
+    return this;
+  }
+
+  /** Alternatives the thread's next step offers (1 unless it is a choice step). */
+  alternatives(thread: string | number): number {
+    return this.exec.tasks[this.tid(thread)]!.alternatives();
+  }
+
+  private take(tid: number, choice: number): void {
+    const t = this.exec.tasks[tid]!;
+    if (!this.exec.isEnabled(tid))
+      throw new UsageError(`${t.name} cannot run: ${t.done ? "it has finished" : `it waits for ${t.waitOn?.name ?? "its stores to become visible"}`}`);
+    const n = t.alternatives();
+    if (!Number.isInteger(choice) || choice < 0 || choice >= n) throw new UsageError(`${t.name}: choice ${choice} out of range 0..${n - 1}`);
+    this.exec.step(tid, null, choice);
   }
 
   /** Runs `thread` until it finishes or blocks. */
@@ -120,9 +141,11 @@ export class Session {
 
   /** Undoes the last `n` steps (replays the shorter schedule from the initial state). */
   back(n = 1): this {
-    const keep = this.exec.schedule.slice(0, Math.max(0, this.exec.steps - n));
+    const m = Math.max(0, this.exec.steps - n);
+    const keep = this.exec.schedule.slice(0, m);
+    const picks = this.exec.choices.slice(0, m);
     this.exec = this.fresh();
-    for (const tid of keep) this.exec.step(tid);
+    keep.forEach((tid, i) => this.exec.step(tid, null, picks[i]));
     this.shown = Math.min(this.shown, keep.length);
     return this;
   }
@@ -137,10 +160,10 @@ export class Session {
    * Throws UsageError for a malformed schedule or one naming a thread that cannot run.
    */
   run(schedule: string): this {
-    const tids = parseSchedule(schedule, this.exec.tasks.length);
+    const { tids, choices } = parseScheduleChoices(schedule, this.exec.tasks.length);
     this.exec = this.fresh();
     this.shown = 0;
-    for (const tid of tids) this.step(tid);
+    tids.forEach((tid, i) => this.take(tid, choices[i]!));
     let cur = tids.length > 0 ? tids[tids.length - 1]! : -1;
     for (;;) {
       const en = this.exec.enabled();
@@ -200,6 +223,12 @@ export class Session {
 
   /** Exhaustive check of this session's configuration. */
   check(opts: Omit<CheckOptions, "fix" | "variant" | "params"> = {}): CheckResult {
-    return check(this.scenario, { ...opts, fix: this.cfg.fix, variant: this.cfg.variant, params: { ...this.cfg.params } });
+    return check(this.scenario, {
+      ...opts,
+      fix: this.cfg.fix,
+      variant: this.cfg.variant,
+      params: { ...this.cfg.params },
+      memoryModel: this.cfg.memoryModel ?? "sc",
+    });
   }
 }

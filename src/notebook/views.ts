@@ -96,6 +96,7 @@ export function showCounterexample(r: CheckResult, width = 75): void {
     fix: r.fix,
     variant: r.variant,
     params: r.params,
+    memoryModel: r.memoryModel,
     schedule: r.counterexample.schedule,
   });
   displayPre(
