@@ -134,7 +134,7 @@ export function buildProgram(): Command {
     .option("--variant <id>", "variant id", "default")
     .option("--all-variants", "every variant")
     .addOption(new Option("--mode <mode>", "exploration mode").choices(MODES as string[]).default("exhaustive"))
-    .addOption(new Option("--memory-model <model>", "memory model").choices(MEMORY_MODELS as string[]).default("sc"))
+    .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--runs <n>", "executions in random and pct modes (default 10000)")
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
     .option("--max-executions <n>", "bound on exhaustive executions (default 1000000); complete=false when hit")
@@ -183,7 +183,7 @@ export function buildProgram(): Command {
     .requiredOption("--fix <id>", "fix id")
     .option("--variant <id>", "variant id", "default")
     .requiredOption("--schedule <string>", "schedule, e.g. 0x7.1x7.0x8.2x3 (a choice step: <thread>c<k>)")
-    .addOption(new Option("--memory-model <model>", "memory model").choices(MEMORY_MODELS as string[]).default("sc"))
+    .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output")
     .action((id: string, o: Record<string, unknown>) => {

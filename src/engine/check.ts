@@ -112,7 +112,7 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
   const variant = opts.variant ?? "default";
   const mode = opts.mode ?? "exhaustive";
   if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
-  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel ?? "sc");
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
   const seed = opts.seed ?? 1;
   const t0 = performance.now();
   const counts = new Map<string, number>();
@@ -246,7 +246,7 @@ export function replay(
 ): { result: ReplayResult; exec: Execution } {
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
-  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel ?? "sc");
+  const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
   const threads = new Execution(sc, cfg).tasks.length;
   const { tids, choices } = parseScheduleChoices(opts.schedule, threads);
   const { exec } = runOne(sc, cfg, new ReplayScheduler(tids, choices), { trace: true });

@@ -1,4 +1,4 @@
-import { dependent } from "./access.js";
+import { conflicts } from "./access.js";
 
 /**
  * Counts the interleavings equivalent to one execution: the linear extensions of its
@@ -27,16 +27,28 @@ export function countLinearizations(
     if (size > limit) return null;
   }
   // need[t][k]: for the k-th step of thread t, how many steps of each thread must precede it.
+  // Vector clocks over program order and, per location, the earlier conflicting accesses.
   const need: Int32Array[][] = len.map(() => []);
   const vc: Int32Array[] = [];
   const last = new Array<number>(threads).fill(-1);
+  const byLoc = new Map<number, number[]>(); // loc -> [event, encoded access, ...]
   for (let j = 0; j < m; j++) {
     const t = tids[j]!;
     const v = last[t]! >= 0 ? Int32Array.from(vc[last[t]!]!) : new Int32Array(threads);
-    for (let i = 0; i < j; i++) {
-      if (tids[i] === t || !dependent(accs[i]!, accs[j]!)) continue;
-      const w = vc[i]!;
-      for (let u = 0; u < threads; u++) if (w[u]! > v[u]!) v[u] = w[u]!;
+    for (const a of accs[j]!) {
+      const hist = byLoc.get(a >> 3);
+      if (hist === undefined) continue;
+      for (let h = 0; h < hist.length; h += 2) {
+        const i = hist[h]!;
+        if (tids[i] === t || !conflicts(hist[h + 1]!, a)) continue;
+        const w = vc[i]!;
+        for (let u = 0; u < threads; u++) if (w[u]! > v[u]!) v[u] = w[u]!;
+      }
+    }
+    for (const a of accs[j]!) {
+      const hist = byLoc.get(a >> 3);
+      if (hist === undefined) byLoc.set(a >> 3, [j, a]);
+      else hist.push(j, a);
     }
     need[t]!.push(Int32Array.from(v));
     v[t] = need[t]!.length;

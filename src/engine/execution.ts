@@ -3,7 +3,7 @@ import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
-import { StoreBuffer, storeBufferDaemon } from "./memory.js";
+import { setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { sitesIn } from "./site.js";
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
@@ -83,7 +83,7 @@ export class Execution implements TaskHost {
     if (mm !== "sc") {
       const n = this.tasks.length;
       for (let i = 0; i < n; i++) {
-        const buf = new StoreBuffer(this.tasks[i]!.name, mm);
+        const buf = new StoreBuffer(this.tasks[i]!.name, mm, i);
         this.buffers.push(buf);
         const d = new Task(n + i, buf.name, this);
         d.daemon = true;
@@ -167,6 +167,7 @@ export class Execution implements TaskHost {
     recordInto(accesses);
     // A full barrier ran because the thread's store buffer was empty: it read the buffer.
     if (fenced) access(this.buffers[tid]!.loc, R);
+    setRunningTask(t);
     try {
       const r = this.gens[tid]!.next();
       if (r.done) {
@@ -183,6 +184,8 @@ export class Execution implements TaskHost {
       t.done = true;
       t.next = null;
       this.halted = true;
+    } finally {
+      setRunningTask(null);
     }
     recordInto(null);
     if (this.scenario.invariants !== undefined && !this.halted) this.checkInvariants(t, accesses);

@@ -52,19 +52,40 @@ interface Pending {
   readonly text: string;
 }
 
+/**
+ * Virtual locations of the store buffers, for the reduction: a buffer is not one location but one
+ * per (buffer, cell) — so appending a store to one cell and making a store to another cell
+ * visible commute — plus an epoch location (barriers) and a drain location (written by every
+ * flush, read by full barriers). They are numbers above every allocated location.
+ */
+const VBASE = 1 << 22;
+const VSTRIDE = 1 << 18;
+
 /** One CPU's store buffer. */
 export class StoreBuffer implements Waitable {
+  /** Drain location: every flush writes it; a full barrier (which needs an empty buffer) reads it. */
   readonly loc: number;
+  /** Epoch location: smp_wmb and release stores write it, stores read it. */
+  readonly epochLoc: number;
   readonly name: string;
   readonly entries: Pending[] = [];
   /** Barrier epoch: a store may become visible only after every store of an earlier epoch. */
   epoch = 0;
+  private readonly base: number;
   constructor(
     readonly owner: string,
     readonly model: MemoryModel,
+    index: number,
   ) {
     this.name = `${owner} store buffer`;
-    this.loc = newLoc(this.name);
+    this.base = VBASE + (index + 1) * VSTRIDE;
+    this.loc = this.base - 1;
+    this.epochLoc = this.base - 2;
+  }
+  /** The virtual location of this buffer's entries for one cell. */
+  cellLoc(cell: { readonly loc: number }): number {
+    if (cell.loc >= VSTRIDE - 2) throw new Error(`store buffers support locations below ${VSTRIDE - 2}`);
+    return this.base + cell.loc;
   }
   /** The flusher can run when a store is pending. */
   canProceed(): boolean {
@@ -95,17 +116,48 @@ function hostOf(t: Task): MemoryHost {
   return t.memory;
 }
 
+let running: Task | null = null;
+
+/** Sets the task whose step is running (the engine calls this around each step). */
+export function setRunningTask(t: Task | null): void {
+  running = t;
+}
+
+/**
+ * The task whose step is running, or null outside a step (scenario setup, display). Lets shared
+ * objects whose API has no task parameter (the XArray's slots) go through the memory model.
+ */
+export function runningTask(): Task | null {
+  return running;
+}
+
+/**
+ * A value-returning atomic (atomic_cmpxchg, atomic_add_unless, atomic_inc_return): acts on memory
+ * directly. Fully ordered: the step must have waited for an empty store buffer (`t.fence = true`
+ * before its `yield`); throws Error otherwise, as that is a modeling mistake.
+ */
+export function atomic_rmw<T>(t: Task, cell: Cell<T>, update: (old: T) => T): T {
+  const buf = hostOf(t).bufferOf(t);
+  if (buf !== null && buf.entries.length > 0)
+    throw new Error(`atomic on ${cell.name} by ${t.name} with stores still buffered: set t.fence before the step`);
+  if (buf !== null) access(buf.loc, R);
+  access(cell.loc, W);
+  const old = cell.value;
+  cell.value = update(old);
+  return old;
+}
+
 function show(v: unknown): string {
-  if (v !== null && typeof v === "object" && "toString" in v && (v as object).toString !== Object.prototype.toString)
-    return String(v);
-  return typeof v === "object" ? JSON.stringify(v) : String(v);
+  if (v === null || typeof v !== "object") return String(v);
+  if ((v as object).toString !== Object.prototype.toString) return String(v);
+  return (v as object).constructor?.name ?? "object";
 }
 
 /** A load: the thread's own latest buffered store to `cell` if any, else memory. */
 export function load<T>(t: Task, cell: Cell<T>): T {
   const buf = hostOf(t).bufferOf(t);
   if (buf !== null) {
-    access(buf.loc, R);
+    access(buf.cellLoc(cell), R);
     for (let i = buf.entries.length - 1; i >= 0; i--) if (buf.entries[i]!.cell === cell) return buf.entries[i]!.value as T;
   }
   access(cell.loc, R);
@@ -120,8 +172,13 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     cell.value = value;
     return;
   }
-  access(buf.loc, W);
-  if (release && buf.entries.length > 0) buf.epoch++;
+  access(buf.cellLoc(cell), W);
+  // A release always opens a new epoch (harmless when nothing is buffered), so what the store
+  // does never depends on which other stores are still buffered.
+  if (release) {
+    access(buf.epochLoc, W);
+    buf.epoch++;
+  } else access(buf.epochLoc, R);
   buf.entries.push({ cell: cell as Cell<unknown>, value, epoch: buf.epoch, text: `${cell.name} = ${show(value)}` });
 }
 
@@ -142,10 +199,10 @@ export const rcu_assign_pointer = smp_store_release;
 export function smp_wmb(t: Task): void {
   const buf = hostOf(t).bufferOf(t);
   if (buf === null) return;
-  // Always an access: whether the barrier matters depends on the buffer, so the step depends on
-  // every flush of it (a state-dependent access set would break the reduction's equivalence).
-  access(buf.loc, W);
-  if (buf.entries.length > 0) buf.epoch++;
+  // Always a new epoch: the barrier's effect must not depend on which stores are still buffered
+  // (a state-dependent access set would break the reduction's equivalence).
+  access(buf.epochLoc, W);
+  buf.epoch++;
 }
 
 /** smp_rmb(): loads are never reordered in these models; nothing to do. */
@@ -170,6 +227,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     const e = buf.entries[idx]!;
     buf.entries.splice(idx, 1);
     access(buf.loc, W);
+    access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
     e.cell.value = e.value;
     t.say(() => `${e.text} visible`);

@@ -42,6 +42,10 @@ export interface Variant<O> {
   readonly title: string;
   readonly description: string;
   readonly options: Partial<O>;
+  /** Memory model the variant runs under unless one is asked for explicitly (default sc). */
+  readonly memoryModel?: MemoryModel;
+  /** Parameter defaults of the variant (over the scenario's; `--param` overrides both). */
+  readonly params?: Readonly<Record<string, number>>;
 }
 
 export interface ThreadSpec<S, O> {
@@ -121,8 +125,9 @@ export function resolveConfig<O>(
   fix: string,
   variant: string,
   params: Record<string, number> = {},
-  memoryModel: MemoryModel = "sc",
+  memoryModelAsked?: MemoryModel,
 ): RunConfig<O> {
+  const memoryModel = memoryModelAsked ?? sc.variants.find((x) => x.id === variant)?.memoryModel ?? "sc";
   if (!MEMORY_MODELS.includes(memoryModel))
     throw new UsageError(`unknown memory model '${memoryModel}' (known: ${MEMORY_MODELS.join(", ")})`);
   const f = sc.fixes.find((x) => x.id === fix);
@@ -132,6 +137,7 @@ export function resolveConfig<O>(
     throw new UsageError(`unknown variant '${variant}' for ${sc.id} (known: ${sc.variants.map((x) => x.id).join(", ")})`);
   const resolved: Record<string, number> = {};
   for (const p of sc.params) resolved[p.name] = p.default;
+  Object.assign(resolved, v.params ?? {});
   for (const [name, value] of Object.entries(params)) {
     const spec = sc.params.find((p) => p.name === name);
     if (!spec)

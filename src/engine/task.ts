@@ -103,6 +103,27 @@ export class Task {
     this.host.report(this, "invariant", message);
   }
 
+  /**
+   * One more iteration of a retry loop the scenario declares (`goto repeat`, `goto retry_find`).
+   * Past `bound` retries it is a `livelock` finding and the execution stops there.
+   */
+  retry(loop: string, bound: number): void {
+    const loops = (this.loops ??= new Map());
+    const n = loops.get(loop) ?? 0;
+    if (n >= bound) {
+      this.host.report(this, "livelock", `${loop} retried more than ${bound} times`);
+      throw HALT;
+    }
+    loops.set(loop, n + 1);
+  }
+
+  /** Retries so far per loop (see retry()). */
+  retries(loop: string): number {
+    return this.loops?.get(loop) ?? 0;
+  }
+
+  private loops?: Map<string, number>;
+
   /** Records any finding kind. */
   report(kind: FindingKind, message: string): void {
     this.host.report(this, kind, message);

@@ -7,6 +7,7 @@
  * Left out: PG_waiters and the wait-queue hashing, lock stealing; folio flags other than PG_locked.
  */
 import { access, LX, newLoc, R, W } from "../engine/access.js";
+import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
 
@@ -80,4 +81,77 @@ export function* folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, 
   if (folio.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold the folio lock`);
   access(folio.lockLoc, LX);
   folio.owner = null;
+}
+
+/**
+ * A page-cache folio whose fields other CPUs read without locks, for memory-model scenarios:
+ * `_refcount`, `index` and the order are memory cells (src/engine/memory.ts), so under tso/pso
+ * stores to them become visible late. `pfn` names the struct (the head page's offset).
+ *
+ * Source: include/linux/page_ref.h (folio_try_get = atomic_add_unless(&_refcount, 1, 0), fully
+ * ordered; folio_ref_freeze = atomic_cmpxchg(count, 0), fully ordered; folio_ref_unfreeze =
+ * atomic_set_release), include/linux/pagemap.h (folio_contains: index - folio->index <
+ * folio_nr_pages(folio)), v6.18.
+ */
+export class PageFolio {
+  readonly lock: Folio;
+  readonly _refcount: Cell<number>;
+  readonly index: Cell<number>;
+  readonly order: Cell<number>;
+  constructor(
+    readonly pfn: number,
+    order: number,
+    refcount: number,
+  ) {
+    this.lock = new Folio(pfn, order);
+    this._refcount = new Cell(`folio@${pfn}._refcount`, refcount);
+    this.index = new Cell(`folio@${pfn}.index`, pfn);
+    this.order = new Cell(`folio@${pfn}.order`, order);
+  }
+  toString(): string {
+    return `folio@${this.pfn}`;
+  }
+  /** `folio@<index> order <order>` from memory, without recording (display). */
+  describe(): string {
+    return `folio@${this.index.value} order ${this.order.value}`;
+  }
+}
+
+/** folio_try_get(): fully ordered add-unless-zero. The step must set `t.fence` before its yield. */
+export function folio_try_get(t: Task, f: PageFolio): boolean {
+  return atomic_rmw(t, f._refcount, (v) => (v === 0 ? 0 : v + 1)) !== 0;
+}
+
+/** folio_put(): a fully ordered decrement (the last put would free the folio: not modeled). */
+export function folio_put(t: Task, f: PageFolio): void {
+  atomic_rmw(t, f._refcount, (v) => v - 1);
+}
+
+/** folio_ref_freeze(): cmpxchg(count -> 0), fully ordered. True when frozen. */
+export function folio_ref_freeze(t: Task, f: PageFolio, count: number): boolean {
+  return atomic_rmw(t, f._refcount, (v) => (v === count ? 0 : v)) === count;
+}
+
+/** folio_ref_unfreeze(): atomic_set_release(&_refcount, count), a release store. */
+export function folio_ref_unfreeze(t: Task, f: PageFolio, count: number): void {
+  store(t, f._refcount, count, true);
+}
+
+/** folio_contains(folio, index): plain loads of folio->index and the order. */
+export function folio_contains(t: Task, f: PageFolio, index: number): boolean {
+  const start = load(t, f.index);
+  return index >= start && index - start < 2 ** load(t, f.order);
+}
+
+/** Takes the folio lock inside a step, for PG_locked copied to a new folio (__split_folio_to_order). */
+export function folio_lock_inherited(t: Task, f: Folio): void {
+  access(f.lockLoc, LX);
+  f.owner = t;
+}
+
+/** folio_unlock() inside the current step (for code that unlocks and goes on atomically). */
+export function folio_unlock_in_step(t: Task, f: Folio): void {
+  if (f.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold ${f.name}`);
+  access(f.lockLoc, LX);
+  f.owner = null;
 }

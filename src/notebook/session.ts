@@ -39,7 +39,7 @@ export class Session {
   /** Throws UsageError for an unknown scenario, fix, variant or parameter. */
   constructor(scenario: string | AnyScenario, opts: SessionOptions = {}) {
     this.scenario = typeof scenario === "string" ? getScenario(scenario) : scenario;
-    this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel ?? "sc");
+    this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
     this.exec = this.fresh();
   }
 
