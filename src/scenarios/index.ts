@@ -1,9 +1,11 @@
 /** The scenario registry. */
 import { UsageError, type AnyScenario } from "../engine/scenario.js";
+import { bufferMigrateJbd2 } from "./buffer-migrate-jbd2/index.js";
 import { ext4DelallocFallocate } from "./ext4-delalloc-fallocate/index.js";
+import { filemapFolioSplit } from "./filemap-folio-split/index.js";
 
 /** Every scenario racelab ships, in listing order. */
-export const scenarios: readonly AnyScenario[] = [ext4DelallocFallocate];
+export const scenarios: readonly AnyScenario[] = [ext4DelallocFallocate, filemapFolioSplit, bufferMigrateJbd2];
 
 /** The scenario with this id. Throws UsageError naming the known ids otherwise. */
 export function getScenario(id: string): AnyScenario {
