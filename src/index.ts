@@ -23,3 +23,6 @@ export { getScenario, scenarios } from "./scenarios/index.js";
 export * from "./notebook/display.js";
 export * from "./notebook/session.js";
 export * from "./notebook/views.js";
+export * from "./engine/litmus.js";
+export { slotTable, type XaSlotRow } from "./linux/xarray.js";
+export { workedExample } from "./scenarios/filemap-folio-split/index.js";

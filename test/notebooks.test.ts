@@ -51,3 +51,31 @@ describe("notebooks/ext4-delalloc-fallocate.ipynb", { timeout: 600_000 }, () => 
     assert.deepEqual((await readdir(out)).sort(), ["ext4-delalloc-fallocate.html", "ext4-delalloc-fallocate.ipynb", "ext4-delalloc-fallocate.pdf"]);
   });
 });
+
+// Every other notebook, as `npm start` runs it: executes through Jupyter with the racelab kernel
+// without an error output, and reports to HTML (with its claims table and charts) and a PDF.
+const others = (await readdir("notebooks")).filter((f) => f.endsWith(".ipynb") && f !== "ext4-delalloc-fallocate.ipynb").sort();
+for (const file of others) {
+  describe(`notebooks/${file}`, { timeout: 600_000 }, () => {
+    let out: string;
+    after(async () => {
+      await rm(out, { recursive: true, force: true });
+    });
+    it("executes without errors and reports to HTML and PDF with the claims table", async () => {
+      out = await mkdtemp(join(tmpdir(), "racelab-nb-"));
+      const [res] = await runNotebooks([`notebooks/${file}`], { ...quiet, outDir: out });
+      assert.equal(res!.failure, null, res!.failure ? `${res!.failure.cell}: ${res!.failure.message}` : "");
+      const nb = parseNotebook(await readFile(res!.output, "utf8"), "executed");
+      assert.deepEqual(nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error")), []);
+      assert.equal(typeof (nb.metadata as { racelab?: { scenario?: string } }).racelab?.scenario, "string");
+      await reportNotebooks([res!.output], { out, html: true, pdf: true, warn: () => undefined });
+      const name = file.replace(/\.ipynb$/, "");
+      const html = await readFile(join(out, `${name}.html`), "utf8");
+      assert.match(html, /claims of the thread, checked against the model/);
+      assert.match(html, /<svg/);
+      assert.doesNotMatch(html, /<script/i);
+      const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync("pdfinfo", [join(out, `${name}.pdf`)], { encoding: "utf8" }))![1]);
+      assert.ok(pages >= 3, `PDF has ${pages} pages`);
+    });
+  });
+}

@@ -49,3 +49,17 @@ export function evaluateClaims(sc: AnyScenario): ClaimResult[] {
     };
   });
 }
+
+/** One line for a claim's `observed`: `fix/variant [model]: verdict (n of m executions: findings)`. */
+export function summarizeCheck(r: CheckResult): string {
+  return (
+    `${r.fix}/${r.variant}${r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`}: ${r.verdict} (${r.violations} of ${r.executions} executions` +
+    (r.violations > 0 ? `: ${Object.keys(r.findings).join("; ")}` : "") +
+    ")"
+  );
+}
+
+/** True when some finding key of the check matches `re`. */
+export function hasFinding(r: CheckResult, re: RegExp): boolean {
+  return Object.keys(r.findings).some((k) => re.test(k));
+}

@@ -16,15 +16,19 @@ import { sitesIn, type Site } from "./site.js";
 import type { Task } from "./task.js";
 import { Spinlock, spin_lock, spin_unlock } from "../linux/locks.js";
 
+/** A value: an integer, or the address of a variable (a pointer, e.g. `rcu_assign_pointer(*y, x)`). */
+type Val = number | string;
+
 type Stmt =
-  | { k: "store"; v: string; val: number; release: boolean; text: string }
-  | { k: "load"; r: string; v: string; text: string }
+  | { k: "store"; v: string; val: Val; release: boolean; text: string }
+  | { k: "load"; r: string; v: string; viaReg: boolean; text: string }
+  | { k: "nop"; text: string }
   | { k: "mb" | "wmb" | "rmb"; text: string }
   | { k: "lock" | "unlock"; l: string; text: string };
 
 type Cond =
-  | { k: "reg"; p: number; r: string; val: number }
-  | { k: "var"; v: string; val: number }
+  | { k: "reg"; p: number; r: string; val: Val }
+  | { k: "var"; v: string; val: Val }
   | { k: "and" | "or"; a: Cond; b: Cond }
   | { k: "not"; a: Cond };
 
@@ -32,7 +36,7 @@ export interface Litmus {
   readonly name: string;
   /** The "Result:" line of the header comment (Always, Sometimes, Never), if any. */
   readonly expected: "Always" | "Sometimes" | "Never" | null;
-  readonly init: Record<string, number>;
+  readonly init: Record<string, Val>;
   readonly procs: { readonly name: string; readonly body: readonly Stmt[] }[];
   readonly vars: readonly string[];
   readonly locks: readonly string[];
@@ -45,25 +49,35 @@ export function parseLitmus(text: string): Litmus {
   const name = /^C\s+(\S+)/m.exec(text)?.[1];
   if (!name) throw new Error("litmus: missing 'C <name>' line");
   const expected = (/Result:\s*(Always|Sometimes|Never)/.exec(text)?.[1] ?? null) as Litmus["expected"];
-  const noComments = text.replace(/\(\*[\s\S]*?\*\)/g, "");
+  const noComments = text.replace(/\(\*\s[\s\S]*?\*\)/g, "").replace(/^locations\s*\[[^\]]*\]\s*$/m, "");
   const initText = /\{([^{}]*)\}/.exec(noComments.slice(noComments.indexOf(name) + name.length))?.[1] ?? "";
-  const init: Record<string, number> = {};
-  for (const m of initText.matchAll(/(\w+)\s*=\s*(-?\d+)/g)) init[m[1]!] = Number(m[2]);
-  const procs: { name: string; body: Stmt[] }[] = [];
+  const init: Record<string, Val> = {};
   const vars = new Set<string>();
+  for (const m of initText.matchAll(/(?:int\s+\*?\s*)?(\w+)\s*=\s*(-?\d+|\w+)/g)) {
+    init[m[1]!] = /^-?\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!;
+    vars.add(m[1]!);
+  }
+  const procs: { name: string; body: Stmt[] }[] = [];
   const locks = new Set<string>();
   for (const m of noComments.matchAll(/P(\d+)\s*\(([^)]*)\)\s*\{([\s\S]*?)\n\}/g)) {
     const params = m[2]!;
-    for (const pm of params.matchAll(/(spinlock_t|int)\s*\*\s*(\w+)/g)) (pm[1] === "spinlock_t" ? locks : vars).add(pm[2]!);
+    for (const pm of params.matchAll(/(spinlock_t|int)\s*\*+\s*(\w+)/g)) (pm[1] === "spinlock_t" ? locks : vars).add(pm[2]!);
     const body: Stmt[] = [];
     for (const raw of m[3]!.split(";")) {
       const st = raw.replace(/\s+/g, " ").trim();
-      if (st === "" || /^int \w+(, ?\w+)*$/.test(st)) continue;
+      if (st === "" || /^int \*?\w+(, ?\*?\w+)*$/.test(st)) continue;
       let x: RegExpExecArray | null;
-      if ((x = /^(WRITE_ONCE|smp_store_release|rcu_assign_pointer)\(\s*\*?(\w+)\s*,\s*(-?\d+)\s*\)$/.exec(st)))
-        body.push({ k: "store", v: x[2]!, val: Number(x[3]), release: x[1] !== "WRITE_ONCE", text: st });
+      if ((x = /^(WRITE_ONCE|smp_store_release|rcu_assign_pointer)\(\s*\*?(\w+)\s*,\s*(-?\d+|\w+)\s*\)$/.exec(st)))
+        body.push({
+          k: "store",
+          v: x[2]!,
+          val: /^-?\d+$/.test(x[3]!) ? Number(x[3]) : x[3]!,
+          release: x[1] !== "WRITE_ONCE",
+          text: st,
+        });
       else if ((x = /^(\w+) = (READ_ONCE|smp_load_acquire|rcu_dereference)\(\s*\*?(\w+)\s*\)$/.exec(st)))
-        body.push({ k: "load", r: x[1]!, v: x[3]!, text: st });
+        body.push({ k: "load", r: x[1]!, v: x[3]!, viaReg: /^r\d+$/.test(x[3]!), text: st });
+      else if (/^rcu_read_(un)?lock\(\)$/.test(st)) body.push({ k: "nop", text: st });
       else if ((x = /^smp_(mb|wmb|rmb)\(\)$/.exec(st))) body.push({ k: x[1] as "mb" | "wmb" | "rmb", text: st });
       else if ((x = /^spin_(lock|unlock)\(\s*(\w+)\s*\)$/.exec(st))) body.push({ k: x[1] as "lock" | "unlock", l: x[2]!, text: st });
       else throw new Error(`litmus ${name}: unsupported statement '${st}'`);
@@ -107,7 +121,8 @@ function parseCond(text: string, name: string): Cond {
       return a;
     }
     if (toks[i++] !== "=") fail();
-    const val = Number(toks[i++] ?? fail());
+    const raw = toks[i++] ?? fail();
+    const val: Val = /^-?\d+$/.test(raw) ? Number(raw) : raw;
     const m = /^(\d+):(\w+)$/.exec(t);
     return m ? { k: "reg", p: Number(m[1]), r: m[2]!, val } : { k: "var", v: t, val };
   };
@@ -117,9 +132,9 @@ function parseCond(text: string, name: string): Cond {
 }
 
 interface LitmusState {
-  cells: Map<string, Cell<number>>;
+  cells: Map<string, Cell<Val>>;
   locks: Map<string, Spinlock>;
-  regs: Map<string, number>[];
+  regs: Map<string, Val>[];
 }
 
 function holds(c: Cond, s: LitmusState): boolean {
@@ -155,7 +170,7 @@ export function litmusScenario(lit: Litmus): Scenario<LitmusState, object> {
     variants: [{ id: "default", title: "as written", description: "", options: {} }],
     setup() {
       const state: LitmusState = {
-        cells: new Map(lit.vars.map((v) => [v, new Cell(v, lit.init[v] ?? 0)])),
+        cells: new Map(lit.vars.map((v) => [v, new Cell<Val>(v, lit.init[v] ?? 0)])),
         locks: new Map(lit.locks.map((l) => [l, new Spinlock(l)])),
         regs: lit.procs.map(() => new Map()),
       };
@@ -172,9 +187,16 @@ export function litmusScenario(lit: Litmus): Scenario<LitmusState, object> {
                   yield site;
                   store(t, s.cells.get(st.v)!, st.val, st.release);
                   break;
-                case "load":
+                case "load": {
                   yield site;
-                  s.regs[pi]!.set(st.r, load(t, s.cells.get(st.v)!));
+                  const target = st.viaReg ? String(s.regs[pi]!.get(st.v)) : st.v;
+                  const cell = s.cells.get(target);
+                  if (cell === undefined) throw new Error(`${p.name}: ${st.text}: no variable '${target}'`);
+                  s.regs[pi]!.set(st.r, load(t, cell));
+                  break;
+                }
+                case "nop":
+                  yield site;
                   break;
                 case "mb":
                   yield* smp_mb(t, site);

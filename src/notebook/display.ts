@@ -32,7 +32,7 @@ export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
 export type VegaLiteSpec = Record<string, unknown>;
 
 /** A table row: an object keyed by column name, or an array of cells in column order. */
-export type TableRow = Readonly<Record<string, unknown>> | readonly unknown[];
+export type TableRow = object | readonly unknown[];
 
 /** Escape `&`, `<`, `>`, `"` and `'` so that `s` is inert text in HTML content or attributes. */
 export function escapeHtml(s: string): string {

@@ -15,7 +15,7 @@ import { afterAll } from "../../engine/sync.js";
 import type { RunConfig, Task } from "../../engine/task.js";
 import type { Claim, Fix, Scenario, SourceRef, Variant } from "../../engine/scenario.js";
 import type { Site } from "../../engine/site.js";
-import type { CheckResult } from "../../engine/check.js";
+import { hasFinding, summarizeCheck } from "../../engine/claims.js";
 import { Counter } from "../../linux/atomic.js";
 import { BufferHead } from "../../linux/buffer_head.js";
 import { Ext4ExtentTree } from "../../linux/ext4_extents.js";
@@ -367,11 +367,8 @@ const variants: Variant<Ext4Options>[] = [
 
 const LEAK = /^warning: i_reserved_data_blocks \(\d+\) not cleared!$/;
 const REPLACED = /^invariant: ext4_es_insert_delayed_block\(\) replaced an allocated/;
-const has = (r: CheckResult, re: RegExp) => Object.keys(r.findings).some((k) => re.test(k));
-const summary = (r: CheckResult) =>
-  `${r.fix}/${r.variant}: ${r.verdict} (${r.violations} of ${r.executions} executions` +
-  (r.violations > 0 ? `: ${Object.keys(r.findings).join("; ")}` : "") +
-  ")";
+const has = hasFinding;
+const summary = summarizeCheck;
 
 const claims: Claim[] = [
   {

@@ -16,6 +16,7 @@ import type { Claim, Fix, Scenario, SourceRef, Variant } from "../../engine/scen
 import type { Site } from "../../engine/site.js";
 import type { RunConfig, Task, Waitable } from "../../engine/task.js";
 import { access, R } from "../../engine/access.js";
+import { summarizeCheck } from "../../engine/claims.js";
 import { smp_wmb, store } from "../../engine/memory.js";
 import {
   folio_contains,
@@ -394,10 +395,7 @@ const variants: Variant<SplitOptions>[] = [
 
 const BUG = /^bug: VM_BUG_ON_FOLIO/;
 const has = (keys: string[], re: RegExp) => keys.some((k) => re.test(k));
-const summary = (r: { fix: string; variant: string; verdict: string; violations: number; executions: number; findings: Record<string, number>; memoryModel: string }) =>
-  `${r.fix}/${r.variant}${r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`}: ${r.verdict} (${r.violations} of ${r.executions} executions` +
-  (r.violations > 0 ? `: ${Object.keys(r.findings).join("; ")}` : "") +
-  ")";
+const summary = summarizeCheck;
 
 const claims: Claim[] = [
   {
@@ -550,7 +548,7 @@ export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = {
     "filemap_fault() hits VM_BUG_ON_FOLIO(!folio_contains(folio, index)) on 6.18.7 with large folios; the thread suspects a race " +
     "with folio_split() that xas_reload() should catch.",
   kernel: "v6.18.7",
-  thread: { ...SEED, link: "https://lore.kernel.org/lkml/aYN3JC_Kdgw5G2Ik@861G6M3/T/#u" },
+  thread: { ...SEED, link: "https://lore.kernel.org/r/20260305183438.1062312-2-carges@cloudflare.com" },
   params: [
     { name: "index", description: "the page index the fault looks up", default: 1499, min: 0, max: 1 << 20 },
     { name: "order", description: "order of the large folio holding the index (Wilcox's example: 9)", default: 3, min: 1, max: 9 },
