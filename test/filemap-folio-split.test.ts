@@ -29,10 +29,10 @@ test("baseline: folio_split() (truncate) reaches the VM_BUG_ON without any reord
 
 test("each fix per variant (sequential consistency)", () => {
   const expect: Record<string, Record<string, string[]>> = {
-    baseline: { default: ["bug", "invariant"], "uniform-split": [], "folio-lock-lookup": ["bug", "invariant"], "reload-returns-head": ["bug", "invariant"], "persistent-corruption": ["bug", "invariant"] },
-    "rfc-retry": { default: ["invariant"], "uniform-split": [], "folio-lock-lookup": ["invariant"], "reload-returns-head": ["invariant"], "persistent-corruption": ["invariant", "livelock"] },
-    "warn-retry": { default: ["invariant", "warning"], "uniform-split": [], "folio-lock-lookup": ["invariant", "warning"], "reload-returns-head": ["invariant", "warning"], "persistent-corruption": ["invariant", "livelock", "warning"] },
-    "split-original-folio": { default: [], "uniform-split": [], "folio-lock-lookup": [], "reload-returns-head": ["bug", "invariant"], "persistent-corruption": ["bug", "invariant"] },
+    baseline: { default: ["bug", "invariant"], "uniform-split": [], "folio-lock-lookup": ["bug", "invariant"], "find-lock-entries": ["bug", "invariant"], "reload-returns-head": ["bug", "invariant"], "persistent-corruption": ["bug", "invariant"] },
+    "rfc-retry": { default: ["invariant"], "uniform-split": [], "folio-lock-lookup": ["invariant"], "find-lock-entries": ["invariant"], "reload-returns-head": ["invariant"], "persistent-corruption": ["invariant", "livelock"] },
+    "warn-retry": { default: ["invariant", "warning"], "uniform-split": [], "folio-lock-lookup": ["invariant", "warning"], "find-lock-entries": ["invariant", "warning"], "reload-returns-head": ["invariant", "warning"], "persistent-corruption": ["invariant", "livelock", "warning"] },
+    "split-original-folio": { default: [], "uniform-split": [], "folio-lock-lookup": [], "find-lock-entries": [], "reload-returns-head": ["bug", "invariant"], "persistent-corruption": ["bug", "invariant"] },
   };
   for (const [fix, byVariant] of Object.entries(expect))
     for (const [variant, want] of Object.entries(byVariant)) {

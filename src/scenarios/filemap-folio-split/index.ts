@@ -54,12 +54,12 @@ import {
   type XaState,
   type XaWriter,
 } from "../../linux/xarray.js";
-import { FAULT, GET, GETLOCK, SPLIT, storeSite } from "./sites.js";
+import { FAULT, FLE, GET, GETLOCK, SPLIT, storeSite } from "./sites.js";
 
 /** Options that fixes and variants set. */
 export interface SplitOptions {
-  /** Which lookup asserts: filemap_fault() (the crash) or __filemap_get_folio_mpol() with FGP_LOCK. */
-  readonly lookup: "filemap_fault" | "__filemap_get_folio_mpol";
+  /** Which lookup asserts: filemap_fault() (the crash), __filemap_get_folio_mpol() with FGP_LOCK, or find_lock_entries(). */
+  readonly lookup: "filemap_fault" | "__filemap_get_folio_mpol" | "find_lock_entries";
   /** folio_split() (non-uniform, used by truncate since 7460b470a131f) or split_huge_page() (uniform, reclaim). */
   readonly splitType: "non-uniform" | "uniform";
   /** What the lookup does with a locked folio that does not contain the index. */
@@ -174,6 +174,7 @@ function reloadHead(xas: XaState<PageFolio>) {
  * mismatch into a retry, Kiryl Shutsemau's suggestion into a warning and a retry.
  */
 function* lookup(t: Task, s: SplitState, cfg: Cfg): Step {
+  if (cfg.options.lookup === "find_lock_entries") return yield* find_lock_entries(t, s, cfg);
   const S = cfg.options.lookup === "filemap_fault" ? FAULT : GETLOCK;
   const loop = cfg.options.lookup === "filemap_fault" ? "filemap_fault: retry_find" : "__filemap_get_folio_mpol: repeat";
   for (;;) {
@@ -202,6 +203,42 @@ function* lookup(t: Task, s: SplitState, cfg: Cfg): Step {
     folio_put(t, folio);
     t.retry(loop, cfg.params.retries!);
   }
+}
+
+/**
+ * find_lock_entries() for the one index, mm/filemap.c v6.18.7: find_get_entry() (xas_find over
+ * [index, index]: the same try_get / xas_reload protocol as filemap_get_entry), then
+ * folio_trylock() — a locked folio is skipped, not waited for — then the mapping/writeback check
+ * and VM_BUG_ON_FOLIO(!folio_contains(folio, xas.xa_index)); the RFC skips the entry instead.
+ */
+function* find_lock_entries(t: Task, s: SplitState, cfg: Cfg): Step {
+  const folio = yield* filemap_get_entry(t, s, cfg);
+  s.found = folio;
+  if (folio === null) return;
+  if (!folio_contains(t, folio, s.index)) t.violated(`filemap_get_entry() returned ${folio} (not containing index ${s.index})`);
+  t.fence = true;
+  yield FLE.trylock;
+  if (folio.lock.owner !== null) {
+    access(folio.lock.lockLoc, R);
+    t.say(() => `${folio} is locked: skipped`);
+    folio_put(t, folio);
+    return;
+  }
+  folio_lock_inherited(t, folio.lock);
+  yield FLE.check;
+  if (!folio_contains(t, folio, s.index)) {
+    if (cfg.options.onMismatch === "bug") t.bug(`VM_BUG_ON_FOLIO(!folio_contains(folio, index): ${folio.describe()}, index ${s.index})`);
+    if (cfg.options.onMismatch === "warn-retry") t.warn(`VM_WARN_ON_FOLIO(!folio_contains(folio, index))`);
+    t.fence = true;
+    yield FLE.skip;
+    folio_unlock_in_step(t, folio.lock);
+    folio_put(t, folio);
+    return;
+  }
+  t.fence = true;
+  yield FLE.done;
+  folio_unlock_in_step(t, folio.lock);
+  folio_put(t, folio);
 }
 
 /**
@@ -366,6 +403,12 @@ const variants: Variant<SplitOptions>[] = [
     title: "__filemap_get_folio_mpol(FGP_LOCK) vs folio_split",
     description: "The RFC's first hunk: the same check in __filemap_get_folio_mpol() under FGP_LOCK.",
     options: { lookup: "__filemap_get_folio_mpol" },
+  },
+  {
+    id: "find-lock-entries",
+    title: "find_lock_entries (truncate) vs folio_split",
+    description: "The RFC's third hunk: find_lock_entries() trylocks the folio (a locked one is skipped) before the same check.",
+    options: { lookup: "find_lock_entries" },
   },
   {
     id: "reload-returns-head",
@@ -598,7 +641,8 @@ export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = {
   },
   claims,
   leftOut: [
-    "One lookup and one split; find_lock_entries() (the RFC's third hunk) is not modeled.",
+    "One lookup and one split; find_lock_entries() looks up the one index (xas_find over [index, index] as xas_load).",
+    "folio->mapping never changes (the folio is not truncated away), so the truncation checks always pass.",
     "xas_load() is one atomic step (its loads of xa_head, node->shift and the slots run together); xas_reload() likewise.",
     "The spin of filemap_get_entry()'s `goto repeat` on a frozen folio is modeled as waiting until the refcount or the entry changes.",
     "__folio_split(): unmap_folio and mapcounts, the deferred split queue, memcg/LRU bookkeeping, i_mmap_lock, EOF handling and -ENOMEM are left out; the caller's folio lock is taken as the split's first step.",

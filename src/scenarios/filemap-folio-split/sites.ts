@@ -44,6 +44,14 @@ export const GETLOCK = {
   done: filemap("__filemap_get_folio_mpol", "return the locked folio; caller unlocks"),
 };
 
+/** find_lock_entries() (truncate, invalidate): trylock, then the same check; the RFC's third hunk. */
+export const FLE = {
+  trylock: filemap("find_lock_entries", "folio_trylock(folio)? else put: skip the entry"),
+  check: filemap("find_lock_entries", "mapping/writeback? VM_BUG_ON_FOLIO(!folio_contains(folio, xas.xa_index))"),
+  skip: filemap("find_lock_entries", "unlock: folio_unlock(); put: folio_put(); skip the entry"),
+  done: filemap("find_lock_entries", "add the locked folio to the batch (caller unlocks)"),
+};
+
 /** __folio_split() and its callers. */
 export const SPLIT = {
   lockOrig: truncate("truncate_inode_partial_folio", "folio locked by the truncate path (caller of folio_split)"),
