@@ -17,7 +17,7 @@ import type { Site } from "../../engine/site.js";
 import type { RunConfig, Task, Waitable } from "../../engine/task.js";
 import { access, R } from "../../engine/access.js";
 import { summarizeCheck } from "../../engine/claims.js";
-import { smp_wmb, store } from "../../engine/memory.js";
+import { load, smp_wmb, store } from "../../engine/memory.js";
 import {
   folio_contains,
   folio_lock,
@@ -260,14 +260,12 @@ function* folio_split(t: Task, s: SplitState, cfg: Cfg): Step {
   }
   yield SPLIT.canSplit;
   const extraPins = nr(order0);
-  if (s.folio._refcount.value !== 1 + extraPins) {
-    // can_split_folio() reads the count (folio_ref_count is a plain atomic_read).
-    access(F._refcount.loc, R);
+  // can_split_folio(): folio_ref_count() is a plain atomic_read().
+  if (load(t, F._refcount) !== 1 + extraPins) {
     t.say("extra reference: -EAGAIN");
     yield* folio_unlock(t, F.lock, SPLIT.unlockOrig);
     return;
   }
-  access(F._refcount.loc, R);
   yield* spin_lock(t, s.xa_lock, SPLIT.xasLock);
   yield SPLIT.xasCheck;
   xas_reset(xas);
