@@ -83,3 +83,9 @@ test("list --json names the scenario, its fixes and variants", () => {
   assert.deepEqual(s.fixes.map((f: { id: string }) => f.id), ["baseline", "recheck-es"]);
   assert.ok(s.variants.some((v: { id: string }) => v.id === "default"));
 });
+
+test("a reader that stops early (| head) is not an error", () => {
+  const r = spawnSync("bash", ["-c", `node ${BIN} check ext4-delalloc-fallocate --all-fixes --all-variants | head -1; echo "status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  assert.match(r.stdout, /status=0/);
+  assert.doesNotMatch(r.stderr, /EPIPE/);
+});

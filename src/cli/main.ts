@@ -2,6 +2,12 @@
 /** Entry point of the `racelab` command (package.json "bin"). */
 import { main } from "./program.js";
 
+// A reader that stops early (`racelab list | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
