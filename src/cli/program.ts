@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { check, MODES, replay, type CheckResult, type Mode } from "../engine/check.js";
+import { check, MODES, replay, replayCounterexample, type CheckResult, type Mode } from "../engine/check.js";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
@@ -77,9 +77,8 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   if (r.counterexample) {
     const ce = r.counterexample;
     out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): --schedule ${ce.schedule}`);
-    const { exec } = replay(sc, { fix: r.fix, variant: r.variant, params: r.params, memoryModel: r.memoryModel, schedule: ce.schedule });
     out("");
-    out(renderDiagram(exec).replace(/^/gm, "    "));
+    out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");
   }
 }

@@ -266,3 +266,9 @@ export function replay(
     },
   };
 }
+
+/** Replays a check's counterexample with tracing (null when the check found none). */
+export function replayCounterexample(sc: AnyScenario, r: CheckResult): Execution | null {
+  if (r.counterexample === null) return null;
+  return replay(sc, { fix: r.fix, variant: r.variant, params: r.params, memoryModel: r.memoryModel, schedule: r.counterexample.schedule }).exec;
+}

@@ -272,6 +272,3 @@ export class Execution implements TaskHost {
     return this.scenario.view(this.state);
   }
 }
-
-/** Records an access without importing access.ts in model code that only needs this. */
-export { access };

@@ -1,4 +1,4 @@
-import type { RunConfig, Task, ThreadBody } from "./task.js";
+import type { RunConfig, ThreadBody } from "./task.js";
 import type { FindingKind } from "./finding.js";
 import type { CheckResult } from "./check.js";
 import { MEMORY_MODELS, type MemoryModel } from "./memory.js";
@@ -156,5 +156,3 @@ export function resolveConfig<O>(
     memoryModel,
   };
 }
-
-export type { Task };

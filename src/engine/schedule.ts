@@ -62,13 +62,3 @@ export function parseScheduleChoices(text: string, threads: number): Schedule {
 export function parseSchedule(text: string, threads: number): number[] {
   return parseScheduleChoices(text, threads).tids;
 }
-
-/**
- * Number of preemptions in a schedule: switches away from a thread that could still run.
- * `enabledBefore[i]` tells whether the thread of step i-1 was enabled before step i.
- */
-export function countPreemptions(tids: readonly number[], stillEnabled: readonly boolean[]): number {
-  let n = 0;
-  for (let i = 1; i < tids.length; i++) if (tids[i] !== tids[i - 1] && stillEnabled[i]) n++;
-  return n;
-}

@@ -13,6 +13,7 @@
  */
 import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
 import { Execution, type TraceStep } from "../engine/execution.js";
+import { ReplayScheduler, runOne } from "../engine/schedulers.js";
 import { findingKey } from "../engine/finding.js";
 import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
@@ -157,21 +158,13 @@ export class Session {
 
   /**
    * Replays a schedule string from the initial state, then finishes the run without preemption.
-   * Throws UsageError for a malformed schedule or one naming a thread that cannot run.
+   * Throws UsageError for a malformed schedule or one naming a thread that cannot run (the session
+   * is then unchanged).
    */
   run(schedule: string): this {
     const { tids, choices } = parseScheduleChoices(schedule, this.exec.tasks.length);
-    this.exec = this.fresh();
+    this.exec = runOne(this.scenario, this.cfg, new ReplayScheduler(tids, choices), { trace: true }).exec;
     this.shown = 0;
-    tids.forEach((tid, i) => this.take(tid, choices[i]!));
-    let cur = tids.length > 0 ? tids[tids.length - 1]! : -1;
-    for (;;) {
-      const en = this.exec.enabled();
-      if (en.length === 0) break;
-      cur = en.includes(cur) ? cur : en[0]!;
-      this.exec.step(cur);
-    }
-    this.exec.finish();
     return this;
   }
 

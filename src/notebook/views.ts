@@ -3,7 +3,7 @@
  * total interleavings per fix, the claims table. Pure builders (tables as rows, charts as
  * Vega-Lite specs) plus `show*` helpers that display them in a tslab cell.
  */
-import { check, replay, type CheckResult } from "../engine/check.js";
+import { check, replayCounterexample, type CheckResult } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
 import { renderDiagram } from "../engine/trace.js";
 import { getScenario } from "../scenarios/index.js";
@@ -92,13 +92,7 @@ export function showCounterexample(r: CheckResult, width = 75): void {
     displayPre(`${r.fix}/${r.variant}: no counterexample (${r.verdict})`);
     return;
   }
-  const { exec } = replay(getScenario(r.scenario), {
-    fix: r.fix,
-    variant: r.variant,
-    params: r.params,
-    memoryModel: r.memoryModel,
-    schedule: r.counterexample.schedule,
-  });
+  const exec = replayCounterexample(getScenario(r.scenario), r)!;
   displayPre(
     `${r.scenario} ${r.fix}/${r.variant} — schedule ${r.counterexample.schedule} ` +
       `(${r.counterexample.preemptions} preemption${r.counterexample.preemptions === 1 ? "" : "s"})\n\n` +

@@ -157,6 +157,8 @@ function* filemap_get_entry(t: Task, s: SplitState, cfg: Cfg): Step<PageFolio | 
       continue;
     }
     t.say(() => `xas_reload() agrees: ${folio}`);
+    // The model's invariant: a page-cache lookup returns a folio that contains the index.
+    if (!folio_contains(t, folio, s.index)) t.violated(`filemap_get_entry() returned ${folio} (not containing index ${s.index})`);
     return folio;
   }
 }
@@ -178,11 +180,8 @@ function* lookup(t: Task, s: SplitState, cfg: Cfg): Step {
   const S = cfg.options.lookup === "filemap_fault" ? FAULT : GETLOCK;
   const loop = cfg.options.lookup === "filemap_fault" ? "filemap_fault: retry_find" : "__filemap_get_folio_mpol: repeat";
   for (;;) {
-    const folio = yield* filemap_get_entry(t, s, cfg);
-    s.found = folio;
+    const folio = (s.found = yield* filemap_get_entry(t, s, cfg));
     if (folio === null) return;
-    if (!folio_contains(t, folio, s.index))
-      t.violated(`filemap_get_entry() returned ${folio} (not containing index ${s.index})`);
     yield* folio_lock(t, folio.lock, S.lock);
     yield S.check;
     if (folio_contains(t, folio, s.index)) {
@@ -212,10 +211,8 @@ function* lookup(t: Task, s: SplitState, cfg: Cfg): Step {
  * and VM_BUG_ON_FOLIO(!folio_contains(folio, xas.xa_index)); the RFC skips the entry instead.
  */
 function* find_lock_entries(t: Task, s: SplitState, cfg: Cfg): Step {
-  const folio = yield* filemap_get_entry(t, s, cfg);
-  s.found = folio;
+  const folio = (s.found = yield* filemap_get_entry(t, s, cfg));
   if (folio === null) return;
-  if (!folio_contains(t, folio, s.index)) t.violated(`filemap_get_entry() returned ${folio} (not containing index ${s.index})`);
   t.fence = true;
   yield FLE.trylock;
   if (folio.lock.owner !== null) {
