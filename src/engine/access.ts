@@ -34,9 +34,30 @@ export function newLoc(name: string): number {
   return nextLoc++;
 }
 
+/** First location number of tracked fields (above every `newLoc()` and store-buffer location). */
+export const AUTO_LOC_BASE = 1 << 24;
+const autoLocs = new Map<string, number>();
+const autoNames: string[] = [];
+
+/** The location of a tracked field, by name; the same name is the same location in every execution. */
+export function autoLoc(name: string): number {
+  let l = autoLocs.get(name);
+  if (l === undefined) {
+    l = AUTO_LOC_BASE + autoNames.length;
+    autoNames.push(name);
+    autoLocs.set(name, l);
+  }
+  return l;
+}
+
+/** The name of a tracked field's location, or undefined for other locations. */
+export function autoLocName(loc: number): string | undefined {
+  return loc >= AUTO_LOC_BASE ? autoNames[loc - AUTO_LOC_BASE] : undefined;
+}
+
 /** Name given to a location at allocation (for diagnostics). */
 export function locName(loc: number): string {
-  return locNames[loc] ?? `loc${loc}`;
+  return autoLocName(loc) ?? locNames[loc] ?? `loc${loc}`;
 }
 
 /** Resets the location allocator; the engine calls it before each scenario setup. */

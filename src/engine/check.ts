@@ -94,7 +94,7 @@ export interface ReplayResult {
 }
 
 /** Order in which a counterexample names an execution's findings: the kernel's own symptoms first. */
-const SEVERITY: readonly FindingKind[] = ["bug", "deadlock", "livelock", "sleep-in-atomic", "warning", "invariant"];
+const SEVERITY: readonly FindingKind[] = ["error", "bug", "deadlock", "livelock", "sleep-in-atomic", "warning", "invariant"];
 
 /** The execution's most severe finding (first raised among equals). */
 export function mostSevere(fs: readonly Finding[]): Finding {

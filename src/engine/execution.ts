@@ -1,10 +1,11 @@
-import { access, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, AUTO_LOC_BASE, locName, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
 import { setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { sitesIn } from "./site.js";
+import { Tracker, type TrackHost } from "./track.js";
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
 const FLUSH = sitesIn("(memory model)", "-")("store buffer", "a buffered store becomes visible");
@@ -41,8 +42,13 @@ export interface ExecutionOptions {
  * One execution of a scenario under one configuration: the modeled state, its threads, and the
  * steps taken so far. Deterministic: the same sequence of `step()` calls gives the same result.
  */
-export class Execution implements TaskHost {
+export class Execution implements TaskHost, TrackHost {
+  /** The modeled state as `setup()` built it (unwrapped: reading it records nothing). */
   readonly state: unknown;
+  /** The state as the threads see it: plain objects wrapped so that every field access is recorded. */
+  readonly shared: unknown;
+  /** Names, wraps and frees objects of this execution's state (see track.ts). */
+  readonly tracker: Tracker;
   readonly tasks: Task[];
   readonly findings: Finding[] = [];
   readonly trace: TraceStep[] | null;
@@ -64,6 +70,9 @@ export class Execution implements TaskHost {
   private readonly invReads: Set<number>;
   private readonly scratch: number[] = [];
   private currentStep: TraceStep | null = null;
+  private running: Task | null = null;
+  /** Locations threads read before their first yield (at creation): a later write to one is a model error. */
+  private readonly preYieldReads = new Map<number, string>();
 
   constructor(
     readonly scenario: AnyScenario,
@@ -76,6 +85,9 @@ export class Execution implements TaskHost {
     resetLocations();
     const model = scenario.setup(cfg);
     this.state = model.state;
+    this.tracker = new Tracker(this);
+    this.tracker.walk(model.state);
+    this.shared = this.tracker.wrap(model.state);
     this.tasks = model.threads.map((spec, i) => new Task(i, spec.name, this));
     this.exitLocs = model.threads.map((spec) => newLoc(`exit:${spec.name}`));
     const mm = cfg.memoryModel ?? "sc";
@@ -96,13 +108,36 @@ export class Execution implements TaskHost {
     recordInto(probe);
     try {
       bodies.forEach((body, i) => {
-        const gen = i < model.threads.length ? model.threads[i]!.body(this.tasks[i]!, model.state, cfg) : body(this.tasks[i]!);
+        const task = this.tasks[i]!;
+        let gen: Generator<Site, void, undefined>;
+        let r: IteratorResult<Site, void>;
+        this.running = task;
+        try {
+          gen = i < model.threads.length ? model.threads[i]!.body(task, this.shared, cfg) : body(task);
+          if (gen === null || typeof gen !== "object" || typeof (gen as Partial<Generator>).next !== "function")
+            throw new ModelError(
+              `${scenario.id}: thread ${task.name}: its body must be a generator function (function* ...) that yields a Site per step`,
+            );
+          r = gen.next();
+        } catch (e) {
+          if (e instanceof ModelError) throw e;
+          const err = e instanceof Error ? e : new Error(String(e));
+          throw new ModelError(`${scenario.id}: thread ${task.name} threw before its first yield: ${err.message}`);
+        } finally {
+          this.running = null;
+        }
         this.gens.push(gen);
-        const r = gen.next();
-        if (r.done) this.tasks[i]!.done = true;
-        else this.tasks[i]!.next = r.value;
-        if (probe.length > 0)
-          throw new ModelError(`${scenario.id}: thread ${this.tasks[i]!.name} touches shared state before its first yield`);
+        if (r.done) task.done = true;
+        else if (!isSite(r.value))
+          throw new ModelError(`${scenario.id}: thread ${task.name} yielded ${describeYield(r.value)}, not a Site (yield a site made with sitesIn(), or yield* a primitive)`);
+        else task.next = r.value;
+        // Reads of tracked plain fields at creation are allowed (structure: `s.folios[L]`) unless
+        // some step writes them later (checked in step()); any other access is a model error.
+        for (const a of probe) {
+          if ((a & 7) === R && a >> 3 >= AUTO_LOC_BASE) this.preYieldReads.set(a >> 3, task.name);
+          else throw new ModelError(`${scenario.id}: thread ${task.name} touches shared state (${locName(a >> 3)}) before its first yield`);
+        }
+        probe.length = 0;
       });
     } finally {
       recordInto(null);
@@ -157,6 +192,8 @@ export class Execution implements TaskHost {
       this.trace!.push(this.currentStep);
     }
     this.schedule.push(tid);
+    const waited = t.waitOn;
+    const waitMode = t.waitMode;
     t.waitOn = null;
     if ((site.mightSleep === true || t.sleeps) && t.atomicDepth > 0)
       this.report(t, "sleep-in-atomic", `${site.fn}() may sleep while holding ${t.atomicHeld.join(", ")}`);
@@ -165,29 +202,44 @@ export class Execution implements TaskHost {
     t.fence = false;
     t.choices = 1;
     recordInto(accesses);
+    if (waited !== null) waited.waited(t, waitMode);
     // A full barrier ran because the thread's store buffer was empty: it read the buffer.
     if (fenced) access(this.buffers[tid]!.loc, R);
     setRunningTask(t);
+    this.running = t;
     try {
       const r = this.gens[tid]!.next();
       if (r.done) {
         t.done = true;
         t.next = null;
         access(this.exitLocs[tid]!, W);
+      } else if (!isSite(r.value)) {
+        throw new ModelError(
+          `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,
+        );
       } else t.next = r.value;
     } catch (e) {
       if (e !== HALT) {
-        recordInto(null);
+        // The model's code threw inside a step: a finding at that step, not a dead kernel. The
+        // execution stops there, as an oops would.
         const err = e instanceof Error ? e : new Error(String(e));
-        throw new ModelError(`${this.scenario.id}: ${t.name} at ${site.fn} (${site.label}): ${err.message}`);
+        const what = e instanceof ModelError ? err.message : `${err.name}: ${err.message}`;
+        this.report(t, "error", `${t.name} at ${site.fn}() (${site.label}): ${what}`);
       }
       t.done = true;
       t.next = null;
       this.halted = true;
     } finally {
       setRunningTask(null);
+      this.running = null;
     }
     recordInto(null);
+    if (accesses !== null && this.preYieldReads.size > 0)
+      for (const a of accesses)
+        if ((a & 7) !== R && this.preYieldReads.has(a >> 3))
+          throw new ModelError(
+            `${this.scenario.id}: thread ${this.preYieldReads.get(a >> 3)} reads ${locName(a >> 3)} before its first yield (when the thread is created), but ${t.name} writes it at ${site.fn}() (${site.label}): move the read after a yield`,
+          );
     if (this.scenario.invariants !== undefined && !this.halted) this.checkInvariants(t, accesses);
     this.currentStep = null;
   }
@@ -206,7 +258,7 @@ export class Execution implements TaskHost {
       recordInto(reads);
       let msg: string | null;
       try {
-        msg = inv.check(this.state);
+        msg = inv.check(this.shared);
       } finally {
         recordInto(null);
       }
@@ -235,6 +287,36 @@ export class Execution implements TaskHost {
           this.push({ kind, message, thread: -1, step: this.steps - 1 }),
       });
     return this.findings;
+  }
+
+  /** TrackHost: the thread whose step (or creation) is running. */
+  runningThread(): string | null {
+    return this.running?.name ?? null;
+  }
+
+  /** TrackHost: counts a publication of a new shared object by the running thread. */
+  publish(): number {
+    const t = this.running;
+    if (t === null) return 0;
+    return t.publications++;
+  }
+
+  /** TrackHost: a field access to freed memory inside a step: a `bug` finding; the execution stops. */
+  useAfterFree(what: string, freedBy: string): never {
+    const t = this.running;
+    if (t === null) throw new ModelError(`use-after-free of ${what} outside a step`);
+    this.report(t, "bug", `use-after-free: ${t.name} accesses ${what} after kfree() by ${freedBy}`);
+    throw HALT;
+  }
+
+  /** MemoryHost: wraps a value a thread loads from shared memory (see track.ts). */
+  wrap<T>(v: T): T {
+    return this.tracker.wrap(v);
+  }
+
+  /** MemoryHost: names an object a thread stores into shared memory (see track.ts). */
+  published(v: unknown): void {
+    if (v !== null && typeof v === "object") this.tracker.name(v);
   }
 
   /** TaskHost: a finding raised inside a step. */
@@ -270,5 +352,20 @@ export class Execution implements TaskHost {
   /** The scenario's state view (for display). */
   view(): Record<string, string | number | boolean> {
     return this.scenario.view(this.state);
+  }
+}
+
+function isSite(v: unknown): v is Site {
+  return v !== null && typeof v === "object" && typeof (v as Site).fn === "string" && typeof (v as Site).label === "string";
+}
+
+function describeYield(v: unknown): string {
+  if (v === undefined) return "nothing (a bare `yield`)";
+  if (v !== null && typeof v === "object" && typeof (v as Partial<Generator>).next === "function")
+    return "a generator (use `yield*` to run a primitive)";
+  try {
+    return JSON.stringify(v)?.slice(0, 60) ?? String(v);
+  } catch {
+    return String(v);
   }
 }

@@ -7,8 +7,11 @@
  * - `deadlock`: some threads are unfinished and none can run.
  * - `livelock`: a declared retry loop ran past its bound.
  * - `sleep-in-atomic`: a step that may sleep ran while the thread held a spinlock.
+ * - `error`: the model's own code threw inside a step (a TypeError, a misuse the library detects);
+ *   the execution stops there. Never a kernel symptom: fix the model. Counts as a violation, so a
+ *   broken model is never a `pass`.
  */
-export type FindingKind = "bug" | "warning" | "invariant" | "deadlock" | "livelock" | "sleep-in-atomic";
+export type FindingKind = "bug" | "warning" | "invariant" | "deadlock" | "livelock" | "sleep-in-atomic" | "error";
 
 export interface Finding {
   readonly kind: FindingKind;

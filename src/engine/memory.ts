@@ -27,6 +27,7 @@
 import { access, newLoc, R, W } from "./access.js";
 import type { Site } from "./site.js";
 import type { Task, Waitable } from "./task.js";
+import { holdsValues, selfTracked, untracked } from "./track.js";
 
 export type MemoryModel = "sc" | "tso" | "pso";
 export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
@@ -91,6 +92,10 @@ export class StoreBuffer implements Waitable {
   canProceed(): boolean {
     return this.entries.length > 0;
   }
+  /** Waitable: the flush reads the buffer (its step writes it too). */
+  waited(): void {
+    access(this.loc, R);
+  }
   /** Indices of the pending stores that may become visible next. */
   eligible(): number[] {
     if (this.entries.length === 0) return [];
@@ -110,6 +115,10 @@ export class StoreBuffer implements Waitable {
 export interface MemoryHost {
   /** The thread's store buffer, or null under `sc`. */
   bufferOf(task: Task): StoreBuffer | null;
+  /** Wraps a loaded value so that the thread's accesses to its plain fields are recorded (track.ts). */
+  wrap<T>(v: T): T;
+  /** Names an object the thread stores into shared memory (track.ts). */
+  published(v: unknown): void;
 }
 
 function hostOf(t: Task): MemoryHost {
@@ -158,14 +167,17 @@ export function load<T>(t: Task, cell: Cell<T>): T {
   const buf = hostOf(t).bufferOf(t);
   if (buf !== null) {
     access(buf.cellLoc(cell), R);
-    for (let i = buf.entries.length - 1; i >= 0; i--) if (buf.entries[i]!.cell === cell) return buf.entries[i]!.value as T;
+    for (let i = buf.entries.length - 1; i >= 0; i--)
+      if (buf.entries[i]!.cell === cell) return hostOf(t).wrap(buf.entries[i]!.value as T);
   }
   access(cell.loc, R);
-  return cell.value;
+  return hostOf(t).wrap(cell.value);
 }
 
 /** A store; buffered under tso/pso. `release` orders all earlier stores before it. */
 export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): void {
+  value = untracked(value);
+  hostOf(t).published(value);
   const buf = hostOf(t).bufferOf(t);
   if (buf === null) {
     access(cell.loc, W);
@@ -233,3 +245,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     t.say(() => `${e.text} visible`);
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Cell, StoreBuffer);
+holdsValues(Cell, "value");

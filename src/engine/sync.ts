@@ -4,6 +4,7 @@ import type { Task, Waitable } from "./task.js";
 const ALL_OTHERS_DONE: Waitable = {
   name: "the other threads to finish",
   canProceed: (t: Task) => t.othersDone(),
+  waited: (t: Task) => t.readExits(),
 };
 
 /**
@@ -14,5 +15,4 @@ const ALL_OTHERS_DONE: Waitable = {
 export function* afterAll(t: Task, at: Site): Generator<Site, void, undefined> {
   t.blockOn(ALL_OTHERS_DONE, 0);
   yield at;
-  t.readExits();
 }

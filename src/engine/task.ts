@@ -1,13 +1,27 @@
 import type { Site } from "./site.js";
+import { access } from "./access.js";
 import type { FindingKind } from "./finding.js";
 import type { MemoryHost, MemoryModel } from "./memory.js";
+import { selfTracked } from "./track.js";
 
-/** A modeled object a thread can block on (lock, semaphore, folio lock, join). */
+/**
+ * A modeled object a thread can block on (lock, semaphore, folio lock, wait queue, join).
+ *
+ * A step that waits on it (see {@link step}) runs only once `canProceed(task, mode)` holds; the
+ * engine then calls `waited(task, mode)` inside that step, so the accesses of completing the wait
+ * are recorded without the primitive having to remember them.
+ */
 export interface Waitable {
   /** Name as in the kernel source (`i_data_sem`, `folio lock`). */
   readonly name: string;
   /** True when `task` may now complete its pending acquire in `mode`. Must not record accesses. */
   canProceed(task: Task, mode: number): boolean;
+  /**
+   * Records the accesses that completing the wait makes, inside the waiting step: a lock records
+   * its exclusive (LX) or shared (LS) operation on its location, a condition records reads (R) of
+   * every location `canProceed` looked at. Called by the engine, never by models.
+   */
+  waited(task: Task, mode: number): void;
 }
 
 /** What a task reports findings and notes to (implemented by Execution). */
@@ -53,6 +67,8 @@ export class Task {
   daemon = false;
   /** Spinlocks (and other atomic contexts) currently held: a sleeping step with this > 0 is a finding. */
   atomicDepth = 0;
+  /** Shared objects this thread has published so far (names them deterministically; see track.ts). */
+  publications = 0;
   /** Names of the atomic contexts held, innermost last (for messages). */
   readonly atomicHeld: string[] = [];
 
@@ -81,7 +97,10 @@ export class Task {
     return this.host;
   }
 
-  /** Makes the pending step wait until `obj.canProceed(this, mode)`. Call right before `yield`. */
+  /**
+   * Makes the pending step wait until `obj.canProceed(this, mode)`. Call right before `yield`.
+   * Prefer {@link step}, which does this, the barrier, the sleep check and the accesses in one call.
+   */
   blockOn(obj: Waitable, mode: number): void {
     this.waitOn = obj;
     this.waitMode = mode;
@@ -145,6 +164,63 @@ export class Task {
   }
 }
 
+/** What a step does besides running its effect; every field optional. */
+export interface StepSpec {
+  /**
+   * The step waits until `waitFor.canProceed(t, mode)` (the thread is not runnable before); when
+   * it runs, the engine calls `waitFor.waited(t, mode)` to record the wait's accesses.
+   */
+  readonly waitFor?: Waitable;
+  /** Mode passed to `waitFor` (e.g. `SHARED` = 0 or `EXCLUSIVE` = 1 for a rw_semaphore). Default 0. */
+  readonly mode?: number;
+  /**
+   * The kernel code may sleep here (`might_sleep()`, a sleeping lock, `GFP_KERNEL`): a
+   * `sleep-in-atomic` finding when the thread holds a spinlock or is in an RCU read-side section.
+   */
+  readonly sleeps?: boolean;
+  /**
+   * Full barrier (`smp_mb()`, locks, value-returning atomics): under tso/pso the step runs only
+   * once every earlier store of the thread is visible.
+   */
+  readonly fence?: boolean;
+  /** An explicit choice among this many alternatives; the effect receives the scheduler's pick. */
+  readonly choices?: number | (() => number);
+  /**
+   * Accesses the step makes besides those its objects record themselves: `[location, class]`
+   * pairs (see access.ts), for user-written primitives that keep raw state.
+   */
+  readonly access?: readonly (readonly [loc: number, cls: number])[];
+}
+
+/**
+ * One atomic step, with everything a primitive needs in one call (after loom's `branch_acquire`):
+ * waiting, the sleep check, the barrier, the choice, the accesses; then `effect` runs as the step's
+ * body and its result is returned. Use with `yield*`:
+ *
+ * ```ts
+ * export function spin_lock(t: Task, lock: Spinlock, at: Site) {
+ *   return step(t, at, { waitFor: lock, mode: EXCLUSIVE, fence: true }, () => lock.acquired(t));
+ * }
+ * ... yield* spin_lock(t, s.lock, SITE);
+ * ```
+ *
+ * A plain `yield SITE` followed by code is the same as `step(t, SITE, {}, code)`.
+ */
+export function* step<T = void>(
+  t: Task,
+  at: Site,
+  spec: StepSpec = {},
+  effect?: (choice: number) => T,
+): Generator<Site, T, undefined> {
+  if (spec.waitFor !== undefined) t.blockOn(spec.waitFor, spec.mode ?? 0);
+  if (spec.sleeps === true) t.sleeps = true;
+  if (spec.fence === true) t.fence = true;
+  if (spec.choices !== undefined) t.offer(spec.choices);
+  yield at;
+  if (spec.access !== undefined) for (const [loc, cls] of spec.access) access(loc, cls);
+  return effect === undefined ? (undefined as T) : effect(t.choice);
+}
+
 /** A thread body: generator yielding one Site per atomic step. */
 export type ThreadBody<S, O> = (t: Task, s: S, cfg: RunConfig<O>) => Generator<Site, void, undefined>;
 
@@ -158,3 +234,6 @@ export interface RunConfig<O> {
   /** Memory model; `sc` when absent. */
   readonly memoryModel?: MemoryModel;
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Task);

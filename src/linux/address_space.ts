@@ -22,6 +22,7 @@ import type { Task } from "../engine/task.js";
 import type { BhFolio, BufferHead } from "./buffer_head.js";
 import { Folio } from "./folio.js";
 import { Spinlock } from "./locks.js";
+import { selfTracked } from "../engine/track.js";
 
 export class BufferFolio extends Folio implements BhFolio {
   override readonly name: string;
@@ -189,3 +190,6 @@ export class AddressSpace {
     return this.slot;
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(BufferFolio, AddressSpace);

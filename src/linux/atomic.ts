@@ -8,6 +8,7 @@
  * may lag by up to batch * nr_cpus); reads here are exact.
  */
 import { access, ADD, newLoc, R, W } from "../engine/access.js";
+import { selfTracked } from "../engine/track.js";
 
 export class Counter {
   readonly loc: number;
@@ -43,3 +44,6 @@ export class Counter {
     return this.v;
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Counter);

@@ -14,6 +14,7 @@
  */
 import { access, newLoc, W } from "../engine/access.js";
 import type { BufferHead } from "./buffer_head.js";
+import { selfTracked } from "../engine/track.js";
 
 export const BH_LRU_SIZE = 16;
 
@@ -75,3 +76,6 @@ export function invalidate_bh_lrus(lrus: readonly BhLru[]): number {
   for (const l of lrus) n += l.invalidate();
   return n;
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(BhLru);

@@ -21,6 +21,7 @@ import { access, LX, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
 import { Counter } from "./atomic.js";
+import { selfTracked } from "../engine/track.js";
 
 export interface BhState {
   mapped: boolean;
@@ -160,6 +161,10 @@ export class BufferHead implements Waitable {
   canProceed(): boolean {
     return this.lockOwner === null;
   }
+  /** Waitable: lock_buffer() is an exclusive operation on BH_Lock. */
+  waited(): void {
+    access(this.lockLoc, LX);
+  }
   /** trylock_buffer(): test_and_set_bit_lock(BH_Lock). */
   trylock(t: Task): boolean {
     this.cache();
@@ -208,3 +213,5 @@ export function* lock_buffer(t: Task, bh: BufferHead, at: Site): Generator<Site,
   if (!bh.trylock(t)) throw new Error(`lock_buffer(block ${bh.blocknr}): still locked`);
 }
 
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(BufferHead);

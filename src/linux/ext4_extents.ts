@@ -7,6 +7,7 @@
  * ENOSPC.
  */
 import { access, newLoc, R, W } from "../engine/access.js";
+import { selfTracked } from "../engine/track.js";
 
 export type DiskState = "hole" | "unwritten" | "written";
 
@@ -31,3 +32,6 @@ export class Ext4ExtentTree {
     return this.st[lblk]!;
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Ext4ExtentTree);

@@ -13,6 +13,7 @@
  * pending tree and bigalloc clusters, and `tree->cache_es`.
  */
 import { access, newLoc, R, W } from "../engine/access.js";
+import { selfTracked } from "../engine/track.js";
 
 export const EXTENT_STATUS_WRITTEN = 1;
 export const EXTENT_STATUS_UNWRITTEN = 2;
@@ -89,3 +90,6 @@ export class ExtentStatusTree {
     return this.st[lblk]!;
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(ExtentStatusTree);

@@ -10,6 +10,7 @@ import { access, LX, newLoc, R, W } from "../engine/access.js";
 import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
+import { selfTracked } from "../engine/track.js";
 
 export class Folio implements Waitable {
   readonly lockLoc: number;
@@ -29,6 +30,10 @@ export class Folio implements Waitable {
   }
   canProceed(): boolean {
     return this.owner === null;
+  }
+  /** Waitable: folio_lock() is an exclusive operation on PG_locked. */
+  waited(): void {
+    access(this.lockLoc, LX);
   }
   /** folio_try_get(): takes a reference unless the count is frozen at zero. */
   tryGet(): boolean {
@@ -155,3 +160,6 @@ export function folio_unlock_in_step(t: Task, f: Folio): void {
   access(f.lockLoc, LX);
   f.owner = null;
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Folio, PageFolio);

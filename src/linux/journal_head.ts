@@ -18,6 +18,7 @@
  */
 import { access, newLoc, R, W } from "../engine/access.js";
 import type { BufferHead } from "./buffer_head.js";
+import { selfTracked } from "../engine/track.js";
 
 export type JList = "BJ_None" | "BJ_Reserved" | "BJ_Metadata" | "BJ_Shadow" | "BJ_Checkpoint";
 
@@ -91,3 +92,6 @@ export function jbd2_journal_put_journal_head(bh: BufferHead, jh: JournalHead): 
     bh.put_bh();
   }
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(JournalHead);

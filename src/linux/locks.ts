@@ -14,6 +14,7 @@
 import { access, LS, LX, newLoc } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
+import { selfTracked } from "../engine/track.js";
 
 export const SHARED = 0;
 export const EXCLUSIVE = 1;
@@ -33,6 +34,10 @@ export class Spinlock implements Waitable {
   }
   canProceed(): boolean {
     return this.owner === null;
+  }
+  /** Waitable: the acquire is an exclusive operation on the lock. */
+  waited(): void {
+    access(this.loc, LX);
   }
 }
 
@@ -74,6 +79,10 @@ export class RwSemaphore implements Waitable {
   }
   canProceed(_t: Task, mode: number): boolean {
     return this.writer === null && (mode === SHARED || this.readers.length === 0);
+  }
+  /** Waitable: down_read is a shared (LS), down_write an exclusive (LX) operation. */
+  waited(_t: Task, mode: number): void {
+    access(this.loc, mode === SHARED ? LS : LX);
   }
   /** Holders, for display: `"write: T"`, `"read: A, B"` or `"free"`. */
   describe(): string {
@@ -131,6 +140,10 @@ export class Mutex implements Waitable {
   canProceed(): boolean {
     return this.owner === null;
   }
+  /** Waitable: the acquire is an exclusive operation on the lock. */
+  waited(): void {
+    access(this.loc, LX);
+  }
 }
 
 /** mutex_lock(): may sleep. */
@@ -151,3 +164,6 @@ export function* mutex_unlock(t: Task, m: Mutex, at: Site): Step {
   access(m.loc, LX);
   m.owner = null;
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Spinlock, RwSemaphore, Mutex);

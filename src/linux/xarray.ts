@@ -37,6 +37,7 @@
  */
 import { access, newLoc, R, W } from "../engine/access.js";
 import { load as memLoad, runningTask, store as memStore, type Cell } from "../engine/memory.js";
+import { selfTracked } from "../engine/track.js";
 
 /** include/linux/xarray.h (v6.18): XA_CHUNK_SHIFT (6 unless CONFIG_BASE_SMALL). */
 export const XA_CHUNK_SHIFT = 6;
@@ -1057,3 +1058,6 @@ export function describeStep<F extends object>(xa: XArray<F>, s: XaStoreStep): s
   const where = owner === null ? "xa_head" : `${owner.name.split(".").pop()}->${s.slot.field === "slot" ? `slots[${s.slot.offset}]` : s.slot.field}`;
   return `${where} = ${shown} (${s.primitive}, ${s.source}${s.published ? "" : ", unpublished"})`;
 }
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(XaInternal, XaCell, XaNode, XArray, XaError, XaState);

@@ -32,6 +32,7 @@ import {
 } from "../../linux/journal_head.js";
 import { spin_lock, spinRelease } from "../../linux/locks.js";
 import { BUF, EXT, EXT2, JBD, JW, MIG } from "./sites.js";
+import { selfTracked } from "../../engine/track.js";
 
 const PAGE_SIZE = 4096;
 
@@ -70,6 +71,10 @@ class Handle implements Waitable {
   }
   canProceed(): boolean {
     return this.stopped;
+  }
+  /** Waitable: the commit reads t_updates. */
+  waited(): void {
+    access(this.loc, R);
   }
   /** jbd2_journal_stop(). */
   stop(): void {
@@ -1023,3 +1028,6 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = {
     "Other paths that touch block-device buffers without a lookup (e.g. block device writes, readahead, truncate_inode_pages, other jbd2 users, nilfs2) are not modeled: what the model rules out is limited to the paths above.",
   ],
 };
+
+// racelab objects record their own accesses (see engine/track.ts).
+selfTracked(Handle);

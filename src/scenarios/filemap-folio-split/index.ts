@@ -110,6 +110,8 @@ function changedSince(s: SplitState, folio: PageFolio): Waitable {
   return {
     name: `${folio} to be unfrozen or replaced`,
     canProceed: () => folio._refcount.value !== 0 || xa_peek(s.xa, s.index) !== folio,
+    // The re-run step reads the refcount (and reloads the entry, which records its own reads).
+    waited: () => access(folio._refcount.loc, R),
   };
 }
 
@@ -125,7 +127,6 @@ function* filemap_get_entry(t: Task, s: SplitState, cfg: Cfg): Step<PageFolio | 
   for (;;) {
     if (frozen !== null) t.blockOn(changedSince(s, frozen), 0);
     yield GET.load;
-    if (frozen !== null) access(frozen._refcount.loc, R);
     frozen = null;
     xas_reset(xas);
     const entry = xas_load(xas);

@@ -1,0 +1,254 @@
+/**
+ * Tracked plain state: the soundness guard of the partial-order reduction.
+ *
+ * The reduction reorders two steps only when their recorded accesses do not conflict, so a step
+ * that changes shared state without recording it can hide a race: exhaustive search then says
+ * `pass` where an unreduced search fails. racelab's own objects (`Cell`, locks, `refcount_t`,
+ * the XArray, ...) record their accesses themselves; everything else a scenario keeps in its state
+ * (plain objects, arrays, `Map`s, `Set`s, instances of the scenario's own classes) is handed to the
+ * threads through a Proxy that records every field read (R) and write (W) as an access of its own
+ * location, `state.field` or `state.arr[3]`. So a model written with plain fields gets the same
+ * verdict as one written with `Cell`s under sequential consistency, and nothing is hidden.
+ *
+ * Locations of tracked fields are named after the object they belong to:
+ * - objects reachable from the state when `setup()` returns get ids in a deterministic walk;
+ * - an object that enters shared state later (stored into a tracked field or a `Cell`, or
+ *   returned by `kmalloc()`) is named after the thread that published it and that thread's count
+ *   of publications (`ext4_fallocate#2`), so the same event names the same object in every
+ *   execution;
+ * - any other object shares one conservative location per field name (`*.refcount`).
+ *
+ * Objects whose class is marked with {@link selfTracked} (all of racelab's kernel objects) are
+ * passed through unwrapped: they record their own accesses, finer than fields (a `Counter.add`
+ * commutes with another add). Their fields should be read through their functions; reading one
+ * directly in a step (`lock.owner`) is not recorded.
+ *
+ * What no Proxy can see: variables a thread body closes over (`let freed = false` in `setup`,
+ * module-level variables). Keep shared state reachable from the state object `setup()` returns;
+ * `check()` also samples unreduced executions and compares their outcomes with the reduced search
+ * (see check.ts), so such a mistake is reported rather than passed.
+ *
+ * Memory model: tracked plain fields are sequentially consistent (a store is visible at once);
+ * model fields whose ordering matters under tso/pso as `Cell`s with READ_ONCE/WRITE_ONCE.
+ */
+import { access, autoLoc, R, W } from "./access.js";
+export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
+
+const SELF = Symbol.for("racelab.selfTracked");
+const HOLDS = Symbol.for("racelab.holds");
+const RAW = Symbol.for("racelab.raw");
+
+/**
+ * Marks classes whose instances record their own accesses (racelab's kernel objects), so the
+ * tracker passes them through unwrapped. A user-written primitive that calls `access()` itself
+ * (or goes through {@link step}) may mark its class too; an unmarked class is tracked field by
+ * field, which is always sound.
+ */
+export function selfTracked(...classes: (abstract new (...args: never[]) => unknown)[]): void {
+  for (const c of classes) Object.defineProperty(c.prototype, SELF, { value: true, enumerable: false });
+}
+
+/**
+ * Marks a self-tracked class whose instances hold plain values in the named fields (a `Cell`'s
+ * `value`), so objects stored there at setup get names too.
+ */
+export function holdsValues(c: abstract new (...args: never[]) => unknown, ...fields: string[]): void {
+  Object.defineProperty(c.prototype, HOLDS, { value: fields, enumerable: false });
+}
+
+/** True when `o` records its own accesses (see {@link selfTracked}). */
+export function isSelfTracked(o: object): boolean {
+  return (o as Record<symbol, unknown>)[SELF] === true;
+}
+
+/** The object behind a tracking proxy (or `o` itself). */
+export function untracked<T>(o: T): T {
+  if (o !== null && typeof o === "object") {
+    const raw = (o as Record<symbol, unknown>)[RAW];
+    if (raw !== undefined) return raw as T;
+  }
+  return o;
+}
+
+/** Who is running (for allocation names and use-after-free reports). */
+export interface TrackHost {
+  /** Name of the thread whose step is running, or null outside steps. */
+  runningThread(): string | null;
+  /** Counts a publication by the running thread; returns its index (0, 1, ...). */
+  publish(): number;
+  /** Reports a use of freed memory from inside a step (a `bug` finding that stops the execution). */
+  useAfterFree(what: string, freedBy: string): never;
+}
+
+const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", "size", Symbol.iterator]);
+
+/** The tracker of one execution: names objects, wraps them in proxies, knows what was freed. */
+export class Tracker {
+  private readonly ids = new WeakMap<object, string>();
+  private readonly proxies = new WeakMap<object, object>();
+  private readonly freed = new WeakMap<object, string>();
+  private nextId = 0;
+
+  constructor(private readonly host: TrackHost) {}
+
+  /** Names every plain object reachable from the state returned by setup() (deterministic walk). */
+  walk(root: unknown, name = "state"): void {
+    const visit = (o: unknown, path: string): void => {
+      if (o === null || typeof o !== "object") return;
+      if (this.ids.has(o)) return;
+      if (isSelfTracked(o)) {
+        // Not wrapped, but what it holds (a Cell's value) may be plain state.
+        const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
+        if (holds !== undefined) for (const k of holds) visit((o as Record<string, unknown>)[k], `${path}.${k}`);
+        return;
+      }
+      if (isOpaque(o)) return;
+      this.ids.set(o, this.nextId === 0 ? name : path);
+      this.nextId++;
+      if (o instanceof Map) {
+        for (const [k, v] of o) visit(v, `${path}[${String(k)}]`);
+        return;
+      }
+      if (o instanceof Set) return;
+      for (const k of Object.keys(o)) visit((o as Record<string, unknown>)[k], Array.isArray(o) ? `${path}[${k}]` : `${path}.${k}`);
+    };
+    visit(root, name);
+  }
+
+  /** Names an object entering shared state now (a store, a publication, kmalloc). */
+  name(o: object, label?: string): void {
+    if (this.ids.has(o) || isOpaque(o)) return;
+    const who = this.host.runningThread();
+    if (who === null) return; // setup: walked when setup returns
+    this.ids.set(o, `${label ?? who}#${this.host.publish()}`);
+  }
+
+  /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */
+  markFreed(o: object, by: string): void {
+    this.freed.set(untracked(o), by);
+  }
+
+  /** Who freed `o`, or undefined when it is live. */
+  freedBy(o: object): string | undefined {
+    return this.freed.get(untracked(o));
+  }
+
+  /** The location name prefix of an object. */
+  idOf(o: object): string {
+    return this.ids.get(untracked(o)) ?? "*";
+  }
+
+  /** Wraps `v` for a thread: plain objects become tracking proxies; everything else is returned as is. */
+  wrap<T>(v: T): T {
+    if (v === null || typeof v !== "object") return v;
+    const o = v as unknown as object;
+    if ((o as Record<symbol, unknown>)[RAW] !== undefined) return v;
+    if (isSelfTracked(o) || isOpaque(o)) return v;
+    let p = this.proxies.get(o);
+    if (p === undefined) {
+      p = o instanceof Map || o instanceof Set ? this.collectionProxy(o) : this.objectProxy(o);
+      this.proxies.set(o, p);
+    }
+    return p as T;
+  }
+
+  private loc(o: object, key: string | symbol): number {
+    return autoLoc(`${this.ids.get(o) ?? "*"}.${String(key)}`);
+  }
+
+  private checkLive(o: object, key: string | symbol): void {
+    const by = this.freed.get(o);
+    if (by !== undefined) this.host.useAfterFree(`${this.ids.get(o) ?? "object"}.${String(key)}`, by);
+  }
+
+  private objectProxy(o: object): object {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const tr = this;
+    return new Proxy(o, {
+      get(target, key, receiver) {
+        if (key === RAW) return target;
+        if (typeof key === "symbol") return Reflect.get(target, key, receiver);
+        tr.checkLive(target, key);
+        access(tr.loc(target, key), R);
+        const d = Object.getOwnPropertyDescriptor(target, key);
+        const v = Reflect.get(target, key, receiver);
+        // A frozen field must be returned as is (Proxy invariant).
+        if (d !== undefined && d.configurable === false && d.writable === false) return v;
+        return typeof v === "function" ? v : tr.wrap(v);
+      },
+      set(target, key, value, receiver) {
+        if (typeof key === "symbol") return Reflect.set(target, key, value, receiver);
+        tr.checkLive(target, key);
+        const had = Object.prototype.hasOwnProperty.call(target, key);
+        access(tr.loc(target, key), W);
+        if (!had) access(tr.loc(target, "<keys>"), W);
+        const raw = untracked(value);
+        if (raw !== null && typeof raw === "object") tr.name(raw as object);
+        return Reflect.set(target, key, raw, target);
+      },
+      deleteProperty(target, key) {
+        if (typeof key !== "symbol") {
+          tr.checkLive(target, key);
+          access(tr.loc(target, key), W);
+          access(tr.loc(target, "<keys>"), W);
+        }
+        return Reflect.deleteProperty(target, key);
+      },
+      has(target, key) {
+        if (typeof key !== "symbol") access(tr.loc(target, key), R);
+        return Reflect.has(target, key);
+      },
+      ownKeys(target) {
+        access(tr.loc(target, "<keys>"), R);
+        return Reflect.ownKeys(target);
+      },
+      defineProperty(target, key, d) {
+        if (typeof key !== "symbol") {
+          access(tr.loc(target, key), W);
+          access(tr.loc(target, "<keys>"), W);
+        }
+        return Reflect.defineProperty(target, key, d);
+      },
+    });
+  }
+
+  /** A Map or Set: one location for the whole collection; reads R, updates W. */
+  private collectionProxy(o: Map<unknown, unknown> | Set<unknown>): object {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const tr = this;
+    return new Proxy(o, {
+      get(target, key) {
+        if (key === RAW) return target;
+        const loc = tr.loc(target, "<entries>");
+        if (key === "size") {
+          access(loc, R);
+          return target.size;
+        }
+        const f = Reflect.get(target, key, target) as unknown;
+        if (typeof f !== "function") return f;
+        const read = MAP_READ.has(key);
+        return (...args: unknown[]) => {
+          tr.checkLive(target, key);
+          access(loc, read ? R : W);
+          if (!read) for (const a of args) if (a !== null && typeof a === "object") tr.name(untracked(a) as object);
+          const r = (f as (...a: unknown[]) => unknown).apply(target, args.map(untracked));
+          return key === "get" ? tr.wrap(r) : r;
+        };
+      },
+    });
+  }
+}
+
+/** Objects never wrapped: functions aside, built-ins whose methods need their real receiver. */
+function isOpaque(o: object): boolean {
+  return (
+    o instanceof Date ||
+    o instanceof RegExp ||
+    o instanceof Promise ||
+    ArrayBuffer.isView(o) ||
+    o instanceof ArrayBuffer ||
+    o instanceof WeakMap ||
+    o instanceof WeakSet ||
+    Object.isFrozen(o)
+  );
+}
