@@ -214,10 +214,11 @@ test("ABBA lock order is a deadlock finding, found by the reduced search", () =>
     [{ k: "lock", l: 1, body: [{ k: "lock", l: 0, body: [{ k: "w", v: 1 }] }] }],
   ];
   const r = check(programScenario(prog), {});
-  assert.equal(r.findings["deadlock: T0 waits for l1, T1 waits for l0"], 1);
+  const dl = "deadlock: T0 waits for l1 at prog() (op), T1 waits for l0 at prog() (op)";
+  assert.equal(r.findings[dl], 1);
   // T0 takes l0, T1 takes l1: neither can go on.
   const rep = replay(programScenario(prog), { schedule: "0.1" });
-  assert.deepEqual(rep.result.findings, ["deadlock: T0 waits for l1, T1 waits for l0"]);
+  assert.deepEqual(rep.result.findings, [dl]);
 });
 
 // ---- Store-buffer memory models: choice steps under the reduction. ----

@@ -277,7 +277,9 @@ export class Execution implements TaskHost, TrackHost {
     if (this.halted) return this.findings;
     const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
     if (stuck.length > 0) {
-      const parts = stuck.map((t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}`);
+      const parts = stuck.map(
+        (t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}${t.next !== null ? ` at ${t.next.fn}() (${t.next.label})` : ""}`,
+      );
       this.push({ kind: "deadlock", message: parts.join(", "), thread: -1, step: this.steps - 1 });
       return this.findings;
     }

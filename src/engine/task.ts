@@ -1,5 +1,6 @@
 import type { Site } from "./site.js";
 import { access } from "./access.js";
+import type { Tracker } from "./track.js";
 import type { FindingKind } from "./finding.js";
 import type { MemoryHost, MemoryModel } from "./memory.js";
 import { selfTracked } from "./track.js";
@@ -33,6 +34,8 @@ export interface TaskHost extends MemoryHost {
   /** Records reads of every other thread's exit (the join's dependency on their last steps). */
   readExits(task: Task): void;
   readonly tracing: boolean;
+  /** The execution's tracker of plain state and object lifetimes (see track.ts). */
+  readonly tracker: Tracker;
 }
 
 /** Thrown inside a thread body by `bug()` to stop the execution, as an oops would. */
@@ -90,6 +93,11 @@ export class Task {
   /** Alternatives of the pending step now (evaluated when the scheduler looks). */
   alternatives(): number {
     return typeof this.choices === "number" ? this.choices : this.choices();
+  }
+
+  /** The execution's tracker: names shared objects, wraps plain state, records kfree (track.ts). */
+  get tracker(): Tracker {
+    return this.host.tracker;
   }
 
   /** The execution's memory system (store buffers under tso/pso). */
