@@ -11,6 +11,7 @@ import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
 import { UsageError, type AnyScenario } from "../engine/scenario.js";
 import { renderDiagram } from "../engine/trace.js";
+import { replayCommand } from "../engine/replay-hint.js";
 import { getScenario, scenarios } from "../scenarios/index.js";
 import { registerReportCommand } from "./report.js";
 import { registerRunCommand } from "./run.js";
@@ -76,7 +77,7 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   for (const [k, n] of Object.entries(r.findings)) out(`  ${n} × ${k}`);
   if (r.counterexample) {
     const ce = r.counterexample;
-    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): --schedule ${ce.schedule}`);
+    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
     out("");
     out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");

@@ -96,6 +96,16 @@ export class StoreBuffer implements Waitable {
   waited(): void {
     access(this.loc, R);
   }
+  /**
+   * The pending stores, oldest first, as `<cell> = <value>` joined by `; `, with ` | ` between
+   * stores separated by a barrier (`smp_wmb()` or a release store: those after it become visible
+   * only after those before it); `empty` when nothing is pending. E.g.
+   * `folio@1498.index = 1498 | folio@1498.order = 0; folio@1499.index = 1499`.
+   */
+  describe(): string {
+    if (this.entries.length === 0) return "empty";
+    return this.entries.map((e, i) => (i === 0 ? "" : e.epoch !== this.entries[i - 1]!.epoch ? " | " : "; ") + e.text).join("");
+  }
   /** Indices of the pending stores that may become visible next. */
   eligible(): number[] {
     if (this.entries.length === 0) return [];
@@ -228,7 +238,9 @@ export function* smp_mb(t: Task, at: Site): Generator<Site, void, undefined> {
 
 /**
  * The body of a CPU's store-buffer daemon: each step makes one pending store visible; under pso
- * the scheduler chooses which of the eligible stores.
+ * the scheduler chooses which of the eligible stores. Each step notes which store, as
+ * `<cell> = <value> becomes visible` (e.g. `folio@1498.index = 1496 becomes visible`); traces
+ * (trace.ts) show that note as the step's label in place of the static site label.
  */
 export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generator<Site, void, undefined> {
   for (;;) {
@@ -242,7 +254,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
     e.cell.value = e.value;
-    t.say(() => `${e.text} visible`);
+    t.say(() => `${e.text} becomes visible`);
   }
 }
 

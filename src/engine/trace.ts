@@ -5,6 +5,7 @@ import { findingKey, type Finding } from "./finding.js";
 export interface StepJson {
   readonly thread: string;
   readonly function: string;
+  /** The step's site label; for a store-buffer step, the store made visible (`<cell> = <value> becomes visible`). */
   readonly label: string;
   readonly source: string;
   /** Notes the model made at this step, when any. */
@@ -13,17 +14,34 @@ export interface StepJson {
   readonly finding?: string;
 }
 
-/** Converts a traced execution's steps to the JSON contract's shape. */
+/**
+ * What a trace shows for one step: its label and its notes. For a kernel thread's step, the
+ * site's label and the notes the step made. For a store-buffer step (under tso/pso), which has
+ * one static site, the store it made visible: the step's first note, e.g.
+ * `folio@1498.index = 1496 becomes visible` (see `storeBufferDaemon` in memory.ts), with the
+ * remaining notes; the static label when the step made no note.
+ */
+export function stepText(exec: Execution, s: TraceStep): { readonly label: string; readonly notes: readonly string[] } {
+  if (exec.tasks[s.thread]?.daemon === true && s.notes.length > 0) return { label: s.notes[0]!, notes: s.notes.slice(1) };
+  return { label: s.site.label, notes: s.notes };
+}
+
+/**
+ * Converts a traced execution's steps to the JSON contract's shape; a store-buffer step's label
+ * names the store it made visible (see {@link stepText}). Throws Error when the execution was
+ * not traced.
+ */
 export function stepsJson(exec: Execution): StepJson[] {
   if (exec.trace === null) throw new Error("stepsJson needs an execution run with trace: true");
   return exec.trace.map((s) => {
+    const { label, notes } = stepText(exec, s);
     const out: { -readonly [K in keyof StepJson]: StepJson[K] } = {
       thread: exec.tasks[s.thread]!.name,
       function: s.site.fn,
-      label: s.site.label,
+      label,
       source: s.site.source,
     };
-    if (s.notes.length > 0) out.notes = s.notes.slice();
+    if (notes.length > 0) out.notes = notes.slice();
     if (s.findings.length > 0) out.finding = s.findings.map(findingKey).join("; ");
     return out;
   });
@@ -60,7 +78,8 @@ function wrap(text: string, width: number, indent = "  "): string[] {
  * Renders a traced execution as a race diagram in the style of kernel commit messages
  * (Documentation/process/maintainer-tip.rst): one column per racing thread, time going down, the
  * function name when it changes, the step label as a `//` comment, and `^^^^` under the step
- * where a finding fires followed by the finding. Threads that only run after every other thread
+ * where a finding fires followed by the finding. A store-buffer step (tso/pso) is labelled with the
+ * store it made visible (see {@link stepText}). Threads that only run after every other thread
  * has finished (writeback, eviction) are drawn below the columns at full width. Lines are at
  * most `width` columns (default 75).
  */
@@ -103,7 +122,7 @@ export function renderDiagram(exec: Execution, width = 75): string {
       for (const l of wrap(`${s.site.fn}()`, w)) put(i, l);
       lastFn[i] = s.site.fn;
     }
-    const lines = wrap(`  // ${s.site.label}`, w, "     ");
+    const lines = wrap(`  // ${stepText(exec, s).label}`, w, "     ");
     for (const l of lines) put(i, l);
     if (s.findings.length > 0) {
       put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.trim().length))))));

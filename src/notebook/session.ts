@@ -19,7 +19,8 @@ import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
 import type { MemoryModel } from "../engine/memory.js";
 import type { RunConfig } from "../engine/task.js";
-import { renderDiagram, stepsJson, type StepJson } from "../engine/trace.js";
+import { replayCommandFor } from "../engine/replay-hint.js";
+import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/trace.js";
 import { getScenario } from "../scenarios/index.js";
 import { displayBundle, displayPre, tableBundle } from "./display.js";
 
@@ -73,9 +74,35 @@ export class Session {
     return this.exec.steps;
   }
 
-  /** The modeled state now, as a flat table. */
+  /**
+   * The modeled state now, as a flat table: the scenario's view and, under tso/pso, one row per
+   * thread, `<thread> store buffer`, listing the stores it has not made visible yet (see
+   * {@link storeBuffers}).
+   */
   get state(): Record<string, string | number | boolean> {
-    return this.exec.view();
+    return { ...this.exec.view(), ...this.storeBuffers };
+  }
+
+  /**
+   * Under tso/pso, each thread's pending stores, keyed `<thread> store buffer`, oldest first:
+   * `<cell> = <value>` joined by `; `, ` | ` where a barrier separates them, or `empty` (e.g.
+   * `folio@1498.index = 1498 | folio@1498.order = 0`). Under sc, no entries.
+   */
+  get storeBuffers(): Record<string, string> {
+    return Object.fromEntries(this.exec.buffers.map((b) => [b.name, b.describe()]));
+  }
+
+  /**
+   * The `racelab replay` command that replays the steps taken so far, with `--variant`, `--param`
+   * and `--memory-model` when they are not the defaults (see `replayCommandFor`).
+   */
+  get replayCommand(): string {
+    const c = this.cfg;
+    return replayCommandFor(
+      { scenario: this.scenario.id, fix: c.fix, variant: c.variant, params: c.params, memoryModel: c.memoryModel ?? "sc", schedule: this.schedule },
+      undefined,
+      this.scenario,
+    );
   }
 
   /** The trace so far (JSON contract's step shape). */
@@ -174,23 +201,31 @@ export class Session {
     return renderDiagram(this.exec, width);
   }
 
-  /** Rows of the steps taken since the last `show()` (or all, with `all`). */
+  /**
+   * Rows of the steps taken since the last `show()` (or all, with `all`): `#` (1-based step
+   * number), thread, function, step (the label; a store-buffer step names the store it made
+   * visible), source, and model (notes and findings, `; `-joined).
+   */
   stepRows(all = false): Record<string, string | number>[] {
     const trace = this.exec.trace as TraceStep[];
-    return trace.slice(all ? 0 : this.shown).map((s, i) => ({
-      "#": (all ? 0 : this.shown) + i + 1,
-      thread: this.exec.tasks[s.thread]!.name,
-      function: s.site.fn,
-      step: s.site.label,
-      source: s.site.source,
-      model: [...s.notes, ...s.findings.map(findingKey)].join("; "),
-    }));
+    return trace.slice(all ? 0 : this.shown).map((s, i) => {
+      const { label, notes } = stepText(this.exec, s);
+      return {
+        "#": (all ? 0 : this.shown) + i + 1,
+        thread: this.exec.tasks[s.thread]!.name,
+        function: s.site.fn,
+        step: label,
+        source: s.site.source,
+        model: [...notes, ...s.findings.map(findingKey)].join("; "),
+      };
+    });
   }
 
   /**
-   * Displays the steps taken since the last `show()` and the state after them, as one table
-   * each (text/html + text/plain). Returns nothing, so a cell ending in `.show()` prints
-   * nothing else. Needs the tslab kernel.
+   * Displays the steps taken since the last `show()` and the state after them (under tso/pso
+   * with each thread's pending stores, see {@link state}), as one table each (text/html +
+   * text/plain). Returns nothing, so a cell ending in `.show()` prints nothing else. Needs the
+   * tslab kernel.
    */
   show(): void {
     const rows = this.stepRows();

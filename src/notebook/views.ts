@@ -5,21 +5,57 @@
  */
 import { check, replayCounterexample, type CheckResult } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
+import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
+import { replayCommand } from "../engine/replay-hint.js";
+import { UsageError, type AnyScenario } from "../engine/scenario.js";
 import { renderDiagram } from "../engine/trace.js";
 import { getScenario } from "../scenarios/index.js";
 import { displayBundle, displayChart, displayPre, tableBundle, type VegaLiteSpec } from "./display.js";
 
-/** Exhaustive checks of every fix × variant of a scenario (fix-major order). */
-export function checkAll(scenario: string, params: Record<string, number> = {}): CheckResult[] {
-  const sc = getScenario(scenario);
-  return sc.fixes.flatMap((f) => sc.variants.map((v) => check(sc, { fix: f.id, variant: v.id, params })));
+export { replayCommand, replayCommandFor, type ReplayTarget } from "../engine/replay-hint.js";
+
+/** Options of {@link checkAll}. */
+export interface CheckAllOptions {
+  /**
+   * Memory models to check each fix × variant under, in this order (`sc`, `tso`, `pso`; see
+   * memory.ts). Default: each variant's own model only (`sc` unless the variant names one).
+   */
+  readonly memoryModels?: readonly MemoryModel[];
 }
 
-/** One row per check: verdict, executions explored, interleavings in all and violating. */
+/**
+ * Exhaustive checks of every fix × variant (× memory model, with `opts.memoryModels`) of a
+ * scenario, in fix-major order, then variant, then memory model. `scenario` is a bundled
+ * scenario's id or a scenario object; `params` apply to every check. Throws UsageError for an
+ * unknown scenario or memory model, or bad params; ModelError for a broken model.
+ */
+export function checkAll(scenario: string | AnyScenario, params: Record<string, number> = {}, opts: CheckAllOptions = {}): CheckResult[] {
+  const sc = typeof scenario === "string" ? getScenario(scenario) : scenario;
+  const models: readonly (MemoryModel | undefined)[] = opts.memoryModels ?? [undefined];
+  for (const m of models)
+    if (m !== undefined && !MEMORY_MODELS.includes(m))
+      throw new UsageError(`unknown memory model '${String(m)}' (known: ${MEMORY_MODELS.join(", ")})`);
+  return sc.fixes.flatMap((f) =>
+    sc.variants.flatMap((v) => models.map((memoryModel) => check(sc, { fix: f.id, variant: v.id, params, memoryModel }))),
+  );
+}
+
+/** True when some result ran under a memory model other than `sc`. */
+function anyStoreBuffers(results: readonly CheckResult[]): boolean {
+  return results.some((r) => r.memoryModel !== "sc");
+}
+
+/**
+ * One row per check: fix, variant, `memory model` (only when some result is not `sc`), verdict
+ * (upper case), `explored` (executions run), `interleavings` and `violating` (unreduced counts,
+ * `n/a` when unknown), and the findings' `kind: message` keys.
+ */
 export function checkRows(results: readonly CheckResult[]): Record<string, string | number>[] {
+  const withModel = anyStoreBuffers(results);
   return results.map((r) => ({
     fix: r.fix,
     variant: r.variant,
+    ...(withModel ? { "memory model": r.memoryModel } : {}),
     verdict: r.verdict.toUpperCase(),
     explored: r.executions,
     interleavings: r.naiveExecutions ?? "n/a",
@@ -30,15 +66,18 @@ export function checkRows(results: readonly CheckResult[]): Record<string, strin
 
 /**
  * A Vega-Lite spec: for each fix, all interleavings vs violating interleavings (log scale), one
- * panel per variant given (default: only `default`).
+ * panel per variant given (default: only `default`), and one row of panels per memory model when
+ * the results of those variants span more than one (a single model other than `sc` is named in
+ * the title instead). Results without unreduced counts (incomplete or not exhaustive) are left out.
  */
 export function violationsChart(results: readonly CheckResult[], variants: readonly string[] = ["default"]): VegaLiteSpec {
-  const values = results
-    .filter((r) => variants.includes(r.variant) && r.naiveExecutions !== null)
-    .flatMap((r) => [
-      { fix: r.fix, variant: r.variant, kind: "all interleavings", count: r.naiveExecutions! },
-      { fix: r.fix, variant: r.variant, kind: "violating", count: r.naiveViolations ?? 0 },
-    ]);
+  const shown = results.filter((r) => variants.includes(r.variant) && r.naiveExecutions !== null);
+  const values = shown.flatMap((r) => [
+    { fix: r.fix, variant: r.variant, "memory model": r.memoryModel, kind: "all interleavings", count: r.naiveExecutions! },
+    { fix: r.fix, variant: r.variant, "memory model": r.memoryModel, kind: "violating", count: r.naiveViolations ?? 0 },
+  ]);
+  const models = MEMORY_MODELS.filter((m) => shown.some((r) => r.memoryModel === m));
+  const modelNote = models.length === 1 && models[0] !== "sc" ? ` (${models[0]})` : "";
   const sc = results[0]?.scenario ?? "";
   const kinds = ["all interleavings", "violating"];
   const x = { field: "fix", type: "nominal", title: "fix", axis: { labelAngle: 0 } };
@@ -47,7 +86,7 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
   const spec: VegaLiteSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: `${sc}: violating vs all interleavings per fix`, fontSize: 13 },
+    title: { text: `${sc}: violating vs all interleavings per fix${modelNote}`, fontSize: 13 },
     data: { values },
     transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
     width: 150 * Math.max(1, new Set(values.map((v) => v.fix)).size),
@@ -69,33 +108,62 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
     ],
     config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom" } },
   };
-  if (variants.length > 1) {
+  const facet: Record<string, unknown> = {};
+  if (variants.length > 1) facet.column = { field: "variant", type: "nominal", title: "variant", sort: [...variants] };
+  if (models.length > 1) facet.row = { field: "memory model", type: "nominal", title: "memory model", sort: models };
+  if (Object.keys(facet).length > 0) {
     const { data, transform, layer, ...rest } = spec as Record<string, unknown>;
-    return { ...rest, data, transform, facet: { column: { field: "variant", type: "nominal", title: "variant" } }, spec: { layer, width: spec.width, height: spec.height } };
+    return { ...rest, data, transform, facet, spec: { layer, width: spec.width, height: spec.height } };
   }
   return spec;
 }
 
-/** Displays the checks table. Needs the tslab kernel. */
-export function showChecks(results: readonly CheckResult[], caption = "exhaustive check of every fix and variant"): void {
-  displayBundle(tableBundle(checkRows(results), undefined, caption));
+/**
+ * Displays the checks table ({@link checkRows}: with a `memory model` column when some result is
+ * not `sc`). The default caption says "and memory model" when there is that column. Needs the
+ * tslab kernel.
+ */
+export function showChecks(results: readonly CheckResult[], caption?: string): void {
+  const what = anyStoreBuffers(results) ? "every fix, variant and memory model" : "every fix and variant";
+  displayBundle(tableBundle(checkRows(results), undefined, caption ?? `exhaustive check of ${what}`));
 }
 
-/** Displays the violations chart (one display message: Vega-Lite + SVG + text). Needs the tslab kernel. */
+/**
+ * Displays the violations chart ({@link violationsChart}: one panel per variant given, one row per
+ * memory model) as one display message: Vega-Lite + SVG + text. Needs the tslab kernel.
+ */
 export async function showViolationsChart(results: readonly CheckResult[], variants?: readonly string[]): Promise<void> {
   await displayChart(violationsChart(results, variants));
 }
 
-/** Displays the counterexample of a failing check as a race diagram. Needs the tslab kernel. */
-export function showCounterexample(r: CheckResult, width = 75): void {
+/** Breaks a command line before its options to fit `width` columns, with shell continuations. */
+function wrapCommand(cmd: string, width: number): string {
+  const lines: string[] = [];
+  for (const part of cmd.split(/ (?=--)/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + part.length + 2 <= width) lines[last] += " " + part;
+    else lines.push(last >= 0 ? "    " + part : part);
+  }
+  return lines.join(" \\\n");
+}
+
+/**
+ * Displays the counterexample of a failing check: a header naming the configuration (with the
+ * memory model when not `sc`) and the preemptions, the command that replays it
+ * ({@link replayCommand}), and the race diagram at most `width` columns wide. `scenario` is the
+ * scenario object when it is not a bundled one. Needs the tslab kernel.
+ */
+export function showCounterexample(r: CheckResult, width = 75, scenario?: AnyScenario): void {
+  const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
   if (!r.counterexample) {
-    displayPre(`${r.fix}/${r.variant}: no counterexample (${r.verdict})`);
+    displayPre(`${r.fix}/${r.variant}${mm}: no counterexample (${r.verdict})`);
     return;
   }
-  const exec = replayCounterexample(getScenario(r.scenario), r)!;
+  const exec = replayCounterexample(scenario ?? getScenario(r.scenario), r)!;
   displayPre(
-    `${r.scenario} ${r.fix}/${r.variant} — schedule ${r.counterexample.schedule} ` +
-      `(${r.counterexample.preemptions} preemption${r.counterexample.preemptions === 1 ? "" : "s"})\n\n` +
+    `${r.scenario} ${r.fix}/${r.variant}${mm} — ` +
+      `${r.counterexample.preemptions} preemption${r.counterexample.preemptions === 1 ? "" : "s"}\n` +
+      `${wrapCommand(`replay: ${replayCommand(r, scenario)}`, width)}\n\n` +
       renderDiagram(exec, width),
   );
 }
