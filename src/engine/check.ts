@@ -7,9 +7,21 @@ import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
 import { formatSchedule, parseScheduleChoices } from "./schedule.js";
 import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler } from "./schedulers.js";
 import { stepsJson, type StepJson } from "./trace.js";
+import { lookupScenario } from "./scenario.js";
 
 export type Mode = "exhaustive" | "random" | "pct";
 export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
+
+/**
+ * Reduction of the exhaustive search: `sleep-sets` (default; Godefroid's sleep sets over the
+ * recorded accesses, one execution per Mazurkiewicz trace) or `none` (every interleaving, for
+ * cross-checks; exponentially slower).
+ */
+export type Reduction = "sleep-sets" | "none";
+export const REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
+
+/** Default number of unreduced sampled executions that cross-check a reduced exhaustive search. */
+export const DEFAULT_CROSS_CHECK_RUNS = 1000;
 
 export interface CheckOptions {
   /** Fix id; default `baseline`. */
@@ -30,8 +42,28 @@ export interface CheckOptions {
   readonly maxExecutions?: number;
   /** PCT bug depth d; default 3. */
   readonly pctDepth?: number;
+  /** Exhaustive mode: `sleep-sets` (default) or `none`. */
+  readonly reduction?: Reduction;
+  /**
+   * Exhaustive mode with a reduction: how many executions to sample without the reduction (half
+   * uniform random, half PCT, seeded with `seed`) and compare with what the reduced search
+   * found. A sampled outcome the reduced search never reached means some shared access was not
+   * recorded (a variable a thread closes over, a racelab object's field written directly): the
+   * result then carries a warning, is not `complete`, and is never `pass`. Default 1,000; 0 skips.
+   */
+  readonly crossCheck?: number;
   /** Called now and then with executions done (and the total, when known). */
   readonly onProgress?: (done: number, total: number | null) => void;
+}
+
+/** What the cross-check of a reduced search found (see CheckOptions.crossCheck). */
+export interface CrossCheck {
+  /** Executions sampled without the reduction. */
+  readonly runs: number;
+  /** Sampled executions whose outcome (findings and final state) the reduced search never reached. */
+  readonly mismatches: number;
+  /** The first such execution's schedule and outcome, or null. */
+  readonly first: { readonly schedule: string; readonly outcome: string } | null;
 }
 
 export interface Counterexample {
@@ -73,7 +105,18 @@ export interface CheckResult {
   readonly violations: number;
   /** Executions per finding `"kind: message"`, keys sorted. */
   readonly findings: Record<string, number>;
-  readonly verdict: "pass" | "fail";
+  /**
+   * `fail` when some execution violates; `incomplete` when none was found but the search did not
+   * cover every interleaving (a bound, or a failed cross-check); `pass` only when every
+   * interleaving the model allows was covered and none violates.
+   */
+  readonly verdict: "pass" | "fail" | "incomplete";
+  /** Exhaustive mode: the reduction used (`sleep-sets` or `none`); null in other modes. */
+  readonly reduction: Reduction | null;
+  /** Exhaustive mode with a reduction: the cross-check against sampled unreduced executions; else null. */
+  readonly crossCheck: CrossCheck | null;
+  /** Why the result is not what it seems, one sentence each (empty when nothing is wrong). */
+  readonly warnings: string[];
   readonly counterexample: Counterexample | null;
   /** Wall-clock time of the exploration, ms. */
   readonly elapsedMs: number;
@@ -107,11 +150,21 @@ export function mostSevere(fs: readonly Finding[]): Finding {
  * Explores a scenario under one fix and variant and reports what it finds.
  * Throws UsageError for unknown ids, bad params or a bad mode; ModelError for a broken model.
  */
-export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
+export function check(ref: AnyScenario | string, opts: CheckOptions = {}): CheckResult {
+  const sc = lookupScenario(ref);
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
   const mode = opts.mode ?? "exhaustive";
   if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
+  const reduction = opts.reduction ?? "sleep-sets";
+  if (!REDUCTIONS.includes(reduction)) throw new UsageError(`unknown reduction '${reduction}' (known: ${REDUCTIONS.join(", ")})`);
+  const crossRuns = opts.crossCheck ?? DEFAULT_CROSS_CHECK_RUNS;
+  if (!Number.isInteger(crossRuns) || crossRuns < 0 || crossRuns > 10_000_000)
+    throw new UsageError(`crossCheck must be an integer from 0 to 10,000,000, got ${crossRuns}`);
+  if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0))
+    throw new UsageError(`seed must be a non-negative safe integer, got ${opts.seed}`);
+  if (opts.maxExecutions !== undefined && (!Number.isInteger(opts.maxExecutions) || opts.maxExecutions < 1))
+    throw new UsageError(`maxExecutions must be a positive integer, got ${opts.maxExecutions}`);
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
   const seed = opts.seed ?? 1;
   const t0 = performance.now();
@@ -131,13 +184,17 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
   let naive: number | null = null;
   let naiveBad: number | null = null;
   let complete = false;
+  let cross: CrossCheck | null = null;
+  const warnings: string[] = [];
   if (mode === "exhaustive") {
     let sum = 0;
     let bad = 0;
     let countable = true;
     let seen = 0;
-    const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true }, (v) => {
+    const outcomes = new Set<string>();
+    const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true, sleepSets: reduction !== "none" }, (v) => {
       tally(v.exec, v.preemptions);
+      if (crossRuns > 0 && reduction !== "none") outcomes.add(outcomeOf(v.exec));
       if (countable) {
         const c = countLinearizations(v.exec.schedule, v.accesses, v.exec.tasks.length);
         if (c === null) countable = false;
@@ -153,6 +210,39 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     complete = stats.complete;
     naive = countable && complete ? sum : null;
     naiveBad = naive === null ? null : bad;
+    if (crossRuns > 0 && reduction !== "none" && complete) {
+      // Cross-check: executions sampled without the reduction must end in outcomes the reduced
+      // search reached; equivalent interleavings end alike when every shared access is recorded.
+      const threads = new Execution(sc, cfg).tasks.length;
+      const scheds: Scheduler[] = [new RandomScheduler(seed), new PctScheduler(seed, threads, 2), new PctScheduler(seed + 1, threads, 3)];
+      let mismatches = 0;
+      let firstMiss: { schedule: string; outcome: string } | null = null;
+      for (let i = 0; i < crossRuns; i++) {
+        const sched = i % 2 === 0 ? scheds[0]! : scheds[1 + ((i >> 1) % 2)]!;
+        const { exec, cut } = runOne(sc, cfg, sched);
+        if (cut) continue;
+        const o = outcomeOf(exec);
+        if (outcomes.has(o)) continue;
+        mismatches++;
+        if (firstMiss === null) {
+          firstMiss = { schedule: formatSchedule(exec.schedule, exec.choices), outcome: o };
+          // A sampled violation is a real execution of the model: it is the verdict's evidence.
+          if (exec.findings.length > 0) tally(exec, -1);
+        }
+      }
+      cross = { runs: crossRuns, mismatches, first: firstMiss };
+      if (firstMiss !== null) {
+        complete = false;
+        naive = null;
+        naiveBad = null;
+        warnings.push(
+          `the reduced search missed ${mismatches} of ${crossRuns} sampled executions (first: --schedule ${firstMiss.schedule}, ` +
+            `ending in ${firstMiss.outcome}): some shared state changes without a recorded access ` +
+            `(a variable a thread closes over, or a racelab object's field written directly); keep shared state in the ` +
+            `state object setup() returns, or check with --reduction none`,
+        );
+      }
+    }
   } else {
     const runs = opts.runs ?? 10_000;
     if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${runs}`);
@@ -166,6 +256,8 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     }
     executions = runs;
   }
+  if (mode === "exhaustive" && !complete && warnings.length === 0)
+    warnings.push(`the search stopped at the bound of ${opts.maxExecutions ?? 1_000_000} executions (or a run exceeded 10,000 steps): not every interleaving was covered`);
   const elapsedMs = performance.now() - t0;
   const findings: Record<string, number> = {};
   for (const k of [...counts.keys()].sort()) findings[k] = counts.get(k)!;
@@ -186,10 +278,28 @@ export function check(sc: AnyScenario, opts: CheckOptions = {}): CheckResult {
     complete,
     violations,
     findings,
-    verdict: violations > 0 ? "fail" : "pass",
+    verdict: violations > 0 ? "fail" : mode === "exhaustive" && !complete ? "incomplete" : "pass",
+    reduction: mode === "exhaustive" ? reduction : null,
+    crossCheck: cross,
+    warnings,
     counterexample,
     elapsedMs: Math.round(elapsedMs * 10) / 10,
   };
+}
+
+/**
+ * An execution's outcome for the cross-check: its finding keys and its final state view. Two
+ * equivalent interleavings (same Mazurkiewicz trace) end in the same outcome.
+ */
+function outcomeOf(exec: Execution): string {
+  const keys = [...new Set(exec.findings.map(findingKey))].sort();
+  let view: unknown;
+  try {
+    view = exec.view();
+  } catch {
+    view = null;
+  }
+  return JSON.stringify({ findings: keys, state: view });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { access, AUTO_LOC_BASE, locName, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, locName, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
@@ -72,7 +72,7 @@ export class Execution implements TaskHost, TrackHost {
   private currentStep: TraceStep | null = null;
   private running: Task | null = null;
   /** Locations threads read before their first yield (at creation): a later write to one is a model error. */
-  private readonly preYieldReads = new Map<number, string>();
+  private readonly preYieldReads = new Map<number, Task[]>();
 
   constructor(
     readonly scenario: AnyScenario,
@@ -131,11 +131,15 @@ export class Execution implements TaskHost, TrackHost {
         else if (!isSite(r.value))
           throw new ModelError(`${scenario.id}: thread ${task.name} yielded ${describeYield(r.value)}, not a Site (yield a site made with sitesIn(), or yield* a primitive)`);
         else task.next = r.value;
-        // Reads of tracked plain fields at creation are allowed (structure: `s.folios[L]`) unless
-        // some step writes them later (checked in step()); any other access is a model error.
+        // Reads at creation are allowed (structure such as `s.folios[L]`, a thread's own initial
+        // values) unless another thread's step writes them later (checked in step()); a write
+        // before the first yield is a model error.
         for (const a of probe) {
-          if ((a & 7) === R && a >> 3 >= AUTO_LOC_BASE) this.preYieldReads.set(a >> 3, task.name);
-          else throw new ModelError(`${scenario.id}: thread ${task.name} touches shared state (${locName(a >> 3)}) before its first yield`);
+          if ((a & 7) === R) {
+            const readers = this.preYieldReads.get(a >> 3) ?? [];
+            if (!readers.includes(task)) readers.push(task);
+            this.preYieldReads.set(a >> 3, readers);
+          } else throw new ModelError(`${scenario.id}: thread ${task.name} writes shared state (${locName(a >> 3)}) before its first yield`);
         }
         probe.length = 0;
       });
@@ -235,11 +239,16 @@ export class Execution implements TaskHost, TrackHost {
     }
     recordInto(null);
     if (accesses !== null && this.preYieldReads.size > 0)
-      for (const a of accesses)
-        if ((a & 7) !== R && this.preYieldReads.has(a >> 3))
+      for (const a of accesses) {
+        if ((a & 7) === R) continue;
+        // A store buffer's flush writes on behalf of its own CPU's thread.
+        const writer = t.daemon ? (this.tasks[t.id - this.buffers.length] ?? t) : t;
+        const other = this.preYieldReads.get(a >> 3)?.find((r) => r !== writer);
+        if (other !== undefined)
           throw new ModelError(
-            `${this.scenario.id}: thread ${this.preYieldReads.get(a >> 3)} reads ${locName(a >> 3)} before its first yield (when the thread is created), but ${t.name} writes it at ${site.fn}() (${site.label}): move the read after a yield`,
+            `${this.scenario.id}: thread ${other.name} reads ${locName(a >> 3)} before its first yield (when the thread is created), but ${t.name} writes it at ${site.fn}() (${site.label}): move the read after a yield`,
           );
+      }
     if (this.scenario.invariants !== undefined && !this.halted) this.checkInvariants(t, accesses);
     this.currentStep = null;
   }

@@ -32,17 +32,34 @@ import { holdsValues, selfTracked, untracked } from "./track.js";
 export type MemoryModel = "sc" | "tso" | "pso";
 export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
 
-/** A shared memory location holding a value; stores to it may be buffered. */
+/**
+ * A shared memory location holding a value; stores to it may be buffered. Access it with
+ * `load`/`store` (READ_ONCE/WRITE_ONCE, ...) inside steps. Reading or writing `value` directly
+ * inside a step is recorded too (a read or write of memory, bypassing the thread's store buffer),
+ * so it can never hide a race from the reduction; outside steps (display, setup) it records nothing.
+ */
 export class Cell<T> {
   readonly loc: number;
-  /** The value in memory (what other CPUs see). */
-  value: T;
+  private v: T;
   constructor(
     readonly name: string,
     initial: T,
   ) {
     this.loc = newLoc(name);
-    this.value = initial;
+    this.v = initial;
+  }
+  /** The value in memory (what other CPUs see). */
+  get value(): T {
+    access(this.loc, R);
+    return this.v;
+  }
+  set value(v: T) {
+    access(this.loc, W);
+    this.v = v;
+  }
+  /** The value in memory without recording an access (display, end checks). */
+  peek(): T {
+    return this.v;
   }
 }
 
@@ -260,4 +277,4 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
 
 // racelab objects record their own accesses (see engine/track.ts).
 selfTracked(Cell, StoreBuffer);
-holdsValues(Cell, "value");
+holdsValues(Cell, "v");

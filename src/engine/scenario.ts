@@ -114,6 +114,24 @@ export interface Scenario<S, O> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyScenario = Scenario<any, any>;
 
+let lookup: ((id: string) => AnyScenario) | null = null;
+
+/** Installs the function that turns a scenario id into a scenario (the registry does this). */
+export function setScenarioLookup(f: (id: string) => AnyScenario): void {
+  lookup = f;
+}
+
+/** A scenario object as is, or the scenario with this id. Throws UsageError for an unknown id. */
+export function lookupScenario(ref: AnyScenario | string): AnyScenario {
+  if (typeof ref !== "string") {
+    if (ref === null || typeof ref !== "object" || typeof (ref as AnyScenario).setup !== "function")
+      throw new UsageError("expected a scenario object (from defineScenario()) or a scenario id");
+    return ref;
+  }
+  if (lookup === null) throw new UsageError(`scenario '${ref}': no registry loaded; pass the scenario object`);
+  return lookup(ref);
+}
+
 /** Thrown for bad user input (unknown id, bad parameter, malformed schedule): CLI exit status 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";

@@ -1,0 +1,341 @@
+/**
+ * `defineScenario()`: a race model in one call, with sensible defaults: the public API the
+ * bundled scenarios use too.
+ *
+ * ```ts
+ * import { defineScenario, sitesIn, spin_lock, spin_unlock, Spinlock } from "racelab";
+ * const at = sitesIn("lib/counter.c", "v6.12");
+ * const LOAD = at("counter_inc", "load"), STORE = at("counter_inc", "store");
+ *
+ * export default defineScenario({
+ *   id: "lost-update",
+ *   setup: () => ({
+ *     state: { v: 0 },
+ *     threads: {
+ *       *cpu0(t, s) { yield LOAD; const v = s.v; yield STORE; s.v = v + 1; },
+ *       *cpu1(t, s) { yield LOAD; const v = s.v; yield STORE; s.v = v + 1; },
+ *     },
+ *   }),
+ *   endChecks: [{ name: "both increments", check: (s, r) => { if (s.v !== 2) r.report("invariant", `v = ${s.v}`); } }],
+ * });
+ * ```
+ *
+ * Everything but `id` and `setup` is optional: one fix `baseline`, one variant `default`, no
+ * parameters, no claims, a state view derived from the state. Plain fields of the state are
+ * tracked (see track.ts), so the example above is checked soundly without `Cell`s.
+ */
+import { hasFinding, summarizeCheck } from "./claims.js";
+import type { CheckResult } from "./check.js";
+import type { MemoryModel } from "./memory.js";
+import {
+  UsageError,
+  type Claim,
+  type ClaimContext,
+  type EndReporter,
+  type Fix,
+  type Model,
+  type ParamSpec,
+  type Scenario,
+  type SourceRef,
+  type ThreadSpec,
+  type Variant,
+} from "./scenario.js";
+import type { RunConfig, ThreadBody } from "./task.js";
+import { isSelfTracked, untracked } from "./track.js";
+
+/** A parameter in a definition: a full ParamSpec, or `{ default, min?, max?, description? }` keyed by name. */
+export interface ParamDefinition {
+  readonly default: number;
+  /** Smallest accepted value; default 0. */
+  readonly min?: number;
+  /** Largest accepted value; default 1,000,000. */
+  readonly max?: number;
+  readonly description?: string;
+}
+
+/** A fix in a definition; only `id` is required. */
+export interface FixDefinition<O> {
+  readonly id: string;
+  readonly title?: string;
+  readonly description?: string;
+  /** The patch or message it comes from (a SourceRef, or free text such as a lore link). */
+  readonly source?: SourceRef | string;
+  /** Options the threads read (`cfg.options`) to take the fixed code path. */
+  readonly options?: Partial<O>;
+}
+
+/** A variant in a definition; only `id` is required. */
+export interface VariantDefinition<O> {
+  readonly id: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly options?: Partial<O>;
+  /** Memory model the variant runs under unless one is asked for (default sc). */
+  readonly memoryModel?: MemoryModel;
+  /** Parameter defaults of this variant. */
+  readonly params?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A claim in a definition: either a full Claim (with `evaluate`), or a declarative expectation
+ * checked by exhaustive search: `{ id, statement, fix, variant?, params?, verdict, finding? }`
+ * holds when the check's verdict is `verdict` (and, for `fail`, some finding key matches `finding`).
+ */
+export type ClaimDefinition =
+  | (Omit<Claim, "source"> & { readonly source?: SourceRef | string })
+  | {
+      readonly id: string;
+      readonly statement: string;
+      readonly source?: SourceRef | string;
+      readonly fix: string;
+      readonly variant?: string;
+      readonly params?: Record<string, number>;
+      readonly verdict: "pass" | "fail";
+      /** For `fail`: a finding key (`"kind: message"`) the check must report, as a RegExp. */
+      readonly finding?: RegExp;
+    };
+
+/** What `setup` may return: the state and the threads, as an array of ThreadSpecs or an object keyed by thread name. */
+export interface ModelDefinition<S, O> {
+  readonly state: S;
+  readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O>>>;
+}
+
+/** The argument of {@link defineScenario}. `S` is the modeled state, `O` the options fixes and variants set. */
+export interface ScenarioDefinition<S, O> {
+  /** Lowercase-hyphenated id, e.g. `rcu-lookup-vs-free`. */
+  readonly id: string;
+  /** Default: the id. */
+  readonly title?: string;
+  readonly summary?: string;
+  /** Kernel version modeled, e.g. `v6.12`. Default "unspecified". */
+  readonly kernel?: string;
+  /** The thread (message) the scenario comes from; a SourceRef or free text (a lore link). */
+  readonly thread?: SourceRef | string;
+  readonly params?: readonly ParamSpec[] | Readonly<Record<string, ParamDefinition>>;
+  /** Option defaults (what `cfg.options` holds under `baseline`/`default`). Default `{}`. */
+  readonly defaults?: O;
+  /** Default: one fix, `baseline`. A `baseline` entry is added first when missing. */
+  readonly fixes?: readonly FixDefinition<O>[];
+  /** Default: one variant, `default`. A `default` entry is added first when missing. */
+  readonly variants?: readonly VariantDefinition<O>[];
+  /** Builds the initial state and the racing threads; must be deterministic (no Math.random, no clocks). */
+  setup(cfg: RunConfig<O>): ModelDefinition<S, O>;
+  /** Checked after every step; a non-null string is an `invariant` finding. */
+  readonly invariants?: readonly { readonly name: string; check(s: S): string | null }[];
+  /** Checked once all threads have finished (not after a deadlock or a BUG). */
+  readonly endChecks?: readonly { readonly name: string; check(s: S, r: EndReporter): void }[];
+  /** The state as a flat table. Default: derived from the state (see {@link describeState}). */
+  view?(s: S): Record<string, string | number | boolean>;
+  readonly claims?: readonly ClaimDefinition[];
+  /** What the model leaves out or simplifies, one sentence each. */
+  readonly leftOut?: readonly string[];
+}
+
+const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function sourceOf(s: SourceRef | string | undefined, fallback: string): SourceRef {
+  if (s === undefined) return { seed: "", author: "", date: "", subject: fallback };
+  if (typeof s === "string") return { seed: "", author: "", date: "", subject: fallback, link: s };
+  return s;
+}
+
+function checkId(kind: string, id: unknown, where: string): string {
+  if (typeof id !== "string" || !ID.test(id))
+    throw new UsageError(`${where}: ${kind} id ${JSON.stringify(id)} must be lowercase-hyphenated (e.g. "recheck-es")`);
+  return id;
+}
+
+function unique(kind: string, ids: readonly string[], where: string): void {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new UsageError(`${where}: ${kind} '${id}' is defined twice`);
+    seen.add(id);
+  }
+}
+
+/**
+ * Builds a Scenario from a definition, filling defaults and validating ids, parameters and claims.
+ * Throws UsageError (one line naming the scenario and the field) for a malformed definition.
+ */
+export function defineScenario<S, O extends object = Record<string, never>>(def: ScenarioDefinition<S, O>): Scenario<S, O> {
+  if (def === null || typeof def !== "object") throw new UsageError("defineScenario: expected an object");
+  const id = checkId("scenario", def.id, "defineScenario");
+  const where = `scenario ${id}`;
+  if (typeof def.setup !== "function") throw new UsageError(`${where}: setup(cfg) must be a function returning { state, threads }`);
+  const title = def.title ?? id;
+  const thread = sourceOf(def.thread, title);
+
+  const params: ParamSpec[] = Array.isArray(def.params)
+    ? [...(def.params as readonly ParamSpec[])]
+    : Object.entries((def.params ?? {}) as Record<string, ParamDefinition>).map(([name, p]) => ({
+        name,
+        description: p.description ?? name,
+        default: p.default,
+        min: p.min ?? 0,
+        max: p.max ?? 1_000_000,
+      }));
+  for (const p of params) {
+    if (!/^[a-z][a-z0-9_-]*$/i.test(p.name)) throw new UsageError(`${where}: parameter name '${p.name}' must be a word (letters, digits, _ or -)`);
+    for (const k of ["default", "min", "max"] as const)
+      if (!Number.isInteger(p[k])) throw new UsageError(`${where}: parameter ${p.name}: ${k} must be an integer`);
+    if (p.min > p.max || p.default < p.min || p.default > p.max)
+      throw new UsageError(`${where}: parameter ${p.name}: need min <= default <= max, got ${p.min} <= ${p.default} <= ${p.max}`);
+  }
+  unique("parameter", params.map((p) => p.name), where);
+
+  const fixes: Fix<O>[] = (def.fixes ?? []).map((f) => ({
+    id: checkId("fix", f.id, where),
+    title: f.title ?? f.id,
+    description: f.description ?? f.title ?? f.id,
+    source: sourceOf(f.source, f.title ?? f.id),
+    options: f.options ?? {},
+  }));
+  if (!fixes.some((f) => f.id === "baseline"))
+    fixes.unshift({ id: "baseline", title: "before any fix", description: "the code as the thread discusses it", source: thread, options: {} });
+  unique("fix", fixes.map((f) => f.id), where);
+
+  const variants: Variant<O>[] = (def.variants ?? []).map((v) => ({
+    id: checkId("variant", v.id, where),
+    title: v.title ?? v.id,
+    description: v.description ?? v.title ?? v.id,
+    options: v.options ?? {},
+    ...(v.memoryModel !== undefined ? { memoryModel: v.memoryModel } : {}),
+    ...(v.params !== undefined ? { params: v.params } : {}),
+  }));
+  if (!variants.some((v) => v.id === "default"))
+    variants.unshift({ id: "default", title: "default", description: "the scenario's standard configuration", options: {} });
+  unique("variant", variants.map((v) => v.id), where);
+  for (const v of variants)
+    for (const name of Object.keys(v.params ?? {}))
+      if (!params.some((p) => p.name === name)) throw new UsageError(`${where}: variant ${v.id} sets unknown parameter '${name}'`);
+
+  const claims: Claim[] = (def.claims ?? []).map((c) => {
+    checkId("claim", c.id, where);
+    const source = sourceOf(c.source, c.statement);
+    if ("evaluate" in c && typeof c.evaluate === "function") return { ...c, source, expected: c.expected };
+    const d = c as Extract<ClaimDefinition, { verdict: string }>;
+    if (!fixes.some((f) => f.id === d.fix)) throw new UsageError(`${where}: claim ${d.id} names unknown fix '${d.fix}'`);
+    const variant = d.variant ?? "default";
+    if (!variants.some((v) => v.id === variant)) throw new UsageError(`${where}: claim ${d.id} names unknown variant '${variant}'`);
+    if (d.verdict !== "pass" && d.verdict !== "fail") throw new UsageError(`${where}: claim ${d.id}: verdict must be "pass" or "fail"`);
+    return {
+      id: d.id,
+      statement: d.statement,
+      source,
+      expected: `${d.fix}/${variant} ${d.verdict === "pass" ? "passes in every interleaving" : `fails${d.finding ? ` with ${d.finding}` : ""}`}`,
+      evaluate(ctx: ClaimContext) {
+        const r: CheckResult = ctx.check(d.fix, variant, d.params ?? {});
+        const holds =
+          d.verdict === "pass"
+            ? r.verdict === "pass" && r.complete
+            : r.verdict === "fail" && (d.finding === undefined || hasFinding(r, d.finding));
+        return { observed: summarizeCheck(r), holds };
+      },
+    };
+  });
+  unique("claim", claims.map((c) => c.id), where);
+
+  const setup = (cfg: RunConfig<O>): Model<S, O> => {
+    const m = def.setup(cfg);
+    if (m === null || typeof m !== "object" || !("state" in m) || !("threads" in m))
+      throw new UsageError(`${where}: setup() must return { state, threads }`);
+    const threads: ThreadSpec<S, O>[] = Array.isArray(m.threads)
+      ? [...(m.threads as readonly ThreadSpec<S, O>[])]
+      : Object.entries(m.threads as Record<string, ThreadBody<S, O>>).map(([name, body]) => ({ name, body }));
+    if (threads.length === 0) throw new UsageError(`${where}: setup() returned no threads`);
+    for (const th of threads)
+      if (typeof th.body !== "function") throw new UsageError(`${where}: thread ${th.name}: body must be a generator function`);
+    unique("thread", threads.map((th) => th.name), where);
+    return { state: m.state, threads };
+  };
+
+  return {
+    id,
+    title,
+    summary: def.summary ?? title,
+    kernel: def.kernel ?? "unspecified",
+    thread,
+    params,
+    defaults: (def.defaults ?? {}) as O,
+    fixes,
+    variants,
+    setup,
+    ...(def.invariants !== undefined ? { invariants: def.invariants } : {}),
+    ...(def.endChecks !== undefined ? { endChecks: def.endChecks } : {}),
+    view: def.view ?? ((s: S) => describeState(s)),
+    claims,
+    leftOut: def.leftOut ?? [],
+  };
+}
+
+/**
+ * A flat table of a state for display: primitive fields as they are, racelab objects through
+ * their `describe()` (or `peek()`/`value`), arrays and nested plain objects flattened with
+ * `a.b` / `a[0]` names, at most `depth` levels (default 3) and 60 rows. Reads record nothing.
+ */
+export function describeState(state: unknown, depth = 3): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  let rows = 0;
+  const text = (v: unknown): string | number | boolean | undefined => {
+    v = untracked(v);
+    if (v === null) return "null";
+    if (v === undefined) return "undefined";
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") return v;
+    if (typeof v === "bigint") return String(v);
+    if (typeof v === "function") return undefined;
+    const o = v as Record<string, unknown>;
+    if (typeof o.describe === "function") return String((o.describe as () => unknown).call(o));
+    if (typeof o.peek === "function") return String((o.peek as () => unknown).call(o));
+    if (isSelfTracked(o) && "value" in o) return showValue(o.value);
+    if (isSelfTracked(o) && typeof o.name === "string") return o.name;
+    return undefined;
+  };
+  const walk = (v: unknown, name: string, d: number): void => {
+    if (rows >= 60) return;
+    const t = text(v);
+    if (t !== undefined) {
+      out[name] = t;
+      rows++;
+      return;
+    }
+    v = untracked(v);
+    if (v === null || typeof v !== "object" || d >= depth) {
+      if (typeof v === "object") {
+        out[name] = showValue(v);
+        rows++;
+      }
+      return;
+    }
+    if (v instanceof Map) {
+      for (const [k, x] of v) walk(x, `${name}[${String(k)}]`, d + 1);
+      return;
+    }
+    if (v instanceof Set) {
+      out[name] = `{${[...v].map(showValue).join(", ")}}`;
+      rows++;
+      return;
+    }
+    for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], Array.isArray(v) ? `${name}[${k}]` : name ? `${name}.${k}` : k, d + 1);
+  };
+  walk(state, "", 0);
+  return out;
+}
+
+function showValue(v: unknown): string {
+  v = untracked(v);
+  if (v === null || typeof v !== "object") return String(v);
+  if ((v as object).toString !== Object.prototype.toString) return String(v);
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : untracked(x))).slice(0, 80);
+  } catch {
+    return (v as object).constructor?.name ?? "object";
+  }
+}
+
+/** True when `v` looks like a Scenario (has id, fixes, variants and setup). */
+export function isScenario(v: unknown): v is Scenario<unknown, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const s = v as Partial<Scenario<unknown, unknown>>;
+  return typeof s.id === "string" && typeof s.setup === "function" && Array.isArray(s.fixes) && Array.isArray(s.variants);
+}

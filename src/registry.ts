@@ -1,0 +1,88 @@
+/**
+ * Scenario references: wherever racelab takes a scenario (CLI arguments, notebook helpers,
+ * `Session`, `check`), it takes a bundled scenario's id, a scenario object (from
+ * `defineScenario()`), or, for the asynchronous loader and the CLI, the path of a file that
+ * exports one (`./my-race.ts`, `.js`, `.mjs`, `.mts`).
+ */
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { isScenario } from "./engine/define.js";
+import { setScenarioLookup, UsageError, type AnyScenario } from "./engine/scenario.js";
+import { getScenario, scenarios } from "./scenarios/index.js";
+
+/** A bundled scenario's id, or a scenario object. */
+export type ScenarioRef = string | AnyScenario;
+
+/** True when `ref` names a file rather than a bundled id (it has a `/` or a script extension). */
+export function isScenarioPath(ref: string): boolean {
+  return /[\\/]/.test(ref) || /\.(?:[cm]?ts|[cm]?js)$/.test(ref);
+}
+
+/**
+ * The scenario `ref` stands for: a scenario object as is, or the bundled scenario with that id.
+ * Throws UsageError for an unknown id, for a file path (use {@link loadScenario}) and for
+ * anything else.
+ */
+export function resolveScenario(ref: ScenarioRef): AnyScenario {
+  if (typeof ref === "string") {
+    if (isScenarioPath(ref) && !scenarios.some((s) => s.id === ref))
+      throw new UsageError(`'${ref}' is a file: load it with loadScenario("${ref}") (or pass the scenario object)`);
+    return getScenario(ref);
+  }
+  if (isScenario(ref)) return ref;
+  throw new UsageError(`expected a scenario id or a scenario object (from defineScenario()), got ${describe(ref)}`);
+}
+
+/**
+ * Loads the scenario `ref` stands for: an id, an object, or a file path. A file is imported
+ * (TypeScript through tsx) and must export a scenario: its default export, or its only exported
+ * scenario, or the one whose id is `id` when several are exported. Throws UsageError (one line)
+ * for a missing file, a file that fails to load, or one that exports no scenario.
+ */
+export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnyScenario> {
+  if (typeof ref !== "string" || !isScenarioPath(ref)) return resolveScenario(ref);
+  const file = path.resolve(ref);
+  if (!existsSync(file)) throw new UsageError(`scenario file not found: ${ref}`);
+  if (!statSync(file).isFile()) throw new UsageError(`not a file: ${ref}`);
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.[cm]?ts$/.test(file)) {
+      const { tsImport } = await import("tsx/esm/api");
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } else mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${ref}: ${e.message}`);
+    const err = e instanceof Error ? e : new Error(String(e));
+    const first = (err.message.split("\n")[0] ?? "").slice(0, 300);
+    throw new UsageError(`cannot load ${ref}: ${err.name}: ${first}`);
+  }
+  const found = new Map<string, AnyScenario>();
+  const consider = (v: unknown) => {
+    if (isScenario(v)) found.set(v.id, v);
+  };
+  // An ES module's default export, or a CommonJS module's exports under `default`.
+  const def = mod.default;
+  if (isScenario(def)) {
+    if (id === undefined || def.id === id) return def;
+  }
+  for (const [k, v] of Object.entries(mod)) if (k !== "default") consider(v);
+  if (def !== null && typeof def === "object" && !isScenario(def)) for (const v of Object.values(def)) consider(v);
+  if (id !== undefined) {
+    const sc = found.get(id) ?? (isScenario(def) && def.id === id ? def : undefined);
+    if (sc === undefined) throw new UsageError(`${ref} exports no scenario '${id}' (exports: ${[...found.keys()].join(", ") || "none"})`);
+    return sc;
+  }
+  if (found.size === 1) return [...found.values()][0]!;
+  if (found.size === 0)
+    throw new UsageError(`${ref} exports no scenario: export default defineScenario({ ... })`);
+  throw new UsageError(`${ref} exports several scenarios (${[...found.keys()].join(", ")}): export one as default`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return `an object with keys ${Object.keys(v as object).slice(0, 5).join(", ") || "none"}`;
+  return typeof v;
+}
+
+setScenarioLookup(resolveScenario);
