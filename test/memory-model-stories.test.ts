@@ -87,11 +87,11 @@ test("a pso counterexample's diagram and trace JSON name the store each store-bu
 
   // The same on a bundled scenario: filemap-folio-split's split under pso, its after-split folios' fields.
   const fs = getScenario("filemap-folio-split");
-  const f = check(fs, { fix: "baseline", variant: "persistent-corruption", memoryModel: "pso", params: { order: 2 }, maxExecutions: 300 });
+  const f = check(fs, { fix: "baseline", variant: "persistent-corruption", memoryModel: "pso", params: { order: 1 }, maxExecutions: 300 });
   const steps = f.counterexample!.steps.filter((s) => s.thread === "folio_split store buffer");
-  assert.ok(steps.some((s) => s.label === "folio@1498.index = 1498 becomes visible"), steps.map((s) => s.label).join("\n"));
+  assert.ok(steps.some((s) => s.label === "folio@1499.index = 1499 becomes visible"), steps.map((s) => s.label).join("\n"));
   assert.ok(steps.every((s) => s.label !== STATIC));
-  assert.match(renderDiagram(replayCounterexample(fs, f)!, 200), /\/\/ folio@1498\.index = 1498 becomes visible/);
+  assert.match(renderDiagram(replayCounterexample(fs, f)!, 200), /\/\/ folio@1499\.index = 1499 becomes visible/);
 });
 
 /** Runs `f` with a fake tslab display channel; returns the text/plain of each display message. */
@@ -149,12 +149,12 @@ function words(cmd: string): string[] {
 
 test("replayCommand carries --variant, --param and --memory-model; the printed command replays the finding", () => {
   const sc = getScenario("filemap-folio-split");
-  const r = check(sc, { fix: "baseline", variant: "persistent-corruption", memoryModel: "pso", params: { order: 2 }, maxExecutions: 300 });
+  const r = check(sc, { fix: "baseline", variant: "persistent-corruption", memoryModel: "pso", params: { order: 1 }, maxExecutions: 300 });
   const ce = r.counterexample!;
   const cmd = replayCommand(r);
   assert.equal(
     cmd,
-    `racelab replay filemap-folio-split --fix baseline --variant persistent-corruption --param order=2 --memory-model pso --schedule ${ce.schedule}`,
+    `racelab replay filemap-folio-split --fix baseline --variant persistent-corruption --param order=1 --memory-model pso --schedule ${ce.schedule}`,
   );
   const [bin, ...args] = words(cmd);
   assert.equal(bin, "racelab");

@@ -5,14 +5,16 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { check, MODES, replay, replayCounterexample, type CheckResult, type Mode } from "../engine/check.js";
+import { check, MODES, REDUCTIONS, replay, replayCounterexample, type CheckResult, type Mode, type Reduction } from "../engine/check.js";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
 import { UsageError, type AnyScenario } from "../engine/scenario.js";
 import { renderDiagram } from "../engine/trace.js";
 import { replayCommand } from "../engine/replay-hint.js";
-import { getScenario, scenarios } from "../scenarios/index.js";
+import { scenarios } from "../scenarios/index.js";
+import { isScenarioPath, loadScenario } from "../registry.js";
+import { registerNewCommand } from "./new.js";
 import { registerReportCommand } from "./report.js";
 import { registerRunCommand } from "./run.js";
 
@@ -67,17 +69,19 @@ function summaryLine(r: CheckResult): string {
     r.mode === "exhaustive"
       ? `${r.executions} executions${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
-  const verdict = r.verdict === "fail" ? `FAIL: ${r.violations} violating` : "pass";
+  const verdict =
+    r.verdict === "fail" ? `FAIL: ${r.violations} violating` : r.verdict === "incomplete" ? "no violation found (INCOMPLETE)" : "pass";
   const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
   return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
 }
 
-function printCheck(sc: AnyScenario, r: CheckResult): void {
+function printCheck(sc: AnyScenario, r: CheckResult, ref: string): void {
   out(summaryLine(r));
+  for (const w of r.warnings) out(`  warning: ${w}`);
   for (const [k, n] of Object.entries(r.findings)) out(`  ${n} × ${k}`);
   if (r.counterexample) {
     const ce = r.counterexample;
-    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
+    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, isScenarioPath(ref) ? ref : sc)}`);
     out("");
     out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");
@@ -128,7 +132,7 @@ export function buildProgram(): Command {
   program
     .command("check")
     .description("explore a scenario under one or all fixes and variants")
-    .argument("<scenario>", "scenario id (see `racelab list`)")
+    .argument("<scenario>", "scenario id (see `racelab list`) or a scenario file (./my-race.ts)")
     .option("--fix <id>", "fix id", "baseline")
     .option("--all-fixes", "every fix")
     .option("--variant <id>", "variant id", "default")
@@ -138,17 +142,20 @@ export function buildProgram(): Command {
     .option("--runs <n>", "executions in random and pct modes (default 10000)")
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
     .option("--max-executions <n>", "bound on exhaustive executions (default 1000000); complete=false when hit")
+    .addOption(new Option("--reduction <name>", "exhaustive mode: partial-order reduction, or none to explore every interleaving").choices(REDUCTIONS as string[]).default("sleep-sets"))
+    .option("--cross-check <n>", "exhaustive mode: unreduced executions sampled to cross-check the reduction (default 1000; 0 skips)")
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
-    .action((id: string, o: Record<string, unknown>) => {
-      const sc = getScenario(id);
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const sc = await loadScenario(id);
       const params = parseParams(o.param as string[]);
       const fixIds = o.allFixes ? sc.fixes.map((f) => f.id) : [o.fix as string];
       const variantIds = o.allVariants ? sc.variants.map((v) => v.id) : [o.variant as string];
       const runs = intOption("--runs", o.runs as string | undefined, 1);
       const seed = intOption("--seed", o.seed as string | undefined, 0);
       const maxExecutions = intOption("--max-executions", o.maxExecutions as string | undefined, 1);
+      const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0);
       const results: CheckResult[] = [];
       for (const fix of fixIds)
         for (const variant of variantIds) {
@@ -164,6 +171,8 @@ export function buildProgram(): Command {
                 runs,
                 seed,
                 maxExecutions,
+                reduction: o.reduction as Reduction,
+                crossCheck,
                 onProgress: bar.update,
               }),
             );
@@ -172,22 +181,22 @@ export function buildProgram(): Command {
           }
         }
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
-      else for (const r of results) printCheck(sc, r);
+      else for (const r of results) printCheck(sc, r, id);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
     });
 
   program
     .command("replay")
     .description("replay a schedule string and draw the interleaving")
-    .argument("<scenario>", "scenario id")
+    .argument("<scenario>", "scenario id or a scenario file (./my-race.ts)")
     .requiredOption("--fix <id>", "fix id")
     .option("--variant <id>", "variant id", "default")
     .requiredOption("--schedule <string>", "schedule, e.g. 0x7.1x7.0x8.2x3 (a choice step: <thread>c<k>)")
     .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output")
-    .action((id: string, o: Record<string, unknown>) => {
-      const sc = getScenario(id);
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const sc = await loadScenario(id);
       const { result, exec } = replay(sc, {
         fix: o.fix as string,
         variant: o.variant as string,
@@ -207,10 +216,10 @@ export function buildProgram(): Command {
   program
     .command("claims")
     .description("evaluate the claims made in the thread against the model")
-    .argument("[scenario]", "scenario id (default: all)")
+    .argument("[scenario]", "scenario id or a scenario file (default: every bundled scenario)")
     .option("--json", "JSON output")
-    .action((id: string | undefined, o: { json?: boolean }) => {
-      const list = id === undefined ? scenarios : [getScenario(id)];
+    .action(async (id: string | undefined, o: { json?: boolean }) => {
+      const list = id === undefined ? scenarios : [await loadScenario(id)];
       const results = list.flatMap((sc) => evaluateClaims(sc));
       if (o.json) {
         out(JSON.stringify(results, null, 2));
@@ -224,6 +233,7 @@ export function buildProgram(): Command {
       }
     });
 
+  registerNewCommand(program);
   registerRunCommand(program);
   registerReportCommand(program);
   return program;

@@ -63,6 +63,8 @@ interface Frame {
   curAcc: number[];
   /** Preemptions on the path up to and including this node's chosen step. */
   pre: number;
+  /** `fn() (label)` of the step taken, to detect a thread that does not replay the same way. */
+  what: string;
 }
 
 /**
@@ -137,7 +139,7 @@ export function dfs(
       const prevEnabled = prev >= 0 && en.includes(prev);
       const order = alternatives(prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en);
       const base = preBefore();
-      const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base };
+      const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base, what: "" };
       let i = 0;
       while (i < order.length && (inSleep(sleep, order[i]!) || base + costOf(f, order[i]!) > bound)) i++;
       if (i === order.length) {
@@ -147,6 +149,7 @@ export function dfs(
       f.idx = i;
       f.cur = order[i]!;
       f.pre = base + costOf(f, f.cur);
+      f.what = stepName(exec, f.cur & TID_MASK);
       frames.push(f);
       run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
@@ -168,12 +171,18 @@ export function dfs(
         continue;
       }
       exec = new Execution(sc, cfg, execOpts);
-      for (let k = 0; k < frames.length - 1; k++) run(frames[k]!.cur, null);
+      for (let k = 0; k < frames.length - 1; k++) {
+        const fk = frames[k]!;
+        const tid = fk.cur & TID_MASK;
+        if (!exec.isEnabled(tid) || stepName(exec, tid) !== fk.what) nondeterministic(sc, exec, k, fk);
+        run(fk.cur, null);
+      }
       f.idx = i;
       f.cur = f.order[i]!;
       f.curAcc = [];
       f.pre = base + costOf(f, f.cur);
-      if (!exec.isEnabled(f.cur & TID_MASK)) throw new ModelError(`${sc.id}: nondeterministic model (replay diverged)`);
+      if (!exec.isEnabled(f.cur & TID_MASK)) nondeterministic(sc, exec, frames.length - 1, f);
+      f.what = stepName(exec, f.cur & TID_MASK);
       run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
       resumed = true;
@@ -181,4 +190,20 @@ export function dfs(
     }
     if (!resumed) return stats;
   }
+}
+
+function stepName(exec: Execution, tid: number): string {
+  const site = exec.tasks[tid]!.next;
+  return site === null ? "(finished)" : `${site.fn}() (${site.label})`;
+}
+
+/** Replaying a schedule prefix did not reach the same step: some thread is not deterministic. */
+function nondeterministic(sc: AnyScenario, exec: Execution, k: number, f: Frame): never {
+  const tid = f.cur & TID_MASK;
+  const t = exec.tasks[tid]!;
+  const now = !exec.isEnabled(tid) ? `it cannot run (${t.done ? "finished" : `waits for ${t.waitOn?.name ?? "?"}`})` : `it is at ${stepName(exec, tid)}`;
+  throw new ModelError(
+    `${sc.id}: nondeterministic thread ${t.name}: replaying the same schedule, step ${k + 1} was ${f.what} the first time, now ${now}; ` +
+      `threads must depend only on the state setup() builds and on cfg (no Math.random(), Date.now(), or variables kept across executions)`,
+  );
 }

@@ -5,8 +5,7 @@
  */
 import type { CheckResult } from "./check.js";
 import type { MemoryModel } from "./memory.js";
-import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
-import { getScenario } from "../scenarios/index.js";
+import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
 
 /** A configuration and schedule to replay (the fields of a `CheckResult` or `ReplayResult`). */
 export interface ReplayTarget {
@@ -45,7 +44,7 @@ export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, sce
   let sc: AnyScenario | null = scenario ?? null;
   if (sc === null) {
     try {
-      sc = getScenario(target.scenario);
+      sc = lookupScenario(target.scenario);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
     }

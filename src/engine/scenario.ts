@@ -121,15 +121,31 @@ export function setScenarioLookup(f: (id: string) => AnyScenario): void {
   lookup = f;
 }
 
-/** A scenario object as is, or the scenario with this id. Throws UsageError for an unknown id. */
+const seen = new Map<string, AnyScenario>();
+
+/**
+ * A scenario object as is (remembered by id, so a result's `scenario` id finds it again), or the
+ * scenario with this id: a bundled one, else the last scenario object seen with that id. Throws
+ * UsageError for an unknown id or a value that is not a scenario.
+ */
 export function lookupScenario(ref: AnyScenario | string): AnyScenario {
   if (typeof ref !== "string") {
     if (ref === null || typeof ref !== "object" || typeof (ref as AnyScenario).setup !== "function")
       throw new UsageError("expected a scenario object (from defineScenario()) or a scenario id");
+    seen.set(ref.id, ref);
     return ref;
   }
-  if (lookup === null) throw new UsageError(`scenario '${ref}': no registry loaded; pass the scenario object`);
-  return lookup(ref);
+  const mine = seen.get(ref);
+  if (lookup === null) {
+    if (mine !== undefined) return mine;
+    throw new UsageError(`scenario '${ref}': no registry loaded; pass the scenario object`);
+  }
+  try {
+    return lookup(ref);
+  } catch (e) {
+    if (mine !== undefined && e instanceof UsageError) return mine;
+    throw e;
+  }
 }
 
 /** Thrown for bad user input (unknown id, bad parameter, malformed schedule): CLI exit status 2. */

@@ -138,6 +138,32 @@ export class Tracker {
     return this.ids.get(untracked(o)) ?? "*";
   }
 
+  /**
+   * The locations of every field of a plain object, as its tracking proxy records them: one per
+   * own field (`foo#0.refcount`) plus the object's key set (`foo#0.<keys>`); a `Map` or `Set` has
+   * the one location of its entries. A step that records W on all of them conflicts with every
+   * access to the object (kfree(), src/linux/slab.ts). Empty for self-tracked and opaque objects.
+   */
+  fieldLocs(o: object): number[] {
+    const raw = untracked(o);
+    if (isSelfTracked(raw) || isOpaque(raw)) return [];
+    if (raw instanceof Map || raw instanceof Set) return [this.loc(raw, "<entries>")];
+    return [...Object.keys(raw).map((k) => this.loc(raw, k)), this.loc(raw, "<keys>")];
+  }
+
+  /**
+   * The locations of every field of a plain object, as its tracking proxy records them: one per
+   * own field (`foo#0.refcount`) plus the object's key set (`foo#0.<keys>`); a `Map` or `Set` has
+   * the one location of its entries. A step that records W on all of them conflicts with every
+   * access to the object (kfree(), src/linux/slab.ts). Empty for self-tracked and opaque objects.
+   */
+  fieldLocs(o: object): number[] {
+    const raw = untracked(o);
+    if (isSelfTracked(raw) || isOpaque(raw)) return [];
+    if (raw instanceof Map || raw instanceof Set) return [this.loc(raw, "<entries>")];
+    return [...Object.keys(raw).map((k) => this.loc(raw, k)), this.loc(raw, "<keys>")];
+  }
+
   /** Wraps `v` for a thread: plain objects become tracking proxies; everything else is returned as is. */
   wrap<T>(v: T): T {
     if (v === null || typeof v !== "object") return v;

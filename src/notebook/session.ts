@@ -15,13 +15,13 @@ import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
 import { Execution, type TraceStep } from "../engine/execution.js";
 import { ReplayScheduler, runOne } from "../engine/schedulers.js";
 import { findingKey } from "../engine/finding.js";
-import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
 import type { MemoryModel } from "../engine/memory.js";
 import type { RunConfig } from "../engine/task.js";
 import { replayCommandFor } from "../engine/replay-hint.js";
 import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/trace.js";
-import { getScenario } from "../scenarios/index.js";
+import "../registry.js";
 import { displayBundle, displayPre, tableBundle } from "./display.js";
 
 export interface SessionOptions {
@@ -40,7 +40,7 @@ export class Session {
 
   /** Throws UsageError for an unknown scenario, fix, variant or parameter. */
   constructor(scenario: string | AnyScenario, opts: SessionOptions = {}) {
-    this.scenario = typeof scenario === "string" ? getScenario(scenario) : scenario;
+    this.scenario = lookupScenario(scenario);
     this.cfg = resolveConfig(this.scenario, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
     this.exec = this.fresh();
   }

@@ -7,9 +7,9 @@ import { check, replayCounterexample, type CheckResult } from "../engine/check.j
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { replayCommand } from "../engine/replay-hint.js";
-import { UsageError, type AnyScenario } from "../engine/scenario.js";
+import { lookupScenario, UsageError, type AnyScenario } from "../engine/scenario.js";
+import "../registry.js";
 import { renderDiagram } from "../engine/trace.js";
-import { getScenario } from "../scenarios/index.js";
 import { displayBundle, displayChart, displayPre, tableBundle, type VegaLiteSpec } from "./display.js";
 
 export { replayCommand, replayCommandFor, type ReplayTarget } from "../engine/replay-hint.js";
@@ -30,7 +30,7 @@ export interface CheckAllOptions {
  * unknown scenario or memory model, or bad params; ModelError for a broken model.
  */
 export function checkAll(scenario: string | AnyScenario, params: Record<string, number> = {}, opts: CheckAllOptions = {}): CheckResult[] {
-  const sc = typeof scenario === "string" ? getScenario(scenario) : scenario;
+  const sc = lookupScenario(scenario);
   const models: readonly (MemoryModel | undefined)[] = opts.memoryModels ?? [undefined];
   for (const m of models)
     if (m !== undefined && !MEMORY_MODELS.includes(m))
@@ -159,7 +159,7 @@ export function showCounterexample(r: CheckResult, width = 75, scenario?: AnySce
     displayPre(`${r.fix}/${r.variant}${mm}: no counterexample (${r.verdict})`);
     return;
   }
-  const exec = replayCounterexample(scenario ?? getScenario(r.scenario), r)!;
+  const exec = replayCounterexample(scenario ?? lookupScenario(r.scenario), r)!;
   displayPre(
     `${r.scenario} ${r.fix}/${r.variant}${mm} — ` +
       `${r.counterexample.preemptions} preemption${r.counterexample.preemptions === 1 ? "" : "s"}\n` +
@@ -179,14 +179,17 @@ export function claimRows(results: readonly ClaimResult[]): Record<string, strin
   }));
 }
 
-/** Evaluates and displays a scenario's claims. Needs the tslab kernel. */
-export function showClaims(scenario: string): void {
-  const results: ClaimResult[] = evaluateClaims(getScenario(scenario));
+/**
+ * Evaluates and displays a scenario's claims (`scenario`: a bundled scenario's id or a scenario
+ * object). Needs the tslab kernel.
+ */
+export function showClaims(scenario: string | AnyScenario): void {
+  const results: ClaimResult[] = evaluateClaims(lookupScenario(scenario));
   displayBundle(tableBundle(claimRows(results), undefined, `claims of the thread, checked against the model`));
 }
 
-/** Displays what a scenario's model leaves out. Needs the tslab kernel. */
-export function showLeftOut(scenario: string): void {
-  const sc = getScenario(scenario);
+/** Displays what a scenario's model leaves out (`scenario`: an id or a scenario object). Needs the tslab kernel. */
+export function showLeftOut(scenario: string | AnyScenario): void {
+  const sc = lookupScenario(scenario);
   displayBundle(tableBundle(sc.leftOut.map((l) => ({ "left out or simplified": l })), undefined, `${sc.id}: what the model leaves out`));
 }

@@ -1,0 +1,297 @@
+/**
+ * Modeling a race racelab does not ship: defineScenario(), scenario objects and files everywhere
+ * a scenario id is taken, the soundness guard (tracked plain state, the cross-check against
+ * unreduced sampling), and errors that point at the cause.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  check,
+  defineScenario,
+  evaluateClaims,
+  loadScenario,
+  replay,
+  Session,
+  sitesIn,
+  spin_lock,
+  spin_unlock,
+  Spinlock,
+  UsageError,
+  type Task,
+} from "../src/index.js";
+import { ModelError } from "../src/engine/execution.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const cli = path.join(root, "dist/cli/main.js");
+const run = (args: string[], cwd = root) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8" });
+
+const at = sitesIn("lib/test.c", "v6.12");
+const A = at("a", "step");
+const LOOKUP = at("obj_lookup", "if (!s->freed)");
+const USE = at("obj_lookup", "obj->refs++");
+const FREE = at("obj_free", "s->freed = true; obj->dead = true");
+
+interface Obj {
+  refs: number;
+  dead: boolean;
+}
+
+/**
+ * A check-then-use race kept in plain fields, with a few steps of padding so that the reduced
+ * search has something to prune: the user thread tests `freed`, then uses the object; the free
+ * path marks it freed and dead. A use of a dead object is the finding.
+ */
+function checkThenUse(opts: { closure: boolean }) {
+  return defineScenario<{ freed: boolean; obj: Obj; pad: number[] }, Record<string, never>>({
+    id: opts.closure ? "check-then-use-closure" : "check-then-use",
+    setup: () => {
+      // With `closure`, `freed` lives in a variable the threads close over: invisible to tracking.
+      let freedOutside = false;
+      const state = { freed: false, obj: { refs: 1, dead: false }, pad: [0, 0] };
+      return {
+        state,
+        threads: {
+          *user(t: Task, s) {
+            for (let i = 0; i < 2; i++) {
+              yield A;
+              s.pad[0] = i;
+            }
+            yield LOOKUP;
+            const freed = opts.closure ? freedOutside : s.freed;
+            if (freed) return;
+            yield USE;
+            if (opts.closure ? freedOutside : s.obj.dead) t.bug("use of a freed object");
+            s.obj.refs++;
+          },
+          *free(t: Task, s) {
+            for (let i = 0; i < 2; i++) {
+              yield A;
+              s.pad[1] = i;
+            }
+            yield FREE;
+            if (opts.closure) freedOutside = true;
+            else {
+              s.freed = true;
+              s.obj.dead = true;
+            }
+          },
+        },
+      };
+    },
+  });
+}
+
+test("plain fields of the state are tracked: the reduced search finds the race, as an unreduced one does", () => {
+  const sc = checkThenUse({ closure: false });
+  const reduced = check(sc);
+  const naive = check(sc, { reduction: "none" });
+  assert.equal(naive.verdict, "fail");
+  assert.equal(reduced.verdict, "fail");
+  assert.deepEqual(Object.keys(reduced.findings), Object.keys(naive.findings));
+  assert.ok(reduced.executions < naive.executions, `${reduced.executions} < ${naive.executions}`);
+  assert.equal(reduced.naiveExecutions, naive.executions);
+  assert.equal(reduced.naiveViolations, naive.violations);
+  assert.equal(reduced.crossCheck?.mismatches, 0);
+  assert.deepEqual(reduced.warnings, []);
+  assert.equal(naive.reduction, "none");
+  assert.equal(naive.crossCheck, null);
+});
+
+test("state the reduction cannot see (a variable the threads close over) is reported, never a quiet pass", () => {
+  const sc = checkThenUse({ closure: true });
+  const naive = check(sc, { reduction: "none" });
+  assert.equal(naive.verdict, "fail", "the race is real: an unreduced search finds it");
+  const r = check(sc);
+  assert.notEqual(r.verdict, "pass");
+  assert.equal(r.complete, false);
+  assert.ok(r.crossCheck !== null && r.crossCheck.mismatches > 0, JSON.stringify(r.crossCheck));
+  assert.match(r.warnings.join(" "), /reduced search missed \d+ of 1000 sampled executions/);
+  // Without the cross-check the reduction alone would pass: that is what the guard is for.
+  const unguarded = check(sc, { crossCheck: 0 });
+  assert.equal(unguarded.verdict, "pass");
+});
+
+test("defineScenario: defaults for fixes, variants, view; validation errors name the field", () => {
+  const sc = defineScenario({
+    id: "tiny",
+    setup: () => ({ state: { x: 0, lock: new Spinlock("l") }, threads: { *t0(t: Task, s) { yield A; s.x = 1; } } }),
+  });
+  assert.deepEqual(sc.fixes.map((f) => f.id), ["baseline"]);
+  assert.deepEqual(sc.variants.map((v) => v.id), ["default"]);
+  const s = new Session(sc);
+  assert.deepEqual(s.state, { x: 0, lock: "l" });
+  s.step("t0");
+  assert.equal(s.state.x, 1);
+  const bad: [object, RegExp][] = [
+    [{ id: "Bad_Id", setup: () => null }, /scenario id "Bad_Id" must be lowercase-hyphenated/],
+    [{ id: "x" }, /scenario x: setup\(cfg\) must be a function/],
+    [{ id: "x", setup: () => null, fixes: [{ id: "f" }, { id: "f" }] }, /scenario x: fix 'f' is defined twice/],
+    [{ id: "x", setup: () => null, params: { n: { default: 5, min: 0, max: 3 } } }, /parameter n: need min <= default <= max/],
+    [{ id: "x", setup: () => null, claims: [{ id: "c", statement: "s", fix: "nope", verdict: "pass" }] }, /claim c names unknown fix 'nope'/],
+  ];
+  for (const [def, re] of bad) assert.throws(() => defineScenario(def as never), (e: unknown) => e instanceof UsageError && re.test(e.message));
+  assert.throws(() => check(sc, { fix: "nope" }), /unknown fix 'nope' for tiny \(known: baseline\)/);
+  assert.throws(() => check(sc, { variant: "nope" }), /unknown variant 'nope' for tiny/);
+});
+
+test("declarative claims are evaluated by exhaustive search", () => {
+  const sc = defineScenario<{ n: number; l: Spinlock }, { locked: boolean }>({
+    id: "counter",
+    defaults: { locked: false },
+    fixes: [{ id: "locked", options: { locked: true } }],
+    setup: (cfg) => {
+      function* inc(t: Task, s: { n: number; l: Spinlock }) {
+        if (cfg.options.locked) yield* spin_lock(t, s.l, at("inc", "spin_lock"));
+        yield at("inc", "load");
+        const v = s.n;
+        yield at("inc", "store");
+        s.n = v + 1;
+        if (cfg.options.locked) yield* spin_unlock(t, s.l, at("inc", "spin_unlock"));
+      }
+      return { state: { n: 0, l: new Spinlock("l") }, threads: { cpu0: inc, cpu1: inc } };
+    },
+    endChecks: [{ name: "n", check: (s, r) => (s.n !== 2 ? r.report("invariant", `lost update: n = ${s.n}`) : undefined) }],
+    claims: [
+      { id: "race", statement: "racy", fix: "baseline", verdict: "fail", finding: /lost update/ },
+      { id: "lock", statement: "the lock closes it", fix: "locked", verdict: "pass" },
+      { id: "wrong", statement: "a wrong claim", fix: "baseline", verdict: "pass" },
+    ],
+  });
+  const res = evaluateClaims(sc);
+  assert.deepEqual(res.map((c) => [c.id, c.holds]), [["race", true], ["lock", true], ["wrong", false]]);
+  assert.match(res[0]!.observed, /^baseline\/default: fail \(\d+ of \d+ executions: invariant: lost update: n = 1\)$/);
+});
+
+test("a step that throws is an 'error' finding at its step, with a counterexample; the search goes on", () => {
+  const sc = defineScenario({
+    id: "throws",
+    setup: () => ({
+      state: { p: { q: 1 } as { q: number } | null },
+      threads: {
+        *reader(t: Task, s) {
+          yield at("reader", "read p->q");
+          t.say(String(s.p!.q));
+        },
+        *clearer(t: Task, s) {
+          yield at("clearer", "p = NULL");
+          s.p = null;
+        },
+      },
+    }),
+  });
+  const r = check(sc);
+  assert.equal(r.verdict, "fail");
+  const key = Object.keys(r.findings)[0]!;
+  assert.match(key, /^error: reader at reader\(\) \(read p->q\): TypeError: Cannot read properties of null/);
+  assert.ok(r.counterexample);
+  assert.equal(r.counterexample.steps.at(-1)!.finding, key);
+});
+
+test("model errors point at the cause: not a generator, a bare yield, a yield of a generator, nondeterminism", () => {
+  const mk = (body: (t: Task, s: { n: number }) => unknown) =>
+    defineScenario({ id: "broken", setup: () => ({ state: { n: 0 }, threads: { t0: body as never, t1: function* () { yield A; } } }) });
+  assert.throws(() => check(mk(() => 1)), (e: unknown) => e instanceof ModelError && /thread t0: its body must be a generator function/.test(e.message));
+  assert.throws(() => check(mk(function* () { yield; })), /thread t0 yielded nothing \(a bare `yield`\), not a Site/);
+  assert.throws(
+    () => check(mk(function* (t: Task, s) { yield spin_lock(t, new Spinlock("l"), A) as never; s.n = 1; })),
+    /thread t0 yielded a generator \(use `yield\*` to run a primitive\)/,
+  );
+  let calls = 0; // kept across executions: the thread does not replay the same way
+  const nondet = mk(function* (t: Task, s) {
+    calls++;
+    yield A;
+    s.n++;
+    yield calls % 2 === 0 ? at("a", "even") : at("a", "odd");
+    s.n++;
+    yield A;
+  });
+  assert.throws(() => check(nondet), /nondeterministic thread t0: replaying the same schedule/);
+});
+
+test("reading state at thread creation that another thread writes is a model error", () => {
+  const sc = defineScenario({
+    id: "early-read",
+    setup: () => ({
+      state: { n: 0 },
+      threads: {
+        *t0(t: Task, s) {
+          const n = s.n; // before the first yield: the thread's creation, not a step
+          yield A;
+          t.say(String(n));
+        },
+        *t1(t: Task, s) {
+          yield A;
+          s.n = 1;
+        },
+      },
+    }),
+  });
+  assert.throws(() => check(sc), /thread t0 reads state\.n before its first yield .* but t1 writes it at a\(\) \(step\): move the read after a yield/);
+});
+
+test("check, replay and claims take a scenario file; racelab new scaffolds one that checks", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-new-"));
+  let r = run(["new", "my-race", "--dir", dir]);
+  assert.equal(r.status, 0, r.stderr);
+  const file = path.join(dir, "my-race.ts");
+  const nb = JSON.parse(readFileSync(path.join(dir, "my-race.ipynb"), "utf8")) as { cells: { source: string[] }[]; metadata: { kernelspec: { name: string } } };
+  assert.equal(nb.metadata.kernelspec.name, "racelab");
+  assert.match(nb.cells.map((c) => c.source.join("")).join("\n"), /loadScenario\(".*my-race\.ts"\)/);
+  // Refuses to overwrite.
+  r = run(["new", "my-race", "--dir", dir]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^racelab: .*my-race\.ts exists \(use --force to overwrite\)\n$/);
+  // The scaffold lives outside the checkout: it imports "racelab", resolved here through the
+  // checkout's package "exports" by a symlinked node_modules.
+  spawnSync("mkdir", ["-p", path.join(dir, "node_modules")]);
+  spawnSync("ln", ["-s", root, path.join(dir, "node_modules", "racelab")]);
+  r = run(["check", file, "--all-fixes", "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { fix: string; verdict: string; counterexample: { schedule: string } | null }[];
+  assert.deepEqual(res.map((x) => [x.fix, x.verdict]), [["baseline", "fail"], ["take-lock", "pass"]]);
+  r = run(["replay", file, "--fix", "baseline", "--schedule", res[0]!.counterexample!.schedule]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /lost update: count = 1/);
+  r = run(["claims", file, "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as { holds: boolean }[]).map((c) => c.holds), [true, true]);
+  // Text output: the counterexample line names the file, so it can be pasted.
+  r = run(["check", file]);
+  assert.match(r.stdout, new RegExp(`replay ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} --fix baseline`));
+});
+
+test("scenario files: bad input is one line on stderr and exit status 2", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-bad-"));
+  const none = path.join(dir, "none.ts");
+  writeFileSync(none, "export const x = 1;\n");
+  const broken = path.join(dir, "broken.ts");
+  writeFileSync(broken, "export default {;\n");
+  for (const [args, re] of [
+    [["check", "./nope.ts"], /^racelab: scenario file not found: \.\/nope\.ts\n$/],
+    [["check", none], /exports no scenario: export default defineScenario/],
+    [["check", broken], /^racelab: cannot load .*broken\.ts: /],
+    [["check", "ext4-delalloc-fallocate", "--reduction", "dpor"], /argument 'dpor' is invalid/],
+    [["new", "Bad_Id"], /scenario id 'Bad_Id' must be lowercase-hyphenated/],
+  ] as [string[], RegExp][]) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  }
+});
+
+test("loadScenario: an id, an object, or a file; replay takes the object", async () => {
+  const sc = checkThenUse({ closure: false });
+  assert.equal(await loadScenario(sc), sc);
+  assert.equal((await loadScenario("ext4-delalloc-fallocate")).id, "ext4-delalloc-fallocate");
+  const r = check(sc);
+  const rep = replay(sc, { schedule: r.counterexample!.schedule });
+  assert.equal(rep.result.finding, r.counterexample!.finding);
+  // A result's scenario id finds the object again (showCounterexample(r) needs no second argument).
+  assert.equal(check("check-then-use").verdict, "fail");
+});
