@@ -65,6 +65,11 @@ export function resetLocations(): void {
   nextLoc = 0;
 }
 
+/** True while a step's accesses are being recorded (exhaustive search, invariants); false in random runs. */
+export function isRecording(): boolean {
+  return recording !== null;
+}
+
 /** Records an access of class `cls` to `loc` in the step being executed (no-op when not recording). */
 export function access(loc: number, cls: number): void {
   if (recording !== null) recording.push(loc * 8 + cls);

@@ -31,7 +31,7 @@
  * Memory model: tracked plain fields are sequentially consistent (a store is visible at once);
  * model fields whose ordering matters under tso/pso as `Cell`s with READ_ONCE/WRITE_ONCE.
  */
-import { access, autoLoc, R, W } from "./access.js";
+import { access, autoLoc, isRecording, R, W } from "./access.js";
 export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
 
 const SELF = Symbol.for("racelab.selfTracked");
@@ -80,6 +80,9 @@ export interface TrackHost {
   useAfterFree(what: string, freedBy: string): never;
 }
 
+/** Location of each (object name, field), shared by every execution (names are deterministic). */
+const fieldLocCache = new Map<string, Map<string | symbol, number>>();
+
 const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", "size", Symbol.iterator]);
 
 /** The tracker of one execution: names objects, wraps them in proxies, knows what was freed. */
@@ -88,6 +91,7 @@ export class Tracker {
   private readonly proxies = new WeakMap<object, object>();
   private readonly freed = new WeakMap<object, string>();
   private nextId = 0;
+  private anyFreed = false;
 
   constructor(private readonly host: TrackHost) {}
 
@@ -125,6 +129,7 @@ export class Tracker {
 
   /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */
   markFreed(o: object, by: string): void {
+    this.anyFreed = true;
     this.freed.set(untracked(o), by);
   }
 
@@ -136,19 +141,6 @@ export class Tracker {
   /** The location name prefix of an object. */
   idOf(o: object): string {
     return this.ids.get(untracked(o)) ?? "*";
-  }
-
-  /**
-   * The locations of every field of a plain object, as its tracking proxy records them: one per
-   * own field (`foo#0.refcount`) plus the object's key set (`foo#0.<keys>`); a `Map` or `Set` has
-   * the one location of its entries. A step that records W on all of them conflicts with every
-   * access to the object (kfree(), src/linux/slab.ts). Empty for self-tracked and opaque objects.
-   */
-  fieldLocs(o: object): number[] {
-    const raw = untracked(o);
-    if (isSelfTracked(raw) || isOpaque(raw)) return [];
-    if (raw instanceof Map || raw instanceof Set) return [this.loc(raw, "<entries>")];
-    return [...Object.keys(raw).map((k) => this.loc(raw, k)), this.loc(raw, "<keys>")];
   }
 
   /**
@@ -179,10 +171,27 @@ export class Tracker {
   }
 
   private loc(o: object, key: string | symbol): number {
-    return autoLoc(`${this.ids.get(o) ?? "*"}.${String(key)}`);
+    const id = this.ids.get(o) ?? "*";
+    let m = fieldLocCache.get(id);
+    if (m === undefined) {
+      m = new Map();
+      fieldLocCache.set(id, m);
+    }
+    let l = m.get(key);
+    if (l === undefined) {
+      l = autoLoc(`${id}.${String(key)}`);
+      m.set(key, l);
+    }
+    return l;
+  }
+
+  /** Records an access to a field (only while recording: random runs skip the bookkeeping). */
+  private rec(o: object, key: string | symbol, cls: number): void {
+    if (isRecording()) access(this.loc(o, key), cls);
   }
 
   private checkLive(o: object, key: string | symbol): void {
+    if (!this.anyFreed) return;
     const by = this.freed.get(o);
     if (by !== undefined) this.host.useAfterFree(`${this.ids.get(o) ?? "object"}.${String(key)}`, by);
   }
@@ -195,19 +204,20 @@ export class Tracker {
         if (key === RAW) return target;
         if (typeof key === "symbol") return Reflect.get(target, key, receiver);
         tr.checkLive(target, key);
-        access(tr.loc(target, key), R);
-        const d = Object.getOwnPropertyDescriptor(target, key);
+        tr.rec(target, key, R);
         const v = Reflect.get(target, key, receiver);
+        if (v === null || typeof v !== "object" || isSelfTracked(v)) return v;
         // A frozen field must be returned as is (Proxy invariant).
+        const d = Object.getOwnPropertyDescriptor(target, key);
         if (d !== undefined && d.configurable === false && d.writable === false) return v;
-        return typeof v === "function" ? v : tr.wrap(v);
+        return tr.wrap(v);
       },
       set(target, key, value, receiver) {
         if (typeof key === "symbol") return Reflect.set(target, key, value, receiver);
         tr.checkLive(target, key);
         const had = Object.prototype.hasOwnProperty.call(target, key);
-        access(tr.loc(target, key), W);
-        if (!had) access(tr.loc(target, "<keys>"), W);
+        tr.rec(target, key, W);
+        if (!had) tr.rec(target, "<keys>", W);
         const raw = untracked(value);
         if (raw !== null && typeof raw === "object") tr.name(raw as object);
         return Reflect.set(target, key, raw, target);
@@ -215,23 +225,23 @@ export class Tracker {
       deleteProperty(target, key) {
         if (typeof key !== "symbol") {
           tr.checkLive(target, key);
-          access(tr.loc(target, key), W);
-          access(tr.loc(target, "<keys>"), W);
+          tr.rec(target, key, W);
+          tr.rec(target, "<keys>", W);
         }
         return Reflect.deleteProperty(target, key);
       },
       has(target, key) {
-        if (typeof key !== "symbol") access(tr.loc(target, key), R);
+        if (typeof key !== "symbol") tr.rec(target, key, R);
         return Reflect.has(target, key);
       },
       ownKeys(target) {
-        access(tr.loc(target, "<keys>"), R);
+        tr.rec(target, "<keys>", R);
         return Reflect.ownKeys(target);
       },
       defineProperty(target, key, d) {
         if (typeof key !== "symbol") {
-          access(tr.loc(target, key), W);
-          access(tr.loc(target, "<keys>"), W);
+          tr.rec(target, key, W);
+          tr.rec(target, "<keys>", W);
         }
         return Reflect.defineProperty(target, key, d);
       },
