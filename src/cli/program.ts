@@ -143,7 +143,7 @@ export function buildProgram(): Command {
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
     .option("--max-executions <n>", "bound on exhaustive executions (default 1000000); complete=false when hit")
     .addOption(new Option("--reduction <name>", "exhaustive mode: partial-order reduction, or none to explore every interleaving").choices(REDUCTIONS as string[]).default("sleep-sets"))
-    .option("--cross-check <n>", "exhaustive mode: unreduced executions sampled to cross-check the reduction (default 1000; 0 skips)")
+    .option("--cross-check <n>", "exhaustive mode: unreduced executions sampled to cross-check the reduction (default 10 per reduced execution, 200 to 1000; 0 skips)")
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")

@@ -20,8 +20,13 @@ export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
 export type Reduction = "sleep-sets" | "none";
 export const REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
 
-/** Default number of unreduced sampled executions that cross-check a reduced exhaustive search. */
-export const DEFAULT_CROSS_CHECK_RUNS = 1000;
+/**
+ * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
+ * ten per reduced execution, at least 200 and at most 1,000.
+ */
+export function defaultCrossCheckRuns(executions: number): number {
+  return Math.min(1000, Math.max(200, 10 * executions));
+}
 
 export interface CheckOptions {
   /** Fix id; default `baseline`. */
@@ -49,7 +54,8 @@ export interface CheckOptions {
    * uniform random, half PCT, seeded with `seed`) and compare with what the reduced search
    * found. A sampled outcome the reduced search never reached means some shared access was not
    * recorded (a variable a thread closes over, a racelab object's field written directly): the
-   * result then carries a warning, is not `complete`, and is never `pass`. Default 1,000; 0 skips.
+   * result then carries a warning, is not `complete`, and is never `pass`. Default: ten per
+   * reduced execution, at least 200 and at most 1,000 ({@link defaultCrossCheckRuns}); 0 skips.
    */
   readonly crossCheck?: number;
   /** Called now and then with executions done (and the total, when known). */
@@ -158,8 +164,8 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
   const reduction = opts.reduction ?? "sleep-sets";
   if (!REDUCTIONS.includes(reduction)) throw new UsageError(`unknown reduction '${reduction}' (known: ${REDUCTIONS.join(", ")})`);
-  const crossRuns = opts.crossCheck ?? DEFAULT_CROSS_CHECK_RUNS;
-  if (!Number.isInteger(crossRuns) || crossRuns < 0 || crossRuns > 10_000_000)
+  let crossRuns = opts.crossCheck ?? -1;
+  if (opts.crossCheck !== undefined && (!Number.isInteger(crossRuns) || crossRuns < 0 || crossRuns > 10_000_000))
     throw new UsageError(`crossCheck must be an integer from 0 to 10,000,000, got ${crossRuns}`);
   if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0))
     throw new UsageError(`seed must be a non-negative safe integer, got ${opts.seed}`);
@@ -194,7 +200,7 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
     const outcomes = new Set<string>();
     const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true, sleepSets: reduction !== "none" }, (v) => {
       tally(v.exec, v.preemptions);
-      if (crossRuns > 0 && reduction !== "none") outcomes.add(outcomeOf(v.exec));
+      if (crossRuns !== 0 && reduction !== "none") outcomes.add(outcomeOf(v.exec));
       if (countable) {
         const c = countLinearizations(v.exec.schedule, v.accesses, v.exec.tasks.length);
         if (c === null) countable = false;
@@ -210,6 +216,7 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
     complete = stats.complete;
     naive = countable && complete ? sum : null;
     naiveBad = naive === null ? null : bad;
+    if (crossRuns < 0) crossRuns = defaultCrossCheckRuns(stats.executions);
     if (crossRuns > 0 && reduction !== "none" && complete) {
       // Cross-check: executions sampled without the reduction must end in outcomes the reduced
       // search reached; equivalent interleavings end alike when every shared access is recorded.
