@@ -36,7 +36,7 @@ export interface NotebookCell {
   attachments?: Record<string, Record<string, unknown>>;
 }
 
-/** The `racelab` notebook metadata (see DESIGN.md). */
+/** The `racelab` notebook metadata (README, "Notebooks and reports"): scenario id, title, the Message-Id replied to. */
 export interface RacelabMetadata {
   scenario?: string;
   title?: string;
