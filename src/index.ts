@@ -29,3 +29,4 @@ export * from "./notebook/views.js";
 export * from "./engine/litmus.js";
 export { slotTable, type XaSlotRow } from "./linux/xarray.js";
 export { workedExample } from "./scenarios/filemap-folio-split/index.js";
+export * from "./linux/index.js";

@@ -61,6 +61,13 @@ export class Cell<T> {
   peek(): T {
     return this.v;
   }
+  /**
+   * Sets the value in memory without recording an access: for primitives that record their own,
+   * finer access class (an atomic add records ADD so that adds commute; src/linux/shared.ts).
+   */
+  poke(v: T): void {
+    this.v = v;
+  }
 }
 
 interface Pending {

@@ -1,39 +1,188 @@
 /**
- * Locks: spinlock_t, struct rw_semaphore, struct mutex.
+ * Locks: spinlock_t (with the _irqsave/_irq forms and interrupt flags), rwlock_t, struct
+ * rw_semaphore, struct mutex, and their trylocks.
  *
- * Source: include/linux/spinlock.h, kernel/locking/rwsem.c, kernel/locking/mutex.c (v6.9).
- * Each acquire and each release is one atomic step (a yield). A blocked acquire makes its thread
- * not runnable until the lock is free. Spinlocks raise the holder's atomic depth, so a sleeping
- * step while one is held is a `sleep-in-atomic` finding; rwsem and mutex acquires may sleep.
+ * Source: include/linux/spinlock.h, include/linux/rwlock.h, kernel/locking/spinlock.c,
+ * kernel/locking/spinlock_debug.c (CONFIG_DEBUG_SPINLOCK checks), kernel/locking/rwsem.c,
+ * kernel/locking/mutex.c, kernel/locking/lockdep.c (print_deadlock_bug,
+ * print_unlock_imbalance_bug), kernel/locking/irqflag-debug.c, v6.12 (as far back as v6.6).
+ *
+ * Every acquire and every release is one atomic step made with step(): it waits until the lock is
+ * free (the thread is not runnable before), is a full barrier (locks are full barriers in
+ * racelab's memory models), records its lock operation (LX exclusive, LS shared) so the reduction
+ * orders it against every other operation on the lock that conflicts, and, for sleeping locks
+ * (rw_semaphore, mutex), may sleep: a `sleep-in-atomic` finding when the thread is in atomic
+ * context. Spinlocks, rwlocks and disabled interrupts put the thread in atomic context until
+ * released.
+ *
+ * Misuse is a finding, as with the kernel's debugging options:
+ * - taking a spinlock (or an rwlock for write) that the thread holds: `bug: BUG: spinlock
+ *   recursion on <thread>: lock: <name>, .owner: <thread>` (spin_dump() of CONFIG_DEBUG_SPINLOCK;
+ *   `BUG: rwlock recursion` for an rwlock);
+ * - taking a mutex or rw_semaphore the thread holds (for write, or for read while it holds it for
+ *   write, or for write while it holds it for read): `bug: lockdep: possible recursive locking
+ *   detected: <thread> is trying to acquire lock (<name>) but task is already holding lock
+ *   (<name>)`;
+ *   in both cases the thread then waits forever (the CPU spins, the task sleeps) while the other
+ *   threads go on, and the execution ends with a deadlock finding `<thread> waits for <name>
+ *   (already held by <thread> itself) at ...`;
+ * - a read acquire of a rw_semaphore or rwlock the thread holds for read: the same lockdep report
+ *   as a `warning` (a writer queued in between would deadlock it), and the acquire succeeds;
+ * - spin_unlock of a lock the thread does not hold: `bug: BUG: spinlock wrong owner on ...` or
+ *   `... already unlocked on ...`; other unlocks by a non-holder: `bug: lockdep: bad unlock
+ *   balance detected! <thread> is trying to release lock (<name>) but there are no more locks to
+ *   release!`; the execution stops.
  *
  * Left out: fairness and queueing. Real rwsems let a waiting writer block new readers
- * (RWSEM_FLAG_WAITERS, handoff) and mutexes spin optimistically; here a reader may acquire
- * whenever no writer holds the rwsem, and any free lock may be taken by any waiter. Recursive
- * acquisition is not special-cased: it deadlocks as in the kernel (AA) except read-after-read.
+ * (RWSEM_FLAG_WAITERS, handoff), qrwlocks make process-context readers wait for a waiting writer,
+ * and mutexes spin optimistically; here a reader may acquire whenever no writer holds the lock,
+ * and any free lock may be taken by any waiter. Interrupts are not modeled as preemption: the
+ * interrupt flag only matters for the atomic-context check and for local_irq_restore()'s sanity
+ * check. Lock classes and lock-order (ABBA) detection are lockdep's, not modeled: an ABBA
+ * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and
+ * releases are full barriers (the kernel's are acquire / release only).
  */
-import { access, LS, LX, newLoc } from "../engine/access.js";
+import { access, LS, LX, newLoc, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import type { Task, Waitable } from "../engine/task.js";
+import { HALT, step, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
+import type { Step } from "./shared.js";
 
+/** Wait mode of a shared (read) acquire. */
 export const SHARED = 0;
+/** Wait mode of an exclusive (write) acquire. */
 export const EXCLUSIVE = 1;
 
-type Step = Generator<Site, void, undefined>;
-
-function misuse(what: string): never {
-  throw new Error(what);
+/** Reports a lock misuse as the kernel's debugging code would, and stops the execution. */
+function lockBug(t: Task, message: string): never {
+  t.report("bug", message);
+  throw HALT;
 }
 
-/** spinlock_t. `owner` is the holding thread, or null. */
+/** What a thread that took a lock it holds waits for: nothing ever (it spins or sleeps forever). */
+class HeldBySelf implements Waitable {
+  readonly name: string;
+  constructor(lock: string, t: Task) {
+    this.name = `${lock} (already held by ${t.name} itself)`;
+  }
+  canProceed(): boolean {
+    return false;
+  }
+  waited(): void {}
+}
+
+/**
+ * An acquire step that reports a recursive acquisition (the effect returns the message, or null)
+ * and then leaves the thread waiting forever on the lock it holds, as the CPU would spin or the
+ * task sleep; the other threads go on, and the execution ends in a deadlock finding naming it.
+ */
+function* acquire<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
+  const r = yield* step(t, at, spec, effect);
+  if (r.recursion !== null) {
+    t.report("bug", r.recursion);
+    yield* step(t, at, { waitFor: new HeldBySelf(name, t) });
+  }
+  return r.value;
+}
+
+const recursive = (t: Task, name: string) =>
+  `lockdep: possible recursive locking detected: ${t.name} is trying to acquire lock (${name}) but task is already holding lock (${name})`;
+const unbalanced = (t: Task, name: string) =>
+  `lockdep: bad unlock balance detected! ${t.name} is trying to release lock (${name}) but there are no more locks to release!`;
+
+function enterAtomic(t: Task, what: string): void {
+  t.atomicDepth++;
+  t.atomicHeld.push(what);
+}
+
+function leaveAtomic(t: Task, what: string): void {
+  const i = t.atomicHeld.lastIndexOf(what);
+  if (i < 0) return;
+  t.atomicHeld.splice(i, 1);
+  t.atomicDepth--;
+}
+
+// ---- Interrupt flags -------------------------------------------------------------------------
+
+/** X86_EFLAGS_IF: the interrupt-enable bit of saved flags (arch/x86/include/asm/irqflags.h). */
+export const X86_EFLAGS_IF = 0x200;
+const IRQS_OFF = "irqs disabled";
+const irqOff = new WeakMap<Task, boolean>();
+
+/** irqs_disabled(): true when the thread has local interrupts off (thread-local; no access). */
+export function irqs_disabled(t: Task): boolean {
+  return irqOff.get(t) === true;
+}
+
+/** local_irq_save(flags) inside a step: disables interrupts, returns the previous flags. */
+function irqSave(t: Task): number {
+  const was = irqs_disabled(t);
+  if (!was) {
+    irqOff.set(t, true);
+    enterAtomic(t, IRQS_OFF);
+  }
+  return was ? 0 : X86_EFLAGS_IF;
+}
+
+/** local_irq_restore(flags) inside a step. */
+function irqRestore(t: Task, flags: number): void {
+  // warn_bogus_irq_restore() (CONFIG_DEBUG_IRQFLAGS): restoring while interrupts are on.
+  if (!irqs_disabled(t)) t.warn("raw_local_irq_restore() called with IRQs enabled");
+  if ((flags & X86_EFLAGS_IF) !== 0) {
+    irqOff.set(t, false);
+    leaveAtomic(t, IRQS_OFF);
+  }
+}
+
+function irqDisable(t: Task): void {
+  if (!irqs_disabled(t)) {
+    irqOff.set(t, true);
+    enterAtomic(t, IRQS_OFF);
+  }
+}
+
+function irqEnable(t: Task): void {
+  if (irqs_disabled(t)) {
+    irqOff.set(t, false);
+    leaveAtomic(t, IRQS_OFF);
+  }
+}
+
+/** local_irq_save(flags): disables local interrupts; returns the flags to restore. One step. */
+export function local_irq_save(t: Task, at: Site): Step<number> {
+  return step(t, at, {}, () => irqSave(t));
+}
+
+/**
+ * local_irq_restore(flags): interrupts back as `flags` says; a `warning: raw_local_irq_restore()
+ * called with IRQs enabled` when they are on (CONFIG_DEBUG_IRQFLAGS). One step.
+ */
+export function local_irq_restore(t: Task, flags: number, at: Site): Step {
+  return step(t, at, {}, () => irqRestore(t, flags));
+}
+
+/** local_irq_disable(). One step. */
+export function local_irq_disable(t: Task, at: Site): Step {
+  return step(t, at, {}, () => irqDisable(t));
+}
+
+/** local_irq_enable(). One step. */
+export function local_irq_enable(t: Task, at: Site): Step {
+  return step(t, at, {}, () => irqEnable(t));
+}
+
+// ---- spinlock_t ------------------------------------------------------------------------------
+
+/** spinlock_t. `owner` is the holding thread, or null (read it through the functions). */
 export class Spinlock implements Waitable {
   readonly loc: number;
   owner: Task | null = null;
   constructor(readonly name: string) {
     this.loc = newLoc(name);
   }
-  canProceed(): boolean {
-    return this.owner === null;
+  /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
+  canProceed(t: Task): boolean {
+    return this.owner === null || this.owner === t;
   }
   /** Waitable: the acquire is an exclusive operation on the lock. */
   waited(): void {
@@ -41,33 +190,191 @@ export class Spinlock implements Waitable {
   }
 }
 
-/** spin_lock(): one step; the thread stays in atomic context until spin_unlock(). */
-export function* spin_lock(t: Task, lock: Spinlock, at: Site): Step {
-  t.blockOn(lock, EXCLUSIVE);
-  t.fence = true;
-  yield at;
-  access(lock.loc, LX);
+/** spinlock_t, as the kernel spells it. */
+export { Spinlock as spinlock_t };
+
+/** DEFINE_SPINLOCK(name): a new, unlocked spinlock (create in setup()). */
+export function DEFINE_SPINLOCK(name: string): Spinlock {
+  return new Spinlock(name);
+}
+
+/**
+ * Takes `lock` inside a step that waited for it: the DEBUG_SPINLOCK recursion check (returns its
+ * message when the thread holds the lock already), else owner and atomic context.
+ */
+function spinAcquire(t: Task, lock: Spinlock): string | null {
+  if (lock.owner === t) return `BUG: spinlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`;
   lock.owner = t;
-  t.atomicDepth++;
-  t.atomicHeld.push(lock.name);
+  enterAtomic(t, lock.name);
+  return null;
 }
 
-/** spin_unlock(): one step. */
-export function* spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
-  t.fence = true;
-  yield at;
-  spinRelease(t, lock);
+const spinSpec = (lock: Spinlock): StepSpec => ({ waitFor: lock, mode: EXCLUSIVE, fence: true });
+
+/**
+ * spin_lock(lock): one step that runs once the lock is free; the thread is in atomic context until
+ * spin_unlock(). On a lock the thread holds: `BUG: spinlock recursion`, then it spins forever.
+ */
+export function spin_lock(t: Task, lock: Spinlock, at: Site): Step {
+  return acquire(t, at, spinSpec(lock), lock.name, () => ({ recursion: spinAcquire(t, lock), value: undefined }));
 }
 
-/** Releases a spinlock inside the current step (for code that unlocks and continues atomically). */
+/** spin_unlock(lock): one step; `BUG: spinlock wrong owner` / `already unlocked` when the thread does not hold it. */
+export function spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
+  return step(t, at, { fence: true }, () => spinRelease(t, lock));
+}
+
+/**
+ * Releases a spinlock inside the current step (for code that unlocks and continues atomically),
+ * with spin_unlock()'s checks and accesses.
+ */
 export function spinRelease(t: Task, lock: Spinlock): void {
-  if (lock.owner !== t) misuse(`spin_unlock(${lock.name}) by ${t.name}, which does not hold it`);
   access(lock.loc, LX);
+  if (lock.owner === null) lockBug(t, `BUG: spinlock already unlocked on ${t.name}: lock: ${lock.name}, .owner: <none>`);
+  if (lock.owner !== t) lockBug(t, `BUG: spinlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.owner.name}`);
   lock.owner = null;
-  t.atomicDepth--;
-  const i = t.atomicHeld.lastIndexOf(lock.name);
-  if (i >= 0) t.atomicHeld.splice(i, 1);
+  leaveAtomic(t, lock.name);
 }
+
+/** spin_trylock(lock): takes the lock if free; true when taken. One step; never waits. */
+export function spin_trylock(t: Task, lock: Spinlock, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
+    if (lock.owner !== null) {
+      access(lock.loc, R);
+      return false;
+    }
+    access(lock.loc, LX);
+    lock.owner = t;
+    enterAtomic(t, lock.name);
+    return true;
+  });
+}
+
+/**
+ * spin_lock_irqsave(lock, flags): disables local interrupts and takes the lock, in one step;
+ * returns the saved flags (X86_EFLAGS_IF when interrupts were on) for spin_unlock_irqrestore().
+ */
+export function spin_lock_irqsave(t: Task, lock: Spinlock, at: Site): Step<number> {
+  return acquire(t, at, spinSpec(lock), lock.name, () => {
+    const value = irqSave(t);
+    return { recursion: spinAcquire(t, lock), value };
+  });
+}
+
+/** spin_unlock_irqrestore(lock, flags): releases the lock and restores interrupts as `flags` says. One step. */
+export function spin_unlock_irqrestore(t: Task, lock: Spinlock, flags: number, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    spinRelease(t, lock);
+    irqRestore(t, flags);
+  });
+}
+
+/** spin_lock_irq(lock): disables local interrupts and takes the lock. One step. */
+export function spin_lock_irq(t: Task, lock: Spinlock, at: Site): Step {
+  return acquire(t, at, spinSpec(lock), lock.name, () => {
+    irqDisable(t);
+    return { recursion: spinAcquire(t, lock), value: undefined };
+  });
+}
+
+/** spin_unlock_irq(lock): releases the lock and enables local interrupts. One step. */
+export function spin_unlock_irq(t: Task, lock: Spinlock, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    spinRelease(t, lock);
+    irqEnable(t);
+  });
+}
+
+/**
+ * lockdep_assert_held(lock) inside a step: a `warning` (`lockdep_assert_held(<name>) failed:
+ * <thread> does not hold it`) when the thread does not hold `lock` (in any mode). No access.
+ */
+export function lockdep_assert_held(t: Task, lock: Spinlock | Mutex | RwSemaphore | rwlock_t): void {
+  const held =
+    lock instanceof RwSemaphore || lock instanceof rwlock_t ? lock.writer === t || lock.readers.includes(t) : lock.owner === t;
+  if (!held) t.warn(`lockdep_assert_held(${lock.name}) failed: ${t.name} does not hold it`);
+}
+
+// ---- rwlock_t --------------------------------------------------------------------------------
+
+/** rwlock_t: a spinning reader-writer lock (one writer, or any number of readers). */
+export class rwlock_t implements Waitable {
+  readonly loc: number;
+  writer: Task | null = null;
+  readonly readers: Task[] = [];
+  constructor(readonly name: string) {
+    this.loc = newLoc(name);
+  }
+  canProceed(t: Task, mode: number): boolean {
+    if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
+    return this.writer === null && (mode === SHARED || this.readers.length === 0);
+  }
+  /** Waitable: read_lock is a shared (LS), write_lock an exclusive (LX) operation. */
+  waited(_t: Task, mode: number): void {
+    access(this.loc, mode === SHARED ? LS : LX);
+  }
+  /** Holders, for display: `"write: T"`, `"read: A, B"` or `"free"`. */
+  describe(): string {
+    if (this.writer) return `write: ${this.writer.name}`;
+    return this.readers.length > 0 ? `read: ${this.readers.map((r) => r.name).join(", ")}` : "free";
+  }
+}
+
+/** DEFINE_RWLOCK(name): a new, unlocked rwlock (create in setup()). */
+export function DEFINE_RWLOCK(name: string): rwlock_t {
+  return new rwlock_t(name);
+}
+
+const readerOf = (lock: rwlock_t) => `${lock.name} (read)`;
+
+/**
+ * read_lock(lock): one step that runs once no writer holds the lock; atomic context until
+ * read_unlock(). Read-after-read by one thread is a lockdep `warning` (see the file comment).
+ */
+export function read_lock(t: Task, lock: rwlock_t, at: Site): Step {
+  return acquire(t, at, { waitFor: lock, mode: SHARED, fence: true }, lock.name, () => {
+    if (lock.writer === t) return { recursion: `BUG: rwlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`, value: undefined };
+    if (lock.readers.includes(t)) t.warn(recursive(t, lock.name));
+    lock.readers.push(t);
+    enterAtomic(t, readerOf(lock));
+    return { recursion: null, value: undefined };
+  });
+}
+
+/** read_unlock(lock). One step; lockdep's bad unlock balance when the thread is not a reader. */
+export function read_unlock(t: Task, lock: rwlock_t, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(lock.loc, LS);
+    const i = lock.readers.indexOf(t);
+    if (i < 0) lockBug(t, unbalanced(t, lock.name));
+    lock.readers.splice(i, 1);
+    leaveAtomic(t, readerOf(lock));
+  });
+}
+
+/** write_lock(lock): one step that runs once the lock is free; atomic context until write_unlock(). */
+export function write_lock(t: Task, lock: rwlock_t, at: Site): Step {
+  return acquire(t, at, { waitFor: lock, mode: EXCLUSIVE, fence: true }, lock.name, () => {
+    if (lock.writer === t || lock.readers.includes(t))
+      return { recursion: `BUG: rwlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`, value: undefined };
+    lock.writer = t;
+    enterAtomic(t, lock.name);
+    return { recursion: null, value: undefined };
+  });
+}
+
+/** write_unlock(lock). One step; `BUG: rwlock wrong owner` when another thread (or none) holds it. */
+export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(lock.loc, LX);
+    if (lock.writer !== t)
+      lockBug(t, `BUG: rwlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.writer?.name ?? "<none>"}`);
+    lock.writer = null;
+    leaveAtomic(t, lock.name);
+  });
+}
+
+// ---- struct rw_semaphore ---------------------------------------------------------------------
 
 /** struct rw_semaphore: a writer, or any number of readers. */
 export class RwSemaphore implements Waitable {
@@ -77,7 +384,9 @@ export class RwSemaphore implements Waitable {
   constructor(readonly name: string) {
     this.loc = newLoc(name);
   }
-  canProceed(_t: Task, mode: number): boolean {
+  /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
+  canProceed(t: Task, mode: number): boolean {
+    if (this.writer === t || this.readers.includes(t)) return true;
     return this.writer === null && (mode === SHARED || this.readers.length === 0);
   }
   /** Waitable: down_read is a shared (LS), down_write an exclusive (LX) operation. */
@@ -91,54 +400,90 @@ export class RwSemaphore implements Waitable {
   }
 }
 
-/** down_read(): may sleep. */
-export function* down_read(t: Task, sem: RwSemaphore, at: Site): Step {
-  t.blockOn(sem, SHARED);
-  t.sleeps = true;
-  t.fence = true;
-  yield at;
-  access(sem.loc, LS);
-  sem.readers.push(t);
+/** struct rw_semaphore, as the kernel spells it. */
+export { RwSemaphore as rw_semaphore };
+
+/** DECLARE_RWSEM(name): a new, free rw_semaphore (create in setup()). */
+export function DECLARE_RWSEM(name: string): RwSemaphore {
+  return new RwSemaphore(name);
 }
 
-/** up_read(). */
-export function* up_read(t: Task, sem: RwSemaphore, at: Site): Step {
-  t.fence = true;
-  yield at;
-  const i = sem.readers.indexOf(t);
-  if (i < 0) misuse(`up_read(${sem.name}) by ${t.name}, which does not hold it for read`);
-  access(sem.loc, LS);
-  sem.readers.splice(i, 1);
+/** down_read(): may sleep; one step that runs once no writer holds the semaphore. */
+export function down_read(t: Task, sem: RwSemaphore, at: Site): Step {
+  return acquire(t, at, { waitFor: sem, mode: SHARED, sleeps: true, fence: true }, sem.name, () => {
+    if (sem.writer === t) return { recursion: recursive(t, sem.name), value: undefined };
+    if (sem.readers.includes(t)) t.warn(recursive(t, sem.name));
+    sem.readers.push(t);
+    return { recursion: null, value: undefined };
+  });
 }
 
-/** down_write(): may sleep. */
-export function* down_write(t: Task, sem: RwSemaphore, at: Site): Step {
-  t.blockOn(sem, EXCLUSIVE);
-  t.sleeps = true;
-  t.fence = true;
-  yield at;
-  access(sem.loc, LX);
-  sem.writer = t;
+/** up_read(). One step. */
+export function up_read(t: Task, sem: RwSemaphore, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(sem.loc, LS);
+    const i = sem.readers.indexOf(t);
+    if (i < 0) lockBug(t, unbalanced(t, sem.name));
+    sem.readers.splice(i, 1);
+  });
 }
 
-/** up_write(). */
-export function* up_write(t: Task, sem: RwSemaphore, at: Site): Step {
-  t.fence = true;
-  yield at;
-  if (sem.writer !== t) misuse(`up_write(${sem.name}) by ${t.name}, which does not hold it for write`);
-  access(sem.loc, LX);
-  sem.writer = null;
+/** down_write(): may sleep; one step that runs once the semaphore is free. */
+export function down_write(t: Task, sem: RwSemaphore, at: Site): Step {
+  return acquire(t, at, { waitFor: sem, mode: EXCLUSIVE, sleeps: true, fence: true }, sem.name, () => {
+    if (sem.writer === t || sem.readers.includes(t)) return { recursion: recursive(t, sem.name), value: undefined };
+    sem.writer = t;
+    return { recursion: null, value: undefined };
+  });
 }
 
-/** struct mutex. */
+/** up_write(). One step. */
+export function up_write(t: Task, sem: RwSemaphore, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(sem.loc, LX);
+    if (sem.writer !== t) lockBug(t, unbalanced(t, sem.name));
+    sem.writer = null;
+  });
+}
+
+/** down_read_trylock(): true when it took the semaphore for read (no writer holds it). One step; never sleeps. */
+export function down_read_trylock(t: Task, sem: RwSemaphore, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
+    if (sem.writer !== null) {
+      access(sem.loc, R);
+      return false;
+    }
+    access(sem.loc, LS);
+    sem.readers.push(t);
+    return true;
+  });
+}
+
+/** down_write_trylock(): true when it took the semaphore for write (it was free). One step; never sleeps. */
+export function down_write_trylock(t: Task, sem: RwSemaphore, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
+    if (sem.writer !== null || sem.readers.length > 0) {
+      access(sem.loc, R);
+      return false;
+    }
+    access(sem.loc, LX);
+    sem.writer = t;
+    return true;
+  });
+}
+
+// ---- struct mutex ----------------------------------------------------------------------------
+
+/** struct mutex. `owner` is the holding thread, or null (read it through the functions). */
 export class Mutex implements Waitable {
   readonly loc: number;
   owner: Task | null = null;
   constructor(readonly name: string) {
     this.loc = newLoc(name);
   }
-  canProceed(): boolean {
-    return this.owner === null;
+  /** Free, or held by `t` itself (so the recursion is reported). */
+  canProceed(t: Task): boolean {
+    return this.owner === null || this.owner === t;
   }
   /** Waitable: the acquire is an exclusive operation on the lock. */
   waited(): void {
@@ -146,24 +491,44 @@ export class Mutex implements Waitable {
   }
 }
 
-/** mutex_lock(): may sleep. */
-export function* mutex_lock(t: Task, m: Mutex, at: Site): Step {
-  t.blockOn(m, EXCLUSIVE);
-  t.sleeps = true;
-  t.fence = true;
-  yield at;
-  access(m.loc, LX);
-  m.owner = t;
+/** struct mutex, as the kernel spells it. */
+export { Mutex as mutex };
+
+/** DEFINE_MUTEX(name): a new, unlocked mutex (create in setup()). */
+export function DEFINE_MUTEX(name: string): Mutex {
+  return new Mutex(name);
 }
 
-/** mutex_unlock(). */
-export function* mutex_unlock(t: Task, m: Mutex, at: Site): Step {
-  t.fence = true;
-  yield at;
-  if (m.owner !== t) misuse(`mutex_unlock(${m.name}) by ${t.name}, which does not hold it`);
-  access(m.loc, LX);
-  m.owner = null;
+/** mutex_lock(): may sleep; one step that runs once the mutex is free. */
+export function mutex_lock(t: Task, m: Mutex, at: Site): Step {
+  return acquire(t, at, { waitFor: m, mode: EXCLUSIVE, sleeps: true, fence: true }, m.name, () => {
+    if (m.owner === t) return { recursion: recursive(t, m.name), value: undefined };
+    m.owner = t;
+    return { recursion: null, value: undefined };
+  });
+}
+
+/** mutex_unlock(). One step. */
+export function mutex_unlock(t: Task, m: Mutex, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(m.loc, LX);
+    if (m.owner !== t) lockBug(t, unbalanced(t, m.name));
+    m.owner = null;
+  });
+}
+
+/** mutex_trylock(): true when it took the mutex (it was free). One step; never sleeps. */
+export function mutex_trylock(t: Task, m: Mutex, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
+    if (m.owner !== null) {
+      access(m.loc, R);
+      return false;
+    }
+    access(m.loc, LX);
+    m.owner = t;
+    return true;
+  });
 }
 
 // racelab objects record their own accesses (see engine/track.ts).
-selfTracked(Spinlock, RwSemaphore, Mutex);
+selfTracked(Spinlock, RwSemaphore, Mutex, rwlock_t);

@@ -1,0 +1,282 @@
+/**
+ * RCU: rcu_read_lock(), rcu_read_unlock(), synchronize_rcu(), call_rcu(), kfree_rcu(),
+ * rcu_barrier(), and rcu_dereference() / rcu_assign_pointer() (memory.ts).
+ *
+ * Source: include/linux/rcupdate.h (rcu_read_lock, rcu_read_unlock, rcu_dereference,
+ * rcu_assign_pointer, kfree_rcu), kernel/rcu/tree.c (synchronize_rcu, call_rcu, rcu_barrier,
+ * rcu_do_batch), kernel/rcu/update.c, Documentation/RCU/whatisRCU.rst and
+ * Documentation/RCU/Design/Requirements/Requirements.rst (the grace-period guarantee), v6.12,
+ * non-preemptible RCU (CONFIG_PREEMPT_RCU=n).
+ *
+ * Readers: rcu_read_lock() enters a read-side critical section (nesting allowed) and puts the
+ * thread in atomic context, as preempt_disable() does: a step that may sleep inside is a
+ * `sleep-in-atomic` finding. rcu_read_unlock() of a section never entered is lockdep's `bad unlock
+ * balance` (`bug`).
+ *
+ * Grace periods: synchronize_rcu() is two steps. The first notes which threads are inside a
+ * read-side section now; the second runs once each of them has left that section (its outermost
+ * rcu_read_unlock()). Sections that begin after the first step do not hold it up. A reader that
+ * never leaves is a deadlock finding: `... waits for an RCU grace period in synchronize_rcu()
+ * (<reader> still inside rcu_read_lock())`. synchronize_rcu() inside a read-side section is
+ * `warning: suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section`
+ * (and sleep-in-atomic, and a deadlock on itself).
+ *
+ * Callbacks (design choice): call_rcu(head, func) notes the readers inside a section, as
+ * synchronize_rcu() does, and queues the callback; a thread of its own, made by
+ * {@link rcu_callback_thread} and added to the scenario's threads, invokes each queued callback
+ * once its grace period has ended, in queue order, as rcu_do_batch() does in softirq context: the
+ * callback's steps run in atomic context (sleeping in one is a finding) and may be any steps
+ * (`yield* kfree(t, obj, at)`). The callback thread is a helper (a daemon: it does not keep the
+ * execution going, is never a deadlock itself, and afterAll() does not wait for it); it runs every
+ * callback whose grace period ends before the execution does, and rcu_barrier() waits for all
+ * queued callbacks. call_rcu() without an rcu_callback_thread() in the scenario is an `error`.
+ * This keeps call_rcu() non-blocking, as in the kernel, so code after it races with the readers
+ * still inside their sections.
+ *
+ * Accesses: readers' lock and unlock record ADD on one location (`rcu_state.readers`), so readers
+ * commute with each other; the start of a grace period and every wait for one read it, so they are
+ * ordered against every reader's entry and exit. The callback queue is a second location.
+ *
+ * Memory model: rcu_read_lock() has no barrier; rcu_read_unlock() is modeled as a full barrier so
+ * that the reader's stores inside its section are visible before a grace period it holds up ends
+ * (the kernel gets this from the grace-period machinery's barriers); synchronize_rcu() and
+ * call_rcu() are full barriers; callbacks run with their own (sequentially consistent) view.
+ *
+ * Left out: preemptible RCU (sleeping inside a section would be allowed there), SRCU, RCU Tasks,
+ * the rcu_dereference() lockdep check (CONFIG_PROVE_RCU's `suspicious rcu_dereference_check()
+ * usage`), expedited grace periods, callback batching and ordering across CPUs (one queue here),
+ * and grace periods that end early for lack of readers (they end exactly when the readers leave).
+ */
+import { access, ADD, autoLoc, R, W } from "../engine/access.js";
+import type { Site } from "../engine/site.js";
+import { sitesIn } from "../engine/site.js";
+import { HALT, step, type Task, type Waitable } from "../engine/task.js";
+import { kfree } from "./slab.js";
+import { subSite, type Step } from "./shared.js";
+
+export { rcu_dereference, rcu_assign_pointer } from "../engine/memory.js";
+
+const RCU_HELD = "rcu_read_lock()";
+const at = sitesIn("kernel/rcu/tree.c", "v6.12");
+const RCU_DO_BATCH = at("rcu_do_batch", "invoke a callback whose grace period ended", {
+  note: "rcu_do_batch(): callbacks run in softirq context once their grace period has ended",
+});
+const KFREE_RCU = sitesIn("include/linux/rcupdate.h", "v6.12")("kfree_rcu", "kfree() after a grace period");
+
+/** A thread's read-side state. */
+interface Reader {
+  nesting: number;
+  /** Outermost sections completed so far. */
+  completed: number;
+}
+
+/** Readers inside a section when a grace period started, with their completed-section counts. */
+type Snapshot = ReadonlyMap<Task, number>;
+
+/** The type of an RCU callback: `void (*func)(struct rcu_head *head)`, as a generator of steps. */
+export type rcu_callback_t<H> = (t: Task, head: H) => Step;
+
+interface Callback {
+  readonly head: unknown;
+  readonly func: rcu_callback_t<unknown>;
+  readonly snap: Snapshot;
+  readonly by: string;
+}
+
+/** One execution's RCU state (kernel/rcu/tree.c's rcu_state, reduced to what the model needs). */
+class RcuState {
+  readonly loc = autoLoc("rcu_state.readers");
+  readonly cbLoc = autoLoc("rcu_state.callbacks");
+  readonly readers = new Map<Task, Reader>();
+  readonly callbacks: Callback[] = [];
+  /** Callbacks dequeued and not finished yet. */
+  inFlight = 0;
+  thread: Task | null = null;
+  reader(t: Task): Reader {
+    let r = this.readers.get(t);
+    if (r === undefined) this.readers.set(t, (r = { nesting: 0, completed: 0 }));
+    return r;
+  }
+  /** The readers inside a section now (records a read of the readers' location). */
+  snapshot(): Snapshot {
+    access(this.loc, R);
+    const m = new Map<Task, number>();
+    for (const [t, r] of this.readers) if (r.nesting > 0) m.set(t, r.completed);
+    return m;
+  }
+  /** Readers of `snap` still inside the section they were in (no access). */
+  holding(snap: Snapshot): Task[] {
+    const out: Task[] = [];
+    for (const [t, c] of snap) if (this.reader(t).completed <= c) out.push(t);
+    return out;
+  }
+}
+
+const states = new WeakMap<object, RcuState>();
+
+function rcu(t: Task): RcuState {
+  let s = states.get(t.memory);
+  if (s === undefined) states.set(t.memory, (s = new RcuState()));
+  return s;
+}
+
+const names = (ts: readonly Task[]) => ts.map((x) => x.name).join(", ");
+
+/** The wait of synchronize_rcu()'s second step. */
+class GracePeriod implements Waitable {
+  constructor(
+    readonly state: RcuState,
+    readonly snap: Snapshot,
+  ) {}
+  get name(): string {
+    return `an RCU grace period in synchronize_rcu() (${names(this.state.holding(this.snap))} still inside rcu_read_lock())`;
+  }
+  canProceed(): boolean {
+    return this.state.holding(this.snap).length === 0;
+  }
+  waited(): void {
+    access(this.state.loc, R);
+  }
+}
+
+/** The wait of the callback thread: a callback whose grace period has ended. */
+class CallbackReady implements Waitable {
+  constructor(readonly state: RcuState) {}
+  get name(): string {
+    const first = this.state.callbacks[0];
+    return first === undefined
+      ? "RCU callbacks in rcu_do_batch()"
+      : `RCU callbacks in rcu_do_batch() (the grace period of ${first.by}'s call_rcu() waits for ${names(this.state.holding(first.snap))} inside rcu_read_lock())`;
+  }
+  canProceed(): boolean {
+    const first = this.state.callbacks[0];
+    return first !== undefined && this.state.holding(first.snap).length === 0;
+  }
+  waited(): void {
+    access(this.state.loc, R);
+    access(this.state.cbLoc, W);
+  }
+}
+
+/** The wait of rcu_barrier(): every queued callback invoked. */
+class AllCallbacksDone implements Waitable {
+  readonly name = "the queued RCU callbacks in rcu_barrier()";
+  constructor(readonly state: RcuState) {}
+  canProceed(): boolean {
+    return this.state.callbacks.length === 0 && this.state.inFlight === 0;
+  }
+  waited(): void {
+    access(this.state.cbLoc, R);
+  }
+}
+
+/** rcu_read_lock_held(): true inside a read-side critical section (thread-local; no access). */
+export function rcu_read_lock_held(t: Task): boolean {
+  return (rcu(t).readers.get(t)?.nesting ?? 0) > 0;
+}
+
+/** rcu_read_lock(): enters a read-side critical section (nestable); atomic context until the matching unlock. One step. */
+export function rcu_read_lock(t: Task, at: Site): Step {
+  return step(t, at, {}, () => {
+    const s = rcu(t);
+    access(s.loc, ADD);
+    s.reader(t).nesting++;
+    t.atomicDepth++;
+    t.atomicHeld.push(RCU_HELD);
+  });
+}
+
+/** rcu_read_unlock(): leaves the section; the outermost unlock ends it. One (fully ordered) step. */
+export function rcu_read_unlock(t: Task, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    const s = rcu(t);
+    access(s.loc, ADD);
+    const r = s.reader(t);
+    if (r.nesting === 0) {
+      t.report(
+        "bug",
+        `lockdep: bad unlock balance detected! ${t.name} is trying to release lock (rcu_read_lock) but there are no more locks to release!`,
+      );
+      throw HALT;
+    }
+    if (--r.nesting === 0) r.completed++;
+    const i = t.atomicHeld.lastIndexOf(RCU_HELD);
+    if (i >= 0) t.atomicHeld.splice(i, 1);
+    t.atomicDepth--;
+  });
+}
+
+/**
+ * synchronize_rcu(): waits for a grace period: until every thread inside a read-side section when
+ * it was called has left that section. Two steps (`<at's label>: start grace period`, `wait for
+ * readers`), both may sleep and are full barriers.
+ */
+export function* synchronize_rcu(t: Task, at: Site): Step {
+  const s = rcu(t);
+  const snap = yield* step(t, subSite(at, "start grace period"), { sleeps: true, fence: true }, () => {
+    if (rcu_read_lock_held(t)) t.warn("suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section");
+    return s.snapshot();
+  });
+  yield* step(t, subSite(at, "wait for readers"), { waitFor: new GracePeriod(s, snap), sleeps: true, fence: true });
+}
+
+/**
+ * call_rcu(head, func): queues `func(head)` to run after a grace period (see the file comment for
+ * the callback thread). One fully ordered step that never sleeps; `head` is the object the
+ * callback gets (the struct that embeds the rcu_head).
+ */
+export function call_rcu<H>(t: Task, head: H, func: rcu_callback_t<H>, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    const s = rcu(t);
+    if (s.thread === null) throw new Error("call_rcu() needs rcu_callback_thread() among the scenario's threads to run its callbacks");
+    const snap = s.snapshot();
+    access(s.cbLoc, W);
+    s.callbacks.push({ head, func: func as rcu_callback_t<unknown>, snap, by: t.name });
+  });
+}
+
+/** kfree_rcu(ptr, rhf): call_rcu() with a callback that kfree()s the object. One step (the kfree() is the callback thread's). */
+export function kfree_rcu(t: Task, obj: object, at: Site): Step {
+  return call_rcu(t, obj, (ct, o) => kfree(ct, o, KFREE_RCU), at);
+}
+
+/**
+ * rcu_barrier(): waits until every callback queued so far has been invoked. One step that may
+ * sleep.
+ */
+export function rcu_barrier(t: Task, at: Site): Step {
+  return step(t, at, { waitFor: new AllCallbacksDone(rcu(t)), sleeps: true, fence: true });
+}
+
+/**
+ * The thread that invokes RCU callbacks (rcu_do_batch() in softirq or rcuc kthread context): add
+ * it to a scenario's threads when the scenario uses call_rcu() or kfree_rcu(). Each callback is
+ * one step `rcu_do_batch() (invoke a callback whose grace period ended)` followed by the
+ * callback's own steps, in atomic context. Name it as you like (default `rcu_do_batch`).
+ */
+export function rcu_callback_thread(name = "rcu_do_batch"): { readonly name: string; body(t: Task): Step } {
+  return {
+    name,
+    *body(t: Task): Step {
+      const s = rcu(t);
+      if (s.thread !== null) throw new Error(`two RCU callback threads (${s.thread.name}, ${t.name}): add rcu_callback_thread() once`);
+      s.thread = t;
+      // A helper, like a CPU's store buffer: it neither keeps the execution going nor deadlocks.
+      t.daemon = true;
+      const ready = new CallbackReady(s);
+      for (;;) {
+        const cb = yield* step(t, RCU_DO_BATCH, { waitFor: ready }, () => {
+          s.inFlight++;
+          return s.callbacks.shift()!;
+        });
+        t.atomicDepth++;
+        t.atomicHeld.push("RCU callback (softirq)");
+        yield* cb.func(t, cb.head);
+        t.atomicHeld.pop();
+        t.atomicDepth--;
+        access(s.cbLoc, W);
+        s.inFlight--;
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * Task states and sleeping: set_current_state(), schedule(), wake_up_process().
+ *
+ * Source: include/linux/sched.h (TASK_* states, set_current_state = smp_store_mb(current->__state,
+ * state), __set_current_state) and kernel/sched/core.c (__schedule, try_to_wake_up,
+ * wake_up_process), v6.12.
+ *
+ * Each thread has a `__state`, TASK_RUNNING at first. A thread sleeps by setting its state and
+ * calling schedule(); schedule() returns once the state is TASK_RUNNING again, i.e. once some
+ * thread woke it with try_to_wake_up() (wake_up_process(), wake_up() of a wait queue it is on,
+ * complete()). A wake-up that comes between set_current_state() and schedule() sets the state
+ * back to TASK_RUNNING, so schedule() returns at once; a wake-up that comes before
+ * set_current_state() finds the thread running and does nothing, and the later schedule() sleeps:
+ * the lost wake-up of code that tests its condition before setting its state. A thread that
+ * nobody wakes is a deadlock finding that names it: `T waits for wake-up in schedule()
+ * (TASK_UNINTERRUPTIBLE, nobody left to wake it) at ...`.
+ *
+ * Accesses: each thread's `__state` is one location (`task<N>:<name>->__state`); setting it
+ * writes it, try_to_wake_up() writes it (reads it and maybe sets TASK_RUNNING), and schedule()'s
+ * wait reads it, so a wake-up and the sleep it ends are always ordered by the reduction.
+ *
+ * Memory model: `__state` is sequentially consistent (never buffered). set_current_state() and
+ * wake_up_process() are full barriers (smp_store_mb; the smp_mb__after_spinlock() in
+ * try_to_wake_up()); __set_current_state() is not.
+ *
+ * Left out: signals (TASK_INTERRUPTIBLE sleeps are never interrupted; a sleep nobody ends is a
+ * deadlock either way), TASK_KILLABLE, timeouts (schedule_timeout), preemption and the run queue
+ * (a woken thread is runnable at once), wake_q, and the ttwu "on_cpu" spinning.
+ */
+import { access, autoLoc, R, W } from "../engine/access.js";
+import type { Site } from "../engine/site.js";
+import { step, type Task, type Waitable } from "../engine/task.js";
+import type { Step } from "./shared.js";
+
+/** TASK_RUNNING: on a run queue (or running). */
+export const TASK_RUNNING = 0x0000;
+/** TASK_INTERRUPTIBLE: asleep; a signal would wake it too (not modeled). */
+export const TASK_INTERRUPTIBLE = 0x0001;
+/** TASK_UNINTERRUPTIBLE: asleep until explicitly woken. */
+export const TASK_UNINTERRUPTIBLE = 0x0002;
+/** TASK_NORMAL: the states wake_up() wakes (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE). */
+export const TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+
+/** The name of a task state, as in include/linux/sched.h. */
+export function task_state_name(state: number): string {
+  if (state === TASK_RUNNING) return "TASK_RUNNING";
+  if (state === TASK_INTERRUPTIBLE) return "TASK_INTERRUPTIBLE";
+  if (state === TASK_UNINTERRUPTIBLE) return "TASK_UNINTERRUPTIBLE";
+  return `state 0x${state.toString(16)}`;
+}
+
+/** One thread's scheduler state: `current->__state` and the wait of its schedule(). */
+class SchedState implements Waitable {
+  state = TASK_RUNNING;
+  readonly loc: number;
+  constructor(readonly task: Task) {
+    this.loc = autoLoc(`task${task.id}:${task.name}->__state`);
+  }
+  get name(): string {
+    return `wake-up in schedule() (${task_state_name(this.state)}, nobody left to wake it)`;
+  }
+  canProceed(): boolean {
+    return this.state === TASK_RUNNING;
+  }
+  /** schedule()'s wait read the thread's state. */
+  waited(): void {
+    access(this.loc, R);
+  }
+}
+
+const states = new WeakMap<Task, SchedState>();
+
+function sched(t: Task): SchedState {
+  let s = states.get(t);
+  if (s === undefined) states.set(t, (s = new SchedState(t)));
+  return s;
+}
+
+/**
+ * The thread's `__state` now, without recording an access (display, end checks; a model reading
+ * another thread's state inside a step should use {@link task_state}).
+ */
+export function peek_task_state(p: Task): number {
+  return sched(p).state;
+}
+
+/** READ_ONCE(p->__state) inside a step: records a read of the task's state location. */
+export function task_state(p: Task): number {
+  const s = sched(p);
+  access(s.loc, R);
+  return s.state;
+}
+
+/** Sets the thread's state inside a step (the store of set_current_state; records W). */
+export function set_task_state(t: Task, state: number): void {
+  const s = sched(t);
+  access(s.loc, W);
+  s.state = state;
+}
+
+/**
+ * set_current_state(state): smp_store_mb(current->__state, state). One fully ordered step. Call
+ * it before testing the condition the thread sleeps on, then schedule() if the condition is false.
+ */
+export function set_current_state(t: Task, state: number, at: Site): Step {
+  return step(t, at, { fence: true }, () => set_task_state(t, state));
+}
+
+/** __set_current_state(state): WRITE_ONCE(current->__state, state), no barrier. One step. */
+export function __set_current_state(t: Task, state: number, at: Site): Step {
+  return step(t, at, {}, () => set_task_state(t, state));
+}
+
+/**
+ * schedule(): one step that may sleep (a `sleep-in-atomic` finding when the thread holds a
+ * spinlock, is in an RCU read-side section or has interrupts off) and runs only once the thread's
+ * state is TASK_RUNNING: at once when nobody set it to sleep or a wake-up already came, else when
+ * try_to_wake_up() wakes it. A thread never woken is a deadlock finding.
+ */
+export function schedule(t: Task, at: Site): Step {
+  return step(t, at, { waitFor: sched(t), sleeps: true });
+}
+
+/**
+ * try_to_wake_up(p, state): inside a step, wakes `p` if its state is in `state`: sets it to
+ * TASK_RUNNING and returns true; false when it was not sleeping in one of those states (already
+ * running: the wake-up is lost unless `p` checks its condition after setting its state). Records
+ * W on `p`'s state.
+ */
+export function try_to_wake_up(p: Task, state: number): boolean {
+  const s = sched(p);
+  access(s.loc, W);
+  if ((s.state & state) === 0) return false;
+  s.state = TASK_RUNNING;
+  return true;
+}
+
+/**
+ * wake_up_process(p): try_to_wake_up(p, TASK_NORMAL); true when `p` was asleep and is now
+ * running. One fully ordered step (stores before it are visible to `p` once it runs).
+ */
+export function wake_up_process(t: Task, p: Task, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => try_to_wake_up(p, TASK_NORMAL));
+}
