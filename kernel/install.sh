@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Register the "racelab" Jupyter kernel for this checkout (idempotent).
+# Register the "racelab" Jupyter kernel for this racelab package (idempotent). Works for a
+# checkout and for racelab installed as a dependency (node_modules/racelab/kernel/install.sh).
 #
-#   kernel/install.sh             per-user kernels dir (works for root and normal users)
-#   kernel/install.sh --sys-prefix | --prefix DIR    other Jupyter kernel dirs
+#   kernel/install.sh                 per-user kernels dir (works for root and normal users)
+#   kernel/install.sh --sys-prefix    Python's sys.prefix/share/jupyter/kernels
+#   kernel/install.sh --prefix DIR    DIR/share/jupyter/kernels: a private registration; run
+#                                     Jupyter (or racelab run) with JUPYTER_PATH=DIR/share/jupyter
 #
 # Env: RACELAB_PYTHON (default /usr/bin/python3): the Python that has jupyter_client.
 set -euo pipefail
@@ -12,6 +15,16 @@ root="$(cd "$here/.." && pwd)"
 python="${RACELAB_PYTHON:-/usr/bin/python3}"
 launcher="$here/racelab-kernel"
 
+usage() { sed -n '5,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+scope=(--user)
+case "$#:${1:-}" in
+  0:) ;;
+  1:--user | 1:--sys-prefix) scope=("$1") ;;
+  2:--prefix) scope=(--prefix "$(mkdir -p "$2" && cd "$2" && pwd)") ;;
+  1:--prefix=*) p="${1#--prefix=}"; scope=(--prefix "$(mkdir -p "$p" && cd "$p" && pwd)") ;;
+  *) usage ;;
+esac
+
 if ! "$python" -c 'import jupyter_client' 2>/dev/null; then
   echo "kernel/install.sh: $python has no jupyter_client; install Debian's jupyter-client (see scripts/start.sh)" >&2
   exit 1
@@ -20,12 +33,12 @@ if ! node_bin="$(command -v node)"; then
   echo "kernel/install.sh: node not found on PATH" >&2
   exit 1
 fi
-if [[ ! -f "$root/node_modules/tslab/bin/tslab" ]]; then
-  echo "kernel/install.sh: tslab missing in $root/node_modules; run 'npm install' first" >&2
+# tslab: in a checkout under $root/node_modules; in an installed racelab usually hoisted to the
+# project's node_modules. Node's resolution from $root finds either (as the launcher does).
+if ! "$node_bin" -e 'require("node:module").createRequire(process.argv[1] + "/noop.js").resolve("tslab/package.json")' "$root" 2>/dev/null; then
+  echo "kernel/install.sh: tslab not found from $root; run 'npm install' first" >&2
   exit 1
 fi
-scope=(--user)
-if [[ $# -gt 0 ]]; then scope=("$@"); fi
 
 [[ -x "$launcher" ]] || chmod +x "$launcher"
 tmp="$(mktemp -d)"
@@ -54,22 +67,30 @@ with open(out, "w") as f:
     f.write("\n")
 PY
 
-# Skip the install when the same spec is already registered where Jupyter finds it.
-existing="$("$python" -c '
-import sys
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-try:
-    print(KernelSpecManager().get_kernel_spec("racelab").resource_dir)
-except NoSuchKernel:
-    pass
-' 2>/dev/null || true)"
-if [[ -n "$existing" && -f "$existing/kernel.json" ]] && cmp -s "$existing/kernel.json" "$tmp/kernel.json"; then
-  echo "racelab kernel already registered: $existing"
+# The kernels folder this scope installs into (what `jupyter kernelspec install` uses).
+dest="$("$python" - "${scope[@]}" <<'PY'
+import os, sys
+from jupyter_client.kernelspec import KernelSpecManager
+args = sys.argv[1:]
+if args[0] == "--user":
+    d = KernelSpecManager().user_kernel_dir
+elif args[0] == "--sys-prefix":
+    d = os.path.join(sys.prefix, "share", "jupyter", "kernels")
+else:
+    d = os.path.join(args[1], "share", "jupyter", "kernels")
+print(os.path.join(d, "racelab"))
+PY
+)"
+# Skip the install when the same spec is already there.
+if [[ -f "$dest/kernel.json" ]] && cmp -s "$dest/kernel.json" "$tmp/kernel.json"; then
+  echo "racelab kernel already registered: $dest"
   exit 0
 fi
 
 "$python" -m jupyter kernelspec install "${scope[@]}" --name racelab "$tmp" >/dev/null 2>"$tmp.log" || {
   cat "$tmp.log" >&2; rm -f "$tmp.log"; exit 1; }
 rm -f "$tmp.log"
-dest="$("$python" -c 'from jupyter_client.kernelspec import KernelSpecManager; print(KernelSpecManager().get_kernel_spec("racelab").resource_dir)')"
 echo "racelab kernel registered: $dest -> $launcher"
+if [[ "${scope[0]}" == --prefix ]]; then
+  echo "  use it with JUPYTER_PATH=${scope[1]}/share/jupyter"
+fi
