@@ -16,9 +16,13 @@
  * - `LX` exclusive lock operation (`down_write`, `up_write`, `spin_lock`, `mutex_lock`, unlocks).
  */
 export const R = 0;
+/** Access class: plain write, or a read-modify-write whose result is used; conflicts with every class. */
 export const W = 1;
+/** Access class: atomic add whose result is not used (`atomic_inc`, `percpu_counter_add`); commutes with other `ADD`s. */
 export const ADD = 2;
+/** Access class: shared lock operation (`down_read`, `up_read`, `read_lock`); commutes with other `LS`. */
 export const LS = 3;
+/** Access class: exclusive lock operation (`down_write`, `spin_lock`, `mutex_lock`, any unlock); conflicts with every class. */
 export const LX = 4;
 
 /** Classes that commute with themselves. */

@@ -9,7 +9,14 @@ import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler 
 import { stepsJson, type StepJson } from "./trace.js";
 import { lookupScenario } from "./scenario.js";
 
+/**
+ * How `check` explores: `exhaustive` (every interleaving up to the sleep-set reduction, see
+ * {@link Reduction}), `random` (uniformly random runnable thread at each step, `runs` executions)
+ * or `pct` (probabilistic concurrency testing, Burckhardt et al. 2010: random priorities with
+ * `pctDepth - 1` priority change points).
+ */
 export type Mode = "exhaustive" | "random" | "pct";
+/** Every {@link Mode}, in the order the CLI lists them. */
 export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
 
 /**
@@ -18,6 +25,7 @@ export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
  * cross-checks; exponentially slower).
  */
 export type Reduction = "sleep-sets" | "none";
+/** Every {@link Reduction}, default first. */
 export const REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
 
 /**
@@ -28,6 +36,7 @@ export function defaultCrossCheckRuns(executions: number): number {
   return Math.min(1000, Math.max(200, 10 * executions));
 }
 
+/** Options of {@link check}: which fix, variant, parameters and memory model, and how to explore. */
 export interface CheckOptions {
   /** Fix id; default `baseline`. */
   readonly fix?: string;
@@ -69,9 +78,18 @@ export interface CrossCheck {
   /** Sampled executions whose outcome (findings and final state) the reduced search never reached. */
   readonly mismatches: number;
   /** The first such execution's schedule and outcome, or null. */
-  readonly first: { readonly schedule: string; readonly outcome: string } | null;
+  readonly first: {
+    /** Its schedule, as {@link replay} takes it. */
+    readonly schedule: string;
+    /** Its findings and final state, as compared with the reduced search's. */
+    readonly outcome: string
+  } | null;
 }
 
+/**
+ * The failing execution `check` reports: the one with the fewest preemptions among those that show
+ * the most severe finding, with its schedule and traced steps.
+ */
 export interface Counterexample {
   /** Schedule string that `replay` accepts. */
   readonly schedule: string;
@@ -79,17 +97,25 @@ export interface Counterexample {
   readonly finding: string;
   /** Preemptions in the schedule (switches away from a thread that could still run). */
   readonly preemptions: number;
+  /** Every step of the execution in order, as in `racelab replay --json`. */
   readonly steps: StepJson[];
 }
 
 /** Result of `check` (JSON contract of `racelab check --json`). */
 export interface CheckResult {
+  /** Scenario id. */
   readonly scenario: string;
+  /** Fix id checked (`baseline`: the code before any fix). */
   readonly fix: string;
+  /** Variant id checked (`default`: the scenario's standard configuration). */
   readonly variant: string;
+  /** Every scenario parameter with the value used (defaults filled in). */
   readonly params: Record<string, number>;
+  /** How the scenario was explored. */
   readonly mode: Mode;
+  /** Memory model of the check: the option, else the variant's, else `sc`. */
   readonly memoryModel: MemoryModel;
+  /** PRNG seed of random and pct modes and of the cross-check's sampling (default 1). */
   readonly seed: number;
   /** Complete executions run. */
   readonly executions: number;
@@ -123,6 +149,7 @@ export interface CheckResult {
   readonly crossCheck: CrossCheck | null;
   /** Why the result is not what it seems, one sentence each (empty when nothing is wrong). */
   readonly warnings: string[];
+  /** The failing execution to look at, or null when the verdict is not `fail`. */
   readonly counterexample: Counterexample | null;
   /** Wall-clock time of the exploration, ms. */
   readonly elapsedMs: number;
@@ -130,15 +157,23 @@ export interface CheckResult {
 
 /** Result of a replay (JSON contract of `racelab replay --json`). */
 export interface ReplayResult {
+  /** Scenario id. */
   readonly scenario: string;
+  /** Fix id replayed. */
   readonly fix: string;
+  /** Variant id replayed. */
   readonly variant: string;
+  /** Every scenario parameter with the value used (defaults filled in). */
   readonly params: Record<string, number>;
+  /** Memory model of the replay. */
   readonly memoryModel: MemoryModel;
+  /** The schedule actually run, normalized (run-length encoded, see {@link formatSchedule}). */
   readonly schedule: string;
   /** The most severe finding as `"kind: message"` (as a counterexample names it), or null. */
   readonly finding: string | null;
+  /** Every finding of the execution as `"kind: message"`, in the order raised. */
   readonly findings: string[];
+  /** Every step in order. */
   readonly steps: StepJson[];
 }
 
@@ -356,11 +391,21 @@ function replayExec(
 /**
  * Replays a schedule string under one fix and variant, tracing every step. Throws UsageError for
  * a malformed schedule or one that names a thread that cannot run.
+ *
+ * @param sc the scenario object.
+ * @param opts `fix` (default `baseline`), `variant` (default `default`), `params`, `memoryModel`
+ *   (default: the variant's) and the `schedule` string (see {@link parseScheduleChoices}).
+ * @returns the JSON result and the traced execution.
  */
 export function replay(
   sc: AnyScenario,
   opts: { fix?: string; variant?: string; params?: Record<string, number>; memoryModel?: MemoryModel; schedule: string },
-): { result: ReplayResult; exec: Execution } {
+): {
+  /** What `racelab replay --json` prints. */
+  result: ReplayResult;
+  /** The traced execution (state, findings, steps) after the schedule. */
+  exec: Execution
+} {
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);

@@ -3,12 +3,17 @@ import type { AnyScenario, SourceRef } from "./scenario.js";
 
 /** A claim's outcome (JSON contract of `racelab claims --json`). */
 export interface ClaimResult {
+  /** Claim id, unique within its scenario. */
   readonly id: string;
+  /** Scenario id. */
   readonly scenario: string;
   /** Seed file and message: `002_33cf....txt: Zhang Yi, 2024-05-17, "[PATCH v5 02/10] ..."`. */
   readonly source: string;
+  /** The claim in a sentence, as the thread makes it. */
   readonly statement: string;
+  /** What the thread expects the model to show. */
   readonly expected: string;
+  /** What exhaustive exploration of the model showed. */
   readonly observed: string;
   /** Whether the claim holds in the model. */
   readonly holds: boolean;

@@ -45,18 +45,23 @@ import { isSelfTracked, untracked } from "./track.js";
 
 /** A parameter in a definition: a full ParamSpec, or `{ default, min?, max?, description? }` keyed by name. */
 export interface ParamDefinition {
+  /** Value used when neither the variant nor `--param` sets one. */
   readonly default: number;
   /** Smallest accepted value; default 0. */
   readonly min?: number;
   /** Largest accepted value; default 1,000,000. */
   readonly max?: number;
+  /** One line for `racelab list`; default: the name. */
   readonly description?: string;
 }
 
 /** A fix in a definition; only `id` is required. */
 export interface FixDefinition<O> {
+  /** Lowercase-hyphenated id (`--fix <id>`); `baseline` is the code before any fix. */
   readonly id: string;
+  /** One line; default: the id. */
   readonly title?: string;
+  /** What the fix changes, in a few sentences; default: the title. */
   readonly description?: string;
   /** The patch or message it comes from (a SourceRef, or free text such as a lore link). */
   readonly source?: SourceRef | string;
@@ -66,9 +71,13 @@ export interface FixDefinition<O> {
 
 /** A variant in a definition; only `id` is required. */
 export interface VariantDefinition<O> {
+  /** Lowercase-hyphenated id (`--variant <id>`); `default` is the standard configuration. */
   readonly id: string;
+  /** One line; default: the id. */
   readonly title?: string;
+  /** What the variant changes, in a few sentences; default: the title. */
   readonly description?: string;
+  /** Options the threads read (`cfg.options`), over the scenario's defaults; a fix's options win. */
   readonly options?: Partial<O>;
   /** Memory model the variant runs under unless one is asked for (default sc). */
   readonly memoryModel?: MemoryModel;
@@ -84,12 +93,19 @@ export interface VariantDefinition<O> {
 export type ClaimDefinition =
   | (Omit<Claim, "source"> & { readonly source?: SourceRef | string })
   | {
+      /** Claim id, lowercase-hyphenated, unique within the scenario. */
       readonly id: string;
+      /** The claim in a sentence, as the thread makes it. */
       readonly statement: string;
+      /** The message it is made in: a SourceRef, or free text such as a lore link. */
       readonly source?: SourceRef | string;
+      /** Fix to check. */
       readonly fix: string;
+      /** Variant to check; default `default`. */
       readonly variant?: string;
+      /** Parameters of the check; default: the variant's. */
       readonly params?: Record<string, number>;
+      /** The verdict the claim expects of the exhaustive check. */
       readonly verdict: "pass" | "fail";
       /** For `fail`: a finding key (`"kind: message"`) the check must report, as a RegExp. */
       readonly finding?: RegExp;
@@ -97,7 +113,9 @@ export type ClaimDefinition =
 
 /** What `setup` may return: the state and the threads, as an array of ThreadSpecs or an object keyed by thread name. */
 export interface ModelDefinition<S, O> {
+  /** The initial modeled state, handed to every thread (its plain fields are tracked). */
   readonly state: S;
+  /** The racing threads, in thread-index order (schedules number them from 0). */
   readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O>>>;
 }
 
@@ -107,11 +125,13 @@ export interface ScenarioDefinition<S, O> {
   readonly id: string;
   /** Default: the id. */
   readonly title?: string;
+  /** A paragraph on the race, for `racelab list` and notebooks; default: the title. */
   readonly summary?: string;
   /** Kernel version modeled, e.g. `v6.12`. Default "unspecified". */
   readonly kernel?: string;
   /** The thread (message) the scenario comes from; a SourceRef or free text (a lore link). */
   readonly thread?: SourceRef | string;
+  /** Numeric parameters (`--param name=value`): ParamSpecs, or definitions keyed by name. Default: none. */
   readonly params?: readonly ParamSpec[] | Readonly<Record<string, ParamDefinition>>;
   /** Option defaults (what `cfg.options` holds under `baseline`/`default`). Default `{}`. */
   readonly defaults?: O;
@@ -122,11 +142,22 @@ export interface ScenarioDefinition<S, O> {
   /** Builds the initial state and the racing threads; must be deterministic (no Math.random, no clocks). */
   setup(cfg: RunConfig<O>): ModelDefinition<S, O>;
   /** Checked after every step; a non-null string is an `invariant` finding. */
-  readonly invariants?: readonly { readonly name: string; check(s: S): string | null }[];
+  readonly invariants?: readonly {
+    /** Names the invariant in findings and listings. */
+    readonly name: string;
+    /** The violation as a message, or null when the state satisfies the invariant. */
+    check(s: S): string | null
+  }[];
   /** Checked once all threads have finished (not after a deadlock or a BUG). */
-  readonly endChecks?: readonly { readonly name: string; check(s: S, r: EndReporter): void }[];
+  readonly endChecks?: readonly {
+    /** Names the check in listings. */
+    readonly name: string;
+    /** Reports each problem of the final state with `r.report(kind, message)`. */
+    check(s: S, r: EndReporter): void
+  }[];
   /** The state as a flat table. Default: derived from the state (see {@link describeState}). */
   view?(s: S): Record<string, string | number | boolean>;
+  /** The thread's claims, checked by `racelab claims` and `evaluateClaims`. Default: none. */
   readonly claims?: readonly ClaimDefinition[];
   /** What the model leaves out or simplifies, one sentence each. */
   readonly leftOut?: readonly string[];

@@ -15,7 +15,9 @@ export const VISIBLE_LOC = 0x0fffffff;
 
 /** One executed step, kept when tracing. */
 export interface TraceStep {
+  /** Index of the thread that took the step (its place in the scenario's thread list). */
   readonly thread: number;
+  /** Where the step starts: kernel function, label, source file. */
   readonly site: Site;
   /** Notes the step's body made with `t.say()`. */
   readonly notes: string[];
@@ -25,9 +27,11 @@ export interface TraceStep {
 
 /** Thrown when a model's own code fails (a bug in racelab's model, not a finding). */
 export class ModelError extends Error {
+  /** Always `"ModelError"`. */
   override readonly name = "ModelError";
 }
 
+/** Options of an {@link Execution}. */
 export interface ExecutionOptions {
   /** Keep a TraceStep per step (for replay, counterexamples, notebooks). Default false. */
   readonly trace?: boolean;
@@ -49,9 +53,13 @@ export class Execution implements TaskHost, TrackHost {
   readonly shared: unknown;
   /** Names, wraps and frees objects of this execution's state (see track.ts). */
   readonly tracker: Tracker;
+  /** The threads, in thread-index order; under tso/pso followed by one store-buffer daemon per thread. */
   readonly tasks: Task[];
+  /** Findings raised so far, in order. */
   readonly findings: Finding[] = [];
+  /** The steps taken, when tracing; else null. */
   readonly trace: TraceStep[] | null;
+  /** Whether steps are traced (`ExecutionOptions.trace`). */
   readonly tracing: boolean;
   /** Thread index of each step taken, in order. */
   readonly schedule: number[] = [];
@@ -74,8 +82,15 @@ export class Execution implements TaskHost, TrackHost {
   /** Locations threads read before their first yield (at creation): a later write to one is a model error. */
   private readonly preYieldReads = new Map<number, Task[]>();
 
+  /**
+   * Builds the initial state with `scenario.setup(cfg)` and starts every thread up to its first
+   * step. Throws ModelError when a thread body is not a generator, throws or writes shared state
+   * before its first yield, or yields something other than a Site.
+   */
   constructor(
+    /** The scenario executed. */
     readonly scenario: AnyScenario,
+    /** Fix, variant, parameters, options and memory model of this execution. */
     readonly cfg: RunConfig<unknown>,
     opts: ExecutionOptions = {},
   ) {

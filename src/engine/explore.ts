@@ -24,6 +24,7 @@ export interface DfsOptions {
 
 /** What the visitor gets for each complete execution. */
 export interface Visit {
+  /** The complete execution (finished: terminal findings computed). */
   readonly exec: Execution;
   /** Encoded accesses per step, when `keepAccesses` (else empty). */
   readonly accesses: readonly (readonly number[])[];
@@ -31,7 +32,9 @@ export interface Visit {
   readonly preemptions: number;
 }
 
+/** What {@link dfs} returns: how much it explored and whether that was everything. */
 export interface DfsStats {
+  /** Complete executions visited. */
   executions: number;
   /** Prefixes cut because every enabled thread was asleep (redundant by the reduction). */
   sleepBlocked: number;

@@ -13,8 +13,11 @@
  */
 export type FindingKind = "bug" | "warning" | "invariant" | "deadlock" | "livelock" | "sleep-in-atomic" | "error";
 
+/** Something an execution showed: a kernel BUG or WARN, a broken invariant, a deadlock, ... */
 export interface Finding {
+  /** What kind of problem (see {@link FindingKind}). */
   readonly kind: FindingKind;
+  /** One line, e.g. `i_reserved_data_blocks (1) not cleared`; `kind: message` is the finding's key. */
   readonly message: string;
   /** Thread index that raised it, or -1 for findings of the whole execution (deadlock, end checks). */
   readonly thread: number;

@@ -11,10 +11,13 @@ import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "./s
 export interface ReplayTarget {
   /** Scenario id. */
   readonly scenario: string;
+  /** Fix id. */
   readonly fix: string;
+  /** Variant id. */
   readonly variant: string;
   /** Every parameter's value (defaults included, as check results carry them). */
   readonly params: Readonly<Record<string, number>>;
+  /** Memory model the schedule ran under. */
   readonly memoryModel: MemoryModel;
   /** Schedule string (see schedule.ts). */
   readonly schedule: string;

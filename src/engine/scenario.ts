@@ -7,9 +7,11 @@ import { MEMORY_MODELS, type MemoryModel } from "./memory.js";
 export interface SourceRef {
   /** Seed file in shared/seeds, e.g. `002_33cfda33f14e83de.txt`. */
   readonly seed: string;
+  /** Author of the message or commit, as in its From: line without the address. */
   readonly author: string;
   /** Date of the message, ISO `YYYY-MM-DD`. */
   readonly date: string;
+  /** Subject line of the message (or the commit title). */
   readonly subject: string;
   /** lore link or commit id, when known. */
   readonly link?: string;
@@ -19,18 +21,27 @@ export interface SourceRef {
 
 /** A numeric scenario parameter (`--param name=value`). */
 export interface ParamSpec {
+  /** Parameter name, as in `--param name=value` and `cfg.params[name]`. */
   readonly name: string;
+  /** One line for `racelab list`. */
   readonly description: string;
+  /** Value used when neither the variant nor `--param` sets one. */
   readonly default: number;
+  /** Smallest accepted value (an integer). */
   readonly min: number;
+  /** Largest accepted value (an integer). */
   readonly max: number;
 }
 
 /** A proposed fix: a named variant of the code, citing the patch or message it comes from. */
 export interface Fix<O> {
+  /** Lowercase-hyphenated id (`--fix <id>`); `baseline` is the code before any fix. */
   readonly id: string;
+  /** One line. */
   readonly title: string;
+  /** What the fix changes, in a few sentences. */
   readonly description: string;
+  /** The patch or message the fix comes from. */
   readonly source: SourceRef;
   /** Options the threads read to take the fixed code path. */
   readonly options: Partial<O>;
@@ -38,9 +49,13 @@ export interface Fix<O> {
 
 /** A configuration of the scenario (which code paths race, sizes, hypotheses). */
 export interface Variant<O> {
+  /** Lowercase-hyphenated id (`--variant <id>`); `default` is the standard configuration. */
   readonly id: string;
+  /** One line. */
   readonly title: string;
+  /** What the variant changes, in a few sentences. */
   readonly description: string;
+  /** Options the threads read (`cfg.options`), over the scenario's defaults; a fix's options win. */
   readonly options: Partial<O>;
   /** Memory model the variant runs under unless one is asked for explicitly (default sc). */
   readonly memoryModel?: MemoryModel;
@@ -48,37 +63,53 @@ export interface Variant<O> {
   readonly params?: Readonly<Record<string, number>>;
 }
 
+/** One racing thread of a model: its name and its body. */
 export interface ThreadSpec<S, O> {
   /** Thread name: the kernel entry point it models, e.g. `ext4_page_mkwrite`. */
   readonly name: string;
+  /** Generator function run by the thread: each `yield site` starts one atomic step. */
   readonly body: ThreadBody<S, O>;
 }
 
 /** What `setup` returns: the initial modeled state and the racing threads. */
 export interface Model<S, O> {
+  /** The initial modeled state, handed to every thread. */
   readonly state: S;
+  /** The racing threads, in thread-index order (schedules number them from 0). */
   readonly threads: readonly ThreadSpec<S, O>[];
 }
 
 /** Reports end-check findings. */
 export interface EndReporter {
+  /** Adds a finding of this kind to the execution (an `invariant`, a `warning`, ...). */
   report(kind: FindingKind, message: string): void;
 }
 
 /** A claim made in the thread, as an executable check against the model. */
 export interface Claim {
+  /** Claim id, lowercase-hyphenated, unique within the scenario. */
   readonly id: string;
   /** The claim in a sentence, as the thread makes it. */
   readonly statement: string;
+  /** The message the claim is made in. */
   readonly source: SourceRef;
   /** What the thread expects the model to show. */
   readonly expected: string;
   /** Explores the model and says what it observed and whether the claim holds in the model. */
-  evaluate(ctx: ClaimContext): { observed: string; holds: boolean };
+  evaluate(ctx: ClaimContext): {
+    /** What the model showed, in a sentence. */
+    observed: string;
+    /** Whether the claim holds in the model. */
+    holds: boolean
+  };
 }
 
 /** What a claim may run: exhaustive checks of this scenario. */
 export interface ClaimContext {
+  /**
+   * Exhaustive check of this scenario under one fix and variant (results are cached per
+   * evaluation). Throws UsageError for an unknown fix, variant or parameter.
+   */
   check(fix: string, variant: string, params?: Record<string, number>): CheckResult;
 }
 
@@ -87,30 +118,49 @@ export interface ClaimContext {
  * `S` is the modeled state, `O` the options fixes and variants set.
  */
 export interface Scenario<S, O> {
+  /** Lowercase-hyphenated id, e.g. `ext4-delalloc-fallocate`. */
   readonly id: string;
+  /** One line. */
   readonly title: string;
+  /** A paragraph on the race. */
   readonly summary: string;
   /** Kernel version modeled, e.g. `v6.9`. */
   readonly kernel: string;
   /** The seed thread. */
   readonly thread: SourceRef;
+  /** Numeric parameters (`--param name=value`). */
   readonly params: readonly ParamSpec[];
+  /** Option defaults: `cfg.options` under `baseline`/`default`, before a variant's and a fix's options. */
   readonly defaults: O;
+  /** Proposed fixes, `baseline` first. */
   readonly fixes: readonly Fix<O>[];
+  /** Configurations, `default` first. */
   readonly variants: readonly Variant<O>[];
   /** Builds the initial state and threads; must be deterministic. */
   setup(cfg: RunConfig<O>): Model<S, O>;
   /** Checked after every step; a non-null string is an `invariant` finding. */
-  readonly invariants?: readonly { readonly name: string; check(s: S): string | null }[];
+  readonly invariants?: readonly {
+    /** Names the invariant in findings and listings. */
+    readonly name: string;
+    /** The violation as a message, or null when the state satisfies the invariant. */
+    check(s: S): string | null
+  }[];
   /** Checked once all threads have finished (not after a deadlock or a BUG). */
-  readonly endChecks?: readonly { readonly name: string; check(s: S, r: EndReporter): void }[];
+  readonly endChecks?: readonly {
+    /** Names the check in listings. */
+    readonly name: string;
+    /** Reports each problem of the final state with `r.report(kind, message)`. */
+    check(s: S, r: EndReporter): void
+  }[];
   /** The state as a flat table for display after each step. */
   view(s: S): Record<string, string | number | boolean>;
+  /** The thread's claims, each an executable check against the model. */
   readonly claims: readonly Claim[];
   /** What the model leaves out or simplifies, each a sentence. */
   readonly leftOut: readonly string[];
 }
 
+/** A scenario of any state and options type: what functions that take any scenario accept. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyScenario = Scenario<any, any>;
 
@@ -150,6 +200,7 @@ export function lookupScenario(ref: AnyScenario | string): AnyScenario {
 
 /** Thrown for bad user input (unknown id, bad parameter, malformed schedule): CLI exit status 2. */
 export class UsageError extends Error {
+  /** Always `"UsageError"`. */
   override readonly name = "UsageError";
 }
 

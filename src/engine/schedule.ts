@@ -28,7 +28,9 @@ const TOKEN = /^(\d{1,4})(?:x(\d{1,6})|c(\d{1,4}))?$/;
 
 /** A parsed schedule: thread and chosen alternative of every step. */
 export interface Schedule {
+  /** Thread index of every step, in order. */
   readonly tids: number[];
+  /** Alternative picked at every step (0 unless the step was a choice); as long as `tids`. */
   readonly choices: number[];
 }
 

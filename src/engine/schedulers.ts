@@ -141,7 +141,12 @@ export function runOne(
   cfg: RunConfig<unknown>,
   sched: Scheduler,
   opts: ExecutionOptions & { maxSteps?: number } = {},
-): { exec: Execution; cut: boolean } {
+): {
+  /** The finished execution. */
+  exec: Execution;
+  /** True when `maxSteps` stopped it before every thread finished. */
+  cut: boolean
+} {
   const exec = new Execution(sc, cfg, opts);
   const en: number[] = [];
   const maxSteps = opts.maxSteps ?? 10_000;

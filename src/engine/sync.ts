@@ -24,6 +24,7 @@ export function afterAll(t: Task, at: Site): Generator<Site, void, undefined> {
 
 /** A shared location a condition reads: a `Cell`, a lock, or anything else with a `loc`. */
 export interface Located {
+  /** The location's number (see access.ts): the same object has the same number in every execution. */
   readonly loc: number;
 }
 
