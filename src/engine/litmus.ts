@@ -19,6 +19,7 @@ import { Spinlock, spin_lock, spin_unlock } from "../linux/locks.js";
 /** A value: an integer, or the address of a variable (a pointer, e.g. `rcu_assign_pointer(*y, x)`). */
 type Val = number | string;
 
+/** One parsed statement of a process, with its source `text` (the step's label). */
 type Stmt =
   | { k: "store"; v: string; val: Val; release: boolean; text: string }
   | { k: "load"; r: string; v: string; viaReg: boolean; text: string }
@@ -26,21 +27,35 @@ type Stmt =
   | { k: "mb" | "wmb" | "rmb"; text: string }
   | { k: "lock" | "unlock"; l: string; text: string };
 
+/** The parsed `exists` clause: `N:rK=v` (reg), `x=v` (var), and, or, not. */
 type Cond =
   | { k: "reg"; p: number; r: string; val: Val }
   | { k: "var"; v: string; val: Val }
   | { k: "and" | "or"; a: Cond; b: Cond }
   | { k: "not"; a: Cond };
 
+/** A parsed C litmus test (the subset described in the module comment). */
 export interface Litmus {
+  /** Test name, from the `C <name>` line, e.g. `MP+pooncerelease+poacquireonce`. */
   readonly name: string;
   /** The "Result:" line of the header comment (Always, Sometimes, Never), if any. */
   readonly expected: "Always" | "Sometimes" | "Never" | null;
+  /** Initial values from the `{ ... }` block: an integer, or a variable's name for a pointer to it (unlisted variables start at 0). */
   readonly init: Record<string, Val>;
-  readonly procs: { readonly name: string; readonly body: readonly Stmt[] }[];
+  /** The processes `P0`, `P1`, ... in order, each with its statements. */
+  readonly procs: {
+    /** `P0`, `P1`, ...: the thread name. */
+    readonly name: string;
+    /** The statements in program order, one step each. */
+    readonly body: readonly Stmt[]
+  }[];
+  /** Shared variables: those of the init block, then the processes' `int *` parameters. */
   readonly vars: readonly string[];
+  /** Spinlocks the processes take (`spin_lock(l)`). */
   readonly locks: readonly string[];
+  /** The `exists` clause, parsed. */
   readonly exists: Cond;
+  /** The `exists` clause as written in the test. */
   readonly existsText: string;
 }
 
@@ -131,6 +146,7 @@ function parseCond(text: string, name: string): Cond {
   return c;
 }
 
+/** A litmus scenario's state: one Cell per variable, one Spinlock per lock, each process's registers. */
 interface LitmusState {
   cells: Map<string, Cell<Val>>;
   locks: Map<string, Spinlock>;
@@ -238,7 +254,9 @@ export function litmusScenario(lit: Litmus): Scenario<LitmusState, object> {
 
 /** Outcome of a litmus test under one memory model. */
 export interface LitmusResult {
+  /** Test name. */
   readonly name: string;
+  /** Memory model explored. */
   readonly model: MemoryModel;
   /** Result as the LKMM states it in the test ("Result:" line). */
   readonly expected: Litmus["expected"];
@@ -246,6 +264,7 @@ export interface LitmusResult {
   readonly observed: "Always" | "Sometimes" | "Never";
   /** Distinct final states, sorted. */
   readonly finalStates: string[];
+  /** Executions the exhaustive search ran. */
   readonly executions: number;
 }
 

@@ -29,7 +29,13 @@ import type { Site } from "./site.js";
 import type { Task, Waitable } from "./task.js";
 import { holdsValues, selfTracked, untracked } from "./track.js";
 
+/**
+ * A memory model (see the module comment): `sc` sequential consistency, `tso` one FIFO store
+ * buffer per CPU (x86-TSO), `pso` partial store order (stores to different locations may become
+ * visible out of order unless a barrier separates them).
+ */
 export type MemoryModel = "sc" | "tso" | "pso";
+/** Every {@link MemoryModel}, strongest first. */
 export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
 
 /**
@@ -39,9 +45,11 @@ export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
  * so it can never hide a race from the reduction; outside steps (display, setup) it records nothing.
  */
 export class Cell<T> {
+  /** The cell's location (see access.ts), allocated when the cell is created. */
   readonly loc: number;
   private v: T;
   constructor(
+    /** Name in traces, state tables and store-buffer rows, e.g. `folio@1498.index`. */
     readonly name: string,
     initial: T,
   ) {
@@ -53,6 +61,7 @@ export class Cell<T> {
     access(this.loc, R);
     return this.v;
   }
+  /** Writes memory directly (bypassing the thread's store buffer); inside a step it records a write. */
   set value(v: T) {
     access(this.loc, W);
     this.v = v;
@@ -92,13 +101,17 @@ export class StoreBuffer implements Waitable {
   readonly loc: number;
   /** Epoch location: smp_wmb and release stores write it, stores read it. */
   readonly epochLoc: number;
+  /** `<thread> store buffer`: the name of the daemon task that drains it. */
   readonly name: string;
+  /** The stores not yet visible to other CPUs, oldest first. */
   readonly entries: Pending[] = [];
   /** Barrier epoch: a store may become visible only after every store of an earlier epoch. */
   epoch = 0;
   private readonly base: number;
   constructor(
+    /** Name of the thread (CPU) whose stores it holds. */
     readonly owner: string,
+    /** `tso` (drains in order) or `pso` (drains any store not held back by a barrier). */
     readonly model: MemoryModel,
     index: number,
   ) {

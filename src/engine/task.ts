@@ -27,12 +27,15 @@ export interface Waitable {
 
 /** What a task reports findings and notes to (implemented by Execution). */
 export interface TaskHost extends MemoryHost {
+  /** Records a finding raised by `task`'s current step. */
   report(task: Task, kind: FindingKind, message: string): void;
+  /** Adds a note to `task`'s current step (shown in traces and diagrams; ignored when not tracing). */
   note(task: Task, text: string): void;
   /** True when every thread other than `task` has finished. */
   othersDone(task: Task): boolean;
   /** Records reads of every other thread's exit (the join's dependency on their last steps). */
   readExits(task: Task): void;
+  /** Whether steps are traced (notes are kept only then). */
   readonly tracing: boolean;
   /** The execution's tracker of plain state and object lifetimes (see track.ts). */
   readonly tracker: Tracker;
@@ -53,7 +56,9 @@ export class Task {
   next: Site | null = null;
   /** Object the pending step waits for, or null when it is runnable as soon as scheduled. */
   waitOn: Waitable | null = null;
+  /** Mode passed to `waitOn.canProceed` (primitive-specific, e.g. shared or exclusive for an rw_semaphore). */
   waitMode = 0;
+  /** True once the thread's body has returned (or the execution stopped it). */
   done = false;
   /** Set by sleeping primitives (down_read, mutex_lock, folio_lock) for their pending step. */
   sleeps = false;
@@ -76,7 +81,9 @@ export class Task {
   readonly atomicHeld: string[] = [];
 
   constructor(
+    /** Thread index: position in the scenario's thread list (schedules use it). */
     readonly id: number,
+    /** Thread name, e.g. `ext4_page_mkwrite` (store-buffer daemons: `<thread> store buffer`). */
     readonly name: string,
     private readonly host: TaskHost,
   ) {}
@@ -234,8 +241,11 @@ export type ThreadBody<S, O> = (t: Task, s: S, cfg: RunConfig<O>) => Generator<S
 
 /** The resolved configuration a thread body sees. */
 export interface RunConfig<O> {
+  /** Fix id. */
   readonly fix: string;
+  /** Variant id. */
   readonly variant: string;
+  /** Every scenario parameter: the scenario's default, overridden by the variant's, then by the caller's. */
   readonly params: Readonly<Record<string, number>>;
   /** Scenario options: defaults, overridden by the variant, then by the fix. */
   readonly options: Readonly<O>;

@@ -3,10 +3,13 @@ import { findingKey, type Finding } from "./finding.js";
 
 /** One step of a trace in JSON output. */
 export interface StepJson {
+  /** Name of the thread that took the step. */
   readonly thread: string;
+  /** Kernel function of the step's site, e.g. `ext4_da_map_blocks`. */
   readonly function: string;
   /** The step's site label; for a store-buffer step, the store made visible (`<cell> = <value> becomes visible`). */
   readonly label: string;
+  /** Where the step is in the kernel source: `<file>: <function>()`, e.g. `fs/ext4/inode.c: ext4_da_map_blocks()`. */
   readonly source: string;
   /** Notes the model made at this step, when any. */
   readonly notes?: readonly string[];
@@ -21,7 +24,15 @@ export interface StepJson {
  * `folio@1498.index = 1496 becomes visible` (see `storeBufferDaemon` in memory.ts), with the
  * remaining notes; the static label when the step made no note.
  */
-export function stepText(exec: Execution, s: TraceStep): { readonly label: string; readonly notes: readonly string[] } {
+export function stepText(
+  exec: Execution,
+  s: TraceStep,
+): {
+  /** The step's label: the site's, or the store a store-buffer step made visible. */
+  readonly label: string;
+  /** The step's notes (without the one used as the label). */
+  readonly notes: readonly string[]
+} {
   if (exec.tasks[s.thread]?.daemon === true && s.notes.length > 0) return { label: s.notes[0]!, notes: s.notes.slice(1) };
   return { label: s.site.label, notes: s.notes };
 }

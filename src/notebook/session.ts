@@ -24,16 +24,27 @@ import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/tra
 import "../registry.js";
 import { displayBundle, displayPre, tableBundle } from "./display.js";
 
+/** Options of a {@link Session}: the configuration it steps through. */
 export interface SessionOptions {
+  /** Fix id; default `baseline`. */
   readonly fix?: string;
+  /** Variant id; default `default`. */
   readonly variant?: string;
+  /** Scenario parameters; defaults from the variant, then the scenario. */
   readonly params?: Record<string, number>;
   /** `sc` (default), `tso` or `pso`: under the store-buffer models each thread gets a store-buffer thread. */
   readonly memoryModel?: MemoryModel;
 }
 
+/**
+ * Steps one execution of a scenario by hand (see the module comment): take steps of named
+ * threads, go back, replay a schedule, and show the state, the steps and the race diagram as
+ * notebook tables. Methods that change the position return the session, so calls chain.
+ */
 export class Session {
+  /** The scenario stepped. */
   readonly scenario: AnyScenario;
+  /** Its resolved configuration: fix, variant, every parameter, options and memory model. */
   readonly cfg: RunConfig<unknown>;
   private exec: Execution;
   private shown = 0;
