@@ -21,8 +21,10 @@ import { OwnStoresVisible, rmw_relaxed, type Step } from "./shared.js";
  * (under tso/pso too). Used by the bundled scenarios; new models should prefer {@link atomic_t}.
  */
 export class Counter {
+  /** The counter's location (see engine/access.ts). */
   readonly loc: number;
   constructor(
+    /** Name in traces and state tables. */
     readonly name: string,
     private v = 0,
   ) {
@@ -78,6 +80,7 @@ export class atomic_t {
   /** What an unordered RMW on it waits for (the thread's own buffered stores to it). */
   readonly visible: OwnStoresVisible;
   constructor(
+    /** Name in traces and state tables (the cell's name too). */
     readonly name: string,
     i = 0,
   ) {
@@ -88,6 +91,7 @@ export class atomic_t {
   peek(): number {
     return this.counter.peek();
   }
+  /** `<name>=<value in memory>`, without recording an access. */
   toString(): string {
     return `${this.name}=${this.counter.peek()}`;
   }

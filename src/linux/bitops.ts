@@ -114,6 +114,7 @@ export class Bitmap {
     const on = this.labels.filter((_, i) => this.bits[i]!.peek() !== 0);
     return on.length === 0 ? "0" : on.join("|");
   }
+  /** `<name>=<set bits>` (see {@link Bitmap.describe}), without recording an access. */
   toString(): string {
     return `${this.name}=${this.describe()}`;
   }

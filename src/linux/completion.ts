@@ -45,15 +45,20 @@ class CompletionWait implements Waitable {
 
 /** struct completion. */
 export class completion {
+  /** The completion's location (see engine/access.ts): complete() and the waiter's wake-up write it. */
   readonly loc: number;
   /** Completions not yet consumed; UINT_MAX after complete_all(). Read it through the functions. */
   done = 0;
   /** The wait of wait_for_completion(). */
   readonly wait: Waitable;
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces and state tables. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
     this.wait = new CompletionWait(this);
   }
+  /** `<name>: done=<n>` (`UINT_MAX` after complete_all()). */
   toString(): string {
     return `${this.name}: done=${this.done === UINT_MAX ? "UINT_MAX" : this.done}`;
   }

@@ -24,8 +24,10 @@ import type { Step } from "./shared.js";
 
 /** struct kref. */
 export class kref {
+  /** The count (`kref->refcount`), a refcount_t with the kref's name. */
   readonly refcount: refcount_t;
   constructor(
+    /** Name in traces and state tables. */
     readonly name: string,
     n = 1,
   ) {

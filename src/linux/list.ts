@@ -37,7 +37,9 @@ import { container_of, embed } from "./slab.js";
 
 /** struct list_head. */
 export interface list_head {
+  /** The next entry (the head itself at the end of the list; LIST_POISON1 after list_del()). */
   next: list_head;
+  /** The previous entry (the head itself at the start of the list; LIST_POISON2 after list_del()). */
   prev: list_head;
 }
 
