@@ -175,9 +175,14 @@ export function local_irq_enable(t: Task, at: Site): Step {
 
 /** spinlock_t. `owner` is the holding thread, or null (read it through the functions). */
 export class Spinlock implements Waitable {
+  /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
+  /** The holding thread, or null when free. */
   owner: Task | null = null;
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
   }
   /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
@@ -299,10 +304,16 @@ export function lockdep_assert_held(t: Task, lock: Spinlock | Mutex | RwSemaphor
 
 /** rwlock_t: a spinning reader-writer lock (one writer, or any number of readers). */
 export class rwlock_t implements Waitable {
+  /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
+  /** The thread holding it for write, or null. */
   writer: Task | null = null;
+  /** The threads holding it for read, in the order they took it. */
   readonly readers: Task[] = [];
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
   }
   canProceed(t: Task, mode: number): boolean {
@@ -378,10 +389,16 @@ export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
 
 /** struct rw_semaphore: a writer, or any number of readers. */
 export class RwSemaphore implements Waitable {
+  /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
+  /** The thread holding it for write (down_write), or null. */
   writer: Task | null = null;
+  /** The threads holding it for read (down_read), in the order they took it. */
   readonly readers: Task[] = [];
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
   }
   /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
@@ -476,9 +493,14 @@ export function down_write_trylock(t: Task, sem: RwSemaphore, at: Site): Step<bo
 
 /** struct mutex. `owner` is the holding thread, or null (read it through the functions). */
 export class Mutex implements Waitable {
+  /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
+  /** The holding thread, or null when free. */
   owner: Task | null = null;
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
   }
   /** Free, or held by `t` itself (so the recursion is reported). */
