@@ -254,7 +254,12 @@ export function rcu_barrier(t: Task, at: Site): Step {
  * one step `rcu_do_batch() (invoke a callback whose grace period ended)` followed by the
  * callback's own steps, in atomic context. Name it as you like (default `rcu_do_batch`).
  */
-export function rcu_callback_thread(name = "rcu_do_batch"): { readonly name: string; body(t: Task): Step } {
+export function rcu_callback_thread(name = "rcu_do_batch"): {
+  /** The thread's name. */
+  readonly name: string;
+  /** The thread body: waits for queued callbacks whose grace period ended and runs them. */
+  body(t: Task): Step
+} {
   return {
     name,
     *body(t: Task): Step {

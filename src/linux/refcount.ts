@@ -37,8 +37,10 @@ export const REFCOUNT_SATURATED = -0x40000000;
 
 /** refcount_t: `refs` is the atomic_t behind it (`r->refs`). */
 export class refcount_t {
+  /** The atomic_t behind it (`r->refs`), with the refcount's name. */
   readonly refs: atomic_t;
   constructor(
+    /** Name in traces and state tables. */
     readonly name: string,
     n = 1,
   ) {
@@ -48,6 +50,7 @@ export class refcount_t {
   peek(): number {
     return this.refs.peek();
   }
+  /** `<name>=<count in memory>`, without recording an access. */
   toString(): string {
     return `${this.name}=${this.peek()}`;
   }

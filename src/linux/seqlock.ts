@@ -44,13 +44,18 @@ class EvenSequence implements Waitable {
 
 /** seqcount_t: `sequence`, odd while a writer is inside its write section. */
 export class seqcount_t {
+  /** The sequence number (`s->sequence`), a memory cell with the seqcount's name. */
   readonly sequence: Cell<number>;
   /** What a reader's read_seqcount_begin() waits for. */
   readonly even: Waitable;
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces and state tables. */
+    readonly name: string,
+  ) {
     this.sequence = new Cell(name, 0);
     this.even = new EvenSequence(this);
   }
+  /** `<name>=<sequence in memory>`, without recording an access. */
   toString(): string {
     return `${this.name}=${this.sequence.peek()}`;
   }
@@ -63,9 +68,14 @@ export function SEQCNT_ZERO(name: string): seqcount_t {
 
 /** seqlock_t: a seqcount_t and the spinlock that serializes its writers. */
 export class seqlock_t {
+  /** The sequence readers check (`sl->seqcount`), named `<name>.seqcount`. */
   readonly seqcount: seqcount_t;
+  /** The spinlock writers take (`sl->lock`), named `<name>.lock`. */
   readonly lock: Spinlock;
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces; its parts are named after it. */
+    readonly name: string,
+  ) {
     this.seqcount = new seqcount_t(`${name}.seqcount`);
     this.lock = new Spinlock(`${name}.lock`);
   }

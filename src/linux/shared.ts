@@ -78,7 +78,10 @@ export function hasBufferedStore(t: Task, cell: Cell<unknown>): boolean {
  */
 export class OwnStoresVisible implements Waitable {
   readonly name: string;
-  constructor(readonly cell: Cell<unknown>) {
+  constructor(
+    /** The cell whose buffered stores the wait is for. */
+    readonly cell: Cell<unknown>,
+  ) {
     this.name = `the thread's buffered stores to ${cell.name} to become visible`;
   }
   canProceed(t: Task): boolean {
@@ -137,7 +140,18 @@ export function cmpxchg<T>(t: Task, cell: Cell<T>, old: T, nv: T, at: Site): Ste
  * try_cmpxchg(ptr, &old, new): like cmpxchg() but returns success; on failure the C updates
  * `*old` with the value found, here returned as `found`.
  */
-export function try_cmpxchg<T>(t: Task, cell: Cell<T>, old: T, nv: T, at: Site): Step<{ ok: boolean; found: T }> {
+export function try_cmpxchg<T>(
+  t: Task,
+  cell: Cell<T>,
+  old: T,
+  nv: T,
+  at: Site,
+): Step<{
+  /** True when the cell held `old` and now holds the new value. */
+  ok: boolean;
+  /** The value the cell held (`old` on success). */
+  found: T
+}> {
   return step(t, at, { fence: true }, () => {
     const o = untracked(old);
     const n = untracked(nv);
