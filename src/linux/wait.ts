@@ -44,21 +44,28 @@ export type wait_queue_func_t = (wq_entry: wait_queue_entry_t, mode: number, key
 
 /** struct wait_queue_entry: a task waiting on a queue. Create one per wait with DEFINE_WAIT(). */
 export class wait_queue_entry_t {
+  /** `wq_entry->flags`: 0 or WQ_FLAG_EXCLUSIVE. */
   flags = 0;
   /** True while on a queue (`!list_empty(&wq_entry->entry)`). */
   queued = false;
   constructor(
     /** The waiting task (`wq_entry->private`). */
     readonly task: Task,
+    /** The wake function wake_up() calls for this entry (`wq_entry->func`). */
     readonly func: wait_queue_func_t,
   ) {}
 }
 
 /** struct wait_queue_head: the queue of waiting entries. */
 export class wait_queue_head_t {
+  /** The queue's location (see engine/access.ts): adding, removing and waking record an access of it. */
   readonly loc: number;
+  /** The queued entries in queue order (`wq_head->head`); exclusive waiters at the tail. */
   readonly head: wait_queue_entry_t[] = [];
-  constructor(readonly name: string) {
+  constructor(
+    /** Name in traces and state tables. */
+    readonly name: string,
+  ) {
     this.loc = newLoc(name);
   }
   /** Names of the queued tasks, without recording (display). */

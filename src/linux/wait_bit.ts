@@ -36,7 +36,9 @@ import {
 
 /** struct wait_bit_key: the word and bit a waiter waits on (plus, here, the waker running the wake). */
 export interface wait_bit_key {
+  /** The word holding the bit (`wbq_entry->key.flags`). */
   readonly flags: Bitmap;
+  /** The bit's number in that word. */
   readonly bit_nr: number;
 }
 
@@ -44,6 +46,7 @@ export interface wait_bit_key {
 export class wait_bit_queue_entry extends wait_queue_entry_t {
   constructor(
     task: Task,
+    /** The word and bit this entry waits on. */
     readonly key: wait_bit_key,
   ) {
     super(task, wake_bit_function);
