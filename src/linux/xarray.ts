@@ -976,6 +976,7 @@ export function* xas_try_split<F extends object>(xas: XaState<F>, entry: F, orde
 
 /** One row of {@link slotTable}. */
 export interface XaSlotRow {
+  /** Slot number in the node, 0 to 63 (XA_CHUNK_SIZE - 1). */
   readonly offset: number;
   /** `folio@1024 order 9`, `sibling -> 16`, `node (shift 0)`, `retry`, `empty`. */
   readonly entry: string;

@@ -102,10 +102,15 @@ export const claims: Claim[] = [
 
 /** Matthew Wilcox's worked example, computed by the XArray model (no exploration needed). */
 export function workedExample(): {
+  /** What the model computed, in a sentence (the slots of index 1499 before and after each split). */
   observed: string;
+  /** Whether every slot the example names holds what it says. */
   holds: boolean;
+  /** The non-empty slots of the node holding index 1499 with the order-9 folio@1024 stored. */
   before: ReturnType<typeof slotTable>;
+  /** The same slots after splitting it into two order-8 folios (folio@1024, folio@1280). */
   afterOrder8: ReturnType<typeof slotTable>;
+  /** The same slots after xas_try_split() down to order 0 around index 1499 (slot 23 becomes a node). */
   afterOrder0: ReturnType<typeof slotTable>;
 } {
   const run = (mode: "none" | "order8" | "order0") => {
