@@ -58,6 +58,7 @@ import {
   mutex_trylock,
   mutex_unlock,
   prepare_to_wait,
+  prepare_to_wait_exclusive,
   rcu_assign_pointer,
   rcu_callback_thread,
   rcu_dereference,
@@ -72,6 +73,7 @@ import {
   refcount_inc_not_zero,
   REFCOUNT_INIT,
   schedule,
+  set_bit,
   set_current_state,
   smp_mb,
   smp_mb__after_atomic,
@@ -99,6 +101,7 @@ import {
   write_sequnlock,
   write_unlock,
   xchg,
+  __set_bit,
   __set_current_state,
   type list_head,
 } from "../src/linux/index.js";
@@ -150,6 +153,11 @@ function explore<S>(sc: Scenario<S, object>, memoryModel: MemoryModel = "sc"): {
   assert.deepEqual(reduced.keys, naive.keys, `${sc.id} (${memoryModel}): sleep sets and unreduced search reach different findings`);
   assert.ok(reduced.executions <= naive.executions);
   assert.equal(reduced.clean > 0, naive.clean > 0, `${sc.id}: one search has clean executions, the other not`);
+  // check()'s own cross-check: executions sampled without the reduction end only in outcomes
+  // (findings and final state) the reduced search reached, so no primitive hides an access.
+  const r = check(sc, { memoryModel });
+  assert.equal(r.crossCheck?.mismatches ?? 0, 0, `${sc.id} (${memoryModel}): ${r.warnings.join(" ")}`);
+  assert.deepEqual(Object.keys(r.findings).sort(), reduced.keys);
   return reduced;
 }
 
@@ -1222,4 +1230,84 @@ test("list_head: add, delete and walk under a lock; a walk without it meets a fr
     };
   });
   assert.deepEqual(explore(twice).keys, ["warning: list_del corruption, state.entries[0].node->next is LIST_POISON1 (dead000000000100)"]);
+});
+
+test("bit ops: the non-atomic __set_bit can undo a concurrent set_bit of another bit; set_bit cannot", () => {
+  const SET = at("setter", "set_bit(nr, &flags)");
+  interface S {
+    flags: ReturnType<typeof DECLARE_BITMAP>;
+  }
+  const sc = (nonAtomic: boolean) =>
+    scenario<S>(
+      `bits-${nonAtomic}`,
+      () => ({
+        state: { flags: DECLARE_BITMAP("flags", ["A", "B"]) },
+        threads: [
+          { name: "T0", *body(t: Task, s: S) { yield* set_bit(t, 0, s.flags, SET); } },
+          { name: "T1", *body(t: Task, s: S) { if (nonAtomic) yield* __set_bit(t, 1, s.flags, SET); else yield* set_bit(t, 1, s.flags, SET); } },
+        ],
+      }),
+      (s, r) => r(`flags=${s.flags.describe()}`),
+    );
+  assert.deepEqual(explore(sc(false)).keys, ["invariant: flags=A|B"]);
+  assert.deepEqual(explore(sc(false), "pso").keys, ["invariant: flags=A|B"]);
+  assert.deepEqual(explore(sc(true)).keys, ["invariant: flags=A|B", "invariant: flags=B"]);
+  // bit_spin_unlock() of a bit nobody set is CONFIG_DEBUG_SPINLOCK's BUG_ON.
+  const U = at("unlocker", "bit_spin_unlock(0, &flags)");
+  const bad = scenario<S>("bit-unlock-clear", () => ({
+    state: { flags: DECLARE_BITMAP("flags", ["A", "B"]) },
+    threads: [{ name: "T0", *body(t: Task, s: S) { yield* bit_spin_unlock(t, 0, s.flags, U); } }],
+  }));
+  assert.deepEqual(explore(bad).keys, ["bug: kernel BUG at include/linux/bit_spinlock.h: bit_spin_unlock(flags.A) of a clear bit"]);
+});
+
+test("wait queues: setting the condition after wake_up() loses the wake-up; an exclusive wait wakes one waiter", () => {
+  const WAIT = at("sleeper", "wait_event(wq, s->cond)");
+  const WAKE = at("waker", "wake_up(&wq)");
+  const SETC = at("waker", "s->cond = 1");
+  interface S {
+    cond: number;
+    wq: ReturnType<typeof DECLARE_WAIT_QUEUE_HEAD>;
+  }
+  const late = scenario<S>("wq-late-cond", () => ({
+    state: { cond: 0, wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+    threads: [
+      { name: "sleeper", *body(t: Task, s: S) { yield* wait_event(t, s.wq, () => s.cond !== 0, WAIT); } },
+      { name: "waker", *body(t: Task, s: S) { yield* wake_up(t, s.wq, WAKE); yield SETC; s.cond = 1; } },
+    ],
+  }));
+  assert.deepEqual(explore(late).keys, [
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (wait_event(wq, s->cond): schedule())",
+  ]);
+  // Two exclusive waiters, one wake_up(): one of them stays asleep.
+  const PREP = at("sleeper", "prepare_to_wait_exclusive(&wq, &wait, TASK_UNINTERRUPTIBLE)");
+  const SCHED = at("sleeper", "schedule()");
+  const FIN = at("sleeper", "finish_wait(&wq, &wait)");
+  const BOTH = at("waker", "wait until both queued");
+  const excl = scenario<S>("wq-exclusive", () => ({
+    state: { cond: 0, wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+    threads: [
+      ...["S0", "S1"].map((name) => ({
+        name,
+        *body(t: Task, s: S) {
+          const wait = DEFINE_WAIT(t);
+          yield* prepare_to_wait_exclusive(t, s.wq, wait, TASK_UNINTERRUPTIBLE, PREP);
+          yield* schedule(t, SCHED);
+          yield* finish_wait(t, s.wq, wait, FIN);
+        },
+      })),
+      {
+        name: "waker",
+        *body(t: Task, s: S) {
+          const queued: Waitable = { name: "two waiters", canProceed: () => s.wq.head.length === 2, waited: () => {} };
+          yield* step(t, BOTH, { waitFor: queued, access: [[s.wq.loc, 0]] });
+          yield* wake_up(t, s.wq, WAKE);
+        },
+      },
+    ],
+  }));
+  assert.deepEqual(explore(excl).keys, [
+    "deadlock: S0 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())",
+    "deadlock: S1 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())",
+  ]);
 });
