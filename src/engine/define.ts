@@ -91,7 +91,10 @@ export interface VariantDefinition<O> {
  * holds when the check's verdict is `verdict` (and, for `fail`, some finding key matches `finding`).
  */
 export type ClaimDefinition =
-  | (Omit<Claim, "source"> & { readonly source?: SourceRef | string })
+  | (Omit<Claim, "source"> & {
+      /** The message the claim is made in: a SourceRef, or free text such as a lore link. */
+      readonly source?: SourceRef | string
+    })
   | {
       /** Claim id, lowercase-hyphenated, unique within the scenario. */
       readonly id: string;
