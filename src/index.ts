@@ -2,7 +2,23 @@
  * racelab's public API: what notebooks and other tools import.
  *
  * In a tslab notebook (kernel `racelab`, started in the project root):
- * `import { Session, checkAll, showClaims } from "./dist";`
+ * `import { Session, checkAll, showClaims } from "./dist";` in this checkout, `from "racelab"` in a
+ * project that has racelab installed as a dependency.
+ *
+ * Where to start:
+ * - Modeling a race: {@link defineScenario} (a scenario in one call), {@link sitesIn} (the kernel
+ *   function, file and version of each step), {@link Task} (what a thread body gets), {@link step}
+ *   (a primitive of your own), and the kernel primitives of `src/linux/` ({@link Spinlock},
+ *   {@link spin_lock}, {@link RwSemaphore}, {@link Cell}, {@link READ_ONCE}, {@link refcount_t},
+ *   {@link atomic_t}, {@link wait_queue_head_t}, {@link call_rcu}, {@link kmalloc}, ...), each named
+ *   and behaving as in the kernel source it cites.
+ * - Checking it: {@link check} and {@link CheckResult} (the JSON of `racelab check --json`),
+ *   {@link replay}, {@link evaluateClaims}, {@link loadScenario} (a scenario file), {@link MemoryModel}.
+ * - In a notebook: {@link checkAll}, {@link showChecks}, {@link showViolationsChart},
+ *   {@link showCounterexample}, {@link showClaims}, {@link showLeftOut}, {@link Session} (stepping by
+ *   hand), and the display helpers ({@link displayTable}, {@link displayChart}).
+ *
+ * @packageDocumentation
  */
 export * from "./engine/access.js";
 export * from "./engine/check.js";
