@@ -125,7 +125,7 @@ export function notebookTemplate(id: string, importFrom: string, scenarioPath: s
       cell("code", "checks", "const results = checkAll(sc);\nshowChecks(results);"),
       cell("markdown", "ce-md", "## The race, step by step"),
       cell("code", "ce", `const failing = results.find((r) => r.verdict === "fail");\nif (failing) showCounterexample(failing, 75, sc);`),
-      cell("code", "step", `const s = new Session(sc);\ns.step("cpu0", 2).step("cpu1", 3).show();`),
+      cell("code", "step", `// The race by hand: cpu0 loads, cpu1 loads and stores, cpu0 stores over it.\nconst s = new Session(sc);\ns.step("cpu0", 1).step("cpu1", 2).step("cpu0", 1).show();`),
       cell("markdown", "claims-md", "## The thread's claims, and what the model leaves out"),
       cell("code", "claims", "showClaims(sc);\nshowLeftOut(sc);"),
     ],

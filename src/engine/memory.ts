@@ -27,7 +27,7 @@
 import { access, newLoc, R, W } from "./access.js";
 import type { Site } from "./site.js";
 import type { Task, Waitable } from "./task.js";
-import { holdsValues, selfTracked, untracked } from "./track.js";
+import { holdsValues, isSelfTracked, selfTracked, untracked } from "./track.js";
 
 /**
  * A memory model (see the module comment): `sc` sequential consistency, `tso` one FIFO store
@@ -203,6 +203,15 @@ export function atomic_rmw<T>(t: Task, cell: Cell<T>, update: (old: T) => T): T 
   return old;
 }
 
+/** A stored value for store-buffer labels: a plain object by its tracked name (`state.el`). */
+function showStored(t: Task, v: unknown): string {
+  if (v !== null && typeof v === "object" && (v as object).toString === Object.prototype.toString && !isSelfTracked(v)) {
+    const id = t.tracker.idOf(v);
+    if (id !== "*") return id.endsWith("->") ? `&${id.slice(0, -2)}` : `&${id}`;
+  }
+  return show(v);
+}
+
 function show(v: unknown): string {
   if (v === null || typeof v !== "object") return String(v);
   if ((v as object).toString !== Object.prototype.toString) return String(v);
@@ -238,7 +247,7 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     access(buf.epochLoc, W);
     buf.epoch++;
   } else access(buf.epochLoc, R);
-  buf.entries.push({ cell: cell as Cell<unknown>, value, epoch: buf.epoch, text: `${cell.name} = ${show(value)}` });
+  buf.entries.push({ cell: cell as Cell<unknown>, value, epoch: buf.epoch, text: `${cell.name} = ${showStored(t, value)}` });
 }
 
 /** READ_ONCE(). */

@@ -106,7 +106,8 @@ export function renderDiagram(exec: Execution, width = 75): string {
   });
   // A tail thread starts after every other thread's last step.
   const tail = exec.tasks.map((_, i) => last[i]! >= 0 && exec.tasks.every((_, j) => j === i || last[j]! < first[i]!));
-  const cols = exec.tasks.map((_, i) => i).filter((i) => !tail[i]);
+  // A helper (a store buffer, the RCU callback thread) that took no step gets no column.
+  const cols = exec.tasks.map((_, i) => i).filter((i) => !tail[i] && !(exec.tasks[i]!.daemon && last[i]! < 0));
   const colOf = new Map(cols.map((tid, k) => [tid, k]));
   const gap = 2;
   const k = Math.max(1, cols.length);

@@ -80,6 +80,11 @@ export interface TrackHost {
   useAfterFree(what: string, freedBy: string): never;
 }
 
+/** `obj.field`, or `ptr->field` for an object named after the pointer to it. */
+function fieldName(id: string, key: string | symbol): string {
+  return id.endsWith("->") ? `${id}${String(key)}` : `${id}.${String(key)}`;
+}
+
 /** Location of each (object name, field), shared by every execution (names are deterministic). */
 const fieldLocCache = new Map<string, Map<string | symbol, number>>();
 
@@ -103,7 +108,8 @@ export class Tracker {
       if (isSelfTracked(o)) {
         // Not wrapped, but what it holds (a Cell's value) may be plain state.
         const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
-        if (holds !== undefined) for (const k of holds) visit((o as Record<string, unknown>)[k], `${path}.${k}`);
+        // What a Cell points to is named as C would: `state.head->` (fields: `state.head->data`).
+        if (holds !== undefined) for (const k of holds) visit((o as Record<string, unknown>)[k], `${path}->`);
         return;
       }
       if (isOpaque(o)) return;
@@ -179,7 +185,7 @@ export class Tracker {
     }
     let l = m.get(key);
     if (l === undefined) {
-      l = autoLoc(`${id}.${String(key)}`);
+      l = autoLoc(fieldName(id, key));
       m.set(key, l);
     }
     return l;
@@ -193,7 +199,7 @@ export class Tracker {
   private checkLive(o: object, key: string | symbol): void {
     if (!this.anyFreed) return;
     const by = this.freed.get(o);
-    if (by !== undefined) this.host.useAfterFree(`${this.ids.get(o) ?? "object"}.${String(key)}`, by);
+    if (by !== undefined) this.host.useAfterFree(fieldName(this.ids.get(o) ?? "object", key), by);
   }
 
   private objectProxy(o: object): object {
