@@ -68,6 +68,16 @@ for (const file of others) {
       const nb = parseNotebook(await readFile(res!.output, "utf8"), "executed");
       assert.deepEqual(nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error")), []);
       assert.equal(typeof (nb.metadata as { racelab?: { scenario?: string } }).racelab?.scenario, "string");
+      if (file === "writing-a-scenario.ipynb") {
+        // The tutorial's scenarios, defined in its cells, reach the findings its prose explains.
+        const text = JSON.stringify(nb.cells.map((c) => c.outputs ?? []));
+        assert.match(text, /warning: refcount_t: addition on 0; use-after-free\. \(el->rc\)/);
+        assert.match(text, /bug: use-after-free: search_and_reference accesses state\.head->data after kfree\(\) by rcu_do_batch/);
+        assert.match(text, /inc-not-zero +default +PASS/);
+        assert.match(text, /sleep-in-atomic: delete\(\) may sleep while holding list_lock/);
+        assert.match(text, /baseline +default +pso +FAIL/);
+        assert.match(text, /rcu-assign-pointer +default +pso +PASS/);
+      }
       await reportNotebooks([res!.output], { out, html: true, pdf: true, warn: () => undefined });
       const name = file.replace(/\.ipynb$/, "");
       const html = await readFile(join(out, `${name}.html`), "utf8");
