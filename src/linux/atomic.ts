@@ -67,7 +67,9 @@ selfTracked(Counter);
  *
  * Ordering (Documentation/atomic_t.txt): `atomic_read`/`atomic_set` are READ_ONCE/WRITE_ONCE;
  * non-value-returning RMWs (`atomic_inc`, `atomic_add`, `atomic_dec`, `atomic_sub`) are unordered
- * and record the ADD access class, so they commute with each other in the reduction;
+ * (under pso they act on memory once the thread's own stores to the counter are visible; under
+ * tso they are x86's locked instructions, waiting for the whole store buffer) and record the ADD
+ * access class, so they commute with each other in the reduction;
  * value-returning RMWs (`atomic_add_return`, `atomic_dec_and_test`, `atomic_inc_not_zero`,
  * `atomic_cmpxchg`, ...) are fully ordered and record W. Every function is one step.
  *

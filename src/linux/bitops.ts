@@ -12,9 +12,9 @@
  * Each bit is a memory {@link Cell} of its own (0 or 1), so operations on different bits are
  * independent for the reduction and an unordered bit operation is just a store of the bit: it
  * cannot lose an update to another bit, and its old value is not used. Per Documentation/
- * atomic_bitops.txt: `set_bit`/`clear_bit` are unordered (buffered stores under tso/pso, so they
- * may become visible after later loads: the reason for `smp_mb__after_atomic()` before
- * `wake_up_bit()`); `test_and_set_bit`/`test_and_clear_bit` are fully ordered;
+ * atomic_bitops.txt: `set_bit`/`clear_bit` are unordered (under pso, stores that may be buffered
+ * and so become visible after later loads: the reason for `smp_mb__after_atomic()` before
+ * `wake_up_bit()`; under tso, x86's locked instructions, full barriers writing memory directly); `test_and_set_bit`/`test_and_clear_bit` are fully ordered;
  * `test_and_set_bit_lock` is an acquire (an RMW on memory once the thread's own stores to the bit
  * are visible) and `clear_bit_unlock` a release store. The non-atomic `__set_bit`/`__clear_bit`
  * load the whole word in one step and store it back in the next, so a concurrent update of
@@ -29,7 +29,7 @@ import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
-import { hasBufferedStore, OwnStoresVisible, rmw_relaxed, subSite, type Step } from "./shared.js";
+import { hasBufferedStore, lockedAtomics, OwnStoresVisible, rmw_relaxed, subSite, type Step } from "./shared.js";
 import { wait_queue_head_t } from "./wait.js";
 
 /** BITS_PER_LONG on 64-bit kernels. */
@@ -51,7 +51,7 @@ class BitSpinWait implements Waitable {
   waited(t: Task): void {
     const cell = this.bitmap.bits[this.nr]!;
     const buf = t.memory.bufferOf(t);
-    if (buf !== null) access(buf.cellLoc(cell), R);
+    if (buf !== null) access(buf.model === "tso" ? buf.loc : buf.cellLoc(cell), R);
     access(cell.loc, R);
   }
 }
@@ -138,19 +138,25 @@ export function test_bit_acquire(t: Task, nr: number, addr: Bitmap, at: Site): S
   return test_bit(t, nr, addr, at);
 }
 
-/** set_bit(nr, addr): atomic, unordered: a store of 1 to the bit (buffered under tso/pso). One step. */
+/** An unordered bit update: a store (buffered under pso), or under tso a locked RMW on memory. */
+function bitStore(t: Task, nr: number, addr: Bitmap, v: number, release: boolean, at: Site): Step {
+  if (lockedAtomics(t)) return step(t, at, { waitFor: addr.visibleBit(nr) }, () => void rmw_relaxed(t, addr.cell(nr), () => v, W));
+  return step(t, at, {}, () => store(t, addr.cell(nr), v, release));
+}
+
+/** set_bit(nr, addr): atomic, unordered: a store of 1 to the bit (buffered under pso; `lock bts` under tso). One step. */
 export function set_bit(t: Task, nr: number, addr: Bitmap, at: Site): Step {
-  return step(t, at, {}, () => store(t, addr.cell(nr), 1));
+  return bitStore(t, nr, addr, 1, false, at);
 }
 
-/** clear_bit(nr, addr): atomic, unordered: a store of 0 to the bit. One step. */
+/** clear_bit(nr, addr): atomic, unordered: a store of 0 to the bit (buffered under pso; `lock btr` under tso). One step. */
 export function clear_bit(t: Task, nr: number, addr: Bitmap, at: Site): Step {
-  return step(t, at, {}, () => store(t, addr.cell(nr), 0));
+  return bitStore(t, nr, addr, 0, false, at);
 }
 
-/** clear_bit_unlock(nr, addr): a release store of 0 (earlier stores become visible first). One step. */
+/** clear_bit_unlock(nr, addr): a release store of 0 (earlier stores become visible first; `lock btr` under tso). One step. */
 export function clear_bit_unlock(t: Task, nr: number, addr: Bitmap, at: Site): Step {
-  return step(t, at, {}, () => store(t, addr.cell(nr), 0, true));
+  return bitStore(t, nr, addr, 0, true, at);
 }
 
 /** test_and_set_bit(nr, addr): fully ordered; returns the old bit. One step. */
@@ -226,12 +232,13 @@ export function bit_spin_trylock(t: Task, nr: number, addr: Bitmap, at: Site): S
  * include/linux/bit_spinlock.h: bit_spin_unlock(<bit>) of a clear bit` when the bit was clear.
  */
 export function bit_spin_unlock(t: Task, nr: number, addr: Bitmap, at: Site): Step {
-  return step(t, at, {}, () => {
+  return step(t, at, lockedAtomics(t) ? { waitFor: addr.visibleBit(nr) } : {}, () => {
     if (load(t, addr.cell(nr)) === 0) {
       t.report("bug", `kernel BUG at include/linux/bit_spinlock.h: bit_spin_unlock(${addr.bitName(nr)}) of a clear bit`);
       throw HALT;
     }
-    store(t, addr.cell(nr), 0, true);
+    if (lockedAtomics(t)) rmw_relaxed(t, addr.cell(nr), () => 0, W);
+    else store(t, addr.cell(nr), 0, true);
     const i = t.atomicHeld.lastIndexOf(BIT_SPIN(addr, nr));
     if (i >= 0) {
       t.atomicHeld.splice(i, 1);

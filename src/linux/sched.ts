@@ -19,9 +19,9 @@
  * writes it, try_to_wake_up() writes it (reads it and maybe sets TASK_RUNNING), and schedule()'s
  * wait reads it, so a wake-up and the sleep it ends are always ordered by the reduction.
  *
- * Memory model: `__state` is sequentially consistent (never buffered). set_current_state() and
- * wake_up_process() are full barriers (smp_store_mb; the smp_mb__after_spinlock() in
- * try_to_wake_up()); __set_current_state() is not.
+ * Memory model: `__state` is sequentially consistent (never buffered). set_current_state(),
+ * schedule() and wake_up_process() are full barriers (smp_store_mb; the run-queue lock and
+ * smp_mb__after_spinlock() in __schedule() and try_to_wake_up()); __set_current_state() is not.
  *
  * Left out: signals (TASK_INTERRUPTIBLE sleeps are never interrupted; a sleep nobody ends is a
  * deadlock either way), TASK_KILLABLE, timeouts (schedule_timeout), preemption and the run queue
@@ -118,7 +118,7 @@ export function __set_current_state(t: Task, state: number, at: Site): Step {
  * try_to_wake_up() wakes it. A thread never woken is a deadlock finding.
  */
 export function schedule(t: Task, at: Site): Step {
-  return step(t, at, { waitFor: sched(t), sleeps: true });
+  return step(t, at, { waitFor: sched(t), sleeps: true, fence: true });
 }
 
 /**

@@ -11,7 +11,10 @@
  * buffer is empty; an unordered RMW acts on memory directly once the thread's own buffered stores
  * to that location are visible (so it never overtakes them), and may become visible before the
  * thread's earlier stores to other locations, as the kernel allows. Loads are never reordered in
- * these models, so acquire adds nothing to a plain load.
+ * these models, so acquire adds nothing to a plain load. Under `tso` (x86) every atomic RMW is a
+ * locked instruction, a full barrier: unordered RMWs, set_bit() and clear_bit() included wait for
+ * the thread's whole store buffer there; under `pso` they wait only for the thread's own stores to
+ * the same location, and set_bit()/clear_bit() are stores that may be buffered.
  *
  * Left out (as in memory.ts): load reordering and load buffering; a failed `cmpxchg()` is modeled
  * fully ordered although the kernel gives it no ordering (stronger, never weaker).
@@ -65,16 +68,30 @@ export function peek<T>(t: Task, cell: Cell<T>): T {
   return cell.peek();
 }
 
-/** True when the thread has a store to `cell` still in its store buffer (always false under sc). */
-export function hasBufferedStore(t: Task, cell: Cell<unknown>): boolean {
-  const buf = t.memory.bufferOf(t);
-  return buf !== null && buf.entries.some((e) => e.cell === cell);
+/**
+ * True when the thread runs under `tso`, where atomic RMWs are locked instructions (full barriers)
+ * and set_bit()/clear_bit() are not buffered.
+ */
+export function lockedAtomics(t: Task): boolean {
+  return t.memory.bufferOf(t)?.model === "tso";
 }
 
 /**
- * Waitable of an unordered read-modify-write: the step may run once none of the thread's own
- * stores to the cell is still buffered (under sc at once). Its wait reads the thread's buffer
- * entries for that cell, which only the thread itself and its store-buffer daemon change.
+ * True when an atomic RMW of `cell` by the thread must wait for its store buffer: under tso while
+ * any store is buffered, under pso while a store to `cell` is (always false under sc).
+ */
+export function hasBufferedStore(t: Task, cell: Cell<unknown>): boolean {
+  const buf = t.memory.bufferOf(t);
+  if (buf === null) return false;
+  return buf.model === "tso" ? buf.entries.length > 0 : buf.entries.some((e) => e.cell === cell);
+}
+
+/**
+ * Waitable of an unordered read-modify-write: the step may run once the thread's buffered stores
+ * it must not overtake are visible: all of them under tso (a locked instruction), those to the
+ * same cell under pso, none under sc. Its wait reads what it looked at (the buffer's drain
+ * location, or its entries for the cell), which only the thread itself and its store-buffer
+ * daemon change.
  */
 export class OwnStoresVisible implements Waitable {
   readonly name: string;
@@ -89,7 +106,7 @@ export class OwnStoresVisible implements Waitable {
   }
   waited(t: Task): void {
     const buf = t.memory.bufferOf(t);
-    if (buf !== null) access(buf.cellLoc(this.cell), R);
+    if (buf !== null) access(buf.model === "tso" ? buf.loc : buf.cellLoc(this.cell), R);
   }
 }
 

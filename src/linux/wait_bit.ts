@@ -10,9 +10,11 @@
  * schedule() when the bit is still set, test_bit_acquire() to loop, and finish_wait(). The waker
  * clears the bit and calls wake_up_bit(), which wakes the waiters of that bit only if
  * waitqueue_active() sees them: so a missing wake_up_bit() leaves the waiter asleep (a deadlock
- * finding `... waits for wake-up in schedule()`), and under tso/pso a missing
+ * finding `... waits for wake-up in schedule()`), and under pso a missing
  * `smp_mb__after_atomic()` between clear_bit() and wake_up_bit() loses the wake-up too, as the
- * kernel's comment on wake_up_bit() warns.
+ * kernel's comment on wake_up_bit() warns (not under tso: x86's clear_bit() is a locked
+ * instruction, a full barrier, which is why smp_mb__after_atomic() is only a compiler barrier
+ * there).
  *
  * Left out: signals (bit_wait() never returns -EINTR), timeouts, wait_on_bit_lock(), the
  * wait_var_event() family, and hash collisions of bit_waitqueue() between different words (each
