@@ -252,16 +252,17 @@ function* folio_split(t: Task, s: SplitState, cfg: Cfg): Step {
   // Unfreeze the after-split folios in PFN order, each right before its own __xa_store().
   for (const g of [...s.structs.values()].filter((g) => g !== F).sort((a, b) => a.pfn - b.pfn)) {
     yield SPLIT.unfreeze;
-    folio_ref_unfreeze(t, g, nr(g.order.value) + 1);
+    // folio_nr_pages(new_folio) reads this CPU's own store of the order (store forwarding).
+    folio_ref_unfreeze(t, g, nr(load(t, g.order)) + 1);
     t.say(() => `${g} unfrozen`);
-    if (cfg.options.loseStore && g.pfn <= s.index && s.index < g.pfn + nr(g.order.value)) {
+    if (cfg.options.loseStore && g.pfn <= s.index && s.index < g.pfn + nr(load(t, g.order))) {
       t.say(() => `fault injection: __xa_store(${g}) lost`);
       continue;
     }
     yield* xaSteps(__xa_store(s.xa, g.pfn, g), SPLIT.xaStoreWalk, `__xa_store(${g})`);
   }
   yield SPLIT.unfreezeOrig;
-  folio_ref_unfreeze(t, F, nr(F.order.value) + 1);
+  folio_ref_unfreeze(t, F, nr(load(t, F.order)) + 1);
   yield* spin_unlock(t, s.xa_lock, SPLIT.xasUnlock);
   for (const g of [...s.structs.values()].filter((g) => g !== F).sort((a, b) => a.pfn - b.pfn))
     yield* folio_unlock(t, g.lock, SPLIT.unlockNew);
