@@ -192,7 +192,7 @@ test("a step that throws is an 'error' finding at its step, with a counterexampl
   assert.equal(r.counterexample.steps.at(-1)!.finding, key);
 });
 
-test("model errors point at the cause: not a generator, a bare yield, a yield of a generator, nondeterminism", () => {
+test("model errors point at the cause: not a generator, a bare yield, a yield of a generator, no yield at all, nondeterminism", () => {
   const mk = (body: (t: Task, s: { n: number }) => unknown) =>
     defineScenario({ id: "broken", setup: () => ({ state: { n: 0 }, threads: { t0: body as never, t1: function* () { yield A; } } }) });
   assert.throws(() => check(mk(() => 1)), (e: unknown) => e instanceof ModelError && /thread t0: its body must be a generator function/.test(e.message));
@@ -201,6 +201,7 @@ test("model errors point at the cause: not a generator, a bare yield, a yield of
     () => check(mk(function* (t: Task, s) { yield spin_lock(t, new Spinlock("l"), A) as never; s.n = 1; })),
     /thread t0 yielded a generator \(use `yield\*` to run a primitive\)/,
   );
+  assert.throws(() => check(mk(function* (t: Task, s) { s.n; })), /thread t0 finished without a step: its body never yields/);
   let calls = 0; // kept across executions: the thread does not replay the same way
   const nondet = mk(function* (t: Task, s) {
     calls++;

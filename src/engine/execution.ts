@@ -142,6 +142,10 @@ export class Execution implements TaskHost, TrackHost {
           this.running = null;
         }
         this.gens.push(gen);
+        if (r.done && i < model.threads.length)
+          throw new ModelError(
+            `${scenario.id}: thread ${task.name} finished without a step: its body never yields (each atomic step starts with \`yield SITE\`)`,
+          );
         if (r.done) task.done = true;
         else if (!isSite(r.value))
           throw new ModelError(`${scenario.id}: thread ${task.name} yielded ${describeYield(r.value)}, not a Site (yield a site made with sitesIn(), or yield* a primitive)`);
