@@ -447,9 +447,7 @@ function* ext4_journalled_write(t: Task, s: BmState): Step {
 /** The threads of one run: migration, and the buffer user the variant asks for (with kjournald2 for ext4). */
 export function threadsFor(cfg: Cfg): ThreadSpec<BmState, BmOptions>[] {
   const o = cfg.options;
-  const threads: ThreadSpec<BmState, BmOptions>[] = [
-    { name: "migrate_pages", body: migrate_pages },
-  ];
+  const threads: ThreadSpec<BmState, BmOptions>[] = [{ name: "migrate_pages", body: migrate_pages }];
   if (o.user === "ext4") {
     threads.push({ name: "ext4_ext_map_blocks", body: ext4_ext_map_blocks });
     threads.push({ name: "kjournald2", body: (t, s) => kjournald2(t, s) });
