@@ -118,7 +118,7 @@ export class PageFolio {
   }
   /** `folio@<index> order <order>` from memory, without recording (display). */
   describe(): string {
-    return `folio@${this.index.value} order ${this.order.value}`;
+    return `folio@${this.index.peek()} order ${this.order.peek()}`;
   }
 }
 
