@@ -212,7 +212,10 @@ export class Tracker {
         tr.checkLive(target, key);
         tr.rec(target, key, R);
         const v = Reflect.get(target, key, receiver);
-        if (v === null || typeof v !== "object" || isSelfTracked(v)) return v;
+        if (v === null || typeof v !== "object") return v;
+        const known = tr.proxies.get(v);
+        if (known !== undefined) return known;
+        if (isSelfTracked(v)) return v;
         // A frozen field must be returned as is (Proxy invariant).
         const d = Object.getOwnPropertyDescriptor(target, key);
         if (d !== undefined && d.configurable === false && d.writable === false) return v;
