@@ -392,13 +392,13 @@ function replayExec(
  * Replays a schedule string under one fix and variant, tracing every step. Throws UsageError for
  * a malformed schedule or one that names a thread that cannot run.
  *
- * @param sc the scenario object.
+ * @param ref the scenario object, or a bundled (or already seen) scenario's id.
  * @param opts `fix` (default `baseline`), `variant` (default `default`), `params`, `memoryModel`
  *   (default: the variant's) and the `schedule` string (see {@link parseScheduleChoices}).
  * @returns the JSON result and the traced execution.
  */
 export function replay(
-  sc: AnyScenario,
+  ref: AnyScenario | string,
   opts: { fix?: string; variant?: string; params?: Record<string, number>; memoryModel?: MemoryModel; schedule: string },
 ): {
   /** What `racelab replay --json` prints. */
@@ -406,6 +406,7 @@ export function replay(
   /** The traced execution (state, findings, steps) after the schedule. */
   exec: Execution
 } {
+  const sc = lookupScenario(ref);
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
@@ -429,8 +430,8 @@ export function replay(
   };
 }
 
-/** Replays a check's counterexample with tracing (null when the check found none). */
-export function replayCounterexample(sc: AnyScenario, r: CheckResult): Execution | null {
+/** Replays a check's counterexample with tracing (null when the check found none); `sc` is the scenario object or its id. */
+export function replayCounterexample(sc: AnyScenario | string, r: CheckResult): Execution | null {
   if (r.counterexample === null) return null;
   return replay(sc, { fix: r.fix, variant: r.variant, params: r.params, memoryModel: r.memoryModel, schedule: r.counterexample.schedule }).exec;
 }

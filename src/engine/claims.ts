@@ -1,5 +1,5 @@
 import { check, type CheckResult } from "./check.js";
-import type { AnyScenario, SourceRef } from "./scenario.js";
+import { lookupScenario, type AnyScenario, type SourceRef } from "./scenario.js";
 
 /** A claim's outcome (JSON contract of `racelab claims --json`). */
 export interface ClaimResult {
@@ -28,9 +28,11 @@ export function formatSource(s: SourceRef): string {
 
 /**
  * Evaluates every claim of a scenario by exhaustive exploration (checks are cached per
- * fix/variant/params, so claims that share a configuration explore it once).
+ * fix/variant/params, so claims that share a configuration explore it once). `ref` is the scenario
+ * object or a bundled (or already seen) scenario's id; throws UsageError for an unknown id.
  */
-export function evaluateClaims(sc: AnyScenario): ClaimResult[] {
+export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
+  const sc = lookupScenario(ref);
   const cache = new Map<string, CheckResult>();
   const ctx = {
     check(fix: string, variant: string, params: Record<string, number> = {}): CheckResult {
