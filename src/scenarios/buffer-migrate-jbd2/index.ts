@@ -20,6 +20,7 @@
  * assembles the scenario. jbd2's transaction and handle are src/linux/jbd2.ts.
  */
 import type { Scenario } from "../../engine/scenario.js";
+import { defineScenario } from "../../engine/define.js";
 import { claims } from "./claims.js";
 import { fixes, SEED, variants } from "./fixes.js";
 import { initialState, type BmOptions, type BmState } from "./state.js";
@@ -27,7 +28,8 @@ import { threadsFor } from "./threads.js";
 
 export type { BmOptions, BmState } from "./state.js";
 
-export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = {
+/** The scenario, built with the public defineScenario() a new race uses too. */
+export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<BmState, BmOptions>({
   id: "buffer-migrate-jbd2",
   title: "buffer_head folio migration vs jbd2 and buffer lookups",
   summary:
@@ -134,4 +136,4 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = {
     "fallback_migrate_folio() (journalled-aops-no-migrate on a data=journal file): writeout() (MIGRATE_SYNC only) and PG_checked are left out; jbd2_journal_try_to_free_buffers() is reduced to 'no journal_head and no busy buffer'.",
     "Other paths that touch block-device buffers without a lookup (e.g. block device writes, readahead, truncate_inode_pages, other jbd2 users, nilfs2) are not modeled: what the model rules out is limited to the paths above.",
   ],
-};
+});

@@ -16,6 +16,7 @@
  * the scenario.
  */
 import type { Scenario } from "../../engine/scenario.js";
+import { defineScenario } from "../../engine/define.js";
 import { esName } from "../../linux/extent_status.js";
 import { claims } from "./claims.js";
 import { fixes, SEED, variants } from "./fixes.js";
@@ -24,7 +25,8 @@ import { threadsFor } from "./threads.js";
 
 export type { Ext4Options, Ext4State } from "./state.js";
 
-export const ext4DelallocFallocate: Scenario<Ext4State, Ext4Options> = {
+/** The scenario, built with the public defineScenario() a new race uses too. */
+export const ext4DelallocFallocate: Scenario<Ext4State, Ext4Options> = defineScenario<Ext4State, Ext4Options>({
   id: "ext4-delalloc-fallocate",
   title: "ext4: delalloc page_mkwrite vs fallocate leaks a reserved block",
   summary:
@@ -73,4 +75,4 @@ export const ext4DelallocFallocate: Scenario<Ext4State, Ext4Options> = {
     "sb_start_pagefault() and file_update_time() are not modeled; the rw_semaphore model lets readers in whenever no writer holds it (no writer preference).",
     "The invariant 'a delayed extent never replaces an allocated one' is checked at ext4_es_insert_delayed_block(), the only step that can break it.",
   ],
-};
+});

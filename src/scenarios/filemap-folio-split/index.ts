@@ -17,6 +17,7 @@
  * (step sites), litmus/ (the memory-model litmus tests); this file assembles the scenario.
  */
 import type { Scenario } from "../../engine/scenario.js";
+import { defineScenario } from "../../engine/define.js";
 import { PageFolio } from "../../linux/folio.js";
 import { describeEntry, slotTable, xa_peek, xa_root } from "../../linux/xarray.js";
 import { claims } from "./claims.js";
@@ -27,7 +28,8 @@ import { threadsFor } from "./threads.js";
 export { workedExample } from "./claims.js";
 export type { SplitOptions, SplitState } from "./state.js";
 
-export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = {
+/** The scenario, built with the public defineScenario() a new race uses too. */
+export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = defineScenario<SplitState, SplitOptions>({
   id: "filemap-folio-split",
   title: "mm/filemap: page-cache lookup vs large folio split (VM_BUG_ON_FOLIO(!folio_contains))",
   summary:
@@ -76,7 +78,7 @@ export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = {
     "The page-cache references of the folio are one count (1 + folio_nr_pages); the final folio_put of a lookup does not free anything.",
     "Memory models: tso/pso reorder stores only (never loads) and are multi-copy atomic, so they are stronger than LKMM; rcu_dereference adds no ordering here.",
   ],
-};
+});
 
 function describe(s: SplitState, e: ReturnType<typeof xa_peek<PageFolio>>): string {
   return e instanceof PageFolio ? e.describe() : describeEntry(s.xa, e);
