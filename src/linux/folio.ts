@@ -12,14 +12,24 @@ import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 
+/**
+ * A page-cache folio as its lock and reference count (sequentially consistent; see
+ * {@link PageFolio} for a folio whose fields go through the memory model). Create in setup().
+ */
 export class Folio implements Waitable {
+  /** Location of PG_locked (folio_lock/folio_unlock record LX on it). */
   readonly lockLoc: number;
+  /** Location of _refcount. */
   readonly refLoc: number;
+  /** `folio lock (index N)`, as waits and deadlocks name it. */
   readonly name: string;
+  /** The thread holding PG_locked, or null (read it through folio_lock()/trylock, not directly, in steps). */
   owner: Task | null = null;
   private ref: number;
   constructor(
+    /** folio->index: the first page-cache index the folio covers. */
     readonly index: number,
+    /** The folio's order (folio_nr_pages() = 2^order). */
     readonly order: number,
     refcount = 1,
   ) {
@@ -64,6 +74,7 @@ export class Folio implements Waitable {
     access(this.refLoc, R);
     return this.ref;
   }
+  /** The reference count without recording an access (display, end checks). */
   peekRef(): number {
     return this.ref;
   }
@@ -99,11 +110,16 @@ export function* folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, 
  * folio_nr_pages(folio)), v6.18.
  */
 export class PageFolio {
+  /** PG_locked (the folio lock). */
   readonly lock: Folio;
+  /** folio->_refcount, read and written through the memory model. */
   readonly _refcount: Cell<number>;
+  /** folio->index. */
   readonly index: Cell<number>;
+  /** The folio's order (as folio_order() reads it from the flags). */
   readonly order: Cell<number>;
   constructor(
+    /** The head page's offset: names the struct (`folio@<pfn>`) whatever its index becomes. */
     readonly pfn: number,
     order: number,
     refcount: number,
@@ -113,6 +129,7 @@ export class PageFolio {
     this.index = new Cell(`folio@${pfn}.index`, pfn);
     this.order = new Cell(`folio@${pfn}.order`, order);
   }
+  /** `folio@<pfn>`. */
   toString(): string {
     return `folio@${this.pfn}`;
   }

@@ -15,6 +15,10 @@
  * - sched.ts, wait.ts, completion.ts: sleeping and waking
  * - rcu.ts: read-side sections, grace periods, callbacks
  * - slab.ts, list.ts: object lifetime (kmalloc/kfree) and list_head
+ * - folio.ts, pagemap.ts, inode.ts: the folio lock and refcount, folio_trylock(), inode_lock()
+ *
+ * The bigger objects the bundled scenarios need (XArray, buffer_head, journal_head, jbd2 handles,
+ * ext4's extent trees) stay in their own files under src/linux/ and are not part of this index.
  */
 export * from "./shared.js";
 export * from "./atomic.js";
@@ -30,3 +34,6 @@ export * from "./completion.js";
 export * from "./rcu.js";
 export * from "./slab.js";
 export * from "./list.js";
+export * from "./folio.js";
+export * from "./pagemap.js";
+export * from "./inode.js";
