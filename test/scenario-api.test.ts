@@ -214,6 +214,24 @@ test("model errors point at the cause: not a generator, a bare yield, a yield of
   assert.throws(() => check(nondet), /nondeterministic thread t0: replaying the same schedule/);
 });
 
+test("a racelab object created inside a step is an error finding that says to create it in setup()", () => {
+  const sc = defineScenario({
+    id: "cell-in-step",
+    setup: () => ({
+      state: { c: null as unknown },
+      threads: {
+        *t0(t: Task, s) {
+          yield at("t0", "c = new Cell()");
+          s.c = new Spinlock("late");
+        },
+      },
+    }),
+  });
+  const r = check(sc);
+  assert.equal(r.verdict, "fail");
+  assert.match(Object.keys(r.findings)[0]!, /^error: t0 at t0\(\) \(c = new Cell\(\)\): Error: late: racelab objects .* must be created in setup\(\), not inside a step/);
+});
+
 test("reading state at thread creation that another thread writes is a model error", () => {
   const sc = defineScenario({
     id: "early-read",

@@ -34,8 +34,19 @@ const locNames: string[] = [];
 
 /** Allocates a location; call only while a scenario builds its initial state. */
 export function newLoc(name: string): number {
+  if (stepping)
+    throw new Error(
+      `${name}: racelab objects (Cell, locks, refcount_t, ...) must be created in setup(), not inside a step (their locations would differ between executions); create it in setup() and initialise it in the step`,
+    );
   locNames[nextLoc] = name;
   return nextLoc++;
+}
+
+let stepping = false;
+
+/** Marks a step running (no location may be allocated then) or finished; the engine calls this around each step. */
+export function setStepping(b: boolean): void {
+  stepping = b;
 }
 
 /** First location number of tracked fields (above every `newLoc()` and store-buffer location). */

@@ -1,4 +1,4 @@
-import { access, locName, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, locName, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
@@ -230,6 +230,7 @@ export class Execution implements TaskHost, TrackHost {
     if (fenced) access(this.buffers[tid]!.loc, R);
     setRunningTask(t);
     this.running = t;
+    setStepping(true);
     try {
       const r = this.gens[tid]!.next();
       if (r.done) {
@@ -255,6 +256,7 @@ export class Execution implements TaskHost, TrackHost {
     } finally {
       setRunningTask(null);
       this.running = null;
+      setStepping(false);
     }
     recordInto(null);
     if (accesses !== null && this.preYieldReads.size > 0)
