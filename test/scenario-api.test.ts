@@ -124,7 +124,7 @@ test("defineScenario: defaults for fixes, variants, view; validation errors name
   assert.deepEqual(sc.fixes.map((f) => f.id), ["baseline"]);
   assert.deepEqual(sc.variants.map((v) => v.id), ["default"]);
   const s = new Session(sc);
-  assert.deepEqual(s.state, { x: 0, lock: "l" });
+  assert.deepEqual(s.state, { x: 0, lock: "free" });
   s.step("t0");
   assert.equal(s.state.x, 1);
   const bad: [object, RegExp][] = [

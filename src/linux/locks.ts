@@ -193,6 +193,10 @@ export class Spinlock implements Waitable {
   waited(): void {
     access(this.loc, LX);
   }
+  /** `held by <thread>` or `free`, without recording an access (state tables). */
+  describe(): string {
+    return this.owner === null ? "free" : `held by ${this.owner.name}`;
+  }
 }
 
 /** spinlock_t, as the kernel spells it. */
@@ -510,6 +514,10 @@ export class Mutex implements Waitable {
   /** Waitable: the acquire is an exclusive operation on the lock. */
   waited(): void {
     access(this.loc, LX);
+  }
+  /** `held by <thread>` or `free`, without recording an access (state tables). */
+  describe(): string {
+    return this.owner === null ? "free" : `held by ${this.owner.name}`;
   }
 }
 
