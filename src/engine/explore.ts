@@ -1,6 +1,7 @@
 import { dependent } from "./access.js";
 import { Execution, ModelError, type ExecutionOptions } from "./execution.js";
 import type { AnyScenario } from "./scenario.js";
+import type { Site } from "./site.js";
 import type { RunConfig } from "./task.js";
 
 /** Options of the depth-first explorer. */
@@ -66,8 +67,8 @@ interface Frame {
   curAcc: number[];
   /** Preemptions on the path up to and including this node's chosen step. */
   pre: number;
-  /** `fn() (label)` of the step taken, to detect a thread that does not replay the same way. */
-  what: string;
+  /** Site of the step taken, to detect a thread that does not replay the same way. */
+  site: Site | null;
 }
 
 /**
@@ -142,7 +143,7 @@ export function dfs(
       const prevEnabled = prev >= 0 && en.includes(prev);
       const order = alternatives(prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en);
       const base = preBefore();
-      const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base, what: "" };
+      const f: Frame = { order, prevEnabled, prev, sleep, done: [], idx: -1, cur: -1, curAcc: [], pre: base, site: null };
       let i = 0;
       while (i < order.length && (inSleep(sleep, order[i]!) || base + costOf(f, order[i]!) > bound)) i++;
       if (i === order.length) {
@@ -152,7 +153,7 @@ export function dfs(
       f.idx = i;
       f.cur = order[i]!;
       f.pre = base + costOf(f, f.cur);
-      f.what = stepName(exec, f.cur & TID_MASK);
+      f.site = exec.tasks[f.cur & TID_MASK]!.next;
       frames.push(f);
       run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
@@ -177,7 +178,7 @@ export function dfs(
       for (let k = 0; k < frames.length - 1; k++) {
         const fk = frames[k]!;
         const tid = fk.cur & TID_MASK;
-        if (!exec.isEnabled(tid) || stepName(exec, tid) !== fk.what) nondeterministic(sc, exec, k, fk);
+        if (!exec.isEnabled(tid) || !sameSite(exec.tasks[tid]!.next, fk.site)) nondeterministic(sc, exec, k, fk);
         run(fk.cur, null);
       }
       f.idx = i;
@@ -185,7 +186,7 @@ export function dfs(
       f.curAcc = [];
       f.pre = base + costOf(f, f.cur);
       if (!exec.isEnabled(f.cur & TID_MASK)) nondeterministic(sc, exec, frames.length - 1, f);
-      f.what = stepName(exec, f.cur & TID_MASK);
+      f.site = exec.tasks[f.cur & TID_MASK]!.next;
       run(f.cur, record ? f.curAcc : null);
       sleep = childSleep(f);
       resumed = true;
@@ -195,8 +196,12 @@ export function dfs(
   }
 }
 
-function stepName(exec: Execution, tid: number): string {
-  const site = exec.tasks[tid]!.next;
+/** Sites are module constants, but some are made per call (labels with values): compare fields. */
+function sameSite(a: Site | null, b: Site | null): boolean {
+  return a === b || (a !== null && b !== null && a.fn === b.fn && a.label === b.label);
+}
+
+function siteName(site: Site | null): string {
   return site === null ? "(finished)" : `${site.fn}() (${site.label})`;
 }
 
@@ -204,9 +209,9 @@ function stepName(exec: Execution, tid: number): string {
 function nondeterministic(sc: AnyScenario, exec: Execution, k: number, f: Frame): never {
   const tid = f.cur & TID_MASK;
   const t = exec.tasks[tid]!;
-  const now = !exec.isEnabled(tid) ? `it cannot run (${t.done ? "finished" : `waits for ${t.waitOn?.name ?? "?"}`})` : `it is at ${stepName(exec, tid)}`;
+  const now = !exec.isEnabled(tid) ? `it cannot run (${t.done ? "finished" : `waits for ${t.waitOn?.name ?? "?"}`})` : `it is at ${siteName(t.next)}`;
   throw new ModelError(
-    `${sc.id}: nondeterministic thread ${t.name}: replaying the same schedule, step ${k + 1} was ${f.what} the first time, now ${now}; ` +
+    `${sc.id}: nondeterministic thread ${t.name}: replaying the same schedule, step ${k + 1} was ${siteName(f.site)} the first time, now ${now}; ` +
       `threads must depend only on the state setup() builds and on cfg (no Math.random(), Date.now(), or variables kept across executions)`,
   );
 }
