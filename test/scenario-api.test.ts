@@ -116,6 +116,33 @@ test("state the reduction cannot see (a variable the threads close over) is repo
   assert.equal(unguarded.verdict, "pass");
 });
 
+test("naiveExecutions counts a BUG's interleavings as the unreduced search runs them: the BUG step last", () => {
+  const sc = defineScenario({
+    id: "bug-early",
+    setup: () => ({
+      state: { x: 0, y: 0 },
+      threads: {
+        *a(t: Task, s) {
+          yield at("a", "x = 1");
+          s.x = 1;
+          yield at("a", "pad");
+          s.y++;
+          yield at("a", "pad");
+          s.y++;
+        },
+        *b(t: Task, s) {
+          yield at("b", "BUG_ON(x)");
+          if (s.x === 1) t.bug("x set");
+        },
+      },
+    }),
+  });
+  const reduced = check(sc);
+  const naive = check(sc, { reduction: "none" });
+  assert.equal(reduced.naiveExecutions, naive.executions);
+  assert.equal(reduced.naiveViolations, naive.violations);
+});
+
 test("defineScenario: defaults for fixes, variants, view; validation errors name the field", () => {
   const sc = defineScenario({
     id: "tiny",
