@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isScenario } from "./engine/define.js";
+import { clip } from "./engine/clip.js";
 import { setScenarioLookup, UsageError, type AnyScenario } from "./engine/scenario.js";
 import { getScenario, scenarios } from "./scenarios/index.js";
 
@@ -27,7 +28,7 @@ export function isScenarioPath(ref: string): boolean {
 export function resolveScenario(ref: ScenarioRef): AnyScenario {
   if (typeof ref === "string") {
     if (isScenarioPath(ref) && !scenarios.some((s) => s.id === ref))
-      throw new UsageError(`'${ref}' is a file: load it with loadScenario("${ref}") (or pass the scenario object)`);
+      throw new UsageError(`'${clip(ref)}' is a file: load it with loadScenario("${clip(ref)}") (or pass the scenario object)`);
     return getScenario(ref);
   }
   if (isScenario(ref)) return ref;
@@ -43,8 +44,8 @@ export function resolveScenario(ref: ScenarioRef): AnyScenario {
 export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnyScenario> {
   if (typeof ref !== "string" || !isScenarioPath(ref)) return resolveScenario(ref);
   const file = path.resolve(ref);
-  if (!existsSync(file)) throw new UsageError(`scenario file not found: ${ref}`);
-  if (!statSync(file).isFile()) throw new UsageError(`not a file: ${ref}`);
+  if (!existsSync(file)) throw new UsageError(`scenario file not found: ${clip(ref)}`);
+  if (!statSync(file).isFile()) throw new UsageError(`not a file: ${clip(ref)}`);
   let mod: Record<string, unknown>;
   try {
     if (/\.[cm]?ts$/.test(file)) {
@@ -52,10 +53,10 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
       mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
     } else mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(`${ref}: ${e.message}`);
+    if (e instanceof UsageError) throw new UsageError(`${clip(ref)}: ${e.message}`);
     const err = e instanceof Error ? e : new Error(String(e));
     const first = (err.message.split("\n")[0] ?? "").slice(0, 300);
-    throw new UsageError(`cannot load ${ref}: ${err.name}: ${first}`);
+    throw new UsageError(`cannot load ${clip(ref)}: ${err.name}: ${first}`);
   }
   const found = new Map<string, AnyScenario>();
   const consider = (v: unknown) => {
@@ -70,13 +71,13 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
   if (def !== null && typeof def === "object" && !isScenario(def)) for (const v of Object.values(def)) consider(v);
   if (id !== undefined) {
     const sc = found.get(id) ?? (isScenario(def) && def.id === id ? def : undefined);
-    if (sc === undefined) throw new UsageError(`${ref} exports no scenario '${id}' (exports: ${[...found.keys()].join(", ") || "none"})`);
+    if (sc === undefined) throw new UsageError(`${clip(ref)} exports no scenario '${clip(id)}' (exports: ${[...found.keys()].join(", ") || "none"})`);
     return sc;
   }
   if (found.size === 1) return [...found.values()][0]!;
   if (found.size === 0)
-    throw new UsageError(`${ref} exports no scenario: export default defineScenario({ ... })`);
-  throw new UsageError(`${ref} exports several scenarios (${[...found.keys()].join(", ")}): export one as default`);
+    throw new UsageError(`${clip(ref)} exports no scenario: export default defineScenario({ ... })`);
+  throw new UsageError(`${clip(ref)} exports several scenarios (${[...found.keys()].join(", ")}): export one as default`);
 }
 
 function describe(v: unknown): string {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 
 const BIN = "dist/cli/main.js";
 function racelab(...args: string[]) {
@@ -88,4 +88,115 @@ test("a reader that stops early (| head) is not an error", () => {
   const r = spawnSync("bash", ["-c", `node ${BIN} check ext4-delalloc-fallocate --all-fixes --all-variants | head -1; echo "status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
   assert.match(r.stdout, /status=0/);
   assert.doesNotMatch(r.stderr, /EPIPE/);
+});
+
+// ---- Input checks (issue 8, section 4). A bad value must be refused at once: without the
+// checks, some of these would run for ever (the timeout turns that into a failure). ----
+function racelabWithin(ms: number, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: ms, maxBuffer: 1 << 24 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const S = "ext4-delalloc-fallocate";
+
+test("numeric options: NaN, negative, fractional and huge values are one-line errors (exit 2) echoing the text given", () => {
+  const cases: [string[], RegExp][] = [
+    [["--mode", "random", "--runs", "100000000000000000000"], /--runs must be an integer from 1 to 1,000,000,000, got '100000000000000000000'/],
+    [["--mode", "random", "--runs", "1000000001"], /--runs .* got '1000000001'/],
+    [["--mode", "random", "--runs", "1e20"], /--runs .* got '1e20'/],
+    [["--mode", "random", "--runs", "NaN"], /--runs .* got 'NaN'/],
+    [["--mode", "random", "--runs", "-1"], /--runs .* got '-1'/],
+    [["--mode", "random", "--seed", "9007199254740992"], /--seed must be an integer from 0 to 9,007,199,254,740,991 \(2\^53 - 1\), got '9007199254740992'/],
+    [["--mode", "random", "--seed", "18446744073709551617"], /--seed .* got '18446744073709551617'/],
+    [["--mode", "random", "--seed", "-1"], /--seed .* got '-1'/],
+    [["--mode", "random", "--seed", "1.5"], /--seed .* got '1\.5'/],
+    [["--max-executions", "99999999999999999999"], /--max-executions .* got '99999999999999999999'/],
+    [["--max-executions", "0"], /--max-executions .* got '0'/],
+    [["--cross-check", "10000001"], /--cross-check must be an integer from 0 to 10,000,000, got '10000001'/],
+    [["--param", "blocks=99999999999999999999"], /parameter blocks=99999999999999999999 out of range: an integer from 1 to/],
+  ];
+  for (const [args, re] of cases) {
+    const r = racelabWithin(30_000, "check", S, ...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(" "));
+    assert.equal(r.stdout, "", args.join(" "));
+  }
+});
+
+test("--seed takes every seed up to 2^53 - 1 exactly", () => {
+  const r = racelabWithin(60_000, "check", S, "--mode", "random", "--runs", "5", "--seed", "9007199254740991", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /"seed": 9007199254740991,/);
+});
+
+test("replay: steps after every thread finished are an error naming the first extra step", () => {
+  const ce = JSON.parse(racelab("check", S, "--json").stdout).counterexample;
+  const n = ce.steps.length;
+  const r = racelab("replay", S, "--fix", "baseline", "--schedule", `${ce.schedule}.1x3`);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`schedule step ${n + 1}: thread 1 \\(ext4_fallocate\\) cannot run: every thread has finished after step ${n} \\(the schedule has 3 steps too many\\)`));
+  assert.equal(r.stdout, "");
+});
+
+test("error messages clip echoed input to 80 characters (a 100 KB argument is not echoed whole)", () => {
+  const long = "z".repeat(100_000);
+  const cases: string[][] = [
+    ["replay", S, "--fix", "baseline", "--schedule", long],
+    ["replay", S, "--fix", "baseline", "--schedule", `0.${long}`],
+    ["check", long],
+    ["check", `./${long}.ts`],
+    ["check", S, "--fix", long],
+    ["check", S, "--variant", long],
+    ["check", S, "--param", long],
+    ["check", S, "--param", `${long}=1`],
+    ["check", S, "--runs", long],
+    ["check", S, "--mode", long],
+    ["check", S, "--fix", "line one\nline two"],
+    [long],
+    ["check", S, `--${long}`],
+  ];
+  for (const args of cases) {
+    const r = racelab(...args);
+    const what = args.map((a) => a.slice(0, 20)).join(" ");
+    assert.equal(r.code, 2, `${what}: ${r.stderr.slice(0, 300)}`);
+    assert.ok(r.stderr.length < 400, `${what}: ${r.stderr.length} characters on stderr`);
+    assert.equal(r.stderr.trim().split("\n").length, 1, `${what}: ${r.stderr.slice(0, 300)}`);
+  }
+  assert.match(racelab("check", S, "--fix", long).stderr, new RegExp(`unknown fix '${"z".repeat(80)}…'`));
+});
+
+test("output that cannot be written (racelab list > /dev/full) is one line on stderr, exit 2, no stack trace", { skip: !existsSync("/dev/full") }, () => {
+  for (const args of [["list"], ["list", "--json"], ["check", S, "--json"]]) {
+    const fd = openSync("/dev/full", "w");
+    try {
+      const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", stdio: ["ignore", fd, "pipe"], timeout: 60_000 });
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr, "racelab: cannot write to standard output: no space left on device (ENOSPC)\n", args.join(" "));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const r = spawnSync("bash", ["-c", `node ${BIN} list | head -1 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  assert.match(r.stdout, /status=0/);
+  assert.equal(r.stderr, "");
+});
+
+test("options the mode ignores get a one-line note on stderr; the output is unchanged", () => {
+  const plain = racelab("check", S, "--json");
+  assert.equal(plain.stderr, "");
+  const strip = (s: string) => s.replace(/"elapsedMs": [\d.]+/, '"elapsedMs": 0');
+  const r = racelab("check", S, "--runs", "5", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "racelab: note: --runs is ignored in exhaustive mode (it sets the executions of --mode random and pct)\n");
+  assert.equal(strip(r.stdout), strip(plain.stdout));
+  const seeded = racelab("check", S, "--seed", "3", "--cross-check", "0", "--json");
+  assert.match(seeded.stderr, /^racelab: note: --seed is ignored: .*--cross-check 0 turns off\n$/);
+  assert.equal(racelab("check", S, "--seed", "3", "--json").stderr, "", "the seed drives the cross-check's sampling");
+  const rnd = racelab("check", S, "--mode", "random", "--runs", "10", "--max-executions", "5", "--reduction", "none", "--json");
+  assert.equal(rnd.code, 0, rnd.stderr);
+  assert.deepEqual(rnd.stderr.trim().split("\n"), [
+    "racelab: note: --max-executions is ignored in random mode (it applies to exhaustive mode)",
+    "racelab: note: --reduction is ignored in random mode (it applies to exhaustive mode)",
+  ]);
 });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { check, replay } from "../src/engine/check.js";
+import { check, replay, type CheckOptions } from "../src/engine/check.js";
 import { dfs } from "../src/engine/explore.js";
 import { resolveConfig, UsageError, type Scenario } from "../src/engine/scenario.js";
 import { formatSchedule, parseSchedule } from "../src/engine/schedule.js";
@@ -299,4 +299,106 @@ test("schedules with choices replay exactly (pso store-buffer steps)", () => {
   assert.throws(() => replay(sc, { memoryModel: "pso", schedule: "0x3.2c5" }), /offers choices 0\.\.1, not 5/);
   assert.throws(() => replay(sc, { memoryModel: "pso", schedule: "0c1" }), /offers no choice, not 1/);
   assert.throws(() => replay(sc, { memoryModel: "tso", schedule: "0x3.2c1" }), /offers no choice, not 1/);
+});
+
+// ---- Input checks (issue 8, section 4). ----
+
+test("validate.ts knows every mode and reduction of check.ts (add a new one to both lists)", async () => {
+  const { validateCheckOptions, KNOWN_MODES, KNOWN_REDUCTIONS } = await import("../src/engine/validate.js");
+  const { MODES, REDUCTIONS } = await import("../src/engine/check.js");
+  assert.deepEqual([...KNOWN_MODES], [...MODES]);
+  assert.deepEqual([...KNOWN_REDUCTIONS], [...REDUCTIONS]);
+  for (const mode of MODES) assert.doesNotThrow(() => validateCheckOptions({ mode }));
+  for (const reduction of REDUCTIONS) assert.doesNotThrow(() => validateCheckOptions({ reduction }));
+});
+
+test("validateCheckOptions: one-line UsageError naming the option for each bad value", async () => {
+  const { validateCheckOptions } = await import("../src/engine/validate.js");
+  const ok: CheckOptions[] = [
+    {},
+    { seed: 0, runs: 1, pctDepth: 1, maxExecutions: 1, crossCheck: 0 },
+    { seed: Number.MAX_SAFE_INTEGER, runs: 1e9, pctDepth: 64, crossCheck: 10_000_000, params: { threads: 3 } },
+    { mode: "pct", reduction: "none", memoryModel: "pso", fix: "lock", variant: "default", onProgress: () => {} },
+  ];
+  for (const o of ok) assert.doesNotThrow(() => validateCheckOptions(o), JSON.stringify(o));
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ seed: NaN }, /^seed must be an integer from 0 to 2\^53 - 1 .*, got NaN$/],
+    [{ seed: -1 }, /^seed .* got -1$/],
+    [{ seed: 1.5 }, /^seed .* got 1\.5$/],
+    [{ seed: 2 ** 53 }, /^seed .* got 9007199254740992$/],
+    [{ seed: "7" }, /^seed .* got '7'$/],
+    [{ runs: 0 }, /^runs must be an integer from 1 to 1,000,000,000, got 0$/],
+    [{ runs: 1e20 }, /^runs .* got 100000000000000000000$/],
+    [{ runs: Infinity }, /^runs .* got Infinity$/],
+    [{ runs: 2.5 }, /^runs .* got 2\.5$/],
+    [{ pctDepth: 0 }, /^pctDepth must be an integer from 1 to 64, got 0$/],
+    [{ pctDepth: 65 }, /^pctDepth .* got 65$/],
+    [{ pctDepth: NaN }, /^pctDepth .* got NaN$/],
+    [{ maxExecutions: 0 }, /^maxExecutions must be a positive integer, got 0$/],
+    [{ maxExecutions: NaN }, /^maxExecutions .* got NaN$/],
+    [{ maxExecutions: -3 }, /^maxExecutions .* got -3$/],
+    [{ crossCheck: -1 }, /^crossCheck must be an integer from 0 to 10,000,000, got -1$/],
+    [{ crossCheck: 10_000_001 }, /^crossCheck .* got 10000001$/],
+    [{ crossCheck: NaN }, /^crossCheck .* got NaN$/],
+    [{ mode: "sideways" }, /^unknown mode 'sideways' \(known: exhaustive, random, pct\)$/],
+    [{ reduction: "magic" }, /^unknown reduction 'magic' \(known: /],
+    [{ memoryModel: "arm" }, /^unknown memory model 'arm' \(known: sc, tso, pso\)$/],
+    [{ params: { threads: NaN } }, /^parameter threads must be an integer, got NaN$/],
+    [{ params: { threads: Infinity } }, /^parameter threads must be an integer, got Infinity$/],
+    [{ params: { threads: 1.5 } }, /^parameter threads must be an integer, got 1\.5$/],
+    [{ params: { threads: "2" } }, /^parameter threads must be an integer, got '2'$/],
+    [{ params: null }, /^params must be an object/],
+    [{ mode: "x".repeat(100_000) }, /^unknown mode 'x{80}…' \(known/],
+  ];
+  for (const [o, re] of bad)
+    assert.throws(
+      () => validateCheckOptions(o as CheckOptions),
+      (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"),
+      `${JSON.stringify(o).slice(0, 60)} should be refused with ${re}`,
+    );
+});
+
+test("seeds: every bit counts (seeds 2^32 apart differ), seeds below 2^32 draw as before", async () => {
+  const { xoroshiro128plus, unsafeUniformIntDistribution } = await import("pure-rand");
+  const { seededGenerator, RandomScheduler } = await import("../src/engine/schedulers.js");
+  const draws = (g: ReturnType<typeof xoroshiro128plus>) => Array.from({ length: 50 }, () => g.unsafeNext());
+  for (const s of [0, 1, 7, 2 ** 31 - 1, 2 ** 31, 3_000_000_000, 2 ** 32 - 1])
+    assert.deepEqual(draws(seededGenerator(s)), draws(xoroshiro128plus(s)), `seed ${s}`);
+  const seen = new Set<string>();
+  for (const s of [7, 7 + 2 ** 32, 7 + 2 ** 33, 7 + 2 ** 52, 2 ** 53 - 1, 2 ** 53 - 1 - 2 ** 32])
+    seen.add(draws(seededGenerator(s)).join());
+  assert.equal(seen.size, 6, "seeds differing only above bit 32 draw alike");
+  const picks = (seed: number) => {
+    const r = new RandomScheduler(seed);
+    return Array.from({ length: 64 }, () => r.nextTask([0, 1, 2, 3]));
+  };
+  assert.notDeepEqual(picks(7), picks(7 + 2 ** 32));
+  assert.deepEqual(
+    picks(7),
+    (() => {
+      const g = xoroshiro128plus(7);
+      return Array.from({ length: 64 }, () => unsafeUniformIntDistribution(0, 3, g));
+    })(),
+  );
+  assert.throws(() => seededGenerator(NaN), UsageError);
+  assert.throws(() => seededGenerator(-1), UsageError);
+});
+
+test("replay: steps left over after every thread finished are an error naming the first one", () => {
+  assert.equal(replay(inc, { schedule: "0.0.1.1" }).result.schedule, "0x2.1x2");
+  assert.throws(
+    () => replay(inc, { schedule: "0.0.1.1.0.1" }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /^schedule step 5: thread 0 \(T0\) cannot run: every thread has finished after step 4 \(the schedule has 2 steps too many\)$/.test(e.message),
+  );
+  assert.throws(() => replay(inc, { schedule: "0x2.1x3" }), /schedule step 5: thread 1 \(T1\) cannot run: every thread has finished/);
+});
+
+test("schedule errors clip a long token to 80 characters", () => {
+  const long = "7".repeat(50) + "q".repeat(100_000);
+  assert.throws(
+    () => parseSchedule(`0.${long}`, 2),
+    (e: unknown) => e instanceof UsageError && e.message.length < 200 && e.message.includes(`'${long.slice(0, 80)}…'`),
+  );
 });

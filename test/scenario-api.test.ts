@@ -341,3 +341,34 @@ test("loadScenario: an id, an object, or a file; replay takes the object", async
   // A result's scenario id finds the object again (showCounterexample(r) needs no second argument).
   assert.equal(check("check-then-use").verdict, "fail");
 });
+
+test("Session.step/back refuse negative, fractional and NaN counts; run() refuses steps left over", () => {
+  const sc = defineScenario({
+    id: "two-steps",
+    setup: () => ({
+      state: { x: 0 },
+      threads: {
+        *t0(t: Task, s: { x: number }) {
+          yield A;
+          s.x++;
+          yield A;
+          s.x++;
+        },
+      },
+    }),
+  });
+  const s = new Session(sc);
+  for (const n of [-1, NaN, 1.5, Infinity, "2" as unknown as number]) {
+    assert.throws(() => s.step("t0", n), (e: unknown) => e instanceof UsageError && /^Session\.step: the number of steps must be a non-negative integer, got /.test(e.message));
+    assert.throws(() => s.back(n), (e: unknown) => e instanceof UsageError && /^Session\.back: the number of steps must be a non-negative integer, got /.test(e.message));
+  }
+  assert.equal(s.steps, 0);
+  s.step("t0", 0).step("t0", 2);
+  assert.equal(s.state.x, 2);
+  s.back(0);
+  assert.equal(s.steps, 2);
+  s.back(5);
+  assert.equal(s.steps, 0);
+  assert.throws(() => s.step(0.5), /no thread 0\.5/);
+  assert.throws(() => s.run("0x3"), /schedule step 3: thread 0 \(t0\) cannot run: every thread has finished after step 2/);
+});

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 /** Entry point of the `racelab` command (package.json "bin"). */
+import { clip } from "../engine/clip.js";
 import { main } from "./program.js";
 
-// A reader that stops early (`racelab list | head`) is not an error.
+// A reader that stops early (`racelab list | head`) is not an error. Any other failure to write
+// the output (ENOSPC: `racelab list > /dev/full`, EIO, ...) is one line on stderr and exit status 2,
+// not a stack trace.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0);
-  throw e;
+  const why = e.code === "ENOSPC" ? "no space left on device" : e.message.split("\n")[0];
+  process.stderr.write(`racelab: cannot write to standard output: ${why}${e.code && !why.includes(e.code) ? ` (${e.code})` : ""}\n`);
+  process.exit(2);
 });
 
 main(process.argv.slice(2)).then(
@@ -13,7 +18,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`racelab: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`racelab: ${clip(e instanceof Error ? e.message : String(e), 300)}\n`);
     process.exitCode = 2;
   },
 );

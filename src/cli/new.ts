@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../engine/scenario.js";
+import { clip } from "../engine/clip.js";
 import { writeFileAtomic } from "../report/atomic.js";
 
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -149,9 +150,9 @@ export function registerNewCommand(program: Command): void {
     .option("--dir <dir>", "folder to write into (default: the current folder)", ".")
     .option("--force", "overwrite existing files")
     .action(async (id: string, o: { dir: string; force?: boolean }) => {
-      if (!ID.test(id)) throw new UsageError(`scenario id '${id}' must be lowercase-hyphenated, e.g. rcu-lookup-vs-free`);
+      if (!ID.test(id)) throw new UsageError(`scenario id '${clip(id)}' must be lowercase-hyphenated, e.g. rcu-lookup-vs-free`);
       const dir = path.resolve(o.dir);
-      if (!existsSync(dir)) throw new UsageError(`no such folder: ${o.dir}`);
+      if (!existsSync(dir)) throw new UsageError(`no such folder: ${clip(o.dir)}`);
       const ts = path.join(dir, `${id}.ts`);
       const nbPath = path.join(dir, `${id}.ipynb`);
       for (const f of [ts, nbPath])

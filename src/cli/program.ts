@@ -9,7 +9,9 @@ import { check, MODES, REDUCTIONS, replay, replayCounterexample, type CheckResul
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
-import { UsageError, type AnyScenario } from "../engine/scenario.js";
+import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { clip } from "../engine/clip.js";
+import { MAX_CROSS_CHECK, MAX_RUNS, MAX_SEED } from "../engine/validate.js";
 import { renderDiagram } from "../engine/trace.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { scenarios } from "../scenarios/index.js";
@@ -20,20 +22,41 @@ import { registerRunCommand } from "./run.js";
 
 const out = (s: string) => process.stdout.write(s + "\n");
 
-function parseParams(items: readonly string[]): Record<string, number> {
+/**
+ * `--param name=value` items as a params object. Values beyond 2^53 - 1, which a number cannot
+ * hold exactly, are refused here with the text given (the scenario's own ranges are checked when
+ * the configuration is resolved).
+ */
+function parseParams(items: readonly string[], sc: AnyScenario): Record<string, number> {
   const params: Record<string, number> = {};
   for (const item of items) {
     const m = /^([a-z][a-z0-9_-]*)=(-?\d+)$/i.exec(item);
-    if (!m) throw new UsageError(`malformed --param '${item}': expected name=integer, e.g. blocks=2`);
-    params[m[1]!] = Number(m[2]);
+    if (!m) throw new UsageError(`malformed --param '${clip(item)}': expected name=integer, e.g. blocks=2`);
+    const value = Number(m[2]);
+    if (!Number.isSafeInteger(value)) {
+      const spec = sc.params.find((p) => p.name === m[1]);
+      throw new UsageError(
+        `parameter ${clip(m[1]!)}=${clip(m[2]!)} out of range${spec ? `: an integer from ${spec.min} to ${spec.max}` : ""}`,
+      );
+    }
+    params[m[1]!] = value;
   }
   return params;
 }
 
-function intOption(name: string, text: string | undefined, min: number): number | undefined {
+/**
+ * The value of a numeric option: undefined when not given, else an integer from `min` to `max`
+ * (at most 2^53 - 1, so that it is taken exactly). Throws UsageError for anything else (NaN,
+ * negative, fractional, huge).
+ */
+function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`${name} must be an integer of at least ${min}, got '${text}'`);
-  return Number(text);
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max && Number.isSafeInteger(n)))
+    throw new UsageError(
+      `${name} must be an integer from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}${max === Number.MAX_SAFE_INTEGER ? " (2^53 - 1)" : ""}, got '${clip(text)}'`,
+    );
+  return n;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -88,13 +111,24 @@ function printCheck(sc: AnyScenario, r: CheckResult, ref: string): void {
   }
 }
 
+/**
+ * A commander error message with the user input it quotes clipped to one short line (commander
+ * echoes an unknown command, option or choice whole). Help text passes unchanged.
+ */
+function clipCommanderError(s: string): string {
+  if (!s.startsWith("error:")) return s;
+  const end = s.endsWith("\n") ? "\n" : "";
+  const body = (end ? s.slice(0, -1) : s).replace(/'([^']*)'/g, (_, q: string) => `'${clip(q)}'`);
+  return clip(body, 400) + end;
+}
+
 /** Builds the commander program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command("racelab")
     .description("Model kernel races from mailing-list threads; explore every interleaving; report.")
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(clipCommanderError(s)) });
 
   program
     .command("list")
@@ -147,15 +181,33 @@ export function buildProgram(): Command {
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
-    .action(async (id: string, o: Record<string, unknown>) => {
+    .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
-      const params = parseParams(o.param as string[]);
+      const params = parseParams(o.param as string[], sc);
       const fixIds = o.allFixes ? sc.fixes.map((f) => f.id) : [o.fix as string];
       const variantIds = o.allVariants ? sc.variants.map((v) => v.id) : [o.variant as string];
-      const runs = intOption("--runs", o.runs as string | undefined, 1);
-      const seed = intOption("--seed", o.seed as string | undefined, 0);
-      const maxExecutions = intOption("--max-executions", o.maxExecutions as string | undefined, 1);
-      const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0);
+      const runs = intOption("--runs", o.runs as string | undefined, 1, MAX_RUNS);
+      const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED);
+      const maxExecutions = intOption("--max-executions", o.maxExecutions as string | undefined, 1, Number.MAX_SAFE_INTEGER);
+      const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0, MAX_CROSS_CHECK);
+      // Every configuration is checked before any runs, so that bad input is one line on stderr.
+      for (const fix of fixIds)
+        for (const variant of variantIds) resolveConfig(sc, fix, variant, params, o.memoryModel as MemoryModel | undefined);
+      const mode = o.mode as Mode;
+      const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
+      const ignored: string[] = [];
+      if (mode === "exhaustive") {
+        if (given("runs")) ignored.push("--runs is ignored in exhaustive mode (it sets the executions of --mode random and pct)");
+        if (given("seed") && (o.reduction === "none" || crossCheck === 0))
+          ignored.push(
+            `--seed is ignored: exhaustive mode uses it only for the cross-check's sampling, which ${o.reduction === "none" ? "--reduction none" : "--cross-check 0"} turns off`,
+          );
+      } else {
+        for (const opt of ["max-executions", "reduction", "cross-check"])
+          if (given(opt.replace(/-(.)/g, (_, c: string) => c.toUpperCase())))
+            ignored.push(`--${opt} is ignored in ${mode} mode (it applies to exhaustive mode)`);
+      }
+      for (const note of ignored) process.stderr.write(`racelab: note: ${note}\n`);
       const results: CheckResult[] = [];
       for (const fix of fixIds)
         for (const variant of variantIds) {
@@ -166,7 +218,7 @@ export function buildProgram(): Command {
                 fix,
                 variant,
                 params,
-                mode: o.mode as Mode,
+                mode,
                 memoryModel: o.memoryModel as MemoryModel,
                 runs,
                 seed,
@@ -200,7 +252,7 @@ export function buildProgram(): Command {
       const { result, exec } = replay(sc, {
         fix: o.fix as string,
         variant: o.variant as string,
-        params: parseParams(o.param as string[]),
+        params: parseParams(o.param as string[], sc),
         memoryModel: o.memoryModel as MemoryModel,
         schedule: o.schedule as string,
       });
@@ -251,7 +303,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2; // commander already printed its one-line error
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`racelab: ${e.message}\n`);
+      // The message quotes user input clipped already; this keeps it one line whatever happens.
+      process.stderr.write(`racelab: ${clip(e.message, 1000)}\n`);
       return 2;
     }
     if (e instanceof ModelError) {

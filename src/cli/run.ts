@@ -15,8 +15,12 @@ import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
+import { clip } from "../engine/clip.js";
 import { InputError } from "../report/errors.js";
 import { readNotebook } from "../report/notebook.js";
+
+/** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */
+const MAX_TIMEOUT_SEC = 1_000_000;
 
 /** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
 export const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -27,7 +31,7 @@ export interface RunOptions {
   outDir?: string;
   /** Jupyter kernel name; default "racelab". */
   kernel?: string;
-  /** Per-cell timeout in seconds; default 900. */
+  /** Per-cell timeout in whole seconds, 1 to 1,000,000; default 900. */
   timeoutSec?: number;
   /** Python with nbclient; default $RACELAB_PYTHON or /usr/bin/python3. */
   python?: string;
@@ -325,7 +329,8 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
     if (other !== undefined) throw new InputError(`${other} and ${p} would both be written to ${out}`);
     outputs.set(out, p);
   }
-  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) throw new InputError(`bad timeout: ${timeoutSec}`);
+  if (!Number.isInteger(timeoutSec) || timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC)
+    throw new InputError(`bad timeout: ${timeoutSec} (a whole number of seconds from 1 to 1,000,000)`);
   await checkJupyter(python, kernel);
 
   await mkdir(outDir, { recursive: true });
@@ -440,8 +445,10 @@ export function registerRunCommand(program: Command): Command {
     .option("--kernel <name>", "Jupyter kernel", "racelab")
     .action(async (paths: string[], o: { out: string; timeout: string; kernel: string }) => {
       const timeoutSec = Number(o.timeout);
-      if (!/^\d+$/.test(o.timeout) || timeoutSec <= 0) {
-        process.stderr.write(`racelab run: --timeout: expected a positive number of seconds, got ${JSON.stringify(o.timeout)}\n`);
+      if (!/^\d{1,7}$/.test(o.timeout) || timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC) {
+        process.stderr.write(
+          `racelab run: --timeout: expected a whole number of seconds from 1 to 1,000,000, got ${JSON.stringify(clip(o.timeout))}\n`,
+        );
         process.exitCode = 2;
         return;
       }

@@ -2,6 +2,7 @@ import type { RunConfig, ThreadBody } from "./task.js";
 import type { FindingKind } from "./finding.js";
 import type { CheckResult } from "./check.js";
 import { MEMORY_MODELS, type MemoryModel } from "./memory.js";
+import { clip } from "./clip.js";
 
 /** Where a fix, variant or claim comes from: a seed message (or commit). */
 export interface SourceRef {
@@ -188,7 +189,7 @@ export function lookupScenario(ref: AnyScenario | string): AnyScenario {
   const mine = seen.get(ref);
   if (lookup === null) {
     if (mine !== undefined) return mine;
-    throw new UsageError(`scenario '${ref}': no registry loaded; pass the scenario object`);
+    throw new UsageError(`scenario '${clip(ref)}': no registry loaded; pass the scenario object`);
   }
   try {
     return lookup(ref);
@@ -214,12 +215,12 @@ export function resolveConfig<O>(
 ): RunConfig<O> {
   const memoryModel = memoryModelAsked ?? sc.variants.find((x) => x.id === variant)?.memoryModel ?? "sc";
   if (!MEMORY_MODELS.includes(memoryModel))
-    throw new UsageError(`unknown memory model '${memoryModel}' (known: ${MEMORY_MODELS.join(", ")})`);
+    throw new UsageError(`unknown memory model '${clip(String(memoryModel))}' (known: ${MEMORY_MODELS.join(", ")})`);
   const f = sc.fixes.find((x) => x.id === fix);
-  if (!f) throw new UsageError(`unknown fix '${fix}' for ${sc.id} (known: ${sc.fixes.map((x) => x.id).join(", ")})`);
+  if (!f) throw new UsageError(`unknown fix '${clip(String(fix))}' for ${sc.id} (known: ${sc.fixes.map((x) => x.id).join(", ")})`);
   const v = sc.variants.find((x) => x.id === variant);
   if (!v)
-    throw new UsageError(`unknown variant '${variant}' for ${sc.id} (known: ${sc.variants.map((x) => x.id).join(", ")})`);
+    throw new UsageError(`unknown variant '${clip(String(variant))}' for ${sc.id} (known: ${sc.variants.map((x) => x.id).join(", ")})`);
   const resolved: Record<string, number> = {};
   for (const p of sc.params) resolved[p.name] = p.default;
   Object.assign(resolved, v.params ?? {});
@@ -227,10 +228,10 @@ export function resolveConfig<O>(
     const spec = sc.params.find((p) => p.name === name);
     if (!spec)
       throw new UsageError(
-        `unknown parameter '${name}' for ${sc.id} (known: ${sc.params.map((p) => p.name).join(", ") || "none"})`,
+        `unknown parameter '${clip(name)}' for ${sc.id} (known: ${sc.params.map((p) => p.name).join(", ") || "none"})`,
       );
     if (!Number.isInteger(value) || value < spec.min || value > spec.max)
-      throw new UsageError(`parameter ${name}=${value} out of range: an integer from ${spec.min} to ${spec.max}`);
+      throw new UsageError(`parameter ${name}=${clip(String(value))} out of range: an integer from ${spec.min} to ${spec.max}`);
     resolved[name] = value;
   }
   return {

@@ -1,4 +1,5 @@
 import { UsageError } from "./scenario.js";
+import { clip } from "./clip.js";
 
 /**
  * Schedule strings: the thread index of every step, run-length encoded, separated by dots.
@@ -43,11 +44,11 @@ export function parseScheduleChoices(text: string, threads: number): Schedule {
   for (const tok of trimmed.split(".")) {
     const m = TOKEN.exec(tok);
     if (!m)
-      throw new UsageError(`malformed schedule token '${tok}': expected <thread>, <thread>x<count> or <thread>c<choice>, e.g. 0x3.1.2c1`);
+      throw new UsageError(`malformed schedule token '${clip(tok)}': expected <thread>, <thread>x<count> or <thread>c<choice>, e.g. 0x3.1.2c1`);
     const tid = Number(m[1]);
     if (tid >= threads) throw new UsageError(`schedule names thread ${tid}, but the scenario has threads 0..${threads - 1}`);
     const n = m[2] === undefined ? 1 : Number(m[2]);
-    if (n < 1) throw new UsageError(`malformed schedule token '${tok}': count must be at least 1`);
+    if (n < 1) throw new UsageError(`malformed schedule token '${clip(tok)}': count must be at least 1`);
     if (tids.length + n > 1_000_000) throw new UsageError("schedule too long (over 1,000,000 steps)");
     for (let k = 0; k < n; k++) {
       tids.push(tid);

@@ -2,6 +2,22 @@ import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } 
 import { Execution, type ExecutionOptions } from "./execution.js";
 import { UsageError, type AnyScenario } from "./scenario.js";
 import type { RunConfig } from "./task.js";
+import { MAX_PCT_DEPTH } from "./validate.js";
+
+/**
+ * The xoroshiro128+ generator of a seed, taking every bit of it: an integer from 0 to 2^64 - 1
+ * (exactly as a double holds it). The low 32 bits `lo` and the high 32 bits `hi` make the state
+ * `[~hi, ~lo, lo, hi]`; for seeds below 2^32 (hi = 0) this is pure-rand's `xoroshiro128plus(seed)`,
+ * so those seeds give the same runs as before (pure-rand itself keeps only the low 32 bits, so
+ * seeds 2^32 apart would give the same runs). Throws UsageError for anything else.
+ */
+export function seededGenerator(seed: number): RandomGenerator {
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 64)
+    throw new UsageError(`seed must be a non-negative integer below 2^64, got ${seed}`);
+  const lo = seed % 2 ** 32;
+  const hi = Math.floor(seed / 2 ** 32);
+  return xoroshiro128plus.fromState([~hi, ~lo, lo | 0, hi | 0]);
+}
 
 /**
  * A scheduler picks the thread of each step of one execution (after awslabs/shuttle's
@@ -18,13 +34,18 @@ export interface Scheduler {
   nextTask(enabled: readonly number[], current: number, exec: Execution): number;
   /** Picks one of `n` alternatives (n >= 1) of the chosen thread's step (an explicit choice step). */
   nextChoice(n: number, tid: number, exec: Execution): number;
+  /**
+   * Called by runOne once no thread can run, before the end checks (not when `maxSteps` cut the
+   * execution); may throw to reject the execution (a replayed schedule with steps left over).
+   */
+  endExecution?(exec: Execution): void;
 }
 
-/** Uniform random choice among the enabled threads at every step, from a seeded xoroshiro128+. */
+/** Uniform random choice among the enabled threads at every step, from a seeded xoroshiro128+ ({@link seededGenerator}). */
 export class RandomScheduler implements Scheduler {
   private readonly rng: RandomGenerator;
   constructor(seed: number) {
-    this.rng = xoroshiro128plus(seed);
+    this.rng = seededGenerator(seed);
   }
   newExecution(): void {}
   nextTask(enabled: readonly number[]): number {
@@ -58,8 +79,9 @@ export class PctScheduler implements Scheduler {
     private readonly depth: number,
     initialK = 50,
   ) {
-    if (depth < 1) throw new UsageError("pct depth must be at least 1");
-    this.rng = xoroshiro128plus(seed);
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_PCT_DEPTH)
+      throw new UsageError(`pct depth must be an integer from 1 to ${MAX_PCT_DEPTH}, got ${depth}`);
+    this.rng = seededGenerator(seed);
     this.k = initialK;
   }
   newExecution(): void {
@@ -96,7 +118,8 @@ export class PctScheduler implements Scheduler {
 /**
  * Replays a schedule (thread index per step). Past its end, runs non-preemptively: the current
  * thread while it can run, else the lowest-index enabled thread. Throws UsageError when the
- * schedule names a thread that cannot run at that step.
+ * schedule names a thread that cannot run at that step, and (at the end of the execution) when
+ * steps are left over after no thread can run: the message names the first of them.
  */
 export class ReplayScheduler implements Scheduler {
   private i = 0;
@@ -130,6 +153,20 @@ export class ReplayScheduler implements Scheduler {
     }
     return enabled.includes(current) ? current : enabled[0]!;
   }
+  endExecution(exec: Execution): void {
+    if (this.i >= this.tids.length) return;
+    const t = this.tids[this.i]!;
+    const extra = this.tids.length - this.i;
+    const why = exec.halted
+      ? "the execution stopped at a BUG"
+      : exec.tasks.every((x) => x.done)
+        ? "every thread has finished"
+        : "no thread can run (deadlock)";
+    throw new UsageError(
+      `schedule step ${this.i + 1}: thread ${t} (${exec.tasks[t]!.name}) cannot run: ${why} after step ${this.i} ` +
+        `(the schedule has ${extra} step${extra === 1 ? "" : "s"} too many)`,
+    );
+  }
 }
 
 /**
@@ -159,6 +196,7 @@ export function runOne(
     current = sched.nextTask(en, current, exec);
     exec.step(current, null, sched.nextChoice(exec.tasks[current]!.alternatives(), current, exec));
   }
+  sched.endExecution?.(exec);
   exec.finish();
   return { exec, cut: false };
 }

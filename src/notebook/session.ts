@@ -17,12 +17,20 @@ import { ReplayScheduler, runOne } from "../engine/schedulers.js";
 import { findingKey } from "../engine/finding.js";
 import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
+import { clip } from "../engine/clip.js";
+import { showValue } from "../engine/validate.js";
 import type { MemoryModel } from "../engine/memory.js";
 import type { RunConfig } from "../engine/task.js";
 import { replayCommandFor } from "../engine/replay-hint.js";
 import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/trace.js";
 import "../registry.js";
 import { displayBundle, displayPre, tableBundle } from "./display.js";
+
+/** Throws UsageError unless `n` (the step count given to `method`) is a non-negative integer. */
+function count(method: string, n: unknown): void {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`Session.${method}: the number of steps must be a non-negative integer, got ${showValue(n)}`);
+}
 
 /** Options of a {@link Session}: the configuration it steps through. */
 export interface SessionOptions {
@@ -129,19 +137,22 @@ export class Session {
 
   private tid(thread: string | number): number {
     if (typeof thread === "number") {
-      if (thread < 0 || thread >= this.exec.tasks.length) throw new UsageError(`no thread ${thread}`);
+      if (!Number.isInteger(thread) || thread < 0 || thread >= this.exec.tasks.length)
+        throw new UsageError(`no thread ${thread} (threads 0..${this.exec.tasks.length - 1}: ${this.threads.join(", ")})`);
       return thread;
     }
     const i = this.exec.tasks.findIndex((t) => t.name === thread);
-    if (i < 0) throw new UsageError(`no thread '${thread}' (threads: ${this.threads.join(", ")})`);
+    if (i < 0) throw new UsageError(`no thread '${clip(String(thread))}' (threads: ${this.threads.join(", ")})`);
     return i;
   }
 
   /**
-   * Takes `n` steps of one thread. Throws UsageError when the thread cannot run (finished, or
-   * blocked: the message names what it waits for).
+   * Takes `n` steps of one thread (default 1; 0 takes none). Throws UsageError when `n` is not a
+   * non-negative integer, or when the thread cannot run (finished, or blocked: the message names
+   * what it waits for).
    */
   step(thread: string | number, n = 1): this {
+    count("step", n);
     const tid = this.tid(thread);
     for (let k = 0; k < n; k++) this.take(tid, 0);
     return this;
@@ -178,8 +189,13 @@ export class Session {
     return this;
   }
 
-  /** Undoes the last `n` steps (replays the shorter schedule from the initial state). */
+  /**
+   * Undoes the last `n` steps (default 1; all of them when `n` is larger than the steps taken),
+   * replaying the shorter schedule from the initial state. Throws UsageError when `n` is not a
+   * non-negative integer.
+   */
   back(n = 1): this {
+    count("back", n);
     const m = Math.max(0, this.exec.steps - n);
     const keep = this.exec.schedule.slice(0, m);
     const picks = this.exec.choices.slice(0, m);
@@ -196,8 +212,8 @@ export class Session {
 
   /**
    * Replays a schedule string from the initial state, then finishes the run without preemption.
-   * Throws UsageError for a malformed schedule or one naming a thread that cannot run (the session
-   * is then unchanged).
+   * Throws UsageError for a malformed schedule, one naming a thread that cannot run, or one with
+   * steps left after no thread can run (the session is then unchanged).
    */
   run(schedule: string): this {
     const { tids, choices } = parseScheduleChoices(schedule, this.exec.tasks.length);

@@ -1,0 +1,89 @@
+/**
+ * Input checks shared by the library and the CLI: the bounds of {@link CheckOptions}, and how
+ * their error messages show a value given (short, on one line).
+ */
+import type { CheckOptions, Mode, Reduction } from "./check.js";
+import { MEMORY_MODELS } from "./memory.js";
+import { UsageError } from "./scenario.js";
+import { clip } from "./clip.js";
+
+/** Most executions `runs` may ask for in random and pct modes (a larger count would not end). */
+export const MAX_RUNS = 1_000_000_000;
+/** Largest seed: seeds are taken exactly, and a double holds integers exactly up to 2^53 - 1. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+/** Largest PCT bug depth d (d - 1 priority change points per execution). */
+export const MAX_PCT_DEPTH = 64;
+/** Most unreduced executions the cross-check of an exhaustive search may sample. */
+export const MAX_CROSS_CHECK = 10_000_000;
+
+/**
+ * The modes validateCheckOptions accepts: check.ts's `MODES`, repeated here so that this module
+ * imports check.ts for its types only (check.ts calls it). Keep the two lists equal: a test in
+ * test/engine.test.ts compares them.
+ */
+export const KNOWN_MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
+/** The reductions validateCheckOptions accepts: check.ts's `REDUCTIONS` (see {@link KNOWN_MODES}). */
+export const KNOWN_REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
+
+/** A value as an error message shows it: strings quoted and clipped, numbers as JavaScript prints them. */
+export function showValue(v: unknown): string {
+  if (typeof v === "string") return `'${clip(v)}'`;
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+  if (typeof v === "function") return "a function";
+  if (typeof v === "symbol") return clip(v.toString());
+  try {
+    return clip(JSON.stringify(v) ?? Object.prototype.toString.call(v));
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+const int = (v: unknown, lo: number, hi: number): boolean => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
+
+/**
+ * Throws UsageError (one line, naming the option and the value given) unless every option of
+ * `opts` that is set is in range:
+ * - `seed`: an integer from 0 to 2^53 - 1 ({@link MAX_SEED});
+ * - `runs`: an integer from 1 to 1,000,000,000 ({@link MAX_RUNS});
+ * - `pctDepth`: an integer from 1 to 64 ({@link MAX_PCT_DEPTH});
+ * - `maxExecutions`: a positive integer;
+ * - `crossCheck`: an integer from 0 to 10,000,000 ({@link MAX_CROSS_CHECK});
+ * - `mode`, `reduction`, `memoryModel`: one of the known names;
+ * - `params`: an object whose values are integers (their ranges are the scenario's, checked when
+ *   the configuration is resolved);
+ * - `fix`, `variant`: strings; `onProgress`: a function.
+ * Options a mode does not use are checked all the same.
+ */
+export function validateCheckOptions(opts: CheckOptions): void {
+  if (opts === null || typeof opts !== "object") throw new UsageError(`check options must be an object, got ${showValue(opts)}`);
+  const o = opts as Record<keyof CheckOptions, unknown>;
+  if (o.seed !== undefined && !int(o.seed, 0, MAX_SEED))
+    throw new UsageError(`seed must be an integer from 0 to 2^53 - 1 (${MAX_SEED}), got ${showValue(o.seed)}`);
+  if (o.runs !== undefined && !int(o.runs, 1, MAX_RUNS))
+    throw new UsageError(`runs must be an integer from 1 to 1,000,000,000, got ${showValue(o.runs)}`);
+  if (o.pctDepth !== undefined && !int(o.pctDepth, 1, MAX_PCT_DEPTH))
+    throw new UsageError(`pctDepth must be an integer from 1 to ${MAX_PCT_DEPTH}, got ${showValue(o.pctDepth)}`);
+  if (o.maxExecutions !== undefined && !int(o.maxExecutions, 1, Number.MAX_SAFE_INTEGER))
+    throw new UsageError(`maxExecutions must be a positive integer, got ${showValue(o.maxExecutions)}`);
+  if (o.crossCheck !== undefined && !int(o.crossCheck, 0, MAX_CROSS_CHECK))
+    throw new UsageError(`crossCheck must be an integer from 0 to 10,000,000, got ${showValue(o.crossCheck)}`);
+  if (o.mode !== undefined && !(KNOWN_MODES as readonly unknown[]).includes(o.mode))
+    throw new UsageError(`unknown mode ${showValue(o.mode)} (known: ${KNOWN_MODES.join(", ")})`);
+  if (o.reduction !== undefined && !(KNOWN_REDUCTIONS as readonly unknown[]).includes(o.reduction))
+    throw new UsageError(`unknown reduction ${showValue(o.reduction)} (known: ${KNOWN_REDUCTIONS.join(", ")})`);
+  if (o.memoryModel !== undefined && !(MEMORY_MODELS as readonly unknown[]).includes(o.memoryModel))
+    throw new UsageError(`unknown memory model ${showValue(o.memoryModel)} (known: ${MEMORY_MODELS.join(", ")})`);
+  if (o.fix !== undefined && typeof o.fix !== "string") throw new UsageError(`fix must be a fix id (a string), got ${showValue(o.fix)}`);
+  if (o.variant !== undefined && typeof o.variant !== "string")
+    throw new UsageError(`variant must be a variant id (a string), got ${showValue(o.variant)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function")
+    throw new UsageError(`onProgress must be a function, got ${showValue(o.onProgress)}`);
+  if (o.params !== undefined) {
+    if (o.params === null || typeof o.params !== "object" || Array.isArray(o.params))
+      throw new UsageError(`params must be an object of name: integer, got ${showValue(o.params)}`);
+    for (const [name, v] of Object.entries(o.params))
+      if (!int(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+        throw new UsageError(`parameter ${clip(name)} must be an integer, got ${showValue(v)}`);
+  }
+}
