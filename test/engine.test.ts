@@ -64,15 +64,15 @@ const inc: Scenario<IncState, { locked: boolean }> = {
 };
 
 test("lost update: verdicts and naive counts match the combinatorics", () => {
-  const base = check(inc, {});
+  const base = check(inc, { countNaive: true });
   assert.equal(base.verdict, "fail");
   assert.equal(base.naiveExecutions, 6); // C(4,2): two threads of two steps
   assert.deepEqual(base.findings, { "invariant: lost update: x=1": base.violations });
   assert.equal(base.complete, true);
-  const fixed = check(inc, { fix: "lock" });
+  const fixed = check(inc, { fix: "lock", countNaive: true });
   assert.equal(fixed.verdict, "pass");
   assert.equal(fixed.naiveExecutions, 2); // the lock orders the critical sections
-  assert.equal(check(inc, { params: { threads: 3 } }).naiveExecutions, 90); // 6!/(2!^3)
+  assert.equal(check(inc, { params: { threads: 3 }, countNaive: true }).naiveExecutions, 90); // 6!/(2!^3)
 });
 
 test("counterexample replays to the same finding, with minimal preemptions", () => {
@@ -202,7 +202,7 @@ test("sleep sets: same outcomes (final states, deadlocks) as unreduced search, o
       assert.ok(reduced.stats.executions <= naive.stats.executions);
       // Summing the interleavings equivalent to each explored execution recovers the unreduced count:
       // the reduction visits each Mazurkiewicz trace exactly once.
-      assert.equal(check(sc, {}).naiveExecutions, naive.stats.executions);
+      assert.equal(check(sc, { countNaive: true }).naiveExecutions, naive.stats.executions);
     }),
     { numRuns: 200, seed: 42 },
   );
@@ -279,7 +279,7 @@ test("store-buffer models: sleep sets with choice steps find the same outcomes a
         const naive = collect(false);
         const reduced = collect(true);
         assert.deepEqual(reduced.seen, naive.seen);
-        assert.equal(check(sc, { memoryModel: model }).naiveExecutions, naive.stats.executions);
+        assert.equal(check(sc, { memoryModel: model, countNaive: true }).naiveExecutions, naive.stats.executions);
         // Every sc outcome is also a tso/pso outcome: the weaker model only adds behaviours.
         const scSeen = new Set<string>();
         dfs(sc, resolveConfig(sc, "baseline", "default"), {}, (v) => v.exec.findings.forEach((f) => scSeen.add(f.message)));

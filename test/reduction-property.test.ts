@@ -13,17 +13,15 @@
  * its final state view (every cell, field and each thread's reads), as check's cross-check
  * compares them.
  *
- * Known disagreements of today's engine (the engine's to fix; see `Known` below): sleep sets lose
- * executions stopped by a BUG (`bug-stop`), and invariants make steps dependent only once the
- * locations they read are known and only for steps that write them (`inv-initial`,
- * `inv-first-step`). Unless RACELAB_PROP_STRICT=1, a program open to one of them is held to what
- * is true today: the same verdict; no finding, outcome or cross-check miss the unreduced search
- * does not have; for `bug-stop` alone, every outcome of an execution that ran to the end. Every
- * other program is held to everything. The diagnostics list each excused disagreement with the
- * smallest program that shows it.
+ * It found three sleep-set bugs, fixed in the engine: a BUG-stopped execution lost the
+ * interleavings where other threads' independent steps ran before the BUG (a step that stops the
+ * execution is now dependent with every step); an invariant that held in the initial state was
+ * reported in some interleavings only, and the first step of a search was not ordered against
+ * the invariant's reads (invariants are now evaluated on the initial state, and a search that
+ * learns a new location an invariant reads is run again).
  *
  * Environment: RACELAB_PROP_SEED (default 20261201), RACELAB_PROP_RUNS (default 150),
- * RACELAB_PROP_PATH (fast-check's replay path from a failure report), RACELAB_PROP_STRICT=1.
+ * RACELAB_PROP_PATH (fast-check's replay path from a failure report).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -54,7 +52,6 @@ function envInt(name: string, fallback: number): number {
 const SEED = envInt("RACELAB_PROP_SEED", 20261201);
 const RUNS = envInt("RACELAB_PROP_RUNS", 150);
 const PATH = process.env.RACELAB_PROP_PATH;
-const STRICT = process.env.RACELAB_PROP_STRICT === "1";
 /** Executions at most per search; a program whose unreduced search needs more is a skipped sample. */
 const CAP = 3000;
 const MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
@@ -67,6 +64,7 @@ const BOUNDS = { maxInterleavings: 1000 };
  */
 const DFS_OF: Readonly<Record<string, { readonly opts: DfsOptions & Readonly<Record<string, unknown>>; ran?(stats: object): boolean }>> = {
   "sleep-sets": { opts: { sleepSets: true } },
+  dpor: { opts: { sleepSets: true, dpor: true } },
   "state-caching": { opts: { sleepSets: true, stateCaching: true }, ran: (stats) => ((stats as { states?: number }).states ?? 0) > 0 },
 };
 const REDUCED: readonly Reduction[] = REDUCTIONS.filter((r) => r !== "none");
@@ -100,7 +98,6 @@ function outcomes(sc: AnyScenario, m: MemoryModel, opts: DfsOptions): Outcomes {
 }
 
 const minus = (a: Set<string>, b: Set<string>): string[] => [...a].filter((x) => !b.has(x)).sort();
-const without = (a: Set<string>, b: Set<string>): Set<string> => new Set([...a].filter((x) => !b.has(x)));
 
 function summary(r: CheckResult): string {
   const x = {
@@ -118,109 +115,39 @@ function summary(r: CheckResult): string {
   return JSON.stringify(x, null, 1);
 }
 
-/**
- * Known disagreements of today's sleep-set search with the unreduced one (the engine's to fix),
- * excused unless RACELAB_PROP_STRICT=1, each for the programs it can affect:
- * - `bug-stop`: a BUG stops the execution, yet sleep sets put the thread whose step was the BUG
- *   to sleep like any other, so prefixes in which another thread's independent steps run before
- *   the BUG are cut as sleep-blocked: their final states, and findings raised in them before the
- *   BUG (another thread's WARN_ON), are never reached. Programs whose unreduced search has an
- *   execution stopped by a BUG.
- * - `inv-initial`: an invariant is checked after every step, so one that holds in the initial
- *   state is reported by whatever step runs first, but only steps that write what it reads are
- *   made dependent: when a step that does not runs first, the finding is raised only in some
- *   interleavings of one trace. Programs whose invariant holds in the initial state.
- * - `inv-first-step`: the locations invariants read are learned when the invariant first runs,
- *   after the first step of the search, so that step is not marked visible and commutes with
- *   another thread's write of another location the invariant reads. Programs whose invariant
- *   reads two locations.
- */
-type Known = "bug-stop" | "inv-initial" | "inv-first-step";
-
-function knownFor(p: Program, noneOut: Outcomes): Set<Known> {
-  const k = new Set<Known>();
-  if (noneOut.halted.size > 0) k.add("bug-stop");
-  if (p.inv !== null) {
-    // Every location starts at 0.
-    if (p.inv.a.v === 0 && (p.inv.b === null || p.inv.b.v === 0)) k.add("inv-initial");
-    if (invLocations(p).length > 1) k.add("inv-first-step");
-  }
-  return k;
-}
-
-/**
- * What differs between the reduced and the unreduced results: `strict` lists every difference,
- * `restricted` those the known disagreements of the program do not excuse.
- */
-function compare(
-  r: Reduction,
-  none: CheckResult,
-  red: CheckResult,
-  noneOut: Outcomes,
-  redOut: Outcomes | null,
-  known: Set<Known>,
-): { strict: string[]; restricted: string[] } {
-  const strict: string[] = [];
-  const restricted: string[] = [];
-  const both = (msg: string) => {
-    strict.push(msg);
-    restricted.push(msg);
-  };
-  // A difference the known disagreements may cause: excused when the program has one.
-  const soft = (msg: string) => {
-    strict.push(msg);
-    if (known.size === 0) restricted.push(msg);
-  };
-
-  if (red.verdict !== none.verdict) both(`verdict: ${r} ${red.verdict}, none ${none.verdict}`);
+/** Every difference between the reduced and the unreduced results (empty when they agree). */
+function compare(r: Reduction, none: CheckResult, red: CheckResult, noneOut: Outcomes, redOut: Outcomes | null): string[] {
+  const diffs: string[] = [];
+  if (red.verdict !== none.verdict) diffs.push(`verdict: ${r} ${red.verdict}, none ${none.verdict}`);
   const nk = new Set(Object.keys(none.findings));
   const rk = new Set(Object.keys(red.findings));
   const extra = minus(rk, nk);
   const missing = minus(nk, rk);
-  if (extra.length > 0) both(`findings only ${r} reports: ${extra.join(" | ")}`);
-  if (missing.length > 0) soft(`findings ${r} misses: ${missing.join(" | ")}`);
-  if (red.reduction !== r) both(`result names reduction ${red.reduction}, asked ${r}`);
-  if (red.executions > none.executions) both(`${r} ran ${red.executions} executions, more than none's ${none.executions}`);
-
-  if (!red.complete) {
-    const msg = `${r} not complete: ${red.warnings.join(" ")}`;
-    const first = red.crossCheck?.first ?? null;
-    // Excusable only as a cross-check miss of an execution the unreduced search ran.
-    if (first !== null && noneOut.all.has(first.outcome) && red.executions < CAP) soft(msg);
-    else both(msg);
+  if (extra.length > 0) diffs.push(`findings only ${r} reports: ${extra.join(" | ")}`);
+  if (missing.length > 0) diffs.push(`findings ${r} misses: ${missing.join(" | ")}`);
+  if (red.reduction !== r) diffs.push(`result names reduction ${red.reduction}, asked ${r}`);
+  if (red.executions > none.executions) diffs.push(`${r} ran ${red.executions} executions, more than none's ${none.executions}`);
+  if (!red.complete) diffs.push(`${r} not complete: ${red.warnings.join(" ")}`);
+  if (red.crossCheck === null) diffs.push(`${r}: no cross-check`);
+  else if (red.crossCheck.mismatches !== 0) diffs.push(`${r}: ${red.crossCheck.mismatches} cross-check mismatches`);
+  if (red.warnings.length > 0) diffs.push(`${r}: warnings: ${red.warnings.join(" ")}`);
+  if (red.naiveExecutions !== null) {
+    if (red.naiveExecutions !== none.executions) diffs.push(`${r} counts ${red.naiveExecutions} interleavings, none ran ${none.executions}`);
+    if (red.naiveViolations !== none.violations) diffs.push(`${r} counts ${red.naiveViolations} violating interleavings, none found ${none.violations}`);
   }
-  if (red.crossCheck === null) both(`${r}: no cross-check`);
-  else if (red.crossCheck.mismatches !== 0 && red.complete) both(`${r}: ${red.crossCheck.mismatches} cross-check mismatches, yet complete`);
-  if (red.complete && red.warnings.length > 0) both(`${r}: complete with warnings: ${red.warnings.join(" ")}`);
-  if (red.complete && red.naiveExecutions !== null) {
-    if (red.naiveExecutions !== none.executions) soft(`${r} counts ${red.naiveExecutions} interleavings, none ran ${none.executions}`);
-    if (red.naiveViolations !== none.violations) soft(`${r} counts ${red.naiveViolations} violating interleavings, none found ${none.violations}`);
-  }
-
   if (redOut !== null) {
-    if (!redOut.complete) both(`dfs with ${r} did not complete`);
+    if (!redOut.complete) diffs.push(`dfs with ${r} did not complete`);
     const only = minus(redOut.all, noneOut.all);
-    if (only.length > 0) both(`outcomes only ${r} reaches:\n    ${only.join("\n    ")}`);
+    if (only.length > 0) diffs.push(`outcomes only ${r} reaches:\n    ${only.join("\n    ")}`);
     const unreached = minus(noneOut.all, redOut.all);
-    if (unreached.length > 0) {
-      const msg = `outcomes ${r} never reaches:\n    ${unreached.join("\n    ")}`;
-      strict.push(msg);
-      if (known.has("inv-initial") || known.has("inv-first-step")) {
-        // excused
-      } else if (known.has("bug-stop")) {
-        // Excused only for executions stopped by a BUG: every execution that ran to the end is reached.
-        const ran = minus(without(noneOut.all, noneOut.halted), redOut.all);
-        if (ran.length > 0) restricted.push(`outcomes of executions that ran to the end ${r} never reaches:\n    ${ran.join("\n    ")}`);
-      } else restricted.push(msg);
-    }
+    if (unreached.length > 0) diffs.push(`outcomes ${r} never reaches:\n    ${unreached.join("\n    ")}`);
   }
-  return { strict, restricted };
+  return diffs;
 }
 
 test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso)", (t) => {
-  const tally = { programs: 0, checks: 0, skipped: 0, fail: 0, pass: 0, failingPrograms: 0, strict: 0 };
+  const tally = { programs: 0, checks: 0, skipped: 0, fail: 0, pass: 0, failingPrograms: 0 };
   const kinds = new Map<string, number>();
-  const excused = new Map<string, { checks: number; example: { program: Program; model: MemoryModel; reduction: Reduction; diffs: string[]; size: number } }>();
   const t0 = performance.now();
 
   const property = (p: Program) => {
@@ -244,31 +171,17 @@ test("every reduction agrees with --reduction none on generated programs (verdic
       }
       const noneOut = outcomes(sc, m, { sleepSets: false });
       assert.ok(noneOut.complete, "the unreduced dfs completes within the bound check()'s did");
-      const known = knownFor(p, noneOut);
-      if (known.size === 0 || STRICT) tally.strict++;
       for (const r of REDUCED) {
-        const red = check(sc, { reduction: r, memoryModel: m, maxExecutions: CAP });
+        const red = check(sc, { reduction: r, memoryModel: m, maxExecutions: CAP, countNaive: true });
         const how = DFS_OF[r];
         const redOut = how === undefined ? null : outcomes(sc, m, how.opts);
         if (how?.ran !== undefined) assert.ok(how.ran(redOut!.stats), `dfs(${JSON.stringify(how.opts)}) runs --reduction ${r}: ${JSON.stringify(redOut!.stats)}`);
-        const { strict, restricted } = compare(r, none, red, noneOut, redOut, known);
-        const diffs = STRICT ? strict : restricted;
+        const diffs = compare(r, none, red, noneOut, redOut);
         if (diffs.length > 0)
           assert.fail(
             `--reduction ${r} disagrees with --reduction none under ${m}:\n  ${diffs.join("\n  ")}\n` +
               `program:\n${showProgram(p)}\n${r}: ${summary(red)}\nnone: ${summary(none)}`,
           );
-        if (strict.length > 0) {
-          const key = `${r}: ${[...known].sort().join(" + ")}`;
-          const size = showProgram(p).length;
-          const e = excused.get(key);
-          const example = { program: p, model: m, reduction: r, diffs: strict, size };
-          if (e === undefined) excused.set(key, { checks: 1, example });
-          else {
-            e.checks++;
-            if (size < e.example.size) e.example = example;
-          }
-        }
       }
     }
     if (failed) tally.failingPrograms++;
@@ -285,15 +198,9 @@ test("every reduction agrees with --reduction none on generated programs (verdic
   t.diagnostic(
     `seed ${SEED}, ${RUNS} programs in ${secs} s, reductions compared with none: ${REDUCED.join(", ")}; ` +
       `${tally.checks} program x memory model checks: ${tally.fail} fail, ${tally.pass} pass, ${tally.skipped} skipped (unreduced search over ${CAP} executions); ` +
-      `${tally.failingPrograms} of ${tally.programs} programs fail under some model; ` +
-      `${tally.strict} checks held to everything${STRICT ? " (RACELAB_PROP_STRICT=1)" : ", the others excused from what their known disagreements may cause"}`,
+      `${tally.failingPrograms} of ${tally.programs} programs fail under some model`,
   );
   t.diagnostic(`finding kinds (checks reporting them): ${[...kinds].sort().map(([k, n]) => `${k} ${n}`).join(", ")}`);
-  for (const [key, { checks, example: k }] of [...excused].sort()) {
-    t.diagnostic(`known disagreement (${key}) excused in ${checks} checks; the smallest program, under ${k.model}:`);
-    for (const line of [...showProgram(k.program).split("\n"), ...k.diffs.join("\n").split("\n")]) t.diagnostic(`  ${line}`);
-  }
-
   // Not vacuous: the programs fail and pass, show every kind of finding, and are mostly small enough to search.
   assert.ok(tally.fail > 0 && tally.pass > 0, JSON.stringify(tally));
   assert.ok(tally.fail >= tally.checks / 10, `at least a tenth of the checks fail: ${JSON.stringify(tally)}`);

@@ -88,7 +88,7 @@ function checkThenUse(opts: { closure: boolean }) {
 
 test("plain fields of the state are tracked: the reduced search finds the race, as an unreduced one does", () => {
   const sc = checkThenUse({ closure: false });
-  const reduced = check(sc);
+  const reduced = check(sc, { countNaive: true });
   const naive = check(sc, { reduction: "none" });
   assert.equal(naive.verdict, "fail");
   assert.equal(reduced.verdict, "fail");
@@ -137,7 +137,7 @@ test("naiveExecutions counts a BUG's interleavings as the unreduced search runs 
       },
     }),
   });
-  const reduced = check(sc);
+  const reduced = check(sc, { countNaive: true });
   const naive = check(sc, { reduction: "none" });
   assert.equal(reduced.naiveExecutions, naive.executions);
   assert.equal(reduced.naiveViolations, naive.violations);
@@ -321,7 +321,7 @@ test("scenario files: bad input is one line on stderr and exit status 2", () => 
     [["check", "./nope.ts"], /^racelab: scenario file not found: \.\/nope\.ts\n$/],
     [["check", none], /exports no scenario: export default defineScenario/],
     [["check", broken], /^racelab: cannot load .*broken\.ts: /],
-    [["check", "ext4-delalloc-fallocate", "--reduction", "dpor"], /argument 'dpor' is invalid/],
+    [["check", "ext4-delalloc-fallocate", "--reduction", "optimal-dpor"], /argument 'optimal-dpor' is invalid/],
     [["new", "Bad_Id"], /scenario id 'Bad_Id' must be lowercase-hyphenated/],
   ] as [string[], RegExp][]) {
     const r = run(args);

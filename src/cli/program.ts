@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { check, MODES, REDUCTIONS, replay, replayCounterexample, type CheckResult, type Mode, type Reduction } from "../engine/check.js";
+import { MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Progress, type Reduction } from "../engine/check.js";
+import { checkInWorker } from "./check-worker.js";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
@@ -59,30 +60,67 @@ function intOption(name: string, text: string | undefined, min: number, max: num
   return n;
 }
 
+/** A duration in seconds (`90`, `2.5`) as ms; undefined when not given. */
+function secondsOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d{1,9}(\.\d{1,3})?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0)) throw new UsageError(`${name} must be a positive number of seconds, got '${clip(text)}'`);
+  return n * 1000;
+}
+
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** A progress bar on stderr when it is a terminal; a no-op otherwise. */
-function progress(label: string): { update(done: number, total: number | null): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+/**
+ * Progress of a long check on stderr: a bar on a terminal (restored on exit), else one line every
+ * 10 s; nothing when `quiet` (--json, --quiet).
+ */
+function progress(quiet: boolean): {
+  update(label: string, done: number, total: number | null, detail: Progress): void;
+  note(line: string): void;
+  stop(): void;
+} {
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  const describe = (done: number, total: number | null, d: Progress) => {
+    const secs = d.elapsedMs / 1000;
+    const rate = secs > 0 ? ` (${fmt(done / secs)}/s)` : "";
+    const states = d.states > 0 ? `, ${fmt(d.states)} states` : "";
+    const eta = total !== null && done > 0 ? `, ~${Math.ceil(((total - done) * secs) / done)} s left` : "";
+    return `${fmt(done)}${total !== null ? `/${fmt(total)}` : ""} executions${rate}${states}, ${secs.toFixed(0)} s${eta}`;
+  };
+  if (quiet) return { update() {}, note: (line) => process.stderr.write(`racelab: ${line}\n`), stop() {} };
+  if (!process.stderr.isTTY) {
+    let last = performance.now();
+    return {
+      update(label, done, total, d) {
+        const now = performance.now();
+        if (now - last < 10_000) return;
+        last = now;
+        process.stderr.write(`racelab: ${label}: ${describe(done, total, d)}\n`);
+      },
+      note: (line) => process.stderr.write(`racelab: ${line}\n`),
+      stop() {},
+    };
+  }
   let bar: SingleBar | null = null;
+  const restore = () => bar?.stop();
+  process.once("exit", restore);
   return {
-    update(done, total) {
+    update(label, done, total, d) {
       if (bar === null) {
-        bar = new SingleBar(
-          {
-            stream: process.stderr,
-            format: total === null ? `${label} {value} executions` : `${label} [{bar}] {value}/{total} executions`,
-            hideCursor: true,
-            clearOnComplete: true,
-          },
-          Presets.shades_classic,
-        );
-        bar.start(total ?? 0, 0);
+        bar = new SingleBar({ stream: process.stderr, format: "{label} {text}", hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+        bar.start(1, 0, { label, text: "" });
       }
-      bar.update(done);
+      bar.update(0, { label, text: describe(done, total, d) });
+    },
+    note(line) {
+      bar?.stop();
+      bar = null;
+      process.stderr.write(`racelab: ${line}\n`);
     },
     stop() {
       bar?.stop();
+      bar = null;
+      process.off("exit", restore);
     },
   };
 }
@@ -90,10 +128,14 @@ function progress(label: string): { update(done: number, total: number | null): 
 function summaryLine(r: CheckResult): string {
   const counts =
     r.mode === "exhaustive"
-      ? `${r.executions} executions${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states` : ""}${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
   const verdict =
-    r.verdict === "fail" ? `FAIL: ${r.violations} violating` : r.verdict === "incomplete" ? "no violation found (INCOMPLETE)" : "pass";
+    r.verdict === "fail"
+      ? `FAIL: ${r.violations} violating`
+      : r.verdict === "incomplete"
+        ? `no violation found (incomplete: ${r.stopReason ?? (r.crossCheck !== null && r.crossCheck.mismatches > 0 ? "the cross-check found executions the search missed" : "see the warnings")})`
+        : "pass";
   const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
   return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
 }
@@ -179,7 +221,11 @@ export function buildProgram(): Command {
     .addOption(new Option("--reduction <name>", "exhaustive mode: partial-order reduction, or none to explore every interleaving").choices(REDUCTIONS as string[]).default("sleep-sets"))
     .option("--cross-check <n>", "exhaustive mode: unreduced executions sampled to cross-check the reduction (default 10 per reduced execution, 200 to 1000; 0 skips)")
     .option("--param <name=value>", "scenario parameter, repeatable", collect, [] as string[])
+    .option("--count-naive", "exhaustive mode: also count the interleavings an unreduced search would run (naiveExecutions)")
+    .option("--time-limit <seconds>", "stop the exploration after this long; the result is then incomplete unless it fails")
+    .option("--max-states <n>", "--reduction state-caching: stop after this many distinct states")
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
+    .option("--quiet", "no progress on stderr")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
     .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
@@ -190,6 +236,8 @@ export function buildProgram(): Command {
       const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED);
       const maxExecutions = intOption("--max-executions", o.maxExecutions as string | undefined, 1, Number.MAX_SAFE_INTEGER);
       const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0, MAX_CROSS_CHECK);
+      const maxStates = intOption("--max-states", o.maxStates as string | undefined, 1, Number.MAX_SAFE_INTEGER);
+      const timeLimitMs = secondsOption("--time-limit", o.timeLimit as string | undefined);
       // Every configuration is checked before any runs, so that bad input is one line on stderr.
       for (const fix of fixIds)
         for (const variant of variantIds) resolveConfig(sc, fix, variant, params, o.memoryModel as MemoryModel | undefined);
@@ -203,35 +251,43 @@ export function buildProgram(): Command {
             `--seed is ignored: exhaustive mode uses it only for the cross-check's sampling, which ${o.reduction === "none" ? "--reduction none" : "--cross-check 0"} turns off`,
           );
       } else {
-        for (const opt of ["max-executions", "reduction", "cross-check"])
+        for (const opt of ["max-executions", "reduction", "cross-check", "count-naive", "max-states"])
           if (given(opt.replace(/-(.)/g, (_, c: string) => c.toUpperCase())))
             ignored.push(`--${opt} is ignored in ${mode} mode (it applies to exhaustive mode)`);
       }
       for (const note of ignored) process.stderr.write(`racelab: note: ${note}\n`);
-      const results: CheckResult[] = [];
+      const configs: Omit<CheckOptions, "onProgress" | "stop">[] = [];
       for (const fix of fixIds)
-        for (const variant of variantIds) {
-          const bar = progress(`${fix}/${variant}`);
-          try {
-            results.push(
-              check(sc, {
-                fix,
-                variant,
-                params,
-                mode,
-                memoryModel: o.memoryModel as MemoryModel,
-                runs,
-                seed,
-                maxExecutions,
-                reduction: o.reduction as Reduction,
-                crossCheck,
-                onProgress: bar.update,
-              }),
-            );
-          } finally {
-            bar.stop();
-          }
-        }
+        for (const variant of variantIds)
+          configs.push({
+            fix,
+            variant,
+            params,
+            mode,
+            memoryModel: o.memoryModel as MemoryModel,
+            runs,
+            seed,
+            maxExecutions,
+            reduction: o.reduction as Reduction,
+            crossCheck,
+            countNaive: o.countNaive === true,
+            timeLimitMs,
+            maxStates,
+          });
+      const bar = progress(o.json === true || o.quiet === true);
+      let results: CheckResult[];
+      let stopReason: string | null;
+      try {
+        ({ results, stopReason } = await checkInWorker(
+          id,
+          configs,
+          (i, done, total, detail) => bar.update(`${configs[i]!.fix}/${configs[i]!.variant}`, done, total, detail),
+          (why) => bar.note(`${why}: stopping, printing what was explored (again to quit at once)`),
+        ));
+      } finally {
+        bar.stop();
+      }
+      if (stopReason !== null) process.exitCode = stopReason.includes("SIGTERM") ? 143 : 130;
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
       else for (const r of results) printCheck(sc, r, id);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;

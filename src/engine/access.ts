@@ -32,17 +32,62 @@ let recording: number[] | null = null;
 let nextLoc = 0;
 const locNames: string[] = [];
 
-/** Allocates a location; call only while a scenario builds its initial state. */
-export function newLoc(name: string): number {
+/**
+ * Allocates a location; call only while a scenario builds its initial state. `owner` says where
+ * the location's value lives, for the state-caching search (fingerprint.ts), which hashes what
+ * each step reads: the object whose fields hold it (pass `this` in a constructor), or, finer, a
+ * function returning the value (`() => this.st[i]` for one entry of a table). A location without
+ * an owner cannot be hashed, so a check that reads one falls back to the sleep-set search and
+ * says so in its warnings.
+ */
+export function newLoc(name: string, owner?: object | (() => unknown)): number {
   if (stepping)
     throw new Error(
       `${name}: racelab objects (Cell, locks, refcount_t, ...) must be created in setup(), not inside a step (their locations would differ between executions); create it in setup() and initialise it in the step`,
     );
   locNames[nextLoc] = name;
+  locOwners[nextLoc] = owner;
+  if (typeof owner === "object") ownerSet.add(owner);
   return nextLoc++;
 }
 
 let stepping = false;
+const locOwners: (object | (() => unknown) | undefined)[] = [];
+const ownerSet = new WeakSet<object>();
+
+/** True when `o` owns locations (was passed as the owner of {@link newLoc}). */
+export function ownsLocations(o: object): boolean {
+  return ownerSet.has(o);
+}
+
+/** The owner given to {@link newLoc} for a location (undefined when none was given). */
+export function locOwner(loc: number): object | (() => unknown) | undefined {
+  return locOwners[loc];
+}
+
+/** Sets the owner of a location allocated without one (the engine's own locations). */
+export function setLocOwner(loc: number, owner: object): void {
+  locOwners[loc] = owner;
+  ownerSet.add(owner);
+}
+
+/**
+ * Called with every read (class R) while set, whether or not accesses are being recorded:
+ * `target` and `key` are the plain object and field of a tracked field (track.ts), else undefined. The state-caching
+ * search (fingerprint.ts) uses it to hash what each thread has observed.
+ */
+export type ReadHook = (loc: number, target: object | undefined, key: string | symbol | undefined) => void;
+let readHook: ReadHook | null = null;
+
+/** Installs (or removes, with null) the {@link ReadHook}. */
+export function setReadHook(h: ReadHook | null): void {
+  readHook = h;
+}
+
+/** The installed {@link ReadHook}, or null. */
+export function getReadHook(): ReadHook | null {
+  return readHook;
+}
 
 /** Marks a step running (no location may be allocated then) or finished; the engine calls this around each step. */
 export function setStepping(b: boolean): void {
@@ -85,9 +130,13 @@ export function isRecording(): boolean {
   return recording !== null;
 }
 
-/** Records an access of class `cls` to `loc` in the step being executed (no-op when not recording). */
-export function access(loc: number, cls: number): void {
+/**
+ * Records an access of class `cls` to `loc` in the step being executed (no-op when not recording).
+ * `target`, `key`: the plain object and field whose location `loc` is (track.ts only).
+ */
+export function access(loc: number, cls: number, target?: object, key?: string | symbol): void {
   if (recording !== null) recording.push(loc * 8 + cls);
+  if (readHook !== null && cls === R) readHook(loc, target, key);
 }
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */
@@ -103,8 +152,15 @@ export function conflicts(a: number, b: number): boolean {
   return ca !== (b & 7) || ((SELF_COMMUTING >> ca) & 1) === 0;
 }
 
+/**
+ * The access a step records when it stops the execution (a BUG, an oops, a model error): it
+ * conflicts with every access, since no other thread can run after it. Always first in the list.
+ */
+export const HALT_ACCESS = -1;
+
 /** True when two steps' access lists are dependent (some pair of accesses conflicts). */
 export function dependent(a: readonly number[], b: readonly number[]): boolean {
+  if (a[0] === HALT_ACCESS || b[0] === HALT_ACCESS) return true;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     for (let j = 0; j < b.length; j++) if (conflicts(x, b[j]!)) return true;

@@ -1,5 +1,5 @@
 import { countLinearizations } from "./count.js";
-import { dfs } from "./explore.js";
+import { dfs, UnhashableState, type DfsStats } from "./explore.js";
 import { Execution } from "./execution.js";
 import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
@@ -9,24 +9,9 @@ import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler 
 import { stepsJson, type StepJson } from "./trace.js";
 import { lookupScenario } from "./scenario.js";
 
-/**
- * How `check` explores: `exhaustive` (every interleaving up to the sleep-set reduction, see
- * {@link Reduction}), `random` (uniformly random runnable thread at each step, `runs` executions)
- * or `pct` (probabilistic concurrency testing, Burckhardt et al. 2010: random priorities with
- * `pctDepth - 1` priority change points).
- */
-export type Mode = "exhaustive" | "random" | "pct";
-/** Every {@link Mode}, in the order the CLI lists them. */
-export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
-
-/**
- * Reduction of the exhaustive search: `sleep-sets` (default; Godefroid's sleep sets over the
- * recorded accesses, one execution per Mazurkiewicz trace) or `none` (every interleaving, for
- * cross-checks; exponentially slower).
- */
-export type Reduction = "sleep-sets" | "none";
-/** Every {@link Reduction}, default first. */
-export const REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
+export { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
+import { type Mode, type Reduction, MODES, REDUCTIONS } from "./modes.js";
+import { validateCheckOptions } from "./validate.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -67,8 +52,38 @@ export interface CheckOptions {
    * reduced execution, at least 200 and at most 1,000 ({@link defaultCrossCheckRuns}); 0 skips.
    */
   readonly crossCheck?: number;
-  /** Called now and then with executions done (and the total, when known). */
-  readonly onProgress?: (done: number, total: number | null) => void;
+  /**
+   * Exhaustive mode: count the interleavings an unreduced search would run (`naiveExecutions`,
+   * `naiveViolations`); default false, as counting dominates small checks. Not available under
+   * `state-caching` (null).
+   */
+  readonly countNaive?: boolean;
+  /** Exhaustive mode: stop after this much wall-clock time, ms (the result is then `incomplete` unless it fails). */
+  readonly timeLimitMs?: number;
+  /** Exhaustive mode with `state-caching`: stop after this many distinct states. */
+  readonly maxStates?: number;
+  /**
+   * Polled about every 256 steps (and every 1,000 random or pct runs): a reason (`"interrupted
+   * (SIGINT)"`) stops the exploration there and the partial result is returned, never `pass`.
+   */
+  readonly stop?: () => string | null;
+  /**
+   * Called now and then (about every 250 ms in exhaustive mode, every 1,000 runs otherwise) with
+   * the executions done, the total when known, and the counts so far.
+   */
+  readonly onProgress?: (done: number, total: number | null, detail: Progress) => void;
+}
+
+/** What {@link CheckOptions.onProgress} reports besides the executions done. */
+export interface Progress {
+  /** Wall-clock time since the check started, ms. */
+  readonly elapsedMs: number;
+  /** Exhaustive mode: sleep-blocked prefixes so far. */
+  readonly sleepBlocked: number;
+  /** Exhaustive mode with `state-caching`: distinct states so far. */
+  readonly states: number;
+  /** Steps executed so far (replays included). */
+  readonly steps: number;
 }
 
 /** What the cross-check of a reduced search found (see CheckOptions.crossCheck). */
@@ -151,6 +166,13 @@ export interface CheckResult {
   readonly warnings: string[];
   /** The failing execution to look at, or null when the verdict is not `fail`. */
   readonly counterexample: Counterexample | null;
+  /** Exhaustive mode with `state-caching`: distinct states stored; else null. */
+  readonly states: number | null;
+  /**
+   * Why the exploration stopped before covering everything (`time limit of 10 s`, `execution
+   * bound of 1,000,000`, `interrupted (SIGINT)`), or null.
+   */
+  readonly stopReason: string | null;
   /** Wall-clock time of the exploration, ms. */
   readonly elapsedMs: number;
 }
@@ -192,18 +214,13 @@ export function mostSevere(fs: readonly Finding[]): Finding {
  * Throws UsageError for unknown ids, bad params or a bad mode; ModelError for a broken model.
  */
 export function check(ref: AnyScenario | string, opts: CheckOptions = {}): CheckResult {
+  validateCheckOptions(opts);
   const sc = lookupScenario(ref);
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
   const mode = opts.mode ?? "exhaustive";
-  if (!MODES.includes(mode)) throw new UsageError(`unknown mode '${mode}' (known: ${MODES.join(", ")})`);
-  const reduction = opts.reduction ?? "sleep-sets";
-  if (!REDUCTIONS.includes(reduction)) throw new UsageError(`unknown reduction '${reduction}' (known: ${REDUCTIONS.join(", ")})`);
+  const reduction = opts.reduction ?? REDUCTIONS[0]!;
   let crossRuns = opts.crossCheck ?? -1;
-  if (opts.crossCheck !== undefined && (!Number.isInteger(crossRuns) || crossRuns < 0 || crossRuns > 10_000_000))
-    throw new UsageError(`crossCheck must be an integer from 0 to 10,000,000, got ${crossRuns}`);
-  if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0))
-    throw new UsageError(`seed must be a non-negative safe integer, got ${opts.seed}`);
   if (opts.maxExecutions !== undefined && (!Number.isInteger(opts.maxExecutions) || opts.maxExecutions < 1))
     throw new UsageError(`maxExecutions must be a positive integer, got ${opts.maxExecutions}`);
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
@@ -211,7 +228,8 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   const t0 = performance.now();
   const counts = new Map<string, number>();
   let violations = 0;
-  let first: Found | null = null;
+  // eslint-disable-next-line prefer-const
+  let first = null as Found | null;
   const tally = (exec: Execution, preemptions: number) => {
     if (exec.findings.length === 0) return;
     violations++;
@@ -226,32 +244,97 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   let naiveBad: number | null = null;
   let complete = false;
   let cross: CrossCheck | null = null;
+  let states: number | null = null;
+  let stopReason: string | null = null;
   const warnings: string[] = [];
   if (mode === "exhaustive") {
+    // Count interleavings only on request (the counting dominates small checks), and not under
+    // state caching, which does not visit every trace.
+    const counting = opts.countNaive === true && reduction !== "state-caching";
+    const outcomes = new Set<string>();
+    const invariantReads = new Set<number>();
+    let stats!: DfsStats;
+    let unhashable: string | null = null;
     let sum = 0;
     let bad = 0;
-    let countable = true;
-    let seen = 0;
-    const outcomes = new Set<string>();
-    const stats = dfs(sc, cfg, { maxExecutions: opts.maxExecutions, keepAccesses: true, sleepSets: reduction !== "none" }, (v) => {
-      tally(v.exec, v.preemptions);
-      if (crossRuns !== 0 && reduction !== "none") outcomes.add(outcomeOf(v.exec));
-      if (countable) {
-        // A BUG stops the execution at its step: in every interleaving it stands for, that step
-        // comes last, so count the orders of the steps before it.
-        const n = v.exec.halted ? v.exec.schedule.length - 1 : v.exec.schedule.length;
-        const c = countLinearizations(v.exec.schedule.slice(0, n), v.accesses.slice(0, n), v.exec.tasks.length);
-        if (c === null) countable = false;
-        else {
-          sum += c;
-          if (v.exec.findings.length > 0) bad += c;
-        }
+    let countable = counting;
+    for (let pass = 1; ; pass++) {
+      // A search that learned a new location an invariant reads has ordered steps without it:
+      // search again with the larger set (a handful of passes at most).
+      const reset = () => {
+        counts.clear();
+        violations = 0;
+        first = null;
+        outcomes.clear();
+        sum = 0;
+        bad = 0;
+        countable = counting;
+      };
+      reset();
+      const search = (stateCaching: boolean) => dfs(
+        sc,
+        cfg,
+        {
+          maxExecutions: opts.maxExecutions,
+          keepAccesses: counting,
+          sleepSets: reduction !== "none",
+          stateCaching,
+          dpor: reduction === "dpor",
+          invariantReads,
+          timeLimitMs: opts.timeLimitMs,
+          maxStates: opts.maxStates,
+          stop: opts.stop,
+          onProgress:
+            opts.onProgress === undefined
+              ? undefined
+              : (st) =>
+                  opts.onProgress!(st.executions, null, {
+                    elapsedMs: performance.now() - t0,
+                    sleepBlocked: st.sleepBlocked,
+                    states: st.states,
+                    steps: st.steps,
+                  }),
+        },
+        (v) => {
+          tally(v.exec, v.preemptions);
+          if (crossRuns !== 0 && reduction !== "none") outcomes.add(outcomeOf(v.exec));
+          if (countable) {
+            // A BUG stops the execution at its step: in every interleaving it stands for, that
+            // step comes last, so count the orders of the steps before it.
+            const n = v.exec.halted ? v.exec.schedule.length - 1 : v.exec.schedule.length;
+            const c = reduction === "none" ? 1 : countLinearizations(v.exec.schedule.slice(0, n), v.accesses.slice(0, n), v.exec.tasks.length);
+            if (c === null) countable = false;
+            else {
+              sum += c;
+              if (v.exec.findings.length > 0) bad += c;
+            }
+          }
+        },
+      );
+      try {
+        stats = search(reduction === "state-caching" && unhashable === null);
+      } catch (e) {
+        if (!(e instanceof UnhashableState)) throw e;
+        // A read no fingerprint covers: search without caching (sleep sets), and say so.
+        unhashable = e.location;
+        warnings.push(
+          `state caching is off: a step reads ${e.location}, a location without an owner (newLoc(name) without \`this\`); the search used sleep sets`,
+        );
+        reset();
+        stats = search(false);
       }
-      if (opts.onProgress && ++seen % 1000 === 0) opts.onProgress(seen, null);
-    });
+      if (!stats.invariantReadsGrew || reduction === "none") break;
+      if (pass === 20) {
+        stats.complete = false;
+        warnings.push("the invariants kept reading new locations after 20 searches: not every interleaving was covered");
+        break;
+      }
+    }
     executions = stats.executions;
     sleepBlocked = stats.sleepBlocked;
     complete = stats.complete;
+    states = reduction === "state-caching" && unhashable === null ? stats.states : null;
+    stopReason = stats.stopReason;
     naive = countable && complete ? sum : null;
     naiveBad = naive === null ? null : bad;
     if (crossRuns < 0) crossRuns = defaultCrossCheckRuns(stats.executions);
@@ -289,20 +372,31 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
       }
     }
   } else {
-    const runs = opts.runs ?? 10_000;
-    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${runs}`);
+    let runs = opts.runs ?? 10_000;
     const threads = new Execution(sc, cfg).tasks.length;
     const sched: Scheduler =
       mode === "random" ? new RandomScheduler(seed) : new PctScheduler(seed, threads, opts.pctDepth ?? 3);
     for (let i = 0; i < runs; i++) {
       const { exec } = runOne(sc, cfg, sched);
       tally(exec, -1);
-      if (opts.onProgress && (i + 1) % 1000 === 0) opts.onProgress(i + 1, runs);
+      if ((i + 1) % 1000 === 0) {
+        opts.onProgress?.(i + 1, runs, { elapsedMs: performance.now() - t0, sleepBlocked: 0, states: 0, steps: 0 });
+        const why = opts.stop?.() ?? null;
+        if (why !== null) {
+          stopReason = why;
+          runs = i + 1;
+          break;
+        }
+      }
     }
     executions = runs;
   }
   if (mode === "exhaustive" && !complete && warnings.length === 0)
-    warnings.push(`the search stopped at the bound of ${opts.maxExecutions ?? 1_000_000} executions (or a run exceeded 10,000 steps): not every interleaving was covered`);
+    warnings.push(
+      stopReason !== null
+        ? `the search stopped early (${stopReason}): not every interleaving was covered`
+        : `an execution exceeded 10,000 steps and was cut: not every interleaving was covered`,
+    );
   const elapsedMs = performance.now() - t0;
   const findings: Record<string, number> = {};
   for (const k of [...counts.keys()].sort()) findings[k] = counts.get(k)!;
@@ -323,11 +417,13 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
     complete,
     violations,
     findings,
-    verdict: violations > 0 ? "fail" : mode === "exhaustive" && !complete ? "incomplete" : "pass",
+    verdict: violations > 0 ? "fail" : (mode === "exhaustive" && !complete) || stopReason !== null ? "incomplete" : "pass",
     reduction: mode === "exhaustive" ? reduction : null,
     crossCheck: cross,
     warnings,
     counterexample,
+    states,
+    stopReason,
     elapsedMs: Math.round(elapsedMs * 10) / 10,
   };
 }

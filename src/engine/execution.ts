@@ -1,4 +1,4 @@
-import { access, locName, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, HALT_ACCESS, getReadHook, locName, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
@@ -104,7 +104,7 @@ export class Execution implements TaskHost, TrackHost {
     this.tracker.walk(model.state);
     this.shared = this.tracker.wrap(model.state);
     this.tasks = model.threads.map((spec, i) => new Task(i, spec.name, this));
-    this.exitLocs = model.threads.map((spec) => newLoc(`exit:${spec.name}`));
+    this.exitLocs = model.threads.map((spec, i) => newLoc(`exit:${spec.name}`, this.tasks[i]));
     const mm = cfg.memoryModel ?? "sc";
     const bodies = model.threads.map((spec) => spec.body as (t: Task) => Generator<Site, void, undefined>);
     if (mm !== "sc") {
@@ -115,7 +115,7 @@ export class Execution implements TaskHost, TrackHost {
         const d = new Task(n + i, buf.name, this);
         d.daemon = true;
         this.tasks.push(d);
-        this.exitLocs.push(newLoc(`exit:${buf.name}`));
+        this.exitLocs.push(newLoc(`exit:${buf.name}`, d));
         bodies.push((t: Task) => storeBufferDaemon(t, buf, FLUSH));
       }
     }
@@ -165,6 +165,9 @@ export class Execution implements TaskHost, TrackHost {
     } finally {
       recordInto(null);
     }
+    // The invariants' reads are known before the first step (so that step is ordered against
+    // them), and an invariant false from the start is reported (as after any step: the same finding).
+    if (scenario.invariants !== undefined) this.initialInvariants();
   }
 
   /** True when thread `tid` can take its next step now. */
@@ -259,6 +262,8 @@ export class Execution implements TaskHost, TrackHost {
       setStepping(false);
     }
     recordInto(null);
+    // Nothing runs after a step that stops the execution: it is dependent with every step.
+    if (this.halted && accesses !== null) accesses.unshift(HALT_ACCESS);
     if (accesses !== null && this.preYieldReads.size > 0)
       for (const a of accesses) {
         if ((a & 7) === R) continue;
@@ -274,6 +279,29 @@ export class Execution implements TaskHost, TrackHost {
     this.currentStep = null;
   }
 
+  private initialInvariants(): void {
+    const reads = this.scratch;
+    const hook = getReadHook();
+    setReadHook(null);
+    try {
+      for (const inv of this.scenario.invariants!) {
+        recordInto(reads);
+        let msg: string | null;
+        try {
+          msg = inv.check(this.shared);
+        } catch (e) {
+          throw new ModelError(`${this.scenario.id}: invariant threw on the initial state: ${e instanceof Error ? e.message : String(e)}`);
+        } finally {
+          recordInto(null);
+        }
+        for (const a of reads) this.invReads.add(a >> 3);
+        if (msg !== null) this.push({ kind: "invariant", message: msg, thread: -1, step: -1 });
+      }
+    } finally {
+      setReadHook(hook);
+    }
+  }
+
   private checkInvariants(t: Task, accesses: number[] | null): void {
     if (accesses !== null) {
       // Steps that write what an invariant reads are made mutually dependent (visible).
@@ -284,6 +312,9 @@ export class Execution implements TaskHost, TrackHost {
         }
     }
     const reads = this.scratch;
+    // What an invariant reads is not what the thread observed (state-caching search).
+    const hook = getReadHook();
+    setReadHook(null);
     for (const inv of this.scenario.invariants!) {
       recordInto(reads);
       let msg: string | null;
@@ -295,6 +326,7 @@ export class Execution implements TaskHost, TrackHost {
       for (const a of reads) this.invReads.add(a >> 3);
       if (msg !== null) this.report(t, "invariant", msg);
     }
+    setReadHook(hook);
   }
 
   /**

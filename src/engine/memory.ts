@@ -53,7 +53,7 @@ export class Cell<T> {
     readonly name: string,
     initial: T,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
     this.v = initial;
   }
   /** The value in memory (what other CPUs see). */
@@ -101,6 +101,12 @@ export class StoreBuffer implements Waitable {
   readonly loc: number;
   /** Epoch location: smp_wmb and release stores write it, stores read it. */
   readonly epochLoc: number;
+  /**
+   * Tail location, recorded only under pso while {@link setChoiceDependencies} is on (DPOR): a
+   * store writes it, a flush reads it, because a store can add an alternative to the flush's
+   * choice of which store becomes visible.
+   */
+  readonly tailLoc: number;
   /** `<thread> store buffer`: the name of the daemon task that drains it. */
   readonly name: string;
   /** The stores not yet visible to other CPUs, oldest first. */
@@ -119,10 +125,11 @@ export class StoreBuffer implements Waitable {
     this.base = VBASE + (index + 1) * VSTRIDE;
     this.loc = this.base - 1;
     this.epochLoc = this.base - 2;
+    this.tailLoc = this.base - 3;
   }
   /** The virtual location of this buffer's entries for one cell. */
   cellLoc(cell: { readonly loc: number }): number {
-    if (cell.loc >= VSTRIDE - 2) throw new Error(`store buffers support locations below ${VSTRIDE - 2}`);
+    if (cell.loc >= VSTRIDE - 3) throw new Error(`store buffers support locations below ${VSTRIDE - 3}`);
     return this.base + cell.loc;
   }
   /** The flusher can run when a store is pending. */
@@ -170,6 +177,18 @@ export interface MemoryHost {
 
 function hostOf(t: Task): MemoryHost {
   return t.memory;
+}
+
+let choiceDependencies = false;
+
+/**
+ * Makes a pso store and its buffer's flushes dependent (the explorer turns it on for DPOR). A store
+ * to one cell and the flush of another commute, but the store may add an alternative to the
+ * flush's choice: the sleep-set search explores every alternative at every node and needs no such
+ * dependency; DPOR explores a thread's alternatives only where races ask for the thread.
+ */
+export function setChoiceDependencies(on: boolean): void {
+  choiceDependencies = on;
 }
 
 let running: Task | null = null;
@@ -241,6 +260,7 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     return;
   }
   access(buf.cellLoc(cell), W);
+  if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, W);
   // A release always opens a new epoch (harmless when nothing is buffered), so what the store
   // does never depends on which other stores are still buffered.
   if (release) {
@@ -297,6 +317,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     const e = buf.entries[idx]!;
     buf.entries.splice(idx, 1);
     access(buf.loc, W);
+    if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, R);
     access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
     e.cell.value = e.value;

@@ -31,7 +31,7 @@
  * Memory model: tracked plain fields are sequentially consistent (a store is visible at once);
  * model fields whose ordering matters under tso/pso as `Cell`s with READ_ONCE/WRITE_ONCE.
  */
-import { access, autoLoc, isRecording, R, W } from "./access.js";
+import { access, autoLoc, getReadHook, isRecording, R, W } from "./access.js";
 export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
 
 const SELF = Symbol.for("racelab.selfTracked");
@@ -144,6 +144,11 @@ export class Tracker {
     return this.freed.get(untracked(o));
   }
 
+  /** True when `o` (unwrapped) has a name: it was reachable at setup or was published since. */
+  isNamed(o: object): boolean {
+    return this.ids.has(o);
+  }
+
   /** The location name prefix of an object. */
   idOf(o: object): string {
     return this.ids.get(untracked(o)) ?? "*";
@@ -193,7 +198,11 @@ export class Tracker {
 
   /** Records an access to a field (only while recording: random runs skip the bookkeeping). */
   private rec(o: object, key: string | symbol, cls: number): void {
-    if (isRecording()) access(this.loc(o, key), cls);
+    if (isRecording()) access(this.loc(o, key), cls, o, key);
+    else if (cls === R) {
+      const h = getReadHook();
+      if (h !== null) h(-1, o, key);
+    }
   }
 
   private checkLive(o: object, key: string | symbol): void {
@@ -266,7 +275,7 @@ export class Tracker {
         if (key === RAW) return target;
         const loc = tr.loc(target, "<entries>");
         if (key === "size") {
-          access(loc, R);
+          access(loc, R, target);
           return target.size;
         }
         const f = Reflect.get(target, key, target) as unknown;
@@ -274,7 +283,7 @@ export class Tracker {
         const read = MAP_READ.has(key);
         return (...args: unknown[]) => {
           tr.checkLive(target, key);
-          access(loc, read ? R : W);
+          access(loc, read ? R : W, target);
           if (!read) for (const a of args) if (a !== null && typeof a === "object") tr.name(untracked(a) as object);
           const r = (f as (...a: unknown[]) => unknown).apply(target, args.map(untracked));
           return key === "get" ? tr.wrap(r) : r;

@@ -2,7 +2,8 @@
  * Input checks shared by the library and the CLI: the bounds of {@link CheckOptions}, and how
  * their error messages show a value given (short, on one line).
  */
-import type { CheckOptions, Mode, Reduction } from "./check.js";
+import type { CheckOptions } from "./check.js";
+import { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
 import { MEMORY_MODELS } from "./memory.js";
 import { UsageError } from "./scenario.js";
 import { clip } from "./clip.js";
@@ -17,13 +18,11 @@ export const MAX_PCT_DEPTH = 64;
 export const MAX_CROSS_CHECK = 10_000_000;
 
 /**
- * The modes validateCheckOptions accepts: check.ts's `MODES`, repeated here so that this module
- * imports check.ts for its types only (check.ts calls it). Keep the two lists equal: a test in
- * test/engine.test.ts compares them.
+ * The modes validateCheckOptions accepts: check.ts's `MODES` (both come from modes.ts).
  */
-export const KNOWN_MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
+export const KNOWN_MODES: readonly Mode[] = MODES;
 /** The reductions validateCheckOptions accepts: check.ts's `REDUCTIONS` (see {@link KNOWN_MODES}). */
-export const KNOWN_REDUCTIONS: readonly Reduction[] = ["sleep-sets", "none"];
+export const KNOWN_REDUCTIONS: readonly Reduction[] = REDUCTIONS;
 
 /** A value as an error message shows it: strings quoted and clipped, numbers as JavaScript prints them. */
 export function showValue(v: unknown): string {
@@ -52,7 +51,9 @@ const int = (v: unknown, lo: number, hi: number): boolean => typeof v === "numbe
  * - `mode`, `reduction`, `memoryModel`: one of the known names;
  * - `params`: an object whose values are integers (their ranges are the scenario's, checked when
  *   the configuration is resolved);
- * - `fix`, `variant`: strings; `onProgress`: a function.
+ * - `timeLimitMs`: a positive number; `maxStates`: a positive integer;
+ * - `countNaive`: a boolean;
+ * - `fix`, `variant`: strings; `onProgress`, `stop`: functions.
  * Options a mode does not use are checked all the same.
  */
 export function validateCheckOptions(opts: CheckOptions): void {
@@ -77,6 +78,13 @@ export function validateCheckOptions(opts: CheckOptions): void {
   if (o.fix !== undefined && typeof o.fix !== "string") throw new UsageError(`fix must be a fix id (a string), got ${showValue(o.fix)}`);
   if (o.variant !== undefined && typeof o.variant !== "string")
     throw new UsageError(`variant must be a variant id (a string), got ${showValue(o.variant)}`);
+  if (o.timeLimitMs !== undefined && !(typeof o.timeLimitMs === "number" && o.timeLimitMs > 0 && o.timeLimitMs <= 2 ** 31 * 1000))
+    throw new UsageError(`timeLimitMs must be a positive number of milliseconds, got ${showValue(o.timeLimitMs)}`);
+  if (o.maxStates !== undefined && !int(o.maxStates, 1, Number.MAX_SAFE_INTEGER))
+    throw new UsageError(`maxStates must be a positive integer, got ${showValue(o.maxStates)}`);
+  if (o.countNaive !== undefined && typeof o.countNaive !== "boolean")
+    throw new UsageError(`countNaive must be true or false, got ${showValue(o.countNaive)}`);
+  if (o.stop !== undefined && typeof o.stop !== "function") throw new UsageError(`stop must be a function, got ${showValue(o.stop)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== "function")
     throw new UsageError(`onProgress must be a function, got ${showValue(o.onProgress)}`);
   if (o.params !== undefined) {

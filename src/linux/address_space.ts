@@ -50,11 +50,11 @@ export class BufferFolio extends Folio implements BhFolio {
     this.name = `folio ${label}`;
     this.nrPages = 1 << order;
     this.blocksPerPage = Math.max(1, blocks / this.nrPages);
-    this.dataLocs = Array.from({ length: blocks }, (_, i) => newLoc(`${label}.data[${i}]`));
+    this.dataLocs = Array.from({ length: blocks }, (_, i) => newLoc(`${label}.data[${i}]`, this));
     this.data = new Array<number>(blocks).fill(0);
-    this.privLoc = newLoc(`${label}.private`);
-    this.mappingLoc = newLoc(`${label}.mapping`);
-    this.flagsLoc = newLoc(`${label}.PG_dirty`);
+    this.privLoc = newLoc(`${label}.private`, this);
+    this.mappingLoc = newLoc(`${label}.mapping`, this);
+    this.flagsLoc = newLoc(`${label}.PG_dirty`, this);
   }
 
   /** Setup only: attach buffers (the PG_private reference is counted in the initial refcount). */
@@ -162,7 +162,7 @@ export class AddressSpace {
     folio: BufferFolio | null,
   ) {
     this.i_private_lock = new Spinlock(`${name}->i_private_lock`);
-    this.slotLoc = newLoc(`${name}->i_pages`);
+    this.slotLoc = newLoc(`${name}->i_pages`, this);
     this.slot = folio;
   }
   /** xas_load() of the modeled index. */

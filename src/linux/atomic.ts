@@ -28,7 +28,7 @@ export class Counter {
     readonly name: string,
     private v = 0,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   /** atomic_read() / a plain load. */
   read(): number {

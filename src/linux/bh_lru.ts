@@ -23,7 +23,7 @@ export class BhLru {
   private readonly bhs: BufferHead[] = [];
 
   constructor(readonly cpu: number) {
-    this.loc = newLoc(`bh_lrus[cpu${cpu}]`);
+    this.loc = newLoc(`bh_lrus[cpu${cpu}]`, this);
   }
 
   /** lookup_bh_lru(): finds the block, moves it to the head, takes a reference (get_bh). */

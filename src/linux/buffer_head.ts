@@ -82,12 +82,12 @@ export class BufferHead implements Waitable {
     opts?: BhCacheOptions,
   ) {
     this.name = `BH_Lock (block ${blocknr})`;
-    this.loc = newLoc(`bh[${blocknr}]`);
+    this.loc = newLoc(`bh[${blocknr}]`, this);
     if (opts !== undefined) {
       this.b_count = new Counter(`bh[${blocknr}].b_count`, opts.count ?? 0);
       this.b_size = opts.size;
-      this.folioLoc = newLoc(`bh[${blocknr}].b_folio`);
-      this.lockLoc = newLoc(`bh[${blocknr}].BH_Lock`);
+      this.folioLoc = newLoc(`bh[${blocknr}].b_folio`, this);
+      this.lockLoc = newLoc(`bh[${blocknr}].BH_Lock`, this);
       this.folio = opts.folio;
       this.offset = opts.offset;
       Object.assign(this.s, opts.bits ?? {});

@@ -55,7 +55,7 @@ export class completion {
     /** Name in traces and state tables. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
     this.wait = new CompletionWait(this);
   }
   /** `<name>: done=<n>` (`UINT_MAX` after complete_all()). */

@@ -16,7 +16,7 @@ export class Ext4ExtentTree {
   private readonly locs: number[];
   constructor(readonly blocks: number) {
     this.st = new Array<DiskState>(blocks).fill("hole");
-    this.locs = Array.from({ length: blocks }, (_, i) => newLoc(`extent[${i}]`));
+    this.locs = Array.from({ length: blocks }, (_, i) => newLoc(`extent[${i}]`, () => this.st[i]));
   }
   /** ext4_ext_map_blocks() lookup (flags 0): what the on-disk tree says of `lblk`. */
   lookup(lblk: number): DiskState {

@@ -46,7 +46,7 @@ export class ExtentStatusTree {
   private readonly locs: number[];
   constructor(readonly blocks: number) {
     this.st = new Array<EsStatus>(blocks).fill(0);
-    this.locs = Array.from({ length: blocks }, (_, i) => newLoc(`es[${i}]`));
+    this.locs = Array.from({ length: blocks }, (_, i) => newLoc(`es[${i}]`, () => this.st[i]));
   }
   /**
    * ext4_es_lookup_extent(): the status of the entry covering `lblk`, or 0 when there is none

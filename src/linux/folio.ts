@@ -34,8 +34,8 @@ export class Folio implements Waitable {
     refcount = 1,
   ) {
     this.name = `folio lock (index ${index})`;
-    this.lockLoc = newLoc(`folio@${index}.PG_locked`);
-    this.refLoc = newLoc(`folio@${index}._refcount`);
+    this.lockLoc = newLoc(`folio@${index}.PG_locked`, this);
+    this.refLoc = newLoc(`folio@${index}._refcount`, this);
     this.ref = refcount;
   }
   canProceed(): boolean {

@@ -42,7 +42,7 @@ export class Transaction implements Waitable {
     name = "the handle to stop (t_updates == 0)",
   ) {
     this.name = name;
-    this.loc = newLoc("transaction.t_updates");
+    this.loc = newLoc("transaction.t_updates", this);
   }
   /** Waitable: the commit may proceed once no handle is running. */
   canProceed(): boolean {

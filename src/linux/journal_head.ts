@@ -29,7 +29,7 @@ export class JournalHead {
   private jlist: JList = "BJ_None";
 
   constructor(readonly blocknr: number) {
-    this.loc = newLoc(`jh[${blocknr}]`);
+    this.loc = newLoc(`jh[${blocknr}]`, this);
   }
 
   /** jh->b_modified. */

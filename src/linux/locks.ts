@@ -183,7 +183,7 @@ export class Spinlock implements Waitable {
     /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
   canProceed(t: Task): boolean {
@@ -318,7 +318,7 @@ export class rwlock_t implements Waitable {
     /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   canProceed(t: Task, mode: number): boolean {
     if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
@@ -403,7 +403,7 @@ export class RwSemaphore implements Waitable {
     /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task, mode: number): boolean {
@@ -505,7 +505,7 @@ export class Mutex implements Waitable {
     /** Name in traces, findings and state tables, e.g. `ei->i_data_sem`. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   /** Free, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task): boolean {

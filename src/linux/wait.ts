@@ -66,7 +66,7 @@ export class wait_queue_head_t {
     /** Name in traces and state tables. */
     readonly name: string,
   ) {
-    this.loc = newLoc(name);
+    this.loc = newLoc(name, this);
   }
   /** Names of the queued tasks, without recording (display). */
   describe(): string {

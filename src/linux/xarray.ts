@@ -240,10 +240,10 @@ export class XaNode<F extends object = object> {
     const owner = this as unknown as XaNode<object>;
     this.slots = [];
     for (let i = 0; i < XA_CHUNK_SIZE; i++)
-      this.slots.push(new XaCell<XaEntry<F>>(newLoc(names[i]!), names[i]!, null, owner, "slot", i));
-    this.shift = new XaCell(newLoc(names[64]!), names[64]!, 0, owner, "shift", -1);
-    this.offset = new XaCell(newLoc(names[65]!), names[65]!, 0, owner, "offset", -1);
-    this.parent = new XaCell<XaNode<F> | null>(newLoc(names[66]!), names[66]!, null, owner, "parent", -1);
+      this.slots.push(new XaCell<XaEntry<F>>(newLoc(names[i]!, this), names[i]!, null, owner, "slot", i));
+    this.shift = new XaCell(newLoc(names[64]!, this), names[64]!, 0, owner, "shift", -1);
+    this.offset = new XaCell(newLoc(names[65]!, this), names[65]!, 0, owner, "offset", -1);
+    this.parent = new XaCell<XaNode<F> | null>(newLoc(names[66]!, this), names[66]!, null, owner, "parent", -1);
   }
 }
 
@@ -280,12 +280,12 @@ export class XArray<F extends object = object> {
     readonly name: string,
     opts: XArrayOptions<F> = {},
   ) {
-    this.head = new XaCell<XaEntry<F>>(newLoc(`${name}.xa_head`), `${name}.xa_head`, null, null, "head", -1);
+    this.head = new XaCell<XaEntry<F>>(newLoc(`${name}.xa_head`, this), `${name}.xa_head`, null, null, "head", -1);
     const n = opts.nodes ?? 16;
     const pool: XaNode<F>[] = [];
     for (let i = 0; i < n; i++) pool.push(new XaNode<F>(this, i, `${name}.node${i}`));
     this.pool = pool;
-    this.allocLoc = newLoc(`${name}.radix_tree_node_cachep`);
+    this.allocLoc = newLoc(`${name}.radix_tree_node_cachep`, this);
     this.describe = opts.describe ?? defaultDescribe;
   }
 

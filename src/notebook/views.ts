@@ -25,7 +25,8 @@ export interface CheckAllOptions {
 
 /**
  * Exhaustive checks of every fix × variant (× memory model, with `opts.memoryModels`) of a
- * scenario, in fix-major order, then variant, then memory model. `scenario` is a bundled
+ * scenario, in fix-major order, then variant, then memory model, counting the interleavings
+ * (`countNaive`) for the tables and charts. `scenario` is a bundled
  * scenario's id or a scenario object; `params` apply to every check. Throws UsageError for an
  * unknown scenario or memory model, or bad params; ModelError for a broken model.
  */
@@ -36,7 +37,7 @@ export function checkAll(scenario: string | AnyScenario, params: Record<string, 
     if (m !== undefined && !MEMORY_MODELS.includes(m))
       throw new UsageError(`unknown memory model '${String(m)}' (known: ${MEMORY_MODELS.join(", ")})`);
   return sc.fixes.flatMap((f) =>
-    sc.variants.flatMap((v) => models.map((memoryModel) => check(sc, { fix: f.id, variant: v.id, params, memoryModel }))),
+    sc.variants.flatMap((v) => models.map((memoryModel) => check(sc, { fix: f.id, variant: v.id, params, memoryModel, countNaive: true }))),
   );
 }
 

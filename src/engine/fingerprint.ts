@@ -1,0 +1,470 @@
+/**
+ * State fingerprints for the state-caching search (explore.ts, reduction `state-caching`).
+ *
+ * A thread body is a generator: its local state (variables, where it is) cannot be copied or
+ * compared. But threads are deterministic, so a thread's local state is a function of what it has
+ * observed: the values its reads returned and the choices the scheduler made for it. The
+ * fingerprint of a state is therefore a 64-bit hash (two 32-bit lanes) of
+ *
+ * - the modeled shared state: every object reachable from the state `setup()` returned and from
+ *   the store buffers, walked in a canonical order (object identity becomes the order of first
+ *   visit), freed objects marked;
+ * - per thread, a running hash of its history: at each of its steps, the choice taken and, for
+ *   every location the step read, the hash of the object owning that location as it was before
+ *   the step (a superset of the value read: two histories with equal hashes saw equal values);
+ * - whether a BUG stopped the execution, and the set of findings raised so far (so that no
+ *   finding is lost when a state is pruned).
+ *
+ * Objects are hashed in *owners*: an object that owns locations (racelab's kernel objects, which
+ * pass `this` to `newLoc`), a plain object of the state (tracked field by field, track.ts), a
+ * store buffer, the state itself. An owner's hash covers its fields and every object inside it
+ * that is not an owner; another owner inside it counts by identity. A read of a location without
+ * an owner (a user primitive that called `newLoc(name)` without `this`) cannot be hashed: the
+ * fingerprinter then reports the location, and the search falls back to sleep sets.
+ *
+ * What no hash sees, the reduction does not see either: state a thread closes over (a variable
+ * of `setup()`, a module variable). The cross-check in check.ts samples unreduced executions
+ * and compares their outcomes with what the search reached.
+ */
+import { AUTO_LOC_BASE, locName, locOwner, ownsLocations, setReadHook } from "./access.js";
+import type { Execution } from "./execution.js";
+import { findingKey } from "./finding.js";
+import { Task } from "./task.js";
+
+// Two 32-bit lanes, each a multiply-xorshift mix with its own constant.
+let la = 0;
+let lb = 0;
+function mix(x: number, y: number): void {
+  la = Math.imul(la ^ x, 0x5bd1e995);
+  la ^= la >>> 15;
+  lb = Math.imul(lb ^ y, 0x27d4eb2d);
+  lb ^= lb >>> 13;
+}
+const m1 = (x: number) => mix(x, x);
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const stringHashes = new Map<string, number>();
+const stringHashesB = new Map<string, number>();
+function mixString(s: string): void {
+  let x = stringHashes.get(s);
+  let y = stringHashesB.get(s);
+  if (x === undefined || y === undefined) {
+    x = 0x811c9dc5;
+    y = 0x01000193 ^ s.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      x = Math.imul(x ^ c, 0x01000193);
+      y = Math.imul(y ^ c, 0x9e3779b1);
+      y ^= y >>> 16;
+    }
+    if (stringHashes.size > 100_000) {
+      stringHashes.clear();
+      stringHashesB.clear();
+    }
+    stringHashes.set(s, x);
+    stringHashesB.set(s, y);
+  }
+  mix(x, y);
+}
+
+/** The store-buffer virtual locations (memory.ts): between these bounds, owned by a buffer. */
+const VBASE = 1 << 22;
+const VSTRIDE = 1 << 18;
+
+/**
+ * Fingerprints the states of one execution (see the module comment). Create it right after the
+ * execution (or with the per-thread history of the prefix it replays, {@link setHistory}); call
+ * {@link walk} on the state before a step, {@link beginStep} / {@link endStep} around the step,
+ * then {@link walk} again and read {@link fingerprint}.
+ */
+export class Fingerprinter {
+  /** Per-thread history hashes, two lanes per thread (`[a0, b0, a1, b1, ...]`). */
+  readonly history: Uint32Array;
+  /** The location read without an owner that makes fingerprints unsound, or null. */
+  unhashable: string | null = null;
+  private ids = new Map<object, number>();
+  private queue: object[] = [];
+  private ha: number[] = [];
+  private hb: number[] = [];
+  private stateA = 0;
+  private stateB = 0;
+  private readonly inProgress = new Set<object>();
+  /** Per read of the step: a pre-step owner index (>= 0), or -1 with the value hash in readA/readB. */
+  private readonly readIdx: number[] = [];
+  private readonly readA: number[] = [];
+  private readonly readB: number[] = [];
+  private inHook = false;
+  private readonly hook = (loc: number, target: object | undefined, key: string | symbol | undefined) => {
+    if (this.inHook) return;
+    this.inHook = true;
+    const sa = la;
+    const sb = lb;
+    try {
+      this.read(loc, target, key);
+    } finally {
+      la = sa;
+      lb = sb;
+      this.inHook = false;
+    }
+  };
+
+  constructor(private readonly exec: Execution) {
+    const n = exec.tasks.length;
+    this.history = new Uint32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      this.history[2 * i] = Math.imul(i + 1, 0x9e3779b1);
+      this.history[2 * i + 1] = Math.imul(i + 1, 0x85ebca6b);
+    }
+  }
+
+  /** Restores the per-thread history hashes (those of a replayed prefix). */
+  setHistory(h: Uint32Array): void {
+    this.history.set(h);
+  }
+
+  /** Starts capturing the reads of the step about to run. */
+  beginStep(): void {
+    this.readIdx.length = 0;
+    this.readA.length = 0;
+    this.readB.length = 0;
+    setReadHook(this.hook);
+  }
+
+  /**
+   * Stops capturing and folds what thread `tid` observed in its step into its history: the
+   * choice, and per read the value read (a tracked field, a location with a value function) or
+   * the hash of the location's owner before the step.
+   */
+  endStep(tid: number, choice: number): void {
+    setReadHook(null);
+    la = this.history[2 * tid]!;
+    lb = this.history[2 * tid + 1]!;
+    m1(choice);
+    for (let i = 0; i < this.readIdx.length; i++) {
+      const idx = this.readIdx[i]!;
+      if (idx >= 0) mix(this.ha[idx]!, this.hb[idx]!);
+      else mix(this.readA[i]!, this.readB[i]!);
+    }
+    this.history[2 * tid] = la;
+    this.history[2 * tid + 1] = lb;
+  }
+
+  /** One read, hashed now (la/lb are free to use: the hook saves them). */
+  private read(loc: number, target: object | undefined, key: string | symbol | undefined): void {
+    la = 0x1b873593;
+    lb = 0xcc9e2d51;
+    let owner: object | (() => unknown) | undefined;
+    if (target !== undefined) {
+      // A tracked field: the value read (`<keys>`: the key set; a Map or Set: its entries).
+      if (typeof key === "string" && key !== "<keys>" && key !== "<entries>") {
+        mixString(key);
+        this.value((target as Record<string, unknown>)[key], true);
+      } else if (key === "<keys>") for (const k of Object.keys(target)) mixString(k);
+      else this.content(target, true);
+      return this.pushValue();
+    }
+    if (loc >= AUTO_LOC_BASE) {
+      this.unhashable ??= locName(loc);
+      return this.pushValue();
+    }
+    if (loc >= VBASE) owner = this.exec.buffers[Math.floor((loc - VBASE + 3) / VSTRIDE) - 1];
+    else owner = locOwner(loc);
+    if (owner === undefined) {
+      this.unhashable ??= locName(loc);
+      return this.pushValue();
+    }
+    if (typeof owner === "function") {
+      m1(loc);
+      this.value(owner(), true);
+      return this.pushValue();
+    }
+    if (owner instanceof Task) {
+      m1(0x7a5c);
+      m1(owner.id);
+      m1(owner.done ? 1 : 0);
+      return this.pushValue();
+    }
+    const idx = this.ids.get(owner);
+    if (idx !== undefined && idx < this.ha.length) {
+      this.readIdx.push(idx);
+      this.readA.push(0);
+      this.readB.push(0);
+      return;
+    }
+    // Not reachable from the state before the step (thread-local, or just allocated): its content now.
+    this.content(owner, true);
+    this.pushValue();
+  }
+
+  private pushValue(): void {
+    this.readIdx.push(-1);
+    this.readA.push(la);
+    this.readB.push(lb);
+  }
+
+  /** Hashes the shared state as it is now (owners in canonical order). */
+  walk(): void {
+    this.ids = new Map();
+    this.queue = [];
+    this.ha = [];
+    this.hb = [];
+    const tracker = this.exec.tracker;
+    this.idOf(this.exec.state as object);
+    for (const b of this.exec.buffers) this.idOf(b);
+    let ga = 0x2545f491;
+    let gb = 0x4f6cdd1d;
+    for (let i = 0; i < this.queue.length; i++) {
+      const o = this.queue[i]!;
+      la = 0x1b873593 ^ i;
+      lb = 0xcc9e2d51 ^ i;
+      const freed = tracker.freedBy(o);
+      if (freed !== undefined) {
+        m1(0xf3ee);
+        mixString(freed);
+      }
+      this.content(o);
+      this.ha.push(la);
+      this.hb.push(lb);
+      ga = Math.imul(ga ^ la, 0x5bd1e995);
+      ga ^= ga >>> 15;
+      gb = Math.imul(gb ^ lb, 0x27d4eb2d);
+      gb ^= gb >>> 13;
+    }
+    this.stateA = ga;
+    this.stateB = gb;
+  }
+
+  /** Owners hashed by the last walk. */
+  get owners(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * The fingerprint of the current state as two 32-bit lanes: the last {@link walk}, the threads'
+   * histories, the halt flag and the set of findings so far.
+   */
+  fingerprint(out: Uint32Array): void {
+    la = this.stateA;
+    lb = this.stateB;
+    const h = this.history;
+    for (let i = 0; i < h.length; i += 2) mix(h[i]!, h[i + 1]!);
+    m1(this.exec.halted ? 0x4a17 : 0x600d);
+    const fs = this.exec.findings;
+    if (fs.length > 0) {
+      const keys = [...new Set(fs.map(findingKey))].sort();
+      for (const k of keys) mixString(k);
+    }
+    out[0] = la >>> 0;
+    out[1] = lb >>> 0;
+  }
+
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.queue.length;
+      this.ids.set(o, id);
+      this.queue.push(o);
+    }
+    return id;
+  }
+
+  private isOwner(o: object): boolean {
+    return ownsLocations(o) || this.exec.tracker.isNamed(o);
+  }
+
+  private value(v: unknown, frozen = false): void {
+    switch (typeof v) {
+      case "number":
+        if ((v | 0) === v) {
+          m1(1);
+          m1(v);
+        } else {
+          m1(2);
+          f64[0] = v;
+          mix(u32[0]!, u32[1]!);
+        }
+        return;
+      case "string":
+        m1(3);
+        mixString(v);
+        return;
+      case "boolean":
+        m1(v ? 4 : 5);
+        return;
+      case "undefined":
+        m1(6);
+        return;
+      case "bigint":
+        m1(8);
+        mixString(v.toString());
+        return;
+      case "function":
+        m1(9);
+        return;
+      case "symbol":
+        m1(10);
+        return;
+      case "object": {
+        if (v === null) {
+          m1(7);
+          return;
+        }
+        if (v instanceof Task) {
+          m1(11);
+          m1(v.id);
+          return;
+        }
+        const id = this.ids.get(v);
+        if (id !== undefined) {
+          m1(12);
+          m1(id);
+          return;
+        }
+        if (!frozen && this.isOwner(v)) {
+          m1(12);
+          m1(this.idOf(v));
+          return;
+        }
+        if (this.inProgress.has(v)) {
+          m1(13);
+          return;
+        }
+        this.inProgress.add(v);
+        const freed = this.exec.tracker.freedBy(v);
+        if (freed !== undefined) {
+          m1(0xf3ee);
+          mixString(freed);
+        }
+        this.content(v, frozen);
+        this.inProgress.delete(v);
+        return;
+      }
+    }
+  }
+
+  private content(o: object, frozen = false): void {
+    if (Array.isArray(o)) {
+      m1(15);
+      m1(o.length);
+      for (let i = 0; i < o.length; i++) this.value(o[i], frozen);
+      return;
+    }
+    if (o instanceof Map) {
+      m1(16);
+      m1(o.size);
+      for (const [k, v] of o) {
+        this.value(k, frozen);
+        this.value(v, frozen);
+      }
+      return;
+    }
+    if (o instanceof Set) {
+      m1(17);
+      m1(o.size);
+      for (const v of o) this.value(v, frozen);
+      return;
+    }
+    if (ArrayBuffer.isView(o)) {
+      const bytes = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
+      m1(18);
+      m1(bytes.length);
+      for (let i = 0; i < bytes.length; i++) m1(bytes[i]!);
+      return;
+    }
+    const proto = Object.getPrototypeOf(o) as { constructor?: { name?: string } } | null;
+    const cname = proto?.constructor?.name;
+    if (cname !== undefined && cname !== "Object") mixString(cname);
+    const keys = Object.keys(o);
+    m1(keys.length);
+    const r = o as Record<string, unknown>;
+    for (let i = 0; i < keys.length; i++) {
+      mixString(keys[i]!);
+      this.value(r[keys[i]!], frozen);
+    }
+  }
+}
+
+/**
+ * A set of 64-bit fingerprints (two 32-bit lanes) in an open-addressing table of typed arrays,
+ * each with the sleep set it was explored with (the state-caching search needs it to decide
+ * whether a revisit can be pruned). About 12 bytes per state plus the sleep sets that are not
+ * empty.
+ */
+export class FingerprintTable {
+  private cap = 1 << 16;
+  private keys = new Uint32Array(2 * this.cap);
+  private slot = new Int32Array(this.cap);
+  private readonly sleeps: (readonly number[])[] = [];
+  /** Fingerprints stored. */
+  size = 0;
+
+  /** The index of `fp` in the table, or -1. */
+  find(fp: Uint32Array): number {
+    const a = fp[0]! | 0;
+    const b = fp[1]! | 1; // lane b never 0: 0 marks an empty slot
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & (this.cap - 1);
+    for (;;) {
+      const kb = this.keys[2 * i + 1]!;
+      if (kb === 0) return -1 - i;
+      if ((this.keys[2 * i]! | 0) === a && (kb | 0) === b) return i;
+      i = (i + 1) & (this.cap - 1);
+    }
+  }
+
+  /** Inserts `fp` (absent) with its sleep set; returns its index. */
+  insert(fp: Uint32Array, sleep: readonly number[]): void {
+    if (2 * (this.size + 1) > this.cap) this.grow();
+    const i = -1 - this.find(fp);
+    this.keys[2 * i] = fp[0]!;
+    this.keys[2 * i + 1] = fp[1]! | 1;
+    this.slot[i] = sleep.length === 0 ? -1 : this.sleeps.push(sleep) - 1;
+    this.size++;
+  }
+
+  /** The sleep set stored with entry `i`. */
+  sleepOf(i: number): readonly number[] {
+    const s = this.slot[i]!;
+    return s < 0 ? [] : this.sleeps[s]!;
+  }
+
+  /** Replaces the sleep set stored with entry `i`. */
+  setSleep(i: number, sleep: readonly number[]): void {
+    const s = this.slot[i]!;
+    if (sleep.length === 0) this.slot[i] = -1;
+    else if (s >= 0) this.sleeps[s] = sleep;
+    else this.slot[i] = this.sleeps.push(sleep) - 1;
+  }
+
+  /** Bytes held by the table's arrays (not counting sleep sets). */
+  get bytes(): number {
+    return this.keys.byteLength + this.slot.byteLength;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldSlot = this.slot;
+    const oldCap = this.cap;
+    this.cap *= 2;
+    this.keys = new Uint32Array(2 * this.cap);
+    this.slot = new Int32Array(this.cap);
+    const fp = new Uint32Array(2);
+    for (let j = 0; j < oldCap; j++) {
+      if (oldKeys[2 * j + 1] === 0) continue;
+      fp[0] = oldKeys[2 * j]!;
+      fp[1] = oldKeys[2 * j + 1]!;
+      const i = -1 - this.find(fp);
+      this.keys[2 * i] = fp[0]!;
+      this.keys[2 * i + 1] = fp[1]!;
+      this.slot[i] = oldSlot[j]!;
+    }
+  }
+}
+
+/**
+ * Probability that two of `n` distinct states share a 64-bit fingerprint (birthday bound,
+ * n(n-1)/2^65 for lane b's low bit forced to 1: 63 bits), as SPIN's hash-compact mode reports.
+ */
+export function collisionProbability(n: number): number {
+  return Math.min(1, (n * (n - 1)) / 2 ** 64);
+}

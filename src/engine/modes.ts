@@ -1,0 +1,20 @@
+/** The exploration modes and reductions of `check` (check.ts), in a module of their own so that validate.ts can list them too. */
+/**
+ * How `check` explores: `exhaustive` (every interleaving up to the sleep-set reduction, see
+ * {@link Reduction}), `random` (uniformly random runnable thread at each step, `runs` executions)
+ * or `pct` (probabilistic concurrency testing, Burckhardt et al. 2010: random priorities with
+ * `pctDepth - 1` priority change points).
+ */
+export type Mode = "exhaustive" | "random" | "pct";
+/** Every {@link Mode}, in the order the CLI lists them. */
+export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
+
+/**
+ * Reduction of the exhaustive search: `sleep-sets` (default; Godefroid's sleep sets over the
+ * recorded accesses, one execution per Mazurkiewicz trace) or `none` (every interleaving, for
+ * cross-checks; exponentially slower).
+ */
+export type Reduction = "sleep-sets" | "dpor" | "state-caching" | "none";
+/** Every {@link Reduction}, default first. */
+export const REDUCTIONS: readonly Reduction[] = ["sleep-sets", "dpor", "state-caching", "none"];
+
