@@ -4,15 +4,17 @@
  * 1. Exhaustive check of every fix × variant of each scenario (targets: ext4-delalloc-fallocate
  *    < 2 s in all; filemap-folio-split under sc and buffer-migrate-jbd2 < 5 s in all).
  * 2. Random mode throughput on one core, runs/s (target: >= 50,000 runs/s).
- * 3. Exhaustive scaling with `blocks` = 1, 2, 3 under the fix: time, executions, sleep-blocked
- *    prefixes, interleavings without reduction and peak RSS (each N in its own process).
+ * 3. Exhaustive scaling with `blocks` = 1, 2, 3 under the fix, per reduction (sleep-sets, dpor,
+ *    state-caching): time, executions, sleep-blocked prefixes, states, interleavings without
+ *    reduction and peak RSS (each run in its own process).
+ * 4. `--workers 1` against `--workers 2` on one check (wall time of the CLI).
  *
  * `npm run bench -- --quick` skips blocks=3 (minutes on 2 cores).
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { check, getScenario, type MemoryModel } from "../src/index.js";
+import { check, getScenario, type MemoryModel, type Reduction } from "../src/index.js";
 
 const sc = getScenario("ext4-delalloc-fallocate");
 const self = fileURLToPath(import.meta.url);
@@ -21,10 +23,13 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 /** Child mode: one exhaustive check, JSON on stdout with peak RSS. */
 if (process.argv[2] === "--one") {
   const blocks = Number(process.argv[3]);
+  const reduction = (process.argv[4] ?? "sleep-sets") as Reduction;
   const r = check(sc, {
     fix: "recheck-es",
     params: { blocks },
-    onProgress: (done) => process.stderr.write(`\r  blocks=${blocks}: ${fmt(done)} executions`),
+    reduction,
+    countNaive: reduction === "sleep-sets" && blocks <= 2,
+    onProgress: (done) => process.stderr.write(`\r  blocks=${blocks} ${reduction}: ${fmt(done)} executions`),
   });
   process.stderr.write("\r\x1b[K");
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
@@ -46,7 +51,7 @@ function exhaustiveTable(id: string, title: string, targetMs: number, memoryMode
   const t0 = performance.now();
   for (const f of s.fixes)
     for (const v of s.variants) {
-      const r = check(s, { fix: f.id, variant: v.id, memoryModel });
+      const r = check(s, { fix: f.id, variant: v.id, memoryModel, countNaive: true });
       executions += r.executions;
       allComplete &&= r.complete;
       const inter = r.naiveExecutions === null ? "n/a" : r.naiveExecutions > Number.MAX_SAFE_INTEGER ? `~${r.naiveExecutions.toExponential(2)}` : fmt(r.naiveExecutions);
@@ -84,10 +89,12 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
 
 // 3. scaling
 {
-  console.log(`## Exhaustive scaling with blocks=N (recheck-es, default)\n`);
-  console.log(`| N | threads | executions | sleep-blocked | interleavings | complete | time (s) | peak RSS (MiB) |\n|---:|---:|---:|---:|---:|---|---:|---:|`);
-  for (const n of quick ? [1, 2] : [1, 2, 3]) {
-    const child = spawnSync(process.execPath, ["--import", "tsx", self, "--one", String(n)], {
+  console.log(`## Exhaustive scaling with blocks=N (recheck-es, default), per reduction\n`);
+  console.log(`| N | threads | reduction | executions | sleep-blocked | states | interleavings | complete | time (s) | peak RSS (MiB) |\n|---:|---:|---|---:|---:|---:|---:|---|---:|---:|`);
+  const runs: [number, Reduction][] = [[1, "sleep-sets"], [1, "dpor"], [1, "state-caching"], [2, "sleep-sets"], [2, "dpor"], [2, "state-caching"]];
+  if (!quick) runs.push([3, "sleep-sets"], [3, "dpor"]);
+  for (const [n, reduction] of runs) {
+    const child = spawnSync(process.execPath, ["--import", "tsx", self, "--one", String(n), reduction], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
       maxBuffer: 1 << 26,
@@ -95,6 +102,25 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
     if (child.status !== 0) throw new Error(`blocks=${n} failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout);
     const inter = r.naiveExecutions === null ? "too many to count" : r.naiveExecutions > Number.MAX_SAFE_INTEGER ? `~${r.naiveExecutions.toExponential(2)}` : fmt(r.naiveExecutions);
-    console.log(`| ${n} | ${2 * n + 1} | ${fmt(r.executions)} | ${fmt(r.sleepBlocked)} | ${inter} | ${r.complete} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`);
+    const inter2 = r.naiveExecutions === null ? "-" : inter;
+    console.log(
+      `| ${n} | ${2 * n + 1} | ${reduction} | ${fmt(r.executions)} | ${fmt(r.sleepBlocked)} | ${r.states === null ? "-" : fmt(r.states)} | ${inter2} | ${r.complete} | ${(r.elapsedMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`,
+    );
+  }
+}
+
+// 4. workers: the CLI with --workers 1 and 2 on the same check (one process each, wall time)
+{
+  console.log(`\n## --workers (racelab check ext4-delalloc-fallocate --fix recheck-es --param blocks=2, wall time)\n`);
+  console.log(`| workers | executions | wall time (s) |\n|---:|---:|---:|`);
+  const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+  let base = 0;
+  for (const w of [1, 2]) {
+    const t = performance.now();
+    const child = spawnSync(process.execPath, [cli, "check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--param", "blocks=2", "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
+    const secs = (performance.now() - t) / 1000;
+    if (child.status !== 0) throw new Error(`--workers ${w} failed: ${child.stderr}`);
+    base ||= secs;
+    console.log(`| ${w} | ${fmt((JSON.parse(child.stdout) as { executions: number }).executions)} | ${secs.toFixed(2)}${w > 1 ? ` (${(base / secs).toFixed(2)}× one)` : ""} |`);
   }
 }

@@ -37,7 +37,7 @@ export * from "./engine/sync.js";
 export * from "./engine/task.js";
 export * from "./engine/trace.js";
 export { countLinearizations } from "./engine/count.js";
-export { dfs, UnhashableState, type DfsOptions, type DfsStats, type Visit } from "./engine/explore.js";
+export { dfs, SHARD_DEPTH, UnhashableState, type DfsOptions, type DfsStats, type Visit } from "./engine/explore.js";
 export { getScenario, scenarios } from "./scenarios/index.js";
 export * from "./notebook/display.js";
 export * from "./notebook/session.js";

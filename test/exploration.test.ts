@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,7 +15,9 @@ import {
   check,
   defineScenario,
   dfs,
+  explorePart,
   getScenario,
+  mergeParts,
   READ_ONCE,
   resolveConfig,
   sitesIn,
@@ -197,4 +201,61 @@ test("racelab check --time-limit prints an incomplete result; Ctrl-C prints the 
   assert.equal(r.stopReason, "interrupted (SIGINT)");
   assert.ok(r.executions > 0);
   assert.match(stderr, /interrupted \(SIGINT\): stopping/);
+});
+
+test("shards: the parts of a search add up to the whole, and mergeParts gives exactly the single check's result", () => {
+  for (const [id, fix, params] of [
+    ["ext4-delalloc-fallocate", "baseline", { blocks: 2 }],
+    ["ext4-delalloc-fallocate", "recheck-es", { blocks: 2 }],
+    ["buffer-migrate-jbd2", "no-private-lock", {}],
+  ] as const) {
+    const sc = getScenario(id);
+    const opts = { fix, params, countNaive: true };
+    const one = check(sc, opts);
+    for (const count of [1, 2, 3, 5]) {
+      const parts = Array.from({ length: count }, (_, index) => explorePart(sc, { ...opts, shard: { index, count } }));
+      assert.equal(parts.reduce((a, p) => a + p.executions, 0), one.executions, `${id} ${fix}: ${count} shards`);
+      const merged = mergeParts(sc, opts, [...parts].reverse());
+      assert.deepEqual({ ...merged, elapsedMs: 0 }, { ...one, elapsedMs: 0 }, `${id} ${fix}: merge of ${count} shards`);
+    }
+  }
+  const sc = getScenario("ext4-delalloc-fallocate");
+  const part = (index: number, count: number) => explorePart(sc, { shard: { index, count } });
+  assert.throws(() => mergeParts(sc, {}, [part(0, 2)]), /need shards 0 to 1 of one search, each once; got 0 of 2/);
+  assert.throws(() => mergeParts(sc, {}, [part(0, 2), part(0, 2)]), /each once/);
+  assert.throws(() => explorePart(sc, { shard: { index: 0, count: 2 }, reduction: "dpor" }), /--shard needs --reduction sleep-sets or none/);
+  assert.throws(() => check(sc, { shard: { index: 0, count: 2 } }), /use explorePart\(\) for one shard/);
+});
+
+test("racelab check --shard k/N and racelab merge print what one check prints; --workers 2 gives the same result", () => {
+  const args = ["check", "ext4-delalloc-fallocate", "--param", "blocks=2"];
+  const one = spawnSync(process.execPath, [cli, ...args, "--json"], { encoding: "utf8" });
+  assert.equal(one.status, 0, one.stderr);
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-shards-"));
+  const files = [0, 1, 2].map((k) => {
+    const r = spawnSync(process.execPath, [cli, ...args, "--shard", `${k}/3`], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const f = path.join(dir, `part${k}.json`);
+    writeFileSync(f, r.stdout);
+    return f;
+  });
+  const merged = spawnSync(process.execPath, [cli, "merge", ...files, "--json"], { encoding: "utf8" });
+  assert.equal(merged.status, 0, merged.stderr);
+  const strip = (s: string) => ({ ...(JSON.parse(s) as CheckResult), elapsedMs: 0 });
+  assert.deepEqual(strip(merged.stdout), strip(one.stdout));
+  const w = spawnSync(process.execPath, [cli, ...args, "--workers", "2", "--json"], { encoding: "utf8" });
+  assert.equal(w.status, 0, w.stderr);
+  assert.deepEqual(strip(w.stdout), strip(one.stdout));
+  // Bad input: one line, exit 2.
+  for (const [argv, re] of [
+    [["merge", files[0]!, files[1]!], /need shards 0 to 2 of one search/],
+    [["merge", path.join(dir, "missing.json")], /cannot read .*missing\.json: ENOENT/],
+    [[...args, "--shard", "3/3"], /--shard must be k\/N with 0 <= k < N/],
+    [[...args, "--workers", "2", "--reduction", "dpor"], /--workers needs --mode exhaustive and --reduction sleep-sets or none/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [cli, ...argv], { encoding: "utf8" });
+    assert.equal(r.status, 2, `${argv.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  }
 });

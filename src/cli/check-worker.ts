@@ -9,7 +9,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import { check, type CheckOptions, type CheckResult, type Progress } from "../engine/check.js";
+import { check, explorePart, mergeParts, type CheckOptions, type CheckResult, type Part, type Progress } from "../engine/check.js";
 import { ModelError } from "../engine/execution.js";
 import { UsageError } from "../engine/scenario.js";
 import { loadScenario } from "../registry.js";
@@ -17,35 +17,47 @@ import { loadScenario } from "../registry.js";
 /** Why a stop was asked, by the value of the shared flag. */
 const REASONS = ["", "interrupted (SIGINT)", "interrupted (SIGTERM)"] as const;
 
+/** Options of a check a worker runs (functions cannot cross threads). */
+export type WorkerCheckOptions = Omit<CheckOptions, "onProgress" | "stop">;
+
 /** What the main thread sends: the scenario, the configurations, the stop flag. */
 interface Job {
   readonly ref: string;
-  readonly configs: readonly Omit<CheckOptions, "onProgress" | "stop">[];
+  readonly configs: readonly WorkerCheckOptions[];
   readonly flag: Int32Array;
 }
 
-/** What the worker posts back. */
+/** What the worker posts back: a CheckResult, or a Part for a configuration with a `shard`. */
 type Message =
   | { readonly type: "progress"; readonly index: number; readonly done: number; readonly total: number | null; readonly detail: Progress }
-  | { readonly type: "result"; readonly index: number; readonly result: CheckResult }
+  | { readonly type: "result"; readonly index: number; readonly result: CheckResult | Part }
   | { readonly type: "error"; readonly name: string; readonly message: string };
 
+/** Ctrl-C and SIGTERM set the shared stop flag; a second one quits. */
+function onSignals(flags: readonly Int32Array[], onStop: (reason: string) => void): () => void {
+  const handler = (sig: NodeJS.Signals) => {
+    if (Atomics.load(flags[0]!, 0) !== 0) process.exit(sig === "SIGINT" ? 130 : 143);
+    for (const f of flags) Atomics.store(f, 0, sig === "SIGINT" ? 1 : 2);
+    onStop(REASONS[Atomics.load(flags[0]!, 0)]!);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
 /**
- * Checks each configuration of `configs` (in order) of the scenario `ref` (an id or a file) in a
- * worker thread. Resolves with the results; a stop request (SIGINT, SIGTERM) ends the running
- * check with its partial result and skips the rest. Rejects with the worker's UsageError or
- * ModelError as such.
- *
- * @param onProgress called with the configuration's index and check()'s progress report.
- * @param onStop called when a signal asked the search to stop (for a message on stderr).
+ * Runs `configs` of the scenario `ref` in one worker thread, in order; resolves with their
+ * results (a Part for a configuration with a shard). `flag` is the shared stop flag.
  */
-export function checkInWorker(
+function runWorker(
   ref: string,
-  configs: readonly Omit<CheckOptions, "onProgress" | "stop">[],
+  configs: readonly WorkerCheckOptions[],
+  flag: Int32Array,
   onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
-  onStop: (reason: string) => void,
-): Promise<{ results: CheckResult[]; stopReason: string | null }> {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
+): Promise<(CheckResult | Part)[]> {
   const self = fileURLToPath(import.meta.url);
   // Under tsx (tests, `node --import tsx src/cli/main.ts`) the worker is this .ts file.
   const worker = new Worker(self, {
@@ -54,16 +66,7 @@ export function checkInWorker(
     stdout: false,
     stderr: false,
   });
-  const results: CheckResult[] = [];
-  let stopReason: string | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (Atomics.load(flag, 0) !== 0) process.exit(sig === "SIGINT" ? 130 : 143);
-    Atomics.store(flag, 0, sig === "SIGINT" ? 1 : 2);
-    stopReason = REASONS[Atomics.load(flag, 0)]!;
-    onStop(stopReason);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const results: (CheckResult | Part)[] = [];
   return new Promise((resolve, reject) => {
     let failed: Error | null = null;
     worker.on("message", (m: Message) => {
@@ -74,13 +77,66 @@ export function checkInWorker(
     worker.on("error", (e) => {
       failed ??= e;
     });
-    worker.on("exit", () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (failed !== null) reject(failed);
-      else resolve({ results, stopReason });
-    });
+    worker.on("exit", () => (failed !== null ? reject(failed) : resolve(results)));
   });
+}
+
+/**
+ * Checks each configuration of `configs` (in order) of the scenario `ref` (an id or a file) in
+ * worker threads: one, or with `workers` > 1 one shard per worker, merged into what one search
+ * gives (exhaustive sleep-sets or none only). Resolves with the results; a stop request (SIGINT,
+ * SIGTERM) ends the running check with its partial result and skips the rest. Rejects with the
+ * worker's UsageError or ModelError as such.
+ *
+ * @param onProgress called with the configuration's index and check()'s progress report.
+ * @param onStop called when a signal asked the search to stop (for a message on stderr).
+ */
+export async function checkInWorker(
+  ref: string,
+  configs: readonly WorkerCheckOptions[],
+  onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
+  onStop: (reason: string) => void,
+  workers = 1,
+): Promise<{ results: CheckResult[]; stopReason: string | null }> {
+  let stopReason: string | null = null;
+  const flags = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(4)));
+  const off = onSignals(flags, (why) => {
+    stopReason = why;
+    onStop(why);
+  });
+  try {
+    if (workers === 1) return { results: (await runWorker(ref, configs, flags[0]!, onProgress)) as CheckResult[], stopReason };
+    // Each configuration: shard k of `workers` in worker k, then the parts merged here, into
+    // exactly what one search gives.
+    const sc = await loadScenario(ref);
+    const results: CheckResult[] = [];
+    for (let i = 0; i < configs.length && stopReason === null; i++) {
+      const done = new Array<number>(workers).fill(0);
+      const parts = await Promise.all(
+        flags.map((flag, k) =>
+          runWorker(ref, [{ ...configs[i]!, shard: { index: k, count: workers } }], flag, (_, d, total, detail) => {
+            done[k] = d;
+            onProgress(i, done.reduce((a, b) => a + b, 0), total, detail);
+          }).then((r) => r[0] as Part),
+        ),
+      );
+      results.push(mergeParts(sc, configs[i]!, parts));
+    }
+    return { results, stopReason };
+  } finally {
+    off();
+  }
+}
+
+/** One shard (`config.shard`) of one configuration in a worker thread: its Part. */
+export async function partInWorker(ref: string, config: WorkerCheckOptions, onStop: (reason: string) => void): Promise<Part> {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const off = onSignals([flag], onStop);
+  try {
+    return (await runWorker(ref, [config], flag, () => {}))[0] as Part;
+  } finally {
+    off();
+  }
 }
 
 /** The worker's side: check each configuration, post progress and results. */
@@ -91,11 +147,12 @@ async function runJob(job: Job): Promise<void> {
     const stop = () => REASONS[Atomics.load(job.flag, 0)] || null;
     for (let index = 0; index < job.configs.length; index++) {
       if (stop() !== null && index > 0) break;
-      const result = check(sc, {
+      const opts: CheckOptions = {
         ...job.configs[index],
         stop,
         onProgress: (done, total, detail) => post({ type: "progress", index, done, total, detail }),
-      });
+      };
+      const result = opts.shard !== undefined ? explorePart(sc, opts) : check(sc, opts);
       post({ type: "result", index, result });
     }
   } catch (e) {

@@ -5,8 +5,9 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Progress, type Reduction } from "../engine/check.js";
-import { checkInWorker } from "./check-worker.js";
+import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
+import { checkInWorker, partInWorker, type WorkerCheckOptions } from "./check-worker.js";
+import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { ModelError } from "../engine/execution.js";
@@ -58,6 +59,46 @@ function intOption(name: string, text: string | undefined, min: number, max: num
       `${name} must be an integer from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}${max === Number.MAX_SAFE_INTEGER ? " (2^53 - 1)" : ""}, got '${clip(text)}'`,
     );
   return n;
+}
+
+/** `k/N` (0 <= k < N <= 10,000) as a shard; undefined when not given. */
+function shardOption(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d{1,5})\/(\d{1,5})$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || !(count >= 1 && count <= 10_000 && index < count))
+    throw new UsageError(`--shard must be k/N with 0 <= k < N <= 10,000, e.g. 0/4, got '${clip(text)}'`);
+  return { index, count };
+}
+
+/** What `racelab check --shard k/N` prints and `racelab merge` reads. */
+interface ShardFile {
+  readonly racelab: "shard";
+  readonly version: 1;
+  readonly scenario: string;
+  /** The scenario argument given to check (an id or a file). */
+  readonly source: string;
+  readonly options: WorkerCheckOptions;
+  readonly part: Part;
+}
+
+function readShardFile(file: string): ShardFile {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${clip(file)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let v: Partial<ShardFile>;
+  try {
+    v = JSON.parse(text) as Partial<ShardFile>;
+  } catch {
+    throw new UsageError(`${clip(file)}: not JSON (expected the output of racelab check --shard k/N)`);
+  }
+  if (v === null || typeof v !== "object" || v.racelab !== "shard" || v.version !== 1 || typeof v.source !== "string" || typeof v.part !== "object" || v.part === null || typeof v.options !== "object")
+    throw new UsageError(`${clip(file)}: not a racelab shard (expected the output of racelab check --shard k/N)`);
+  return v as ShardFile;
 }
 
 /** A duration in seconds (`90`, `2.5`) as ms; undefined when not given. */
@@ -226,6 +267,8 @@ export function buildProgram(): Command {
     .option("--max-states <n>", "--reduction state-caching: stop after this many distinct states")
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
     .option("--quiet", "no progress on stderr")
+    .option("--workers <n>", "exhaustive sleep-sets or none: split the search over n worker threads (results identical to one)")
+    .option("--shard <k/N>", "exhaustive sleep-sets or none: explore part k of N only and print it as JSON for `racelab merge`")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
     .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
@@ -238,6 +281,13 @@ export function buildProgram(): Command {
       const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0, MAX_CROSS_CHECK);
       const maxStates = intOption("--max-states", o.maxStates as string | undefined, 1, Number.MAX_SAFE_INTEGER);
       const timeLimitMs = secondsOption("--time-limit", o.timeLimit as string | undefined);
+      const workers = intOption("--workers", o.workers as string | undefined, 1, 64) ?? 1;
+      const shard = shardOption(o.shard as string | undefined);
+      const splits = workers > 1 ? "--workers" : shard !== undefined ? "--shard" : null;
+      if (splits !== null && ((o.mode as Mode) !== "exhaustive" || !["sleep-sets", "none"].includes(o.reduction as string)))
+        throw new UsageError(`${splits} needs --mode exhaustive and --reduction sleep-sets or none (the subtrees of dpor and state-caching searches depend on each other)`);
+      if (shard !== undefined && (o.allFixes || o.allVariants || workers > 1))
+        throw new UsageError("--shard runs one part of one configuration: not with --all-fixes, --all-variants or --workers");
       // Every configuration is checked before any runs, so that bad input is one line on stderr.
       for (const fix of fixIds)
         for (const variant of variantIds) resolveConfig(sc, fix, variant, params, o.memoryModel as MemoryModel | undefined);
@@ -274,7 +324,21 @@ export function buildProgram(): Command {
             timeLimitMs,
             maxStates,
           });
-      const bar = progress(o.json === true || o.quiet === true);
+      const bar = progress(o.json === true || o.quiet === true || shard !== undefined);
+      if (shard !== undefined) {
+        // One part, as JSON for `racelab merge`.
+        let stopped: string | null = null;
+        const off = process.exitCode;
+        const part = await partInWorker(id, { ...configs[0]!, shard }, (why) => {
+          stopped = why;
+          bar.note(`${why}: stopping, printing what was explored`);
+        });
+        if (stopped !== null) process.exitCode = (stopped as string).includes("SIGTERM") ? 143 : 130;
+        else process.exitCode = off;
+        const { shard: _, ...options } = configs[0]!;
+        out(JSON.stringify({ racelab: "shard", version: 1, scenario: sc.id, source: id, options, part } satisfies ShardFile, null, 1));
+        return;
+      }
       let results: CheckResult[];
       let stopReason: string | null;
       try {
@@ -283,6 +347,7 @@ export function buildProgram(): Command {
           configs,
           (i, done, total, detail) => bar.update(`${configs[i]!.fix}/${configs[i]!.variant}`, done, total, detail),
           (why) => bar.note(`${why}: stopping, printing what was explored (again to quit at once)`),
+          workers,
         ));
       } finally {
         bar.stop();
@@ -291,6 +356,25 @@ export function buildProgram(): Command {
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
       else for (const r of results) printCheck(sc, r, id);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
+    });
+
+  program
+    .command("merge")
+    .description("combine the JSON parts of `racelab check --shard k/N` into the result of one check")
+    .argument("<part.json...>", "the parts, one per shard 0..N-1")
+    .option("--json", "JSON output, as `racelab check --json` prints it")
+    .option("--fail-on-finding", "exit status 1 when the check has a violation")
+    .action(async (files: string[], o: Record<string, unknown>) => {
+      const shards = files.map(readShardFile);
+      const first = shards[0]!;
+      const key = (f: ShardFile) => JSON.stringify([f.source, f.options]);
+      const odd = shards.find((f) => key(f) !== key(first));
+      if (odd !== undefined) throw new UsageError(`the parts are not of one check: ${clip(key(first))} and ${clip(key(odd))}`);
+      const sc = await loadScenario(first.source);
+      const r = mergeParts(sc, first.options, shards.map((f) => f.part));
+      if (o.json) out(JSON.stringify(r, null, 2));
+      else printCheck(sc, r, first.source);
+      if (o.failOnFinding && r.verdict === "fail") process.exitCode = 1;
     });
 
   program

@@ -53,6 +53,18 @@ export interface DfsOptions {
    * `invariantReadsGrew`, and the caller searches again with the larger set.
    */
   readonly invariantReads?: Set<number>;
+  /**
+   * Explore only part `index` of `count`: the nodes at depth {@link SHARD_DEPTH} (and the
+   * executions that end above it) are numbered in exploration order, and this part explores those
+   * whose number is `index` modulo `count`. The parts' executions add up to the whole search's.
+   * Sleep sets only (the subtrees of a DPOR or state-caching search depend on each other).
+   */
+  readonly shard?: {
+    /** This part, 0 to count - 1. */
+    readonly index: number;
+    /** Parts in all. */
+    readonly count: number
+  };
   /** Called about every 250 ms with the counts so far. */
   readonly onProgress?: (s: Readonly<DfsStats>) => void;
 }
@@ -77,7 +89,12 @@ export interface Visit {
   readonly accesses: readonly (readonly number[])[];
   /** Number of preemptions in the schedule. */
   readonly preemptions: number;
+  /** Its shard unit: the number of the depth-{@link SHARD_DEPTH} subtree (or shallow execution) it is in, in exploration order. */
+  readonly unit: number;
 }
+
+/** Depth of the nodes whose subtrees are dealt to shards (DfsOptions.shard). */
+export const SHARD_DEPTH = 20;
 
 /** What {@link dfs} returns: how much it explored and whether that was everything. */
 export interface DfsStats {
@@ -192,6 +209,15 @@ function search(
   let initialHist: Uint32Array | null = null;
   let nextPoll = 0;
   let lastProgress = t0;
+  const shard = opts.shard;
+  if (shard !== undefined && (dpor || caching)) throw new Error("a sharded search needs sleep sets without DPOR or state caching");
+  let unitCount = 0;
+  let unit = 0;
+  /** Shard bookkeeping at a node of depth < SHARD_DEPTH that ends here: is it this shard's? */
+  const mineShallow = (): boolean => {
+    unit = unitCount++;
+    return shard === undefined || unit % shard.count === shard.index;
+  };
 
   const inSleep = (s: readonly Sleeper[], alt: number) => s.some((x) => x.alt === alt);
   // A sleeper stays asleep in the child when independent of the step taken; alternatives of the
@@ -413,11 +439,17 @@ function search(
           table.setSleep(i, sleepAlts(sleep));
         }
       }
+      if (shard !== undefined && frames.length === SHARD_DEPTH) {
+        // The root of a subtree dealt to the shards: explore it only when it is this shard's.
+        unit = unitCount++;
+        if (unit % shard.count !== shard.index) break;
+      }
       if (en.length === 0) {
+        if (frames.length < SHARD_DEPTH && !mineShallow()) break;
         exec.finish();
         stats.executions++;
         const accesses = opts.keepAccesses === true ? frames.map((f) => f.curAcc) : [];
-        if (visit({ exec, accesses, preemptions: preBefore() }) === true) {
+        if (visit({ exec, accesses, preemptions: preBefore(), unit }) === true) {
           stats.complete = false;
           return finish();
         }
@@ -437,7 +469,7 @@ function search(
       let i = 0;
       while (i < order.length && (inSleep(sleep, order[i]!) || base + costOf(f, order[i]!) > bound)) i++;
       if (i === order.length) {
-        stats.sleepBlocked++;
+        if (frames.length >= SHARD_DEPTH || mineShallow()) stats.sleepBlocked++;
         break;
       }
       f.idx = i;
