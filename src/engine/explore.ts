@@ -374,8 +374,18 @@ function search(
    * Threads that cannot run at the current node: their pending step (the wait's accesses, or
    * unknown accesses when the execution stopped) races with the steps that keep it from running.
    */
+  // The pending waits at each node of the path (depth -> thread -> accesses), so that a wait
+  // unchanged since the parent node is analyzed again only when the step just taken is dependent
+  // with it: otherwise its races are the parent's, and the initials the parent ensured are still
+  // initials (the new step is independent of the wait and comes after the others).
+  const pendingKeys: Map<number, string>[] = [];
   const pendingRaces = (enabled: readonly number[]): void => {
-    if (frames.length === 0) return;
+    const k = frames.length;
+    const here = (pendingKeys[k] ??= new Map());
+    here.clear();
+    if (k === 0) return;
+    const parent = pendingKeys[k - 1];
+    const last = frames[k - 1]!;
     const cut = exec.steps >= maxSteps;
     for (const t of exec.tasks) {
       if (t.done) continue;
@@ -398,8 +408,11 @@ function search(
           recordInto(null);
         }
         if (acc.length === 0) continue;
+        const key = acc.join(",");
+        here.set(t.id, key);
+        if (parent?.get(t.id) === key && (last.cur & TID_MASK) !== t.id && !dependentOrUniversal(last.curAcc, acc)) continue;
       }
-      analyze(frames.length, t.id, acc);
+      analyze(k, t.id, acc);
     }
   };
 
