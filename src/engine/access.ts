@@ -47,17 +47,19 @@ export function newLoc(name: string, owner?: object | (() => unknown)): number {
     );
   locNames[nextLoc] = name;
   locOwners[nextLoc] = owner;
-  if (typeof owner === "object") ownerSet.add(owner);
   return nextLoc++;
 }
 
 let stepping = false;
 const locOwners: (object | (() => unknown) | undefined)[] = [];
-const ownerSet = new WeakSet<object>();
-
-/** True when `o` owns locations (was passed as the owner of {@link newLoc}). */
-export function ownsLocations(o: object): boolean {
-  return ownerSet.has(o);
+/** The objects passed as owners to {@link newLoc} since the last {@link resetLocations} (the current execution's). */
+export function locationOwners(): Set<object> {
+  const out = new Set<object>();
+  for (let i = 0; i < nextLoc; i++) {
+    const o = locOwners[i];
+    if (typeof o === "object") out.add(o);
+  }
+  return out;
 }
 
 /** The owner given to {@link newLoc} for a location (undefined when none was given). */
@@ -68,7 +70,6 @@ export function locOwner(loc: number): object | (() => unknown) | undefined {
 /** Sets the owner of a location allocated without one (the engine's own locations). */
 export function setLocOwner(loc: number, owner: object): void {
   locOwners[loc] = owner;
-  ownerSet.add(owner);
 }
 
 /**
@@ -77,7 +78,8 @@ export function setLocOwner(loc: number, owner: object): void {
  * search (fingerprint.ts) uses it to hash what each thread has observed.
  */
 export type ReadHook = (loc: number, target: object | undefined, key: string | symbol | undefined) => void;
-let readHook: ReadHook | null = null;
+/** The installed {@link ReadHook} (a live binding: read it, set it with {@link setReadHook}). */
+export let readHook: ReadHook | null = null;
 
 /** Installs (or removes, with null) the {@link ReadHook}. */
 export function setReadHook(h: ReadHook | null): void {

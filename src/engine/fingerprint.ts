@@ -26,7 +26,7 @@
  * of `setup()`, a module variable). The cross-check in check.ts samples unreduced executions
  * and compares their outcomes with what the search reached.
  */
-import { AUTO_LOC_BASE, locName, locOwner, ownsLocations, setReadHook } from "./access.js";
+import { AUTO_LOC_BASE, locName, locOwner, locationOwners, setReadHook } from "./access.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
@@ -108,6 +108,8 @@ export class Fingerprinter {
       this.inHook = false;
     }
   };
+
+  private readonly locOwners = locationOwners();
 
   constructor(private readonly exec: Execution) {
     const n = exec.tasks.length;
@@ -270,7 +272,7 @@ export class Fingerprinter {
   }
 
   private isOwner(o: object): boolean {
-    return ownsLocations(o) || this.exec.tracker.isNamed(o);
+    return this.locOwners.has(o) || this.exec.tracker.isNamed(o);
   }
 
   private value(v: unknown, frozen = false): void {

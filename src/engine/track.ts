@@ -31,7 +31,7 @@
  * Memory model: tracked plain fields are sequentially consistent (a store is visible at once);
  * model fields whose ordering matters under tso/pso as `Cell`s with READ_ONCE/WRITE_ONCE.
  */
-import { access, autoLoc, getReadHook, isRecording, R, W } from "./access.js";
+import { access, autoLoc, isRecording, R, readHook, W } from "./access.js";
 export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
 
 const SELF = Symbol.for("racelab.selfTracked");
@@ -199,10 +199,7 @@ export class Tracker {
   /** Records an access to a field (only while recording: random runs skip the bookkeeping). */
   private rec(o: object, key: string | symbol, cls: number): void {
     if (isRecording()) access(this.loc(o, key), cls, o, key);
-    else if (cls === R) {
-      const h = getReadHook();
-      if (h !== null) h(-1, o, key);
-    }
+    else if (readHook !== null && cls === R) readHook(-1, o, key);
   }
 
   private checkLive(o: object, key: string | symbol): void {
