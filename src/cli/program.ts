@@ -327,14 +327,12 @@ export function buildProgram(): Command {
       const bar = progress(o.json === true || o.quiet === true || shard !== undefined);
       if (shard !== undefined) {
         // One part, as JSON for `racelab merge`.
-        let stopped: string | null = null;
-        const off = process.exitCode;
+        let stopped = "";
         const part = await partInWorker(id, { ...configs[0]!, shard }, (why) => {
           stopped = why;
           bar.note(`${why}: stopping, printing what was explored`);
         });
-        if (stopped !== null) process.exitCode = (stopped as string).includes("SIGTERM") ? 143 : 130;
-        else process.exitCode = off;
+        if (stopped !== "") process.exitCode = stopped.includes("SIGTERM") ? 143 : 130;
         const { shard: _, ...options } = configs[0]!;
         out(JSON.stringify({ racelab: "shard", version: 1, scenario: sc.id, source: id, options, part } satisfies ShardFile, null, 1));
         return;

@@ -60,8 +60,8 @@ export interface CheckOptions {
   readonly countNaive?: boolean;
   /**
    * Exhaustive mode with `sleep-sets` or `none`: explore only shard `index` of `count` (the
-   * subtrees below depth 6 of the search tree, dealt round-robin), for `racelab merge` or
-   * `--workers`; the result is then one part, not a verdict.
+   * subtrees below the split depth of the search tree, dealt round-robin; see DfsOptions.shard),
+   * for `racelab merge` or `--workers`; the result is then one part, not a verdict.
    */
   readonly shard?: Shard;
   /** Exhaustive mode: stop after this much wall-clock time, ms (the result is then `incomplete` unless it fails). */

@@ -54,8 +54,9 @@ export interface DfsOptions {
    */
   readonly invariantReads?: Set<number>;
   /**
-   * Explore only part `index` of `count`: the nodes at depth {@link SHARD_DEPTH} (and the
-   * executions that end above it) are numbered in exploration order, and this part explores those
+   * Explore only part `index` of `count`: the nodes at the split depth (the least depth with at
+   * least 256 nodes per part, at most {@link SHARD_DEPTH}; every part computes the same) and the
+   * executions that end above it are numbered in exploration order, and this part explores those
    * whose number is `index` modulo `count`. The parts' executions add up to the whole search's.
    * Sleep sets only (the subtrees of a DPOR or state-caching search depend on each other).
    */
@@ -89,12 +90,14 @@ export interface Visit {
   readonly accesses: readonly (readonly number[])[];
   /** Number of preemptions in the schedule. */
   readonly preemptions: number;
-  /** Its shard unit: the number of the depth-{@link SHARD_DEPTH} subtree (or shallow execution) it is in, in exploration order. */
+  /** Its shard unit: the number of the split-depth subtree (or shallow execution) it is in, in exploration order (see DfsOptions.shard). */
   readonly unit: number;
 }
 
-/** Depth of the nodes whose subtrees are dealt to shards (DfsOptions.shard). */
+/** Greatest depth of the nodes whose subtrees are dealt to shards (DfsOptions.shard). */
 export const SHARD_DEPTH = 20;
+/** Nodes per part wanted at the split depth (DfsOptions.shard). */
+const UNITS_PER_PART = 256;
 
 /** What {@link dfs} returns: how much it explored and whether that was everything. */
 export interface DfsStats {
@@ -116,6 +119,8 @@ export interface DfsStats {
   tableBytes: number;
   /** The invariants read a location the search had not known of when it started (see DfsOptions.invariantReads). */
   invariantReadsGrew: boolean;
+  /** Nodes counted at the depth a sharded search probes for its split depth (0 otherwise). */
+  nodesAtDepth: number;
 }
 
 /** An alternative at a node: thread index plus the choice picked (`tid | choice << 12`). */
@@ -175,7 +180,19 @@ export function dfs(
   const dpor = (opts.sleepSets ?? true) && opts.preemptionBound === undefined && opts.stateCaching !== true && opts.dpor === true;
   setChoiceDependencies(dpor);
   try {
-    return search(sc, cfg, opts, visit);
+    let depth = SHARD_DEPTH;
+    if (opts.shard !== undefined) {
+      // The least depth with enough nodes to deal (each part counts them the same way).
+      const top = { ...opts, shard: undefined, onProgress: undefined, maxExecutions: Infinity };
+      for (let d = 1; d < SHARD_DEPTH; d++) {
+        const st = search(sc, cfg, top, () => false, d, d);
+        if (st.nodesAtDepth >= UNITS_PER_PART * opts.shard.count || st.nodesAtDepth === 0) {
+          depth = d;
+          break;
+        }
+      }
+    }
+    return search(sc, cfg, opts, visit, depth);
   } finally {
     setChoiceDependencies(false);
   }
@@ -186,6 +203,8 @@ function search(
   cfg: RunConfig<unknown>,
   opts: DfsOptions,
   visit: (v: Visit) => boolean | void,
+  shardDepth: number,
+  countDepth = -1,
 ): DfsStats {
   const bound = opts.preemptionBound ?? Infinity;
   const useSleep = (opts.sleepSets ?? true) && bound === Infinity;
@@ -199,7 +218,7 @@ function search(
   const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
   const invariantReads = opts.invariantReads ?? new Set<number>();
   const execOpts: ExecutionOptions = { invariantReads };
-  const stats: DfsStats = { executions: 0, sleepBlocked: 0, complete: true, states: 0, revisits: 0, steps: 0, stopReason: null, tableBytes: 0, invariantReadsGrew: false };
+  const stats: DfsStats = { executions: 0, sleepBlocked: 0, complete: true, states: 0, revisits: 0, steps: 0, stopReason: null, tableBytes: 0, invariantReadsGrew: false, nodesAtDepth: 0 };
   const frames: Frame[] = [];
   const en: number[] = [];
   const none: readonly Sleeper[] = [];
@@ -213,7 +232,7 @@ function search(
   if (shard !== undefined && (dpor || caching)) throw new Error("a sharded search needs sleep sets without DPOR or state caching");
   let unitCount = 0;
   let unit = 0;
-  /** Shard bookkeeping at a node of depth < SHARD_DEPTH that ends here: is it this shard's? */
+  /** Shard bookkeeping at a node above the split depth that ends here: is it this shard's? */
   const mineShallow = (): boolean => {
     unit = unitCount++;
     return shard === undefined || unit % shard.count === shard.index;
@@ -452,13 +471,18 @@ function search(
           table.setSleep(i, sleepAlts(sleep));
         }
       }
-      if (shard !== undefined && frames.length === SHARD_DEPTH) {
+      if (frames.length === countDepth) {
+        // Probing for the split depth: count the node, do not go below it.
+        stats.nodesAtDepth++;
+        break;
+      }
+      if (shard !== undefined && frames.length === shardDepth) {
         // The root of a subtree dealt to the shards: explore it only when it is this shard's.
         unit = unitCount++;
         if (unit % shard.count !== shard.index) break;
       }
       if (en.length === 0) {
-        if (frames.length < SHARD_DEPTH && !mineShallow()) break;
+        if (frames.length < shardDepth && !mineShallow()) break;
         exec.finish();
         stats.executions++;
         const accesses = opts.keepAccesses === true ? frames.map((f) => f.curAcc) : [];
@@ -482,7 +506,7 @@ function search(
       let i = 0;
       while (i < order.length && (inSleep(sleep, order[i]!) || base + costOf(f, order[i]!) > bound)) i++;
       if (i === order.length) {
-        if (frames.length >= SHARD_DEPTH || mineShallow()) stats.sleepBlocked++;
+        if (frames.length >= shardDepth || mineShallow()) stats.sleepBlocked++;
         break;
       }
       f.idx = i;
