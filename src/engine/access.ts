@@ -67,11 +67,6 @@ export function locOwner(loc: number): object | (() => unknown) | undefined {
   return locOwners[loc];
 }
 
-/** Sets the owner of a location allocated without one (the engine's own locations). */
-export function setLocOwner(loc: number, owner: object): void {
-  locOwners[loc] = owner;
-}
-
 /**
  * Called with every read (class R) while set, whether or not accesses are being recorded:
  * `target` and `key` are the plain object and field of a tracked field (track.ts), else undefined. The state-caching
@@ -84,11 +79,6 @@ export let readHook: ReadHook | null = null;
 /** Installs (or removes, with null) the {@link ReadHook}. */
 export function setReadHook(h: ReadHook | null): void {
   readHook = h;
-}
-
-/** The installed {@link ReadHook}, or null. */
-export function getReadHook(): ReadHook | null {
-  return readHook;
 }
 
 /** Marks a step running (no location may be allocated then) or finished; the engine calls this around each step. */

@@ -1,4 +1,4 @@
-import { access, HALT_ACCESS, getReadHook, locName, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, HALT_ACCESS, locName, readHook, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
@@ -167,7 +167,7 @@ export class Execution implements TaskHost, TrackHost {
     }
     // The invariants' reads are known before the first step (so that step is ordered against
     // them), and an invariant false from the start is reported (as after any step: the same finding).
-    if (scenario.invariants !== undefined) this.initialInvariants();
+    if (scenario.invariants !== undefined) this.evaluateInvariants(null);
   }
 
   /** True when thread `tid` can take its next step now. */
@@ -279,29 +279,6 @@ export class Execution implements TaskHost, TrackHost {
     this.currentStep = null;
   }
 
-  private initialInvariants(): void {
-    const reads = this.scratch;
-    const hook = getReadHook();
-    setReadHook(null);
-    try {
-      for (const inv of this.scenario.invariants!) {
-        recordInto(reads);
-        let msg: string | null;
-        try {
-          msg = inv.check(this.shared);
-        } catch (e) {
-          throw new ModelError(`${this.scenario.id}: invariant threw on the initial state: ${e instanceof Error ? e.message : String(e)}`);
-        } finally {
-          recordInto(null);
-        }
-        for (const a of reads) this.invReads.add(a >> 3);
-        if (msg !== null) this.push({ kind: "invariant", message: msg, thread: -1, step: -1 });
-      }
-    } finally {
-      setReadHook(hook);
-    }
-  }
-
   private checkInvariants(t: Task, accesses: number[] | null): void {
     if (accesses !== null) {
       // Steps that write what an invariant reads are made mutually dependent (visible).
@@ -311,22 +288,39 @@ export class Execution implements TaskHost, TrackHost {
           break;
         }
     }
+    this.evaluateInvariants(t);
+  }
+
+  /**
+   * Evaluates every invariant on the state as it is, learning the locations they read; a
+   * violation is a finding of `t`'s step (null: the initial state, where an invariant that
+   * throws is a model error).
+   */
+  private evaluateInvariants(t: Task | null): void {
     const reads = this.scratch;
     // What an invariant reads is not what the thread observed (state-caching search).
-    const hook = getReadHook();
+    const hook = readHook;
     setReadHook(null);
-    for (const inv of this.scenario.invariants!) {
-      recordInto(reads);
-      let msg: string | null;
-      try {
-        msg = inv.check(this.shared);
-      } finally {
-        recordInto(null);
+    try {
+      for (const inv of this.scenario.invariants!) {
+        recordInto(reads);
+        let msg: string | null;
+        try {
+          msg = inv.check(this.shared);
+        } catch (e) {
+          if (t !== null) throw e;
+          throw new ModelError(`${this.scenario.id}: invariant threw on the initial state: ${e instanceof Error ? e.message : String(e)}`);
+        } finally {
+          recordInto(null);
+        }
+        for (const a of reads) this.invReads.add(a >> 3);
+        if (msg === null) continue;
+        if (t !== null) this.report(t, "invariant", msg);
+        else this.push({ kind: "invariant", message: msg, thread: -1, step: -1 });
       }
-      for (const a of reads) this.invReads.add(a >> 3);
-      if (msg !== null) this.report(t, "invariant", msg);
+    } finally {
+      setReadHook(hook);
     }
-    setReadHook(hook);
   }
 
   /**

@@ -237,11 +237,6 @@ export class Fingerprinter {
     this.stateB = gb;
   }
 
-  /** Owners hashed by the last walk. */
-  get owners(): number {
-    return this.queue.length;
-  }
-
   /**
    * The fingerprint of the current state as two 32-bit lanes: the last {@link walk}, the threads'
    * histories, the halt flag and the set of findings so far.
@@ -461,12 +456,4 @@ export class FingerprintTable {
       this.slot[i] = oldSlot[j]!;
     }
   }
-}
-
-/**
- * Probability that two of `n` distinct states share a 64-bit fingerprint (birthday bound,
- * n(n-1)/2^65 for lane b's low bit forced to 1: 63 bits), as SPIN's hash-compact mode reports.
- */
-export function collisionProbability(n: number): number {
-  return Math.min(1, (n * (n - 1)) / 2 ** 64);
 }
