@@ -4,12 +4,13 @@
  * `defineScenario()`), or, for the asynchronous loader and the CLI, the path of a file that
  * exports one (`./my-race.ts`, `.js`, `.mjs`, `.mts`).
  */
+import { UsageError } from "./errors.js";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isScenario } from "./engine/define.js";
 import { clip } from "./engine/clip.js";
-import { setScenarioLookup, UsageError, type AnyScenario } from "./engine/scenario.js";
+import { setScenarioLookup, type AnyScenario } from "./engine/scenario.js";
 import { getScenario, scenarios } from "./scenarios/index.js";
 
 /** A bundled scenario's id, or a scenario object. */

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check, replay, type CheckResult } from "../src/engine/check.js";
 import { evaluateClaims } from "../src/engine/claims.js";
-import { dfs } from "../src/engine/explore.js";
+import { runStrategy } from "../src/engine/runner.js";
+import { SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
 import { findingKey } from "../src/engine/finding.js";
 import { resolveConfig } from "../src/engine/scenario.js";
 import { renderDiagram } from "../src/engine/trace.js";
@@ -247,7 +248,7 @@ test("sleep sets lose nothing: same outcomes as the unreduced search on small co
     const cfg = resolveConfig(sc, fix, variant, {});
     const outcomes = (sleepSets: boolean) => {
       const set = new Set<string>();
-      const st = dfs(sc, cfg, { sleepSets }, (v) => {
+      const st = runStrategy(sc, cfg, sleepSets ? new SleepSetSearch() : new UnreducedSearch(), {}, (v) => {
         set.add(JSON.stringify([[...new Set(v.exec.findings.map(findingKey))].sort(), v.exec.view()]));
       });
       assert.equal(st.complete, true);

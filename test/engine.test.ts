@@ -1,9 +1,11 @@
+import { UsageError } from "../src/errors.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { check, replay, type CheckOptions } from "../src/engine/check.js";
-import { dfs } from "../src/engine/explore.js";
-import { resolveConfig, UsageError, type Scenario } from "../src/engine/scenario.js";
+import { runStrategy } from "../src/engine/runner.js";
+import { SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
+import { resolveConfig, type Scenario } from "../src/engine/scenario.js";
 import { formatSchedule, parseSchedule } from "../src/engine/schedule.js";
 import { sitesIn } from "../src/engine/site.js";
 import type { Task } from "../src/engine/task.js";
@@ -186,7 +188,7 @@ function programScenario(prog: Op[][]): Scenario<PState, object> {
 function outcomes(sc: Scenario<PState, object>, sleepSets: boolean) {
   const cfg = resolveConfig(sc, "baseline", "default");
   const seen = new Set<string>();
-  const stats = dfs(sc, cfg, { sleepSets }, (v) => {
+  const stats = runStrategy(sc, cfg, sleepSets ? new SleepSetSearch() : new UnreducedSearch(), {}, (v) => {
     for (const f of v.exec.findings) seen.add(findingKey(f));
   });
   return { seen, stats };
@@ -273,7 +275,7 @@ test("store-buffer models: sleep sets with choice steps find the same outcomes a
         const cfg = resolveConfig(sc, "baseline", "default", {}, model);
         const collect = (sleepSets: boolean) => {
           const seen = new Set<string>();
-          const stats = dfs(sc, cfg, { sleepSets }, (v) => v.exec.findings.forEach((f) => seen.add(f.message)));
+          const stats = runStrategy(sc, cfg, sleepSets ? new SleepSetSearch() : new UnreducedSearch(), {}, (v) => v.exec.findings.forEach((f) => seen.add(f.message)));
           return { seen: [...seen].sort(), stats };
         };
         const naive = collect(false);
@@ -282,7 +284,7 @@ test("store-buffer models: sleep sets with choice steps find the same outcomes a
         assert.equal(check(sc, { memoryModel: model, countNaive: true }).naiveExecutions, naive.stats.executions);
         // Every sc outcome is also a tso/pso outcome: the weaker model only adds behaviours.
         const scSeen = new Set<string>();
-        dfs(sc, resolveConfig(sc, "baseline", "default"), {}, (v) => v.exec.findings.forEach((f) => scSeen.add(f.message)));
+        runStrategy(sc, resolveConfig(sc, "baseline", "default"), new SleepSetSearch(), {}, (v) => v.exec.findings.forEach((f) => scSeen.add(f.message)));
         for (const o of scSeen) assert.ok(naive.seen.includes(o), `${model} lacks sc outcome ${o}`);
       }),
       { numRuns: 120, seed: 7 },
@@ -360,7 +362,7 @@ test("validateCheckOptions: one-line UsageError naming the option for each bad v
 
 test("seeds: every bit counts (seeds 2^32 apart differ), seeds below 2^32 draw as before", async () => {
   const { xoroshiro128plus, unsafeUniformIntDistribution } = await import("pure-rand");
-  const { seededGenerator, RandomScheduler } = await import("../src/engine/schedulers.js");
+  const { seededGenerator, RandomStrategy } = await import("../src/engine/strategies/index.js");
   const draws = (g: ReturnType<typeof xoroshiro128plus>) => Array.from({ length: 50 }, () => g.unsafeNext());
   for (const s of [0, 1, 7, 2 ** 31 - 1, 2 ** 31, 3_000_000_000, 2 ** 32 - 1])
     assert.deepEqual(draws(seededGenerator(s)), draws(xoroshiro128plus(s)), `seed ${s}`);
@@ -368,9 +370,11 @@ test("seeds: every bit counts (seeds 2^32 apart differ), seeds below 2^32 draw a
   for (const s of [7, 7 + 2 ** 32, 7 + 2 ** 33, 7 + 2 ** 52, 2 ** 53 - 1, 2 ** 53 - 1 - 2 ** 32])
     seen.add(draws(seededGenerator(s)).join());
   assert.equal(seen.size, 6, "seeds differing only above bit 32 draw alike");
+  // The random strategy draws the thread of each step from the seeded generator.
+  const exec = { tasks: [0, 1, 2, 3].map(() => ({ alternatives: () => 1 })) } as unknown as Parameters<InstanceType<typeof RandomStrategy>["nextStep"]>[0];
   const picks = (seed: number) => {
-    const r = new RandomScheduler(seed);
-    return Array.from({ length: 64 }, () => r.nextTask([0, 1, 2, 3]));
+    const r = new RandomStrategy(seed);
+    return Array.from({ length: 64 }, () => r.nextStep(exec, [0, 1, 2, 3]));
   };
   assert.notDeepEqual(picks(7), picks(7 + 2 ** 32));
   assert.deepEqual(

@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check } from "../src/engine/check.js";
-import { dfs } from "../src/engine/explore.js";
+import { runStrategy } from "../src/engine/runner.js";
+import { SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
 import { findingKey } from "../src/engine/finding.js";
 import type { MemoryModel } from "../src/engine/memory.js";
 import { resolveConfig, type Scenario } from "../src/engine/scenario.js";
@@ -141,7 +142,7 @@ function explore<S>(sc: Scenario<S, object>, memoryModel: MemoryModel = "sc"): {
   const run = (sleepSets: boolean) => {
     const keys = new Set<string>();
     let clean = 0;
-    const stats = dfs(sc, cfg, { sleepSets }, (v) => {
+    const stats = runStrategy(sc, cfg, sleepSets ? new SleepSetSearch() : new UnreducedSearch(), {}, (v) => {
       if (v.exec.findings.length === 0) clean++;
       for (const f of v.exec.findings) keys.add(findingKey(f));
     });

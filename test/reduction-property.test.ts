@@ -8,10 +8,10 @@
  * For each reduction in REDUCTIONS but `none` (so a reduction added later is covered) and each
  * memory model, the reduced `check()` must give the same verdict and the same finding keys as
  * `check(..., { reduction: "none" })`, be complete with a clean cross-check, and, when it counts
- * the interleavings it stands for, count what the unreduced search ran. Reductions that `dfs()`
- * runs (see DFS_OF) must also reach the same set of outcomes: an execution's finding keys plus
- * its final state view (every cell, field and each thread's reads), as check's cross-check
- * compares them.
+ * the interleavings it stands for, count what the unreduced search ran. Each reduction's strategy
+ * (from the registry, run on the runner) must also reach the same set of outcomes: an
+ * execution's finding keys plus its final state view (every cell, field and each thread's
+ * reads), as check's cross-check compares them.
  *
  * It found three sleep-set bugs, fixed in the engine: a BUG-stopped execution lost the
  * interleavings where other threads' independent steps ran before the BUG (a step that stops the
@@ -28,13 +28,13 @@ import { test } from "node:test";
 import fc from "fast-check";
 import {
   check,
-  dfs,
   findingKey,
+  makeStrategy,
   REDUCTIONS,
   resolveConfig,
+  runStrategy,
   type AnyScenario,
   type CheckResult,
-  type DfsOptions,
   type Execution,
   type MemoryModel,
   type Reduction,
@@ -58,15 +58,6 @@ const MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
 /** Keep unreduced searches small (see interleavingEstimate). */
 const BOUNDS = { maxInterleavings: 1000 };
 
-/**
- * The dfs() options that run a reduction's search, for the reductions dfs() runs (others are
- * compared through check() only), and how to tell from its stats that dfs() really ran it.
- */
-const DFS_OF: Readonly<Record<string, { readonly opts: DfsOptions & Readonly<Record<string, unknown>>; ran?(stats: object): boolean }>> = {
-  "sleep-sets": { opts: { sleepSets: true } },
-  dpor: { opts: { sleepSets: true, dpor: true } },
-  "state-caching": { opts: { sleepSets: true, stateCaching: true }, ran: (stats) => ((stats as { states?: number }).states ?? 0) > 0 },
-};
 const REDUCED: readonly Reduction[] = REDUCTIONS.filter((r) => r !== "none");
 
 /** An execution's outcome, as check()'s cross-check writes it: finding keys and the final state view. */
@@ -81,20 +72,23 @@ interface Outcomes {
   /** Outcomes of executions stopped by a BUG (or an error) before every thread finished. */
   readonly halted: Set<string>;
   readonly complete: boolean;
-  /** What dfs() returned. */
-  readonly stats: object;
+  /** Distinct states the strategy stored (state caching), else 0. */
+  readonly states: number;
 }
 
-function outcomes(sc: AnyScenario, m: MemoryModel, opts: DfsOptions): Outcomes {
+/** The outcomes the registered strategy `name` reaches on the runner. */
+function outcomes(sc: AnyScenario, m: MemoryModel, name: string): Outcomes {
   const cfg = resolveConfig(sc, "baseline", "default", {}, m);
   const all = new Set<string>();
   const halted = new Set<string>();
-  const stats = dfs(sc, cfg, { ...opts, maxExecutions: CAP }, (v) => {
+  const strategy = makeStrategy(name, { seed: 1, runs: Infinity, pctDepth: 3 });
+  const stats = runStrategy(sc, cfg, strategy, { maxExecutions: CAP }, (v) => {
+    assert.ok(!v.cut, "no execution of a generated program reaches the step bound");
     const o = outcomeOf(v.exec);
     all.add(o);
     if (v.exec.halted) halted.add(o);
   });
-  return { all, halted, complete: stats.complete, stats };
+  return { all, halted, complete: stats.complete, states: strategy.counters.states };
 }
 
 const minus = (a: Set<string>, b: Set<string>): string[] => [...a].filter((x) => !b.has(x)).sort();
@@ -136,7 +130,7 @@ function compare(r: Reduction, none: CheckResult, red: CheckResult, noneOut: Out
     if (red.naiveViolations !== none.violations) diffs.push(`${r} counts ${red.naiveViolations} violating interleavings, none found ${none.violations}`);
   }
   if (redOut !== null) {
-    if (!redOut.complete) diffs.push(`dfs with ${r} did not complete`);
+    if (!redOut.complete) diffs.push(`the ${r} strategy did not complete`);
     const only = minus(redOut.all, noneOut.all);
     if (only.length > 0) diffs.push(`outcomes only ${r} reaches:\n    ${only.join("\n    ")}`);
     const unreached = minus(noneOut.all, redOut.all);
@@ -165,17 +159,13 @@ test("every reduction agrees with --reduction none on generated programs (verdic
         tally.fail++;
         failed = true;
       } else tally.pass++;
-      for (const k of Object.keys(none.findings)) {
-        const kind = k.slice(0, k.indexOf(":"));
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      }
-      const noneOut = outcomes(sc, m, { sleepSets: false });
-      assert.ok(noneOut.complete, "the unreduced dfs completes within the bound check()'s did");
+      for (const { kind } of none.findingCounts) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      const noneOut = outcomes(sc, m, "none");
+      assert.ok(noneOut.complete, "the unreduced search completes within the bound check()'s did");
       for (const r of REDUCED) {
         const red = check(sc, { reduction: r, memoryModel: m, maxExecutions: CAP, countNaive: true });
-        const how = DFS_OF[r];
-        const redOut = how === undefined ? null : outcomes(sc, m, how.opts);
-        if (how?.ran !== undefined) assert.ok(how.ran(redOut!.stats), `dfs(${JSON.stringify(how.opts)}) runs --reduction ${r}: ${JSON.stringify(redOut!.stats)}`);
+        const redOut = outcomes(sc, m, r);
+        if (r === "state-caching") assert.ok(redOut.states > 0, "the state-caching strategy stored states");
         const diffs = compare(r, none, red, noneOut, redOut);
         if (diffs.length > 0)
           assert.fail(

@@ -1,5 +1,6 @@
 // The report pipeline, pass by pass (src/report/*).
 import assert from "node:assert/strict";
+import { InputError } from "../src/errors.js";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,6 @@ import { chartBundle, tableBundle, VEGALITE_MIME } from "../src/notebook/display
 import { writeFileAtomic } from "../src/report/atomic.js";
 import { applyCellTags } from "../src/report/cells.js";
 import { buildReport, numberFigures, renderCells, reportTitle, type ReportCell } from "../src/report/document.js";
-import { InputError } from "../src/report/errors.js";
 import { assembleHtml, REPORT_CSP } from "../src/report/html.js";
 import { renderMarkdown } from "../src/report/markdown.js";
 import { parseNotebook, readNotebook, type Notebook, type NotebookCell } from "../src/report/notebook.js";

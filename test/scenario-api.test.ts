@@ -4,6 +4,7 @@
  * unreduced sampling), and errors that point at the cause.
  */
 import assert from "node:assert/strict";
+import { ModelError } from "../src/errors.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +25,6 @@ import {
   UsageError,
   type Task,
 } from "../src/index.js";
-import { ModelError } from "../src/engine/execution.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist/cli/main.js");

@@ -7,11 +7,10 @@
  * Module roles: imported by program.ts, it exports {@link checkInWorker}; loaded as a worker
  * (worker_threads), it runs the configurations it is given and posts their results back.
  */
+import { ModelError, UsageError } from "../errors.js";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { check, explorePart, mergeParts, type CheckOptions, type CheckResult, type Part, type Progress } from "../engine/check.js";
-import { ModelError } from "../engine/execution.js";
-import { UsageError } from "../engine/scenario.js";
 import { loadScenario } from "../registry.js";
 
 /** Why a stop was asked, by the value of the shared flag. */

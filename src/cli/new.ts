@@ -4,10 +4,10 @@
  * (a lost update on a plain field, closed by a spinlock) for the user to replace with theirs.
  * Refuses to overwrite existing files (exit 2) unless `--force`; writes atomically.
  */
+import { UsageError } from "../errors.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
 import { writeFileAtomic } from "../report/atomic.js";
 

@@ -3,6 +3,7 @@
  * reference section. Exit status: 0 when the command ran, 1 for a finding only with
  * `--fail-on-finding`, 2 for bad usage or bad input (one line on stderr).
  */
+import { ModelError, UsageError } from "../errors.js";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
@@ -10,8 +11,7 @@ import { checkInWorker, partInWorker, type WorkerCheckOptions } from "./check-wo
 import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
-import { ModelError } from "../engine/execution.js";
-import { resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { resolveConfig, type AnyScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
 import { MAX_CROSS_CHECK, MAX_RUNS, MAX_SEED } from "../engine/validate.js";
 import { renderDiagram } from "../engine/trace.js";
@@ -75,7 +75,8 @@ function shardOption(text: string | undefined): { index: number; count: number }
 /** What `racelab check --shard k/N` prints and `racelab merge` reads. */
 interface ShardFile {
   readonly racelab: "shard";
-  readonly version: 1;
+  /** 2 since findings are kept structured (`part.findings` an array of kind, message, executions). */
+  readonly version: 2;
   readonly scenario: string;
   /** The scenario argument given to check (an id or a file). */
   readonly source: string;
@@ -96,7 +97,9 @@ function readShardFile(file: string): ShardFile {
   } catch {
     throw new UsageError(`${clip(file)}: not JSON (expected the output of racelab check --shard k/N)`);
   }
-  if (v === null || typeof v !== "object" || v.racelab !== "shard" || v.version !== 1 || typeof v.source !== "string" || typeof v.part !== "object" || v.part === null || typeof v.options !== "object")
+  if (v !== null && typeof v === "object" && v.racelab === "shard" && v.version !== 2)
+    throw new UsageError(`${clip(file)}: a shard of another racelab version (${clip(String(v.version))}, this one reads 2): run racelab check --shard again`);
+  if (v === null || typeof v !== "object" || v.racelab !== "shard" || typeof v.source !== "string" || typeof v.part !== "object" || v.part === null || typeof v.options !== "object")
     throw new UsageError(`${clip(file)}: not a racelab shard (expected the output of racelab check --shard k/N)`);
   return v as ShardFile;
 }
@@ -169,7 +172,7 @@ function progress(quiet: boolean): {
 function summaryLine(r: CheckResult): string {
   const counts =
     r.mode === "exhaustive"
-      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states` : ""}${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
   const verdict =
     r.verdict === "fail"
@@ -334,7 +337,7 @@ export function buildProgram(): Command {
         });
         if (stopped !== "") process.exitCode = stopped.includes("SIGTERM") ? 143 : 130;
         const { shard: _, ...options } = configs[0]!;
-        out(JSON.stringify({ racelab: "shard", version: 1, scenario: sc.id, source: id, options, part } satisfies ShardFile, null, 1));
+        out(JSON.stringify({ racelab: "shard", version: 2, scenario: sc.id, source: id, options, part } satisfies ShardFile, null, 1));
         return;
       }
       let results: CheckResult[];

@@ -5,11 +5,11 @@
  * (default `reports/`), as `<notebook-name>.html` / `.pdf`. With neither --html nor --pdf, writes
  * both. Prints each written path on stdout, one per line. `--mail` is not implemented yet.
  */
+import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../report/atomic.js";
 import { buildReport, reportDate } from "../report/document.js";
-import { InputError } from "../report/errors.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, withBrowser } from "../report/pdf.js";

@@ -9,6 +9,7 @@
  * Exit status: 0 all notebooks ran, 1 a cell failed (the message names notebook and cell) or
  * Jupyter is unusable, 2 a missing/invalid notebook path.
  */
+import { InputError } from "../errors.js";
 import { spawn } from "node:child_process";
 import { mkdir, readdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
@@ -16,7 +17,6 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { clip } from "../engine/clip.js";
-import { InputError } from "../report/errors.js";
 import { readNotebook } from "../report/notebook.js";
 
 /** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */

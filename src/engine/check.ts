@@ -1,11 +1,23 @@
 import { countLinearizations } from "./count.js";
-import { dfs, UnhashableState, type DfsStats } from "./explore.js";
-import { Execution } from "./execution.js";
+import { UnhashableState, UsageError } from "../errors.js";
 import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
-import { resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
+import { resolveConfig, type AnyScenario } from "./scenario.js";
 import { formatSchedule, parseScheduleChoices } from "./schedule.js";
-import { PctScheduler, RandomScheduler, ReplayScheduler, runOne, type Scheduler } from "./schedulers.js";
+import { runStrategy, type RunStats, type Strategy } from "./runner.js";
+import {
+  collisionProbability,
+  isShardable,
+  makeStrategy,
+  PctStrategy,
+  PreemptionBoundedSearch,
+  RandomStrategy,
+  ReplayStrategy,
+  runOne,
+  shardDepthFor,
+  type StrategyRequest,
+} from "./strategies/index.js";
+import type { Execution } from "./execution.js";
 import { stepsJson, type StepJson } from "./trace.js";
 import { lookupScenario } from "./scenario.js";
 
@@ -41,7 +53,7 @@ export interface CheckOptions {
   readonly maxExecutions?: number;
   /** PCT bug depth d; default 3. */
   readonly pctDepth?: number;
-  /** Exhaustive mode: `sleep-sets` (default) or `none`. */
+  /** Exhaustive mode: `sleep-sets` (default), `dpor`, `state-caching` or `none` (see {@link Reduction}). */
   readonly reduction?: Reduction;
   /**
    * Exhaustive mode with a reduction: how many executions to sample without the reduction (half
@@ -69,13 +81,13 @@ export interface CheckOptions {
   /** Exhaustive mode with `state-caching`: stop after this many distinct states. */
   readonly maxStates?: number;
   /**
-   * Polled about every 256 steps (and every 1,000 random or pct runs): a reason (`"interrupted
+   * Polled every 256 steps (in every mode: the runner polls it): a reason (`"interrupted
    * (SIGINT)"`) stops the exploration there and the partial result is returned, never `pass`.
    */
   readonly stop?: () => string | null;
   /**
-   * Called now and then (about every 250 ms in exhaustive mode, every 1,000 runs otherwise) with
-   * the executions done, the total when known, and the counts so far.
+   * Called about every 250 ms (in every mode) with the executions done, the total when known
+   * (random and pct: `runs`), and the counts so far.
    */
   readonly onProgress?: (done: number, total: number | null, detail: Progress) => void;
 }
@@ -114,8 +126,16 @@ export interface CrossCheck {
 export interface Counterexample {
   /** Schedule string that `replay` accepts. */
   readonly schedule: string;
-  /** The finding reproduced, as `"kind: message"`. */
+  /** The finding reproduced, as `"kind: message"` (the JSON contract's string; {@link kind} and {@link message} are its parts). */
   readonly finding: string;
+  /** Its kind. */
+  readonly kind: FindingKind;
+  /** Its message. */
+  readonly message: string;
+  /** Index of the step (0-based) after which it fired in this schedule; -1 before any step. */
+  readonly step: number;
+  /** Thread index that raised it, or -1 for a finding of the whole execution (deadlock, end checks). */
+  readonly thread: number;
   /** Preemptions in the schedule (switches away from a thread that could still run). */
   readonly preemptions: number;
   /** Every step of the execution in order, as in `racelab replay --json`. */
@@ -158,6 +178,8 @@ export interface CheckResult {
   readonly violations: number;
   /** Executions per finding `"kind: message"`, keys sorted. */
   readonly findings: Record<string, number>;
+  /** The same counts structured, in the order of `findings`' keys. */
+  readonly findingCounts: FindingCount[];
   /**
    * `fail` when some execution violates; `incomplete` when none was found but the search did not
    * cover every interleaving (a bound, or a failed cross-check); `pass` only when every
@@ -174,6 +196,12 @@ export interface CheckResult {
   readonly counterexample: Counterexample | null;
   /** Exhaustive mode with `state-caching`: distinct states stored; else null. */
   readonly states: number | null;
+  /**
+   * Exhaustive mode with `state-caching`: the probability that two of the `states` distinct
+   * states share a 64-bit fingerprint (n(n-1)/2 / 2^64, as SPIN's hash compaction reports), i.e.
+   * that a state was pruned unexplored; else null.
+   */
+  readonly hashCollisionProbability: number | null;
   /**
    * Why the exploration stopped before covering everything (`time limit of 10 s`, `execution
    * bound of 1,000,000`, `interrupted (SIGINT)`), or null.
@@ -201,6 +229,8 @@ export interface ReplayResult {
   readonly finding: string | null;
   /** Every finding of the execution as `"kind: message"`, in the order raised. */
   readonly findings: string[];
+  /** The same findings structured (kind, message, thread, step), in the order raised. */
+  readonly raised: Finding[];
   /** Every step in order. */
   readonly steps: StepJson[];
 }
@@ -240,7 +270,7 @@ export function explorePart(ref: AnyScenario | string, opts: CheckOptions): Part
   if (opts.shard === undefined) throw new UsageError("explorePart needs a shard");
   if ((opts.mode ?? "exhaustive") !== "exhaustive") throw new UsageError("--shard applies to exhaustive mode only");
   const reduction = opts.reduction ?? REDUCTIONS[0]!;
-  if (reduction !== "sleep-sets" && reduction !== "none")
+  if (!isShardable(reduction))
     throw new UsageError(`--shard needs --reduction sleep-sets or none (${reduction} explores subtrees that depend on each other)`);
   const sc = lookupScenario(ref);
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
@@ -269,14 +299,24 @@ export interface Shard {
   readonly count: number;
 }
 
+/** How many executions showed one finding. */
+export interface FindingCount {
+  /** The finding's kind. */
+  readonly kind: FindingKind;
+  /** Its message. */
+  readonly message: string;
+  /** Executions that showed it. */
+  executions: number;
+}
+
 /** The first violating execution found, as its schedule (for the counterexample). */
 export interface Found {
   /** Thread index of each step. */
   tids: number[];
   /** Alternative taken at each step. */
   choices: number[];
-  /** Its most severe finding, `"kind: message"`. */
-  finding: string;
+  /** Its most severe finding. */
+  finding: Finding;
   /** Preemptions in its schedule (-1 for an execution the cross-check sampled). */
   preemptions: number;
   /** Position in the fixed exploration order (the shard unit it was found in). */
@@ -303,8 +343,8 @@ export interface Part {
   states: number | null;
   /** Executions with a finding. */
   violations: number;
-  /** Executions per finding key. */
-  findings: Record<string, number>;
+  /** Executions per finding, in the order first seen. */
+  findings: FindingCount[];
   /** The first violating execution in exploration order, or null. */
   first: Found | null;
   /**
@@ -322,28 +362,32 @@ export interface Part {
   warnings: string[];
 }
 
-/** Random or pct mode: `runs` sampled executions. */
+/** The request every strategy of a check is made from. */
+function requestOf(opts: CheckOptions): StrategyRequest {
+  return { seed: opts.seed ?? 1, runs: opts.runs ?? 10_000, pctDepth: opts.pctDepth ?? 3 };
+}
+
+/** Random or pct mode: `runs` sampled executions on the runner. */
 function sample(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, t0: number): Part {
   const part = emptyPart(null);
-  const seed = opts.seed ?? 1;
-  let runs = opts.runs ?? 10_000;
-  const threads = new Execution(sc, cfg).tasks.length;
-  const sched: Scheduler = opts.mode === "random" ? new RandomScheduler(seed) : new PctScheduler(seed, threads, opts.pctDepth ?? 3);
-  for (let i = 0; i < runs; i++) {
-    const { exec } = runOne(sc, cfg, sched);
-    tally(part, exec, -1, 0);
-    if ((i + 1) % 1000 === 0) {
-      opts.onProgress?.(i + 1, runs, { elapsedMs: performance.now() - t0, sleepBlocked: 0, states: 0, steps: 0 });
-      const why = opts.stop?.() ?? null;
-      if (why !== null) {
-        part.stopReason = why;
-        runs = i + 1;
-        break;
-      }
-    }
-  }
-  part.executions = runs;
+  const strategy = makeStrategy(opts.mode ?? "random", requestOf(opts));
+  const stats = runStrategy(sc, cfg, strategy, { stop: opts.stop, onProgress: progressOf(opts, t0) }, (v) => tally(part, v.exec, v.preemptions, 0));
+  part.executions = stats.executions + stats.cut;
+  part.stopReason = stats.stopReason;
   return part;
+}
+
+/** The runner's progress callback for `opts.onProgress`, or undefined. */
+function progressOf(opts: CheckOptions, t0: number): Parameters<typeof runStrategy>[3]["onProgress"] {
+  const cb = opts.onProgress;
+  if (cb === undefined) return undefined;
+  return (p) =>
+    cb(p.executions, p.total, {
+      elapsedMs: performance.now() - t0,
+      sleepBlocked: p.counters.sleepBlocked,
+      states: p.counters.states,
+      steps: p.steps,
+    });
 }
 
 /** A sum of interleaving counts: exact (BigInt) while every count is a safe integer, else a float. */
@@ -384,7 +428,7 @@ function emptyPart(shard: Shard | null): Part {
     stopReason: null,
     states: null,
     violations: 0,
-    findings: {},
+    findings: [],
     first: null,
     naive: null,
     naiveBad: null,
@@ -397,11 +441,19 @@ function emptyPart(shard: Shard | null): Part {
 function tally(part: Part, exec: Execution, preemptions: number, unit: number): void {
   if (exec.findings.length === 0) return;
   part.violations++;
-  for (const k of new Set(exec.findings.map(findingKey))) part.findings[k] = (part.findings[k] ?? 0) + 1;
-  part.first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: findingKey(mostSevere(exec.findings)), preemptions, unit };
+  const seen = new Set<string>();
+  for (const f of exec.findings) {
+    const k = findingKey(f);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const c = part.findings.find((x) => x.kind === f.kind && x.message === f.message);
+    if (c !== undefined) c.executions++;
+    else part.findings.push({ kind: f.kind, message: f.message, executions: 1 });
+  }
+  part.first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: mostSevere(exec.findings), preemptions, unit };
 }
 
-/** The exhaustive search (or one shard of it). */
+/** The exhaustive search (or one shard of it) on the runner. */
 function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, t0: number): Part {
   const reduction = opts.reduction ?? REDUCTIONS[0]!;
   const shard = opts.shard ?? null;
@@ -412,43 +464,36 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   const invariantReads = new Set<number>();
   let part = emptyPart(shard);
   let outcomes = new Set<string>();
-  let stats!: DfsStats;
+  let stats!: RunStats;
+  let strategy!: Strategy;
   let unhashable: string | null = null;
   const sum = new NaiveSum();
   const bad = new NaiveSum();
   let countable = counting;
-  const search = (stateCaching: boolean) => {
+  const req = requestOf(opts);
+  const search = (name: string) => {
     part = emptyPart(shard);
     outcomes = new Set();
     sum.reset();
     bad.reset();
     countable = counting;
-    return dfs(
+    const shardDepth = shard === null ? undefined : shardDepthFor(sc, cfg, name, shard.count, { ...req, countDepth: undefined });
+    strategy = makeStrategy(name, { ...req, shard: shard ?? undefined, shardDepth });
+    return runStrategy(
       sc,
       cfg,
+      strategy,
       {
-        maxExecutions: opts.maxExecutions,
+        maxExecutions: opts.maxExecutions ?? 1_000_000,
         keepAccesses: counting,
-        sleepSets: reduction !== "none",
-        stateCaching,
-        dpor: reduction === "dpor",
         invariantReads,
         timeLimitMs: opts.timeLimitMs,
         maxStates: opts.maxStates,
         stop: opts.stop,
-        shard: shard ?? undefined,
-        onProgress:
-          opts.onProgress === undefined
-            ? undefined
-            : (st) =>
-                opts.onProgress!(st.executions, null, {
-                  elapsedMs: performance.now() - t0,
-                  sleepBlocked: st.sleepBlocked,
-                  states: st.states,
-                  steps: st.steps,
-                }),
+        onProgress: progressOf(opts, t0),
       },
       (v) => {
+        if (v.cut) return;
         tally(part, v.exec, v.preemptions, v.unit);
         if (wantOutcomes) outcomes.add(outcomeOf(v.exec));
         if (countable) {
@@ -466,11 +511,12 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     );
   };
   const warnings: string[] = [];
+  let complete = false;
   for (let pass = 1; ; pass++) {
     // A search that learned a new location an invariant reads has ordered steps without it:
     // search again with the larger set (a handful of passes at most).
     try {
-      stats = search(reduction === "state-caching" && unhashable === null);
+      stats = search(reduction === "state-caching" && unhashable !== null ? "sleep-sets" : reduction);
     } catch (e) {
       if (!(e instanceof UnhashableState)) throw e;
       // A read no fingerprint covers: search without caching (sleep sets), and say so.
@@ -478,21 +524,22 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       warnings.push(
         `state caching is off: a step reads ${e.location}, a location without an owner (newLoc(name) without \`this\`); the search used sleep sets`,
       );
-      stats = search(false);
+      stats = search("sleep-sets");
     }
+    complete = stats.complete;
     if (!stats.invariantReadsGrew || reduction === "none") break;
     if (pass === 20) {
-      stats.complete = false;
+      complete = false;
       warnings.push("the invariants kept reading new locations after 20 searches: not every interleaving was covered");
       break;
     }
   }
   part.executions = stats.executions;
-  part.sleepBlocked = stats.sleepBlocked;
-  part.complete = stats.complete;
+  part.sleepBlocked = strategy.counters.sleepBlocked;
+  part.complete = complete;
   part.stopReason = stats.stopReason;
-  part.states = reduction === "state-caching" && unhashable === null ? stats.states : null;
-  part.naive = countable && stats.complete ? sum.text() : null;
+  part.states = reduction === "state-caching" && unhashable === null ? strategy.counters.states : null;
+  part.naive = countable && complete ? sum.text() : null;
   part.naiveBad = part.naive === null ? null : bad.text();
   part.outcomes = [...outcomes].sort();
   part.invariantReads = [...invariantReads].sort((x, y) => x - y);
@@ -521,7 +568,11 @@ function combineParts(parts: readonly Part[]): Part {
     out.executions += p.executions;
     out.sleepBlocked += p.sleepBlocked;
     out.violations += p.violations;
-    for (const [k, v] of Object.entries(p.findings)) out.findings[k] = (out.findings[k] ?? 0) + v;
+    for (const f of p.findings) {
+      const c = out.findings.find((x) => x.kind === f.kind && x.message === f.message);
+      if (c !== undefined) c.executions += f.executions;
+      else out.findings.push({ ...f });
+    }
     if (p.first !== null && (out.first === null || p.first.unit < out.first.unit)) out.first = p.first;
     for (const o of p.outcomes) outcomes.add(o);
     for (const w of p.warnings) if (!out.warnings.includes(w)) out.warnings.push(w);
@@ -559,8 +610,7 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     // Cross-check: executions sampled without the reduction must end in outcomes the reduced
     // search reached; equivalent interleavings end alike when every shared access is recorded.
     const outcomes = new Set(part.outcomes);
-    const threads = new Execution(sc, cfg).tasks.length;
-    const scheds: Scheduler[] = [new RandomScheduler(seed), new PctScheduler(seed, threads, 2), new PctScheduler(seed + 1, threads, 3)];
+    const scheds: Strategy[] = [new RandomStrategy(seed), new PctStrategy(seed, 2), new PctStrategy(seed + 1, 3)];
     let mismatches = 0;
     let firstMiss: { schedule: string; outcome: string } | null = null;
     for (let i = 0; i < crossRuns; i++) {
@@ -573,7 +623,7 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
       if (firstMiss === null) {
         firstMiss = { schedule: formatSchedule(exec.schedule, exec.choices), outcome: o };
         // A sampled violation is a real execution of the model: it is the verdict's evidence.
-        if (exec.findings.length > 0) tally(part, exec, -1, Infinity);
+        if (exec.findings.length > 0) tally(part, exec, exec.preemptions, Infinity);
       }
     }
     cross = { runs: crossRuns, mismatches, first: firstMiss };
@@ -597,8 +647,11 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
           ? `one shard of ${part.shard.count} (racelab merge combines them)`
           : `an execution exceeded 10,000 steps and was cut: not every interleaving was covered`,
     );
+  const findingCounts = part.findings
+    .map((f) => ({ kind: f.kind, message: f.message, executions: f.executions }))
+    .sort((a, b) => cmp(findingKey(a), findingKey(b)));
   const findings: Record<string, number> = {};
-  for (const k of Object.keys(part.findings).sort()) findings[k] = part.findings[k]!;
+  for (const f of findingCounts) findings[findingKey(f)] = f.executions;
   const counterexample = part.first === null ? null : minimize(sc, cfg, part.first);
   return {
     scenario: sc.id,
@@ -615,12 +668,14 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     complete,
     violations: part.violations,
     findings,
+    findingCounts,
     verdict: part.violations > 0 ? "fail" : (mode === "exhaustive" && !complete) || part.stopReason !== null ? "incomplete" : "pass",
     reduction: mode === "exhaustive" ? reduction : null,
     crossCheck: cross,
     warnings,
     counterexample,
     states: part.states,
+    hashCollisionProbability: part.states === null ? null : collisionProbability(part.states),
     stopReason: part.stopReason,
     elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
   };
@@ -642,40 +697,32 @@ function outcomeOf(exec: Execution): string {
 }
 
 /**
- * Shortens a counterexample to the fewest preemptions found by preemption-bounded search
- * (bound 0, 1, ... below the original's, at most 20,000 executions per bound), keeping the same
- * finding, and traces it.
+ * The counterexample of a found violation: the execution with the fewest preemptions that shows
+ * the same finding, found by preemption-bounded search on the runner (bound 0, 1, ... below the
+ * found one's preemptions, at most 20,000 executions per bound), traced as it runs and kept from
+ * the run that found it. When no bound below does, the found schedule is replayed once, traced.
  */
 function minimize(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, first: Found): Counterexample {
-  let best: { tids: number[]; choices: number[] } = first;
-  const original = replayExec(sc, cfg, best.tids, best.choices);
-  let bestPre = original.preemptions;
-  for (let b = 0; b < bestPre; b++) {
-    let found: { tids: number[]; choices: number[] } | null = null;
-    dfs(sc, cfg, { preemptionBound: b, maxExecutions: 20_000 }, (v) => {
-      if (v.exec.findings.some((f) => findingKey(f) === first.finding)) {
-        found = { tids: v.exec.schedule.slice(), choices: v.exec.choices.slice() };
-        return true;
-      }
-      return false;
+  const same = (f: Finding) => f.kind === first.finding.kind && f.message === first.finding.message;
+  let exec: Execution | null = null;
+  for (let b = 0; b < first.preemptions && exec === null; b++)
+    runStrategy(sc, cfg, new PreemptionBoundedSearch(b), { maxExecutions: 20_000, trace: true }, (v) => {
+      if (v.cut || !v.exec.findings.some(same)) return false;
+      exec = v.exec;
+      return true;
     });
-    if (found !== null) {
-      best = found;
-      bestPre = b;
-      break;
-    }
-  }
-  const exec = replayExec(sc, cfg, best.tids, best.choices);
-  return { schedule: formatSchedule(best.tids, best.choices), finding: first.finding, preemptions: bestPre, steps: stepsJson(exec) };
-}
-
-function replayExec(
-  sc: AnyScenario,
-  cfg: ReturnType<typeof resolveConfig>,
-  tids: readonly number[],
-  choices: readonly number[],
-): Execution {
-  return runOne(sc, cfg, new ReplayScheduler(tids, choices), { trace: true }).exec;
+  const ex: Execution = exec ?? runOne(sc, cfg, new ReplayStrategy(first.tids, first.choices), { trace: true }).exec;
+  const f = ex.findings.find(same) ?? first.finding;
+  return {
+    schedule: formatSchedule(ex.schedule, ex.choices),
+    finding: findingKey(f),
+    kind: f.kind,
+    message: f.message,
+    step: f.step,
+    thread: f.thread,
+    preemptions: ex.preemptions,
+    steps: stepsJson(ex),
+  };
 }
 
 /**
@@ -700,9 +747,8 @@ export function replay(
   const fix = opts.fix ?? "baseline";
   const variant = opts.variant ?? "default";
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
-  const threads = new Execution(sc, cfg).tasks.length;
-  const { tids, choices } = parseScheduleChoices(opts.schedule, threads);
-  const { exec } = runOne(sc, cfg, new ReplayScheduler(tids, choices), { trace: true });
+  const { tids, choices } = parseScheduleChoices(opts.schedule);
+  const { exec } = runOne(sc, cfg, new ReplayStrategy(tids, choices), { trace: true });
   const keys = exec.findings.map(findingKey);
   return {
     exec,
@@ -715,6 +761,7 @@ export function replay(
       schedule: formatSchedule(exec.schedule, exec.choices),
       finding: exec.findings.length > 0 ? findingKey(mostSevere(exec.findings)) : null,
       findings: keys,
+      raised: exec.findings.slice(),
       steps: stepsJson(exec),
     },
   };
@@ -724,4 +771,9 @@ export function replay(
 export function replayCounterexample(sc: AnyScenario | string, r: CheckResult): Execution | null {
   if (r.counterexample === null) return null;
   return replay(sc, { fix: r.fix, variant: r.variant, params: r.params, memoryModel: r.memoryModel, schedule: r.counterexample.schedule }).exec;
+}
+
+/** Code-unit order of strings (as JSON keys sort). */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

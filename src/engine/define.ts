@@ -27,8 +27,8 @@
 import { hasFinding, summarizeCheck } from "./claims.js";
 import type { CheckResult } from "./check.js";
 import type { MemoryModel } from "./memory.js";
+import { UsageError } from "../errors.js";
 import {
-  UsageError,
   type Claim,
   type ClaimContext,
   type EndReporter,

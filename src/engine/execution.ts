@@ -1,3 +1,4 @@
+import { ModelError } from "../errors.js";
 import { access, HALT_ACCESS, locName, readHook, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
@@ -25,11 +26,6 @@ export interface TraceStep {
   readonly findings: Finding[];
 }
 
-/** Thrown when a model's own code fails (a bug in racelab's model, not a finding). */
-export class ModelError extends Error {
-  /** Always `"ModelError"`. */
-  override readonly name = "ModelError";
-}
 
 /** Options of an {@link Execution}. */
 export interface ExecutionOptions {

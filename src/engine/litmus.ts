@@ -10,7 +10,8 @@
  * Anything else throws an Error naming the statement (the test is then out of the subset).
  */
 import { resolveConfig, type AnyScenario, type Scenario } from "./scenario.js";
-import { dfs } from "./explore.js";
+import { runStrategy } from "./runner.js";
+import { SleepSetSearch } from "./strategies/sleep-sets.js";
 import { Cell, load, smp_mb, smp_wmb, store, type MemoryModel } from "./memory.js";
 import { sitesIn, type Site } from "./site.js";
 import type { Task } from "./task.js";
@@ -275,7 +276,7 @@ export function runLitmus(lit: Litmus, model: MemoryModel): LitmusResult {
   const states = new Set<string>();
   let yes = 0;
   let no = 0;
-  const stats = dfs(sc, cfg, {}, (v) => {
+  const stats = runStrategy(sc, cfg, new SleepSetSearch(), {}, (v) => {
     for (const f of v.exec.findings) {
       states.add(f.message.replace(/^(not )?exists: /, ""));
       if (f.message.startsWith("exists")) yes++;

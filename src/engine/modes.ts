@@ -1,6 +1,6 @@
 /** The exploration modes and reductions of `check` (check.ts), in a module of their own so that validate.ts can list them too. */
 /**
- * How `check` explores: `exhaustive` (every interleaving up to the sleep-set reduction, see
+ * How `check` explores: `exhaustive` (every interleaving up to the reduction, see
  * {@link Reduction}), `random` (uniformly random runnable thread at each step, `runs` executions)
  * or `pct` (probabilistic concurrency testing, Burckhardt et al. 2010: random priorities with
  * `pctDepth - 1` priority change points).
@@ -10,9 +10,11 @@ export type Mode = "exhaustive" | "random" | "pct";
 export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
 
 /**
- * Reduction of the exhaustive search: `sleep-sets` (default; Godefroid's sleep sets over the
- * recorded accesses, one execution per Mazurkiewicz trace) or `none` (every interleaving, for
- * cross-checks; exponentially slower).
+ * Reduction of the exhaustive search, each a strategy of src/engine/strategies/: `sleep-sets`
+ * (default; Godefroid's sleep sets over the recorded accesses, one execution per Mazurkiewicz
+ * trace), `dpor` (source-DPOR: the same executions, far fewer sleep-blocked prefixes; slower than
+ * sleep sets under pso), `state-caching` (sleep sets with state matching: fewer executions, every
+ * final state and finding) or `none` (every interleaving, for cross-checks; exponentially slower).
  */
 export type Reduction = "sleep-sets" | "dpor" | "state-caching" | "none";
 /** Every {@link Reduction}, default first. */

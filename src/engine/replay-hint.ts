@@ -5,7 +5,8 @@
  */
 import type { CheckResult } from "./check.js";
 import type { MemoryModel } from "./memory.js";
-import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "./scenario.js";
+import { UsageError } from "../errors.js";
+import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
 
 /** A configuration and schedule to replay (the fields of a `CheckResult` or `ReplayResult`). */
 export interface ReplayTarget {

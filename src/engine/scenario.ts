@@ -1,3 +1,4 @@
+import { UsageError } from "../errors.js";
 import type { RunConfig, ThreadBody } from "./task.js";
 import type { FindingKind } from "./finding.js";
 import type { CheckResult } from "./check.js";
@@ -199,11 +200,6 @@ export function lookupScenario(ref: AnyScenario | string): AnyScenario {
   }
 }
 
-/** Thrown for bad user input (unknown id, bad parameter, malformed schedule): CLI exit status 2. */
-export class UsageError extends Error {
-  /** Always `"UsageError"`. */
-  override readonly name = "UsageError";
-}
 
 /** Resolves fix, variant and params into a RunConfig. Throws UsageError for unknown ids or bad params. */
 export function resolveConfig<O>(

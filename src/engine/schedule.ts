@@ -1,4 +1,4 @@
-import { UsageError } from "./scenario.js";
+import { UsageError } from "../errors.js";
 import { clip } from "./clip.js";
 
 /**
@@ -35,8 +35,12 @@ export interface Schedule {
   readonly choices: number[];
 }
 
-/** Parses a schedule string with choices (see formatSchedule). Throws UsageError like parseSchedule. */
-export function parseScheduleChoices(text: string, threads: number): Schedule {
+/**
+ * Parses a schedule string with choices (see formatSchedule). Throws UsageError like
+ * parseSchedule; without `threads`, thread indexes are checked when the schedule runs
+ * (ReplayStrategy).
+ */
+export function parseScheduleChoices(text: string, threads = Infinity): Schedule {
   const tids: number[] = [];
   const choices: number[] = [];
   const trimmed = text.trim();

@@ -3,9 +3,9 @@
  * their error messages show a value given (short, on one line).
  */
 import type { CheckOptions } from "./check.js";
+import { UsageError } from "../errors.js";
 import { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
 import { MEMORY_MODELS } from "./memory.js";
-import { UsageError } from "./scenario.js";
 import { clip } from "./clip.js";
 
 /** Most executions `runs` may ask for in random and pct modes (a larger count would not end). */

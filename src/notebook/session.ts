@@ -11,11 +11,12 @@
  * Going back replays the schedule without its last steps from the initial state: executions are
  * deterministic, so this restores the exact earlier state.
  */
+import { UsageError } from "../errors.js";
 import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
 import { Execution, type TraceStep } from "../engine/execution.js";
-import { ReplayScheduler, runOne } from "../engine/schedulers.js";
+import { ReplayStrategy, runOne } from "../engine/strategies/index.js";
 import { findingKey } from "../engine/finding.js";
-import { lookupScenario, resolveConfig, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { lookupScenario, resolveConfig, type AnyScenario } from "../engine/scenario.js";
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
 import { clip } from "../engine/clip.js";
 import { showValue } from "../engine/validate.js";
@@ -217,7 +218,7 @@ export class Session {
    */
   run(schedule: string): this {
     const { tids, choices } = parseScheduleChoices(schedule, this.exec.tasks.length);
-    this.exec = runOne(this.scenario, this.cfg, new ReplayScheduler(tids, choices), { trace: true }).exec;
+    this.exec = runOne(this.scenario, this.cfg, new ReplayStrategy(tids, choices), { trace: true }).exec;
     this.shown = 0;
     return this;
   }

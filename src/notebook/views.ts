@@ -3,11 +3,12 @@
  * total interleavings per fix, the claims table. Pure builders (tables as rows, charts as
  * Vega-Lite specs) plus `show*` helpers that display them in a tslab cell.
  */
+import { UsageError } from "../errors.js";
 import { check, replayCounterexample, type CheckResult } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { replayCommand } from "../engine/replay-hint.js";
-import { lookupScenario, UsageError, type AnyScenario } from "../engine/scenario.js";
+import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
 import "../registry.js";
 import { renderDiagram } from "../engine/trace.js";
 import { displayBundle, displayChart, displayPre, tableBundle, type VegaLiteSpec } from "./display.js";

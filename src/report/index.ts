@@ -12,7 +12,7 @@ export {
   type ReportCell,
   type ReportDocument,
 } from "./document.js";
-export { InputError } from "./errors.js";
+export { InputError } from "../errors.js";
 export { assembleHtml, renderReportCell, REPORT_CSP, REPORT_CSS } from "./html.js";
 export { renderMarkdown } from "./markdown.js";
 export {

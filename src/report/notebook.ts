@@ -2,8 +2,8 @@
  * Reading Jupyter notebooks (nbformat 4): the types racelab relies on and a shape check that
  * turns bad input into a one-line {@link InputError}.
  */
+import { InputError } from "../errors.js";
 import { readFile } from "node:fs/promises";
-import { InputError } from "./errors.js";
 
 /** nbformat stores text as a string or as a list of lines (each with its newline). */
 export type MultilineString = string | string[];

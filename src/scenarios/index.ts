@@ -1,5 +1,6 @@
 /** The scenario registry. */
-import { UsageError, type AnyScenario } from "../engine/scenario.js";
+import { UsageError } from "../errors.js";
+import { type AnyScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
 import { bufferMigrateJbd2 } from "./buffer-migrate-jbd2/index.js";
 import { ext4DelallocFallocate } from "./ext4-delalloc-fallocate/index.js";

@@ -1,0 +1,273 @@
+/**
+ * The exploration runner: one loop that runs executions of a scenario under a {@link Strategy}
+ * (after awslabs/shuttle's `Scheduler`: the strategy starts each execution, picks every step, and
+ * ends the search by refusing a new execution). Exhaustive search (sleep sets, DPOR, state
+ * caching, no reduction, bounded preemption), random and PCT sampling and replay are strategies
+ * (src/engine/strategies/); budgets, stop requests, progress, the step bound and access recording
+ * are the runner's, the same for all of them.
+ */
+import { Execution, type ExecutionOptions } from "./execution.js";
+import type { AnyScenario } from "./scenario.js";
+import type { RunConfig } from "./task.js";
+
+/** Bits of an alternative that name the thread (see {@link altOf}). */
+export const TID_MASK = 0xfff;
+/** An alternative: thread `tid` taking its step with explicit choice `choice` (0 unless the step offers several). */
+export const altOf = (tid: number, choice: number): number => tid | (choice << 12);
+/** {@link Strategy.nextStep}'s answer to drop the current execution unvisited (a redundant prefix, another shard's subtree). */
+export const ABANDON = -1;
+/** {@link Strategy.nextStep}'s answer, when no thread can run, to keep the execution: it is complete and visited. */
+export const FINISH = -2;
+
+/** How an execution ended, as {@link Strategy.endExecution} hears it. */
+export type ExecutionEnd = "complete" | "abandoned" | "cut";
+
+/** Counters a strategy keeps for progress lines and results (zero when they do not apply). */
+export interface StrategyCounters {
+  /** Prefixes abandoned because every enabled thread was asleep (sleep-set reductions). */
+  sleepBlocked: number;
+  /** Distinct states stored (state caching). */
+  states: number;
+  /** Visits of a stored state that were pruned (state caching). */
+  revisits: number;
+  /** Bytes of the state table (state caching). */
+  tableBytes: number;
+  /** Nodes counted at the depth a sharded search probes for its split depth. */
+  nodesAtDepth: number;
+}
+
+/** Fresh zero counters. */
+export function zeroCounters(): StrategyCounters {
+  return { sleepBlocked: 0, states: 0, revisits: 0, tableBytes: 0, nodesAtDepth: 0 };
+}
+
+/**
+ * How executions are chosen: one object drives a whole search or sampling run.
+ *
+ * The runner calls, per execution: {@link newExecution} (false ends the run), then
+ * {@link nextStep} at every state (with the enabled threads, possibly none) and {@link stepped}
+ * after each step with the step's recorded accesses, then {@link endExecution}. A strategy never
+ * runs steps itself; it sees the execution read-only.
+ */
+export interface Strategy {
+  /** Short name for messages (`sleep-sets`, `pct`, ...). */
+  readonly name: string;
+  /**
+   * Whether the step {@link nextStep} just picked should record its accesses (access.ts
+   * encoding); read by the runner after each pick.
+   */
+  readonly recording: boolean;
+  /** Counters for progress and results. */
+  readonly counters: StrategyCounters;
+  /** Executions the run will make when known in advance (sampling: `runs`), else null. */
+  readonly total: number | null;
+  /** Position of the current execution in the strategy's fixed order (the shard unit; 0 when unordered). */
+  readonly unit: number;
+  /** Starts the next execution; false ends the run (every execution wanted has been made). */
+  newExecution(): boolean;
+  /**
+   * Picks the next step: an alternative ({@link altOf}) of an enabled thread, or {@link ABANDON};
+   * when `enabled` is empty, {@link FINISH} (visit the execution) or {@link ABANDON}. `enabled` is
+   * ascending; it is reused by the runner, copy it to keep it.
+   */
+  nextStep(exec: Execution, enabled: readonly number[]): number;
+  /** After the picked step ran; `accesses` are its recorded accesses when {@link recording} was true, else null. */
+  stepped(exec: Execution, alt: number, accesses: number[] | null): void;
+  /** The execution ended (visited when `complete`; `cut` when it reached the step bound). */
+  endExecution?(exec: Execution, end: ExecutionEnd): void;
+  /** Once, when the run ends however it ends (a throw included): undo global hooks. */
+  close?(): void;
+}
+
+/** Options of {@link runStrategy}. */
+export interface RunOptions {
+  /** Stop (`stopReason` set) before starting an execution past this many complete ones. Default: no bound. */
+  readonly maxExecutions?: number;
+  /** An execution still running after this many steps is cut (`cut` counts it). Default 10,000. */
+  readonly maxSteps?: number;
+  /** Stop once this much wall-clock time has passed, ms. */
+  readonly timeLimitMs?: number;
+  /** Stop after this many distinct states (the strategy's `counters.states`). */
+  readonly maxStates?: number;
+  /** Polled every 256 steps; returning a reason stops the run there. */
+  readonly stop?: () => string | null;
+  /** Called about every 250 ms (and when a stop request ends the run) with the counts so far. */
+  readonly onProgress?: (p: RunProgress) => void;
+  /** Keep every step's accesses of each visited execution (`Visit.accesses`; for interleaving counts). */
+  readonly keepAccesses?: boolean;
+  /** Trace every step (`ExecutionOptions.trace`): visited executions carry their trace. */
+  readonly trace?: boolean;
+  /**
+   * Locations scenario invariants read, shared across the run's executions (and across runs);
+   * `RunStats.invariantReadsGrew` tells when the run learned a new one.
+   */
+  readonly invariantReads?: Set<number>;
+}
+
+/** What {@link RunOptions.onProgress} gets. */
+export interface RunProgress {
+  /** Complete executions so far. */
+  readonly executions: number;
+  /** Executions the run will make, when known. */
+  readonly total: number | null;
+  /** Steps executed, replays included. */
+  readonly steps: number;
+  /** Wall-clock time since the run started, ms. */
+  readonly elapsedMs: number;
+  /** The strategy's counters. */
+  readonly counters: Readonly<StrategyCounters>;
+}
+
+/** What the visitor of {@link runStrategy} gets for each execution that ended. */
+export interface Visit {
+  /** The execution; finished (terminal findings computed) unless `cut`. */
+  readonly exec: Execution;
+  /** True when the step bound cut it (not finished: deadlock and end checks not run). */
+  readonly cut: boolean;
+  /** Every step's encoded accesses, when `keepAccesses` (else empty). */
+  readonly accesses: readonly (readonly number[])[];
+  /** Preemptions in its schedule (switches away from a thread that could still run). */
+  readonly preemptions: number;
+  /** The strategy's unit of it (see {@link Strategy.unit}). */
+  readonly unit: number;
+}
+
+/** What {@link runStrategy} returns. */
+export interface RunStats {
+  /** Complete executions visited. */
+  executions: number;
+  /** Executions the step bound cut. */
+  cut: number;
+  /** Executions the strategy abandoned. */
+  abandoned: number;
+  /** Steps executed, replays included. */
+  steps: number;
+  /** True when the strategy ended the run itself, nothing was cut and nothing stopped it. */
+  complete: boolean;
+  /** Why the run stopped early (`time limit of 10 s`, `execution bound of 1,000`, `interrupted (SIGINT)`), or null. */
+  stopReason: string | null;
+  /** True when the visitor asked to stop. */
+  visitorStopped: boolean;
+  /** The invariants read a location the run had not known of when it started (see RunOptions.invariantReads). */
+  invariantReadsGrew: boolean;
+  /** Wall-clock time, ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Runs executions of `sc` under `cfg` as `strategy` picks them, calling `visit` for each one that
+ * completes (and each one the step bound cuts); `visit` returning true stops the run. Throws
+ * ModelError when a model's code fails outside a step (a thread that does not replay the same
+ * way), and whatever the strategy throws.
+ */
+export function runStrategy(
+  sc: AnyScenario,
+  cfg: RunConfig<unknown>,
+  strategy: Strategy,
+  opts: RunOptions,
+  visit: (v: Visit) => boolean | void,
+): RunStats {
+  const t0 = performance.now();
+  const maxExec = opts.maxExecutions ?? Infinity;
+  const maxSteps = opts.maxSteps ?? 10_000;
+  const maxStates = opts.maxStates ?? Infinity;
+  const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
+  const invariantReads = opts.invariantReads ?? new Set<number>();
+  const known = invariantReads.size;
+  const execOpts: ExecutionOptions = { invariantReads, trace: opts.trace === true };
+  const keep = opts.keepAccesses === true;
+  const stats: RunStats = {
+    executions: 0,
+    cut: 0,
+    abandoned: 0,
+    steps: 0,
+    complete: false,
+    stopReason: null,
+    visitorStopped: false,
+    invariantReadsGrew: false,
+    elapsedMs: 0,
+  };
+  const en: number[] = [];
+  let nextPoll = 256;
+  let lastProgress = t0;
+  const progress = () =>
+    opts.onProgress?.({
+      executions: stats.executions,
+      total: strategy.total,
+      steps: stats.steps,
+      elapsedMs: performance.now() - t0,
+      counters: strategy.counters,
+    });
+  // Budgets and stop requests.
+  const stopNow = (): boolean => {
+    nextPoll = stats.steps + 256;
+    const now = performance.now();
+    let why: string | null = null;
+    if (now >= deadline) why = `time limit of ${fmtMs(opts.timeLimitMs!)}`;
+    else if (strategy.counters.states >= maxStates) why = `state bound of ${maxStates.toLocaleString("en-US")}`;
+    else why = opts.stop?.() ?? null;
+    if (opts.onProgress !== undefined && (why !== null || now - lastProgress >= 250)) {
+      lastProgress = now;
+      progress();
+    }
+    if (why === null) return false;
+    stats.stopReason = why;
+    return true;
+  };
+  try {
+    run: for (;;) {
+      if (!strategy.newExecution()) {
+        stats.complete = stats.cut === 0;
+        break;
+      }
+      if (stats.executions >= maxExec) {
+        stats.stopReason = `execution bound of ${maxExec.toLocaleString("en-US")}`;
+        break;
+      }
+      const exec = new Execution(sc, cfg, execOpts);
+      const accesses: number[][] = [];
+      let end: ExecutionEnd;
+      for (;;) {
+        exec.enabled(en);
+        if (en.length > 0 && exec.steps >= maxSteps) {
+          end = "cut";
+          break;
+        }
+        const alt = strategy.nextStep(exec, en);
+        if (alt < 0) {
+          if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
+          end = alt === FINISH ? "complete" : "abandoned";
+          break;
+        }
+        if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
+        const acc = strategy.recording || keep ? [] : null;
+        exec.step(alt & TID_MASK, acc, alt >> 12);
+        stats.steps++;
+        if (keep) accesses.push(acc!);
+        strategy.stepped(exec, alt, strategy.recording ? acc : null);
+        if (stats.steps >= nextPoll && stopNow()) break run;
+      }
+      if (end === "complete") {
+        exec.finish();
+        stats.executions++;
+      } else if (end === "cut") stats.cut++;
+      else stats.abandoned++;
+      strategy.endExecution?.(exec, end);
+      if (end !== "abandoned" && visit({ exec, cut: end === "cut", accesses, preemptions: exec.preemptions, unit: strategy.unit }) === true) {
+        stats.visitorStopped = true;
+        break;
+      }
+      if (stats.steps >= nextPoll && stopNow()) break;
+    }
+  } finally {
+    strategy.close?.();
+  }
+  stats.invariantReadsGrew = invariantReads.size > known;
+  stats.elapsedMs = performance.now() - t0;
+  if (stats.stopReason !== null && opts.onProgress !== undefined) progress();
+  return stats;
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}

@@ -1,0 +1,82 @@
+/**
+ * PCT: Burckhardt, Kothari, Musuvathi, Nagarakatte, "A Randomized Scheduler with Probabilistic
+ * Guarantees of Finding Bugs", ASPLOS 2010.
+ *
+ * Each execution gives the threads random distinct priorities d, d+1, ..., d+n-1 and picks d-1
+ * change points uniformly among the first k steps (k = the longest execution seen so far, at
+ * least `initialK`). The highest-priority enabled thread always runs; at the i-th change point
+ * the running thread's priority drops to i (below every initial priority). Invariant: priorities
+ * are pairwise distinct at all times. A bug of depth d is found with probability at least
+ * 1/(n k^(d-1)) per execution. The thread count n is learned from the first execution (no probe).
+ */
+import { unsafeUniformIntDistribution, type RandomGenerator } from "pure-rand";
+import { UsageError } from "../../errors.js";
+import type { Execution } from "../execution.js";
+import { FINISH, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
+import { MAX_PCT_DEPTH } from "../validate.js";
+import { seededGenerator, withChoice } from "./random.js";
+
+/** `runs` PCT executions of bug depth `depth` (1 to MAX_PCT_DEPTH; throws UsageError otherwise). */
+export class PctStrategy implements Strategy {
+  readonly name = "pct";
+  readonly recording = false;
+  readonly unit = 0;
+  readonly counters: StrategyCounters = zeroCounters();
+  readonly total: number | null;
+  private readonly rng: RandomGenerator;
+  private prio: number[] = [];
+  private changes: number[] = [];
+  private step = 0;
+  private k: number;
+  private made = 0;
+  private fresh = false;
+  constructor(
+    seed: number,
+    private readonly depth: number,
+    private readonly runs = Infinity,
+    initialK = 50,
+  ) {
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_PCT_DEPTH)
+      throw new UsageError(`pct depth must be an integer from 1 to ${MAX_PCT_DEPTH}, got ${depth}`);
+    this.rng = seededGenerator(seed);
+    this.k = initialK;
+    this.total = Number.isFinite(runs) ? runs : null;
+  }
+  newExecution(): boolean {
+    if (this.made++ >= this.runs) return false;
+    this.fresh = true;
+    return true;
+  }
+  /** Priorities and change points of a new execution of `n` threads. */
+  private start(n: number): void {
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = unsafeUniformIntDistribution(0, i, this.rng);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    this.prio = new Array<number>(n);
+    order.forEach((tid, rank) => (this.prio[tid] = this.depth + rank));
+    this.changes = [];
+    for (let i = 1; i < this.depth; i++) this.changes.push(unsafeUniformIntDistribution(1, Math.max(1, this.k), this.rng));
+    this.step = 0;
+  }
+  nextStep(exec: Execution, en: readonly number[]): number {
+    if (this.fresh) {
+      this.start(exec.tasks.length);
+      this.fresh = false;
+    }
+    if (en.length === 0) return FINISH;
+    this.step++;
+    if (this.step > this.k) this.k = this.step;
+    let best = en[0]!;
+    for (const t of en) if (this.prio[t]! > this.prio[best]!) best = t;
+    const ci = this.changes.indexOf(this.step);
+    if (ci >= 0) {
+      this.prio[best] = ci + 1; // below all initial priorities (>= depth)
+      best = en[0]!;
+      for (const t of en) if (this.prio[t]! > this.prio[best]!) best = t;
+    }
+    return withChoice(exec, best, this.rng);
+  }
+  stepped(): void {}
+}

@@ -1,0 +1,100 @@
+/**
+ * Sleep sets with state matching (Godefroid, LNCS 1032, 1996, Fig. 6.5): every state reached is
+ * fingerprinted (fingerprint.ts: the shared state plus, per thread, a hash of what it has read
+ * and chosen; threads are deterministic, so that history fixes its local state) and kept in a
+ * table with the sleep set it was explored with. A state seen before is explored again only for
+ * the alternatives its earlier visit left asleep that are awake now; its stored sleep set shrinks
+ * to the intersection. Visits every reachable final state and finding, in fewer executions.
+ *
+ * Fingerprints are 64 bits, as SPIN's hash compaction (`-DHC`): two distinct states share one
+ * with probability about n^2 / 2^65 over n states ({@link collisionProbability}); a collision
+ * could prune a state never explored, so the result reports that probability.
+ */
+import { UnhashableState } from "../../errors.js";
+import type { Execution } from "../execution.js";
+import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
+import { setReadHook } from "../access.js";
+import { TID_MASK } from "../runner.js";
+import type { Frame, Sleeper } from "./dfs.js";
+import { SleepSetSearch } from "./sleep-sets.js";
+
+/**
+ * Probability that two of `states` distinct states share a 64-bit fingerprint (the birthday
+ * bound n(n-1)/2 / 2^64): the chance that state caching pruned a state it never explored.
+ */
+export function collisionProbability(states: number): number {
+  return Math.min(1, (states * (states - 1)) / 2 / 2 ** 64);
+}
+
+/**
+ * The `state-caching` reduction. Throws {@link UnhashableState} when a step reads a location no
+ * fingerprint covers (a `newLoc(name)` without an owner); check() then searches with sleep sets.
+ * Not shardable.
+ */
+export class StateCachingSearch extends SleepSetSearch {
+  private readonly table = new FingerprintTable();
+  private readonly fp = new Uint32Array(2);
+  private fpr: Fingerprinter | null = null;
+  private fprExec: Execution | null = null;
+  private initialHist: Uint32Array | null = null;
+
+  constructor() {
+    super({}, "state-caching");
+  }
+
+  /** Removes the read hook (a step that threw leaves it set). */
+  close(): void {
+    setReadHook(null);
+  }
+
+  protected override resume(exec: Execution, k: number): void {
+    this.fpr = new Fingerprinter(exec);
+    this.fprExec = exec;
+    this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!);
+    this.fpr.walk();
+  }
+
+  protected override atNode(exec: Execution, en: readonly number[]): boolean {
+    if (this.fprExec !== exec) {
+      // The first execution: start from the initial state.
+      this.fpr = new Fingerprinter(exec);
+      this.fprExec = exec;
+      this.initialHist = this.fpr.history.slice();
+      this.fpr.walk();
+    }
+    this.fpr!.fingerprint(this.fp);
+    const table = this.table;
+    const i = table.find(this.fp);
+    const alts = sleepAlts(this.sleep);
+    if (i < 0) {
+      table.insert(this.fp, alts);
+      this.counters.states = table.size;
+      this.counters.tableBytes = table.bytes;
+      return true;
+    }
+    const stored = table.sleepOf(i);
+    const wake = en.length === 0 ? [] : stored.filter((a) => !alts.includes(a));
+    if (wake.length === 0) {
+      this.counters.revisits++;
+      return false;
+    }
+    this.restrict = wake;
+    this.sleep = this.sleep.filter((x) => stored.includes(x.alt));
+    table.setSleep(i, sleepAlts(this.sleep));
+    return true;
+  }
+
+  protected override beforeStep(): void {
+    this.fpr!.beginStep();
+  }
+
+  protected override afterStep(_exec: Execution, f: Frame): void {
+    const fpr = this.fpr!;
+    fpr.endStep(f.cur & TID_MASK, f.cur >> 12);
+    if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
+    fpr.walk();
+    f.hist = fpr.history.slice();
+  }
+}
+
+const sleepAlts = (s: readonly Sleeper[]) => s.map((x) => x.alt).sort((a, b) => a - b);
