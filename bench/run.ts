@@ -8,6 +8,8 @@
  *    state-caching): time, executions, sleep-blocked prefixes, states, interleavings without
  *    reduction and peak RSS (each run in its own process).
  * 4. `--workers 1` against `--workers 2` on one check (wall time of the CLI).
+ * 5. `racelab rates` throughput with `--workers 1` and `2` (runs/s over the whole command, worker
+ *    start-up included; issue 9's target: 100,000 runs/s per worker, two workers 1.7x one).
  *
  * `npm run bench -- --quick` skips blocks=3 (minutes on 2 cores).
  */
@@ -122,5 +124,23 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
     if (child.status !== 0) throw new Error(`--workers ${w} failed: ${child.stderr}`);
     base ||= secs;
     console.log(`| ${w} | ${fmt((JSON.parse(child.stdout) as { executions: number }).executions)} | ${secs.toFixed(2)}${w > 1 ? ` (${(base / secs).toFixed(2)}× one)` : ""} |`);
+  }
+}
+
+// 5. rates throughput
+{
+  const runs = quick ? 200_000 : 1_000_000;
+  console.log(`\n## racelab rates ext4-delalloc-fallocate --runs ${fmt(runs)} (random, blocks=1), wall time of the command\n`);
+  console.log(`| workers | runs | failures | wall time (s) | runs/s |\n|---:|---:|---:|---:|---:|`);
+  const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+  let base = 0;
+  for (const w of [1, 2]) {
+    const t = performance.now();
+    const child = spawnSync(process.execPath, [cli, "rates", "ext4-delalloc-fallocate", "--runs", String(runs), "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
+    const secs = (performance.now() - t) / 1000;
+    if (child.status !== 0) throw new Error(`rates --workers ${w} failed: ${child.stderr}`);
+    const r = (JSON.parse(child.stdout) as { runs: number; failures: number }[])[0]!;
+    base ||= secs;
+    console.log(`| ${w} | ${fmt(r.runs)} | ${fmt(r.failures)} | ${secs.toFixed(2)}${w > 1 ? ` (${(base / secs).toFixed(2)}× one)` : ""} | ${fmt(Math.round(r.runs / secs))} |`);
   }
 }

@@ -12,24 +12,27 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { fileURLToPath } from "node:url";
 import { check, explorePart, mergeParts, type CheckOptions, type CheckResult, type Part, type Progress } from "../engine/check.js";
 import { loadScenario } from "../registry.js";
+import { mergeRates, rateChunks, type RateOptions, type RatePart, type RateResult } from "../engine/rates.js";
 
 /** Why a stop was asked, by the value of the shared flag. */
 const REASONS = ["", "interrupted (SIGINT)", "interrupted (SIGTERM)"] as const;
 
 /** Options of a check a worker runs (functions cannot cross threads). */
 export type WorkerCheckOptions = Omit<CheckOptions, "onProgress" | "stop">;
+/** Options of a failure-rate part a worker runs (`racelab rates`): marked with `rates: true`. */
+export type WorkerRateOptions = Omit<RateOptions, "onProgress" | "stop"> & { readonly rates: true };
 
 /** What the main thread sends: the scenario, the configurations, the stop flag. */
 interface Job {
   readonly ref: string;
-  readonly configs: readonly WorkerCheckOptions[];
+  readonly configs: readonly (WorkerCheckOptions | WorkerRateOptions)[];
   readonly flag: Int32Array;
 }
 
 /** What the worker posts back: a CheckResult, or a Part for a configuration with a `shard`. */
 type Message =
   | { readonly type: "progress"; readonly index: number; readonly done: number; readonly total: number | null; readonly detail: Progress }
-  | { readonly type: "result"; readonly index: number; readonly result: CheckResult | Part }
+  | { readonly type: "result"; readonly index: number; readonly result: CheckResult | Part | RatePart }
   | { readonly type: "error"; readonly name: string; readonly message: string };
 
 /** Ctrl-C and SIGTERM set the shared stop flag; a second one quits. */
@@ -53,10 +56,10 @@ function onSignals(flags: readonly Int32Array[], onStop: (reason: string) => voi
  */
 function runWorker(
   ref: string,
-  configs: readonly WorkerCheckOptions[],
+  configs: readonly (WorkerCheckOptions | WorkerRateOptions)[],
   flag: Int32Array,
   onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
-): Promise<(CheckResult | Part)[]> {
+): Promise<(CheckResult | Part | RatePart)[]> {
   const self = fileURLToPath(import.meta.url);
   // Under tsx (tests, `node --import tsx src/cli/main.ts`) the worker is this .ts file.
   const worker = new Worker(self, {
@@ -65,7 +68,7 @@ function runWorker(
     stdout: false,
     stderr: false,
   });
-  const results: (CheckResult | Part)[] = [];
+  const results: (CheckResult | Part | RatePart)[] = [];
   return new Promise((resolve, reject) => {
     let failed: Error | null = null;
     worker.on("message", (m: Message) => {
@@ -138,6 +141,49 @@ export async function partInWorker(ref: string, config: WorkerCheckOptions, onSt
   }
 }
 
+/**
+ * Failure rates of each configuration of `configs` (in order) of the scenario `ref`, each run as
+ * `workers` parts (chunks dealt round-robin, rates.ts) in as many worker threads and merged:
+ * the same result for any `workers`. A stop request (SIGINT, SIGTERM) ends the running
+ * configuration with its partial result (`partial: true`) and skips the rest.
+ *
+ * @param onProgress called with the configuration's index, the executions done and the total.
+ */
+export async function ratesInWorker(
+  ref: string,
+  configs: readonly Omit<RateOptions, "onProgress" | "stop" | "part">[],
+  onProgress: (index: number, done: number, total: number) => void,
+  onStop: (reason: string) => void,
+  workers = 1,
+): Promise<{ results: RateResult[]; stopReason: string | null }> {
+  let stopReason: string | null = null;
+  const flags = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(4)));
+  const off = onSignals(flags, (why) => {
+    stopReason = why;
+    onStop(why);
+  });
+  try {
+    const sc = await loadScenario(ref);
+    const results: RateResult[] = [];
+    for (let i = 0; i < configs.length && stopReason === null; i++) {
+      const t0 = performance.now();
+      const done = new Array<number>(workers).fill(0);
+      const parts = await Promise.all(
+        flags.map((flag, k) =>
+          runWorker(ref, [{ ...configs[i]!, part: { index: k, count: workers }, rates: true }], flag, (_, d, total) => {
+            done[k] = d;
+            onProgress(i, done.reduce((a, b) => a + b, 0), total ?? 0);
+          }).then((r) => r[0] as RatePart),
+        ),
+      );
+      results.push(mergeRates(sc, configs[i]!, parts, workers, performance.now() - t0));
+    }
+    return { results, stopReason };
+  } finally {
+    off();
+  }
+}
+
 /** The worker's side: check each configuration, post progress and results. */
 async function runJob(job: Job): Promise<void> {
   const post = (m: Message) => parentPort!.postMessage(m);
@@ -146,8 +192,16 @@ async function runJob(job: Job): Promise<void> {
     const stop = () => REASONS[Atomics.load(job.flag, 0)] || null;
     for (let index = 0; index < job.configs.length; index++) {
       if (stop() !== null && index > 0) break;
+      const config = job.configs[index]!;
+      if ("rates" in config) {
+        const { rates: _, ...ro } = config;
+        const none: Progress = { elapsedMs: 0, sleepBlocked: 0, states: 0, steps: 0 };
+        const result = rateChunks(sc, { ...ro, stop, onProgress: (done, total) => post({ type: "progress", index, done, total, detail: none }) });
+        post({ type: "result", index, result });
+        continue;
+      }
       const opts: CheckOptions = {
-        ...job.configs[index],
+        ...config,
         stop,
         onProgress: (done, total, detail) => post({ type: "progress", index, done, total, detail }),
       };

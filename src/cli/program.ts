@@ -7,13 +7,14 @@ import { ModelError, UsageError } from "../errors.js";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
-import { checkInWorker, partInWorker, type WorkerCheckOptions } from "./check-worker.js";
+import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
+import { RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
 import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { resolveConfig, type AnyScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
-import { MAX_CROSS_CHECK, MAX_RUNS, MAX_SEED } from "../engine/validate.js";
+import { MAX_CROSS_CHECK, MAX_PCT_DEPTH, MAX_RUNS, MAX_SEED } from "../engine/validate.js";
 import { renderDiagram } from "../engine/trace.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { scenarios } from "../scenarios/index.js";
@@ -44,6 +45,21 @@ function parseParams(items: readonly string[], sc: AnyScenario): Record<string, 
     params[m[1]!] = value;
   }
   return params;
+}
+
+/**
+ * Every combination of the `--param name=v1,v2,...` values (a sweep), in the order given, the
+ * last parameter varying fastest. Throws UsageError as parseParams does.
+ */
+function parseSweep(items: readonly string[], sc: AnyScenario): Record<string, number>[] {
+  let out: Record<string, number>[] = [{}];
+  for (const item of items) {
+    const m = /^([a-z][a-z0-9_-]*)=(-?\d+(?:,-?\d+)*)$/i.exec(item);
+    if (!m) throw new UsageError(`malformed --param '${clip(item)}': expected name=integer or name=v1,v2,..., e.g. blocks=1,2,3`);
+    const values = m[2]!.split(",").map((v) => parseParams([`${m[1]}=${v}`], sc)[m[1]!]!);
+    out = out.flatMap((p) => values.map((v) => ({ ...p, [m[1]!]: v })));
+  }
+  return out;
 }
 
 /**
@@ -182,6 +198,33 @@ function summaryLine(r: CheckResult): string {
         : "pass";
   const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
   return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
+}
+
+/** ` blocks=2` for the swept parameters (those given with --param), else "". */
+function sweepLabel(params: Record<string, number>, given: readonly string[]): string {
+  const names = given.map((g) => g.slice(0, g.indexOf("=")));
+  return names.map((n) => ` ${n}=${params[n]}`).join("");
+}
+
+/** A rate as a percentage with its interval: `3.12% [2.80%, 3.47%]`. */
+function pct(rate: number, ci: readonly [number, number]): string {
+  const p = (x: number) => (x === 0 ? "0%" : x >= 0.001 ? `${(x * 100).toFixed(2)}%` : `${(x * 100).toPrecision(2)}%`);
+  return `${p(rate)} [${p(ci[0])}, ${p(ci[1])}]`;
+}
+
+function printRates(results: readonly RateResult[], given: readonly string[]): void {
+  for (const r of results) {
+    const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
+    const head = `${r.scenario} ${r.fix}/${r.variant}${sweepLabel(r.params, given)}${mm}, ${r.mode}${r.mode === "pct" ? ` d=${r.pctDepth}` : ""}`;
+    out(
+      `${head}: ${r.failures.toLocaleString("en-US")} of ${r.runs.toLocaleString("en-US")} executions fail, ${pct(r.rate, r.ci95)} (95% Wilson)` +
+        `${r.partial ? `, PARTIAL (${r.stopReason})` : ""}, ${r.elapsedMs} ms`,
+    );
+    if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);
+    if (r.exact !== null) out(`  exact probability under the uniform random scheduler: ${(r.exact * 100).toPrecision(4)}%`);
+    if (r.pctBound !== null) out(`  PCT bound 1/(n k^(d-1)) = ${r.pctBound.toPrecision(3)} per execution (n, k: threads and longest execution seen)`);
+    for (const f of r.findings) out(`  ${pct(f.rate, f.ci95)}  ${f.finding}`);
+  }
 }
 
 function printCheck(sc: AnyScenario, r: CheckResult, ref: string): void {
@@ -357,6 +400,73 @@ export function buildProgram(): Command {
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
       else for (const r of results) printCheck(sc, r, id);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
+    });
+
+  program
+    .command("rates")
+    .description("failure rate of each fix under the random or PCT scheduler, with 95% Wilson intervals")
+    .argument("<scenario>", "scenario id (see `racelab list`) or a scenario file (./my-race.ts)")
+    .option("--fix <id>", "fix id", "baseline")
+    .option("--all-fixes", "every fix, in the order the scenario declares them")
+    .option("--variant <id>", "variant id", "default")
+    .addOption(new Option("--mode <mode>", "scheduler").choices(RATE_MODES as string[]).default("random"))
+    .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
+    .option("--runs <n>", "executions per configuration (default 10000)")
+    .option("--seed <s>", "PRNG seed (default 1)")
+    .option("--pct-depth <d>", "--mode pct: bug depth d (default 3)")
+    .option("--param <name=v1,v2,...>", "scenario parameter, repeatable; several values sweep it", collect, [] as string[])
+    .option("--workers <n>", "worker threads (results identical for any n)")
+    .option("--exact", "random mode: also the exact failure probability, by enumerating every interleaving (up to 1,000,000)")
+    .option("--json", "JSON output: an array, one object per fix and parameter combination")
+    .option("--quiet", "no progress on stderr")
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const sc = await loadScenario(id);
+      const sweep = parseSweep(o.param as string[], sc);
+      const fixIds = o.allFixes ? sc.fixes.map((f) => f.id) : [o.fix as string];
+      const runs = intOption("--runs", o.runs as string | undefined, 1, MAX_RUNS) ?? 10_000;
+      const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED) ?? 1;
+      const pctDepth = intOption("--pct-depth", o.pctDepth as string | undefined, 1, MAX_PCT_DEPTH) ?? 3;
+      const workers = intOption("--workers", o.workers as string | undefined, 1, 64) ?? 1;
+      const mode = o.mode as RateMode;
+      const configs = fixIds.flatMap((fix) =>
+        sweep.map((params) => ({
+          fix,
+          variant: o.variant as string,
+          params,
+          mode,
+          runs,
+          seed,
+          pctDepth,
+          exact: o.exact === true,
+          memoryModel: o.memoryModel as MemoryModel | undefined,
+        })),
+      );
+      // Every configuration is checked before any runs, so that bad input is one line on stderr.
+      for (const c of configs) resolveConfig(sc, c.fix, c.variant, c.params, c.memoryModel);
+      const bar = progress(o.json === true || o.quiet === true);
+      const t0 = performance.now();
+      let results: RateResult[];
+      let stopReason: string | null;
+      try {
+        ({ results, stopReason } = await ratesInWorker(
+          id,
+          configs,
+          (i, done, total) =>
+            bar.update(`${configs[i]!.fix}${sweepLabel(configs[i]!.params, o.param as string[])}`, done, total, {
+              elapsedMs: performance.now() - t0,
+              sleepBlocked: 0,
+              states: 0,
+              steps: 0,
+            }),
+          (why) => bar.note(`${why}: stopping, printing the partial rates (again to quit at once)`),
+          workers,
+        ));
+      } finally {
+        bar.stop();
+      }
+      if (stopReason !== null) process.exitCode = stopReason.includes("SIGTERM") ? 143 : 130;
+      if (o.json) out(JSON.stringify(results, null, 2));
+      else printRates(results, o.param as string[]);
     });
 
   program

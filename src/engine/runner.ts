@@ -66,6 +66,12 @@ export interface Strategy {
   /** Starts the next execution; false ends the run (every execution wanted has been made). */
   newExecution(): boolean;
   /**
+   * A step the strategy has already decided (replaying a prefix), or -1: the runner then takes
+   * it without computing the enabled threads or calling {@link nextStep}. Optional; the strategy
+   * must check that the step can run (else throw).
+   */
+  forced?(exec: Execution): number;
+  /**
    * Picks the next step: an alternative ({@link altOf}) of an enabled thread, or {@link ABANDON};
    * when `enabled` is empty, {@link FINISH} (visit the execution) or {@link ABANDON}. `enabled` is
    * ascending; it is reused by the runner, copy it to keep it.
@@ -227,19 +233,23 @@ export function runStrategy(
       const exec = new Execution(sc, cfg, execOpts);
       const accesses: number[][] = [];
       let end: ExecutionEnd;
+      const forced = strategy.forced?.bind(strategy);
       for (;;) {
-        exec.enabled(en);
-        if (en.length > 0 && exec.steps >= maxSteps) {
-          end = "cut";
-          break;
-        }
-        const alt = strategy.nextStep(exec, en);
+        let alt = forced === undefined ? -1 : forced(exec);
         if (alt < 0) {
-          if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
-          end = alt === FINISH ? "complete" : "abandoned";
-          break;
+          exec.enabled(en);
+          if (en.length > 0 && exec.steps >= maxSteps) {
+            end = "cut";
+            break;
+          }
+          alt = strategy.nextStep(exec, en);
+          if (alt < 0) {
+            if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
+            end = alt === FINISH ? "complete" : "abandoned";
+            break;
+          }
+          if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
         }
-        if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
         const acc = strategy.recording || keep ? [] : null;
         exec.step(alt & TID_MASK, acc, alt >> 12);
         stats.steps++;

@@ -3,6 +3,7 @@
  * total interleavings per fix, the claims table. Pure builders (tables as rows, charts as
  * Vega-Lite specs) plus `show*` helpers that display them in a tslab cell.
  */
+import { rates, type RateOptions, type RateResult } from "../engine/rates.js";
 import { UsageError } from "../errors.js";
 import { check, replayCounterexample, type CheckResult } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
@@ -118,6 +119,112 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
     return { ...rest, data, transform, facet, spec: { layer, width: spec.width, height: spec.height } };
   }
   return spec;
+}
+
+/**
+ * A Vega-Lite spec: the failure rate of each fix (in the order of `results`, the scenario's order
+ * for `racelab rates --all-fixes`) as a point with its 95% Wilson interval as an error bar, on a
+ * log scale when the non-zero rates span more than a decade (a zero rate is then drawn at the
+ * floor of the axis and labelled 0), with one column per swept parameter combination when the
+ * results have several. The title names the scenario, the variant, the mode and the runs.
+ */
+export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
+  const fixes = [...new Set(results.map((r) => r.fix))];
+  const label = (r: RateResult) =>
+    Object.entries(r.params)
+      .filter(([k, v]) => results.some((o) => o.params[k] !== v))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+  const nonZero = results.flatMap((r) => [r.rate, r.ci95[0], r.ci95[1]]).filter((x) => x > 0);
+  const lo = nonZero.length > 0 ? Math.min(...nonZero) : 1;
+  const hi = nonZero.length > 0 ? Math.max(...nonZero) : 1;
+  const log = hi / lo > 10;
+  const floor = log ? 10 ** Math.floor(Math.log10(lo) - 1) : 0;
+  const values = results.map((r) => ({
+    fix: r.fix,
+    sweep: label(r),
+    rate: Math.max(r.rate, floor),
+    lo: Math.max(r.ci95[0], floor),
+    hi: Math.max(r.ci95[1], floor),
+    text: r.failures === 0 ? `0 of ${r.runs.toLocaleString("en-US")}` : `${(r.rate * 100).toPrecision(3)}%`,
+  }));
+  const first = results[0];
+  const modes = [...new Set(results.map((r) => (r.mode === "pct" ? `PCT d=${r.pctDepth}` : "uniform random")))].join(", ");
+  const runs = [...new Set(results.map((r) => r.runs.toLocaleString("en-US")))].join("/");
+  const mm = first !== undefined && first.memoryModel !== "sc" ? `, ${first.memoryModel}` : "";
+  const x = { field: "fix", type: "nominal", sort: fixes, title: "fix", axis: { labelAngle: fixes.some((f) => f.length > 14) ? -25 : 0, labelLimit: 220 } };
+  // Log scale: ticks and grid lines at the decades only, from the floor to the decade above the
+  // highest rate (at most 100 %).
+  const top = log ? Math.min(1, 10 ** Math.ceil(Math.log10(hi))) : 1;
+  const decades: number[] = [];
+  for (let d = floor; d <= top * 1.0001; d *= 10) decades.push(+d.toPrecision(1));
+  const y = {
+    field: "rate",
+    type: "quantitative",
+    title: `failure rate${log ? " (log scale)" : ""}`,
+    scale: log ? { type: "log", domain: [floor, top] } : { domain: [0, Math.min(1, Math.max(hi * 1.15, 0.01))] },
+    axis: log ? { values: decades, format: "~%" } : { format: "~%" },
+  };
+  const layer = [
+    { mark: { type: "rule", color: "#555" }, encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" } } },
+    { mark: { type: "point", filled: true, size: 60, color: "#c0392b" }, encoding: { x, y } },
+    { mark: { type: "text", dx: 8, align: "left", fontSize: 10 }, encoding: { x, y, text: { field: "text" } } },
+  ];
+  const spec: VegaLiteSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: {
+      text: `${first?.scenario ?? ""}: failure rate per fix`,
+      subtitle: `variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`,
+      fontSize: 13,
+    },
+    data: { values },
+    width: 120 * Math.max(1, fixes.length),
+    height: 200,
+    layer,
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif" },
+  };
+  if (new Set(values.map((v) => v.sweep)).size > 1) {
+    const { data, layer: l, title, config, $schema } = spec as Record<string, unknown>;
+    return { $schema, title, config, data, facet: { column: { field: "sweep", type: "nominal", title: null, sort: [...new Set(values.map((v) => v.sweep))] } }, spec: { layer: l, width: spec.width, height: spec.height } };
+  }
+  return spec;
+}
+
+/** Rows of a rates table: fix (and swept parameters), runs, failures, rate with its interval, first failure, exact. */
+export function rateRows(results: readonly RateResult[]): Record<string, string | number>[] {
+  const swept = Object.keys(results[0]?.params ?? {}).filter((k) => results.some((r) => r.params[k] !== results[0]!.params[k]));
+  const pct = (x: number) => (x === 0 ? "0%" : x >= 0.001 ? `${(x * 100).toFixed(2)}%` : `${(x * 100).toPrecision(2)}%`);
+  return results.map((r) => ({
+    fix: r.fix,
+    ...Object.fromEntries(swept.map((k) => [k, r.params[k]!])),
+    executions: r.runs,
+    failing: r.failures,
+    "failure rate [95% CI]": `${pct(r.rate)} [${pct(r.ci95[0])}, ${pct(r.ci95[1])}]`,
+    "first failure at": r.firstFailure ?? "—",
+    ...(results.some((o) => o.exact !== null) ? { exact: r.exact === null ? "n/a" : pct(r.exact) } : {}),
+  }));
+}
+
+/**
+ * Failure rates of every fix of a scenario (in the scenario's order) under one variant: `racelab
+ * rates --all-fixes` in the notebook's thread (10,000 runs by default, seed 1). Throws UsageError
+ * for a bad id or option.
+ */
+export function ratesAll(scenario: string | AnyScenario, opts: Omit<RateOptions, "fix"> = {}): RateResult[] {
+  const sc = lookupScenario(scenario);
+  return sc.fixes.map((f) => rates(sc, { ...opts, fix: f.id }));
+}
+
+/** Displays the rates table ({@link rateRows}). Needs the tslab kernel. */
+export function showRates(results: readonly RateResult[], caption?: string): void {
+  const first = results[0];
+  const how = first === undefined ? "" : `${first.mode === "pct" ? `PCT (d=${first.pctDepth})` : "uniformly random"} scheduler, seed ${first.seed}`;
+  displayBundle(tableBundle(rateRows(results), undefined, caption ?? `failure rate per fix: ${how}; 95% Wilson score intervals`));
+}
+
+/** Displays the rates chart ({@link ratesChart}) as one display message: Vega-Lite + SVG + text. Needs the tslab kernel. */
+export async function showRatesChart(results: readonly RateResult[]): Promise<void> {
+  await displayChart(ratesChart(results));
 }
 
 /**

@@ -152,6 +152,17 @@ export class DepthFirstSearch implements Strategy {
     return false;
   }
 
+  /** Replaying the path to the node this execution departs from: its steps, without the enabled threads. */
+  forced(exec: Execution): number {
+    const k = this.depth;
+    if (k >= this.frames.length - 1) return -1;
+    const f = this.frames[k]!;
+    const tid = f.cur & TID_MASK;
+    if (!exec.isEnabled(tid) || !sameSite(exec.tasks[tid]!.next, f.site)) nondeterministic(exec, k, f);
+    this.recording = false;
+    return f.cur;
+  }
+
   nextStep(exec: Execution, en: readonly number[]): number {
     const k = this.depth;
     const frames = this.frames;

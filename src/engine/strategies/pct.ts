@@ -3,8 +3,10 @@
  * Guarantees of Finding Bugs", ASPLOS 2010.
  *
  * Each execution gives the threads random distinct priorities d, d+1, ..., d+n-1 and picks d-1
- * change points uniformly among the first k steps (k = the longest execution seen so far, at
- * least `initialK`). The highest-priority enabled thread always runs; at the i-th change point
+ * change points uniformly among the first k steps (k = the longest execution seen so far, as
+ * the paper's k; `initialK`, default 1, before the first execution has told it). An earlier
+ * version started k at 50, which on models of a few dozen steps put most change points past the
+ * end of the execution and found depth-2 bugs far below the bound. The highest-priority enabled thread always runs; at the i-th change point
  * the running thread's priority drops to i (below every initial priority). Invariant: priorities
  * are pairwise distinct at all times. A bug of depth d is found with probability at least
  * 1/(n k^(d-1)) per execution. The thread count n is learned from the first execution (no probe).
@@ -16,7 +18,10 @@ import { FINISH, zeroCounters, type Strategy, type StrategyCounters } from "../r
 import { MAX_PCT_DEPTH } from "../validate.js";
 import { seededGenerator, withChoice } from "./random.js";
 
-/** `runs` PCT executions of bug depth `depth` (1 to MAX_PCT_DEPTH; throws UsageError otherwise). */
+/**
+ * `runs` PCT executions of bug depth `depth` (1 to MAX_PCT_DEPTH; throws UsageError otherwise).
+ * `seed` is a seed or a generator to draw from, as for RandomStrategy.
+ */
 export class PctStrategy implements Strategy {
   readonly name = "pct";
   readonly recording = false;
@@ -31,14 +36,14 @@ export class PctStrategy implements Strategy {
   private made = 0;
   private fresh = false;
   constructor(
-    seed: number,
+    seed: number | RandomGenerator,
     private readonly depth: number,
     private readonly runs = Infinity,
-    initialK = 50,
+    initialK = 1,
   ) {
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_PCT_DEPTH)
       throw new UsageError(`pct depth must be an integer from 1 to ${MAX_PCT_DEPTH}, got ${depth}`);
-    this.rng = seededGenerator(seed);
+    this.rng = typeof seed === "number" ? seededGenerator(seed) : seed;
     this.k = initialK;
     this.total = Number.isFinite(runs) ? runs : null;
   }
@@ -59,6 +64,14 @@ export class PctStrategy implements Strategy {
     this.changes = [];
     for (let i = 1; i < this.depth; i++) this.changes.push(unsafeUniformIntDistribution(1, Math.max(1, this.k), this.rng));
     this.step = 0;
+  }
+  /** Threads of the executions so far (n of the PCT bound), 0 before the first. */
+  get threads(): number {
+    return this.prio.length;
+  }
+  /** The longest execution seen so far, in steps (k of the PCT bound; `initialK` before the first). */
+  get steps(): number {
+    return this.k;
   }
   nextStep(exec: Execution, en: readonly number[]): number {
     if (this.fresh) {

@@ -28,7 +28,10 @@ export function withChoice(exec: Execution, tid: number, rng: RandomGenerator): 
   return n === 1 ? tid : altOf(tid, unsafeUniformIntDistribution(0, n - 1, rng));
 }
 
-/** `runs` executions (Infinity: until stopped), each step uniformly random. */
+/**
+ * `runs` executions (Infinity: until stopped), each step uniformly random. `seed` is a seed
+ * ({@link seededGenerator}) or a generator to draw from (a stream of a chunked run, see rates.ts).
+ */
 export class RandomStrategy implements Strategy {
   readonly name = "random";
   readonly recording = false;
@@ -38,10 +41,10 @@ export class RandomStrategy implements Strategy {
   private readonly rng: RandomGenerator;
   private made = 0;
   constructor(
-    seed: number,
+    seed: number | RandomGenerator,
     private readonly runs = Infinity,
   ) {
-    this.rng = seededGenerator(seed);
+    this.rng = typeof seed === "number" ? seededGenerator(seed) : seed;
     this.total = Number.isFinite(runs) ? runs : null;
   }
   newExecution(): boolean {

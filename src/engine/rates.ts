@@ -1,0 +1,367 @@
+/**
+ * Failure rates: how often an execution of a configuration shows a finding when the scheduler is
+ * uniformly random or PCT, with 95% Wilson score intervals (the JSON of `racelab rates`).
+ *
+ * A run of `runs` executions is cut into chunks (1,000 executions, or runs/1,000 when that is
+ * larger); chunk i draws from the seed's xoroshiro128+ stream jumped i times (2^64 draws apart,
+ * pure-rand's `jump()`), so the counts depend on the seed and `runs` only, never on how many
+ * workers ran the chunks or in which order.
+ */
+import type { RandomGenerator } from "pure-rand";
+import { UsageError } from "../errors.js";
+import { findingKey } from "./finding.js";
+import type { MemoryModel } from "./memory.js";
+import { runStrategy, TID_MASK } from "./runner.js";
+import type { Execution } from "./execution.js";
+import { UnreducedSearch } from "./strategies/sleep-sets.js";
+import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
+import { PctStrategy } from "./strategies/pct.js";
+import { RandomStrategy, seededGenerator } from "./strategies/random.js";
+import { MAX_PCT_DEPTH, MAX_RUNS, MAX_SEED, showValue } from "./validate.js";
+
+/** z for a two-sided 95% interval: the 0.975 quantile of the standard normal distribution. */
+export const Z95 = 1.959963984540054;
+
+/**
+ * The Wilson score interval (Wilson 1927) of a binomial proportion: `successes` of `n` trials,
+ * at `z` (default {@link Z95}, 95%). Returns `[lo, hi]`, both in [0, 1]; `[0, 1]` when n = 0.
+ * Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or n successes
+ * (0 of 10: [0, 0.278]). Throws RangeError unless 0 <= successes <= n are integers.
+ */
+export function wilson(successes: number, n: number, z = Z95): [number, number] {
+  if (!Number.isInteger(successes) || !Number.isInteger(n) || successes < 0 || successes > n)
+    throw new RangeError(`wilson: need integers 0 <= successes <= n, got ${successes} of ${n}`);
+  if (n === 0) return [0, 1];
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // The ends are exact at 0 and n successes (the formula gives them up to rounding).
+  return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)];
+}
+
+/** The sampling modes of {@link rates}. */
+export type RateMode = "random" | "pct";
+/** Every {@link RateMode}. */
+export const RATE_MODES: readonly RateMode[] = ["random", "pct"];
+
+/** Options of {@link rates}. */
+export interface RateOptions {
+  /** Fix id; default `baseline`. */
+  readonly fix?: string;
+  /** Variant id; default `default`. */
+  readonly variant?: string;
+  /** Scenario parameters; defaults from the scenario. */
+  readonly params?: Record<string, number>;
+  /** Memory model; default the variant's, else `sc`. */
+  readonly memoryModel?: MemoryModel;
+  /** `random` (default) or `pct`. */
+  readonly mode?: RateMode;
+  /** Executions; default 10,000 (1 to 1,000,000,000). */
+  readonly runs?: number;
+  /** Seed; default 1 (0 to 2^53 - 1). */
+  readonly seed?: number;
+  /** PCT bug depth d; default 3. */
+  readonly pctDepth?: number;
+  /**
+   * Also compute `exact`, the probability of a failure under the uniform random scheduler, by
+   * enumerating every interleaving (at most {@link EXACT_LIMIT}; over it, `exact` is null).
+   * Default false.
+   */
+  readonly exact?: boolean;
+  /** Run only chunks `index`, `index + count`, ... (a worker's share); the result is then a part for {@link mergeRates}. */
+  readonly part?: {
+    /** This part, 0 to count - 1. */
+    readonly index: number;
+    /** Parts in all. */
+    readonly count: number;
+  };
+  /** Polled every 256 steps: a reason stops the run there (the result is then `partial`). */
+  readonly stop?: () => string | null;
+  /** Called after each chunk with the executions done and the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** One finding's (or one kind's) count and rate. */
+export interface RateCount {
+  /** `"kind: message"`, or the kind alone for a per-kind count. */
+  readonly finding: string;
+  /** Executions that showed it. */
+  readonly failures: number;
+  /** failures / runs. */
+  readonly rate: number;
+  /** 95% Wilson score interval of the rate. */
+  readonly ci95: [number, number];
+}
+
+/** Result of {@link rates} (JSON contract of `racelab rates --json`, one object per configuration). */
+export interface RateResult {
+  /** Scenario id. */
+  readonly scenario: string;
+  /** Fix id. */
+  readonly fix: string;
+  /** Variant id. */
+  readonly variant: string;
+  /** Every scenario parameter with the value used. */
+  readonly params: Record<string, number>;
+  /** Memory model of the run. */
+  readonly memoryModel: MemoryModel;
+  /** `random` or `pct`. */
+  readonly mode: RateMode;
+  /** Executions run (fewer than asked when `partial`). */
+  readonly runs: number;
+  /** Executions with at least one finding. */
+  readonly failures: number;
+  /** failures / runs (0 when runs is 0). */
+  readonly rate: number;
+  /** 95% Wilson score interval of `rate`. */
+  readonly ci95: [number, number];
+  /**
+   * With `exact`: the probability that an execution fails under the uniform random scheduler,
+   * summed over every interleaving (each weighs the product of 1/(enabled threads) and
+   * 1/(alternatives) over its steps); null when not asked, when there are more than
+   * {@link EXACT_LIMIT} interleavings, or (in pct mode) as PCT has no such closed form here.
+   */
+  readonly exact: number | null;
+  /** Mean time to failure, hours; null (needs `timed` mode). */
+  readonly mttfHours: number | null;
+  /** Seed. */
+  readonly seed: number;
+  /** Worker threads the run used (results do not depend on it). */
+  readonly workers: number;
+  /** Per finding kind (`bug`, `warning`, ...), executions that showed one, kinds sorted. */
+  readonly kinds: RateCount[];
+  /** Per finding (`"kind: message"`), sorted. */
+  readonly findings: RateCount[];
+  /** 1-based index of the first failing execution (runs to first failure), or null. */
+  readonly firstFailure: number | null;
+  /** PCT: the bug depth d; else null. */
+  readonly pctDepth: number | null;
+  /**
+   * PCT: the paper's lower bound 1/(n·k^(d−1)) on the probability of finding a bug of depth d
+   * per execution, with n the threads (store-buffer daemons included) and k the longest
+   * execution, in steps; else null.
+   */
+  readonly pctBound: number | null;
+  /** True when a stop request cut the run short. */
+  readonly partial: boolean;
+  /** Why it stopped early, or null. */
+  readonly stopReason: string | null;
+  /** Wall-clock time, ms. */
+  readonly elapsedMs: number;
+}
+
+/** What one part of a chunked run counted (plain data: workers post it back). */
+export interface RatePart {
+  /** Executions run. */
+  runs: number;
+  /** Executions with a finding. */
+  failures: number;
+  /** Executions per finding key. */
+  findings: Record<string, number>;
+  /** Executions per finding kind. */
+  kinds: Record<string, number>;
+  /** Per chunk run: [chunk index, index within the chunk of its first failure (or -1), executions run]. */
+  chunks: [number, number, number][];
+  /** Most threads and steps seen (the PCT bound's n and k). */
+  threads: number;
+  /** Longest execution, steps. */
+  steps: number;
+  /** Why it stopped early, or null. */
+  stopReason: string | null;
+  /** The exact probability (computed by part 0 when asked), else null. */
+  exact: number | null;
+}
+
+/** Most interleavings {@link exactFailureProbability} enumerates. */
+export const EXACT_LIMIT = 1_000_000;
+
+/** The unreduced search, noting at each step the probability the uniform random scheduler gives it. */
+class Weighing extends UnreducedSearch {
+  readonly weight: number[] = [];
+  override nextStep(exec: Execution, en: readonly number[]): number {
+    const pick = super.nextStep(exec, en);
+    if (pick >= 0) this.weight[exec.steps] = 1 / (en.length * exec.tasks[pick & TID_MASK]!.alternatives());
+    return pick;
+  }
+}
+
+/**
+ * The probability that an execution of the configuration fails (shows any finding) under the
+ * uniform random scheduler (RandomStrategy: a thread uniformly among the enabled ones, then a
+ * choice uniformly among its step's alternatives), by enumerating every interleaving with its
+ * probability. Null when there are more than `limit` interleavings or an execution reaches the
+ * 10,000-step bound. Throws UsageError for bad ids or parameters.
+ */
+export function exactFailureProbability(ref: AnyScenario | string, opts: RateOptions = {}, limit = EXACT_LIMIT): number | null {
+  const sc = lookupScenario(ref);
+  const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
+  const s = new Weighing();
+  let p = 0;
+  const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop }, (v) => {
+    if (v.cut || v.exec.findings.length === 0) return;
+    let w = 1;
+    for (let i = 0; i < v.exec.steps; i++) w *= s.weight[i]!;
+    p += w;
+  });
+  return st.complete ? Math.min(1, p) : null;
+}
+
+/** The chunk size of a run of `runs` executions: 1,000, or runs / 1,000 rounded up when larger (at most 1,000 chunks past 1,000,000 runs). */
+export function chunkSize(runs: number): number {
+  return Math.max(1000, Math.ceil(runs / 1000));
+}
+
+/** The generator of chunk `i` of a run seeded `seed`: the seed's stream jumped i times. */
+export function chunkGenerator(seed: number, i: number): RandomGenerator {
+  let g = seededGenerator(seed);
+  for (let k = 0; k < i; k++) g = g.jump!();
+  return g;
+}
+
+/** Throws UsageError (one line) unless the options are in range. */
+export function validateRateOptions(o: RateOptions): void {
+  const bad = (what: string, v: unknown, want: string) => {
+    throw new UsageError(`${what} must be ${want}, got ${showValue(v)}`);
+  };
+  const int = (v: unknown, lo: number, hi: number) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
+  if (o.mode !== undefined && !RATE_MODES.includes(o.mode)) bad("mode", o.mode, `one of ${RATE_MODES.join(", ")}`);
+  if (o.runs !== undefined && !int(o.runs, 1, MAX_RUNS)) bad("runs", o.runs, `an integer from 1 to ${MAX_RUNS.toLocaleString("en-US")}`);
+  if (o.seed !== undefined && !int(o.seed, 0, MAX_SEED)) bad("seed", o.seed, "an integer from 0 to 2^53 - 1");
+  if (o.pctDepth !== undefined && !int(o.pctDepth, 1, MAX_PCT_DEPTH)) bad("pctDepth", o.pctDepth, `an integer from 1 to ${MAX_PCT_DEPTH}`);
+  if (o.part !== undefined && !(int(o.part.count, 1, 10_000) && int(o.part.index, 0, o.part.count - 1)))
+    bad("part", o.part, "{ index, count } with 0 <= index < count <= 10,000");
+}
+
+/**
+ * Runs `runs` executions of one configuration under the random or PCT scheduler (or, with
+ * `opts.part`, that part's chunks) and counts what they show. Throws UsageError for bad ids,
+ * parameters or options; ModelError for a broken model.
+ */
+export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): RatePart {
+  validateRateOptions(opts);
+  const sc = lookupScenario(ref);
+  const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
+  const runs = opts.runs ?? 10_000;
+  const seed = opts.seed ?? 1;
+  const size = chunkSize(runs);
+  const chunks = Math.ceil(runs / size);
+  const part = opts.part ?? { index: 0, count: 1 };
+  const out: RatePart = { runs: 0, failures: 0, findings: {}, kinds: {}, chunks: [], threads: 0, steps: 0, stopReason: null, exact: null };
+  if (opts.exact === true && part.index === 0 && (opts.mode ?? "random") === "random") out.exact = exactFailureProbability(sc, opts);
+  let g = chunkGenerator(seed, part.index);
+  for (let c = part.index; c < chunks && out.stopReason === null; c += part.count) {
+    if (c > part.index) for (let k = 0; k < part.count; k++) g = g.jump!();
+    const n = Math.min(size, runs - c * size);
+    // The strategy draws from a copy: the stream itself only jumps from chunk to chunk.
+    const rng = g.clone();
+    const strategy = (opts.mode ?? "random") === "pct" ? new PctStrategy(rng, opts.pctDepth ?? 3, n) : new RandomStrategy(rng, n);
+    let i = 0;
+    let first = -1;
+    const st = runStrategy(sc, cfg, strategy, { stop: opts.stop }, (v) => {
+      const exec = v.exec;
+      out.threads = Math.max(out.threads, exec.tasks.length);
+      out.steps = Math.max(out.steps, exec.steps);
+      if (exec.findings.length > 0) {
+        out.failures++;
+        if (first < 0) first = i;
+        for (const k of new Set(exec.findings.map(findingKey))) out.findings[k] = (out.findings[k] ?? 0) + 1;
+        for (const k of new Set(exec.findings.map((f) => f.kind))) out.kinds[k] = (out.kinds[k] ?? 0) + 1;
+      }
+      i++;
+    });
+    out.runs += i;
+    out.chunks.push([c, first, i]);
+    out.stopReason = st.stopReason;
+    opts.onProgress?.(out.runs, runs);
+  }
+  return out;
+}
+
+/**
+ * Combines the parts of a chunked run (any number of workers, any order) into the result one
+ * run gives: counts summed, the first failure the earliest in chunk order. `elapsedMs` and
+ * `workers` are the caller's.
+ */
+export function mergeRates(
+  ref: AnyScenario | string,
+  opts: RateOptions,
+  parts: readonly RatePart[],
+  workers: number,
+  elapsedMs: number,
+): RateResult {
+  const sc = lookupScenario(ref);
+  const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
+  const runsAsked = opts.runs ?? 10_000;
+  const size = chunkSize(runsAsked);
+  let runs = 0;
+  let failures = 0;
+  const findings: Record<string, number> = {};
+  const kinds: Record<string, number> = {};
+  const chunks: [number, number, number][] = [];
+  let threads = 0;
+  let steps = 0;
+  let stopReason: string | null = null;
+  let exact: number | null = null;
+  for (const p of parts) {
+    exact ??= p.exact;
+    runs += p.runs;
+    failures += p.failures;
+    for (const [k, v] of Object.entries(p.findings)) findings[k] = (findings[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(p.kinds)) kinds[k] = (kinds[k] ?? 0) + v;
+    chunks.push(...p.chunks);
+    threads = Math.max(threads, p.threads);
+    steps = Math.max(steps, p.steps);
+    stopReason ??= p.stopReason;
+  }
+  chunks.sort((a, b) => a[0] - b[0]);
+  // Runs to first failure: counted over the chunks in order, as one run would meet them (only
+  // while every earlier chunk ran whole).
+  let firstFailure: number | null = null;
+  for (const [c, first, n] of chunks) {
+    if (first >= 0) {
+      firstFailure = c * size + first + 1;
+      break;
+    }
+    if (n < size && c * size + n < runsAsked) break;
+  }
+  const mode = opts.mode ?? "random";
+  const d = opts.pctDepth ?? 3;
+  const count = (finding: string, k: number): RateCount => ({ finding, failures: k, rate: runs === 0 ? 0 : k / runs, ci95: wilson(k, runs) });
+  const sorted = (r: Record<string, number>) => Object.keys(r).sort().map((k) => count(k, r[k]!));
+  return {
+    scenario: sc.id,
+    fix: cfg.fix,
+    variant: cfg.variant,
+    params: { ...cfg.params },
+    memoryModel: cfg.memoryModel ?? "sc",
+    mode,
+    runs,
+    failures,
+    rate: runs === 0 ? 0 : failures / runs,
+    ci95: wilson(failures, runs),
+    exact,
+    mttfHours: null,
+    seed: opts.seed ?? 1,
+    workers,
+    kinds: sorted(kinds),
+    findings: sorted(findings),
+    firstFailure,
+    pctDepth: mode === "pct" ? d : null,
+    pctBound: mode === "pct" && threads > 0 ? 1 / (threads * Math.max(1, steps) ** (d - 1)) : null,
+    partial: stopReason !== null,
+    stopReason,
+    elapsedMs: Math.round(elapsedMs * 10) / 10,
+  };
+}
+
+/**
+ * Failure rate of one configuration under the random or PCT scheduler, in this thread (the CLI
+ * spreads the chunks over `--workers` threads and gets the same result). Throws UsageError for
+ * bad ids, parameters or options; ModelError for a broken model.
+ */
+export function rates(ref: AnyScenario | string, opts: RateOptions = {}): RateResult {
+  const t0 = performance.now();
+  const { part: _, ...whole } = opts;
+  return mergeRates(ref, whole, [rateChunks(ref, whole)], 1, performance.now() - t0);
+}
