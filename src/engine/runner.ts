@@ -194,6 +194,7 @@ export function runStrategy(
     elapsedMs: 0,
   };
   const en: number[] = [];
+  const hasForced = strategy.forced !== undefined;
   let nextPoll = 256;
   let lastProgress = t0;
   const progress = () =>
@@ -233,9 +234,8 @@ export function runStrategy(
       const exec = new Execution(sc, cfg, execOpts);
       const accesses: number[][] = [];
       let end: ExecutionEnd;
-      const forced = strategy.forced?.bind(strategy);
       for (;;) {
-        let alt = forced === undefined ? -1 : forced(exec);
+        let alt = hasForced ? strategy.forced!(exec) : -1;
         if (alt < 0) {
           exec.enabled(en);
           if (en.length > 0 && exec.steps >= maxSteps) {

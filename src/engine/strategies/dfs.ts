@@ -152,36 +152,34 @@ export class DepthFirstSearch implements Strategy {
     return false;
   }
 
-  /** Replaying the path to the node this execution departs from: its steps, without the enabled threads. */
+  /**
+   * The steps already decided: the path replayed up to the node this execution departs from, then
+   * the alternative newExecution() picked there; -1 past them (the runner then computes the
+   * enabled threads and asks nextStep).
+   */
   forced(exec: Execution): number {
     const k = this.depth;
-    if (k >= this.frames.length - 1) return -1;
-    const f = this.frames[k]!;
+    const frames = this.frames;
+    if (k >= frames.length) return -1;
+    const f = frames[k]!;
     const tid = f.cur & TID_MASK;
-    if (!exec.isEnabled(tid) || !sameSite(exec.tasks[tid]!.next, f.site)) nondeterministic(exec, k, f);
-    this.recording = false;
+    if (k < frames.length - 1) {
+      if (!exec.isEnabled(tid) || !sameSite(exec.tasks[tid]!.next, f.site)) nondeterministic(exec, k, f);
+      this.recording = false;
+      return f.cur;
+    }
+    if (!exec.isEnabled(tid)) nondeterministic(exec, k, f);
+    this.resume(exec, k);
+    f.site = exec.tasks[tid]!.next;
+    this.recording = this.record;
+    this.beforeStep(exec, f);
     return f.cur;
   }
 
   nextStep(exec: Execution, en: readonly number[]): number {
     const k = this.depth;
     const frames = this.frames;
-    if (k < frames.length) {
-      // Replaying the path; at its last node, the alternative newExecution() picked.
-      const f = frames[k]!;
-      const tid = f.cur & TID_MASK;
-      if (k < frames.length - 1) {
-        if (!exec.isEnabled(tid) || !sameSite(exec.tasks[tid]!.next, f.site)) nondeterministic(exec, k, f);
-        this.recording = false;
-        return f.cur;
-      }
-      if (!exec.isEnabled(tid)) nondeterministic(exec, k, f);
-      this.resume(exec, k);
-      f.site = exec.tasks[tid]!.next;
-      this.recording = this.record;
-      this.beforeStep(exec, f);
-      return f.cur;
-    }
+    if (k < frames.length) return this.forced(exec);
     // A node seen for the first time.
     this.restrict = null;
     if (!this.atNode(exec, en)) return ABANDON;
