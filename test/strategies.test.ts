@@ -18,10 +18,12 @@ import {
   check,
   collisionProbability,
   defineScenario,
+  explorePart,
   FINISH,
   findingKey,
   getScenario,
   makeStrategy,
+  mergeParts,
   MODES,
   READ_ONCE,
   REDUCTIONS,
@@ -186,4 +188,23 @@ test("racelab merge refuses a shard file of another format version with one line
   assert.equal(t.status, 2);
   assert.match(t.stderr, /another racelab version \(1, this one reads 2\)/);
   assert.equal(t.stderr.trim().split("\n").length, 1);
+});
+
+test("--workers' shared claims: a part takes every subtree it reaches first; the merge is still exactly one check", () => {
+  const sc = getScenario("ext4-delalloc-fallocate");
+  const opts = { fix: "recheck-es", params: { blocks: 2 } } as const;
+  const one = check(sc, opts);
+  // Run one after the other, part 0 claims every unit and part 1 finds them all taken: the most
+  // unequal split there is, and still the same result.
+  const claims = new Int32Array(new SharedArrayBuffer(4 * 65_536));
+  const p0 = explorePart(sc, { ...opts, shard: { index: 0, count: 2, claims } });
+  const p1 = explorePart(sc, { ...opts, shard: { index: 1, count: 2, claims } });
+  assert.equal(p0.executions, one.executions);
+  assert.equal(p1.executions, 0);
+  assert.deepEqual(p0.shard, { index: 0, count: 2 }, "the part does not carry the shared array");
+  const merged = mergeParts(sc, opts, [p0, p1]);
+  assert.deepEqual({ ...merged, elapsedMs: 0 }, { ...one, elapsedMs: 0 });
+  // Without claims the same parts are dealt round-robin: both get work.
+  const r0 = explorePart(sc, { ...opts, shard: { index: 0, count: 2 } });
+  assert.ok(r0.executions > 0 && r0.executions < one.executions);
 });

@@ -114,9 +114,12 @@ export async function checkInWorker(
     const results: CheckResult[] = [];
     for (let i = 0; i < configs.length && stopReason === null; i++) {
       const done = new Array<number>(workers).fill(0);
+      // The workers claim the subtrees as they reach them (a worker that finishes early takes
+      // more); units past 65,536 are dealt round-robin.
+      const claims = new Int32Array(new SharedArrayBuffer(4 * 65_536));
       const parts = await Promise.all(
         flags.map((flag, k) =>
-          runWorker(ref, [{ ...configs[i]!, shard: { index: k, count: workers } }], flag, (_, d, total, detail) => {
+          runWorker(ref, [{ ...configs[i]!, shard: { index: k, count: workers, claims } }], flag, (_, d, total, detail) => {
             done[k] = d;
             onProgress(i, done.reduce((a, b) => a + b, 0), total, detail);
           }).then((r) => r[0] as Part),

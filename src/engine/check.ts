@@ -297,6 +297,12 @@ export interface Shard {
   readonly index: number;
   /** Parts in all. */
   readonly count: number;
+  /**
+   * Parts run at the same time in one process (`--workers`) share this array: a part explores
+   * the subtrees it claims first, so none idles while another has work (see
+   * DfsOptions.shard.claims). Without it the subtrees are dealt round-robin (`--shard k/N`).
+   */
+  readonly claims?: Int32Array;
 }
 
 /** How many executions showed one finding. */
@@ -421,7 +427,7 @@ class NaiveSum {
 
 function emptyPart(shard: Shard | null): Part {
   return {
-    shard,
+    shard: shard === null ? null : { index: shard.index, count: shard.count },
     executions: 0,
     sleepBlocked: 0,
     complete: false,

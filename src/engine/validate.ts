@@ -88,6 +88,9 @@ export function validateCheckOptions(opts: CheckOptions): void {
     const sh = o.shard as { index?: unknown; count?: unknown } | null;
     if (sh === null || typeof sh !== "object" || !int(sh.count, 1, 10_000) || !int(sh.index, 0, (sh.count as number) - 1))
       throw new UsageError(`shard must be { index, count } with 0 <= index < count <= 10,000, got ${showValue(o.shard)}`);
+    const claims = (sh as { claims?: unknown }).claims;
+    if (claims !== undefined && !(claims instanceof Int32Array))
+      throw new UsageError(`shard.claims must be an Int32Array, got ${showValue(claims)}`);
   }
   if (o.stop !== undefined && typeof o.stop !== "function") throw new UsageError(`stop must be a function, got ${showValue(o.stop)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== "function")

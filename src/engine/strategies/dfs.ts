@@ -29,13 +29,21 @@ export interface DfsOptions {
   /**
    * Explore only part `index` of `count`: the nodes at depth `shardDepth` and the executions that
    * end above it are numbered in exploration order, and this part explores those whose number is
-   * `index` modulo `count`. The parts' executions add up to the whole search's.
+   * `index` modulo `count`, or, with `claims`, those it claims first. The parts' executions add up
+   * to the whole search's.
    */
   readonly shard?: {
     /** This part, 0 to count - 1. */
     readonly index: number;
     /** Parts in all. */
     readonly count: number;
+    /**
+     * Shared by parts that run at the same time (worker threads of one process): entry u is 0
+     * until a part claims unit u (Atomics.compareExchange to its index + 1); a part explores the
+     * units it claims, so one that finishes early takes more. Units past the array's length are
+     * dealt round-robin. Every part numbers the units alike, so the results add up the same.
+     */
+    readonly claims?: Int32Array;
   };
   /** Depth of the nodes dealt to shards; default {@link SHARD_DEPTH}. */
   readonly shardDepth?: number;
@@ -191,7 +199,7 @@ export class DepthFirstSearch implements Strategy {
     if (shard !== undefined && k === this.shardDepth) {
       // The root of a subtree dealt to the shards: explore it only when it is this shard's.
       this.unit = this.unitCount++;
-      if (this.unit % shard.count !== shard.index) return ABANDON;
+      if (!this.mine(this.unit)) return ABANDON;
     }
     if (en.length === 0) return k < this.shardDepth && !this.mineShallow() ? ABANDON : FINISH;
     const prev = k === 0 ? -1 : frames[k - 1]!.cur & TID_MASK;
@@ -275,8 +283,18 @@ export class DepthFirstSearch implements Strategy {
   /** Shard bookkeeping at a node above the split depth that ends here: is it this shard's? */
   private mineShallow(): boolean {
     this.unit = this.unitCount++;
+    return this.mine(this.unit);
+  }
+  /** Whether unit `u` is this part's: claimed first by it (with `shard.claims`), else dealt round-robin. */
+  private mine(u: number): boolean {
     const shard = this.opts.shard;
-    return shard === undefined || this.unit % shard.count === shard.index;
+    if (shard === undefined) return true;
+    const c = shard.claims;
+    if (c !== undefined && u < c.length) {
+      const prev = Atomics.compareExchange(c, u, 0, shard.index + 1);
+      return prev === 0 || prev === shard.index + 1;
+    }
+    return u % shard.count === shard.index;
   }
   /**
    * A sleeper stays asleep in the child when independent of the step taken; alternatives of the
