@@ -147,3 +147,16 @@ test("exact: the probability under the uniform random scheduler, and the Monte-C
   assert.equal(exactFailureProbability("ext4-delalloc-fallocate", {}, 10), null, "over the limit: null");
   assert.equal(rates(coin, { runs: 10 }).exact, null, "not asked: null");
 });
+
+test("racelab check --mode pct --pct-depth d: the depth reaches PCT; out of range is one line, exit 2; ignored elsewhere with a note", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, "check", "ext4-delalloc-fallocate", ...args], { encoding: "utf8" });
+  const d1 = run("--mode", "pct", "--pct-depth", "1", "--runs", "500", "--json");
+  const d3 = run("--mode", "pct", "--pct-depth", "3", "--runs", "500", "--json");
+  assert.equal(d1.status, 0, d1.stderr);
+  // Depth 1 has no change point: each run is one priority order, so fewer distinct outcomes.
+  assert.notDeepEqual(JSON.parse(d1.stdout).findings, JSON.parse(d3.stdout).findings);
+  const bad = run("--mode", "pct", "--pct-depth", "0");
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  assert.match(run("--pct-depth", "2").stderr, /--pct-depth is ignored in exhaustive mode/);
+});

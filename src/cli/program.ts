@@ -304,6 +304,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--runs <n>", "executions in random and pct modes (default 10000)")
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
+    .option("--pct-depth <d>", "pct mode: bug depth d, d - 1 priority change points (default 3)")
     .option("--max-executions <n>", "bound on exhaustive executions (default 1000000); complete=false when hit")
     .addOption(new Option("--reduction <name>", "exhaustive mode: partial-order reduction, or none to explore every interleaving").choices(REDUCTIONS as string[]).default("sleep-sets"))
     .option("--cross-check <n>", "exhaustive mode: unreduced executions sampled to cross-check the reduction (default 10 per reduced execution, 200 to 1000; 0 skips)")
@@ -323,6 +324,7 @@ export function buildProgram(): Command {
       const variantIds = o.allVariants ? sc.variants.map((v) => v.id) : [o.variant as string];
       const runs = intOption("--runs", o.runs as string | undefined, 1, MAX_RUNS);
       const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED);
+      const pctDepth = intOption("--pct-depth", o.pctDepth as string | undefined, 1, MAX_PCT_DEPTH);
       const maxExecutions = intOption("--max-executions", o.maxExecutions as string | undefined, 1, Number.MAX_SAFE_INTEGER);
       const crossCheck = intOption("--cross-check", o.crossCheck as string | undefined, 0, MAX_CROSS_CHECK);
       const maxStates = intOption("--max-states", o.maxStates as string | undefined, 1, Number.MAX_SAFE_INTEGER);
@@ -351,6 +353,7 @@ export function buildProgram(): Command {
           if (given(opt.replace(/-(.)/g, (_, c: string) => c.toUpperCase())))
             ignored.push(`--${opt} is ignored in ${mode} mode (it applies to exhaustive mode)`);
       }
+      if (mode !== "pct" && given("pctDepth")) ignored.push(`--pct-depth is ignored in ${mode} mode (it applies to --mode pct)`);
       for (const note of ignored) process.stderr.write(`racelab: note: ${note}\n`);
       const configs: Omit<CheckOptions, "onProgress" | "stop">[] = [];
       for (const fix of fixIds)
@@ -363,6 +366,7 @@ export function buildProgram(): Command {
             memoryModel: o.memoryModel as MemoryModel,
             runs,
             seed,
+            pctDepth,
             maxExecutions,
             reduction: o.reduction as Reduction,
             crossCheck,
