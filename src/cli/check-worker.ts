@@ -12,6 +12,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { fileURLToPath } from "node:url";
 import { check, explorePart, mergeParts, type CheckOptions, type CheckResult, type Part, type Progress } from "../engine/check.js";
 import { loadScenario } from "../registry.js";
+import type { AnyScenario } from "../engine/scenario.js";
 import { mergeRates, rateChunks, type RateOptions, type RatePart, type RateResult } from "../engine/rates.js";
 
 /** Why a stop was asked, by the value of the shared flag. */
@@ -109,24 +110,21 @@ export async function checkInWorker(
   try {
     if (workers === 1) return { results: (await runWorker(ref, configs, flags[0]!, onProgress)) as CheckResult[], stopReason };
     // Each configuration: shard k of `workers` in worker k, then the parts merged here, into
-    // exactly what one search gives.
-    const sc = await loadScenario(ref);
-    const results: CheckResult[] = [];
-    for (let i = 0; i < configs.length && stopReason === null; i++) {
-      const done = new Array<number>(workers).fill(0);
-      // The workers claim the subtrees as they reach them (a worker that finishes early takes
-      // more); units past 65,536 are dealt round-robin.
-      const claims = new Int32Array(new SharedArrayBuffer(4 * 65_536));
-      const parts = await Promise.all(
-        flags.map((flag, k) =>
-          runWorker(ref, [{ ...configs[i]!, shard: { index: k, count: workers, claims } }], flag, (_, d, total, detail) => {
-            done[k] = d;
-            onProgress(i, done.reduce((a, b) => a + b, 0), total, detail);
-          }).then((r) => r[0] as Part),
-        ),
-      );
-      results.push(mergeParts(sc, configs[i]!, parts));
-    }
+    // exactly what one search gives. The workers claim the subtrees as they reach them (a worker
+    // that finishes early takes more); units past 65,536 are dealt round-robin.
+    const claims = new Map<WorkerCheckOptions, Int32Array>();
+    const results = await inParts<WorkerCheckOptions, Part, CheckResult>(
+      ref,
+      configs,
+      flags,
+      (c, k) => {
+        if (!claims.has(c)) claims.set(c, new Int32Array(new SharedArrayBuffer(4 * 65_536)));
+        return { ...c, shard: { index: k, count: workers, claims: claims.get(c)! } };
+      },
+      (sc, c, parts) => mergeParts(sc, c, parts),
+      onProgress,
+      () => stopReason !== null,
+    );
     return { results, stopReason };
   } finally {
     off();
@@ -166,25 +164,52 @@ export async function ratesInWorker(
     onStop(why);
   });
   try {
-    const sc = await loadScenario(ref);
-    const results: RateResult[] = [];
-    for (let i = 0; i < configs.length && stopReason === null; i++) {
-      const t0 = performance.now();
-      const done = new Array<number>(workers).fill(0);
-      const parts = await Promise.all(
-        flags.map((flag, k) =>
-          runWorker(ref, [{ ...configs[i]!, part: { index: k, count: workers }, rates: true }], flag, (_, d, total) => {
-            done[k] = d;
-            onProgress(i, done.reduce((a, b) => a + b, 0), total ?? 0);
-          }).then((r) => r[0] as RatePart),
-        ),
-      );
-      results.push(mergeRates(sc, configs[i]!, parts, workers, performance.now() - t0));
-    }
+    const results = await inParts<Omit<RateOptions, "onProgress" | "stop" | "part">, RatePart, RateResult>(
+      ref,
+      configs,
+      flags,
+      (c, k) => ({ ...c, part: { index: k, count: workers }, rates: true }),
+      (sc, c, parts, elapsedMs) => mergeRates(sc, c, parts, workers, elapsedMs),
+      (i, done, total) => onProgress(i, done, total ?? 0),
+      () => stopReason !== null,
+    );
     return { results, stopReason };
   } finally {
     off();
   }
+}
+
+/**
+ * Runs each configuration of `configs` in order as one part per worker thread (worker k gets
+ * `partOf(config, k)`, with `flags[k]` as its stop flag) and merges its parts with `merge`;
+ * progress reports the parts' executions summed. Stops before the next configuration once
+ * `stopped()`.
+ */
+async function inParts<C, P, R>(
+  ref: string,
+  configs: readonly C[],
+  flags: readonly Int32Array[],
+  partOf: (config: C, k: number) => WorkerCheckOptions | WorkerRateOptions,
+  merge: (sc: AnyScenario, config: C, parts: P[], elapsedMs: number) => R,
+  onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
+  stopped: () => boolean,
+): Promise<R[]> {
+  const sc = await loadScenario(ref);
+  const results: R[] = [];
+  for (let i = 0; i < configs.length && !stopped(); i++) {
+    const t0 = performance.now();
+    const done = new Array<number>(flags.length).fill(0);
+    const parts = await Promise.all(
+      flags.map((flag, k) =>
+        runWorker(ref, [partOf(configs[i]!, k)], flag, (_, d, total, detail) => {
+          done[k] = d;
+          onProgress(i, done.reduce((a, b) => a + b, 0), total, detail);
+        }).then((r) => r[0] as P),
+      ),
+    );
+    results.push(merge(sc, configs[i]!, parts, performance.now() - t0));
+  }
+  return results;
 }
 
 /** The worker's side: check each configuration, post progress and results. */

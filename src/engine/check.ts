@@ -22,7 +22,7 @@ import { stepsJson, type StepJson } from "./trace.js";
 import { lookupScenario } from "./scenario.js";
 
 export { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
-import { type Mode, type Reduction, MODES, REDUCTIONS } from "./modes.js";
+import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
 
 /**

@@ -22,7 +22,7 @@ export { DepthFirstSearch, SHARD_DEPTH, type DfsOptions, type Frame, type Sleepe
 export { SourceDporSearch } from "./dpor.js";
 export { PctStrategy } from "./pct.js";
 export { PreemptionBoundedSearch } from "./preemption-bound.js";
-export { RandomStrategy, seededGenerator } from "./random.js";
+export { RandomStrategy, SamplingStrategy, seededGenerator } from "./random.js";
 export { ReplayStrategy } from "./replay.js";
 export { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 export { collisionProbability, StateCachingSearch } from "./state-caching.js";

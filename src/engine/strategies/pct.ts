@@ -14,41 +14,34 @@
 import { unsafeUniformIntDistribution, type RandomGenerator } from "pure-rand";
 import { UsageError } from "../../errors.js";
 import type { Execution } from "../execution.js";
-import { FINISH, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
+import { FINISH } from "../runner.js";
 import { MAX_PCT_DEPTH } from "../validate.js";
-import { seededGenerator, withChoice } from "./random.js";
+import { SamplingStrategy, withChoice } from "./random.js";
 
 /**
  * `runs` PCT executions of bug depth `depth` (1 to MAX_PCT_DEPTH; throws UsageError otherwise).
  * `seed` is a seed or a generator to draw from, as for RandomStrategy.
  */
-export class PctStrategy implements Strategy {
+export class PctStrategy extends SamplingStrategy {
   readonly name = "pct";
-  readonly recording = false;
-  readonly unit = 0;
-  readonly counters: StrategyCounters = zeroCounters();
-  readonly total: number | null;
-  private readonly rng: RandomGenerator;
   private prio: number[] = [];
   private changes: number[] = [];
   private step = 0;
   private k: number;
-  private made = 0;
   private fresh = false;
   constructor(
     seed: number | RandomGenerator,
     private readonly depth: number,
-    private readonly runs = Infinity,
+    runs = Infinity,
     initialK = 1,
   ) {
+    super(seed, runs);
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_PCT_DEPTH)
       throw new UsageError(`pct depth must be an integer from 1 to ${MAX_PCT_DEPTH}, got ${depth}`);
-    this.rng = typeof seed === "number" ? seededGenerator(seed) : seed;
     this.k = initialK;
-    this.total = Number.isFinite(runs) ? runs : null;
   }
-  newExecution(): boolean {
-    if (this.made++ >= this.runs) return false;
+  override newExecution(): boolean {
+    if (!super.newExecution()) return false;
     this.fresh = true;
     return true;
   }
@@ -91,5 +84,4 @@ export class PctStrategy implements Strategy {
     }
     return withChoice(exec, best, this.rng);
   }
-  stepped(): void {}
 }

@@ -29,16 +29,18 @@ export function withChoice(exec: Execution, tid: number, rng: RandomGenerator): 
 }
 
 /**
- * `runs` executions (Infinity: until stopped), each step uniformly random. `seed` is a seed
- * ({@link seededGenerator}) or a generator to draw from (a stream of a chunked run, see rates.ts).
+ * What the sampling strategies share: `runs` executions (Infinity: until stopped), drawn from a
+ * seed ({@link seededGenerator}) or a generator (a stream of a chunked run, see rates.ts); no
+ * access recording.
  */
-export class RandomStrategy implements Strategy {
-  readonly name = "random";
+export abstract class SamplingStrategy implements Strategy {
+  abstract readonly name: string;
   readonly recording = false;
   readonly unit = 0;
   readonly counters: StrategyCounters = zeroCounters();
   readonly total: number | null;
-  private readonly rng: RandomGenerator;
+  /** The generator every draw comes from. */
+  protected readonly rng: RandomGenerator;
   private made = 0;
   constructor(
     seed: number | RandomGenerator,
@@ -50,10 +52,16 @@ export class RandomStrategy implements Strategy {
   newExecution(): boolean {
     return this.made++ < this.runs;
   }
+  abstract nextStep(exec: Execution, en: readonly number[]): number;
+  stepped(): void {}
+}
+
+/** `runs` executions, each step uniformly random (see {@link SamplingStrategy} for `seed`). */
+export class RandomStrategy extends SamplingStrategy {
+  readonly name = "random";
   nextStep(exec: Execution, en: readonly number[]): number {
     if (en.length === 0) return FINISH;
     const tid = en.length === 1 ? en[0]! : en[unsafeUniformIntDistribution(0, en.length - 1, this.rng)]!;
     return withChoice(exec, tid, this.rng);
   }
-  stepped(): void {}
 }
