@@ -160,3 +160,33 @@ test("racelab check --mode pct --pct-depth d: the depth reaches PCT; out of rang
   assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   assert.match(run("--pct-depth", "2").stderr, /--pct-depth is ignored in exhaustive mode/);
 });
+
+/** T0: a = 1; b = 1. T1 warns when it reads b == 1 and then a == 0: only a pso reordering of T0's stores allows it. */
+const mp = defineScenario<{ a: Cell<number>; b: Cell<number> }, Record<string, never>>({
+  id: "test-mp",
+  setup: () => ({
+    state: { a: new Cell("a", 0), b: new Cell("b", 0) },
+    threads: {
+      *w(t: Task, s) {
+        yield S;
+        WRITE_ONCE(t, s.a, 1);
+        yield S;
+        WRITE_ONCE(t, s.b, 1);
+      },
+      *r(t: Task, s) {
+        yield S;
+        const b = READ_ONCE(t, s.b);
+        yield S;
+        if (b === 1 && READ_ONCE(t, s.a) === 0) t.warn("b without a");
+      },
+    },
+  }),
+  view: (s) => ({ a: s.a.peek(), b: s.b.peek() }),
+});
+
+test("exact under pso: choice steps weigh 1/(alternatives) at every node, replayed or not (the interval contains it)", () => {
+  assert.equal(exactFailureProbability(mp, { memoryModel: "sc" }), 0);
+  const r = rates(mp, { memoryModel: "pso", runs: 40_000, seed: 3, exact: true });
+  assert.ok(r.exact !== null && r.exact > 0);
+  assert.ok(r.ci95[0] <= r.exact! && r.exact! <= r.ci95[1], `[${r.ci95}] contains ${r.exact}`);
+});

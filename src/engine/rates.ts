@@ -12,7 +12,6 @@ import { UsageError } from "../errors.js";
 import { findingKey } from "./finding.js";
 import type { MemoryModel } from "./memory.js";
 import { runStrategy, TID_MASK } from "./runner.js";
-import type { Execution } from "./execution.js";
 import { UnreducedSearch } from "./strategies/sleep-sets.js";
 import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
 import { PctStrategy } from "./strategies/pct.js";
@@ -176,13 +175,22 @@ export interface RatePart {
 /** Most interleavings {@link exactFailureProbability} enumerates. */
 export const EXACT_LIMIT = 1_000_000;
 
-/** The unreduced search, noting at each step the probability the uniform random scheduler gives it. */
+/** The unreduced search, which can tell the probability of the current path under the uniform random scheduler. */
 class Weighing extends UnreducedSearch {
-  readonly weight: number[] = [];
-  override nextStep(exec: Execution, en: readonly number[]): number {
-    const pick = super.nextStep(exec, en);
-    if (pick >= 0) this.weight[exec.steps] = 1 / (en.length * exec.tasks[pick & TID_MASK]!.alternatives());
-    return pick;
+  /** The product over the path's nodes of 1/(enabled threads) and 1/(alternatives of the thread taken). */
+  probability(): number {
+    let p = 1;
+    for (const f of this.frames) {
+      const tid = f.cur & TID_MASK;
+      let alts = 0;
+      const threads = new Set<number>();
+      for (const a of f.order) {
+        threads.add(a & TID_MASK);
+        if ((a & TID_MASK) === tid) alts++;
+      }
+      p /= threads.size * alts;
+    }
+    return p;
   }
 }
 
@@ -199,10 +207,7 @@ export function exactFailureProbability(ref: AnyScenario | string, opts: RateOpt
   const s = new Weighing();
   let p = 0;
   const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop }, (v) => {
-    if (v.cut || v.exec.findings.length === 0) return;
-    let w = 1;
-    for (let i = 0; i < v.exec.steps; i++) w *= s.weight[i]!;
-    p += w;
+    if (!v.cut && v.exec.findings.length > 0) p += s.probability();
   });
   return st.complete ? Math.min(1, p) : null;
 }
