@@ -45,6 +45,7 @@ export * from "./notebook/session.js";
 export * from "./notebook/views.js";
 export * from "./engine/litmus.js";
 export * from "./engine/rates.js";
+export * from "./engine/timing.js";
 export { slotTable, type XaSlotRow } from "./linux/xarray.js";
 export { workedExample } from "./scenarios/filemap-folio-split/index.js";
 export * from "./linux/index.js";

@@ -219,7 +219,7 @@ test("udelay(2000) adds no behaviour: the same executions and verdicts with the 
   for (const variant of ["default", "bs-2048", "ext2"])
     for (const fix of ["baseline", "no-private-lock"]) {
       const a = get(fix, variant);
-      const b = check(sc, { fix, variant, params: { udelay: 1 }, countNaive: true });
+      const b = check(sc, { fix, variant, params: { udelay: 2000 }, countNaive: true });
       assert.equal(b.executions, a.executions, `${fix}/${variant}`);
       assert.deepEqual(b.findings, a.findings, `${fix}/${variant}`);
       assert.ok(b.naiveExecutions! > a.naiveExecutions!, "the delay step is there: more interleavings, none new in effect");

@@ -8,7 +8,8 @@ import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
-import { RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
+import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
+import { resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
@@ -74,6 +75,37 @@ function intOption(name: string, text: string | undefined, min: number, max: num
     throw new UsageError(
       `${name} must be an integer from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}${max === Number.MAX_SAFE_INTEGER ? " (2^53 - 1)" : ""}, got '${clip(text)}'`,
     );
+  return n;
+}
+
+/**
+ * `--timing name=value` items as a Partial<Timing> (each value a decimal number: ns, or the
+ * jitter factor). Throws UsageError for a malformed item, an unknown name or a value out of range.
+ */
+function parseTiming(items: readonly string[]): Partial<Timing> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(\d{1,13}(?:\.\d{1,9})?(?:e\d{1,2})?)$/.exec(item);
+    if (!m) throw new UsageError(`malformed --timing '${clip(item)}': expected name=number, e.g. windowNs=5000 (names: ${TIMING_FIELDS.join(", ")})`);
+    out[m[1]!] = Number(m[2]);
+  }
+  resolveTiming(out);
+  return out;
+}
+
+/** `--mode a,b,...` as rate modes (each once, in the order given). Throws UsageError for an unknown mode. */
+function parseRateModes(text: string): RateMode[] {
+  const modes = [...new Set(text.split(","))];
+  for (const m of modes)
+    if (!(RATE_MODES as string[]).includes(m)) throw new UsageError(`--mode must be one or more of ${RATE_MODES.join(", ")} (comma-separated), got '${clip(text)}'`);
+  return modes as RateMode[];
+}
+
+/** A decimal number from `min` (exclusive) to `max`, or undefined when not given. Throws UsageError otherwise. */
+function numberOption(name: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d{1,13}(?:\.\d{1,12})?(?:e[-+]?\d{1,2})?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 && n <= max)) throw new UsageError(`${name} must be a number above 0 and at most ${max.toExponential()}, got '${clip(text)}'`);
   return n;
 }
 
@@ -212,6 +244,16 @@ function pct(rate: number, ci: readonly [number, number]): string {
   return `${p(rate)} [${p(ci[0])}, ${p(ci[1])}]`;
 }
 
+/** Hours as a short duration: `42 s`, `3.5 min`, `7.2 h`, `12 days`, `3.4 years`. */
+function hours(h: number): string {
+  const s = h * 3600;
+  if (s < 60) return `${+s.toPrecision(2)} s`;
+  if (s < 3600) return `${+(s / 60).toPrecision(2)} min`;
+  if (h < 48) return `${+h.toPrecision(2)} h`;
+  if (h < 24 * 730) return `${+(h / 24).toPrecision(2)} days`;
+  return `${+(h / 24 / 365.25).toPrecision(2)} years`;
+}
+
 function printRates(results: readonly RateResult[], given: readonly string[]): void {
   for (const r of results) {
     const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
@@ -222,8 +264,33 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
     );
     if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);
     if (r.exact !== null) out(`  exact probability under the uniform random scheduler: ${(r.exact * 100).toPrecision(4)}%`);
+    if (r.mttfHoursCi95 !== null) {
+      const [lo, hi] = r.mttfHoursCi95;
+      const per = `at ${r.attemptsPerSecond!.toLocaleString("en-US")} racing attempt${r.attemptsPerSecond === 1 ? "" : "s"}/s`;
+      out(
+        r.mttfHours === null
+          ? `  mean time to failure ${per}: more than ${hours(lo)} (95%; no failure seen)`
+          : `  mean time to failure ${per}: ${hours(r.mttfHours)} [${hours(lo)}, ${hi === null ? "unbounded" : hours(hi)}]`,
+      );
+    }
     if (r.pctBound !== null) out(`  PCT bound 1/(n k^(d-1)) = ${r.pctBound.toPrecision(3)} per execution (n, k: threads and longest execution seen)`);
     for (const f of r.findings) out(`  ${pct(f.rate, f.ci95)}  ${f.finding}`);
+  }
+  // Several modes: runs to first failure side by side, per configuration.
+  const modes = [...new Set(results.map((r) => r.mode))];
+  if (modes.length > 1) {
+    out("");
+    out(`runs to first failure (expected: 1/rate) per mode: ${modes.join(" / ")}`);
+    const key = (r: RateResult) => `${r.fix}/${r.variant}${sweepLabel(r.params, given)}`;
+    for (const k of [...new Set(results.map(key))]) {
+      const cells = modes.map((m) => {
+        const r = results.find((o) => key(o) === k && o.mode === m);
+        if (r === undefined) return "-";
+        const exp = r.failures === 0 ? `> ${r.runs.toLocaleString("en-US")}` : (r.runs / r.failures).toPrecision(3);
+        return `${r.firstFailure === null ? "none" : r.firstFailure.toLocaleString("en-US")} (${exp})`;
+      });
+      out(`  ${k}: ${cells.join(" / ")}`);
+    }
   }
 }
 
@@ -408,16 +475,18 @@ export function buildProgram(): Command {
 
   program
     .command("rates")
-    .description("failure rate of each fix under the random or PCT scheduler, with 95% Wilson intervals")
+    .description("failure rate of each fix under the random, PCT or timed scheduler, with 95% Wilson intervals")
     .argument("<scenario>", "scenario id (see `racelab list`) or a scenario file (./my-race.ts)")
     .option("--fix <id>", "fix id", "baseline")
     .option("--all-fixes", "every fix, in the order the scenario declares them")
     .option("--variant <id>", "variant id", "default")
-    .addOption(new Option("--mode <mode>", "scheduler").choices(RATE_MODES as string[]).default("random"))
+    .option("--mode <modes>", `scheduler: ${RATE_MODES.join(", ")}, or several comma-separated to compare them`, "random")
     .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--runs <n>", "executions per configuration (default 10000)")
     .option("--seed <s>", "PRNG seed (default 1)")
     .option("--pct-depth <d>", "--mode pct: bug depth d (default 3)")
+    .option("--timing <name=value>", "--mode timed: a step cost or window in ns (or jitter), repeatable, e.g. windowNs=5000", collect, [] as string[])
+    .option("--attempts-per-second <r>", "--mode timed: racing attempts per second, for the mean time to failure (default 1)")
     .option("--param <name=v1,v2,...>", "scenario parameter, repeatable; several values sweep it", collect, [] as string[])
     .option("--workers <n>", "worker threads (results identical for any n)")
     .option("--exact", "random mode: also the exact failure probability, by enumerating every interleaving (up to 1,000,000)")
@@ -431,19 +500,27 @@ export function buildProgram(): Command {
       const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED) ?? 1;
       const pctDepth = intOption("--pct-depth", o.pctDepth as string | undefined, 1, MAX_PCT_DEPTH) ?? 3;
       const workers = intOption("--workers", o.workers as string | undefined, 1, 64) ?? 1;
-      const mode = o.mode as RateMode;
+      const modes = parseRateModes(o.mode as string);
+      const timing = parseTiming(o.timing as string[]);
+      const attemptsPerSecond = numberOption("--attempts-per-second", o.attemptsPerSecond as string | undefined, MAX_ATTEMPT_RATE);
+      if (!modes.includes("timed") && ((o.timing as string[]).length > 0 || attemptsPerSecond !== undefined))
+        process.stderr.write("racelab: note: --timing and --attempts-per-second are ignored without --mode timed\n");
+      if (!modes.includes("pct") && o.pctDepth !== undefined) process.stderr.write("racelab: note: --pct-depth is ignored without --mode pct\n");
       const configs = fixIds.flatMap((fix) =>
-        sweep.map((params) => ({
-          fix,
-          variant: o.variant as string,
-          params,
-          mode,
-          runs,
-          seed,
-          pctDepth,
-          exact: o.exact === true,
-          memoryModel: o.memoryModel as MemoryModel | undefined,
-        })),
+        sweep.flatMap((params) =>
+          modes.map((mode) => ({
+            fix,
+            variant: o.variant as string,
+            params,
+            mode,
+            runs,
+            seed,
+            pctDepth,
+            exact: o.exact === true,
+            memoryModel: o.memoryModel as MemoryModel | undefined,
+            ...(mode === "timed" ? { timing, ...(attemptsPerSecond !== undefined ? { attemptsPerSecond } : {}) } : {}),
+          })),
+        ),
       );
       // Every configuration is checked before any runs, so that bad input is one line on stderr.
       for (const c of configs) resolveConfig(sc, c.fix, c.variant, c.params, c.memoryModel);

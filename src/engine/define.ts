@@ -25,6 +25,7 @@
  * tracked (see track.ts), so the example above is checked soundly without `Cell`s.
  */
 import { hasFinding, summarizeCheck } from "./claims.js";
+import { resolveTiming, type Timing } from "./timing.js";
 import type { CheckResult } from "./check.js";
 import type { MemoryModel } from "./memory.js";
 import { UsageError } from "../errors.js";
@@ -164,6 +165,21 @@ export interface ScenarioDefinition<S, O> {
   readonly claims?: readonly ClaimDefinition[];
   /** What the model leaves out or simplifies, one sentence each. */
   readonly leftOut?: readonly string[];
+  /**
+   * Step costs of `racelab rates --mode timed` that differ from the defaults, ns (see
+   * {@link Timing}: `windowNs`, `stepNs`, `atomicNs`, `sleepNs`, `spinHandoffNs`, `wakeupNs`,
+   * `storeDrainNs`, `jitter`). Default: none.
+   */
+  readonly timing?: Partial<Timing>;
+}
+
+function checkedTiming(t: Partial<Timing>, where: string): Partial<Timing> {
+  try {
+    resolveTiming(t);
+  } catch (e) {
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+  return Object.freeze({ ...t });
 }
 
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -300,6 +316,7 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
     view: def.view ?? ((s: S) => describeState(s)),
     claims,
     leftOut: def.leftOut ?? [],
+    ...(def.timing !== undefined ? { timing: checkedTiming(def.timing, where) } : {}),
   };
 }
 

@@ -205,6 +205,7 @@ export class Execution implements TaskHost, TrackHost {
     if (!Number.isInteger(choice) || choice < 0 || choice >= alternatives)
       throw new ModelError(`thread ${tid} (${t.name}): choice ${choice} out of range 0..${alternatives - 1}`);
     t.choice = choice;
+    t.delayNs = 0;
     this.choices.push(choice);
     const site = t.next!;
     const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;

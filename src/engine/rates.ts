@@ -1,6 +1,8 @@
 /**
  * Failure rates: how often an execution of a configuration shows a finding when the scheduler is
- * uniformly random or PCT, with 95% Wilson score intervals (the JSON of `racelab rates`).
+ * uniformly random, PCT or timed (a discrete-event simulation in ns, strategies/timed.ts), with
+ * 95% Wilson score intervals and, in timed mode, a mean time to failure (the JSON of `racelab
+ * rates`).
  *
  * A run of `runs` executions is cut into chunks (1,000 executions, or runs/1,000 when that is
  * larger); chunk i draws from the seed's xoroshiro128+ stream jumped i times (2^64 draws apart,
@@ -16,6 +18,8 @@ import { UnreducedSearch } from "./strategies/sleep-sets.js";
 import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
 import { PctStrategy } from "./strategies/pct.js";
 import { RandomStrategy, seededGenerator } from "./strategies/random.js";
+import { TimedStrategy } from "./strategies/timed.js";
+import { mttfHours, resolveTiming, type Timing } from "./timing.js";
 import { MAX_PCT_DEPTH, MAX_RUNS, MAX_SEED, showValue } from "./validate.js";
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal distribution. */
@@ -39,10 +43,17 @@ export function wilson(successes: number, n: number, z = Z95): [number, number] 
   return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)];
 }
 
-/** The sampling modes of {@link rates}. */
-export type RateMode = "random" | "pct";
+/**
+ * The sampling modes of {@link rates}: `random` (a thread uniformly among the enabled ones at
+ * each step), `pct` (Burckhardt et al. 2010, bug depth `pctDepth`), `timed` (each thread on its
+ * own CPU, steps costing nanoseconds; see {@link Timing}).
+ */
+export type RateMode = "random" | "pct" | "timed";
 /** Every {@link RateMode}. */
-export const RATE_MODES: readonly RateMode[] = ["random", "pct"];
+export const RATE_MODES: readonly RateMode[] = ["random", "pct", "timed"];
+
+/** Most attempts per second {@link RateOptions.attemptsPerSecond} takes. */
+export const MAX_ATTEMPT_RATE = 1e12;
 
 /** Options of {@link rates}. */
 export interface RateOptions {
@@ -62,6 +73,13 @@ export interface RateOptions {
   readonly seed?: number;
   /** PCT bug depth d; default 3. */
   readonly pctDepth?: number;
+  /** Timed mode: step costs and start window over the scenario's and the defaults, ns (see {@link Timing}). */
+  readonly timing?: Partial<Timing>;
+  /**
+   * Timed mode: racing attempts per second (how often the racing code paths run against each
+   * other, e.g. per machine or per fleet), for `mttfHours`; default 1.
+   */
+  readonly attemptsPerSecond?: number;
   /**
    * Also compute `exact`, the probability of a failure under the uniform random scheduler, by
    * enumerating every interleaving (at most {@link EXACT_LIMIT}; over it, `exact` is null).
@@ -119,11 +137,23 @@ export interface RateResult {
    * With `exact`: the probability that an execution fails under the uniform random scheduler,
    * summed over every interleaving (each weighs the product of 1/(enabled threads) and
    * 1/(alternatives) over its steps); null when not asked, when there are more than
-   * {@link EXACT_LIMIT} interleavings, or (in pct mode) as PCT has no such closed form here.
+   * {@link EXACT_LIMIT} interleavings, or in pct and timed modes (no such closed form here).
    */
   readonly exact: number | null;
-  /** Mean time to failure, hours; null (needs `timed` mode). */
+  /**
+   * Timed mode: mean time to failure in hours at `attemptsPerSecond` attempts per second,
+   * 1 / (rate · attempts/s) / 3600; null in the other modes and when no execution failed.
+   */
   readonly mttfHours: number | null;
+  /**
+   * Timed mode: the MTTF interval from `ci95` (`[1/hi, 1/lo]` scaled as `mttfHours`), hours;
+   * the upper end null when no execution failed (unbounded). Null in the other modes.
+   */
+  readonly mttfHoursCi95: [number, number | null] | null;
+  /** Timed mode: the attempts per second `mttfHours` assumes; else null. */
+  readonly attemptsPerSecond: number | null;
+  /** Timed mode: the step costs and start window used (defaults, scenario, run), ns; else null. */
+  readonly timing: Timing | null;
   /** Seed. */
   readonly seed: number;
   /** Worker threads the run used (results do not depend on it). */
@@ -234,12 +264,18 @@ export function validateRateOptions(o: RateOptions): void {
   if (o.runs !== undefined && !int(o.runs, 1, MAX_RUNS)) bad("runs", o.runs, `an integer from 1 to ${MAX_RUNS.toLocaleString("en-US")}`);
   if (o.seed !== undefined && !int(o.seed, 0, MAX_SEED)) bad("seed", o.seed, "an integer from 0 to 2^53 - 1");
   if (o.pctDepth !== undefined && !int(o.pctDepth, 1, MAX_PCT_DEPTH)) bad("pctDepth", o.pctDepth, `an integer from 1 to ${MAX_PCT_DEPTH}`);
+  if (o.attemptsPerSecond !== undefined && !(typeof o.attemptsPerSecond === "number" && o.attemptsPerSecond > 0 && o.attemptsPerSecond <= MAX_ATTEMPT_RATE))
+    bad("attemptsPerSecond", o.attemptsPerSecond, "a number above 0 and at most 1e12");
+  if (o.timing !== undefined) {
+    if (o.timing === null || typeof o.timing !== "object") bad("timing", o.timing, "an object of ns values");
+    resolveTiming(o.timing);
+  }
   if (o.part !== undefined && !(int(o.part.count, 1, 10_000) && int(o.part.index, 0, o.part.count - 1)))
     bad("part", o.part, "{ index, count } with 0 <= index < count <= 10,000");
 }
 
 /**
- * Runs `runs` executions of one configuration under the random or PCT scheduler (or, with
+ * Runs `runs` executions of one configuration under the random, PCT or timed scheduler (or, with
  * `opts.part`, that part's chunks) and counts what they show. Throws UsageError for bad ids,
  * parameters or options; ModelError for a broken model.
  */
@@ -252,6 +288,8 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
   const size = chunkSize(runs);
   const chunks = Math.ceil(runs / size);
   const part = opts.part ?? { index: 0, count: 1 };
+  const mode = opts.mode ?? "random";
+  const timing = mode === "timed" ? resolveTiming(sc.timing, opts.timing) : null;
   const out: RatePart = { runs: 0, failures: 0, findings: {}, kinds: {}, chunks: [], threads: 0, steps: 0, stopReason: null, exact: null };
   if (opts.exact === true && part.index === 0 && (opts.mode ?? "random") === "random") out.exact = exactFailureProbability(sc, opts);
   let g = chunkGenerator(seed, part.index);
@@ -260,7 +298,8 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
     const n = Math.min(size, runs - c * size);
     // The strategy draws from a copy: the stream itself only jumps from chunk to chunk.
     const rng = g.clone();
-    const strategy = (opts.mode ?? "random") === "pct" ? new PctStrategy(rng, opts.pctDepth ?? 3, n) : new RandomStrategy(rng, n);
+    const strategy =
+      mode === "pct" ? new PctStrategy(rng, opts.pctDepth ?? 3, n) : timing !== null ? new TimedStrategy(rng, timing, n) : new RandomStrategy(rng, n);
     let i = 0;
     let first = -1;
     const st = runStrategy(sc, cfg, strategy, { stop: opts.stop }, (v) => {
@@ -332,6 +371,9 @@ export function mergeRates(
   }
   const mode = opts.mode ?? "random";
   const d = opts.pctDepth ?? 3;
+  const timed = mode === "timed";
+  const perSecond = opts.attemptsPerSecond ?? 1;
+  const ci95 = wilson(failures, runs);
   const count = (finding: string, k: number): RateCount => ({ finding, failures: k, rate: runs === 0 ? 0 : k / runs, ci95: wilson(k, runs) });
   const sorted = (r: Record<string, number>) => Object.keys(r).sort().map((k) => count(k, r[k]!));
   return {
@@ -344,9 +386,12 @@ export function mergeRates(
     runs,
     failures,
     rate: runs === 0 ? 0 : failures / runs,
-    ci95: wilson(failures, runs),
+    ci95,
     exact,
-    mttfHours: null,
+    mttfHours: timed ? mttfHours(runs === 0 ? 0 : failures / runs, perSecond) : null,
+    mttfHoursCi95: timed ? [mttfHours(ci95[1], perSecond)!, mttfHours(ci95[0], perSecond)] : null,
+    attemptsPerSecond: timed ? perSecond : null,
+    timing: timed ? resolveTiming(sc.timing, opts.timing) : null,
     seed: opts.seed ?? 1,
     workers,
     kinds: sorted(kinds),
@@ -361,7 +406,7 @@ export function mergeRates(
 }
 
 /**
- * Failure rate of one configuration under the random or PCT scheduler, in this thread (the CLI
+ * Failure rate of one configuration under the random, PCT or timed scheduler, in this thread (the CLI
  * spreads the chunks over `--workers` threads and gets the same result). Throws UsageError for
  * bad ids, parameters or options; ModelError for a broken model.
  */

@@ -1,3 +1,4 @@
+import type { Timing } from "./timing.js";
 import { UsageError } from "../errors.js";
 import type { RunConfig, ThreadBody } from "./task.js";
 import type { FindingKind } from "./finding.js";
@@ -160,6 +161,8 @@ export interface Scenario<S, O> {
   readonly claims: readonly Claim[];
   /** What the model leaves out or simplifies, each a sentence. */
   readonly leftOut: readonly string[];
+  /** Step costs of the `timed` mode that differ from the defaults (timing.ts), ns. */
+  readonly timing?: Partial<Timing>;
 }
 
 /** A scenario of any state and options type: what functions that take any scenario accept. */

@@ -17,6 +17,8 @@ export interface Site {
   readonly note?: string;
   /** True when the kernel code at this step may sleep (might_sleep(), GFP_KERNEL, cond_resched). */
   readonly mightSleep?: boolean;
+  /** Cost of the step in the `timed` mode, ns (before jitter); default by kind of step (see timing.ts). */
+  readonly costNs?: number;
 }
 
 /**
@@ -24,6 +26,10 @@ export interface Site {
  * `const at = sitesIn("fs/ext4/inode.c", "v6.9"); const S = at("ext4_da_map_blocks", "find hole")`.
  */
 export function sitesIn(file: string, version: string) {
-  return (fn: string, label: string, extra: { note?: string; mightSleep?: boolean } = {}): Site =>
-    Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+  return (fn: string, label: string, extra: { note?: string; mightSleep?: boolean; costNs?: number } = {}): Site => {
+    const c = extra.costNs;
+    if (c !== undefined && !(typeof c === "number" && Number.isFinite(c) && c >= 0))
+      throw new RangeError(`site ${fn} (${label}): costNs must be a finite number of ns >= 0, got ${String(c)}`);
+    return Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+  };
 }

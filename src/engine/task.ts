@@ -79,6 +79,11 @@ export class Task {
   publications = 0;
   /** Names of the atomic contexts held, innermost last (for messages). */
   readonly atomicHeld: string[] = [];
+  /**
+   * Nanoseconds the step being executed spends besides its cost ({@link delay}); the engine sets
+   * it to 0 before each step, the timed mode reads it after.
+   */
+  delayNs = 0;
 
   constructor(
     /** Thread index: position in the scenario's thread list (schedules use it). */
@@ -157,6 +162,17 @@ export class Task {
   }
 
   private loops?: Map<string, number>;
+
+  /**
+   * The current step takes `ns` nanoseconds longer (a busy-wait such as `udelay()`, a loop the
+   * model runs in one step). Only the `timed` mode sees time; the other modes ignore it, as an
+   * interleaving already contains every length of a window. Throws RangeError for a negative or
+   * non-finite `ns`.
+   */
+  delay(ns: number): void {
+    if (!Number.isFinite(ns) || ns < 0) throw new RangeError(`delay(${ns}): need a finite number of ns >= 0`);
+    this.delayNs += ns;
+  }
 
   /** Records any finding kind. */
   report(kind: FindingKind, message: string): void {

@@ -13,6 +13,7 @@
  * - bitops.ts, wait_bit.ts: flag words, bit spinlocks, wait_on_bit/wake_up_bit
  * - locks.ts, seqlock.ts: spinlock_t (irqsave), rwlock_t, rw_semaphore, mutex, seqcount/seqlock
  * - sched.ts, wait.ts, completion.ts: sleeping and waking
+ * - delay.ts: udelay/ndelay/mdelay busy-waits and msleep (time only the timed mode sees)
  * - rcu.ts: read-side sections, grace periods, callbacks
  * - slab.ts, list.ts: object lifetime (kmalloc/kfree) and list_head
  * - folio.ts, pagemap.ts, inode.ts: the folio lock and refcount, folio_trylock(), inode_lock()
@@ -29,6 +30,7 @@ export * from "./wait_bit.js";
 export * from "./locks.js";
 export * from "./seqlock.js";
 export * from "./sched.js";
+export * from "./delay.js";
 export * from "./wait.js";
 export * from "./completion.js";
 export * from "./rcu.js";

@@ -1,7 +1,7 @@
 /**
  * The strategy registry: every way racelab explores a scenario, keyed by the name `check`
  * takes (`--mode random|pct`, `--reduction sleep-sets|dpor|state-caching|none` of `--mode
- * exhaustive`), plus `replay` and `preemption-bound`. A new mode registers a factory here and
+ * exhaustive`), plus `timed` (`racelab rates --mode timed`), `replay` and `preemption-bound`. A new mode registers a factory here and
  * runs on the same runner (runner.ts) with the same budgets, progress and stop requests.
  */
 import { UsageError } from "../../errors.js";
@@ -17,6 +17,8 @@ import { RandomStrategy } from "./random.js";
 import { ReplayStrategy } from "./replay.js";
 import { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 import { StateCachingSearch } from "./state-caching.js";
+import { TimedStrategy } from "./timed.js";
+import { DEFAULT_TIMING, type Timing } from "../timing.js";
 
 export { DepthFirstSearch, SHARD_DEPTH, type DfsOptions, type Frame, type Sleeper } from "./dfs.js";
 export { SourceDporSearch } from "./dpor.js";
@@ -26,6 +28,7 @@ export { RandomStrategy, SamplingStrategy, seededGenerator } from "./random.js";
 export { ReplayStrategy } from "./replay.js";
 export { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 export { collisionProbability, StateCachingSearch } from "./state-caching.js";
+export { TimedStrategy } from "./timed.js";
 
 /** What a strategy factory gets: the options of the check that asks for it. */
 export interface StrategyRequest {
@@ -50,6 +53,8 @@ export interface StrategyRequest {
   };
   /** `preemption-bound`: the bound. */
   readonly preemptionBound?: number;
+  /** `timed`: step costs and start window (default DEFAULT_TIMING). */
+  readonly timing?: Timing;
 }
 
 /** Makes a fresh strategy for one run. */
@@ -69,6 +74,7 @@ const registry = new Map<string, Entry>([
   ["none", { make: (r) => new UnreducedSearch(dfsPart(r)), shardable: true }],
   ["random", { make: (r) => new RandomStrategy(r.seed, r.runs), shardable: false }],
   ["pct", { make: (r) => new PctStrategy(r.seed, r.pctDepth, r.runs), shardable: false }],
+  ["timed", { make: (r) => new TimedStrategy(r.seed, r.timing ?? DEFAULT_TIMING, r.runs), shardable: false }],
   ["replay", { make: (r) => new ReplayStrategy(r.schedule?.tids ?? [], r.schedule?.choices ?? []), shardable: false }],
   ["preemption-bound", { make: (r) => new PreemptionBoundedSearch(r.preemptionBound ?? 0), shardable: false }],
 ]);

@@ -53,7 +53,7 @@ export abstract class SamplingStrategy implements Strategy {
     return this.made++ < this.runs;
   }
   abstract nextStep(exec: Execution, en: readonly number[]): number;
-  stepped(): void {}
+  stepped(_exec: Execution, _alt: number, _accesses: number[] | null): void {}
 }
 
 /** `runs` executions, each step uniformly random (see {@link SamplingStrategy} for `seed`). */

@@ -191,7 +191,7 @@ export const claims: Claim[] = [
     ),
     expected: "baseline loses an update with the delay (and without it, per Davidlohr Bueso's report on 6.15-rc1)",
     evaluate(ctx) {
-      const settings: Record<string, number>[] = [{}, { udelay: 1 }, { lru: 0 }, { udelay: 1, lru: 0 }];
+      const settings: Record<string, number>[] = [{}, { udelay: 2000 }, { lru: 0 }, { udelay: 2000, lru: 0 }];
       const rs = ["default", "bs-2048", "large-folio", "ext2"].flatMap((v) => settings.map((p) => ctx.check("baseline", v, p)));
       const lost = rs.filter((r) => has(r, LOST));
       const execs = (p: Record<string, number>) =>
@@ -201,7 +201,7 @@ export const claims: Claim[] = [
           lost.length === 0
             ? `no lost update in any of ${rs.length} exhaustive checks of baseline (default, bs-2048, large-folio, ext2; ` +
               `with and without udelay(2000), buffer in an LRU or not): ${execs({})} executions without the delay, ` +
-              `${execs({ udelay: 1 })} with it — the window modeled is closed by i_private_lock either way`
+              `${execs({ udelay: 2000 })} with it — the window modeled is closed by i_private_lock either way`
             : lost.map(summary).join("; "),
         holds: lost.length > 0,
       };

@@ -42,10 +42,12 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
   params: [
     {
       name: "udelay",
-      description: "1: Luis Chamberlain's udelay(2000) before spin_lock() in __find_get_block_slow() as an explicit step",
+      description:
+        "µs of udelay() before spin_lock() in __find_get_block_slow(), as Luis Chamberlain's test (2000); 0: none. " +
+        "Any value > 0 adds the same step (interleavings do not depend on its length); only `rates --mode timed` sees the µs",
       default: 0,
       min: 0,
-      max: 1,
+      max: 1_000_000,
     },
     {
       name: "lru",

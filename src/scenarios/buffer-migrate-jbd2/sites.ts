@@ -17,7 +17,7 @@ const migrateV2 = sitesIn("mm/migrate.c", "v2 1/8 (20250410014945.2140781-2)");
 const migrateWilly = sitesIn("mm/migrate.c", "v2 1/8 + willy's change");
 const util = sitesIn("mm/util.c", V);
 const buffer = sitesIn("fs/buffer.c", V);
-const bufferDelay = sitesIn("fs/buffer.c", `${V} + udelay(2000)`);
+const bufferDelay = sitesIn("fs/buffer.c", `${V} + udelay()`);
 const extents = sitesIn("fs/ext4/extents.c", "v6.x");
 const ext4jbd2 = sitesIn("fs/ext4/ext4_jbd2.c", "v6.x");
 const ext4inode = sitesIn("fs/ext4/inode.c", V);
@@ -98,8 +98,10 @@ export const BUF = {
   getFolio: buffer("__find_get_block_slow", "__filemap_get_folio(FGP_ACCESSED)", {
     note: "mm/filemap.c filemap_get_entry(): xas_load, folio_try_get, xas_reload — a reference on the folio now in the page cache",
   }),
-  udelay: bufferDelay("__find_get_block_slow", "udelay(2000) (injected)", {
-    note: "Luis Chamberlain's test: the delay widens this window; an interleaving model already contains every length of it",
+  udelay: bufferDelay("__find_get_block_slow", "udelay(param udelay) (injected)", {
+    note:
+      "Luis Chamberlain's test used udelay(2000): the delay widens this window; an interleaving model already contains every " +
+      "length of it, the timed mode (racelab rates --mode timed) gives it its length in µs",
   }),
   spinLock: buffer("__find_get_block_slow", "spin_lock(i_private_lock)"),
   scan: buffer("__find_get_block_slow", "folio_buffers(); find block; get_bh()"),

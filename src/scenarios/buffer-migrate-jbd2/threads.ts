@@ -21,6 +21,7 @@ import {
   jbd2_journal_put_journal_head,
   type JournalHead,
 } from "../../linux/journal_head.js";
+import { udelay } from "../../linux/delay.js";
 import { spin_lock, spinRelease } from "../../linux/locks.js";
 import { BUF, EXT, EXT2, JBD, JW, MIG } from "./sites.js";
 import type { BmOptions, BmState } from "./state.js";
@@ -268,7 +269,7 @@ function* bdev_getblk(t: Task, s: BmState, cfg: Cfg, blk: number, lru: BhLru): S
     const folio = s.mapping.filemap_get_folio();
     if (folio === null) throw new Error("the modeled block is always cached");
     t.say(() => `got ${folio.label} (refcount ${folio.peekRef()})`);
-    if (cfg.params.udelay === 1) yield BUF.udelay;
+    if (cfg.params.udelay! > 0) yield* udelay(t, cfg.params.udelay!, BUF.udelay);
     yield* spin_lock(t, lock, BUF.spinLock);
     yield BUF.scan;
     let found: BufferHead | null = null;

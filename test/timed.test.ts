@@ -1,0 +1,217 @@
+/**
+ * The timed mode (issue 9): a discrete-event simulation in nanoseconds. Its rates are checked
+ * against probabilities computed by hand from the start window and the step costs, a wider
+ * injected delay on a window the model has gives a higher rate, spinning and sleeping waiters
+ * resume after their own latencies, the mean time to failure follows the rate, results do not
+ * depend on the number of parts, and the CLI takes `--mode timed`, `--timing` and
+ * `--attempts-per-second`.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  defineScenario,
+  mergeRates,
+  Mutex,
+  mutex_lock,
+  mutex_unlock,
+  rateChunks,
+  rates,
+  resolveTiming,
+  sitesIn,
+  spin_lock,
+  spin_unlock,
+  Spinlock,
+  udelay,
+  type Task,
+} from "../src/index.js";
+import { mttfHours } from "../src/engine/timing.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const cli = path.join(root, "dist/cli/main.js");
+const at = sitesIn("lib/test.c", "v6.12");
+const LOAD = at("inc", "v = x");
+const STORE = at("inc", "x = v + 1");
+const DELAY = at("inc", "udelay(delay)");
+const INC = at("inc_atomic", "x++");
+
+/**
+ * cpu0 loads x, busy-waits `delay` ns (param, as ns of ndelay), stores x + 1; cpu1 increments x in
+ * one step. Every step costs 0 ns and jitter is 0, so with start offsets u0, u1 uniform in
+ * [0, W): the update is lost iff u0 < u1 < u0 + delay, probability d/W - d^2/(2 W^2) for
+ * d = delay <= W (and 1/2 for d >= W).
+ */
+const lost = defineScenario<{ x: number }, Record<string, never>>({
+  id: "test-timed-lost-update",
+  params: { delay: { description: "ns between cpu0's load and store", default: 0, min: 0, max: 1_000_000 } },
+  timing: { windowNs: 1000, stepNs: 0, atomicNs: 0, sleepNs: 0, jitter: 0 },
+  setup: (cfg) => ({
+    state: { x: 0 },
+    threads: {
+      *cpu0(t: Task, s) {
+        yield LOAD;
+        const v = s.x;
+        yield* udelay(t, cfg.params.delay! / 1000, DELAY);
+        yield STORE;
+        s.x = v + 1;
+      },
+      *cpu1(t: Task, s) {
+        yield INC;
+        s.x++;
+      },
+    },
+  }),
+  endChecks: [{ name: "no lost update", check: (s, r) => (s.x !== 2 ? r.report("invariant", `x = ${s.x}`) : undefined) }],
+});
+
+const byHand = (d: number, w: number) => (d >= w ? 0.5 : d / w - (d * d) / (2 * w * w));
+
+test("timed: the rate of a lost update matches the probability computed from the window and the delay", () => {
+  for (const delay of [0, 200, 500, 1000, 5000]) {
+    const r = rates(lost, { mode: "timed", runs: 20_000, params: { delay } });
+    const p = byHand(delay, 1000);
+    if (p === 0) assert.equal(r.failures, 0, `delay ${delay}`);
+    else assert.ok(r.ci95[0] <= p && p <= r.ci95[1], `delay ${delay} ns: ${p} outside [${r.ci95[0]}, ${r.ci95[1]}]`);
+  }
+});
+
+test("timed: a wider injected delay gives a higher rate (intervals apart); interleaving modes do not see it", () => {
+  const narrow = rates(lost, { mode: "timed", runs: 20_000, params: { delay: 100 } });
+  const wide = rates(lost, { mode: "timed", runs: 20_000, params: { delay: 800 } });
+  assert.ok(narrow.ci95[1] < wide.ci95[0], `${narrow.rate} vs ${wide.rate}`);
+  const a = rates(lost, { mode: "random", runs: 5000, params: { delay: 100 } });
+  const b = rates(lost, { mode: "random", runs: 5000, params: { delay: 800 } });
+  assert.equal(a.failures, b.failures);
+});
+
+test("timed: a site's costNs sets its step's cost (a 1 ms load step makes the update lost whenever cpu1 starts later)", () => {
+  const SLOW = at("inc", "v = x (slow)", { costNs: 1e6 });
+  const sc = defineScenario<{ x: number }, Record<string, never>>({
+    id: "test-timed-site-cost",
+    timing: { windowNs: 1000, jitter: 0 },
+    setup: () => ({
+      state: { x: 0 },
+      threads: {
+        *cpu0(t: Task, s) {
+          yield SLOW;
+          const v = s.x;
+          yield STORE;
+          s.x = v + 1;
+        },
+        *cpu1(t: Task, s) {
+          yield INC;
+          s.x++;
+        },
+      },
+    }),
+    endChecks: [{ name: "no lost update", check: (s, r) => (s.x !== 2 ? r.report("invariant", `x = ${s.x}`) : undefined) }],
+  });
+  const r = rates(sc, { mode: "timed", runs: 10_000 });
+  assert.ok(r.ci95[0] <= 0.5 && 0.5 <= r.ci95[1], `${r.rate}`);
+  assert.throws(() => at("f", "bad", { costNs: -1 }), RangeError);
+});
+
+/**
+ * cpu0 takes the lock at once and holds it for 100 ns; cpu1 tries 10 ns after the start and
+ * waits; an observer looks at 1,000 ns whether cpu1 got in. A spinning cpu1 gets in 50 ns after
+ * the release (spinHandoffNs); a sleeping one 5,000 ns after it (wakeupNs): the observer sees it
+ * in only with the spinlock.
+ */
+function handoff(sleeping: boolean) {
+  const A = at("owner", "lock"), CS = at("owner", "critical section", { costNs: 100 }), U = at("owner", "unlock");
+  const PRE = at("waiter", "before the lock", { costNs: 10 }), L = at("waiter", "lock"), IN = at("waiter", "in"), WU = at("waiter", "unlock");
+  const WAIT = at("observer", "wait", { costNs: 1000 }), LOOK = at("observer", "look");
+  return defineScenario<{ spin: Spinlock; m: Mutex; inside: boolean }, Record<string, never>>({
+    id: sleeping ? "test-timed-mutex" : "test-timed-spin",
+    timing: { windowNs: 1, jitter: 0 },
+    setup: () => ({
+      state: { spin: new Spinlock("spin"), m: new Mutex("m"), inside: false },
+      threads: {
+        *owner(t: Task, s) {
+          if (sleeping) yield* mutex_lock(t, s.m, A);
+          else yield* spin_lock(t, s.spin, A);
+          yield CS;
+          if (sleeping) yield* mutex_unlock(t, s.m, U);
+          else yield* spin_unlock(t, s.spin, U);
+        },
+        *waiter(t: Task, s) {
+          yield PRE;
+          if (sleeping) yield* mutex_lock(t, s.m, L);
+          else yield* spin_lock(t, s.spin, L);
+          yield IN;
+          s.inside = true;
+          if (sleeping) yield* mutex_unlock(t, s.m, WU);
+          else yield* spin_unlock(t, s.spin, WU);
+        },
+        *observer(t: Task, s) {
+          yield WAIT;
+          yield LOOK;
+          if (!s.inside) t.warn("the waiter is not in yet at 1 µs");
+        },
+      },
+    }),
+  });
+}
+
+test("timed: a spinning waiter gets the lock a hand-off after the release, a sleeping one after a wake-up", () => {
+  const spin = rates(handoff(false), { mode: "timed", runs: 200 });
+  const mutex = rates(handoff(true), { mode: "timed", runs: 200 });
+  assert.equal(spin.failures, 0);
+  assert.equal(mutex.failures, 200);
+  // A faster wake-up (500 ns) lets the sleeper in before the observer looks.
+  const fast = rates(handoff(true), { mode: "timed", runs: 200, timing: { wakeupNs: 500 } });
+  assert.equal(fast.failures, 0);
+});
+
+test("timed: the mean time to failure is 1/(rate x attempts/s), with its interval; null without a failure", () => {
+  const r = rates(lost, { mode: "timed", runs: 10_000, params: { delay: 500 }, attemptsPerSecond: 128 / 86400 });
+  assert.ok(r.mttfHours !== null && Math.abs(r.mttfHours - 1 / (r.rate * (128 / 86400)) / 3600) < 1e-9);
+  assert.ok(r.mttfHoursCi95 !== null && r.mttfHoursCi95[0] < r.mttfHours && r.mttfHours < r.mttfHoursCi95[1]!);
+  assert.equal(r.attemptsPerSecond, 128 / 86400);
+  assert.equal(r.timing?.windowNs, 1000);
+  const none = rates(lost, { mode: "timed", runs: 1000 });
+  assert.equal(none.mttfHours, null);
+  assert.equal(none.mttfHoursCi95?.[1], null);
+  assert.equal(mttfHours(0.5, 2), 1 / 3600);
+  const random = rates(lost, { mode: "random", runs: 100 });
+  assert.equal(random.mttfHours, null);
+  assert.equal(random.timing, null);
+  assert.throws(() => rates(lost, { mode: "timed", attemptsPerSecond: 0 }), /attemptsPerSecond/);
+  assert.throws(() => rates(lost, { mode: "timed", timing: { jitter: 2 } }), /jitter/);
+  assert.throws(() => resolveTiming({ nope: 1 } as never), /unknown timing 'nope'/);
+  assert.throws(() => defineScenario({ id: "bad-timing", timing: { windowNs: 0 }, setup: () => ({ state: {}, threads: [] }) }), /windowNs/);
+});
+
+test("timed: the same counts whatever the number of parts", () => {
+  const opts = { mode: "timed" as const, runs: 6000, params: { delay: 300 } };
+  const one = rates(lost, opts);
+  const parts = [2, 0, 1].map((index) => rateChunks(lost, { ...opts, part: { index, count: 3 } }));
+  const merged = mergeRates(lost, opts, parts, 3, 0);
+  assert.deepEqual({ ...merged, elapsedMs: 0, workers: 1 }, { ...one, elapsedMs: 0 });
+});
+
+test("racelab rates --mode random,pct,timed: runs to first failure per mode; --timing and --attempts-per-second; bad input exit 2", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, "rates", ...args], { encoding: "utf8" });
+  const text = run("ext4-delalloc-fallocate", "--mode", "random,pct,timed", "--runs", "2000", "--quiet");
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /runs to first failure \(expected: 1\/rate\) per mode: random \/ pct \/ timed/);
+  assert.match(text.stdout, /, timed: [\d,]+ of 2,000 executions fail/);
+  assert.match(text.stdout, /mean time to failure at 1 racing attempt\/s: /);
+  const json = run("ext4-delalloc-fallocate", "--mode", "timed", "--runs", "1000", "--timing", "windowNs=5000", "--timing", "jitter=0.1", "--attempts-per-second", "0.5", "--json");
+  assert.equal(json.status, 0, json.stderr);
+  const [r] = JSON.parse(json.stdout) as { mode: string; timing: { windowNs: number; jitter: number }; attemptsPerSecond: number; mttfHours: number | null }[];
+  assert.equal(r!.mode, "timed");
+  assert.equal(r!.timing.windowNs, 5000);
+  assert.equal(r!.timing.jitter, 0.1);
+  assert.equal(r!.attemptsPerSecond, 0.5);
+  for (const bad of [["--mode", "timed,bogus"], ["--mode", "timed", "--timing", "windowNs=0"], ["--mode", "timed", "--timing", "foo=1"], ["--mode", "timed", "--attempts-per-second", "0"]]) {
+    const b = run("ext4-delalloc-fallocate", ...bad);
+    assert.equal(b.status, 2, bad.join(" "));
+    assert.equal(b.stderr.trim().split("\n").length, 1, b.stderr);
+  }
+  const noted = run("ext4-delalloc-fallocate", "--runs", "1000", "--timing", "windowNs=5", "--quiet");
+  assert.equal(noted.status, 0);
+  assert.match(noted.stderr, /--timing and --attempts-per-second are ignored without --mode timed/);
+});
