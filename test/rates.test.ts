@@ -128,7 +128,7 @@ test("racelab rates: JSON identical for --workers 1 and 3; sweeps; bad input is 
   const sweep = run("filemap-folio-split", "--param", "order=1,2", "--runs", "500", "--json");
   assert.equal(sweep.status, 0, sweep.stderr);
   assert.deepEqual((JSON.parse(sweep.stdout) as { params: { order: number } }[]).map((r) => r.params.order), [1, 2]);
-  for (const bad of [["--param", "blocks=1,x"], ["--mode", "timed"], ["--runs", "0"], ["--param", "blocks=9"]]) {
+  for (const bad of [["--param", "blocks=1,x"], ["--mode", "exhaustive"], ["--runs", "0"], ["--param", "blocks=9"]]) {
     const t = run("ext4-delalloc-fallocate", ...bad);
     assert.equal(t.status, 2, bad.join(" "));
     assert.equal(t.stderr.trim().split("\n").length, 1, t.stderr);
