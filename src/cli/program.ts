@@ -9,7 +9,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
 import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
-import { resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
+import { durationText, resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
@@ -244,15 +244,6 @@ function pct(rate: number, ci: readonly [number, number]): string {
   return `${p(rate)} [${p(ci[0])}, ${p(ci[1])}]`;
 }
 
-/** Hours as a short duration: `42 s`, `3.5 min`, `7.2 h`, `12 days`, `3.4 years`. */
-function hours(h: number): string {
-  const s = h * 3600;
-  if (s < 60) return `${+s.toPrecision(2)} s`;
-  if (s < 3600) return `${+(s / 60).toPrecision(2)} min`;
-  if (h < 48) return `${+h.toPrecision(2)} h`;
-  if (h < 24 * 730) return `${+(h / 24).toPrecision(2)} days`;
-  return `${+(h / 24 / 365.25).toPrecision(2)} years`;
-}
 
 function printRates(results: readonly RateResult[], given: readonly string[]): void {
   for (const r of results) {
@@ -269,8 +260,8 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
       const per = `at ${r.attemptsPerSecond!.toLocaleString("en-US")} racing attempt${r.attemptsPerSecond === 1 ? "" : "s"}/s`;
       out(
         r.mttfHours === null
-          ? `  mean time to failure ${per}: more than ${hours(lo)} (95%; no failure seen)`
-          : `  mean time to failure ${per}: ${hours(r.mttfHours)} [${hours(lo)}, ${hi === null ? "unbounded" : hours(hi)}]`,
+          ? `  mean time to failure ${per}: more than ${durationText(lo)} (95%; no failure seen)`
+          : `  mean time to failure ${per}: ${durationText(r.mttfHours)} [${durationText(lo)}, ${hi === null ? "unbounded" : durationText(hi)}]`,
       );
     }
     if (r.pctBound !== null) out(`  PCT bound 1/(n k^(d-1)) = ${r.pctBound.toPrecision(3)} per execution (n, k: threads and longest execution seen)`);

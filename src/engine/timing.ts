@@ -81,3 +81,13 @@ export function resolveTiming(...layers: (Partial<Timing> | undefined)[]): Timin
 export function mttfHours(p: number, attemptsPerSecond: number): number | null {
   return p > 0 ? 1 / (p * attemptsPerSecond) / 3600 : null;
 }
+
+/** Hours as a short duration: `42 s`, `3.5 min`, `7.2 h`, `12 days`, `3.4 years`. */
+export function durationText(h: number): string {
+  const sec = h * 3600;
+  if (sec < 60) return `${+sec.toPrecision(2)} s`;
+  if (sec < 3600) return `${+(sec / 60).toPrecision(2)} min`;
+  if (h < 48) return `${+h.toPrecision(2)} h`;
+  if (h < 24 * 730) return `${+(h / 24).toPrecision(2)} days`;
+  return `${+(h / 24 / 365.25).toPrecision(2)} years`;
+}

@@ -4,6 +4,7 @@
  * Vega-Lite specs) plus `show*` helpers that display them in a tslab cell.
  */
 import { rates, type RateOptions, type RateResult } from "../engine/rates.js";
+import { durationText } from "../engine/timing.js";
 import { UsageError } from "../errors.js";
 import { check, replayCounterexample, type CheckResult } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
@@ -121,38 +122,20 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   return spec;
 }
 
-/**
- * A Vega-Lite spec: the failure rate of each fix (in the order of `results`, the scenario's order
- * for `racelab rates --all-fixes`) as a point with its 95% Wilson interval as an error bar, on a
- * log scale when the non-zero rates span more than a decade (a zero rate is then drawn at the
- * floor of the axis and labelled 0), with one column per swept parameter combination when the
- * results have several. The title names the scenario, the variant, the mode and the runs.
- */
-export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
-  const fixes = [...new Set(results.map((r) => r.fix))];
-  const label = (r: RateResult) =>
-    Object.entries(r.params)
-      .filter(([k, v]) => results.some((o) => o.params[k] !== v))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(" ");
-  const nonZero = results.flatMap((r) => [r.rate, r.ci95[0], r.ci95[1]]).filter((x) => x > 0);
+/** A rate result's scheduler as a chart or table shows it: `uniform random`, `PCT d=3`, `timed (window 1,000 ns)`. */
+export function modeLabel(r: RateResult): string {
+  if (r.mode === "pct") return `PCT d=${r.pctDepth}`;
+  if (r.mode === "timed") return `timed (window ${(r.timing?.windowNs ?? 0).toLocaleString("en-US")} ns)`;
+  return "uniform random";
+}
+
+/** The y axis of a rate chart over `rates` (each with its interval): log when the non-zero values span more than a decade. */
+function rateAxis(values: readonly number[]): { log: boolean; floor: number; y: Record<string, unknown> } {
+  const nonZero = values.filter((x) => x > 0);
   const lo = nonZero.length > 0 ? Math.min(...nonZero) : 1;
   const hi = nonZero.length > 0 ? Math.max(...nonZero) : 1;
   const log = hi / lo > 10;
   const floor = log ? 10 ** Math.floor(Math.log10(lo) - 1) : 0;
-  const values = results.map((r) => ({
-    fix: r.fix,
-    sweep: label(r),
-    rate: Math.max(r.rate, floor),
-    lo: Math.max(r.ci95[0], floor),
-    hi: Math.max(r.ci95[1], floor),
-    text: r.failures === 0 ? `0 of ${r.runs.toLocaleString("en-US")}` : `${(r.rate * 100).toPrecision(3)}%`,
-  }));
-  const first = results[0];
-  const modes = [...new Set(results.map((r) => (r.mode === "pct" ? `PCT d=${r.pctDepth}` : "uniform random")))].join(", ");
-  const runs = [...new Set(results.map((r) => r.runs.toLocaleString("en-US")))].join("/");
-  const mm = first !== undefined && first.memoryModel !== "sc" ? `, ${first.memoryModel}` : "";
-  const x = { field: "fix", type: "nominal", sort: fixes, title: "fix", axis: { labelAngle: fixes.some((f) => f.length > 14) ? -25 : 0, labelLimit: 220 } };
   // Log scale: ticks and grid lines at the decades only, from the floor to the decade above the
   // highest rate (at most 100 %).
   const top = log ? Math.min(1, 10 ** Math.ceil(Math.log10(hi))) : 1;
@@ -165,23 +148,65 @@ export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
     scale: log ? { type: "log", domain: [floor, top] } : { domain: [0, Math.min(1, Math.max(hi * 1.15, 0.01))] },
     axis: log ? { values: decades, format: "~%" } : { format: "~%" },
   };
+  return { log, floor, y };
+}
+
+/**
+ * A Vega-Lite spec: the failure rate of each fix (in the order of `results`, the scenario's order
+ * for `racelab rates --all-fixes`) as a point with its 95% Wilson interval as an error bar, on a
+ * log scale when the non-zero rates span more than a decade (a zero rate is then drawn at the
+ * floor of the axis and labelled 0), with one column per swept parameter combination when the
+ * results have several, and the modes side by side (coloured) when they have several. The title
+ * names the scenario, the variant, the mode and the runs.
+ */
+export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
+  const fixes = [...new Set(results.map((r) => r.fix))];
+  const label = (r: RateResult) =>
+    Object.entries(r.params)
+      .filter(([k, v]) => results.some((o) => o.params[k] !== v))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+  const { floor, y } = rateAxis(results.flatMap((r) => [r.rate, r.ci95[0], r.ci95[1]]));
+  const modeList = [...new Set(results.map(modeLabel))];
+  const several = modeList.length > 1;
+  const values = results.map((r) => ({
+    fix: r.fix,
+    sweep: label(r),
+    mode: modeLabel(r),
+    rate: Math.max(r.rate, floor),
+    lo: Math.max(r.ci95[0], floor),
+    hi: Math.max(r.ci95[1], floor),
+    text: r.failures === 0 ? `0 of ${r.runs.toLocaleString("en-US")}` : `${(r.rate * 100).toPrecision(3)}%`,
+  }));
+  const first = results[0];
+  const modes = modeList.join(", ");
+  const runs = [...new Set(results.map((r) => r.runs.toLocaleString("en-US")))].join("/");
+  const mm = first !== undefined && first.memoryModel !== "sc" ? `, ${first.memoryModel}` : "";
+  const x = { field: "fix", type: "nominal", sort: fixes, title: "fix", axis: { labelAngle: fixes.some((f) => f.length > 14) ? -25 : 0, labelLimit: 220 } };
+  const byMode = several ? { xOffset: { field: "mode", type: "nominal", sort: modeList } } : {};
+  const color = several
+    ? { color: { field: "mode", type: "nominal", sort: modeList, title: "scheduler", scale: { range: ["#c0392b", "#2c7fb8", "#7a9a01", "#8e44ad"] } } }
+    : {};
   const layer = [
-    { mark: { type: "rule", color: "#555" }, encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" } } },
-    { mark: { type: "point", filled: true, size: 60, color: "#c0392b" }, encoding: { x, y } },
-    { mark: { type: "text", dx: 8, align: "left", fontSize: 10 }, encoding: { x, y, text: { field: "text" } } },
+    { mark: { type: "rule", color: "#555" }, encoding: { x, ...byMode, y: { ...y, field: "lo" }, y2: { field: "hi" } } },
+    { mark: { type: "point", filled: true, size: 60, ...(several ? {} : { color: "#c0392b" }) }, encoding: { x, ...byMode, y, ...color } },
+    // With several modes side by side the labels would collide: the table gives the figures.
+    ...(several ? [] : [{ mark: { type: "text", dx: 8, align: "left", fontSize: 10 }, encoding: { x, y, text: { field: "text" } } }]),
   ];
   const spec: VegaLiteSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
       text: `${first?.scenario ?? ""}: failure rate per fix`,
-      subtitle: `variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`,
+      subtitle: several
+        ? [`variant ${first?.variant ?? "default"}${mm}, ${runs} executions per point`, `schedulers: ${modes}; bars: 95% Wilson intervals`]
+        : `variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`,
       fontSize: 13,
     },
     data: { values },
-    width: 120 * Math.max(1, fixes.length),
+    width: (several ? 30 * modeList.length + 40 : 120) * Math.max(1, fixes.length),
     height: 200,
     layer,
-    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif" },
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom", labelLimit: 300 } },
   };
   if (new Set(values.map((v) => v.sweep)).size > 1) {
     const { data, layer: l, title, config, $schema } = spec as Record<string, unknown>;
@@ -190,20 +215,153 @@ export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
   return spec;
 }
 
+/** The one parameter that takes several values across `results`, or null (none, or several vary). */
+export function sweptParam(results: readonly RateResult[]): string | null {
+  const first = results[0];
+  if (first === undefined) return null;
+  const varying = Object.keys(first.params).filter((k) => results.some((r) => r.params[k] !== first.params[k]));
+  return varying.length === 1 ? varying[0]! : null;
+}
+
+/**
+ * A Vega-Lite spec: the failure rate against one swept parameter (`param`, default the one that
+ * varies across `results`), one line per fix (and per mode when there are several) in the order
+ * of `results`, each point with its 95% Wilson interval. The x axis is logarithmic (symlog, so 0
+ * stays on it) when the non-zero values span more than a decade; the y axis as in
+ * {@link ratesChart}. Throws UsageError when no single parameter varies and `param` is not given.
+ */
+export function rateSweepChart(results: readonly RateResult[], param?: string): VegaLiteSpec {
+  const p = param ?? sweptParam(results);
+  if (p === null) throw new UsageError("rateSweepChart: the results sweep no single parameter; name it (rateSweepChart(results, \"udelay\"))");
+  const { floor, y } = rateAxis(results.flatMap((r) => [r.rate, r.ci95[0], r.ci95[1]]));
+  const modeList = [...new Set(results.map(modeLabel))];
+  const lines = [...new Set(results.map((r) => (modeList.length > 1 ? `${r.fix}, ${modeLabel(r)}` : r.fix)))];
+  const values = results.map((r) => ({
+    line: modeList.length > 1 ? `${r.fix}, ${modeLabel(r)}` : r.fix,
+    x: r.params[p] ?? null,
+    rate: Math.max(r.rate, floor),
+    lo: Math.max(r.ci95[0], floor),
+    hi: Math.max(r.ci95[1], floor),
+  }));
+  const xs = values.map((v) => v.x).filter((v): v is number => v !== null && v > 0);
+  const logX = xs.length > 0 && Math.max(...xs) / Math.min(...xs) > 10;
+  const spec = lookupParamDescription(results[0]?.scenario, p);
+  const ticks = [...new Set(values.map((v) => v.x).filter((v): v is number => v !== null))].sort((a, b) => a - b);
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: `${p}${spec ? ` (${spec})` : ""}`,
+    scale: logX ? { type: "symlog" } : { zero: false },
+    axis: { labelLimit: 260, titleLimit: 460, ...(ticks.length <= 12 ? { values: ticks, labelOverlap: "greedy" } : {}) },
+  };
+  const color = { field: "line", type: "nominal", sort: lines, title: null };
+  const first = results[0];
+  const mm = first !== undefined && first.memoryModel !== "sc" ? `, ${first.memoryModel}` : "";
+  const runs = [...new Set(results.map((r) => r.runs.toLocaleString("en-US")))].join("/");
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: {
+      text: `${first?.scenario ?? ""}: failure rate vs ${p}`,
+      subtitle: [`variant ${first?.variant ?? "default"}${mm}, ${modeList.join(", ")} scheduler`, `${runs} executions per point; bars: 95% Wilson intervals`],
+      fontSize: 13,
+    },
+    data: { values },
+    width: 420,
+    height: 220,
+    layer: [
+      { mark: { type: "line", strokeWidth: 1.5 }, encoding: { x, y, color } },
+      { mark: { type: "rule" }, encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" }, color } },
+      { mark: { type: "point", filled: true, size: 40 }, encoding: { x, y, color } },
+    ],
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom", columns: 2, labelLimit: 300 } },
+  };
+}
+
+
+/** A parameter's description, clipped to its first clause, for an axis title (undefined when unknown). */
+function lookupParamDescription(scenario: string | undefined, param: string): string | undefined {
+  if (scenario === undefined) return undefined;
+  try {
+    const d = lookupScenario(scenario).params.find((q) => q.name === param)?.description;
+    if (d === undefined) return undefined;
+    const cut = d.split(/[.;(]/)[0]!.trim();
+    return cut.length > 60 ? `${cut.slice(0, 57)}...` : cut;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Vega-Lite spec comparing how fast each mode finds a failure: per fix (that failed in some
+ * mode) and mode, a bar for the runs to the first failure of this seed (`firstFailure`) and a
+ * tick for the expected runs, 1/rate (the mean of the geometric distribution), on a log scale. A
+ * mode that found none is drawn at its run count with the label `none in N`.
+ */
+export function firstFailureChart(results: readonly RateResult[]): VegaLiteSpec {
+  const failing = new Set(results.filter((r) => r.failures > 0).map((r) => r.fix));
+  const fixes = [...new Set(results.map((r) => r.fix))].filter((f) => failing.has(f));
+  const modeList = [...new Set(results.map(modeLabel))];
+  const values = results
+    .filter((r) => failing.has(r.fix))
+    .map((r) => ({
+      fix: r.fix,
+      mode: modeLabel(r),
+      first: r.firstFailure ?? r.runs,
+      expected: r.failures > 0 ? r.runs / r.failures : null,
+      text: r.firstFailure === null ? `none in ${r.runs.toLocaleString("en-US")}` : r.firstFailure.toLocaleString("en-US"),
+    }));
+  const top = Math.max(10, ...values.map((v) => Math.max(v.first, v.expected ?? 0)));
+  const x = { field: "fix", type: "nominal", sort: fixes, title: "fix", axis: { labelAngle: fixes.some((f) => f.length > 14) ? -25 : 0, labelLimit: 220 } };
+  const xOffset = { field: "mode", type: "nominal", sort: modeList };
+  const color = { field: "mode", type: "nominal", sort: modeList, title: "scheduler", scale: { range: ["#c0392b", "#2c7fb8", "#7a9a01", "#8e44ad"] } };
+  const scale = { type: "log", domain: [0.8, 10 ** Math.ceil(Math.log10(top) + 0.3)] };
+  const base = { y2: { datum: 0.8 } };
+  const first = results[0];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: {
+      text: `${first?.scenario ?? ""}: runs to the first failure per scheduler`,
+      subtitle: `variant ${first?.variant ?? "default"}, seed ${first?.seed ?? 1}; bar: this seed's first failure, tick: expected runs (1/rate)`,
+      fontSize: 13,
+    },
+    data: { values },
+    width: Math.min(520, (40 * modeList.length + 40) * Math.max(1, fixes.length)),
+    height: 200,
+    layer: [
+      { mark: { type: "bar" }, encoding: { x, xOffset, y: { field: "first", type: "quantitative", title: "executions (log scale)", scale }, ...base, color } },
+      { mark: { type: "tick", color: "#222", thickness: 2 }, encoding: { x, xOffset, y: { field: "expected", type: "quantitative", scale } } },
+      { mark: { type: "text", dy: -6, fontSize: 9 }, encoding: { x, xOffset, y: { field: "first", type: "quantitative", scale }, text: { field: "text" } } },
+    ],
+    config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom", labelLimit: 300 } },
+  };
+}
+
 /** Rows of a rates table: fix (and swept parameters), runs, failures, rate with its interval, first failure, exact. */
 export function rateRows(results: readonly RateResult[]): Record<string, string | number>[] {
   const swept = Object.keys(results[0]?.params ?? {}).filter((k) => results.some((r) => r.params[k] !== results[0]!.params[k]));
   const pct = (x: number) => (x === 0 ? "0%" : x >= 0.001 ? `${(x * 100).toFixed(2)}%` : `${(x * 100).toPrecision(2)}%`);
+  const modes = new Set(results.map(modeLabel)).size > 1;
+  const timed = results.some((r) => r.mttfHoursCi95 !== null);
   return results.map((r) => ({
     fix: r.fix,
     ...Object.fromEntries(swept.map((k) => [k, r.params[k]!])),
+    ...(modes ? { scheduler: modeLabel(r) } : {}),
     executions: r.runs,
     failing: r.failures,
     "failure rate [95% CI]": `${pct(r.rate)} [${pct(r.ci95[0])}, ${pct(r.ci95[1])}]`,
     "first failure at": r.firstFailure ?? "—",
     ...(results.some((o) => o.exact !== null) ? { exact: r.exact === null ? "n/a" : pct(r.exact) } : {}),
+    ...(timed ? { [`MTTF at ${results.find((o) => o.attemptsPerSecond !== null)!.attemptsPerSecond!.toPrecision(3)} attempts/s`]: mttfText(r) } : {}),
   }));
 }
+
+/** A timed result's mean time to failure as text: `7.2 h [6.1 h, 8.9 h]`, `> 1.4 h` without a failure, `—` for other modes. */
+export function mttfText(r: RateResult): string {
+  if (r.mttfHoursCi95 === null) return "—";
+  const [lo, hi] = r.mttfHoursCi95;
+  return r.mttfHours === null ? `> ${durationText(lo)}` : `${durationText(r.mttfHours)} [${durationText(lo)}, ${hi === null ? "∞" : durationText(hi)}]`;
+}
+
 
 /**
  * Failure rates of every fix of a scenario (in the scenario's order) under one variant: `racelab
@@ -218,13 +376,22 @@ export function ratesAll(scenario: string | AnyScenario, opts: Omit<RateOptions,
 /** Displays the rates table ({@link rateRows}). Needs the tslab kernel. */
 export function showRates(results: readonly RateResult[], caption?: string): void {
   const first = results[0];
-  const how = first === undefined ? "" : `${first.mode === "pct" ? `PCT (d=${first.pctDepth})` : "uniformly random"} scheduler, seed ${first.seed}`;
+  const how = first === undefined ? "" : `${[...new Set(results.map(modeLabel))].join(", ")} scheduler, seed ${first.seed}`;
   displayBundle(tableBundle(rateRows(results), undefined, caption ?? `failure rate per fix: ${how}; 95% Wilson score intervals`));
 }
 
-/** Displays the rates chart ({@link ratesChart}) as one display message: Vega-Lite + SVG + text. Needs the tslab kernel. */
+/**
+ * Displays the rates chart as one display message (Vega-Lite + SVG + text): {@link rateSweepChart}
+ * when one parameter takes more than two values, else {@link ratesChart}. Needs the tslab kernel.
+ */
 export async function showRatesChart(results: readonly RateResult[]): Promise<void> {
-  await displayChart(ratesChart(results));
+  const p = sweptParam(results);
+  await displayChart(p !== null && new Set(results.map((r) => r.params[p])).size > 2 ? rateSweepChart(results, p) : ratesChart(results));
+}
+
+/** Displays {@link firstFailureChart} as one display message: Vega-Lite + SVG + text. Needs the tslab kernel. */
+export async function showFirstFailureChart(results: readonly RateResult[]): Promise<void> {
+  await displayChart(firstFailureChart(results));
 }
 
 /**
