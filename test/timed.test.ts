@@ -215,3 +215,26 @@ test("racelab rates --mode random,pct,timed: runs to first failure per mode; --t
   assert.equal(noted.status, 0);
   assert.match(noted.stderr, /--timing and --attempts-per-second are ignored without --mode timed/);
 });
+
+test("charts: rate vs a swept parameter, modes side by side, runs to first failure per mode; all render to SVG", async () => {
+  const { rateSweepChart, firstFailureChart, ratesChart, sweptParam, renderChartSvg, rateRows } = await import("../src/index.js");
+  const sweep = [0, 100, 400, 800].map((delay) => rates(lost, { mode: "timed", runs: 2000, params: { delay } }));
+  assert.equal(sweptParam(sweep), "delay");
+  const s = rateSweepChart(sweep) as { data: { values: { x: number; rate: number }[] }; encoding?: unknown; layer: unknown[]; title: { text: string } };
+  assert.deepEqual(s.data.values.map((v) => v.x), [0, 100, 400, 800]);
+  assert.ok(s.data.values[3]!.rate > s.data.values[1]!.rate, "the rates the chart draws are the results'");
+  assert.match(s.title.text, /failure rate vs delay/);
+  assert.throws(() => rateSweepChart([sweep[0]!]), /sweep no single parameter/);
+  const modes = (["random", "pct", "timed"] as const).map((mode) => rates(lost, { mode, runs: 2000, params: { delay: 400 } }));
+  const m = ratesChart(modes) as { data: { values: { mode: string }[] }; layer: { encoding: Record<string, unknown> }[] };
+  assert.deepEqual(m.data.values.map((v) => v.mode), ["uniform random", "PCT d=3", "timed (window 1,000 ns)"]);
+  assert.ok("xOffset" in m.layer[1]!.encoding && "color" in m.layer[1]!.encoding);
+  const f = firstFailureChart(modes) as { data: { values: { mode: string; first: number; expected: number | null }[] } };
+  for (const [i, v] of f.data.values.entries()) {
+    assert.equal(v.first, modes[i]!.firstFailure);
+    assert.equal(v.expected, modes[i]!.runs / modes[i]!.failures);
+  }
+  const rows = rateRows(modes);
+  assert.ok("scheduler" in rows[0]! && Object.keys(rows[2]!).some((k) => k.startsWith("MTTF at")));
+  for (const spec of [s, m, f]) assert.match(await renderChartSvg(spec as never), /^<svg[\s\S]*<\/svg>\s*$/);
+});

@@ -140,7 +140,7 @@ function rateAxis(values: readonly number[]): { log: boolean; floor: number; y: 
   // highest rate (at most 100 %).
   const top = log ? Math.min(1, 10 ** Math.ceil(Math.log10(hi))) : 1;
   const decades: number[] = [];
-  for (let d = floor; d <= top * 1.0001; d *= 10) decades.push(+d.toPrecision(1));
+  if (log) for (let d = floor; d <= top * 1.0001; d *= 10) decades.push(+d.toPrecision(1));
   const y = {
     field: "rate",
     type: "quantitative",
