@@ -3,7 +3,7 @@
  *
  * 1. Exhaustive check of every fix × variant of each scenario (targets: ext4-delalloc-fallocate
  *    < 2 s in all; filemap-folio-split under sc and buffer-migrate-jbd2 < 5 s in all).
- * 2. Random mode throughput on one core, runs/s (target: >= 50,000 runs/s).
+ * 2. Random, PCT and timed mode throughput on one core, runs/s (target: >= 50,000 runs/s).
  * 3. Exhaustive scaling with `blocks` = 1, 2, 3 under the fix, per reduction (sleep-sets, dpor,
  *    state-caching): time, executions, sleep-blocked prefixes, states, interleavings without
  *    reduction and peak RSS (each run in its own process).
@@ -16,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { check, getScenario, type MemoryModel, type Reduction } from "../src/index.js";
+import { check, getScenario, rates, type MemoryModel, type Reduction } from "../src/index.js";
 
 const sc = getScenario("ext4-delalloc-fallocate");
 const self = fileURLToPath(import.meta.url);
@@ -76,7 +76,7 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
 
 // 2. random throughput
 {
-  console.log(`## Random and PCT mode throughput (one core, baseline/default)\n`);
+  console.log(`## Random, PCT and timed mode throughput (one core, baseline/default)\n`);
   console.log(`| mode | runs | runs/s | violating |\n|---|---:|---:|---:|`);
   for (const mode of ["random", "pct"] as const) {
     check(sc, { mode, runs: 5_000, seed: 1 }); // warm-up
@@ -86,6 +86,11 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
     const rate = runs / ((performance.now() - t) / 1000);
     console.log(`| ${mode} | ${fmt(runs)} | ${fmt(Math.round(rate))} | ${fmt(r.violations)} |`);
   }
+  // The timed mode is a rates() mode only (check has no timed mode).
+  rates(sc, { mode: "timed", runs: 5_000 }); // warm-up
+  const t = performance.now();
+  const r = rates(sc, { mode: "timed", runs: 100_000 });
+  console.log(`| timed (rates) | ${fmt(r.runs)} | ${fmt(Math.round(r.runs / ((performance.now() - t) / 1000)))} | ${fmt(r.failures)} |`);
   console.log(`\ntarget: random >= 50,000 runs/s\n`);
 }
 

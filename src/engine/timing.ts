@@ -5,8 +5,8 @@
  *
  * The defaults are orders of magnitude for a current x86-64 server core, not measurements of any
  * machine: a step of kernel C between two modeled points (a few dozen instructions and a cache
- * miss or two) 50 ns; a locked instruction or lock operation 30 ns; a step that may sleep (a
- * GFP_KERNEL allocation, I/O submission) 500 ns; a spinning waiter sees a release after a
+ * miss or two) 50 ns; a locked instruction or lock operation (a sleeping lock taken at once too)
+ * 30 ns; a step that may sleep (`cond_resched()`, a GFP_KERNEL allocation) 500 ns; a spinning waiter sees a release after a
  * cache-line transfer, 50 ns; a sleeping waiter runs again after a wake-up and a context switch,
  * 5 µs. A scenario overrides them (`defineScenario({ timing })`), a site overrides its own step
  * (`sitesIn(...)(fn, label, { costNs })`), a run overrides them again (`--timing name=value`).
@@ -22,7 +22,7 @@ export interface Timing {
   readonly stepNs: number;
   /** A step with a full barrier (a lock operation, a value-returning atomic), ns. Default 30. */
   readonly atomicNs: number;
-  /** A step that may sleep (`might_sleep()`, a sleeping lock taken at once), ns. Default 500. */
+  /** A step that may sleep but does not wait for an object (`might_sleep()`, `cond_resched()`, a GFP_KERNEL allocation), ns. Default 500. */
   readonly sleepNs: number;
   /** A spinning waiter (spinlock, bit spin, `wait_until`) runs this long after the step that let it go, ns. Default 50. */
   readonly spinHandoffNs: number;
