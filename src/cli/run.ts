@@ -1,8 +1,9 @@
 /**
  * `racelab run [<notebook.ipynb> ...]`
  *
- * Executes notebooks headless through Jupyter (nbclient, Debian's python3-nbclient) with the
- * `racelab` kernel (kernel/install.sh), and writes each executed copy atomically to
+ * Executes notebooks headless through Jupyter (nbclient, Debian's python3-nbclient) with this
+ * package's `racelab` kernel (a private kernel spec on JUPYTER_PATH, whatever kernel/install.sh
+ * registered user-wide), and writes each executed copy atomically to
  * `reports/<name>.ipynb`. Default: every `notebooks/*.ipynb`. Progress goes to stderr (a bar per
  * notebook on a terminal, one line per notebook otherwise); the written paths go to stdout.
  *
@@ -11,8 +12,10 @@
  */
 import { InputError } from "../errors.js";
 import { spawn } from "node:child_process";
-import { mkdir, readdir } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -21,6 +24,38 @@ import { readNotebook } from "../report/notebook.js";
 
 /** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */
 const MAX_TIMEOUT_SEC = 1_000_000;
+
+/** This racelab package's root (a checkout, or node_modules/racelab): src/cli or dist/cli, two levels up. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * A fresh private Jupyter data folder (for JUPYTER_PATH) whose `kernels/racelab/kernel.json` is
+ * this package's kernel (kernel/kernel.json.in filled with this package's launcher, this Node and
+ * this root), so that `racelab run` executes notebooks with this checkout's kernel whatever
+ * kernel/install.sh last registered user-wide (another checkout's, or one since deleted).
+ * JUPYTER_PATH comes before the user and system folders in Jupyter's search; the folder goes after
+ * the caller's own JUPYTER_PATH entries, so a spec the caller names there still wins. The caller
+ * removes the folder. Throws when the template is missing.
+ */
+async function privateKernelDir(): Promise<string> {
+  const launcher = join(PACKAGE_ROOT, "kernel", "racelab-kernel");
+  const template = JSON.parse(await readFile(join(PACKAGE_ROOT, "kernel", "kernel.json.in"), "utf8")) as unknown;
+  const subst: Record<string, string> = { "@LAUNCHER@": launcher, "@NODE@": process.execPath, "@ROOT@": PACKAGE_ROOT };
+  const fill = (v: unknown): unknown =>
+    typeof v === "string"
+      ? v.replace(/@(LAUNCHER|NODE|ROOT)@/g, (k) => subst[k]!)
+      : Array.isArray(v)
+        ? v.map(fill)
+        : v !== null && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+          : v;
+  // A checkout that lost its mode bits (an archive, a copy): the launcher must be executable.
+  await access(launcher, constants.X_OK).catch(() => chmod(launcher, 0o755));
+  const dir = await mkdtemp(join(tmpdir(), "racelab-jupyter-"));
+  await mkdir(join(dir, "kernels", "racelab"), { recursive: true });
+  await writeFile(join(dir, "kernels", "racelab", "kernel.json"), JSON.stringify(fill(template), null, 1) + "\n");
+  return dir;
+}
 
 /** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
 export const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -184,11 +219,15 @@ function runPython(
   python: string,
   args: string[],
   onEvent: (e: PyEvent) => void,
+  jupyterPath?: string,
 ): Promise<{ code: number | null; events: PyEvent[]; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONUNBUFFERED: "1" };
+  // After the caller's own JUPYTER_PATH (an explicit choice wins), before every user-wide or system kernel.
+  if (jupyterPath !== undefined) env["JUPYTER_PATH"] = [process.env["JUPYTER_PATH"], jupyterPath].filter((p) => p).join(":");
   return new Promise((resolvePromise, reject) => {
     const child = spawn(python, ["-Xfrozen_modules=off", "-c", EXECUTE_PY, ...args], {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
-      env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONUNBUFFERED: "1" },
+      env,
     });
     let output = "";
     const keep = (chunk: Buffer): void => {
@@ -282,8 +321,8 @@ export async function defaultNotebooks(dir = "notebooks"): Promise<string[]> {
  * Check that Python has nbclient and that the Jupyter kernel is registered.
  * @throws Error with the fix to apply when either is missing.
  */
-export async function checkJupyter(python: string, kernel: string): Promise<void> {
-  const r = await runPython(python, ["--check", kernel], () => undefined);
+export async function checkJupyter(python: string, kernel: string, jupyterPath?: string): Promise<void> {
+  const r = await runPython(python, ["--check", kernel], () => undefined, jupyterPath);
   const fatal = r.events.find((e) => e.event === "fatal");
   if (r.code === 0 && !fatal) return;
   if (fatal?.["reason"] === "jupyter") {
@@ -331,7 +370,27 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
   }
   if (!Number.isInteger(timeoutSec) || timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC)
     throw new InputError(`bad timeout: ${timeoutSec} (a whole number of seconds from 1 to 1,000,000)`);
-  await checkJupyter(python, kernel);
+  // The `racelab` kernel is this package's own (see privateKernelDir); another name is looked up
+  // as Jupyter finds it.
+  const jupyterPath = kernel === "racelab" ? await privateKernelDir() : undefined;
+  try {
+    return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath);
+  } finally {
+    if (jupyterPath !== undefined) await rm(jupyterPath, { recursive: true, force: true });
+  }
+}
+
+async function runAll(
+  list: readonly string[],
+  outDir: string,
+  kernel: string,
+  timeoutSec: number,
+  python: string,
+  log: (line: string) => void,
+  progress: boolean,
+  jupyterPath: string | undefined,
+): Promise<RunResult[]> {
+  await checkJupyter(python, kernel, jupyterPath);
 
   await mkdir(outDir, { recursive: true });
   const results: RunResult[] = [];
@@ -367,7 +426,7 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
         done = Number(e["done"]);
         bar?.update(done, { status: "" });
       }
-    });
+    }, jupyterPath);
     const elapsedMs = Date.now() - started;
     const err = r.events.find((e) => e.event === "error");
     const fatal = r.events.find((e) => e.event === "fatal");
