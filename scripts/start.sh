@@ -27,7 +27,7 @@ while IFS= read -r line; do
 done <<<"$executed_list"
 
 if [[ ${#executed[@]} -gt 0 ]]; then
-  reports="$("${racelab[@]}" report "${executed[@]}")"
+  reports="$("${racelab[@]}" report --html --pdf --mail "${executed[@]}")"
   echo "Reports:"
   while IFS= read -r line; do
     if [[ -n $line ]]; then echo "  $line"; fi

@@ -34,7 +34,7 @@ describe("racelab report", () => {
 
   it("--html writes <out>/<name>.html only, with a fixed date stamp", async () => {
     const res = await reportNotebooks([FIXTURE], { html: true, out, date: new Date("2025-06-07T00:00:00Z") });
-    assert.deepEqual(res, [{ notebook: FIXTURE, html: join(out, "executed.html"), pdf: null }]);
+    assert.deepEqual(res, [{ notebook: FIXTURE, html: join(out, "executed.html"), pdf: null, mail: null, eml: null }]);
     assert.deepEqual(await readdir(out), ["executed.html"]);
     const html = await readFile(join(out, "executed.html"), "utf8");
     assert.match(html, /^<!DOCTYPE html>/);
@@ -71,9 +71,14 @@ describe("racelab report", () => {
     }
   });
 
-  it("--mail is not implemented yet (exit 2), not faked", async () => {
-    const { value, stderr } = await captureStderr(() => reportCommand([FIXTURE], { mail: true, out }));
-    assert.equal(value, 2);
-    assert.match(stderr, /--mail: not implemented yet/);
+  it("--mail alone writes the writeup and the reply only", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "racelab-mail-"));
+    try {
+      const { value, stderr } = await captureStderr(() => reportCommand([FIXTURE], { mail: true, out: dir }));
+      assert.equal(value, 0, stderr);
+      assert.deepEqual((await readdir(dir)).sort(), ["executed.eml", "executed.mail.txt"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

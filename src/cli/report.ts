@@ -2,8 +2,10 @@
  * `racelab report <executed.ipynb> ... [--html] [--pdf] [--mail] [--out DIR]`
  *
  * Renders executed notebooks (from `racelab run`) to self-contained HTML and/or PDF in DIR
- * (default `reports/`), as `<notebook-name>.html` / `.pdf`. With neither --html nor --pdf, writes
- * both. Prints each written path on stdout, one per line. `--mail` is not implemented yet.
+ * (default `reports/`), as `<notebook-name>.html` / `.pdf`, and with `--mail` the mailing-list
+ * writeup as `<notebook-name>.mail.txt` and the same as a reply, `<notebook-name>.eml`
+ * (report/mail.ts). With none of --html, --pdf and --mail, writes HTML and PDF. Prints each
+ * written path on stdout, one per line.
  */
 import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
@@ -13,6 +15,20 @@ import { buildReport, reportDate } from "../report/document.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, withBrowser } from "../report/pdf.js";
+import { mailEml, mailText } from "../report/mail.js";
+import { lookupScenario } from "../engine/scenario.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** racelab's version (package.json), for the writeup's signature. */
+function racelabVersion(): string {
+  try {
+    const pj = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version?: string };
+    return pj.version ?? "";
+  } catch {
+    return "";
+  }
+}
 
 /** Options of {@link reportNotebooks}. */
 export interface ReportOptions {
@@ -20,8 +36,10 @@ export interface ReportOptions {
   html?: boolean;
   /** Write PDF. (Neither html nor pdf: both.) */
   pdf?: boolean;
-  /** Plain-text mail writeup: not implemented yet (throws InputError). */
+  /** Write the mailing-list writeup: `<name>.mail.txt` and the reply `<name>.eml`. */
   mail?: boolean;
+  /** `From:` of the `.eml`; default $RACELAB_MAIL_FROM, else `racelab <racelab@localhost.invalid>`. */
+  from?: string;
   /** Output folder; default "reports". */
   out?: string;
   /** Date stamp; default SOURCE_DATE_EPOCH or now. */
@@ -37,6 +55,10 @@ export interface ReportOutput {
   notebook: string;
   html: string | null;
   pdf: string | null;
+  /** The plain-text writeup, or null. */
+  mail: string | null;
+  /** The writeup as a reply (RFC 5322), or null. */
+  eml: string | null;
 }
 
 /** True when no code cell of the notebook has been executed (no outputs, no counts). */
@@ -51,20 +73,20 @@ function looksUnexecuted(nb: Notebook): boolean {
  *
  * @param paths executed notebooks (.ipynb).
  * @returns one entry per notebook, in order, with the paths written.
- * @throws InputError (exit 2) for no paths, --mail, a missing/invalid notebook, or two notebooks
- *   with the same name; Error when Chromium cannot print or a file cannot be written.
+ * @throws InputError (exit 2) for no paths, a missing/invalid notebook, two notebooks with the
+ *   same name, or (with mail) metadata naming an unknown scenario; Error when Chromium cannot
+ *   print or a file cannot be written.
  */
 export async function reportNotebooks(paths: readonly string[], opts: ReportOptions = {}): Promise<ReportOutput[]> {
-  if (opts.mail) throw new InputError("--mail: not implemented yet");
   if (paths.length === 0) throw new InputError("no notebook given (e.g. racelab report reports/overview.ipynb)");
   const warn = opts.warn ?? ((l: string) => process.stderr.write(l + "\n"));
-  const wantHtml = opts.html || !opts.pdf;
-  const wantPdf = opts.pdf || !opts.html;
+  const wantHtml = opts.html || (!opts.pdf && !opts.mail);
+  const wantPdf = opts.pdf || (!opts.html && !opts.mail);
   const outDir = opts.out ?? "reports";
   const date = opts.date ?? reportDate();
 
   const names = new Map<string, string>();
-  const jobs: { path: string; name: string; html: string; title: string }[] = [];
+  const jobs: { path: string; name: string; html: string; title: string; mail: string | null; eml: string | null }[] = [];
   for (const path of paths) {
     const nb = await readNotebook(path);
     const name = basename(path).replace(/\.ipynb$/, "");
@@ -73,10 +95,37 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     names.set(name, path);
     if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
     const doc = buildReport(nb, path, date);
-    jobs.push({ path, name, html: assembleHtml(doc), title: doc.title });
+    let mail: string | null = null;
+    let eml: string | null = null;
+    if (opts.mail) {
+      const meta = nb.metadata.racelab ?? {};
+      let scenario = null;
+      if (typeof meta.scenario === "string") {
+        try {
+          scenario = lookupScenario(meta.scenario);
+        } catch (e) {
+          throw new InputError(`${path}: ${(e as Error).message.split("\n")[0]}`);
+        }
+      }
+      mail = mailText(nb, path, { scenario, version: racelabVersion() });
+      eml = await mailEml(mail, {
+        from: opts.from ?? process.env["RACELAB_MAIL_FROM"],
+        date,
+        subject: scenario?.thread.subject ?? doc.title,
+        inReplyTo: typeof meta.inReplyTo === "string" ? meta.inReplyTo : null,
+      });
+    }
+    jobs.push({ path, name, html: assembleHtml(doc), title: doc.title, mail, eml });
   }
 
-  const results: ReportOutput[] = jobs.map((j) => ({ notebook: j.path, html: null, pdf: null }));
+  const results: ReportOutput[] = jobs.map((j) => ({ notebook: j.path, html: null, pdf: null, mail: null, eml: null }));
+  for (const [i, j] of jobs.entries()) {
+    if (j.mail === null || j.eml === null) continue;
+    await writeFileAtomic(join(outDir, `${j.name}.mail.txt`), j.mail);
+    await writeFileAtomic(join(outDir, `${j.name}.eml`), j.eml);
+    results[i]!.mail = join(outDir, `${j.name}.mail.txt`);
+    results[i]!.eml = join(outDir, `${j.name}.eml`);
+  }
   if (wantHtml) {
     for (const [i, j] of jobs.entries()) {
       const out = join(outDir, `${j.name}.html`);
@@ -110,6 +159,8 @@ export async function reportCommand(paths: readonly string[], opts: ReportOption
     for (const r of await reportNotebooks(paths, opts)) {
       if (r.html) process.stdout.write(r.html + "\n");
       if (r.pdf) process.stdout.write(r.pdf + "\n");
+      if (r.mail) process.stdout.write(r.mail + "\n");
+      if (r.eml) process.stdout.write(r.eml + "\n");
     }
     return 0;
   } catch (e) {
@@ -125,11 +176,11 @@ export async function reportCommand(paths: readonly string[], opts: ReportOption
 export function registerReportCommand(program: Command): Command {
   return program
     .command("report")
-    .description("render executed notebooks to self-contained HTML and PDF (default: both)")
+    .description("render executed notebooks to self-contained HTML and PDF (default: both) and the mailing-list writeup (--mail)")
     .argument("<notebooks...>", "executed notebooks (.ipynb), e.g. reports/<name>.ipynb from 'racelab run'")
     .option("--html", "write <out>/<name>.html")
     .option("--pdf", "write <out>/<name>.pdf (A4, printed by headless Chromium)")
-    .option("--mail", "plain-text mailing-list writeup (not implemented yet)")
+    .option("--mail", "write <out>/<name>.mail.txt (plain text, 75 columns) and <out>/<name>.eml (the reply to the thread)")
     .option("--out <dir>", "output folder", "reports")
     .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string }) => {
       process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out });
