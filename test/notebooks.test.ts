@@ -90,7 +90,12 @@ for (const file of others) {
         assert.match(text, /baseline +default +pso +FAIL/);
         assert.match(text, /rcu-assign-pointer +default +pso +PASS/);
       }
-      await reportNotebooks([res!.output], { out, html: true, pdf: true, warn: () => undefined });
+      await reportNotebooks([res!.output], { out, html: true, pdf: true, mail: true, warn: () => undefined });
+      // The mail writeup: every line at most 75 columns, but a tag or one URL or schedule alone.
+      const mail = await readFile(join(out, `${file.replace(/\.ipynb$/, "")}.mail.txt`), "utf8");
+      const wide = mail.split("\n").filter((l) => [...l].length > 75 && !/^[A-Z][A-Za-z-]+: \S+$/.test(l) && !/^\s*\S+$/.test(l));
+      assert.deepEqual(wide, []);
+      if (file !== "overview.ipynb" && file !== "writing-a-scenario.ipynb") assert.match(mail, /racelab's model of this thread \(scenario /);
       const name = file.replace(/\.ipynb$/, "");
       const html = await readFile(join(out, `${name}.html`), "utf8");
       assert.match(html, /claims of the threads?, checked against the models?/);
