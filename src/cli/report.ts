@@ -73,9 +73,9 @@ function looksUnexecuted(nb: Notebook): boolean {
  *
  * @param paths executed notebooks (.ipynb).
  * @returns one entry per notebook, in order, with the paths written.
- * @throws InputError (exit 2) for no paths, a missing/invalid notebook, two notebooks with the
- *   same name, or (with mail) metadata naming an unknown scenario; Error when Chromium cannot
- *   print or a file cannot be written.
+ * @throws InputError (exit 2) for no paths, a missing/invalid notebook, or two notebooks with the
+ *   same name; Error when Chromium cannot print or a file cannot be written. A mail writeup of a
+ *   notebook whose scenario is not bundled (defined in its cells) has no verdict section (a warning).
  */
 export async function reportNotebooks(paths: readonly string[], opts: ReportOptions = {}): Promise<ReportOutput[]> {
   if (paths.length === 0) throw new InputError("no notebook given (e.g. racelab report reports/overview.ipynb)");
@@ -103,8 +103,9 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
       if (typeof meta.scenario === "string") {
         try {
           scenario = lookupScenario(meta.scenario);
-        } catch (e) {
-          throw new InputError(`${path}: ${(e as Error).message.split("\n")[0]}`);
+        } catch {
+          // A scenario the notebook defines in its own cells (the tutorial's): no verdict section.
+          warn(`racelab report: ${path}: scenario '${meta.scenario}' is not bundled; the writeup has no verdict section`);
         }
       }
       mail = mailText(nb, path, { scenario, version: racelabVersion() });

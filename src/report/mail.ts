@@ -285,7 +285,7 @@ function outputText(o: NotebookOutput): string[] {
 
 /** Options of {@link mailText}. */
 export interface MailOptions {
-  /** The scenario the notebook is about; default its metadata's `racelab.scenario` (null: no verdict section). */
+  /** The scenario the notebook is about; default its metadata's `racelab.scenario` when racelab knows it (null: no verdict section). */
   readonly scenario?: AnyScenario | null;
   /** racelab's version for the signature; default none. */
   readonly version?: string;
@@ -339,12 +339,19 @@ export function shellLines(cmd: string): string[] {
  * The writeup of an executed notebook as plain text (lines end with `\n`). Sections: the title,
  * the verdict per fix (when the notebook names a bundled or known scenario), then the notebook's
  * markdown reflowed and its kept text outputs in order, then `Link:` to the thread on lore (from
- * `racelab.inReplyTo`) and a signature. Throws UsageError when the metadata names an unknown
- * scenario.
+ * `racelab.inReplyTo`) and a signature. A scenario racelab does not know (one the notebook
+ * defines in its cells) gives no verdict section.
  */
 export function mailText(nb: Notebook, source: string, opts: MailOptions = {}): string {
   const meta = nb.metadata.racelab ?? {};
-  const sc = opts.scenario !== undefined ? opts.scenario : typeof meta.scenario === "string" ? lookupScenario(meta.scenario) : null;
+  let sc: AnyScenario | null = opts.scenario ?? null;
+  if (opts.scenario === undefined && typeof meta.scenario === "string") {
+    try {
+      sc = lookupScenario(meta.scenario);
+    } catch {
+      sc = null; // defined in the notebook's own cells: no verdict section
+    }
+  }
   const title = reportTitle(nb, source);
   const out: string[] = [];
   out.push(...wrapText(title, PROSE_WIDTH));
