@@ -47,3 +47,39 @@ test("racelab run uses this checkout's kernel even when the user-wide one is bro
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("racelab run does not re-execute an unchanged notebook; a change or --force does", { timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-cache-"));
+  const nbPath = path.join(root, "notebooks", `.run-cache-test-${process.pid}.ipynb`);
+  const nb = (n: number) => ({
+    cells: [{ cell_type: "code", id: "c1", metadata: {}, outputs: [], execution_count: null, source: [`console.log("n = ${n}");`] }],
+    metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+  const run = (...extra: string[]) =>
+    spawnSync(process.execPath, [cli, "run", nbPath, "--out", dir, ...extra], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+  const out = path.join(dir, path.basename(nbPath));
+  try {
+    await writeFile(nbPath, JSON.stringify(nb(1)));
+    const first = run();
+    assert.equal(first.status, 0, first.stderr);
+    const executed = await readFile(out, "utf8");
+    assert.match(executed, /n = 1/);
+    assert.match(executed, /"key": "[0-9a-f]{64}"/);
+    const second = run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stderr, /unchanged since its last run .* not re-executed/);
+    assert.equal(second.stdout.trim(), out, "the up-to-date copy is still listed for the reports");
+    assert.equal(await readFile(out, "utf8"), executed, "the copy is left as it was");
+    const forced = run("--force");
+    assert.doesNotMatch(forced.stderr, /not re-executed/);
+    await writeFile(nbPath, JSON.stringify(nb(2)));
+    const changed = run();
+    assert.doesNotMatch(changed.stderr, /not re-executed/);
+    assert.match(await readFile(out, "utf8"), /n = 2/);
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});

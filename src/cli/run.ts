@@ -14,6 +14,7 @@ import { InputError } from "../errors.js";
 import { spawn } from "node:child_process";
 import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
@@ -57,6 +58,61 @@ async function privateKernelDir(): Promise<string> {
   return dir;
 }
 
+/** SHA-256 of every file under `dir` (names and contents, in sorted order); "" when it does not exist. */
+async function treeHash(dir: string): Promise<string> {
+  const h = createHash("sha256");
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) h.update(p.slice(dir.length)).update("\0").update(await readFile(p)).update("\0");
+    }
+  };
+  await walk(dir);
+  return h.digest("hex");
+}
+
+/**
+ * The cache key of running `notebook` (its bytes) with `kernel`: SHA-256 over the notebook, this
+ * racelab's build (every file of dist/), its package-lock.json, the kernel name and Node's
+ * version. `racelab run` stores it in the executed copy's metadata (`racelab.run.key`) and skips a
+ * notebook whose copy has the same key and no error output.
+ */
+export async function runKey(notebook: Buffer, kernel: string, build?: string): Promise<string> {
+  const b = build ?? (await buildFingerprint());
+  return createHash("sha256").update(notebook).update("\0").update(b).update("\0").update(kernel).update("\0").update(process.version).digest("hex");
+}
+
+let fingerprint: Promise<string> | null = null;
+/** SHA-256 of this racelab's dist/ and package-lock.json, computed once per process. */
+function buildFingerprint(): Promise<string> {
+  fingerprint ??= (async () => {
+    const lock = await readFile(join(PACKAGE_ROOT, "package-lock.json")).catch(() => Buffer.alloc(0));
+    return createHash("sha256").update(await treeHash(join(PACKAGE_ROOT, "dist"))).update(lock).digest("hex");
+  })();
+  return fingerprint;
+}
+
+/** True when `out` is an executed copy made with `key` and without an error output. */
+async function upToDate(out: string, key: string): Promise<boolean> {
+  try {
+    const nb = JSON.parse(await readFile(out, "utf8")) as {
+      metadata?: { racelab?: { run?: { key?: string } } };
+      cells?: { outputs?: { output_type?: string }[] }[];
+    };
+    if (nb.metadata?.racelab?.run?.key !== key) return false;
+    return !(nb.cells ?? []).some((c) => (c.outputs ?? []).some((o) => o.output_type === "error"));
+  } catch {
+    return false;
+  }
+}
+
 /** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
 export const DEFAULT_PYTHON = "/usr/bin/python3";
 
@@ -74,6 +130,8 @@ export interface RunOptions {
   progress?: boolean;
   /** Progress/status lines; default stderr. */
   log?: (line: string) => void;
+  /** Re-execute a notebook even when its executed copy is up to date (see {@link runKey}). Default false. */
+  force?: boolean;
 }
 
 /** Where and why a notebook stopped. */
@@ -100,6 +158,8 @@ export interface RunResult {
   cells: number;
   elapsedMs: number;
   failure: CellFailure | null;
+  /** True when the executed copy was up to date and the notebook was not run again. */
+  cached: boolean;
 }
 
 /**
@@ -133,7 +193,7 @@ if sys.argv[1] == "--check":
         sys.exit(3)
     sys.exit(0)
 
-src, dst, kernel_name, timeout = sys.argv[1:5]
+src, dst, kernel_name, timeout, run_key = sys.argv[1:6]
 nb = nbformat.read(src, as_version=4)
 skip_tag = "skip-execution"
 def runnable(c):
@@ -174,7 +234,7 @@ def failure(message):
          message=message, details="".join(d if d.endswith("\n") else d + "\n" for d in details))
 
 client = NotebookClient(
-    nb, kernel_name=kernel_name, timeout=int(timeout), allow_errors=False, record_timing=False,
+    nb, kernel_name=kernel_name, timeout=int(timeout), allow_errors=False, record_timing=True,
     skip_cells_with_tag=skip_tag, resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}},
     on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed)
 try:
@@ -198,6 +258,8 @@ except Exception as e:
     emit(event="fatal", reason="start", message="%s: %s" % (type(e).__name__, e))
     sys.exit(3)
 
+# What the cache compares next time (see runKey in run.ts).
+nb.metadata.setdefault("racelab", {})["run"] = {"key": run_key}
 tmp = os.path.join(os.path.dirname(dst) or ".", ".%s.%d.tmp" % (os.path.basename(dst), os.getpid()))
 try:
     with open(tmp, "w", encoding="utf-8") as f:
@@ -374,7 +436,7 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
   // as Jupyter finds it.
   const jupyterPath = kernel === "racelab" ? await privateKernelDir() : undefined;
   try {
-    return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath);
+    return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath, opts.force === true);
   } finally {
     if (jupyterPath !== undefined) await rm(jupyterPath, { recursive: true, force: true });
   }
@@ -389,6 +451,7 @@ async function runAll(
   log: (line: string) => void,
   progress: boolean,
   jupyterPath: string | undefined,
+  force: boolean,
 ): Promise<RunResult[]> {
   await checkJupyter(python, kernel, jupyterPath);
 
@@ -397,6 +460,15 @@ async function runAll(
   for (const nbPath of list) {
     const out = join(outDir, basename(nbPath));
     const started = Date.now();
+    const key = await runKey(await readFile(nbPath), kernel);
+    if (!force && (await upToDate(out, key))) {
+      const cells = (JSON.parse(await readFile(nbPath, "utf8")) as { cells: { cell_type: string; source: unknown }[] }).cells.filter(
+        (c) => c.cell_type === "code",
+      ).length;
+      log(`racelab run: ${nbPath}: unchanged since its last run (same notebook, racelab build and lockfile), not re-executed (--force runs it) -> ${out}`);
+      results.push({ notebook: nbPath, output: out, ok: true, cellsRun: 0, cells, elapsedMs: Date.now() - started, failure: null, cached: true });
+      continue;
+    }
     let bar: cliProgress.SingleBar | null = null;
     let cells = 0;
     let done = 0;
@@ -416,7 +488,7 @@ async function runAll(
     } else {
       log(`racelab run: ${nbPath} ...`);
     }
-    const r = await runPython(python, [resolve(nbPath), resolve(out), kernel, String(timeoutSec)], (e) => {
+    const r = await runPython(python, [resolve(nbPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
       if (e.event === "start") {
         cells = Number(e["cells"]);
         bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });
@@ -437,7 +509,7 @@ async function runAll(
     }
     if (ok) {
       if (!progress) log(`racelab run: ${nbPath}: ${done} cells ok (${(elapsedMs / 1000).toFixed(1)} s) -> ${out}`);
-      results.push({ notebook: nbPath, output: out, ok: true, cellsRun: done, cells, elapsedMs, failure: null });
+      results.push({ notebook: nbPath, output: out, ok: true, cellsRun: done, cells, elapsedMs, failure: null, cached: false });
       continue;
     }
     let failure: CellFailure;
@@ -465,7 +537,7 @@ async function runAll(
     const [head, ...rest] = failure.message.split("\n");
     const text = formatFailure(nbPath, { ...failure, message: head ?? "" });
     log(`racelab run: ${text}${rest.length ? "\n" + indent(rest.join("\n")) : ""}`);
-    results.push({ notebook: nbPath, output: null, ok: false, cellsRun: done, cells, elapsedMs, failure });
+    results.push({ notebook: nbPath, output: null, ok: false, cellsRun: done, cells, elapsedMs, failure, cached: false });
   }
   return results;
 }
@@ -502,7 +574,8 @@ export function registerRunCommand(program: Command): Command {
     .option("--out <dir>", "folder for the executed copies", "reports")
     .option("--timeout <seconds>", "per-cell timeout", "900")
     .option("--kernel <name>", "Jupyter kernel", "racelab")
-    .action(async (paths: string[], o: { out: string; timeout: string; kernel: string }) => {
+    .option("--force", "re-execute notebooks whose executed copy is up to date")
+    .action(async (paths: string[], o: { out: string; timeout: string; kernel: string; force?: boolean }) => {
       const timeoutSec = Number(o.timeout);
       if (!/^\d{1,7}$/.test(o.timeout) || timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC) {
         process.stderr.write(
@@ -511,7 +584,7 @@ export function registerRunCommand(program: Command): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await runCommand(paths, { outDir: o.out, timeoutSec, kernel: o.kernel });
+      process.exitCode = await runCommand(paths, { outDir: o.out, timeoutSec, kernel: o.kernel, force: o.force === true });
     });
 }
 
