@@ -83,3 +83,51 @@ test("racelab run does not re-execute an unchanged notebook; a change or --force
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 143)", { timeout: 120_000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-kill-"));
+  const pidFile = path.join(dir, "kernel.pid");
+  const nbPath = path.join(root, "notebooks", `.run-kill-test-${process.pid}.ipynb`);
+  try {
+    await writeFile(
+      nbPath,
+      JSON.stringify({
+        cells: [
+          { cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: [`require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`] },
+          { cell_type: "code", id: "b", metadata: {}, outputs: [], execution_count: null, source: ["await new Promise((r) => setTimeout(r, 300000));"] },
+        ],
+        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const child = spawn(process.execPath, [cli, "run", nbPath, "--out", dir], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    let kernelPid = 0;
+    for (let i = 0; i < 120 && kernelPid === 0; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      kernelPid = Number(await readFile(pidFile, "utf8").catch(() => "0"));
+    }
+    assert.ok(kernelPid > 0, `the kernel started: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.match(stderr, /stopped \(SIGTERM\)/);
+    const alive = () => {
+      try {
+        process.kill(kernelPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 20 && alive(); i++) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(alive(), false, "the kernel is gone");
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});

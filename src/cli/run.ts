@@ -11,7 +11,7 @@
  * Jupyter is unusable, 2 a missing/invalid notebook path.
  */
 import { InputError } from "../errors.js";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
@@ -111,6 +111,27 @@ async function upToDate(out: string, key: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The Jupyter (Python) process running the current notebook, if any. */
+let active: ChildProcess | null = null;
+/** Why {@link stopNotebooks} was called, or null. */
+let stopRequested: string | null = null;
+
+/**
+ * Asks a running {@link runNotebooks} to stop (the CLI calls it on SIGINT and SIGTERM): the
+ * current notebook's Jupyter process gets SIGTERM, on which nbclient shuts its kernel down (then
+ * SIGKILL after 10 s), and no further notebook starts. The stopped notebook counts as failed
+ * (`stopped: <reason>`); its old executed copy, if any, is kept.
+ */
+export function stopNotebooks(reason: string): void {
+  stopRequested = reason;
+  const child = active;
+  if (child === null) return;
+  child.kill("SIGTERM");
+  setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }, 10_000).unref();
 }
 
 /** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
@@ -291,6 +312,7 @@ function runPython(
       stdio: ["ignore", "pipe", "pipe", "pipe"],
       env,
     });
+    active = child;
     let output = "";
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString("utf8")).slice(-20_000);
@@ -319,6 +341,7 @@ function runPython(
       );
     });
     child.on("close", (code) => {
+      if (active === child) active = null;
       lines.close();
       resolvePromise({ code, events, output });
     });
@@ -457,7 +480,9 @@ async function runAll(
 
   await mkdir(outDir, { recursive: true });
   const results: RunResult[] = [];
+  stopRequested = null;
   for (const nbPath of list) {
+    if (stopRequested !== null) break;
     const out = join(outDir, basename(nbPath));
     const started = Date.now();
     const key = await runKey(await readFile(nbPath), kernel);
@@ -500,6 +525,13 @@ async function runAll(
       }
     }, jupyterPath);
     const elapsedMs = Date.now() - started;
+    if (stopRequested !== null && !r.events.some((e) => e.event === "done")) {
+      bar?.stop();
+      const failure: CellFailure = { cell: 0, id: null, source: "", message: `stopped: ${stopRequested}` };
+      log(`racelab run: ${nbPath}: stopped (${stopRequested}); the kernel was shut down, the old copy (if any) kept`);
+      results.push({ notebook: nbPath, output: null, ok: false, cellsRun: done, cells, elapsedMs, failure, cached: false });
+      break;
+    }
     const err = r.events.find((e) => e.event === "error");
     const fatal = r.events.find((e) => e.event === "fatal");
     const ok = r.code === 0 && r.events.some((e) => e.event === "done");
@@ -543,12 +575,24 @@ async function runAll(
 }
 
 /**
- * CLI wrapper: run {@link runNotebooks}, print the executed copies' paths on stdout.
- * @returns the exit status: 0 all ran, 1 a notebook failed or Jupyter is unusable, 2 bad input.
+ * CLI wrapper: run {@link runNotebooks}, print the executed copies' paths on stdout. SIGINT or
+ * SIGTERM stops the run and its kernel ({@link stopNotebooks}); a second one exits at once.
+ * @returns the exit status: 0 all ran, 1 a notebook failed or Jupyter is unusable, 2 bad input,
+ *   130 / 143 stopped by SIGINT / SIGTERM.
  */
 export async function runCommand(paths: readonly string[], opts: RunOptions = {}): Promise<number> {
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signal !== null) process.exit(sig === "SIGINT" ? 130 : 143); // a second one: at once
+    signal = sig;
+    process.stderr.write(`racelab run: ${sig}: stopping the notebook and its kernel (again to quit at once)\n`);
+    stopNotebooks(sig);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const results = await runNotebooks(paths, opts);
+    if (signal !== null) return signal === "SIGINT" ? 130 : 143;
     for (const r of results) if (r.output) process.stdout.write(r.output + "\n");
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {
@@ -559,6 +603,9 @@ export async function runCommand(paths: readonly string[], opts: RunOptions = {}
   } catch (e) {
     process.stderr.write(`racelab run: ${(e as Error).message}\n`);
     return e instanceof InputError ? 2 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 
