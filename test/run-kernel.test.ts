@@ -131,3 +131,40 @@ test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("racelab run -p name=value sets a parameter of the cell tagged 'parameters', as papermill does", { timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-params-"));
+  const nbPath = path.join(root, "notebooks", `.run-params-test-${process.pid}.ipynb`);
+  try {
+    await writeFile(
+      nbPath,
+      JSON.stringify({
+        cells: [
+          { cell_type: "code", id: "p", metadata: { tags: ["parameters"] }, outputs: [], execution_count: null, source: ["const RUNS = 10;\n", 'const LABEL = "default";'] },
+          { cell_type: "code", id: "u", metadata: {}, outputs: [], execution_count: null, source: ["console.log(`RUNS=${RUNS * 2} LABEL=${LABEL}`);"] },
+        ],
+        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const run = (...extra: string[]) => spawnSync(process.execPath, [cli, "run", nbPath, "--out", dir, ...extra], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+    const ok = run("-p", "RUNS=21", "-p", "LABEL=fleet of 128");
+    assert.equal(ok.status, 0, ok.stderr);
+    const out = await readFile(path.join(dir, path.basename(nbPath)), "utf8");
+    assert.match(out, /RUNS=42 LABEL=fleet of 128/);
+    assert.match(out, /"injected-parameters"/);
+    const unknown = run("-p", "NOPE=1");
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /-p NOPE: the parameters cell declares RUNS, LABEL/);
+    assert.equal(unknown.stderr.trim().split("\n").length, 1);
+    const bad = run("-p", "1x=2");
+    assert.equal(bad.status, 2);
+    // The notebook itself is untouched, and no copy is left next to it.
+    assert.doesNotMatch(await readFile(nbPath, "utf8"), /injected/);
+    assert.deepEqual((await (await import("node:fs/promises")).readdir(path.join(root, "notebooks"))).filter((f) => f.includes(".parameters-")), []);
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -153,6 +153,41 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Re-execute a notebook even when its executed copy is up to date (see {@link runKey}). Default false. */
   force?: boolean;
+  /**
+   * Papermill-style parameters, name to value as given on the command line (`-p RUNS=100000`):
+   * see {@link injectParameters}. Default none.
+   */
+  parameters?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A notebook with parameters injected, as papermill does: after the cell tagged `parameters`, a
+ * new code cell tagged `injected-parameters` redeclares each one (`const RUNS = 100000;`; tslab
+ * lets a later cell redeclare a name). A value that parses as JSON (a number, true, false, null,
+ * a quoted string, an array, an object) is used as it is, anything else as a string. Throws
+ * InputError when the notebook has no `parameters` cell or the cell declares no such name
+ * (`const`, `let` or `var`).
+ */
+export function injectParameters(nb: { cells: { cell_type: string; metadata?: { tags?: unknown }; source: unknown }[] }, params: Readonly<Record<string, string>>, name: string): typeof nb {
+  const i = nb.cells.findIndex((c) => c.cell_type === "code" && Array.isArray(c.metadata?.tags) && (c.metadata!.tags as unknown[]).includes("parameters"));
+  if (i < 0) throw new InputError(`${name}: -p given, but no code cell is tagged 'parameters'`);
+  const src = Array.isArray(nb.cells[i]!.source) ? (nb.cells[i]!.source as string[]).join("") : String(nb.cells[i]!.source);
+  const declared = [...src.matchAll(/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]!);
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (!declared.includes(k))
+      throw new InputError(`${name}: -p ${clip(k)}: the parameters cell declares ${declared.length > 0 ? declared.join(", ") : "nothing"}`);
+    let literal: string;
+    try {
+      JSON.parse(v);
+      literal = v;
+    } catch {
+      literal = JSON.stringify(v);
+    }
+    lines.push(`const ${k} = ${literal};\n`);
+  }
+  const cell = { cell_type: "code", id: "injected-parameters", execution_count: null, metadata: { tags: ["injected-parameters"] }, outputs: [], source: lines };
+  return { ...nb, cells: [...nb.cells.slice(0, i + 1), cell, ...nb.cells.slice(i + 1)] };
 }
 
 /** Where and why a notebook stopped. */
@@ -459,7 +494,7 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
   // as Jupyter finds it.
   const jupyterPath = kernel === "racelab" ? await privateKernelDir() : undefined;
   try {
-    return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath, opts.force === true);
+    return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath, opts.force === true, opts.parameters ?? {});
   } finally {
     if (jupyterPath !== undefined) await rm(jupyterPath, { recursive: true, force: true });
   }
@@ -475,7 +510,15 @@ async function runAll(
   progress: boolean,
   jupyterPath: string | undefined,
   force: boolean,
+  parameters: Readonly<Record<string, string>>,
 ): Promise<RunResult[]> {
+  // Parameters: each notebook runs as a copy with them injected, next to it (so its kernel starts
+  // in the same folder); checked for every notebook before any runs.
+  const sources = new Map<string, Buffer>();
+  for (const nbPath of list) {
+    const bytes = await readFile(nbPath);
+    sources.set(nbPath, Object.keys(parameters).length === 0 ? bytes : Buffer.from(JSON.stringify(injectParameters(JSON.parse(bytes.toString("utf8")), parameters, nbPath), null, 1) + "\n"));
+  }
   await checkJupyter(python, kernel, jupyterPath);
 
   await mkdir(outDir, { recursive: true });
@@ -485,7 +528,8 @@ async function runAll(
     if (stopRequested !== null) break;
     const out = join(outDir, basename(nbPath));
     const started = Date.now();
-    const key = await runKey(await readFile(nbPath), kernel);
+    const source = sources.get(nbPath)!;
+    const key = await runKey(source, kernel);
     if (!force && (await upToDate(out, key))) {
       const cells = (JSON.parse(await readFile(nbPath, "utf8")) as { cells: { cell_type: string; source: unknown }[] }).cells.filter(
         (c) => c.cell_type === "code",
@@ -513,7 +557,12 @@ async function runAll(
     } else {
       log(`racelab run: ${nbPath} ...`);
     }
-    const r = await runPython(python, [resolve(nbPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
+    let runPath = nbPath;
+    if (Object.keys(parameters).length > 0) {
+      runPath = join(dirname(nbPath), `.${basename(nbPath, ".ipynb")}.parameters-${process.pid}.ipynb`);
+      await writeFile(runPath, source);
+    }
+    const r = await runPython(python, [resolve(runPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
       if (e.event === "start") {
         cells = Number(e["cells"]);
         bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });
@@ -523,7 +572,7 @@ async function runAll(
         done = Number(e["done"]);
         bar?.update(done, { status: "" });
       }
-    }, jupyterPath);
+    }, jupyterPath).finally(() => (runPath !== nbPath ? rm(runPath, { force: true }) : undefined));
     const elapsedMs = Date.now() - started;
     if (stopRequested !== null && !r.events.some((e) => e.event === "done")) {
       bar?.stop();
@@ -622,7 +671,18 @@ export function registerRunCommand(program: Command): Command {
     .option("--timeout <seconds>", "per-cell timeout", "900")
     .option("--kernel <name>", "Jupyter kernel", "racelab")
     .option("--force", "re-execute notebooks whose executed copy is up to date")
-    .action(async (paths: string[], o: { out: string; timeout: string; kernel: string; force?: boolean }) => {
+    .option("-p, --parameter <name=value>", "set a parameter of the cell tagged 'parameters' (papermill style), repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (paths: string[], o: { out: string; timeout: string; kernel: string; force?: boolean; parameter: string[] }) => {
+      const parameters: Record<string, string> = {};
+      for (const item of o.parameter) {
+        const m = /^([A-Za-z_$][\w$]*)=(.*)$/s.exec(item);
+        if (!m) {
+          process.stderr.write(`racelab run: -p: expected name=value (name a TypeScript identifier), got ${JSON.stringify(clip(item))}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        parameters[m[1]!] = m[2]!;
+      }
       const timeoutSec = Number(o.timeout);
       if (!/^\d{1,7}$/.test(o.timeout) || timeoutSec <= 0 || timeoutSec > MAX_TIMEOUT_SEC) {
         process.stderr.write(
@@ -631,7 +691,7 @@ export function registerRunCommand(program: Command): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await runCommand(paths, { outDir: o.out, timeoutSec, kernel: o.kernel, force: o.force === true });
+      process.exitCode = await runCommand(paths, { outDir: o.out, timeoutSec, kernel: o.kernel, force: o.force === true, parameters });
     });
 }
 
