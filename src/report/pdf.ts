@@ -26,6 +26,8 @@ export const CHROMIUM_ARGS = [
   "--metrics-recording-only",
   "--no-default-browser-check",
   "--mute-audio",
+  // No name resolution at all: Chromium's own DNS queries (about 30 per run) never leave the machine.
+  "--host-resolver-rules=MAP * ~NOTFOUND",
 ];
 
 export interface BrowserOptions {

@@ -7,7 +7,11 @@
  * - only listed attributes survive: no event handlers (`on*`), no `style`, no `href`/`xlink:href`;
  *   `src` only on `<img>` and only as a `data:image/...;base64` URI;
  * - attribute values that reference anything with `url(...)` are dropped unless they point to a
- *   fragment in the same SVG (`url(#clip1)`);
+ *   fragment in the same SVG (`url(#clip1)`); so are values with a backslash (CSS escapes spell
+ *   `url(` as `\75 rl(` or `u\rl(`) and other CSS image functions (`image-set()`, `image()`,
+ *   `element()`, `cross-fade()`, `src()`);
+ * - `class` keeps only the classes the report styles outputs with (`racelab-table`, `racelab-pre`,
+ *   `num`): an output cannot dress itself as the report's header or any other part of the page;
  * - ids are prefixed (and `url(#id)` references rewritten) so that outputs do not clash with each
  *   other or with the page.
  *
@@ -50,6 +54,11 @@ const SVG_ATTRS = [
   "aria-roledescription", "aria-label", "aria-hidden",
 ];
 
+/** Classes an output may carry: those racelab's own tables and blocks use (report/html.ts styles them). */
+const OUTPUT_CLASSES = new Set(["racelab-table", "racelab-pre", "num"]);
+/** CSS functions that fetch or embed an image, besides url(). */
+const CSS_IMAGE_FUNCTIONS = /(?:^|[^\w-])(?:-webkit-)?(?:image-set|image|element|cross-fade|src)\s*\(/i;
+
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]+$/;
 const LOCAL_URL = /^url\(\s*#([-\w.:]+)\s*\)$/;
 
@@ -63,6 +72,13 @@ function filterAttributes(prefix: string) {
         out[name] = prefix + v;
         continue;
       }
+      if (name === "class") {
+        const keep = v.split(/\s+/).filter((c) => OUTPUT_CLASSES.has(c));
+        if (keep.length > 0) out[name] = keep.join(" ");
+        continue;
+      }
+      // CSS escapes can spell url( (\75 rl(, u\rl(); no allowed attribute needs a backslash.
+      if (v.includes("\\") || CSS_IMAGE_FUNCTIONS.test(v)) continue;
       if (name === "src") {
         if (tagName === "img" && DATA_IMAGE.test(v)) out[name] = v.replace(/\s+/g, "");
         continue;

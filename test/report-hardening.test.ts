@@ -1,0 +1,46 @@
+/**
+ * Hardening of the report against untrusted notebook outputs (issue 10, section 6): escaped
+ * `url(` forms and CSS image functions are stripped at sanitizing, outputs cannot borrow the
+ * report's own classes, and Chromium resolves no host names while printing.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CHROMIUM_ARGS } from "../src/report/pdf.js";
+import { sanitizeHtmlOutput, sanitizeSvgOutput } from "../src/report/sanitize.js";
+
+test("escaped url( forms and image-set() are stripped from SVG attributes (fill, mask, cursor)", () => {
+  const attacks = [
+    String.raw`fill="\75 rl(https://evil.example/x.svg#a)"`,
+    String.raw`fill="u\rl(https://evil.example/x.svg#a)"`,
+    String.raw`mask="\000075rl(//evil.example/m)"`,
+    `cursor="image-set('https://evil.example/c.png' 1x)"`,
+    `fill="-webkit-image-set(url(https://evil.example/i.png) 1x)"`,
+    `stroke="image(https://evil.example/s.png)"`,
+    `fill="cross-fade(50% a, b)"`,
+  ];
+  for (const a of attacks) {
+    const out = sanitizeSvgOutput(`<svg viewBox="0 0 9 9"><rect width="9" height="9" ${a} /></svg>`, "f1-");
+    assert.doesNotMatch(out, /evil|image-set|image\(|cross-fade|\\/, a);
+    assert.match(out, /<rect width="9" height="9"/, "the element stays, without the attribute");
+  }
+  // What charts need is kept: plain colours and local references.
+  const ok = sanitizeSvgOutput('<svg><defs><clipPath id="c"><rect width="1" height="1"/></clipPath></defs><g clip-path="url(#c)" fill="#c0392b"><text>t</text></g></svg>', "f2-");
+  assert.match(ok, /clip-path="url\(#f2-c\)"/);
+  assert.match(ok, /fill="#c0392b"/);
+});
+
+test("outputs keep only racelab's output classes: none of the report's own (header, meta, ...)", () => {
+  const html = sanitizeHtmlOutput(
+    '<div class="report meta"><h1 class="report">VERIFIED: ALL FIXES PASS</h1></div><table class="racelab-table x"><tr><td class="num other">1</td></tr></table><pre class="racelab-pre">p</pre>',
+    "o1-",
+  );
+  assert.doesNotMatch(html, /class="(report|meta)/);
+  assert.match(html, /<div><h1>VERIFIED: ALL FIXES PASS<\/h1><\/div>/, "the text stays, unstyled");
+  assert.match(html, /<table class="racelab-table">/);
+  assert.match(html, /<td class="num">1<\/td>/);
+  assert.match(html, /<pre class="racelab-pre">p<\/pre>/);
+});
+
+test("Chromium prints with host-name resolution mapped to nothing", () => {
+  assert.ok(CHROMIUM_ARGS.includes("--host-resolver-rules=MAP * ~NOTFOUND"));
+});
