@@ -44,3 +44,14 @@ test("outputs keep only racelab's output classes: none of the report's own (head
 test("Chromium prints with host-name resolution mapped to nothing", () => {
   assert.ok(CHROMIUM_ARGS.includes("--host-resolver-rules=MAP * ~NOTFOUND"));
 });
+
+test("report --out a folder that cannot be made is bad input at once (exit 2), not a 10-minute spin", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ["dist/cli/main.js", "report", "test/fixtures/executed.ipynb", "--html", "--out", "/proc/nope"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^racelab report: --out \/proc\/nope: cannot create the folder \(ENOENT\)\n$/);
+  assert.ok(Date.now() - t0 < 20_000);
+  const { ensureDir } = await import("../src/report/atomic.js");
+  await assert.rejects(ensureDir("/proc/nope/deeper"), /ENOENT/);
+});

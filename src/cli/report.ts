@@ -10,13 +10,14 @@
 import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { writeFileAtomic } from "../report/atomic.js";
+import { ensureDir, writeFileAtomic } from "../report/atomic.js";
 import { buildReport, reportDate } from "../report/document.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, withBrowser } from "../report/pdf.js";
 import { mailEml, mailText } from "../report/mail.js";
 import { lookupScenario } from "../engine/scenario.js";
+import { clip } from "../engine/clip.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -119,6 +120,9 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     jobs.push({ path, name, html: assembleHtml(doc), title: doc.title, mail, eml });
   }
 
+  await ensureDir(outDir).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`--out ${clip(outDir)}: cannot create the folder (${e.code ?? e.message})`);
+  });
   const results: ReportOutput[] = jobs.map((j) => ({ notebook: j.path, html: null, pdf: null, mail: null, eml: null }));
   for (const [i, j] of jobs.entries()) {
     if (j.mail === null || j.eml === null) continue;

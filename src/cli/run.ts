@@ -22,6 +22,7 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { clip } from "../engine/clip.js";
 import { readNotebook } from "../report/notebook.js";
+import { ensureDir } from "../report/atomic.js";
 
 /** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */
 const MAX_TIMEOUT_SEC = 1_000_000;
@@ -521,7 +522,9 @@ async function runAll(
   }
   await checkJupyter(python, kernel, jupyterPath);
 
-  await mkdir(outDir, { recursive: true });
+  await ensureDir(outDir).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`--out ${clip(outDir)}: cannot create the folder (${e.code ?? e.message})`);
+  });
   const results: RunResult[] = [];
   stopRequested = null;
   for (const nbPath of list) {

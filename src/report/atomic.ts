@@ -1,6 +1,32 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+/**
+ * Creates folder `dir` and its missing parents, like `mkdir -p`. Node's own `mkdir(dir, {
+ * recursive: true })` loops forever where the kernel refuses a folder with ENOENT although its
+ * parent exists (`/proc/nope`); this one creates each level once and throws the error.
+ * @throws the fs error (ENOENT, EACCES, ENOTDIR, ...) of the level that cannot be created.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      if ((await stat(dir)).isDirectory()) return;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: "ENOTDIR" });
+    }
+    if (code !== "ENOENT" || dirname(dir) === dir) throw e;
+  }
+  await ensureDir(dirname(dir));
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+}
 
 /**
  * Write `data` to `path` atomically: write a temp file in the same folder, then rename it over
@@ -16,7 +42,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array | ((tmpPath: string) => Promise<void>),
 ): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     if (typeof data === "function") await data(tmp);
