@@ -28,6 +28,10 @@ done <<<"$executed_list"
 
 if [[ ${#executed[@]} -gt 0 ]]; then
   reports="$("${racelab[@]}" report --html --pdf --mail "${executed[@]}")"
+  # Then an archive per notebook: the executed copy, its recorded results and its reports.
+  for nb in "${executed[@]}"; do
+    reports+=$'\n'"$("${racelab[@]}" archive "$nb")"
+  done
   echo "Reports:"
   while IFS= read -r line; do
     if [[ -n $line ]]; then echo "  $line"; fi

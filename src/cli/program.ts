@@ -23,6 +23,7 @@ import { isScenarioPath, loadScenario } from "../registry.js";
 import { registerNewCommand } from "./new.js";
 import { registerReportCommand } from "./report.js";
 import { registerRunCommand } from "./run.js";
+import { registerArchiveCommands } from "./archive.js";
 
 const out = (s: string) => process.stdout.write(s + "\n");
 
@@ -611,6 +612,7 @@ export function buildProgram(): Command {
   registerNewCommand(program);
   registerRunCommand(program);
   registerReportCommand(program);
+  registerArchiveCommands(program);
   return program;
 }
 

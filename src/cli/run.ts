@@ -12,7 +12,7 @@
  */
 import { InputError } from "../errors.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
@@ -339,8 +339,9 @@ function runPython(
   args: string[],
   onEvent: (e: PyEvent) => void,
   jupyterPath?: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ code: number | null; events: PyEvent[]; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONUNBUFFERED: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONUNBUFFERED: "1", ...extraEnv };
   // After the caller's own JUPYTER_PATH (an explicit choice wins), before every user-wide or system kernel.
   if (jupyterPath !== undefined) env["JUPYTER_PATH"] = [process.env["JUPYTER_PATH"], jupyterPath].filter((p) => p).join(":");
   return new Promise((resolvePromise, reject) => {
@@ -560,6 +561,9 @@ async function runAll(
     } else {
       log(`racelab run: ${nbPath} ...`);
     }
+    // The results the notebook computes (check(), rates()), for `racelab archive` and `verify`.
+    const recorded = join(outDir, `.${basename(nbPath, ".ipynb")}.results.${process.pid}.jsonl`);
+    await rm(recorded, { force: true });
     let runPath = nbPath;
     if (Object.keys(parameters).length > 0) {
       runPath = join(dirname(nbPath), `.${basename(nbPath, ".ipynb")}.parameters-${process.pid}.ipynb`);
@@ -575,7 +579,13 @@ async function runAll(
         done = Number(e["done"]);
         bar?.update(done, { status: "" });
       }
-    }, jupyterPath).finally(() => (runPath !== nbPath ? rm(runPath, { force: true }) : undefined));
+    }, jupyterPath, { RACELAB_RECORD: resolve(recorded) }).finally(() => (runPath !== nbPath ? rm(runPath, { force: true }) : undefined));
+    const resultsPath = join(outDir, `${basename(nbPath, ".ipynb")}.results.jsonl`);
+    if (r.code === 0 && r.events.some((e) => e.event === "done")) {
+      // Kept beside the executed copy (an empty file when the notebook computed nothing).
+      await writeFile(recorded, "", { flag: "a" });
+      await rename(recorded, resultsPath);
+    } else await rm(recorded, { force: true });
     const elapsedMs = Date.now() - started;
     if (stopRequested !== null && !r.events.some((e) => e.event === "done")) {
       bar?.stop();

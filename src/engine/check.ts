@@ -1,3 +1,4 @@
+import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
 import { UnhashableState, UsageError } from "../errors.js";
 import type { MemoryModel } from "./memory.js";
@@ -256,8 +257,9 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   if (opts.shard !== undefined) throw new UsageError("check() explores everything: use explorePart() for one shard");
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
   const t0 = performance.now();
-  if (mode !== "exhaustive") return finish(sc, cfg, opts, sample(sc, cfg, opts, t0), t0);
-  return finish(sc, cfg, opts, explore(sc, cfg, opts, t0), t0);
+  const r = mode !== "exhaustive" ? finish(sc, cfg, opts, sample(sc, cfg, opts, t0), t0) : finish(sc, cfg, opts, explore(sc, cfg, opts, t0), t0);
+  recordResult("check", sc, opts, r);
+  return r;
 }
 
 /**

@@ -12,6 +12,7 @@
 import type { RandomGenerator } from "pure-rand";
 import { UsageError } from "../errors.js";
 import { findingKey } from "./finding.js";
+import { recordResult } from "./record.js";
 import type { MemoryModel } from "./memory.js";
 import { runStrategy, TID_MASK } from "./runner.js";
 import { UnreducedSearch } from "./strategies/sleep-sets.js";
@@ -413,5 +414,7 @@ export function mergeRates(
 export function rates(ref: AnyScenario | string, opts: RateOptions = {}): RateResult {
   const t0 = performance.now();
   const { part: _, ...whole } = opts;
-  return mergeRates(ref, whole, [rateChunks(ref, whole)], 1, performance.now() - t0);
+  const r = mergeRates(ref, whole, [rateChunks(ref, whole)], 1, performance.now() - t0);
+  recordResult("rates", lookupScenario(ref), whole, r);
+  return r;
 }

@@ -1,0 +1,289 @@
+/**
+ * `racelab archive <executed.ipynb> [--out DIR]` and `racelab verify <archive>`: reproducible
+ * analysis archives.
+ *
+ * An archive, `<out>/<name>.racelab.tar.gz` (node-tar, gzip), holds one folder `<name>/` with the
+ * executed notebook, the results it computed (`<name>.results.jsonl`, recorded by `racelab run`:
+ * every check() and rates() call with its options and result, see engine/record.ts), whichever of
+ * the HTML, PDF, mail text and `.eml` sit beside it, and `manifest.json`: racelab's version and
+ * git commit, Node's version, the SHA-256 of package-lock.json, the kernel, and the SHA-256 of
+ * every other file. Entries carry a fixed mtime (SOURCE_DATE_EPOCH, else 2000-01-01) and no owner,
+ * so the same files give the same archive.
+ *
+ * `verify` lists the archive before extracting anything and refuses an entry that is not a plain
+ * file or folder under `<name>/` (absolute, `..`, links, devices); extracts into a temporary
+ * folder it removes afterwards; checks every file against the manifest (a missing, extra or
+ * changed file is an error); then recomputes every recorded result of a bundled scenario with
+ * this racelab and compares it with the recorded one, field by field, `elapsedMs` and `workers`
+ * aside. Results of a scenario the notebook defines in its own cells cannot be recomputed outside
+ * it and are counted as such.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { copyFile, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import * as tar from "tar";
+import { check } from "../engine/check.js";
+import { clip } from "../engine/clip.js";
+import { rates } from "../engine/rates.js";
+import type { RecordedResult } from "../engine/record.js";
+import { InputError } from "../errors.js";
+import { ensureDir, writeFileAtomic } from "../report/atomic.js";
+import { readNotebook } from "../report/notebook.js";
+import "../registry.js";
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** What `manifest.json` holds. */
+export interface Manifest {
+  /** Always "racelab-archive". */
+  readonly format: "racelab-archive";
+  /** 1. */
+  readonly version: 1;
+  /** The notebook's name (the archive's folder). */
+  readonly name: string;
+  /** racelab's version (package.json). */
+  readonly racelab: string;
+  /** `git rev-parse HEAD` of racelab's checkout, or null (an installed copy). */
+  readonly commit: string | null;
+  /** Node's version. */
+  readonly node: string;
+  /** SHA-256 of racelab's package-lock.json, or null. */
+  readonly packageLockSha256: string | null;
+  /** The Jupyter kernel the notebook ran in (its metadata's kernelspec name). */
+  readonly kernel: string | null;
+  /** SHA-256 of each file of the folder but the manifest, by file name. */
+  readonly files: Record<string, string>;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync("git", ["-C", PACKAGE_ROOT, "rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The fixed mtime of archive entries: SOURCE_DATE_EPOCH, else 2000-01-01. */
+function entryDate(): Date {
+  const e = process.env["SOURCE_DATE_EPOCH"];
+  return e !== undefined && /^\d+$/.test(e) ? new Date(Number(e) * 1000) : new Date(Date.UTC(2000, 0, 1));
+}
+
+/**
+ * Writes `<out>/<name>.racelab.tar.gz` for an executed notebook (see the module comment) and
+ * returns its path. Throws InputError (exit 2) for a missing or invalid notebook or an --out that
+ * cannot be made.
+ */
+export async function archiveNotebook(executed: string, opts: { out?: string } = {}): Promise<string> {
+  const nb = await readNotebook(executed);
+  const name = basename(executed).replace(/\.ipynb$/, "");
+  const dir = dirname(executed);
+  const out = opts.out ?? dir;
+  await ensureDir(out).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`--out ${clip(out)}: cannot create the folder (${e.code ?? e.message})`);
+  });
+  const stage = await mkdtemp(join(tmpdir(), "racelab-archive-"));
+  try {
+    const folder = join(stage, name);
+    await ensureDir(folder);
+    const files: Record<string, string> = {};
+    for (const suffix of [".ipynb", ".results.jsonl", ".html", ".pdf", ".mail.txt", ".eml"]) {
+      const src = join(dir, name + suffix);
+      const s = await stat(src).catch(() => null);
+      if (s === null || !s.isFile()) continue;
+      await copyFile(src, join(folder, name + suffix));
+      files[name + suffix] = await sha256File(src);
+    }
+    const lock = await readFile(join(PACKAGE_ROOT, "package-lock.json")).catch(() => null);
+    const pj = JSON.parse(await readFile(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string };
+    const kernel = (nb.metadata["kernelspec"] as { name?: unknown } | undefined)?.name;
+    const manifest: Manifest = {
+      format: "racelab-archive",
+      version: 1,
+      name,
+      racelab: pj.version ?? "",
+      commit: gitCommit(),
+      node: process.version,
+      packageLockSha256: lock === null ? null : createHash("sha256").update(lock).digest("hex"),
+      kernel: typeof kernel === "string" ? kernel : null,
+      files,
+    };
+    await writeFileAtomic(join(folder, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    const target = join(out, `${name}.racelab.tar.gz`);
+    const entries = [`${name}/manifest.json`, ...Object.keys(files).sort().map((f) => `${name}/${f}`)];
+    await writeFileAtomic(target, async (tmp) => {
+      await tar.c({ gzip: true, file: tmp, cwd: stage, portable: true, mtime: entryDate(), noDirRecurse: true }, entries);
+    });
+    return target;
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** What {@link verifyArchive} found for one recorded result. */
+export interface VerifiedResult {
+  /** `check` or `rates`. */
+  readonly kind: string;
+  /** `<scenario> <fix>/<variant>` and the mode. */
+  readonly what: string;
+  /** identical, different, or not recomputable (a scenario defined in the notebook's cells). */
+  readonly status: "identical" | "different" | "not recomputable";
+  /** The fields that differ (top-level keys), when different. */
+  readonly fields: string[];
+}
+
+/** What {@link verifyArchive} returns. */
+export interface Verification {
+  /** The manifest read. */
+  readonly manifest: Manifest;
+  /** Per recorded result, in order. */
+  readonly results: VerifiedResult[];
+  /** True when every recomputable result is identical. */
+  readonly ok: boolean;
+}
+
+/** Compares two JSON values, `elapsedMs` and `workers` aside; returns the differing top-level keys. */
+function differingFields(a: unknown, b: unknown): string[] {
+  const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === "elapsedMs" || k === "workers" ? undefined : x)));
+  const x = strip(a) as Record<string, unknown> | null;
+  const y = strip(b) as Record<string, unknown> | null;
+  if (x === null || y === null || typeof x !== "object" || typeof y !== "object") return JSON.stringify(x) === JSON.stringify(y) ? [] : ["(value)"];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+}
+
+/**
+ * Verifies an archive (see the module comment): resolves to what every recorded result gave.
+ * Throws InputError (exit 2) for a missing or malformed archive, an unsafe entry, or a file that
+ * does not match the manifest; nothing is written outside a temporary folder, removed afterwards.
+ */
+export async function verifyArchive(path: string): Promise<Verification> {
+  const s = await stat(path).catch(() => null);
+  if (s === null || !s.isFile()) throw new InputError(`${clip(path)}: no such archive`);
+  // 1. List: every entry a plain file or folder under one top folder, no absolute path, no "..".
+  const names: string[] = [];
+  let top: string | null = null;
+  // Thrown after the listing: a throw inside the entry callback would escape the promise.
+  let problem: InputError | null = null;
+  try {
+    await tar.t({
+      file: path,
+      strict: true,
+      onReadEntry: (e) => {
+        const p = e.path;
+        const bad =
+          (e.type !== "File" && e.type !== "Directory" && e.type !== "OldFile" && e.type !== "ContiguousFile") ||
+          p.startsWith("/") ||
+          /^[A-Za-z]:/.test(p) ||
+          p.split("/").some((c) => c === "..") ||
+          p.includes("\\");
+        if (bad) problem ??= new InputError(`${clip(path)}: unsafe entry '${clip(p)}' (${e.type}): an archive holds plain files in one folder`);
+        const first = p.split("/")[0]!;
+        top ??= first;
+        if (first !== top) problem ??= new InputError(`${clip(path)}: entries in more than one folder ('${clip(top)}', '${clip(first)}')`);
+        if (e.type !== "Directory") names.push(p);
+      },
+    });
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${clip(path)}: not a racelab archive (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (problem !== null) throw problem;
+  if (top === null) throw new InputError(`${clip(path)}: empty archive`);
+  const dir = await mkdtemp(join(tmpdir(), "racelab-verify-"));
+  try {
+    await tar.x({ file: path, cwd: dir, strict: true, preservePaths: false, noChmod: true });
+    const folder = join(dir, top);
+    // 2. The manifest and the files.
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(await readFile(join(folder, "manifest.json"), "utf8")) as Manifest;
+    } catch {
+      throw new InputError(`${clip(path)}: no readable manifest.json in ${top}/`);
+    }
+    if (manifest.format !== "racelab-archive" || typeof manifest.files !== "object" || manifest.files === null)
+      throw new InputError(`${clip(path)}: manifest.json is not a racelab archive manifest`);
+    const present = (await readdir(folder)).filter((f) => f !== "manifest.json").sort();
+    const listed = Object.keys(manifest.files).sort();
+    for (const f of present) if (!listed.includes(f)) throw new InputError(`${clip(path)}: tampered: ${clip(f)} is not in the manifest`);
+    for (const f of listed) {
+      if (!present.includes(f)) throw new InputError(`${clip(path)}: tampered: ${clip(f)} is missing`);
+      if ((await sha256File(join(folder, f))) !== manifest.files[f])
+        throw new InputError(`${clip(path)}: tampered: ${clip(f)} does not match its SHA-256 in the manifest`);
+    }
+    // 3. Recompute every recorded result.
+    const results: VerifiedResult[] = [];
+    const recorded = listed.find((f) => f.endsWith(".results.jsonl"));
+    const lines = recorded === undefined ? [] : (await readFile(join(folder, recorded), "utf8")).split("\n").filter((l) => l.trim() !== "");
+    for (const [i, line] of lines.entries()) {
+      let r: RecordedResult;
+      try {
+        r = JSON.parse(line) as RecordedResult;
+      } catch {
+        throw new InputError(`${clip(path)}: ${recorded} line ${i + 1} is not JSON`);
+      }
+      const o = r.options as { fix?: string; variant?: string; mode?: string };
+      const what = `${r.scenario} ${o.fix ?? "baseline"}/${o.variant ?? "default"}${o.mode ? ` (${o.mode})` : ""}`;
+      if (!r.bundled) {
+        results.push({ kind: r.kind, what, status: "not recomputable", fields: [] });
+        continue;
+      }
+      const again = r.kind === "rates" ? rates(r.scenario, r.options) : check(r.scenario, r.options);
+      const fields = differingFields(r.result, again);
+      results.push({ kind: r.kind, what, status: fields.length === 0 ? "identical" : "different", fields });
+    }
+    return { manifest, results, ok: results.every((x) => x.status !== "different") };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Adds `archive` and `verify` to the program. */
+export function registerArchiveCommands(program: Command): void {
+  program
+    .command("archive")
+    .description("write <out>/<name>.racelab.tar.gz: the executed notebook, its recorded results, its reports and a manifest")
+    .argument("<executed.ipynb>", "an executed notebook (reports/<name>.ipynb from `racelab run`)")
+    .option("--out <dir>", "output folder (default: the notebook's)")
+    .action(async (nb: string, o: { out?: string }) => {
+      try {
+        process.stdout.write((await archiveNotebook(nb, o.out !== undefined ? { out: o.out } : {})) + "\n");
+      } catch (e) {
+        process.stderr.write(`racelab archive: ${(e as Error).message.split("\n")[0]}\n`);
+        process.exitCode = e instanceof InputError ? 2 : 1;
+      }
+    });
+  program
+    .command("verify")
+    .description("check an archive against its manifest and recompute every result it recorded; exit 0 only when all match")
+    .argument("<archive>", "a .racelab.tar.gz from `racelab archive`")
+    .action(async (a: string) => {
+      try {
+        const v = await verifyArchive(a);
+        const m = v.manifest;
+        process.stdout.write(`${a}: ${m.name}, made with racelab ${m.racelab}${m.commit ? ` (${m.commit.slice(0, 12)})` : ""} on Node ${m.node}; files match the manifest\n`);
+        for (const r of v.results)
+          process.stdout.write(`  ${r.status === "different" ? "DIFFERENT" : r.status}  ${r.kind} ${r.what}${r.fields.length > 0 ? `: ${r.fields.join(", ")}` : ""}\n`);
+        const n = (s: string) => v.results.filter((r) => r.status === s).length;
+        process.stdout.write(
+          `${v.ok ? "verified" : "NOT verified"}: ${n("identical")} identical, ${n("different")} different` +
+            `${n("not recomputable") > 0 ? `, ${n("not recomputable")} not recomputable (scenario defined in the notebook's cells)` : ""}` +
+            ` of ${v.results.length} recorded results\n`,
+        );
+        process.exitCode = v.ok ? 0 : 1;
+      } catch (e) {
+        process.stderr.write(`racelab verify: ${(e as Error).message.split("\n")[0]}\n`);
+        process.exitCode = e instanceof InputError ? 2 : 1;
+      }
+    });
+}
