@@ -32,7 +32,7 @@ describe("racelab run (Jupyter + racelab kernel)", { timeout: 300_000 }, () => {
     assert.equal(res.ok, true);
     assert.equal(res.output, join(out, "smoke.ipynb"));
     assert.equal(res.cellsRun, 4);
-    assert.deepEqual(await readdir(out), ["smoke.ipynb"], "no temp file left");
+    assert.deepEqual((await readdir(out)).sort(), ["smoke.ipynb", "smoke.results.jsonl"], "no temp file left");
 
     const nb = parseNotebook(await readFile(res.output, "utf8"), "executed smoke");
     const outputs = (i: number): NotebookOutput[] => nb.cells[i]!.outputs ?? [];

@@ -48,7 +48,7 @@ describe("notebooks/ext4-delalloc-fallocate.ipynb", { timeout: 600_000 }, () => 
     const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync("pdfinfo", [join(out, "ext4-delalloc-fallocate.pdf")], { encoding: "utf8" }))![1]);
     assert.ok(pages >= 3, `PDF has ${pages} pages`);
     assert.ok(r, "one report");
-    assert.deepEqual((await readdir(out)).sort(), ["ext4-delalloc-fallocate.html", "ext4-delalloc-fallocate.ipynb", "ext4-delalloc-fallocate.pdf"]);
+    assert.deepEqual((await readdir(out)).sort(), ["ext4-delalloc-fallocate.html", "ext4-delalloc-fallocate.ipynb", "ext4-delalloc-fallocate.pdf", "ext4-delalloc-fallocate.results.jsonl", "index.html"]);
   });
 });
 

@@ -35,7 +35,7 @@ describe("racelab report", () => {
   it("--html writes <out>/<name>.html only, with a fixed date stamp", async () => {
     const res = await reportNotebooks([FIXTURE], { html: true, out, date: new Date("2025-06-07T00:00:00Z") });
     assert.deepEqual(res, [{ notebook: FIXTURE, html: join(out, "executed.html"), pdf: null, mail: null, eml: null }]);
-    assert.deepEqual(await readdir(out), ["executed.html"]);
+    assert.deepEqual((await readdir(out)).sort(), ["executed.html", "index.html"]);
     const html = await readFile(join(out, "executed.html"), "utf8");
     assert.match(html, /^<!DOCTYPE html>/);
     assert.match(html, /<title>Fixture: delalloc vs fallocate<\/title>/);
@@ -76,7 +76,7 @@ describe("racelab report", () => {
     try {
       const { value, stderr } = await captureStderr(() => reportCommand([FIXTURE], { mail: true, out: dir }));
       assert.equal(value, 0, stderr);
-      assert.deepEqual((await readdir(dir)).sort(), ["executed.eml", "executed.mail.txt"]);
+      assert.deepEqual((await readdir(dir)).sort(), ["executed.eml", "executed.mail.txt", "index.html"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

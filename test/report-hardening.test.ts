@@ -55,3 +55,28 @@ test("report --out a folder that cannot be made is bad input at once (exit 2), n
   const { ensureDir } = await import("../src/report/atomic.js");
   await assert.rejects(ensureDir("/proc/nope/deeper"), /ENOENT/);
 });
+
+test("reports/index.html lists every report with its files, escaped, offline", async () => {
+  const { mkdtemp, writeFile, readFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { writeReportIndex } = await import("../src/report/index-page.js");
+  const dir = await mkdtemp(join(tmpdir(), "racelab-index-"));
+  try {
+    const nb = (title: string, scenario: string) => JSON.stringify({ cells: [], metadata: { racelab: { title, scenario } }, nbformat: 4, nbformat_minor: 5 });
+    await writeFile(join(dir, "a.ipynb"), nb("<script>alert(1)</script> title", "ext4-delalloc-fallocate"));
+    await writeFile(join(dir, "a.html"), "x");
+    await writeFile(join(dir, "a.racelab.tar.gz"), "x");
+    await writeFile(join(dir, "b.ipynb"), nb("B", "filemap-folio-split"));
+    await writeFile(join(dir, "notes.txt"), "x");
+    const html = await readFile(await writeReportIndex(dir), "utf8");
+    assert.doesNotMatch(html, /<script>/);
+    assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; title/);
+    assert.match(html, /<a href="a\.html">HTML<\/a> · <a href="a\.racelab\.tar\.gz">archive<\/a> · <a href="a\.ipynb">notebook<\/a>/);
+    assert.match(html, /<code>filemap-folio-split<\/code>/);
+    assert.match(html, /2 reports/);
+    assert.match(html, /Content-Security-Policy/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

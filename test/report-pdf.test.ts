@@ -27,8 +27,8 @@ describe("racelab report --pdf", { timeout: 180_000 }, () => {
     need(process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM, "chromium");
     need("/usr/bin/pdfinfo", "poppler-utils");
     const res = await reportNotebooks(["test/fixtures/executed.ipynb"], { pdf: true, out });
-    assert.deepEqual(res[0], { notebook: "test/fixtures/executed.ipynb", html: null, pdf: join(out, "executed.pdf") });
-    assert.deepEqual(await readdir(out), ["executed.pdf"], "only the PDF, no temp file left");
+    assert.deepEqual(res[0], { notebook: "test/fixtures/executed.ipynb", html: null, pdf: join(out, "executed.pdf"), mail: null, eml: null });
+    assert.deepEqual((await readdir(out)).sort(), ["executed.pdf", "index.html"], "only the PDF and the index, no temp file left");
     const pdf = await readFile(join(out, "executed.pdf"));
     assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
     const info = execFileSync("/usr/bin/pdfinfo", [join(out, "executed.pdf")], { encoding: "utf8" });

@@ -34,6 +34,7 @@ import type { RecordedResult } from "../engine/record.js";
 import { InputError } from "../errors.js";
 import { ensureDir, writeFileAtomic } from "../report/atomic.js";
 import { readNotebook } from "../report/notebook.js";
+import { writeReportIndex } from "../report/index-page.js";
 import "../registry.js";
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -125,6 +126,8 @@ export async function archiveNotebook(executed: string, opts: { out?: string } =
     await writeFileAtomic(target, async (tmp) => {
       await tar.c({ gzip: true, file: tmp, cwd: stage, portable: true, mtime: entryDate(), noDirRecurse: true }, entries);
     });
+    // The folder's index lists the archive beside the reports (when the folder has reports).
+    if ((await stat(join(out, "index.html")).catch(() => null)) !== null) await writeReportIndex(out);
     return target;
   } finally {
     await rm(stage, { recursive: true, force: true });

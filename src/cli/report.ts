@@ -5,7 +5,8 @@
  * (default `reports/`), as `<notebook-name>.html` / `.pdf`, and with `--mail` the mailing-list
  * writeup as `<notebook-name>.mail.txt` and the same as a reply, `<notebook-name>.eml`
  * (report/mail.ts). With none of --html, --pdf and --mail, writes HTML and PDF. Prints each
- * written path on stdout, one per line.
+ * written path on stdout, one per line. Then rewrites `<out>/index.html`, the list of every
+ * report in the folder (report/index-page.ts).
  */
 import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
@@ -16,6 +17,7 @@ import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, withBrowser } from "../report/pdf.js";
 import { mailEml, mailText } from "../report/mail.js";
+import { writeReportIndex } from "../report/index-page.js";
 import { lookupScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
 import { readFileSync } from "node:fs";
@@ -151,6 +153,7 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
       opts.chromium !== undefined ? { chromium: opts.chromium } : {},
     );
   }
+  await writeReportIndex(outDir);
   return results;
 }
 
