@@ -80,3 +80,32 @@ test("reports/index.html lists every report with its files, escaped, offline", a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("the report's footer gives its provenance: racelab, commit, what was computed, the reproduce command, the notebook's SHA-256", async () => {
+  const { summarizeResults } = await import("../src/report/provenance.js");
+  const lines = summarizeResults([
+    { kind: "check", scenario: "s", bundled: true, options: { fix: "baseline" }, result: null },
+    { kind: "check", scenario: "s", bundled: true, options: { fix: "fix-a", variant: "v2" }, result: null },
+    { kind: "rates", scenario: "s", bundled: true, options: { mode: "timed", runs: 500, seed: 7 }, result: null },
+  ]);
+  assert.deepEqual(lines, [
+    "2 checks of s: modes exhaustive; fixes baseline, fix-a; variants default, v2; seeds 1",
+    "1 failure-rate run of s: modes timed; fixes baseline; seeds 7; runs 500",
+  ]);
+  const { reportNotebooks } = await import("../src/cli/report.js");
+  const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { createHash } = await import("node:crypto");
+  const out = await mkdtemp(join(tmpdir(), "racelab-prov-"));
+  try {
+    await reportNotebooks(["test/fixtures/executed.ipynb"], { html: true, out });
+    const html = await readFile(join(out, "executed.html"), "utf8");
+    const sha = createHash("sha256").update(await readFile("test/fixtures/executed.ipynb")).digest("hex");
+    assert.match(html, new RegExp(`<dt>notebook SHA-256</dt><dd><code>${sha}</code>`));
+    assert.match(html, /<dt>racelab<\/dt><dd>\d+\.\d+\.\d+/);
+    assert.match(html, /<dt>reproduce<\/dt><dd><code>racelab run test\/fixtures\/executed\.ipynb --force &amp;&amp; racelab report reports\/executed\.ipynb<\/code>/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});

@@ -18,7 +18,6 @@
  * aside. Results of a scenario the notebook defines in its own cells cannot be recomputed outside
  * it and are counted as such.
  */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -35,6 +34,7 @@ import { InputError } from "../errors.js";
 import { ensureDir, writeFileAtomic } from "../report/atomic.js";
 import { readNotebook } from "../report/notebook.js";
 import { writeReportIndex } from "../report/index-page.js";
+import { gitCommit } from "../report/provenance.js";
 import "../registry.js";
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -67,13 +67,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest("hex");
 }
 
-function gitCommit(): string | null {
-  try {
-    return execFileSync("git", ["-C", PACKAGE_ROOT, "rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
-  } catch {
-    return null;
-  }
-}
 
 /** The fixed mtime of archive entries: SOURCE_DATE_EPOCH, else 2000-01-01. */
 function entryDate(): Date {

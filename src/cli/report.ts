@@ -18,20 +18,11 @@ import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, withBrowser } from "../report/pdf.js";
 import { mailEml, mailText } from "../report/mail.js";
 import { writeReportIndex } from "../report/index-page.js";
+import { provenanceOf, racelabVersion } from "../report/provenance.js";
+import { readFile } from "node:fs/promises";
 import { lookupScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
-/** racelab's version (package.json), for the writeup's signature. */
-function racelabVersion(): string {
-  try {
-    const pj = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version?: string };
-    return pj.version ?? "";
-  } catch {
-    return "";
-  }
-}
 
 /** Options of {@link reportNotebooks}. */
 export interface ReportOptions {
@@ -98,6 +89,7 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     names.set(name, path);
     if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
     const doc = buildReport(nb, path, date);
+    doc.provenance = provenanceOf(path, await readFile(path), nb);
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {

@@ -7,6 +7,7 @@ import { applyCellTags, type ViewCell } from "./cells.js";
 import { renderMarkdown } from "./markdown.js";
 import { joinText, type Notebook } from "./notebook.js";
 import { renderOutputs, type OutputBlock } from "./outputs.js";
+import type { Provenance } from "./provenance.js";
 
 /** A cell of the report. */
 export type ReportCell =
@@ -32,6 +33,8 @@ export interface ReportDocument {
   scenario: string | null;
   inReplyTo: string | null;
   cells: ReportCell[];
+  /** Where the report comes from (racelab version and commit, results computed, how to make it again); null when unknown. */
+  provenance?: Provenance | null;
 }
 
 /**
