@@ -109,3 +109,17 @@ test("the report's footer gives its provenance: racelab, commit, what was comput
     await rm(out, { recursive: true, force: true });
   }
 });
+
+test("a malformed output (traceback not a list of strings, ename not a string) is bad input: exit 2, one line", async () => {
+  const { parseNotebook } = await import("../src/report/notebook.js");
+  const { InputError } = await import("../src/errors.js");
+  const nb = (output: Record<string, unknown>) =>
+    JSON.stringify({ cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: [{ output_type: "error", ...output }] }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+  for (const [o, why] of [
+    [{ traceback: 5 }, /traceback is not a list of strings/],
+    [{ traceback: [1, { a: 2 }] }, /traceback is not a list of strings/],
+    [{ ename: 3 }, /ename is not a string/],
+    [{ text: 7 }, /text is not a string or a list of strings/],
+  ] as const)
+    assert.throws(() => parseNotebook(nb(o), "bad.ipynb"), (e: unknown) => e instanceof InputError && why.test((e as Error).message));
+});

@@ -109,6 +109,14 @@ export function validateNotebook(value: unknown, name: string): Notebook {
         if (!isObject(o) || typeof o["output_type"] !== "string") {
           throw new InputError(`${where}: output ${j + 1} has no output_type`);
         }
+        // The fields the report reads, in the types nbformat gives them.
+        const tb = o["traceback"];
+        if (tb !== undefined && !(Array.isArray(tb) && tb.every((l) => typeof l === "string")))
+          throw new InputError(`${where}: output ${j + 1}: traceback is not a list of strings`);
+        for (const k of ["ename", "evalue", "name"])
+          if (o[k] !== undefined && typeof o[k] !== "string") throw new InputError(`${where}: output ${j + 1}: ${k} is not a string`);
+        if (o["text"] !== undefined && !isMultiline(o["text"])) throw new InputError(`${where}: output ${j + 1}: text is not a string or a list of strings`);
+        if (o["data"] !== undefined && !isObject(o["data"])) throw new InputError(`${where}: output ${j + 1}: data is not an object`);
       });
     }
   });
