@@ -123,3 +123,35 @@ test("a malformed output (traceback not a list of strings, ename not a string) i
   ] as const)
     assert.throws(() => parseNotebook(nb(o), "bad.ipynb"), (e: unknown) => e instanceof InputError && why.test((e as Error).message));
 });
+
+test("SIGTERM during the PDF leaves no temp file and no Chromium profile, and says so (exit 143)", { timeout: 120_000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const { mkdtemp, readdir, rm, copyFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const tmp = await mkdtemp(join(tmpdir(), "racelab-sig-tmp-"));
+  const out = await mkdtemp(join(tmpdir(), "racelab-sig-out-"));
+  const src = await mkdtemp(join(tmpdir(), "racelab-sig-src-"));
+  try {
+    const inputs: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      inputs.push(join(src, `n${i}.ipynb`));
+      await copyFile("test/fixtures/executed.ipynb", inputs[i]!);
+    }
+    const child = spawn(process.execPath, ["dist/cli/main.js", "report", ...inputs, "--pdf", "--out", out], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    for (let i = 0; i < 200 && !(await readdir(tmp)).some((f) => f.startsWith("racelab-chromium-")); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await readdir(tmp)).some((f) => f.startsWith("racelab-chromium-")), "Chromium started");
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.match(stderr, /SIGTERM: stopped; the files written so far are complete/);
+    assert.doesNotMatch(stderr, /Target closed/);
+    assert.deepEqual((await readdir(tmp)).filter((f) => f.startsWith("racelab-chromium-")), []);
+    assert.deepEqual((await readdir(out)).filter((f) => f.endsWith(".tmp")), []);
+  } finally {
+    for (const d of [tmp, out, src]) await rm(d, { recursive: true, force: true });
+  }
+});

@@ -11,11 +11,11 @@
 import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { ensureDir, writeFileAtomic } from "../report/atomic.js";
+import { ensureDir, removePendingWrites, writeFileAtomic } from "../report/atomic.js";
 import { buildReport, reportDate } from "../report/document.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
-import { printPdf, withBrowser } from "../report/pdf.js";
+import { printPdf, stopBrowsers, withBrowser } from "../report/pdf.js";
 import { mailEml, mailText } from "../report/mail.js";
 import { writeReportIndex } from "../report/index-page.js";
 import { provenanceOf, racelabVersion } from "../report/provenance.js";
@@ -155,6 +155,16 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
  * @returns the exit status: 0 done, 2 bad usage/input, 1 other failure.
  */
 export async function reportCommand(paths: readonly string[], opts: ReportOptions = {}): Promise<number> {
+  // SIGINT or SIGTERM: stop at once, leaving no temp file and no Chromium profile behind (the
+  // files already written are complete: every write is atomic).
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopBrowsers();
+    removePendingWrites();
+    process.stderr.write(`racelab report: ${sig}: stopped; the files written so far are complete, nothing half-written is left\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     for (const r of await reportNotebooks(paths, opts)) {
       if (r.html) process.stdout.write(r.html + "\n");
@@ -166,6 +176,9 @@ export async function reportCommand(paths: readonly string[], opts: ReportOption
   } catch (e) {
     process.stderr.write(`racelab report: ${(e as Error).message.split("\n")[0]}\n`);
     return e instanceof InputError ? 2 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 

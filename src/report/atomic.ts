@@ -1,6 +1,19 @@
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+/** Temp files of atomic writes in progress (removed by {@link removePendingWrites} on a signal). */
+const pending = new Set<string>();
+
+/**
+ * Removes, synchronously, the temp files of every atomic write still in progress: what a command
+ * calls when SIGINT or SIGTERM stops it, so that nothing half-written is left. Never throws.
+ */
+export function removePendingWrites(): void {
+  for (const p of pending) rmSync(p, { force: true, recursive: true });
+  pending.clear();
+}
 
 /**
  * Creates folder `dir` and its missing parents, like `mkdir -p`. Node's own `mkdir(dir, {
@@ -44,6 +57,7 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   await ensureDir(dir);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  pending.add(tmp);
   try {
     if (typeof data === "function") await data(tmp);
     else await writeFile(tmp, data);
@@ -51,5 +65,7 @@ export async function writeFileAtomic(
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  } finally {
+    pending.delete(tmp);
   }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { escapeHtml } from "../notebook/display.js";
+import { rmSync } from "node:fs";
 import { writeFileAtomic } from "./atomic.js";
 
 /** Chromium used when neither an option nor RACELAB_CHROMIUM names one. */
@@ -43,6 +44,40 @@ export interface BrowserOptions {
 export async function withBrowser<T>(fn: (browser: Browser) => Promise<T>, opts: BrowserOptions = {}): Promise<T> {
   const executablePath = opts.chromium ?? process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM;
   const profile = await mkdtemp(join(tmpdir(), "racelab-chromium-"));
+  const live: LiveBrowser = { profile, browser: null };
+  liveBrowsers.add(live);
+  try {
+    return await launched(fn, executablePath, profile, live);
+  } finally {
+    liveBrowsers.delete(live);
+  }
+}
+
+/** A browser {@link withBrowser} is running, for {@link stopBrowsers}. */
+interface LiveBrowser {
+  readonly profile: string;
+  browser: Browser | null;
+}
+const liveBrowsers = new Set<LiveBrowser>();
+
+/**
+ * Kills, synchronously, every Chromium {@link withBrowser} started and removes its profile
+ * folder: what a command calls when SIGINT or SIGTERM stops it (no `racelab-chromium-*` folder
+ * is left in the temp directory). Never throws.
+ */
+export function stopBrowsers(): void {
+  for (const l of liveBrowsers) {
+    try {
+      l.browser?.process()?.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    rmSync(l.profile, { recursive: true, force: true });
+  }
+  liveBrowsers.clear();
+}
+
+async function launched<T>(fn: (browser: Browser) => Promise<T>, executablePath: string, profile: string, live: LiveBrowser): Promise<T> {
   let browser: Browser;
   try {
     browser = await puppeteer.launch({
@@ -59,6 +94,7 @@ export async function withBrowser<T>(fn: (browser: Browser) => Promise<T>, opts:
         "(install Debian's chromium, or set RACELAB_CHROMIUM)",
     );
   }
+  live.browser = browser;
   try {
     return await fn(browser);
   } finally {
