@@ -158,10 +158,15 @@ export async function reportCommand(paths: readonly string[], opts: ReportOption
   // SIGINT or SIGTERM: stop at once, leaving no temp file and no Chromium profile behind (the
   // files already written are complete: every write is atomic).
   const onSignal = (sig: NodeJS.Signals) => {
-    stopBrowsers();
+    const code = sig === "SIGINT" ? 130 : 143;
     removePendingWrites();
-    process.stderr.write(`racelab report: ${sig}: stopped; the files written so far are complete, nothing half-written is left\n`);
-    process.exit(sig === "SIGINT" ? 130 : 143);
+    // A browser still starting is killed once its launch settles (at most 10 s more).
+    setTimeout(() => process.exit(code), 10_000).unref();
+    void stopBrowsers().then(() => {
+      removePendingWrites();
+      process.stderr.write(`racelab report: ${sig}: stopped; the files written so far are complete, nothing half-written is left\n`);
+      process.exit(code);
+    });
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

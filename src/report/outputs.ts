@@ -116,8 +116,16 @@ export function renderOutput(output: NotebookOutput, idPrefix: string): OutputBl
           if (!/^[A-Za-z0-9+/=]+$/.test(b64)) return { kind: "html", html: '<p class="omitted">[invalid image data]</p>' };
           return { kind: "figure", body: `<img src="data:${mime};base64,${b64}" alt="${alt}">`, caption: null };
         }
-        case "text/html":
+        case "text/html": {
+          // The HTML parser's cost grows with the square of the nesting depth (a 2 MB output of
+          // nested <div>s took 32 s): deeper than any table or chart needs, the text is shown instead.
+          const depth = nestingDepth(value);
+          if (depth > MAX_HTML_DEPTH) {
+            const note = `<p class="omitted">[HTML output nested ${depth.toLocaleString("en-US")} levels deep (more than ${MAX_HTML_DEPTH}): its text is shown instead]</p>`;
+            return { kind: "html", html: note + pre("text", cleanTerminalText(joinText(data["text/plain"] ?? ""))) };
+          }
           return { kind: "html", html: `<div class="html-output">${sanitizeHtmlOutput(value, idPrefix)}</div>` };
+        }
         case "text/markdown":
           return { kind: "html", html: `<div class="markdown-output">${renderMarkdown(value)}</div>` };
         case "text/plain":
@@ -126,6 +134,25 @@ export function renderOutput(output: NotebookOutput, idPrefix: string): OutputBl
     }
   }
   return null;
+}
+
+/** Deepest nesting of HTML elements an output may have and still be rendered as HTML. */
+export const MAX_HTML_DEPTH = 256;
+
+/**
+ * The deepest nesting of elements in `html`, counted in one linear pass over its tags (void
+ * elements and self-closing tags do not nest; a close tag pops one level). An approximation of the
+ * parser's view that never undercounts a run of open tags.
+ */
+export function nestingDepth(html: string): number {
+  const VOID = /^(area|base|br|col|embed|hr|img|input|link|meta|param|source|track|wbr)$/i;
+  let depth = 0;
+  let max = 0;
+  for (const m of html.matchAll(/<(\/?)([A-Za-z][\w:-]*)[^>]*?(\/?)>/g)) {
+    if (m[1] === "/") depth = Math.max(0, depth - 1);
+    else if (m[3] !== "/" && !VOID.test(m[2]!)) max = Math.max(max, ++depth);
+  }
+  return max;
 }
 
 /**

@@ -44,10 +44,11 @@ export interface BrowserOptions {
 export async function withBrowser<T>(fn: (browser: Browser) => Promise<T>, opts: BrowserOptions = {}): Promise<T> {
   const executablePath = opts.chromium ?? process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM;
   const profile = await mkdtemp(join(tmpdir(), "racelab-chromium-"));
-  const live: LiveBrowser = { profile, browser: null };
+  let settle = () => {};
+  const live: LiveBrowser = { profile, browser: null, launchSettled: new Promise<void>((r) => (settle = r)) };
   liveBrowsers.add(live);
   try {
-    return await launched(fn, executablePath, profile, live);
+    return await launched(fn, executablePath, profile, live, settle);
   } finally {
     liveBrowsers.delete(live);
   }
@@ -57,27 +58,69 @@ export async function withBrowser<T>(fn: (browser: Browser) => Promise<T>, opts:
 interface LiveBrowser {
   readonly profile: string;
   browser: Browser | null;
+  /** Resolves once the launch has settled (the browser is up, or failed to start). */
+  launchSettled: Promise<void>;
 }
 const liveBrowsers = new Set<LiveBrowser>();
+/** Set by {@link stopBrowsers}: a browser whose launch settles later is killed at once. */
+let stopping = false;
 
-/**
- * Kills, synchronously, every Chromium {@link withBrowser} started and removes its profile
- * folder: what a command calls when SIGINT or SIGTERM stops it (no `racelab-chromium-*` folder
- * is left in the temp directory). Never throws.
- */
-export function stopBrowsers(): void {
-  for (const l of liveBrowsers) {
+/** Kills a browser's process group, waits (at most 3 s) for it to be gone, removes its profile. */
+function killAndClean(l: LiveBrowser): void {
+  // puppeteer starts Chromium as the leader of its own process group: kill the group (renderers,
+  // zygote, crash handler), then wait for the browser to be gone before removing the profile it
+  // writes into.
+  const pid = l.browser?.process()?.pid;
+  if (pid !== undefined) {
     try {
-      l.browser?.process()?.kill("SIGKILL");
+      process.kill(-pid, "SIGKILL");
     } catch {
-      // already gone
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
-    rmSync(l.profile, { recursive: true, force: true });
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
-  liveBrowsers.clear();
+  try {
+    rmSync(l.profile, { recursive: true, force: true, maxRetries: 40, retryDelay: 50 });
+  } catch {
+    // left for the system's temp cleaning; never let a cleanup throw from a signal handler
+  }
 }
 
-async function launched<T>(fn: (browser: Browser) => Promise<T>, executablePath: string, profile: string, live: LiveBrowser): Promise<T> {
+/**
+ * Stops every Chromium {@link withBrowser} started and removes its profile folder: what a command
+ * calls when SIGINT or SIGTERM stops it (no `racelab-chromium-*` folder is left in the temp
+ * directory). A browser that is up is killed at once; one still starting is killed as soon as its
+ * launch settles: the returned promise resolves when all are gone. Never rejects.
+ */
+export function stopBrowsers(): Promise<void> {
+  stopping = true;
+  const waits: Promise<void>[] = [];
+  for (const l of liveBrowsers) {
+    if (l.browser !== null) killAndClean(l);
+    else waits.push(l.launchSettled.then(() => killAndClean(l)));
+  }
+  return Promise.all(waits).then(() => undefined);
+}
+
+async function launched<T>(
+  fn: (browser: Browser) => Promise<T>,
+  executablePath: string,
+  profile: string,
+  live: LiveBrowser,
+  settle: () => void,
+): Promise<T> {
   let browser: Browser;
   try {
     browser = await puppeteer.launch({
@@ -86,8 +129,13 @@ async function launched<T>(fn: (browser: Browser) => Promise<T>, executablePath:
       userDataDir: profile,
       args: CHROMIUM_ARGS,
       timeout: 60_000,
+      // racelab's commands handle signals themselves (stopBrowsers).
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     });
   } catch (e) {
+    settle();
     await rm(profile, { recursive: true, force: true });
     throw new Error(
       `cannot start Chromium (${executablePath}): ${(e as Error).message.split("\n")[0]} ` +
@@ -95,6 +143,11 @@ async function launched<T>(fn: (browser: Browser) => Promise<T>, executablePath:
     );
   }
   live.browser = browser;
+  settle();
+  if (stopping) {
+    killAndClean(live);
+    throw new Error("stopped");
+  }
   try {
     return await fn(browser);
   } finally {
