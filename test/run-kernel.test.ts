@@ -168,3 +168,28 @@ test("racelab run -p name=value sets a parameter of the cell tagged 'parameters'
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("racelab run: an executed copy that cannot be written is named with the cause (not 'cell 0 failed')", { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-write-"));
+  const nbPath = path.join(root, "notebooks", `.run-write-test-${process.pid}.ipynb`);
+  try {
+    await writeFile(
+      nbPath,
+      JSON.stringify({
+        cells: [{ cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: ["1 + 1"] }],
+        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    // The executed copy's path is taken by a folder: writing it fails as a full disk would.
+    await mkdir(path.join(dir, path.basename(nbPath)));
+    const r = spawnSync(process.execPath, [cli, "run", nbPath, "--out", dir], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot write the executed copy .*: Is a directory/);
+    assert.doesNotMatch(r.stderr, /cell 0/);
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -322,6 +322,9 @@ try:
     with open(tmp, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
     os.replace(tmp, dst)
+except OSError as e:
+    emit(event="fatal", reason="write", message="cannot write the executed copy %s: %s" % (dst, e.strerror or e))
+    sys.exit(5)
 finally:
     if os.path.exists(tmp):
         os.unlink(tmp)
@@ -420,7 +423,8 @@ export function errorSummary(details: string): string | null {
 /** Message text of a failure: one summary line, then the cell's first line and the details. */
 export function formatFailure(notebook: string, f: CellFailure): string {
   const id = f.id ? ` (id ${f.id})` : "";
-  const head = `${notebook}: cell ${f.cell}${id} failed: ${f.message}`;
+  // cell 0: the notebook ran (or did not start) but failed outside any cell.
+  const head = f.cell === 0 ? `${notebook}: ${f.message}` : `${notebook}: cell ${f.cell}${id} failed: ${f.message}`;
   const src = f.source ? `\n${indent("> " + f.source)}` : "";
   return head + src;
 }
@@ -618,6 +622,8 @@ async function runAll(
         source: String(err["source"] ?? ""),
         message: summary + (details && details !== summary ? `\n${details}` : ""),
       };
+    } else if (fatal && fatal["reason"] === "write") {
+      failure = { cell: 0, id: null, source: "", message: String(fatal["message"]) };
     } else if (fatal) {
       if (fatal["reason"] === "kernel") {
         throw new Error(`${String(fatal["message"])}; register it with kernel/install.sh`);

@@ -182,7 +182,12 @@ export async function printPdf(browser: Browser, html: string, outPath: string, 
         void req.abort("blockedbyclient");
       }
     });
-    await page.setContent(html, { waitUntil: "load", timeout: 60_000 });
+    const mb = (Buffer.byteLength(html) / 2 ** 20).toFixed(1);
+    const why = (what: string, e: unknown) =>
+      new Error(`${outPath}: Chromium could not ${what} (${(e as Error).message.split("\n")[0]}); the report's HTML is ${mb} MB`);
+    await page.setContent(html, { waitUntil: "load", timeout: 60_000 }).catch((e: unknown) => {
+      throw why("load the page within 60 s", e);
+    });
     const pdf = await page.pdf({
       format: "A4",
       printBackground: true,
@@ -195,6 +200,8 @@ export async function printPdf(browser: Browser, html: string, outPath: string, 
         `<span>${escapeHtml(title)}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
       tagged: true,
       timeout: 120_000,
+    }).catch((e: unknown) => {
+      throw why("print it within 120 s", e);
     });
     await writeFileAtomic(outPath, pdf);
     return { blocked };
