@@ -406,3 +406,11 @@ test("schedule errors clip a long token to 80 characters", () => {
     (e: unknown) => e instanceof UsageError && e.message.length < 200 && e.message.includes(`'${long.slice(0, 80)}…'`),
   );
 });
+
+test("race diagrams break an identifier wider than its column after '_' or '(' rather than mid-word", async () => {
+  const { check, replayCounterexample, renderDiagram } = await import("../src/index.js");
+  const r = check("ext4-delalloc-fallocate", { fix: "baseline" });
+  const text = renderDiagram(replayCounterexample("ext4-delalloc-fallocate", r)!);
+  assert.match(text, /filemap_invalidate_unlock_\n\s+shared\(\)/);
+  assert.doesNotMatch(text, /unlock_share\n\s+d\(\)/);
+});

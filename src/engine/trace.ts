@@ -75,8 +75,18 @@ function wrap(text: string, width: number, indent = "  "): string[] {
     }
     if (line) flush();
     while (w.length > room()) {
-      line = w.slice(0, room());
-      w = w.slice(room());
+      // A word wider than the column: break it after the last '_', '(', ',', '.', '/', '>' or '-'
+      // that leaves at least half a line (filemap_invalidate_ / unlock_shared()), else at the edge.
+      const head = w.slice(0, room());
+      let cut = -1;
+      for (let i = head.length - 1; i >= Math.floor(room() / 2); i--)
+        if ("_(,./>-".includes(head[i]!)) {
+          cut = i + 1;
+          break;
+        }
+      if (cut < 0) cut = room();
+      line = w.slice(0, cut);
+      w = w.slice(cut);
       flush();
     }
     line = w;
