@@ -30,7 +30,8 @@ describe("chartBundle", () => {
     assert.match(svg, /^<svg[\s>]/);
     assert.match(svg, /<\/svg>$/);
     assert.match(svg, />baseline</, "axis labels are rendered as SVG text");
-    assert.equal(b["text/plain"], "<Vega-Lite chart: Failures per fix>");
+    // The text form carries the values drawn, not a placeholder.
+    assert.equal(b["text/plain"], "<Vega-Lite chart: Failures per fix>\nfix       failures\n--------  --------\nbaseline         6\nrecheck          0");
   });
 
   it("renders deterministically, whatever was rendered before", async () => {

@@ -55,6 +55,15 @@ test("tables: aligned when they fit, one record per row when not; text tables pa
   assert.ok(cmd.length > 1 && cmd.slice(0, -1).every((l) => l.endsWith(" \\")) && cmd.every((l) => l.length <= MAIL_WIDTH));
 });
 
+test("a chart in the writeup: its title and the values it draws, as a table", async () => {
+  const { mailText } = await import("../src/report/mail.js");
+  const { chartBundle } = await import("../src/notebook/display.js");
+  const b = await chartBundle({ title: "rates", data: { values: [{ fix: "baseline", rate: 0.47 }, { fix: "recheck-es", rate: 0 }] }, mark: "point", encoding: { x: { field: "fix" }, y: { field: "rate", type: "quantitative" } } });
+  const nb = { cells: [{ cell_type: "code", source: "x", metadata: {}, outputs: [{ output_type: "display_data", data: b, metadata: {} }] }], metadata: {}, nbformat: 4, nbformat_minor: 5 };
+  const text = mailText(nb as never, "x.ipynb", { scenario: null });
+  assert.match(text, /\[chart: rates; drawn in the HTML and PDF reports; its values:\]\n\n {2}fix {9}rate\n {2}-{10} {2}-{4}\n {2}baseline {4}0\.47\n {2}recheck-es {5}0\n/);
+});
+
 test("report --mail: the writeup of an executed notebook and its .eml reply", async () => {
   const out = await mkdtemp(join(tmpdir(), "racelab-mail-"));
   try {

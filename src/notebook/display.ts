@@ -170,7 +170,21 @@ function chartText(spec: VegaLiteSpec): string {
         : typeof spec["description"] === "string"
           ? (spec["description"] as string)
           : "";
-  return title ? `<Vega-Lite chart: ${title}>` : "<Vega-Lite chart>";
+  const head = title ? `<Vega-Lite chart: ${title}>` : "<Vega-Lite chart>";
+  // The values drawn, as a text table (what a text front end, a mail or a screen reader gets).
+  const data = spec["data"];
+  const values = data && typeof data === "object" && Array.isArray((data as { values?: unknown }).values) ? (data as { values: unknown[] }).values : [];
+  const rows = values.filter((v): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v));
+  if (rows.length === 0) return head;
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => rows.some((r) => isScalar(r[k])));
+  const MAX = 40;
+  const shown = rows.slice(0, MAX).map((r) => Object.fromEntries(cols.map((k) => [k, isScalar(r[k]) ? r[k] : ""])));
+  const table = String(tableBundle(shown, cols)["text/plain"]);
+  return `${head}\n${table}${rows.length > MAX ? `\n... ${rows.length - MAX} more rows` : ""}`;
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
 /**

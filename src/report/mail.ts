@@ -266,8 +266,15 @@ function outputText(o: NotebookOutput): string[] {
   }
   if (text === null || text.trim() === "") return [];
   text = text.replace(/\s+$/, "");
-  const chart = /^<Vega-Lite chart: (.*)>$/.exec(text.trim());
-  if (chart) return wrapText(`[chart: ${chart[1]}; drawn in the HTML and PDF reports]`, PROSE_WIDTH);
+  // A chart: its title, then the values it draws (chartBundle's text/plain), re-laid as a table.
+  const chart = /^<Vega-Lite chart(?:: (.*))?>(?:\n([\s\S]*))?$/.exec(text.trim());
+  if (chart) {
+    const head = wrapText(`[chart${chart[1] ? `: ${chart[1]}` : ""}; drawn in the HTML and PDF reports${chart[2] ? "; its values:" : ""}]`, PROSE_WIDTH);
+    const t = chart[2] ? parseTextTable(chart[2]) : null;
+    if (t === null) return head;
+    const more = /\n(\.\.\. \d+ more rows)$/.exec(chart[2]!);
+    return [...head, "", ...tableText(t.header, t.rows.filter((r) => !r[0]!.startsWith("... "))), ...(more ? [`  ${more[1]}`] : [])];
+  }
   // A table (its HTML form is a <table>): re-laid for mail; a long wide one is named only.
   const html = o.data?.["text/html"];
   const table = html !== undefined && /<table/.test(joinText(html)) ? parseTextTable(text) : null;
