@@ -32,10 +32,12 @@ function nb(cells: Partial<NotebookCell>[], metadata: Notebook["metadata"] = {})
 /** Every URL-bearing place in HTML: attribute values in tags, CSS url(), @import. */
 function externalReferences(html: string): string[] {
   const found: string[] = [];
-  const tags = [...html.matchAll(/<[a-zA-Z][^>]*>/g)].map((t) => t[0]).join("\n");
-  for (const m of tags.matchAll(/\s([\w:-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))/g)) {
+  for (const tag of [...html.matchAll(/<[a-zA-Z][^>]*>/g)].map((t) => t[0]))
+  for (const m of tag.matchAll(/\s([\w:-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))/g)) {
     const name = m[1]!.toLowerCase();
     const value = (m[3] ?? m[4] ?? m[5] ?? "").trim();
+    // A link to follow (https: or mailto: on <a>) loads nothing when the page opens.
+    if (name === "href" && /^<a\s/i.test(tag) && /^(https:\/\/|mailto:)/i.test(value)) continue;
     if (name === "content" || name === "http-equiv") continue; // the CSP meta itself
     if (/^(https?:|\/\/|javascript:|file:|ftp:)/i.test(value) || /url\(\s*['"]?(?!#)/i.test(value)) found.push(`${name}=${value}`);
     if (/^(href|src|xlink:href|action|formaction|srcset|poster|background)$/.test(name) && !/^(#|data:image\/)/.test(value)) {
@@ -130,9 +132,10 @@ describe("markdown pass", () => {
     assert.match(html, /<em>ok<\/em>/);
   });
 
-  it("keeps in-page links, turns external links and images into text", () => {
-    const html = renderMarkdown("[lore](https://lore.kernel.org/r/x@y) [up](#top) <https://a.example/> ![pic](http://e.example/p.png) [js](javascript:alert(1))");
-    assert.match(html, /<span class="link">lore<\/span> <span class="url">&lt;https:\/\/lore\.kernel\.org\/r\/x@y&gt;<\/span>/);
+  it("keeps in-page, https: and mailto: links (the URL also in print), turns other links and external images into text", () => {
+    const html = renderMarkdown("[lore](https://lore.kernel.org/r/x@y) [up](#top) <https://a.example/> ![pic](http://e.example/p.png) [js](javascript:alert(1)) [plain](http://a.example/)");
+    assert.match(html, /<a class="link" href="https:\/\/lore\.kernel\.org\/r\/x@y" rel="noreferrer noopener">lore<\/a> <span class="url">&lt;https:\/\/lore\.kernel\.org\/r\/x@y&gt;<\/span>/);
+    assert.match(html, /<span class="link">plain<\/span> <span class="url">&lt;http:\/\/a\.example\/&gt;<\/span>/);
     assert.match(html, /<a href="#top">up<\/a>/);
     assert.match(html, /\[image omitted: pic\]/);
     assert.deepEqual(externalReferences(html), []);

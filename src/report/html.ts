@@ -120,7 +120,9 @@ function provenanceHtml(p: Provenance | null): string {
 export function assembleHtml(doc: ReportDocument): string {
   const meta = [
     doc.scenario ? `<span>scenario <code>${escapeHtml(doc.scenario)}</code></span>` : "",
-    doc.inReplyTo ? `<span>in reply to <code>${escapeHtml(doc.inReplyTo)}</code></span>` : "",
+    doc.inReplyTo
+      ? `<span>in reply to <a class="link" href="${escapeHtml(`https://lore.kernel.org/r/${encodeURIComponent(doc.inReplyTo.replace(/^<|>$/g, ""))}`)}" rel="noreferrer noopener"><code>${escapeHtml(doc.inReplyTo)}</code></a></span>`
+      : "",
     `<span>${escapeHtml(doc.date)}</span>`,
   ].filter(Boolean);
   return `<!DOCTYPE html>

@@ -2,9 +2,11 @@
  * Markdown cells -> HTML with markdown-it, for a report that loads nothing from outside.
  *
  * - `html: false`: raw HTML in markdown (`<script>`, `<img onerror>`, ...) is escaped as text.
- * - Links: only in-page links (`#anchor`) stay links. Any other target (https:, mailto:,
- *   relative files) is rendered as the link text followed by the target as plain text, so the
- *   report holds no external URL.
+ * - Links: in-page links (`#anchor`), `https:` and `mailto:` links are links (`rel="noreferrer
+ *   noopener"`; following one is the reader's choice, opening the report loads nothing); any other
+ *   target (http:, relative files, javascript:) is rendered as the link text followed by the
+ *   target as plain text. A link's text is followed by its URL in small print, so it reads on
+ *   paper too.
  * - Images: notebook attachments (`attachment:name`) and inline `data:image/...;base64` images
  *   become data-URI images; any other image is replaced by a visible "[image omitted]" note.
  * - Headings get slug ids so in-page links work.
@@ -54,16 +56,18 @@ function createRenderer(): MarkdownItT {
       return `<a href="${escapeHtml(href)}">`;
     }
     env.links.push(href);
+    if (/^(https:\/\/|mailto:)[^\s"'<>]+$/i.test(href)) return `<a class="link" href="${escapeHtml(href)}" rel="noreferrer noopener">`;
     return '<span class="link">';
   };
   rules.link_close = (tokens: Token[], idx: number, _opts, envArg): string => {
     const env = envArg as RenderEnv;
     const href = env.links?.pop() ?? null;
     if (href === null) return "</a>";
+    const close = /^(https:\/\/|mailto:)[^\s"'<>]+$/i.test(href) ? "</a>" : "</span>";
     // Autolinks (<https://...>) already show their target as the link text.
     const open = tokens.slice(0, idx).reverse().find((t) => t.type === "link_open");
-    if (open?.markup === "autolink" || open?.markup === "linkify") return "</span>";
-    return `</span> <span class="url">&lt;${escapeHtml(decodeURI_(href))}&gt;</span>`;
+    if (open?.markup === "autolink" || open?.markup === "linkify") return close;
+    return `${close} <span class="url">&lt;${escapeHtml(decodeURI_(href))}&gt;</span>`;
   };
   rules.image = (tokens: Token[], idx: number, _opts, envArg): string => {
     const env = envArg as RenderEnv;
