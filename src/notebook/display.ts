@@ -87,6 +87,15 @@ function normalizeTable(
 }
 
 /**
+ * Escaped cell text with a `<wbr>` (a line-break opportunity, invisible otherwise) after each `_`,
+ * `/` and `.` inside a word, so that a narrow column breaks `ext4_page_mkwrite` as `ext4_page_` /
+ * `mkwrite` rather than anywhere.
+ */
+function softBreaks(escaped: string): string {
+  return escaped.replace(/([_/.])(?=[A-Za-z0-9])/g, "$1<wbr>");
+}
+
+/**
  * Build the MIME bundle of a table: `text/html` (all text escaped, numbers in `td.num`) and
  * `text/plain` (columns aligned with spaces).
  *
@@ -109,7 +118,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
     const tds: string[] = [];
     for (let i = 0; i < ncols; i++) {
       const v = r[i];
-      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v))}</td>` : `<td>${escapeHtml(cellText(v))}</td>`);
+      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v))}</td>` : `<td>${softBreaks(escapeHtml(cellText(v)))}</td>`);
     }
     html.push("<tr>" + tds.join("") + "</tr>");
   }

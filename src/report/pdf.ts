@@ -199,6 +199,8 @@ export async function printPdf(browser: Browser, html: string, outPath: string, 
         'font-family:DejaVu Sans,Arial,sans-serif">' +
         `<span>${escapeHtml(title)}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
       tagged: true,
+      // PDF bookmarks from the headings (h1-h3), for the reader's navigation pane.
+      outline: true,
       timeout: 120_000,
     }).catch((e: unknown) => {
       throw why("print it within 120 s", e);

@@ -24,7 +24,7 @@ const HTML_TAGS = [
   "p", "br", "hr", "div", "span", "b", "strong", "i", "em", "u", "s", "del", "ins", "code", "pre",
   "kbd", "samp", "var", "sub", "sup", "small", "mark", "abbr", "q", "cite", "blockquote",
   "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-  "figure", "figcaption", "details", "summary", "img",
+  "figure", "figcaption", "details", "summary", "img", "wbr",
 ];
 
 const SVG_TAGS = [
