@@ -87,3 +87,11 @@ describe("preBundle / escapeHtml", () => {
     assert.equal(escapeHtml(`&<>"'`), "&amp;&lt;&gt;&quot;&#39;");
   });
 });
+
+describe("tableBundle soft breaks", () => {
+  it("puts a <wbr> after _ / . between word characters only (never inside an escape)", () => {
+    const b = tableBundle([{ f: "ext4_page_mkwrite", p: "fs/ext4/inode.c", x: "</script>" }]);
+    assert.match(b["text/html"] as string, /<td>ext4_<wbr>page_<wbr>mkwrite<\/td><td>fs\/<wbr>ext4\/<wbr>inode.<wbr>c<\/td><td>&lt;\/script&gt;<\/td>/);
+    assert.match(b["text/plain"] as string, /ext4_page_mkwrite/);
+  });
+});

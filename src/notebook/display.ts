@@ -92,7 +92,7 @@ function normalizeTable(
  * `mkwrite` rather than anywhere.
  */
 function softBreaks(escaped: string): string {
-  return escaped.replace(/([_/.])(?=[A-Za-z0-9])/g, "$1<wbr>");
+  return escaped.replace(/(?<=[A-Za-z0-9])([_/.])(?=[A-Za-z0-9])/g, "$1<wbr>");
 }
 
 /**
