@@ -236,7 +236,7 @@ describe("assembled page", () => {
     assert.match(html, /<title>Fixture: delalloc vs fallocate<\/title>/);
     assert.match(html, /2025-03-04/);
     assert.match(html, /<figcaption><b>Figure 1\.<\/b> Failure rate per fix<\/figcaption>/);
-    assert.match(html, /<caption>Rates<\/caption>/);
+    assert.match(html, /<caption><b>Table 1\.<\/b> Rates<\/caption>/, "tables with a caption are numbered");
     assert.match(html, /&lt;b&gt;recheck&lt;\/b&gt;/);
     assert.match(html, /<pre class="racelab-pre">CPU0/);
   });

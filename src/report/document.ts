@@ -59,13 +59,22 @@ export function renderCells(cells: readonly ViewCell[]): ReportCell[] {
   });
 }
 
-/** Number the figures (charts, images) of the report 1, 2, ... in document order. */
+/**
+ * Number the figures (charts, images) of the report 1, 2, ... in document order, and the tables
+ * with a caption (`Table 1.` put before the caption) the same way, apart.
+ */
 export function numberFigures(cells: readonly ReportCell[]): ReportCell[] {
   let n = 0;
+  let t = 0;
   return cells.map((c) =>
     c.kind !== "code"
       ? c
-      : { ...c, outputs: c.outputs.map((o) => (o.kind === "figure" ? { ...o, number: ++n } : o)) },
+      : {
+          ...c,
+          outputs: c.outputs.map((o) =>
+            o.kind === "figure" ? { ...o, number: ++n } : o.kind === "html" ? { ...o, html: o.html.replace(/<caption>/g, () => `<caption><b>Table ${++t}.</b> `) } : o,
+          ),
+        },
   );
 }
 
@@ -87,22 +96,19 @@ export function reportTitle(nb: Notebook, source: string): string {
 }
 
 /**
- * Drop the first markdown cell's leading `<h1>` when it repeats the title (the page header
- * already shows it).
+ * Drop the notebook's leading `<h1>` (the first thing of its first cell, a markdown cell): the page
+ * header shows the title once, from the metadata's `racelab.title` (else from that heading).
  */
-export function dropRepeatedTitle(cells: readonly ReportCell[], title: string): ReportCell[] {
+export function dropRepeatedTitle(cells: readonly ReportCell[], _title: string): ReportCell[] {
   const i = cells.findIndex((c) => c.kind === "markdown");
   if (i !== 0) return [...cells];
   const c = cells[0] as Extract<ReportCell, { kind: "markdown" }>;
   const m = /^<h1[^>]*>([\s\S]*?)<\/h1>\n?/.exec(c.html);
-  if (!m || m[1]!.replace(/<[^>]*>/g, "").trim() !== escapeForCompare(title)) return [...cells];
+  if (!m) return [...cells];
   const rest = c.html.slice(m[0].length);
   return rest.trim() ? [{ ...c, html: rest }, ...cells.slice(1)] : cells.slice(1);
 }
 
-function escapeForCompare(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").trim();
-}
 
 /** Format a date as YYYY-MM-DD (UTC). */
 export function isoDate(d: Date): string {
