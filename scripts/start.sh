@@ -37,6 +37,10 @@ if [[ ${#executed[@]} -gt 0 ]]; then
     if [[ -n $line ]]; then echo "  $line"; fi
   done <<<"$reports"
 fi
+if [[ ${#executed[@]} -gt 0 ]]; then
+  echo
+  node scripts/summary.mjs reports
+fi
 if [[ $status -ne 0 ]]; then
   echo "start: some notebooks failed (see above); their reports were not rebuilt" >&2
 fi
