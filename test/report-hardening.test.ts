@@ -168,3 +168,12 @@ test("a 2 MB output of deeply nested <div>s is not fed to the HTML parser (linea
   assert.match(out, /nested 180,000 levels deep/);
   assert.match(out, /plain x/);
 });
+
+test("SOURCE_DATE_EPOCH fixes the PDF's CreationDate and ModDate (same length, offsets intact)", async () => {
+  const { fixPdfDates } = await import("../src/report/pdf.js");
+  const pdf = Buffer.from("%PDF-1.4\n<< /CreationDate (D:20261130064421+00'00') /ModDate (D:20261130064421+00'00') >>\n", "latin1");
+  const out = Buffer.from(fixPdfDates(pdf, { SOURCE_DATE_EPOCH: "1735689600" })).toString("latin1");
+  assert.equal(out.length, pdf.length);
+  assert.match(out, /\/CreationDate \(D:20250101000000\+00'00'\) \/ModDate \(D:20250101000000\+00'00'\)/);
+  assert.equal(Buffer.from(fixPdfDates(pdf, {})).toString("latin1"), pdf.toString("latin1"));
+});

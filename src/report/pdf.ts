@@ -156,6 +156,25 @@ async function launched<T>(
   }
 }
 
+/**
+ * With `SOURCE_DATE_EPOCH` set (seconds), the PDF's `/CreationDate` and `/ModDate` become that
+ * date instead of the time of printing, so that the same report prints to the same metadata
+ * (reproducible builds). The replacement has the same length (`D:YYYYMMDDHHmmSS+00'00'`), so the
+ * cross-reference offsets stay valid. Without it, the bytes are returned as they are.
+ */
+export function fixPdfDates(pdf: Uint8Array, env: NodeJS.ProcessEnv = process.env): Uint8Array {
+  const epoch = env["SOURCE_DATE_EPOCH"];
+  if (epoch === undefined || !/^\d+$/.test(epoch)) return pdf;
+  const d = new Date(Number(epoch) * 1000).toISOString();
+  const stamp = `D:${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}${d.slice(11, 13)}${d.slice(14, 16)}${d.slice(17, 19)}+00'00'`;
+  const text = Buffer.from(pdf).toString("latin1");
+  const fixed = text.replace(/\/(CreationDate|ModDate) \(D:\d{14}[^)]*\)/g, (m, key: string) => {
+    const next = `/${key} (${stamp})`;
+    return next.length === m.length ? next : m;
+  });
+  return Buffer.from(fixed, "latin1");
+}
+
 /** Result of printing. */
 export interface PdfResult {
   /** URLs the page tried to load and that were blocked (should be empty for racelab reports). */
@@ -205,7 +224,7 @@ export async function printPdf(browser: Browser, html: string, outPath: string, 
     }).catch((e: unknown) => {
       throw why("print it within 120 s", e);
     });
-    await writeFileAtomic(outPath, pdf);
+    await writeFileAtomic(outPath, fixPdfDates(pdf));
     return { blocked };
   } finally {
     await page.close().catch(() => undefined);
