@@ -95,3 +95,15 @@ describe("tableBundle soft breaks", () => {
     assert.match(b["text/plain"] as string, /ext4_page_mkwrite/);
   });
 });
+
+describe("counts beyond 2^53", () => {
+  it("are printed as approximations, never as false digits", async () => {
+    const { numberText } = await import("../src/notebook/display.js");
+    assert.equal(numberText(103076424677861100), "≈1.03 × 10^17");
+    assert.equal(numberText(2 ** 53 - 1), "9007199254740991");
+    assert.equal(numberText(0.25), "0.25");
+    const b = tableBundle([{ interleavings: 103076424677861100 }]);
+    assert.match(b["text/plain"] as string, /≈1\.03 × 10\^17/);
+    assert.doesNotMatch(b["text/html"] as string, /103076424677861100/);
+  });
+});

@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
+import { numberText } from "../notebook/display.js";
 import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
 import { durationText, resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";
@@ -221,7 +222,7 @@ function progress(quiet: boolean): {
 function summaryLine(r: CheckResult): string {
   const counts =
     r.mode === "exhaustive"
-      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${r.naiveExecutions} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
   const verdict =
     r.verdict === "fail"

@@ -42,10 +42,21 @@ export function escapeHtml(s: string): string {
 }
 
 /** Text of one table cell: "" for null/undefined, JSON for objects, String() otherwise. */
+/**
+ * A number as text: as it is, except an integer beyond 2^53 - 1, which a double only
+ * approximates: `≈1.03 × 10^17` (three significant digits), never false digits.
+ */
+export function numberText(v: number): string {
+  if (!Number.isInteger(v) || Number.isSafeInteger(v)) return String(v);
+  const [m, e] = v.toExponential(2).split("e");
+  return `≈${m} × 10^${Number(e)}`;
+}
+
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  if (typeof v === "number") return numberText(v);
+  if (typeof v === "boolean" || typeof v === "bigint") return String(v);
   if (v instanceof Date) return v.toISOString();
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x)) ?? String(v);
