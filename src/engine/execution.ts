@@ -129,6 +129,8 @@ export class Execution implements TaskHost, TrackHost {
       }
     }
     const probe: number[] = [];
+    /** Accesses of `probe` made by the threads created so far (the next thread's start there). */
+    let seen = 0;
     const nThreads = model.threads.length;
     recordInto(probe);
     try {
@@ -163,12 +165,12 @@ export class Execution implements TaskHost, TrackHost {
         // Reads at creation are allowed (structure such as `s.folios[L]`, a thread's own initial
         // values) unless another thread's step writes them later (checked in step()); a write
         // before the first yield is a model error.
-        for (let j = 0; j < probe.length; j++) {
+        for (let j = seen; j < probe.length; j++) {
           const a = probe[j]!;
           if ((a & 7) === R) this.creationReads.push(a >> 3, i);
           else throw new ModelError(`${scenario.id}: thread ${task.name} writes shared state (${locName(a >> 3)}) before its first yield`);
         }
-        probe.length = 0;
+        seen = probe.length;
       }
     } finally {
       recordInto(null);

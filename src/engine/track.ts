@@ -219,35 +219,6 @@ export class Tracker {
     if (by !== undefined) this.host.useAfterFree(fieldName(this.ids.get(o) ?? "object", key), by);
   }
 
-  /**
-   * What a field read through a proxy returns for an object value `v` of `target[key]`: `v`'s
-   * proxy, or `v` itself (self-tracked and opaque objects, a frozen field). {@link seen} keeps
-   * the answer per object (not for a frozen field, which depends on the field).
-   */
-  private view(target: object, key: string, v: object): unknown {
-    if (isSelfTracked(v)) {
-      this.seen.set(v, v);
-      return v;
-    }
-    const known = this.proxies.get(v);
-    if (known !== undefined) {
-      this.seen.set(v, known);
-      return known;
-    }
-    // A frozen field must be returned as is (Proxy invariant).
-    const d = Object.getOwnPropertyDescriptor(target, key);
-    if (d !== undefined && d.configurable === false && d.writable === false) return v;
-    const w = this.wrap(v);
-    this.seen.set(v, w);
-    return w;
-  }
-
-  /**
-   * Objects a proxied field read has returned, with what it returned (see {@link view}): one map
-   * lookup per read of an object-valued field, instead of asking again what kind of object it is.
-   */
-  private readonly seen = new Map<object, unknown>();
-
   /** The handler of every object proxy of this tracker (created with the first). */
   private handler: ProxyHandler<object> | null = null;
 
@@ -265,8 +236,15 @@ export class Tracker {
         if (isRecording() || readHook !== null) tr.rec(target, key, R);
         const v = Reflect.get(target, key, receiver) as unknown;
         if (v === null || typeof v !== "object") return v;
-        const known = tr.seen.get(v);
-        return known !== undefined ? known : tr.view(target, key, v);
+        // (Self-tracked objects are never wrapped, so never in `proxies`: test them first, the
+        // common case of a state made of racelab objects.)
+        if (isSelfTracked(v)) return v;
+        const known = tr.proxies.get(v);
+        if (known !== undefined) return known;
+        // A frozen field must be returned as is (Proxy invariant).
+        const d = Object.getOwnPropertyDescriptor(target, key);
+        if (d !== undefined && d.configurable === false && d.writable === false) return v;
+        return tr.wrap(v);
       },
       set(target, key, value, receiver) {
         if (typeof key === "symbol") return Reflect.set(target, key, value, receiver);
