@@ -377,8 +377,8 @@ export class Execution implements TaskHost, TrackHost {
     if (this.finished) return this.findings;
     this.finished = true;
     if (this.halted) return this.findings;
-    const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
-    if (stuck.length > 0) {
+    if (this.tasks.some((t) => !t.done && !t.daemon)) {
+      const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
       const parts = stuck.map(
         (t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}${t.next !== null ? ` at ${t.next.fn}() (${t.next.label})` : ""}`,
       );

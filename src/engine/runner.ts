@@ -232,7 +232,7 @@ export function runStrategy(
         break;
       }
       const exec = new Execution(sc, cfg, execOpts);
-      const accesses: number[][] = [];
+      const accesses: number[][] = keep ? [] : NO_ACCESSES;
       let end: ExecutionEnd;
       for (;;) {
         let alt = hasForced ? strategy.forced!(exec) : -1;
@@ -281,6 +281,9 @@ export function runStrategy(
   if (stats.stopReason !== null && opts.onProgress !== undefined) progress();
   return stats;
 }
+
+/** `Visit.accesses` when they are not kept: one empty list for every execution. */
+const NO_ACCESSES: number[][] = Object.freeze([]) as unknown as number[][];
 
 function fmtMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
