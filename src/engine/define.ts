@@ -197,6 +197,12 @@ function checkId(kind: string, id: unknown, where: string): string {
 }
 
 function unique(kind: string, ids: readonly string[], where: string): void {
+  if (ids.length <= 8) {
+    // (No Set for a handful: setup() checks its thread names once per execution.)
+    for (let j = 1; j < ids.length; j++)
+      for (let m = 0; m < j; m++) if (ids[m] === ids[j]) throw new UsageError(`${where}: ${kind} '${ids[j]}' is defined twice`);
+    return;
+  }
   const seen = new Set<string>();
   for (const id of ids) {
     if (seen.has(id)) throw new UsageError(`${where}: ${kind} '${id}' is defined twice`);

@@ -75,8 +75,14 @@ export class Execution implements TaskHost, TrackHost {
   private readonly scratch: number[] = [];
   private currentStep: TraceStep | null = null;
   private running: Task | null = null;
-  /** Locations threads read before their first yield (at creation): a later write to one is a model error. */
-  private readonly preYieldReads = new Map<number, Task[]>();
+  /** Reads threads made before their first yield (at creation), as (location, thread) pairs. */
+  private readonly creationReads: number[] = [];
+  /**
+   * The locations of {@link creationReads} with their readers, each once, in the order they read
+   * (a later write to one by another thread is a model error); built at the first step that records
+   * its accesses, the only kind that checks it.
+   */
+  private preYieldReads: Map<number, Task[]> | null = null;
 
   /**
    * Builds the initial state with `scenario.setup(cfg)` and starts every thread up to its first
@@ -99,10 +105,17 @@ export class Execution implements TaskHost, TrackHost {
     this.tracker = new Tracker(this);
     this.tracker.walk(model.state);
     this.shared = this.tracker.wrap(model.state);
-    this.tasks = model.threads.map((spec, i) => new Task(i, spec.name, this));
-    this.exitLocs = model.threads.map((spec, i) => newLoc(`exit:${spec.name}`, this.tasks[i]));
+    this.tasks = [];
+    this.exitLocs = [];
+    const bodies: ((t: Task) => Generator<Site, void, undefined>)[] = [];
+    for (let i = 0; i < model.threads.length; i++) {
+      const spec = model.threads[i]!;
+      const task = new Task(i, spec.name, this);
+      this.tasks.push(task);
+      this.exitLocs.push(newLoc(`exit:${spec.name}`, task));
+      bodies.push(spec.body as (t: Task) => Generator<Site, void, undefined>);
+    }
     const mm = cfg.memoryModel ?? "sc";
-    const bodies = model.threads.map((spec) => spec.body as (t: Task) => Generator<Site, void, undefined>);
     if (mm !== "sc") {
       const n = this.tasks.length;
       for (let i = 0; i < n; i++) {
@@ -116,15 +129,18 @@ export class Execution implements TaskHost, TrackHost {
       }
     }
     const probe: number[] = [];
+    /** Accesses of `probe` made by the threads created so far (the next thread's start there). */
+    let seen = 0;
+    const nThreads = model.threads.length;
     recordInto(probe);
     try {
-      bodies.forEach((body, i) => {
+      for (let i = 0; i < bodies.length; i++) {
         const task = this.tasks[i]!;
         let gen: Generator<Site, void, undefined>;
         let r: IteratorResult<Site, void>;
         this.running = task;
         try {
-          gen = i < model.threads.length ? model.threads[i]!.body(task, this.shared, cfg) : body(task);
+          gen = i < nThreads ? model.threads[i]!.body(task, this.shared, cfg) : bodies[i]!(task);
           if (gen === null || typeof gen !== "object" || typeof (gen as Partial<Generator>).next !== "function")
             throw new ModelError(
               `${scenario.id}: thread ${task.name}: its body must be a generator function (function* ...) that yields a Site per step`,
@@ -138,7 +154,7 @@ export class Execution implements TaskHost, TrackHost {
           this.running = null;
         }
         this.gens.push(gen);
-        if (r.done && i < model.threads.length)
+        if (r.done && i < nThreads)
           throw new ModelError(
             `${scenario.id}: thread ${task.name} finished without a step: its body never yields (each atomic step starts with \`yield SITE\`)`,
           );
@@ -149,15 +165,13 @@ export class Execution implements TaskHost, TrackHost {
         // Reads at creation are allowed (structure such as `s.folios[L]`, a thread's own initial
         // values) unless another thread's step writes them later (checked in step()); a write
         // before the first yield is a model error.
-        for (const a of probe) {
-          if ((a & 7) === R) {
-            const readers = this.preYieldReads.get(a >> 3) ?? [];
-            if (!readers.includes(task)) readers.push(task);
-            this.preYieldReads.set(a >> 3, readers);
-          } else throw new ModelError(`${scenario.id}: thread ${task.name} writes shared state (${locName(a >> 3)}) before its first yield`);
+        for (let j = seen; j < probe.length; j++) {
+          const a = probe[j]!;
+          if ((a & 7) === R) this.creationReads.push(a >> 3, i);
+          else throw new ModelError(`${scenario.id}: thread ${task.name} writes shared state (${locName(a >> 3)}) before its first yield`);
         }
-        probe.length = 0;
-      });
+        seen = probe.length;
+      }
     } finally {
       recordInto(null);
     }
@@ -181,7 +195,8 @@ export class Execution implements TaskHost, TrackHost {
 
   /** Fills `out` with the enabled thread indices in ascending order and returns it. */
   enabled(out: number[] = []): number[] {
-    out.length = 0;
+    // (pop() rather than `out.length = 0`: the length setter is a runtime call, pop is inlined.)
+    while (out.length > 0) out.pop();
     if (this.halted) return out;
     for (let i = 0; i < this.tasks.length; i++) if (this.isEnabled(i)) out.push(i);
     return out;
@@ -201,6 +216,26 @@ export class Execution implements TaskHost, TrackHost {
     const t = this.tasks[tid];
     if (t === undefined || !this.isEnabled(tid))
       throw new ModelError(`thread ${tid} cannot run now`);
+    const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;
+    this.take(t, accesses, choice, prev !== tid && this.isEnabled(prev));
+  }
+
+  /**
+   * {@link step} for a caller that has just computed the enabled threads with {@link enabled}
+   * (`enabled`, unchanged since: no step ran in between): whether `tid` and the thread of the
+   * previous step can run is read from it rather than asked of their wait objects again. The
+   * runner's sampling loop uses it. Throws as `step()` does.
+   */
+  stepAmong(tid: number, enabled: readonly number[], accesses: number[] | null = null, choice = 0): void {
+    const t = this.tasks[tid];
+    if (t === undefined || !enabled.includes(tid)) throw new ModelError(`thread ${tid} cannot run now`);
+    const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;
+    this.take(t, accesses, choice, prev !== tid && enabled.includes(prev));
+  }
+
+  /** Runs the pending step of `t`, which can run; `preempts`: the previous step's thread could still run. */
+  private take(t: Task, accesses: number[] | null, choice: number, preempts: boolean): void {
+    const tid = t.id;
     const alternatives = t.alternatives();
     if (!Number.isInteger(choice) || choice < 0 || choice >= alternatives)
       throw new ModelError(`thread ${tid} (${t.name}): choice ${choice} out of range 0..${alternatives - 1}`);
@@ -208,8 +243,7 @@ export class Execution implements TaskHost, TrackHost {
     t.delayNs = 0;
     this.choices.push(choice);
     const site = t.next!;
-    const prev = this.schedule.length > 0 ? this.schedule[this.schedule.length - 1]! : tid;
-    if (prev !== tid && this.isEnabled(prev)) this.preemptions++;
+    if (preempts) this.preemptions++;
     if (this.tracing) {
       this.currentStep = { thread: tid, site, notes: [], findings: [] };
       this.trace!.push(this.currentStep);
@@ -261,12 +295,12 @@ export class Execution implements TaskHost, TrackHost {
     recordInto(null);
     // Nothing runs after a step that stops the execution: it is dependent with every step.
     if (this.halted && accesses !== null) accesses.unshift(HALT_ACCESS);
-    if (accesses !== null && this.preYieldReads.size > 0)
+    if (accesses !== null && this.creationReads.length > 0)
       for (const a of accesses) {
         if ((a & 7) === R) continue;
         // A store buffer's flush writes on behalf of its own CPU's thread.
         const writer = t.daemon ? (this.tasks[t.id - this.buffers.length] ?? t) : t;
-        const other = this.preYieldReads.get(a >> 3)?.find((r) => r !== writer);
+        const other = this.readersBeforeYield().get(a >> 3)?.find((r) => r !== writer);
         if (other !== undefined)
           throw new ModelError(
             `${this.scenario.id}: thread ${other.name} reads ${locName(a >> 3)} before its first yield (when the thread is created), but ${t.name} writes it at ${site.fn}() (${site.label}): move the read after a yield`,
@@ -274,6 +308,21 @@ export class Execution implements TaskHost, TrackHost {
       }
     if (this.scenario.invariants !== undefined && !this.halted) this.checkInvariants(t, accesses);
     this.currentStep = null;
+  }
+
+  /** {@link preYieldReads}, built on first use. */
+  private readersBeforeYield(): Map<number, Task[]> {
+    if (this.preYieldReads !== null) return this.preYieldReads;
+    const m = new Map<number, Task[]>();
+    const reads = this.creationReads;
+    for (let j = 0; j < reads.length; j += 2) {
+      const loc = reads[j]!;
+      const task = this.tasks[reads[j + 1]!]!;
+      const readers = m.get(loc);
+      if (readers === undefined) m.set(loc, [task]);
+      else if (!readers.includes(task)) readers.push(task);
+    }
+    return (this.preYieldReads = m);
   }
 
   private checkInvariants(t: Task, accesses: number[] | null): void {
@@ -328,8 +377,8 @@ export class Execution implements TaskHost, TrackHost {
     if (this.finished) return this.findings;
     this.finished = true;
     if (this.halted) return this.findings;
-    const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
-    if (stuck.length > 0) {
+    if (this.tasks.some((t) => !t.done && !t.daemon)) {
+      const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
       const parts = stuck.map(
         (t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}${t.next !== null ? ` at ${t.next.fn}() (${t.next.label})` : ""}`,
       );

@@ -11,7 +11,7 @@
  */
 import type { RandomGenerator } from "pure-rand";
 import { UsageError } from "../errors.js";
-import { findingKey } from "./finding.js";
+import { findingKey, type Finding } from "./finding.js";
 import { recordResult } from "./record.js";
 import type { MemoryModel } from "./memory.js";
 import { runStrategy, TID_MASK } from "./runner.js";
@@ -310,8 +310,7 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
       if (exec.findings.length > 0) {
         out.failures++;
         if (first < 0) first = i;
-        for (const k of new Set(exec.findings.map(findingKey))) out.findings[k] = (out.findings[k] ?? 0) + 1;
-        for (const k of new Set(exec.findings.map((f) => f.kind))) out.kinds[k] = (out.kinds[k] ?? 0) + 1;
+        countOnce(exec.findings, out.findings, out.kinds);
       }
       i++;
     });
@@ -321,6 +320,27 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
     opts.onProgress?.(out.runs, runs);
   }
   return out;
+}
+
+/**
+ * Counts one failing execution's findings: each distinct finding key once in `findings`, each
+ * distinct kind once in `kinds` (first occurrences in order; a Set only past a few findings).
+ */
+function countOnce(fs: readonly Finding[], findings: Record<string, number>, kinds: Record<string, number>): void {
+  if (fs.length > 8) {
+    for (const k of new Set(fs.map(findingKey))) findings[k] = (findings[k] ?? 0) + 1;
+    for (const k of new Set(fs.map((f) => f.kind))) kinds[k] = (kinds[k] ?? 0) + 1;
+    return;
+  }
+  const keys = fs.map(findingKey);
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j]!;
+    if (keys.indexOf(k) === j) findings[k] = (findings[k] ?? 0) + 1;
+    const kind = fs[j]!.kind;
+    let first = true;
+    for (let m = 0; m < j && first; m++) if (fs[m]!.kind === kind) first = false;
+    if (first) kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
 }
 
 /**

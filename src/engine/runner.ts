@@ -232,11 +232,12 @@ export function runStrategy(
         break;
       }
       const exec = new Execution(sc, cfg, execOpts);
-      const accesses: number[][] = [];
+      const accesses: number[][] = keep ? [] : NO_ACCESSES;
       let end: ExecutionEnd;
       for (;;) {
         let alt = hasForced ? strategy.forced!(exec) : -1;
-        if (alt < 0) {
+        const picked = alt < 0;
+        if (picked) {
           exec.enabled(en);
           if (en.length > 0 && exec.steps >= maxSteps) {
             end = "cut";
@@ -251,7 +252,10 @@ export function runStrategy(
           if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
         }
         const acc = strategy.recording || keep ? [] : null;
-        exec.step(alt & TID_MASK, acc, alt >> 12);
+        // A step picked among `en` (not forced) and not recorded (sampling): whether it and the
+        // previous step's thread can run is already in `en`.
+        if (picked && acc === null) exec.stepAmong(alt & TID_MASK, en, null, alt >> 12);
+        else exec.step(alt & TID_MASK, acc, alt >> 12);
         stats.steps++;
         if (keep) accesses.push(acc!);
         strategy.stepped(exec, alt, strategy.recording ? acc : null);
@@ -277,6 +281,9 @@ export function runStrategy(
   if (stats.stopReason !== null && opts.onProgress !== undefined) progress();
   return stats;
 }
+
+/** `Visit.accesses` when they are not kept: one empty list for every execution. */
+const NO_ACCESSES: number[][] = Object.freeze([]) as unknown as number[][];
 
 function fmtMs(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;

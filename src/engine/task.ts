@@ -243,13 +243,27 @@ export function* step<T = void>(
   spec: StepSpec = {},
   effect?: (choice: number) => T,
 ): Generator<Site, T, undefined> {
+  beforeStep(t, spec);
+  yield at;
+  inStep(spec);
+  return effect === undefined ? (undefined as T) : effect(t.choice);
+}
+
+/**
+ * What {@link step} does before its `yield`: the wait, the sleep check, the barrier, the choice.
+ * For library primitives that make their step themselves (one generator instead of a `yield*` of
+ * step()); follow it with `yield at` and {@link inStep}.
+ */
+export function beforeStep(t: Task, spec: StepSpec): void {
   if (spec.waitFor !== undefined) t.blockOn(spec.waitFor, spec.mode ?? 0);
   if (spec.sleeps === true) t.sleeps = true;
   if (spec.fence === true) t.fence = true;
   if (spec.choices !== undefined) t.offer(spec.choices);
-  yield at;
+}
+
+/** What {@link step} does first after its `yield`, before the effect: the spec's extra accesses. */
+export function inStep(spec: StepSpec): void {
   if (spec.access !== undefined) for (const [loc, cls] of spec.access) access(loc, cls);
-  return effect === undefined ? (undefined as T) : effect(t.choice);
 }
 
 /** A thread body: generator yielding one Site per atomic step. */

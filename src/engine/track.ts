@@ -92,37 +92,49 @@ const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", 
 
 /** The tracker of one execution: names objects, wraps them in proxies, knows what was freed. */
 export class Tracker {
-  private readonly ids = new WeakMap<object, string>();
-  private readonly proxies = new WeakMap<object, object>();
-  private readonly freed = new WeakMap<object, string>();
+  // Plain Maps, not WeakMaps: a tracker lives as long as its execution, and a WeakMap costs far
+  // more to create and to collect (ephemerons), which random sampling does once per execution.
+  private readonly ids = new Map<object, string>();
+  private readonly proxies = new Map<object, object>();
+  /** Objects kfree()d, by the thread that freed them; created at the first kfree(). */
+  private freed: Map<object, string> | null = null;
   private nextId = 0;
-  private anyFreed = false;
 
   constructor(private readonly host: TrackHost) {}
 
   /** Names every plain object reachable from the state returned by setup() (deterministic walk). */
   walk(root: unknown, name = "state"): void {
-    const visit = (o: unknown, path: string): void => {
-      if (o === null || typeof o !== "object") return;
-      if (this.ids.has(o)) return;
-      if (isSelfTracked(o)) {
-        // Not wrapped, but what it holds (a Cell's value) may be plain state.
-        const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
-        // What a Cell points to is named as C would: `state.head->` (fields: `state.head->data`).
-        if (holds !== undefined) for (const k of holds) visit((o as Record<string, unknown>)[k], `${path}->`);
-        return;
-      }
-      if (isOpaque(o)) return;
-      this.ids.set(o, this.nextId === 0 ? name : path);
-      this.nextId++;
-      if (o instanceof Map) {
-        for (const [k, v] of o) visit(v, `${path}[${String(k)}]`);
-        return;
-      }
-      if (o instanceof Set) return;
-      for (const k of Object.keys(o)) visit((o as Record<string, unknown>)[k], Array.isArray(o) ? `${path}[${k}]` : `${path}.${k}`);
-    };
-    visit(root, name);
+    this.visit(root, name, name);
+  }
+
+  /**
+   * One object of {@link walk} at `path` (`name`: the walk's root name, given to the first object
+   * named). A child's path is built only when the child can take a name or hold one (a plain or
+   * value-holding object), so walking an array of racelab objects allocates no strings.
+   */
+  private visit(o: unknown, path: string, name: string): void {
+    if (o === null || typeof o !== "object") return;
+    if (this.ids.has(o)) return;
+    if (isSelfTracked(o)) {
+      // Not wrapped, but what it holds (a Cell's value) may be plain state.
+      const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
+      // What a Cell points to is named as C would: `state.head->` (fields: `state.head->data`).
+      if (holds !== undefined) for (const k of holds) this.visit((o as Record<string, unknown>)[k], `${path}->`, name);
+      return;
+    }
+    if (isOpaque(o)) return;
+    this.ids.set(o, this.nextId === 0 ? name : path);
+    this.nextId++;
+    if (o instanceof Map) {
+      for (const [k, v] of o) if (walkable(v)) this.visit(v, `${path}[${String(k)}]`, name);
+      return;
+    }
+    if (o instanceof Set) return;
+    const arr = Array.isArray(o);
+    for (const k of Object.keys(o)) {
+      const v = (o as Record<string, unknown>)[k];
+      if (walkable(v)) this.visit(v, arr ? `${path}[${k}]` : `${path}.${k}`, name);
+    }
   }
 
   /** Names an object entering shared state now (a store, a publication, kmalloc). */
@@ -135,13 +147,12 @@ export class Tracker {
 
   /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */
   markFreed(o: object, by: string): void {
-    this.anyFreed = true;
-    this.freed.set(untracked(o), by);
+    (this.freed ??= new Map()).set(untracked(o), by);
   }
 
   /** Who freed `o`, or undefined when it is live. */
   freedBy(o: object): string | undefined {
-    return this.freed.get(untracked(o));
+    return this.freed?.get(untracked(o));
   }
 
   /** True when `o` (unwrapped) has a name: it was reachable at setup or was published since. */
@@ -203,25 +214,33 @@ export class Tracker {
   }
 
   private checkLive(o: object, key: string | symbol): void {
-    if (!this.anyFreed) return;
+    if (this.freed === null) return;
     const by = this.freed.get(o);
     if (by !== undefined) this.host.useAfterFree(fieldName(this.ids.get(o) ?? "object", key), by);
   }
 
+  /** The handler of every object proxy of this tracker (created with the first). */
+  private handler: ProxyHandler<object> | null = null;
+
   private objectProxy(o: object): object {
+    return new Proxy(o, (this.handler ??= this.objectHandler()));
+  }
+
+  private objectHandler(): ProxyHandler<object> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const tr = this;
-    return new Proxy(o, {
+    return {
       get(target, key, receiver) {
-        if (key === RAW) return target;
-        if (typeof key === "symbol") return Reflect.get(target, key, receiver);
-        tr.checkLive(target, key);
-        tr.rec(target, key, R);
-        const v = Reflect.get(target, key, receiver);
+        if (typeof key === "symbol") return key === RAW ? target : Reflect.get(target, key, receiver);
+        if (tr.freed !== null) tr.checkLive(target, key);
+        if (isRecording() || readHook !== null) tr.rec(target, key, R);
+        const v = Reflect.get(target, key, receiver) as unknown;
         if (v === null || typeof v !== "object") return v;
+        // (Self-tracked objects are never wrapped, so never in `proxies`: test them first, the
+        // common case of a state made of racelab objects.)
+        if (isSelfTracked(v)) return v;
         const known = tr.proxies.get(v);
         if (known !== undefined) return known;
-        if (isSelfTracked(v)) return v;
         // A frozen field must be returned as is (Proxy invariant).
         const d = Object.getOwnPropertyDescriptor(target, key);
         if (d !== undefined && d.configurable === false && d.writable === false) return v;
@@ -260,7 +279,7 @@ export class Tracker {
         }
         return Reflect.defineProperty(target, key, d);
       },
-    });
+    };
   }
 
   /** A Map or Set: one location for the whole collection; reads R, updates W. */
@@ -288,6 +307,11 @@ export class Tracker {
       },
     });
   }
+}
+
+/** True when {@link Tracker.walk} has anything to do with `v`: an object that is not self-tracked, or one that holds values. */
+function walkable(v: unknown): boolean {
+  return v !== null && typeof v === "object" && (!isSelfTracked(v) || (v as Record<symbol, unknown>)[HOLDS] !== undefined);
 }
 
 /** Objects never wrapped: functions aside, built-ins whose methods need their real receiver. */

@@ -44,7 +44,7 @@
  */
 import { access, LS, LX, newLoc, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import { HALT, step, type StepSpec, type Task, type Waitable } from "../engine/task.js";
+import { beforeStep, HALT, inStep, step, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import type { Step } from "./shared.js";
 
@@ -77,7 +77,11 @@ class HeldBySelf implements Waitable {
  * task sleep; the other threads go on, and the execution ends in a deadlock finding naming it.
  */
 function* acquire<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
-  const r = yield* step(t, at, spec, effect);
+  // step(t, at, spec, effect), made here (one generator per acquire instead of two).
+  beforeStep(t, spec);
+  yield at;
+  inStep(spec);
+  const r = effect();
   if (r.recursion !== null) {
     t.report("bug", r.recursion);
     yield* step(t, at, { waitFor: new HeldBySelf(name, t) });
