@@ -238,3 +238,17 @@ test("charts: rate vs a swept parameter, modes side by side, runs to first failu
   assert.ok("scheduler" in rows[0]! && Object.keys(rows[2]!).some((k) => k.startsWith("MTTF at")));
   for (const spec of [s, m, f]) assert.match(await renderChartSvg(spec as never), /^<svg[\s\S]*<\/svg>\s*$/);
 });
+
+test("charts fit a 978 px notebook output area: wide fix sets and variant panels shrink or stack, long subtitles wrap", async () => {
+  const { violationsChart, ratesChart, renderChartSvg, checkAll, CHART_WIDTH } = await import("../src/index.js");
+  const width = async (spec: unknown) => Number(/width="(\d+)"/.exec(await renderChartSvg(spec as never))![1]);
+  const fm = checkAll("filemap-folio-split");
+  assert.ok((await width(violationsChart(fm, ["default", "persistent-corruption"]))) <= 900);
+  const four = violationsChart(fm, ["default", "persistent-corruption", "uniform-split", "folio-lock-lookup"]) as { columns?: number };
+  assert.equal(four.columns, 1, "four variant panels stack");
+  assert.ok((await width(four)) <= 900);
+  const many = ["a", "b", "c", "d", "e", "f"].map((fix) => ({ ...rates(lost, { mode: "random", runs: 200, params: { delay: 400 } }), fix }));
+  const spec = ratesChart(many) as { width: number; title: { subtitle: unknown } };
+  assert.ok(spec.width <= CHART_WIDTH);
+  assert.ok(Array.isArray(spec.title.subtitle) || String(spec.title.subtitle).length <= 80);
+});

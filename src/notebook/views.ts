@@ -93,7 +93,7 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
     title: { text: `${sc}: violating vs all interleavings per fix${modelNote}`, fontSize: 13 },
     data: { values },
     transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
-    width: 150 * Math.max(1, new Set(values.map((v) => v.fix)).size),
+    width: panelWidth(new Set(values.map((v) => v.fix)).size, variants.length > 1 && models.length <= 1 ? variants.length : 1),
     height: 220,
     layer: [
       {
@@ -106,7 +106,8 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
         },
       },
       {
-        mark: { type: "text", dy: -6, fontSize: 10 },
+        // Vertical labels above the bars: side by side they overlapped on narrow panels.
+        mark: { type: "text", angle: -90, align: "left", baseline: "middle", dx: 4, fontSize: 9 },
         encoding: { x, xOffset, y, text: { field: "count", type: "quantitative", format: "," } },
       },
     ],
@@ -117,9 +118,39 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   if (models.length > 1) facet.row = { field: "memory model", type: "nominal", title: "memory model", sort: models };
   if (Object.keys(facet).length > 0) {
     const { data, transform, layer, ...rest } = spec as Record<string, unknown>;
+    // Variant panels side by side while they fit the chart width, else one under the other.
+    const fixes = new Set(values.map((v) => v.fix)).size;
+    const stacked = models.length <= 1 && variants.length > 1 && panelWidth(fixes, variants.length) < 60 * fixes;
+    if (stacked)
+      return { ...rest, data, transform, facet: { field: "variant", type: "nominal", title: "variant", sort: [...variants] }, columns: 1, spec: { layer, width: panelWidth(fixes, 1), height: spec.height } };
     return { ...rest, data, transform, facet, spec: { layer, width: spec.width, height: spec.height } };
   }
   return spec;
+}
+
+/** Width of the plot area of all panels side by side, px: charts fit a 978 px notebook output area (and scale to the A4 column). */
+export const CHART_WIDTH = 720;
+
+/** A panel's width for `fixes` groups when `panels` sit side by side: 150 px a fix, less to fit {@link CHART_WIDTH}. */
+function panelWidth(fixes: number, panels: number): number {
+  return Math.floor(Math.min(150 * Math.max(1, fixes), CHART_WIDTH / Math.max(1, panels) - (panels > 1 ? 20 : 0)));
+}
+
+/** A subtitle as lines of at most `max` characters, split after "; " or ", " (Vega-Lite draws an array as lines). */
+function subtitleLines(text: string, max = 80): string | string[] {
+  if (text.length <= max) return text;
+  const parts = text.split(/(?<=; |, )/);
+  const lines: string[] = [];
+  let line = "";
+  for (const p of parts) {
+    if (line !== "" && (line + p).trimEnd().length > max) {
+      lines.push(line.trimEnd());
+      line = "";
+    }
+    line += p;
+  }
+  if (line.trim() !== "") lines.push(line.trimEnd());
+  return lines;
 }
 
 /** A rate result's scheduler as a chart or table shows it: `uniform random`, `PCT d=3`, `timed (window 1,000 ns)`. */
@@ -199,18 +230,26 @@ export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
       text: `${first?.scenario ?? ""}: failure rate per fix`,
       subtitle: several
         ? [`variant ${first?.variant ?? "default"}${mm}, ${runs} executions per point`, `schedulers: ${modes}; bars: 95% Wilson intervals`]
-        : `variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`,
+        : subtitleLines(`variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`),
       fontSize: 13,
     },
     data: { values },
-    width: (several ? 30 * modeList.length + 40 : 120) * Math.max(1, fixes.length),
+    width: Math.min(CHART_WIDTH, (several ? 30 * modeList.length + 40 : 120) * Math.max(1, fixes.length)),
     height: 200,
     layer,
     config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom", labelLimit: 300 } },
   };
   if (new Set(values.map((v) => v.sweep)).size > 1) {
     const { data, layer: l, title, config, $schema } = spec as Record<string, unknown>;
-    return { $schema, title, config, data, facet: { column: { field: "sweep", type: "nominal", title: null, sort: [...new Set(values.map((v) => v.sweep))] } }, spec: { layer: l, width: spec.width, height: spec.height } };
+    const panels = new Set(values.map((v) => v.sweep)).size;
+    return {
+      $schema,
+      title,
+      config,
+      data,
+      facet: { column: { field: "sweep", type: "nominal", title: null, sort: [...new Set(values.map((v) => v.sweep))] } },
+      spec: { layer: l, width: Math.min(spec.width as number, Math.floor(CHART_WIDTH / panels) - 20), height: spec.height },
+    };
   }
   return spec;
 }
@@ -321,7 +360,7 @@ export function firstFailureChart(results: readonly RateResult[]): VegaLiteSpec 
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
       text: `${first?.scenario ?? ""}: runs to the first failure per scheduler`,
-      subtitle: `variant ${first?.variant ?? "default"}, seed ${first?.seed ?? 1}; bar: this seed's first failure, tick: expected runs (1/rate)`,
+      subtitle: subtitleLines(`variant ${first?.variant ?? "default"}, seed ${first?.seed ?? 1}; bar: this seed's first failure, tick: expected runs (1/rate)`),
       fontSize: 13,
     },
     data: { values },
