@@ -49,7 +49,7 @@ describe("racelab run (Jupyter + racelab kernel)", { timeout: 300_000 }, () => {
     const [chart] = outputs(3);
     assert.equal(outputs(3).length, 1, "the chart is one display_data message");
     assert.equal(chart!.output_type, "display_data");
-    assert.deepEqual(Object.keys(chart!.data!).sort(), [VEGALITE_MIME, "image/svg+xml", "text/plain"].sort());
+    assert.deepEqual(Object.keys(chart!.data!).sort(), [VEGALITE_MIME, "image/png", "image/svg+xml", "text/plain"].sort());
     const spec = chart!.data![VEGALITE_MIME] as Record<string, unknown>;
     assert.equal(typeof spec, "object", "Vega-Lite JSON is stored as an object, not a string");
     assert.equal(spec["mark"], "bar");

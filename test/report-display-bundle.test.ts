@@ -21,7 +21,7 @@ const spec = {
 describe("chartBundle", () => {
   it("has Vega-Lite JSON (an object), SVG and text in one bundle", async () => {
     const b = await chartBundle(spec);
-    assert.deepEqual(Object.keys(b).sort(), [VEGALITE_MIME, "image/svg+xml", "text/plain"].sort());
+    assert.deepEqual(Object.keys(b).sort(), [VEGALITE_MIME, "image/png", "image/svg+xml", "text/plain"].sort());
     assert.equal(VEGALITE_MIME, "application/vnd.vegalite.v5+json");
     assert.equal(typeof b[VEGALITE_MIME], "object");
     assert.deepEqual(b[VEGALITE_MIME], spec);
@@ -105,5 +105,14 @@ describe("counts beyond 2^53", () => {
     const b = tableBundle([{ interleavings: 103076424677861100 }]);
     assert.match(b["text/plain"] as string, /≈1\.03 × 10\^17/);
     assert.doesNotMatch(b["text/html"] as string, /103076424677861100/);
+  });
+});
+
+describe("chart bundle PNG", () => {
+  it("carries an image/png of the chart (for front ends that drop an untrusted notebook's SVG)", async () => {
+    const b = await chartBundle({ title: "t", data: { values: [{ fix: "a", n: 1 }] }, mark: "bar", encoding: { x: { field: "fix" }, y: { field: "n", type: "quantitative" } } });
+    const png = Buffer.from(String(b["image/png"]), "base64");
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG signature");
+    assert.ok(png.length > 1000 && png.length < 200_000, `${png.length} bytes`);
   });
 });

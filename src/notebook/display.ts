@@ -266,7 +266,9 @@ export async function renderChartSvg(spec: VegaLiteSpec): Promise<string> {
 
 /**
  * Build the MIME bundle of a chart: `application/vnd.vegalite.v5+json` (a deep copy of the spec as
- * a JSON object), `image/svg+xml` (see {@link renderChartSvg}) and `text/plain`.
+ * a JSON object), `image/svg+xml` (see {@link renderChartSvg}), `image/png` (see
+ * {@link renderChartPng}; for front ends that drop an untrusted notebook's SVG) and `text/plain`
+ * (the title and the values drawn).
  *
  * @param spec a Vega-Lite v5 spec (plain JSON object, inline data).
  * @throws TypeError when `spec` is not a plain object or not JSON-serializable;
@@ -283,7 +285,24 @@ export async function chartBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
     throw new TypeError(`displayChart: the Vega-Lite spec is not JSON-serializable: ${(e as Error).message}`);
   }
   const svg = await renderChartSvg(json);
-  return { [VEGALITE_MIME]: json, "image/svg+xml": svg, "text/plain": chartText(json) };
+  const png = await renderChartPng(svg);
+  return { [VEGALITE_MIME]: json, "image/svg+xml": svg, ...(png !== null ? { "image/png": png } : {}), "text/plain": chartText(json) };
+}
+
+/**
+ * The chart's SVG rasterized to a PNG (base64, as Jupyter carries `image/png`) with resvg, at the
+ * SVG's own size on a white background, text in DejaVu Sans from the system fonts. A front end
+ * that will not show an untrusted notebook's SVG still shows the PNG. Null when resvg is not
+ * available on this platform (the bundle then has no PNG).
+ */
+export async function renderChartPng(svg: string): Promise<string | null> {
+  try {
+    const { Resvg } = await import("@resvg/resvg-js");
+    const png = new Resvg(svg, { background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+    return Buffer.from(png).toString("base64");
+  } catch {
+    return null;
+  }
 }
 
 /** The content of a `display_data` message as tslab's writer takes it. */
