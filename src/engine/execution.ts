@@ -221,7 +221,7 @@ export class Execution implements TaskHost, TrackHost {
   }
 
   /**
-   * {@link step} for a caller that has just computed the enabled threads with {@link enabled}
+   * {@link Execution.step} for a caller that has just computed the enabled threads with {@link Execution.enabled}
    * (`enabled`, unchanged since: no step ran in between): whether `tid` and the thread of the
    * previous step can run is read from it rather than asked of their wait objects again. The
    * runner's sampling loop uses it. Throws as `step()` does.
