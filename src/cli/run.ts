@@ -303,7 +303,8 @@ except DeadKernelError as e:
     failure("the kernel died (%s)" % e)
     sys.exit(4)
 except CellExecutionError as e:
-    failure("%s: %s" % (e.ename, e.evalue) if e.evalue or e.ename != "<Error>" else "the cell raised an error")
+    # A TypeScript diagnostic is its own message ("1:7 - Type 'string' is not assignable ...").
+    failure(e.evalue if e.ename == "TypeScript" else "%s: %s" % (e.ename, e.evalue) if e.evalue or e.ename != "<Error>" else "the cell raised an error")
     sys.exit(4)
 except NoSuchKernel:
     emit(event="fatal", reason="kernel", message="no Jupyter kernel named %r" % kernel_name)
