@@ -16,11 +16,12 @@
 // 3. Run on after an error. tslab drops every request that arrives within 200 ms of an error
 //    (its answer to "stop on error"); an execute_request with `stop_on_error: false` (nbclient
 //    --allow-errors) now keeps the queue.
+// 4. history_request is answered (an empty history: tslab keeps none) instead of never.
 "use strict";
 const Module = require("module");
 
 const warn = console.warn;
-const IGNORED = /^unknown msg_type: comm_(open|msg|close)$/;
+const IGNORED = /^unknown msg_type: (comm_(open|msg|close)|history_request)$/;
 console.warn = function (...args) {
   if (args.length === 1 && typeof args[0] === "string" && IGNORED.test(args[0])) return;
   return warn.apply(this, args);
@@ -86,6 +87,18 @@ function patchJupyter(m) {
     return result.finally(() => {
       queue.reset = reset;
     });
+  };
+  // history_request: tslab keeps no history; it now answers with an empty one (front ends wait
+  // for the reply). publishStatus("busy") is the first thing tslab does with a parsed message.
+  const publish = m.ZmqServer.prototype.publishStatus;
+  m.ZmqServer.prototype.publishStatus = function (status, parent) {
+    publish.call(this, status, parent);
+    if (status === "busy" && parent && parent.header && parent.header.msg_type === "history_request") {
+      const r = parent.createReply();
+      r.header.msg_type = "history_reply";
+      r.content = { status: "ok", history: [] };
+      r.signAndSend(this.connInfo.key, this.shell);
+    }
   };
   m.ZmqServer.prototype.handleExecute = async function (sock, msg) {
     const reply = msg.createReply();

@@ -32,11 +32,14 @@ while time.time() < deadline:
     if m["parent_header"].get("msg_id") != mid: continue
     if m["msg_type"] in ("stream", "execute_result", "error", "display_data"): outs.append([m["msg_type"], m["content"]])
     if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle": break
-print(json.dumps(outs))
+hid = kc.history(hist_access_type="tail", n=10)
+reply = kc.get_shell_msg(timeout=30)
+while reply["parent_header"].get("msg_id") != hid: reply = kc.get_shell_msg(timeout=30)
+print(json.dumps({"outs": outs, "history": [reply["msg_type"], reply["content"]]}))
 kc.stop_channels(); km.shutdown_kernel(now=True)
 `;
 
-test("comm_open, comm_msg and comm_close while a cell runs leave its outputs clean", { timeout: 180_000 }, async () => {
+test("comm_open, comm_msg and comm_close while a cell runs leave its outputs clean; history_request is answered", { timeout: 180_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "racelab-comms-"));
   try {
     const install = spawnSync("bash", [path.join(root, "kernel/install.sh"), "--prefix", dir], { encoding: "utf8" });
@@ -49,7 +52,9 @@ test("comm_open, comm_msg and comm_close while a cell runs leave its outputs cle
       timeout: 170_000,
     });
     assert.equal(r.status, 0, r.stderr);
-    const outs = JSON.parse(r.stdout.trim().split("\n").pop()!) as [string, { name?: string; text?: string }][];
+    const got = JSON.parse(r.stdout.trim().split("\n").pop()!) as { outs: [string, { name?: string; text?: string }][]; history: [string, { status: string; history: unknown[] }] };
+    const outs = got.outs;
+    assert.deepEqual(got.history, ["history_reply", { status: "ok", history: [] }], "history_request is answered");
     assert.deepEqual(outs.filter(([t, c]) => t === "stream" && c.name === "stderr"), [], "no stderr in the cell");
     assert.ok(outs.some(([t, c]) => t === "stream" && c.text === "2\n"), JSON.stringify(outs));
   } finally {
