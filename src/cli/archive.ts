@@ -22,8 +22,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import * as tar from "tar";
 import { check } from "../engine/check.js";
@@ -34,10 +33,10 @@ import { InputError } from "../errors.js";
 import { ensureDir, writeFileAtomic } from "../report/atomic.js";
 import { readNotebook } from "../report/notebook.js";
 import { writeReportIndex } from "../report/index-page.js";
-import { gitCommit } from "../report/provenance.js";
+import { gitCommit, PACKAGE_ROOT, racelabVersion } from "../report/provenance.js";
+import { sourceDate } from "../report/document.js";
 import "../registry.js";
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** What `manifest.json` holds. */
 export interface Manifest {
@@ -70,8 +69,7 @@ async function sha256File(path: string): Promise<string> {
 
 /** The fixed mtime of archive entries: SOURCE_DATE_EPOCH, else 2000-01-01. */
 function entryDate(): Date {
-  const e = process.env["SOURCE_DATE_EPOCH"];
-  return e !== undefined && /^\d+$/.test(e) ? new Date(Number(e) * 1000) : new Date(Date.UTC(2000, 0, 1));
+  return sourceDate() ?? new Date(Date.UTC(2000, 0, 1));
 }
 
 /**
@@ -100,13 +98,12 @@ export async function archiveNotebook(executed: string, opts: { out?: string } =
       files[name + suffix] = await sha256File(src);
     }
     const lock = await readFile(join(PACKAGE_ROOT, "package-lock.json")).catch(() => null);
-    const pj = JSON.parse(await readFile(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string };
     const kernel = (nb.metadata["kernelspec"] as { name?: unknown } | undefined)?.name;
     const manifest: Manifest = {
       format: "racelab-archive",
       version: 1,
       name,
-      racelab: pj.version ?? "",
+      racelab: racelabVersion(),
       commit: gitCommit(),
       node: process.version,
       packageLockSha256: lock === null ? null : createHash("sha256").update(lock).digest("hex"),

@@ -101,19 +101,13 @@ export async function checkInWorker(
   onStop: (reason: string) => void,
   workers = 1,
 ): Promise<{ results: CheckResult[]; stopReason: string | null }> {
-  let stopReason: string | null = null;
-  const flags = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(4)));
-  const off = onSignals(flags, (why) => {
-    stopReason = why;
-    onStop(why);
-  });
-  try {
-    if (workers === 1) return { results: (await runWorker(ref, configs, flags[0]!, onProgress)) as CheckResult[], stopReason };
+  return withStopFlags(workers, onStop, async (flags, stopped) => {
+    if (workers === 1) return (await runWorker(ref, configs, flags[0]!, onProgress)) as CheckResult[];
     // Each configuration: shard k of `workers` in worker k, then the parts merged here, into
     // exactly what one search gives. The workers claim the subtrees as they reach them (a worker
     // that finishes early takes more); units past 65,536 are dealt round-robin.
     const claims = new Map<WorkerCheckOptions, Int32Array>();
-    const results = await inParts<WorkerCheckOptions, Part, CheckResult>(
+    return inParts<WorkerCheckOptions, Part, CheckResult>(
       ref,
       configs,
       flags,
@@ -123,8 +117,28 @@ export async function checkInWorker(
       },
       (sc, c, parts) => mergeParts(sc, c, parts),
       onProgress,
-      () => stopReason !== null,
+      stopped,
     );
+  });
+}
+
+/**
+ * Runs `fn` with one stop flag per worker, set (and `onStop` called) when SIGINT or SIGTERM
+ * arrives; returns what `fn` returned with the stop reason, or null.
+ */
+async function withStopFlags<T>(
+  workers: number,
+  onStop: (reason: string) => void,
+  fn: (flags: Int32Array[], stopped: () => boolean) => Promise<T>,
+): Promise<{ results: T; stopReason: string | null }> {
+  let stopReason: string | null = null;
+  const flags = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(4)));
+  const off = onSignals(flags, (why) => {
+    stopReason = why;
+    onStop(why);
+  });
+  try {
+    const results = await fn(flags, () => stopReason !== null);
     return { results, stopReason };
   } finally {
     off();
@@ -157,26 +171,17 @@ export async function ratesInWorker(
   onStop: (reason: string) => void,
   workers = 1,
 ): Promise<{ results: RateResult[]; stopReason: string | null }> {
-  let stopReason: string | null = null;
-  const flags = Array.from({ length: workers }, () => new Int32Array(new SharedArrayBuffer(4)));
-  const off = onSignals(flags, (why) => {
-    stopReason = why;
-    onStop(why);
-  });
-  try {
-    const results = await inParts<Omit<RateOptions, "onProgress" | "stop" | "part">, RatePart, RateResult>(
+  return withStopFlags(workers, onStop, (flags, stopped) =>
+    inParts<Omit<RateOptions, "onProgress" | "stop" | "part">, RatePart, RateResult>(
       ref,
       configs,
       flags,
       (c, k) => ({ ...c, part: { index: k, count: workers }, rates: true }),
       (sc, c, parts, elapsedMs) => mergeRates(sc, c, parts, workers, elapsedMs),
       (i, done, total) => onProgress(i, done, total ?? 0),
-      () => stopReason !== null,
-    );
-    return { results, stopReason };
-  } finally {
-    off();
-  }
+      stopped,
+    ),
+  );
 }
 
 /**

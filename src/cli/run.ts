@@ -11,52 +11,42 @@
  * Jupyter is unusable, 2 a missing/invalid notebook path.
  */
 import { InputError } from "../errors.js";
-import { spawn, type ChildProcess } from "node:child_process";
-import { access, chmod, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { clip } from "../engine/clip.js";
 import { readNotebook } from "../report/notebook.js";
+import { PACKAGE_ROOT } from "../report/provenance.js";
 import { ensureDir } from "../report/atomic.js";
 
 /** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */
 const MAX_TIMEOUT_SEC = 1_000_000;
 
-/** This racelab package's root (a checkout, or node_modules/racelab): src/cli or dist/cli, two levels up. */
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
 /**
- * A fresh private Jupyter data folder (for JUPYTER_PATH) whose `kernels/racelab/kernel.json` is
- * this package's kernel (kernel/kernel.json.in filled with this package's launcher, this Node and
- * this root), so that `racelab run` executes notebooks with this checkout's kernel whatever
+ * A fresh private Jupyter data folder (for JUPYTER_PATH) holding this package's `racelab` kernel
+ * spec, registered there by kernel/install.sh --prefix (the same template fill as a user-wide
+ * install), so that `racelab run` executes notebooks with this checkout's kernel whatever
  * kernel/install.sh last registered user-wide (another checkout's, or one since deleted).
  * JUPYTER_PATH comes before the user and system folders in Jupyter's search; the folder goes after
  * the caller's own JUPYTER_PATH entries, so a spec the caller names there still wins. The caller
- * removes the folder. Throws when the template is missing.
+ * removes the folder. Throws with install.sh's message when it fails.
  */
-async function privateKernelDir(): Promise<string> {
-  const launcher = join(PACKAGE_ROOT, "kernel", "racelab-kernel");
-  const template = JSON.parse(await readFile(join(PACKAGE_ROOT, "kernel", "kernel.json.in"), "utf8")) as unknown;
-  const subst: Record<string, string> = { "@LAUNCHER@": launcher, "@NODE@": process.execPath, "@ROOT@": PACKAGE_ROOT };
-  const fill = (v: unknown): unknown =>
-    typeof v === "string"
-      ? v.replace(/@(LAUNCHER|NODE|ROOT)@/g, (k) => subst[k]!)
-      : Array.isArray(v)
-        ? v.map(fill)
-        : v !== null && typeof v === "object"
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
-          : v;
-  // A checkout that lost its mode bits (an archive, a copy): the launcher must be executable.
-  await access(launcher, constants.X_OK).catch(() => chmod(launcher, 0o755));
-  const dir = await mkdtemp(join(tmpdir(), "racelab-jupyter-"));
-  await mkdir(join(dir, "kernels", "racelab"), { recursive: true });
-  await writeFile(join(dir, "kernels", "racelab", "kernel.json"), JSON.stringify(fill(template), null, 1) + "\n");
-  return dir;
+async function privateKernelDir(python: string): Promise<string> {
+  const prefix = await mkdtemp(join(tmpdir(), "racelab-jupyter-"));
+  const r = spawnSync("bash", [join(PACKAGE_ROOT, "kernel", "install.sh"), "--prefix", prefix], {
+    encoding: "utf8",
+    env: { ...process.env, RACELAB_PYTHON: python, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` },
+  });
+  if (r.status !== 0) {
+    await rm(prefix, { recursive: true, force: true });
+    throw new Error(`cannot make this checkout's kernel spec: ${(r.stderr || r.stdout || String(r.error ?? "")).trim().split("\n")[0]}`);
+  }
+  return prefix;
 }
 
 /** SHA-256 of every file under `dir` (names and contents, in sorted order); "" when it does not exist. */
@@ -499,11 +489,12 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
     throw new InputError(`bad timeout: ${timeoutSec} (a whole number of seconds from 1 to 1,000,000)`);
   // The `racelab` kernel is this package's own (see privateKernelDir); another name is looked up
   // as Jupyter finds it.
-  const jupyterPath = kernel === "racelab" ? await privateKernelDir() : undefined;
+  const prefix = kernel === "racelab" ? await privateKernelDir(python) : undefined;
+  const jupyterPath = prefix === undefined ? undefined : join(prefix, "share", "jupyter");
   try {
     return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath, opts.force === true, opts.parameters ?? {});
   } finally {
-    if (jupyterPath !== undefined) await rm(jupyterPath, { recursive: true, force: true });
+    if (prefix !== undefined) await rm(prefix, { recursive: true, force: true });
   }
 }
 

@@ -120,9 +120,13 @@ export function isoDate(d: Date): string {
  * else now.
  */
 export function reportDate(env: NodeJS.ProcessEnv = process.env): Date {
+  return sourceDate(env) ?? new Date();
+}
+
+/** `SOURCE_DATE_EPOCH` (whole seconds, reproducible builds) as a Date, or null when it is not set to one. */
+export function sourceDate(env: NodeJS.ProcessEnv = process.env): Date | null {
   const epoch = env["SOURCE_DATE_EPOCH"];
-  if (epoch && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000);
-  return new Date();
+  return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : null;
 }
 
 /**

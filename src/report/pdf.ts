@@ -8,6 +8,7 @@ import { join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { escapeHtml } from "../notebook/display.js";
 import { rmSync } from "node:fs";
+import { sourceDate } from "./document.js";
 import { writeFileAtomic } from "./atomic.js";
 
 /** Chromium used when neither an option nor RACELAB_CHROMIUM names one. */
@@ -163,9 +164,9 @@ async function launched<T>(
  * cross-reference offsets stay valid. Without it, the bytes are returned as they are.
  */
 export function fixPdfDates(pdf: Uint8Array, env: NodeJS.ProcessEnv = process.env): Uint8Array {
-  const epoch = env["SOURCE_DATE_EPOCH"];
-  if (epoch === undefined || !/^\d+$/.test(epoch)) return pdf;
-  const d = new Date(Number(epoch) * 1000).toISOString();
+  const date = sourceDate(env);
+  if (date === null) return pdf;
+  const d = date.toISOString();
   const stamp = `D:${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}${d.slice(11, 13)}${d.slice(14, 16)}${d.slice(17, 19)}+00'00'`;
   const text = Buffer.from(pdf).toString("latin1");
   const fixed = text.replace(/\/(CreationDate|ModDate) \(D:\d{14}[^)]*\)/g, (m, key: string) => {
