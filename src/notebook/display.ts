@@ -98,12 +98,13 @@ function normalizeTable(
 }
 
 /**
- * Escaped cell text with a `<wbr>` (a line-break opportunity, invisible otherwise) after each `_`,
- * `/` and `.` inside a word, so that a narrow column breaks `ext4_page_mkwrite` as `ext4_page_` /
+ * Escaped cell text with a `<wbr>` (a line-break opportunity, invisible otherwise) after each `_`
+ * and `/` inside a word and each `.` before a letter (not a decimal point), so that a narrow column breaks `ext4_page_mkwrite` as `ext4_page_` /
  * `mkwrite` rather than anywhere.
  */
 function softBreaks(escaped: string): string {
-  return escaped.replace(/(?<=[A-Za-z0-9])([_/.])(?=[A-Za-z0-9])/g, "$1<wbr>");
+  // A '.' between digits is a decimal point (47.45%): no break there.
+  return escaped.replace(/(?<=[A-Za-z0-9])([_/](?=[A-Za-z0-9])|\.(?=[A-Za-z]))/g, "$1<wbr>");
 }
 
 /**
