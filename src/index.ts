@@ -24,7 +24,7 @@ export * from "./engine/access.js";
 export * from "./engine/check.js";
 export * from "./engine/define.js";
 export * from "./registry.js";
-export { selfTracked, holdsValues, untracked, isSelfTracked, Tracker } from "./engine/track.js";
+export { selfTracked, holdsValues, untracked, isSelfTracked, Tracker, NEEDS_TRACKING } from "./engine/track.js";
 export * from "./engine/claims.js";
 export * from "./engine/execution.js";
 export * from "./engine/finding.js";

@@ -6,7 +6,7 @@ import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
 import { setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { sitesIn } from "./site.js";
-import { Tracker, type TrackHost } from "./track.js";
+import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
 const FLUSH = sitesIn("(memory model)", "-")("store buffer", "a buffered store becomes visible");
@@ -36,6 +36,12 @@ export interface ExecutionOptions {
    * the reduction treats invariant-visible steps as dependent. Created when omitted.
    */
   readonly invariantReads?: Set<number>;
+  /**
+   * Run on the raw state, for a sampling run that records nothing (see track.ts, "Sampling"):
+   * where tracking could matter, a step throws {@link NEEDS_TRACKING} and the runner runs the
+   * execution again without this. Default false.
+   */
+  readonly sampling?: boolean;
 }
 
 /**
@@ -102,9 +108,9 @@ export class Execution implements TaskHost, TrackHost {
     resetLocations();
     const model = scenario.setup(cfg);
     this.state = model.state;
-    this.tracker = new Tracker(this);
+    this.tracker = new Tracker(this, opts.sampling === true);
     this.tracker.walk(model.state);
-    this.shared = this.tracker.wrap(model.state);
+    this.shared = this.tracker.sampling ? model.state : this.tracker.wrap(model.state);
     this.tasks = [];
     this.exitLocs = [];
     const bodies: ((t: Task) => Generator<Site, void, undefined>)[] = [];
@@ -112,7 +118,7 @@ export class Execution implements TaskHost, TrackHost {
       const spec = model.threads[i]!;
       const task = new Task(i, spec.name, this);
       this.tasks.push(task);
-      this.exitLocs.push(newLoc(`exit:${spec.name}`, task));
+      this.exitLocs.push(newLoc(exitName(spec.name), task));
       bodies.push(spec.body as (t: Task) => Generator<Site, void, undefined>);
     }
     const mm = cfg.memoryModel ?? "sc";
@@ -147,7 +153,7 @@ export class Execution implements TaskHost, TrackHost {
             );
           r = gen.next();
         } catch (e) {
-          if (e instanceof ModelError) throw e;
+          if (e instanceof ModelError || e === NEEDS_TRACKING) throw e;
           const err = e instanceof Error ? e : new Error(String(e));
           throw new ModelError(`${scenario.id}: thread ${task.name} threw before its first yield: ${err.message}`);
         } finally {
@@ -175,6 +181,7 @@ export class Execution implements TaskHost, TrackHost {
     } finally {
       recordInto(null);
     }
+    if (this.tracker.needsTracking) throw NEEDS_TRACKING;
     // The invariants' reads are known before the first step (so that step is ordered against
     // them), and an invariant false from the start is reported (as after any step: the same finding).
     if (scenario.invariants !== undefined) this.evaluateInvariants(null);
@@ -277,6 +284,7 @@ export class Execution implements TaskHost, TrackHost {
         );
       } else t.next = r.value;
     } catch (e) {
+      if (e === NEEDS_TRACKING || this.tracker.needsTracking) throw NEEDS_TRACKING;
       if (e !== HALT) {
         // The model's code threw inside a step: a finding at that step, not a dead kernel. The
         // execution stops there, as an oops would.
@@ -293,6 +301,8 @@ export class Execution implements TaskHost, TrackHost {
       setStepping(false);
     }
     recordInto(null);
+    // (A model that caught NEEDS_TRACKING itself.)
+    if (this.tracker.needsTracking) throw NEEDS_TRACKING;
     // Nothing runs after a step that stops the execution: it is dependent with every step.
     if (this.halted && accesses !== null) accesses.unshift(HALT_ACCESS);
     if (accesses !== null && this.creationReads.length > 0)
@@ -354,7 +364,7 @@ export class Execution implements TaskHost, TrackHost {
         try {
           msg = inv.check(this.shared);
         } catch (e) {
-          if (t !== null) throw e;
+          if (t !== null || e === NEEDS_TRACKING) throw e;
           throw new ModelError(`${this.scenario.id}: invariant threw on the initial state: ${e instanceof Error ? e.message : String(e)}`);
         } finally {
           recordInto(null);
@@ -457,6 +467,17 @@ export class Execution implements TaskHost, TrackHost {
   view(): Record<string, string | number | boolean> {
     return this.scenario.view(this.state);
   }
+}
+
+const exitNames = new Map<string, string>();
+/** `exit:<thread>`, the name of a thread's exit location (kept: every execution asks again). */
+function exitName(thread: string): string {
+  let n = exitNames.get(thread);
+  if (n === undefined) {
+    if (exitNames.size > 10_000) exitNames.clear();
+    exitNames.set(thread, (n = `exit:${thread}`));
+  }
+  return n;
 }
 
 function isSite(v: unknown): v is Site {

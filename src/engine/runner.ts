@@ -9,6 +9,7 @@
 import { Execution, type ExecutionOptions } from "./execution.js";
 import type { AnyScenario } from "./scenario.js";
 import type { RunConfig } from "./task.js";
+import { NEEDS_TRACKING } from "./track.js";
 
 /** Bits of an alternative that name the thread (see {@link altOf}). */
 export const TID_MASK = 0xfff;
@@ -83,6 +84,14 @@ export interface Strategy {
   endExecution?(exec: Execution, end: ExecutionEnd): void;
   /** Once, when the run ends however it ends (a throw included): undo global hooks. */
   close?(): void;
+  /**
+   * Sampling strategies that record nothing: saves what starting and running the next execution
+   * will change (the PRNG, counts) and returns a function that restores it, so that the runner
+   * can run the same execution again. With it, the runner first runs each execution on the raw
+   * state ({@link ExecutionOptions.sampling}, track.ts) and, where tracking could matter, runs it
+   * again tracked (and every later one of the run): the results are the same either way.
+   */
+  checkpoint?(): () => void;
 }
 
 /** Options of {@link runStrategy}. */
@@ -103,6 +112,11 @@ export interface RunOptions {
   readonly keepAccesses?: boolean;
   /** Trace every step (`ExecutionOptions.trace`): visited executions carry their trace. */
   readonly trace?: boolean;
+  /**
+   * Run sampling executions tracked from the start (see {@link Strategy.checkpoint}): for a model
+   * that compares objects with `===` (track.ts, "Sampling"), and for tests. Default false.
+   */
+  readonly tracked?: boolean;
   /**
    * Locations scenario invariants read, shared across the run's executions (and across runs);
    * `RunStats.invariantReadsGrew` tells when the run learned a new one.
@@ -158,6 +172,8 @@ export interface RunStats {
   invariantReadsGrew: boolean;
   /** Wall-clock time, ms. */
   elapsedMs: number;
+  /** True when sampling on the raw state gave up and the run went on tracked (see {@link Strategy.checkpoint}). */
+  retracked: boolean;
 }
 
 /**
@@ -192,6 +208,7 @@ export function runStrategy(
     visitorStopped: false,
     invariantReadsGrew: false,
     elapsedMs: 0,
+    retracked: false,
   };
   const en: number[] = [];
   const hasForced = strategy.forced !== undefined;
@@ -221,8 +238,13 @@ export function runStrategy(
     stats.stopReason = why;
     return true;
   };
+  // Sampling on the raw state until an execution needs tracking (see Strategy.checkpoint).
+  let sampling = !strategy.recording && !keep && opts.trace !== true && opts.tracked !== true && strategy.checkpoint !== undefined;
+  const samplingOpts: ExecutionOptions = { ...execOpts, sampling: true };
   try {
     run: for (;;) {
+      const rewind = sampling ? strategy.checkpoint!() : null;
+      const stepsBefore = stats.steps;
       if (!strategy.newExecution()) {
         stats.complete = stats.cut === 0;
         break;
@@ -231,40 +253,50 @@ export function runStrategy(
         stats.stopReason = `execution bound of ${maxExec.toLocaleString("en-US")}`;
         break;
       }
-      const exec = new Execution(sc, cfg, execOpts);
+      let exec: Execution;
       const accesses: number[][] = keep ? [] : NO_ACCESSES;
-      let end: ExecutionEnd;
-      for (;;) {
-        let alt = hasForced ? strategy.forced!(exec) : -1;
-        const picked = alt < 0;
-        if (picked) {
-          exec.enabled(en);
-          if (en.length > 0 && exec.steps >= maxSteps) {
-            end = "cut";
-            break;
+      let end: ExecutionEnd = "complete";
+      try {
+        exec = new Execution(sc, cfg, sampling ? samplingOpts : execOpts);
+        for (;;) {
+          let alt = hasForced ? strategy.forced!(exec) : -1;
+          const picked = alt < 0;
+          if (picked) {
+            exec.enabled(en);
+            if (en.length > 0 && exec.steps >= maxSteps) {
+              end = "cut";
+              break;
+            }
+            alt = strategy.nextStep(exec, en);
+            if (alt < 0) {
+              if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
+              end = alt === FINISH ? "complete" : "abandoned";
+              break;
+            }
+            if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
           }
-          alt = strategy.nextStep(exec, en);
-          if (alt < 0) {
-            if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
-            end = alt === FINISH ? "complete" : "abandoned";
-            break;
-          }
-          if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
+          const acc = strategy.recording || keep ? [] : null;
+          // A step picked among `en` (not forced) and not recorded (sampling): whether it and the
+          // previous step's thread can run is already in `en`.
+          if (picked && acc === null) exec.stepAmong(alt & TID_MASK, en, null, alt >> 12);
+          else exec.step(alt & TID_MASK, acc, alt >> 12);
+          stats.steps++;
+          if (keep) accesses.push(acc!);
+          strategy.stepped(exec, alt, strategy.recording ? acc : null);
+          if (stats.steps >= nextPoll && stopNow()) break run;
         }
-        const acc = strategy.recording || keep ? [] : null;
-        // A step picked among `en` (not forced) and not recorded (sampling): whether it and the
-        // previous step's thread can run is already in `en`.
-        if (picked && acc === null) exec.stepAmong(alt & TID_MASK, en, null, alt >> 12);
-        else exec.step(alt & TID_MASK, acc, alt >> 12);
-        stats.steps++;
-        if (keep) accesses.push(acc!);
-        strategy.stepped(exec, alt, strategy.recording ? acc : null);
-        if (stats.steps >= nextPoll && stopNow()) break run;
+        if (end === "complete") exec.finish();
+      } catch (e) {
+        if (e !== NEEDS_TRACKING || rewind === null) throw e;
+        // Run it again, tracked, and every later execution too.
+        rewind();
+        sampling = false;
+        stats.retracked = true;
+        stats.steps = stepsBefore;
+        continue run;
       }
-      if (end === "complete") {
-        exec.finish();
-        stats.executions++;
-      } else if (end === "cut") stats.cut++;
+      if (end === "complete") stats.executions++;
+      else if (end === "cut") stats.cut++;
       else stats.abandoned++;
       strategy.endExecution?.(exec, end);
       if (end !== "abandoned" && visit({ exec, cut: end === "cut", accesses, preemptions: exec.preemptions, unit: strategy.unit }) === true) {

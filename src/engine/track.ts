@@ -30,6 +30,19 @@
  *
  * Memory model: tracked plain fields are sequentially consistent (a store is visible at once);
  * model fields whose ordering matters under tso/pso as `Cell`s with READ_ONCE/WRITE_ONCE.
+ *
+ * Sampling (random, PCT and timed runs, which record nothing): the proxies and the walk cost
+ * about a third of an execution, so a sampling execution first runs on the raw state, unwalked
+ * ({@link Tracker} in `sampling` mode). In a run that records nothing, the proxies matter only
+ * through names (in findings' messages) and freed objects (use-after-free), so the tracker gives
+ * up wherever a name or a freed object could come into play, and the runner runs the same
+ * execution again, tracked, and the rest of the run too (runner.ts): at the first plain object a
+ * thread loads from a `Cell` or a list, stores into a `Cell`, or allocates (`kmalloc`), at the
+ * first `kfree`, and at any request for an object's name. Results are the same either way (a
+ * test runs every bundled configuration both ways), with one exception: `===` between an object
+ * a thread created itself and the same object read back from a plain field of the state is true
+ * on the raw state, false when tracked (the read returns the proxy). Compare fields or ids, or
+ * allocate with `kmalloc()`, whose result is the tracked object.
  */
 import { access, autoLoc, isRecording, R, readHook, W } from "./access.js";
 export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
@@ -37,6 +50,12 @@ export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
 const SELF = Symbol.for("racelab.selfTracked");
 const HOLDS = Symbol.for("racelab.holds");
 const RAW = Symbol.for("racelab.raw");
+
+/**
+ * Thrown by a {@link Tracker} in sampling mode where tracking is needed (see the module
+ * comment); the runner catches it and runs the execution again, tracked. Never a finding.
+ */
+export const NEEDS_TRACKING: unique symbol = Symbol("racelab.needsTracking");
 
 /**
  * Marks classes whose instances record their own accesses (racelab's kernel objects), so the
@@ -99,12 +118,28 @@ export class Tracker {
   /** Objects kfree()d, by the thread that freed them; created at the first kfree(). */
   private freed: Map<object, string> | null = null;
   private nextId = 0;
+  /** Sampling mode: set once tracking turned out to be needed ({@link NEEDS_TRACKING} thrown). */
+  needsTracking = false;
 
-  constructor(private readonly host: TrackHost) {}
+  /**
+   * `sampling`: nothing is named or wrapped; the tracker throws {@link NEEDS_TRACKING} wherever
+   * names, proxies or freed objects could matter (see the module comment).
+   */
+  constructor(
+    private readonly host: TrackHost,
+    /** True for an execution of a sampling run on the raw state (nothing named or wrapped). */
+    readonly sampling = false,
+  ) {}
 
-  /** Names every plain object reachable from the state returned by setup() (deterministic walk). */
+  /** Names every plain object reachable from the state returned by setup() (deterministic walk); nothing in sampling mode. */
   walk(root: unknown, name = "state"): void {
-    this.visit(root, name, name);
+    if (!this.sampling) this.visit(root, name, name);
+  }
+
+  /** Gives up on sampling untracked: the runner runs the execution again, tracked. */
+  private giveUp(): never {
+    this.needsTracking = true;
+    throw NEEDS_TRACKING;
   }
 
   /**
@@ -142,11 +177,13 @@ export class Tracker {
     if (this.ids.has(o) || isOpaque(o)) return;
     const who = this.host.runningThread();
     if (who === null) return; // setup: walked when setup returns
+    if (this.sampling && !isSelfTracked(o)) this.giveUp();
     this.ids.set(o, `${label ?? who}#${this.host.publish()}`);
   }
 
   /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */
   markFreed(o: object, by: string): void {
+    if (this.sampling) this.giveUp();
     (this.freed ??= new Map()).set(untracked(o), by);
   }
 
@@ -157,11 +194,13 @@ export class Tracker {
 
   /** True when `o` (unwrapped) has a name: it was reachable at setup or was published since. */
   isNamed(o: object): boolean {
+    if (this.sampling) this.giveUp();
     return this.ids.has(o);
   }
 
   /** The location name prefix of an object. */
   idOf(o: object): string {
+    if (this.sampling) this.giveUp();
     return this.ids.get(untracked(o)) ?? "*";
   }
 
@@ -172,6 +211,7 @@ export class Tracker {
    * access to the object (kfree(), src/linux/slab.ts). Empty for self-tracked and opaque objects.
    */
   fieldLocs(o: object): number[] {
+    if (this.sampling) this.giveUp();
     const raw = untracked(o);
     if (isSelfTracked(raw) || isOpaque(raw)) return [];
     if (raw instanceof Map || raw instanceof Set) return [this.loc(raw, "<entries>")];
@@ -184,6 +224,7 @@ export class Tracker {
     const o = v as unknown as object;
     if ((o as Record<symbol, unknown>)[RAW] !== undefined) return v;
     if (isSelfTracked(o) || isOpaque(o)) return v;
+    if (this.sampling) this.giveUp();
     let p = this.proxies.get(o);
     if (p === undefined) {
       p = o instanceof Map || o instanceof Set ? this.collectionProxy(o) : this.objectProxy(o);

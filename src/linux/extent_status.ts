@@ -45,8 +45,13 @@ export class ExtentStatusTree {
   private readonly st: EsStatus[];
   private readonly locs: number[];
   constructor(readonly blocks: number) {
-    this.st = new Array<EsStatus>(blocks).fill(0);
-    this.locs = Array.from({ length: blocks }, (_, i) => newLoc(`es[${i}]`, () => this.st[i]));
+    this.st = [];
+    this.locs = [];
+    // (Loops, not Array.from: a sampling run builds this once per execution.)
+    for (let i = 0; i < blocks; i++) {
+      this.st.push(0);
+      this.locs.push(newLoc(`es[${i}]`, () => this.st[i]));
+    }
   }
   /**
    * ext4_es_lookup_extent(): the status of the entry covering `lblk`, or 0 when there is none

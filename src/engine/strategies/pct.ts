@@ -45,6 +45,15 @@ export class PctStrategy extends SamplingStrategy {
     this.fresh = true;
     return true;
   }
+  /** Also saves k, the longest execution seen, which an execution can raise. */
+  override checkpoint(): () => void {
+    const restore = super.checkpoint();
+    const k = this.k;
+    return () => {
+      restore();
+      this.k = k;
+    };
+  }
   /** Priorities and change points of a new execution of `n` threads. */
   private start(n: number): void {
     const order = Array.from({ length: n }, (_, i) => i);

@@ -40,7 +40,7 @@ export abstract class SamplingStrategy implements Strategy {
   readonly counters: StrategyCounters = zeroCounters();
   readonly total: number | null;
   /** The generator every draw comes from. */
-  protected readonly rng: RandomGenerator;
+  protected rng: RandomGenerator;
   private made = 0;
   constructor(
     seed: number | RandomGenerator,
@@ -51,6 +51,15 @@ export abstract class SamplingStrategy implements Strategy {
   }
   newExecution(): boolean {
     return this.made++ < this.runs;
+  }
+  /** Saves the generator and the count of executions made; the function restores them (see Strategy.checkpoint). */
+  checkpoint(): () => void {
+    const rng = this.rng.clone();
+    const made = this.made;
+    return () => {
+      this.rng = rng;
+      this.made = made;
+    };
   }
   abstract nextStep(exec: Execution, en: readonly number[]): number;
   stepped(_exec: Execution, _alt: number, _accesses: number[] | null): void {}

@@ -45,6 +45,15 @@ export class TimedStrategy extends SamplingStrategy {
     this.fresh = true;
     return true;
   }
+  /** Also saves {@link lastEndNs}. */
+  override checkpoint(): () => void {
+    const restore = super.checkpoint();
+    const last = this.lastEndNs;
+    return () => {
+      restore();
+      this.lastEndNs = last;
+    };
+  }
   /** A draw from [0, 1) with 2^-30 resolution. */
   private uniform(): number {
     return unsafeUniformIntDistribution(0, 0x3fffffff, this.rng) / 0x40000000;

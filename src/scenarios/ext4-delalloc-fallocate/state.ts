@@ -44,6 +44,10 @@ export interface Ext4State {
 
 /** The initial state: `blocks` holes, nothing cached, nothing reserved, every lock free. */
 export function initialState(blocks: number): Ext4State {
+  const folios: Folio[] = [];
+  const bhs: BufferHead[] = [];
+  for (let i = 0; i < blocks; i++) folios.push(new Folio(i, 0));
+  for (let i = 0; i < blocks; i++) bhs.push(new BufferHead(i));
   return {
     blocks,
     inode: new Inode(13),
@@ -52,7 +56,7 @@ export function initialState(blocks: number): Ext4State {
     es: new ExtentStatusTree(blocks),
     disk: new Ext4ExtentTree(blocks),
     i_reserved_data_blocks: new Counter("i_reserved_data_blocks"),
-    folios: Array.from({ length: blocks }, (_, i) => new Folio(i, 0)),
-    bhs: Array.from({ length: blocks }, (_, i) => new BufferHead(i)),
+    folios,
+    bhs,
   };
 }
