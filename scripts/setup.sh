@@ -2,8 +2,9 @@
 # Install what racelab needs and build it (idempotent; shared by scripts/start.sh and
 # scripts/test.sh):
 #   1. npm dependencies, when node_modules is missing or older than package.json / the lockfile;
-#   2. Debian packages (Chromium, Jupyter's nbclient + ipykernel, nbconvert, poppler-utils) when
-#      missing, with apt-get as root (or passwordless sudo);
+#   2. Debian packages (Chromium, Jupyter's nbclient + ipykernel, nbconvert, the classic Notebook
+#      server for the front-end tests, poppler-utils) when missing, with apt-get as root (or
+#      passwordless sudo);
 #   3. npm run build;
 #   4. the racelab Jupyter kernel (kernel/install.sh).
 set -euo pipefail
@@ -19,12 +20,12 @@ if [[ ! -d node_modules || ! -f $stamp || package.json -nt $stamp || ( -f packag
 fi
 
 # 2. Debian packages
-APT_PACKAGES=(chromium jupyter-client python3-nbclient jupyter-nbconvert python3-ipykernel poppler-utils)
+APT_PACKAGES=(chromium jupyter-client python3-nbclient jupyter-nbconvert python3-ipykernel jupyter-notebook poppler-utils)
 missing_system() {
   [[ -x /usr/bin/chromium ]] || return 0
   command -v pdfinfo >/dev/null && command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || return 0
   [[ -x /usr/bin/python3 ]] || return 0
-  /usr/bin/python3 -c 'import nbclient, nbformat, jupyter_client, ipykernel, nbconvert' 2>/dev/null || return 0
+  /usr/bin/python3 -c 'import nbclient, nbformat, jupyter_client, ipykernel, nbconvert, notebook' 2>/dev/null || return 0
   return 1
 }
 if missing_system; then
@@ -40,7 +41,7 @@ if missing_system; then
   "${apt[@]}" update -q
   "${apt[@]}" install -y -q "${APT_PACKAGES[@]}" </dev/null
   if missing_system; then
-    say "still missing after apt-get install: check chromium, poppler-utils and /usr/bin/python3 -c 'import nbclient, ipykernel'"
+    say "still missing after apt-get install: check chromium, poppler-utils and /usr/bin/python3 -c 'import nbclient, ipykernel, notebook'"
     exit 1
   fi
 fi
