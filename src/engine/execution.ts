@@ -5,7 +5,7 @@ import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
 import { setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
-import { sitesIn } from "./site.js";
+import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
@@ -243,9 +243,12 @@ export class Execution implements TaskHost, TrackHost {
   /** Runs the pending step of `t`, which can run; `preempts`: the previous step's thread could still run. */
   private take(t: Task, accesses: number[] | null, choice: number, preempts: boolean): void {
     const tid = t.id;
-    const alternatives = t.alternatives();
-    if (!Number.isInteger(choice) || choice < 0 || choice >= alternatives)
-      throw new ModelError(`thread ${tid} (${t.name}): choice ${choice} out of range 0..${alternatives - 1}`);
+    // (Choice 0 is in range of a fixed count: offer() takes only n >= 1.)
+    if (choice !== 0 || typeof t.choices !== "number") {
+      const alternatives = t.alternatives();
+      if (!Number.isInteger(choice) || choice < 0 || choice >= alternatives)
+        throw new ModelError(`thread ${tid} (${t.name}): choice ${choice} out of range 0..${alternatives - 1}`);
+    }
     t.choice = choice;
     t.delayNs = 0;
     this.choices.push(choice);
@@ -480,9 +483,6 @@ function exitName(thread: string): string {
   return n;
 }
 
-function isSite(v: unknown): v is Site {
-  return v !== null && typeof v === "object" && typeof (v as Site).fn === "string" && typeof (v as Site).label === "string";
-}
 
 function describeYield(v: unknown): string {
   if (v === undefined) return "nothing (a bare `yield`)";

@@ -30,6 +30,17 @@ export function sitesIn(file: string, version: string) {
     const c = extra.costNs;
     if (c !== undefined && !(typeof c === "number" && Number.isFinite(c) && c >= 0))
       throw new RangeError(`site ${fn} (${label}): costNs must be a finite number of ns >= 0, got ${String(c)}`);
-    return Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+    const site: Site = Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+    made.add(site);
+    return site;
   };
+}
+
+/** Sites made by {@link sitesIn} (their shapes vary with `extra`: a set is faster than testing fields). */
+const made = new WeakSet<Site>();
+
+/** True when `v` is a Site: made by {@link sitesIn}, or an object with a string `fn` and `label`. */
+export function isSite(v: unknown): v is Site {
+  if (typeof v !== "object" || v === null) return false;
+  return made.has(v as Site) || (typeof (v as Site).fn === "string" && typeof (v as Site).label === "string");
 }

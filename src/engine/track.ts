@@ -104,6 +104,10 @@ function fieldName(id: string, key: string | symbol): string {
   return id.endsWith("->") ? `${id}${String(key)}` : `${id}.${String(key)}`;
 }
 
+/** The (always empty) maps of a sampling-mode tracker. */
+const NO_IDS: Map<object, string> = new Map();
+const NO_PROXIES: Map<object, object> = new Map();
+
 /** Location of each (object name, field), shared by every execution (names are deterministic). */
 const fieldLocCache = new Map<string, Map<string | symbol, number>>();
 
@@ -113,8 +117,8 @@ const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", 
 export class Tracker {
   // Plain Maps, not WeakMaps: a tracker lives as long as its execution, and a WeakMap costs far
   // more to create and to collect (ephemerons), which random sampling does once per execution.
-  private readonly ids = new Map<object, string>();
-  private readonly proxies = new Map<object, object>();
+  private readonly ids: Map<object, string>;
+  private readonly proxies: Map<object, object>;
   /** Objects kfree()d, by the thread that freed them; created at the first kfree(). */
   private freed: Map<object, string> | null = null;
   private nextId = 0;
@@ -129,7 +133,11 @@ export class Tracker {
     private readonly host: TrackHost,
     /** True for an execution of a sampling run on the raw state (nothing named or wrapped). */
     readonly sampling = false,
-  ) {}
+  ) {
+    // (Sampling names and wraps nothing: no maps to allocate per execution.)
+    this.ids = sampling ? NO_IDS : new Map();
+    this.proxies = sampling ? NO_PROXIES : new Map();
+  }
 
   /** Names every plain object reachable from the state returned by setup() (deterministic walk); nothing in sampling mode. */
   walk(root: unknown, name = "state"): void {
@@ -177,7 +185,10 @@ export class Tracker {
     if (this.ids.has(o) || isOpaque(o)) return;
     const who = this.host.runningThread();
     if (who === null) return; // setup: walked when setup returns
-    if (this.sampling && !isSelfTracked(o)) this.giveUp();
+    if (this.sampling) {
+      if (!isSelfTracked(o)) this.giveUp();
+      return;
+    }
     this.ids.set(o, `${label ?? who}#${this.host.publish()}`);
   }
 
