@@ -22,9 +22,7 @@ import { replayCommand } from "../engine/replay-hint.js";
 import { scenarios } from "../scenarios/index.js";
 import { isScenarioPath, loadScenario } from "../registry.js";
 import { registerNewCommand } from "./new.js";
-import { registerReportCommand } from "./report.js";
 import { registerRunCommand } from "./run.js";
-import { registerArchiveCommands } from "./archive.js";
 
 const out = (s: string) => process.stdout.write(s + "\n");
 
@@ -311,7 +309,32 @@ function clipCommanderError(s: string): string {
   return clip(body, 400) + end;
 }
 
-/** Builds the commander program (exported for tests). */
+/**
+ * Commands whose modules load puppeteer, markdown-it, sanitize-html and tar (about 0.3 s of
+ * start-up): `main` registers them only when the command line may run or list them.
+ */
+const REPORT_COMMANDS = new Set(["report", "archive", "verify"]);
+
+/** Adds `report`, `archive` and `verify` to `program` (loading their modules). */
+export async function addReportCommands(program: Command): Promise<void> {
+  const [{ registerReportCommand }, { registerArchiveCommands }] = await Promise.all([import("./report.js"), import("./archive.js")]);
+  registerReportCommand(program);
+  registerArchiveCommands(program);
+}
+
+/**
+ * True unless the command line names a command other than report, archive and verify first
+ * (help, an unknown command and no command at all list every command, so they need them too).
+ */
+export function needsReportCommands(argv: readonly string[]): boolean {
+  const first = argv.find((a) => !a.startsWith("-"));
+  return first === undefined || REPORT_COMMANDS.has(first) || !CORE_COMMANDS.has(first);
+}
+
+/** The commands {@link buildProgram} registers itself. */
+const CORE_COMMANDS = new Set(["list", "check", "rates", "merge", "replay", "claims", "new", "run"]);
+
+/** Builds the commander program without report, archive and verify (see {@link addReportCommands}). */
 export function buildProgram(): Command {
   const program = new Command("racelab")
     .description("Model kernel races from mailing-list threads; explore every interleaving; report.")
@@ -612,8 +635,6 @@ export function buildProgram(): Command {
 
   registerNewCommand(program);
   registerRunCommand(program);
-  registerReportCommand(program);
-  registerArchiveCommands(program);
   return program;
 }
 
@@ -621,6 +642,7 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
+    if (needsReportCommands(argv)) await addReportCommands(program);
     await program.parseAsync(argv as string[], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
