@@ -50,7 +50,7 @@ test("every bundled configuration: the same executions on the raw state as track
   for (const sc of scenarios)
     for (const fix of sc.fixes)
       for (const variant of sc.variants) {
-        const mms: (MemoryModel | undefined)[] = variant.memoryModel !== undefined ? [undefined] : [undefined, "tso"];
+        const mms: (MemoryModel | undefined)[] = variant.memoryModel !== undefined ? [undefined] : [undefined, "tso", "pso"];
         for (const mm of mms)
           for (const mode of ["random", "pct", "timed"] as const) {
             const runs = 150;
