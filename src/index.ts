@@ -47,5 +47,5 @@ export * from "./engine/litmus.js";
 export * from "./engine/rates.js";
 export * from "./engine/timing.js";
 export { slotTable, type XaSlotRow } from "./linux/xarray.js";
-export { workedExample } from "./scenarios/filemap-folio-split/index.js";
+export { workedExample, type SplitIntermediateRow } from "./scenarios/filemap-folio-split/index.js";
 export * from "./linux/index.js";

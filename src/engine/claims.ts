@@ -19,11 +19,14 @@ export interface ClaimResult {
   readonly holds: boolean;
 }
 
-/** Formats a SourceRef as one line: `<seed>: <author>, <date>, "<subject>"`, or the link (else the quoted subject) for a free-text source. */
+/**
+ * Formats a SourceRef as one line: `<seed>: <author>, <date>, "<subject>"` (without `<seed>: ` for
+ * a source outside the seeds), or the link (else the quoted subject) for a free-text source.
+ */
 export function formatSource(s: SourceRef): string {
   // A source given as free text (a lore link, a document) has no seed file, author or date.
   if (!s.seed && !s.author && !s.date) return s.link ?? `"${s.subject}"`;
-  return `${s.seed}: ${s.author}, ${s.date}, "${s.subject}"`;
+  return `${s.seed ? `${s.seed}: ` : ""}${s.author}, ${s.date}, "${s.subject}"`;
 }
 
 /**

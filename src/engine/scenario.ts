@@ -8,7 +8,7 @@ import { clip } from "./clip.js";
 
 /** Where a fix, variant or claim comes from: a seed message (or commit). */
 export interface SourceRef {
-  /** Seed file in shared/seeds, e.g. `002_33cfda33f14e83de.txt`. */
+  /** Seed file in shared/seeds, e.g. `002_33cfda33f14e83de.txt`; empty for a source outside the seeds (a commit, another thread). */
   readonly seed: string;
   /** Author of the message or commit, as in its From: line without the address. */
   readonly author: string;

@@ -1,16 +1,20 @@
 /**
  * Step sites of the ext4 delalloc vs fallocate scenario, by source file.
  *
- * Versions: fs/ext4/inode.c as the patch applies to it (mainline 8e4e5cdf2fde, blob
- * 6a41172c06e1; the patched re-check from 0ea6560abb3b); fs/ext4/extents.c, fs/ext4/file.c,
+ * Versions: fs/ext4/inode.c as the patch applies to it in mainline, read at 8e4e5cdf2fde (blob
+ * 168819b4db01; the seed's hunks are against the list-side blob 6a41172c06e1, whose
+ * ext4_da_map_blocks() hunks have the same line numbers and context), and the patched re-check
+ * read at 0ea6560abb3b; fs/ext4/extents.c, fs/ext4/extents_status.c, fs/ext4/file.c,
  * fs/ext4/super.c, fs/buffer.c and mm/memory.c with v6.10 semantics. See SOURCES.md for the code
- * each step was read from.
+ * each step was read from and test/fixtures/kernel-functions.json for where each function is
+ * defined.
  */
 import { sitesIn } from "../../engine/site.js";
 
 const inode = sitesIn("fs/ext4/inode.c", "8e4e5cdf2fde");
 const patched = sitesIn("fs/ext4/inode.c", "0ea6560abb3b");
 const extents = sitesIn("fs/ext4/extents.c", "v6.10");
+const extentsStatus = sitesIn("fs/ext4/extents_status.c", "v6.10");
 const file = sitesIn("fs/ext4/file.c", "v6.10");
 const buffer = sitesIn("fs/buffer.c", "v6.10");
 const memory = sitesIn("mm/memory.c", "v6.10");
@@ -35,8 +39,10 @@ export const DA = {
   reserve: inode("ext4_da_reserve_space", "reserve one more block", {
     note: "called from ext4_insert_delayed_block(); dquot_reserve_block, then i_reserved_data_blocks++ under i_block_reservation_lock",
   }),
-  insertDelayed: inode("ext4_es_insert_delayed_block", "insert a delayed extent", {
-    note: "fs/ext4/extents_status.c: __es_remove_extent() then __es_insert_extent(DELAYED) — replaces whatever is there",
+  insertDelayed: extentsStatus("ext4_es_insert_delayed_block", "insert a delayed extent", {
+    note:
+      "called from ext4_insert_delayed_block() (fs/ext4/inode.c) under i_data_sem; __es_remove_extent() then " +
+      "__es_insert_extent(DELAYED) under i_es_lock — replaces whatever is there",
   }),
   upWrite: inode("ext4_da_map_blocks", "up_write(i_data_sem)"),
   setDelay: inode("ext4_da_map_blocks", "map_bh(invalid_block); set_buffer_new/delay"),

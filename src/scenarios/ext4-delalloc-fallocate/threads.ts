@@ -1,8 +1,9 @@
 /**
  * The racing code paths of `ext4-delalloc-fallocate`, as in fs/ext4/inode.c (8e4e5cdf2fde; the
- * re-check from 0ea6560abb3b), fs/ext4/extents.c, fs/ext4/file.c and fs/buffer.c: ext4_page_mkwrite(),
- * the buffered write, ext4_fallocate(), and the writeback and eviction that follow the race. One
- * `yield` (or `yield*` of a library primitive) per atomic step; the step sites are in sites.ts.
+ * re-check from 0ea6560abb3b), fs/ext4/extents.c, fs/ext4/extents_status.c, fs/ext4/file.c and
+ * fs/buffer.c: ext4_page_mkwrite(), the buffered write, ext4_fallocate(), and the writeback and
+ * eviction that follow the race. One `yield` (or `yield*` of a library primitive) per atomic
+ * step; the step sites are in sites.ts.
  */
 import { afterAll } from "../../engine/sync.js";
 import type { RunConfig, Task } from "../../engine/task.js";

@@ -6,7 +6,7 @@
 import { summarizeCheck } from "../../engine/claims.js";
 import type { Claim } from "../../engine/scenario.js";
 import { PageFolio } from "../../linux/folio.js";
-import { __xa_store, slotTable, XA_STATE, xa_root, xa_store_order, xas_set_order, xas_split, xas_try_split, XArray } from "../../linux/xarray.js";
+import { __xa_store, describeEntry, slotTable, XA_STATE, xa_peek, xa_root, xa_store_order, xas_set_order, xas_split, xas_try_split, XArray } from "../../linux/xarray.js";
 import { msg } from "./fixes.js";
 
 const BUG = /^bug: VM_BUG_ON_FOLIO/;
@@ -100,9 +100,24 @@ export const claims: Claim[] = [
   },
 ];
 
+/**
+ * One index after `__split_unmapped_folio()` of `folio_split()` at 1499 down to order 0, before
+ * any `__xa_store()`: the entry a lookup finds there in v6.18.7 and with mainline 577a1f495fd7.
+ */
+export interface SplitIntermediateRow {
+  /** The page index looked up. */
+  readonly index: number;
+  /** v6.18.7: `xas_try_split(xas, folio, old_order)` with the folio being split at each level. */
+  readonly v6187: string;
+  /** 577a1f495fd7: `xas_try_split(xas, old_folio, old_order)` with the original folio. */
+  readonly fixed: string;
+  /** The after-split folio that `__xa_store()` puts there next (the correct entry). */
+  readonly stored: string;
+}
+
 /** Matthew Wilcox's worked example, computed by the XArray model (no exploration needed). */
 export function workedExample(): {
-  /** What the model computed, in a sentence (the slots of index 1499 before and after each split). */
+  /** What the model computed, in a sentence (the slots of index 1499 before and after each split, and v6.18.7's intermediate entry). */
   observed: string;
   /** Whether every slot the example names holds what it says. */
   holds: boolean;
@@ -110,8 +125,18 @@ export function workedExample(): {
   before: ReturnType<typeof slotTable>;
   /** The same slots after splitting it into two order-8 folios (folio@1024, folio@1280). */
   afterOrder8: ReturnType<typeof slotTable>;
-  /** The same slots after xas_try_split() down to order 0 around index 1499 (slot 23 becomes a node). */
+  /**
+   * The same slots after xas_try_split() down to order 0 around index 1499 (slot 23 becomes a
+   * node), storing the original folio at every level as mainline 577a1f495fd7 does; v6.18.7's
+   * entries differ (see `intermediate`), the node at offset 23 does not.
+   */
   afterOrder0: ReturnType<typeof slotTable>;
+  /**
+   * The split to order 0 at 1499 before any `__xa_store()`, per index (the first index of each
+   * after-split folio, and 1499): v6.18.7 leaves folio@1498 in the slot of 1499, the fixed split
+   * the original folio@1024 everywhere.
+   */
+  intermediate: SplitIntermediateRow[];
 } {
   const run = (mode: "none" | "order8" | "order0") => {
     const xa = new XArray<PageFolio>("i_pages", { nodes: 12, describe: (f) => f.describe() });
@@ -139,6 +164,8 @@ export function workedExample(): {
   const before = run("none");
   const afterOrder8 = run("order8");
   const afterOrder0 = run("order0");
+  const intermediate = splitIntermediate();
+  const at1499 = intermediate.find((r) => r.index === 1499)!;
   const at = (rows: ReturnType<typeof slotTable>, o: number) => rows.find((r) => r.offset === o)?.entry ?? "empty";
   const offset = (1499 >> 6) & 63;
   const checks = [
@@ -154,10 +181,48 @@ export function workedExample(): {
   return {
     observed:
       `offset ${offset}; before: 16 = ${at(before, 16)}, 17..23 = ${at(before, 23)}; order-8 split: 20 = ${at(afterOrder8, 20)}, ` +
-      `23 = ${at(afterOrder8, 23)}; order-0 split: 23 = ${at(afterOrder0, 23)}`,
+      `23 = ${at(afterOrder8, 23)}; order-0 split: 23 = ${at(afterOrder0, 23)}; before __xa_store(1499): ` +
+      `${at1499.v6187} in v6.18.7, ${at1499.fixed} with 577a1f495fd7`,
     holds: checks.every(Boolean),
     before,
     afterOrder8,
     afterOrder0,
+    intermediate,
   };
+}
+
+/**
+ * folio_split() of the order-9 folio@1024 at 1499 down to order 0, as __split_unmapped_folio()
+ * runs it (one xas_try_split() and one __split_folio_to_order() per order 8..0, the folio holding
+ * 1499 split further), twice: storing the folio being split (v6.18.7) and the original folio
+ * (577a1f495fd7). Returns what a lookup finds at each after-split folio's first index and at 1499
+ * before the __xa_store() loop.
+ */
+function splitIntermediate(): SplitIntermediateRow[] {
+  const split = (fixed: boolean) => {
+    const xa = new XArray<PageFolio>("i_pages", { nodes: 12, describe: (f) => f.describe() });
+    const F = new PageFolio(1024, 9, 1);
+    xa_store_order(xa, 1024, 9, F);
+    const xas = XA_STATE(xa, 1499);
+    const folios = [F];
+    let cur = F;
+    for (let so = 8; so >= 0; so--) {
+      xas_set_order(xas, cur.pfn, so);
+      for (const _ of xas_try_split(xas, fixed ? F : cur, so + 1)) void _;
+      // __split_folio_to_order(cur, so + 1, so): cur keeps the left half, a new folio the right one.
+      const right = new PageFolio(cur.pfn + 2 ** so, so, 0);
+      cur.order.value = so;
+      folios.push(right);
+      if (1499 >= right.pfn) cur = right;
+    }
+    return { xa, folios };
+  };
+  const old = split(false);
+  const fixed = split(true);
+  const entry = (xa: XArray<PageFolio>, index: number) => describeEntry(xa, xa_peek(xa, index));
+  const indexes = [...new Set([...old.folios.map((f) => f.pfn), 1499])].sort((a, b) => a - b);
+  return indexes.map((index) => {
+    const owner = old.folios.filter((f) => f.pfn <= index).sort((a, b) => b.pfn - a.pfn)[0]!;
+    return { index, v6187: entry(old.xa, index), fixed: entry(fixed.xa, index), stored: owner.describe() };
+  });
 }

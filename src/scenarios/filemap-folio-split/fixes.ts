@@ -42,10 +42,12 @@ export const fixes: Fix<SplitOptions>[] = [
     id: "split-original-folio",
     title: "mainline 577a1f495fd7: xas_try_split() with the original folio (Zi Yan)",
     description:
-      "Not in the thread: mm/huge_memory: fix a folio_split() race condition with folio_try_get() (2026-03-02, in 6.18.y after " +
+      "Not in the thread: mm/huge_memory: fix a folio_split() race condition with folio_try_get() (Zi Yan; posted 2026-03-02, " +
+      "three days before the RFC, and merged into mainline after v7.0-rc3, i.e. after it; 6.18-stable review of 2026-03-23, after " +
       "6.18.7) stores the original, still frozen folio in the XArray during the split, so no lookup can get a misplaced after-split folio.",
+    // Not a seed message: the patch as committed (577a1f495fd7, Link: tag of its v2).
     source: {
-      seed: "001_67cec1cb130c3fac.txt",
+      seed: "",
       author: "Zi Yan",
       date: "2026-03-02",
       subject: "mm/huge_memory: fix a folio_split() race condition with folio_try_get()",

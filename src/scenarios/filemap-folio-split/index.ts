@@ -25,7 +25,7 @@ import { fixes, SEED, variants } from "./fixes.js";
 import { initialState, type SplitOptions, type SplitState } from "./state.js";
 import { threadsFor } from "./threads.js";
 
-export { workedExample } from "./claims.js";
+export { workedExample, type SplitIntermediateRow } from "./claims.js";
 export type { SplitOptions, SplitState } from "./state.js";
 
 /** The scenario, built with the public defineScenario() a new race uses too. */
@@ -76,6 +76,7 @@ export const filemapFolioSplit: Scenario<SplitState, SplitOptions> = defineScena
     "The spin of filemap_get_entry()'s `goto repeat` on a frozen folio is modeled as waiting until the refcount or the entry changes.",
     "__folio_split(): unmap_folio and mapcounts, the deferred split queue, memcg/LRU bookkeeping, i_mmap_lock, EOF handling and -ENOMEM are left out; the caller's folio lock is taken as the split's first step.",
     "The page-cache references of the folio are one count (1 + folio_nr_pages); the final folio_put of a lookup does not free anything.",
+    "A successful fault installs no PTE: filemap_fault() returns VM_FAULT_LOCKED and the kernel's do_read_fault() leaves the reference to the PTE (finish_fault()); the model drops it there, and unlocks and puts for the callers of __filemap_get_folio_mpol() and find_lock_entries() too.",
     "Memory models: tso/pso reorder stores only (never loads) and are multi-copy atomic, so they are stronger than LKMM; rcu_dereference adds no ordering here.",
   ],
 });

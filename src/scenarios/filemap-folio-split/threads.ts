@@ -1,7 +1,8 @@
 /**
- * The racing code paths of `filemap-folio-split`, as in mm/filemap.c and mm/huge_memory.c of
- * v6.18.7: the page-cache lookup (filemap_get_entry()) under filemap_fault(),
- * __filemap_get_folio_mpol(FGP_LOCK) or find_lock_entries(), and __folio_split(). One `yield` (or
+ * The racing code paths of `filemap-folio-split`, as in mm/filemap.c, mm/memory.c, mm/truncate.c
+ * and mm/huge_memory.c of v6.18.7: the page-cache lookup (filemap_get_entry()) under
+ * filemap_fault() (and do_read_fault(), which it returns to), __filemap_get_folio_mpol(FGP_LOCK)
+ * or find_lock_entries(), and __folio_split() under truncate_inode_pages_range(). One `yield` (or
  * `yield*` of a library primitive or `step()`) per atomic step; the step sites are in sites.ts.
  */
 import type { ThreadSpec } from "../../engine/scenario.js";
@@ -128,7 +129,9 @@ function reloadHead(xas: XaState<PageFolio>) {
 /**
  * filemap_fault() after retry_find (or __filemap_get_folio_mpol() with FGP_LOCK): look up, lock,
  * then the truncation check and VM_BUG_ON_FOLIO(!folio_contains(folio, index)); the RFC turns a
- * mismatch into a retry, Kiryl Shutsemau's suggestion into a warning and a retry.
+ * mismatch into a retry, Kiryl Shutsemau's suggestion into a warning and a retry. On success
+ * filemap_fault() returns VM_FAULT_LOCKED and do_read_fault() (mm/memory.c) maps the page and
+ * unlocks it; the PTE keeps the reference, which the model drops instead (FAULT.done's note).
  */
 function* lookup(t: Task, s: SplitState, cfg: Cfg): Step {
   if (cfg.options.lookup === "find_lock_entries") return yield* find_lock_entries(t, s, cfg);
