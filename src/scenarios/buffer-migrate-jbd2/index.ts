@@ -63,6 +63,15 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
       min: 0,
       max: 1,
     },
+    {
+      name: "atomic",
+      description:
+        "fix bh-migrate only: 0: the lookup may sleep (sb_getblk_gfp(GFP_NOFS), sb_bread: __find_get_block_nonatomic(), " +
+        "the folio lock); 1: an atomic-context __find_get_block() (i_private_lock; bails out on BH_Migrate)",
+      default: 0,
+      min: 0,
+      max: 1,
+    },
   ],
   defaults: {
     privateLockUntil: "end",
@@ -71,6 +80,7 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
     largeBdevFolios: true,
     blockSize: 4096,
     largeFolio: false,
+    bhMigrate: false,
     user: "ext4",
   },
   fixes,
