@@ -464,4 +464,14 @@ test("the notebook: nbformat 4.5 with cell ids, the racelab kernel and the threa
   for (const call of ["showChecks(", "showViolationsChart(", "showCounterexample(", "showClaims(", "showLeftOut(", "new Session("])
     assert.ok(src.includes(call), call);
   assert.match(src, /The open question/);
+  // It ends where the investigation ended: the credits race and its fix, and BH_Migrate.
+  assert.match(src, /## How the investigation ended/);
+  assert.match(src, /getScenario\("ext4-writeback-credits"\)/);
+  assert.match(src, /fix: "bh-migrate"/);
+  assert.match(src, /mode: "timed", params: \{ udelay \}/);
+  assert.match(src, /\| path \| what excludes migration \|/);
+  const last = nb.cells.map((c: { id: string }) => c.id).slice(-3);
+  assert.deepEqual(last, ["end-2-md", "leftout-md", "leftout"]);
+  // Outputs cleared, as shipped.
+  for (const c of nb.cells) if (c.cell_type === "code") assert.deepEqual([c.outputs, c.execution_count], [[], null], c.id);
 });

@@ -16,8 +16,9 @@
  * - jbd2_journal_dirty_metadata(): `if (jh->b_modified == 0) { /* This buffer's got modified and
  *   becoming part of the transaction. This needs to be done once a transaction -bzzz *\/ if
  *   (WARN_ON_ONCE(jbd2_handle_buffer_credits(handle) <= 0)) { ret = -ENOSPC; goto out_unlock_bh; }
- *   jh->b_modified = 1; handle->h_total_credits--; }` — the WARN at fs/jbd2/transaction.c:1552 of
- *   6.15-rc1 in Davidlohr Bueso's report. `jbd2_handle_buffer_credits(handle)` is
+ *   jh->b_modified = 1; handle->h_total_credits--; }` — Jan Kara on Davidlohr Bueso's 6.15-rc1 WARN
+ *   (fs/jbd2/transaction.c:1552): "This complains about journal handle not having enough credits for
+ *   needed metadata update". `jbd2_handle_buffer_credits(handle)` is
  *   `h_total_credits - DIV_ROUND_UP(h_revoke_credits_requested, j_revoke_records_per_block)`; the
  *   handles modeled request no revoke credits.
  * - jbd2_journal_stop() -> stop_this_handle(): `atomic_dec_and_test(&transaction->t_updates)`.
