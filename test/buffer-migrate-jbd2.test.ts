@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check, replay, type CheckResult } from "../src/engine/check.js";
+import { rates } from "../src/engine/rates.js";
 import { evaluateClaims } from "../src/engine/claims.js";
 import { runStrategy } from "../src/engine/runner.js";
 import { SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
@@ -47,6 +48,7 @@ const VERDICTS: Record<string, Record<string, "pass" | "lost update" | "sleep-in
     "journalled-file": "pass",
   },
   "no-large-bdev-folios": { default: "pass", "bs-2048": "pass", "large-folio": "pass", ext2: "pass", "journalled-file": "pass" },
+  "bh-migrate": { default: "pass", "bs-2048": "pass", "large-folio": "pass", ext2: "pass", "journalled-file": "pass" },
 };
 
 const results = new Map<string, CheckResult>();
@@ -59,7 +61,7 @@ const get = (fix: string, variant: string) => {
 test("the scenario lists the thread's fixes and the issue's variants", () => {
   assert.deepEqual(
     sc.fixes.map((f) => f.id),
-    ["baseline", "no-private-lock", "meta-head", "meta-all-buffers", "journalled-aops-no-migrate", "no-large-bdev-folios"],
+    ["baseline", "no-private-lock", "meta-head", "meta-all-buffers", "journalled-aops-no-migrate", "no-large-bdev-folios", "bh-migrate"],
   );
   assert.deepEqual(
     sc.variants.map((v) => v.id),
@@ -176,7 +178,7 @@ test("sleep-in-atomic: cond_resched() in folio_mc_copy() under i_private_lock, o
   assert.equal(r.counterexample!.preemptions, 0, "migration alone, no other thread needed");
   assert.match(renderDiagram(exec), /sleep-in-atomic: folio_mc_copy\(\) may sleep while\s+holding\s+bd_mapping->i_private_lock/);
   // The unlock moved before the copy (v2 1/8) or no large folio: no finding of that kind.
-  for (const fix of ["no-private-lock", "meta-head", "no-large-bdev-folios"]) assert.ok(!has(get(fix, "large-folio"), /^sleep-in-atomic/), fix);
+  for (const fix of ["no-private-lock", "meta-head", "no-large-bdev-folios", "bh-migrate"]) assert.ok(!has(get(fix, "large-folio"), /^sleep-in-atomic/), fix);
   assert.ok(!has(get("baseline", "default"), /^sleep-in-atomic/));
 });
 
@@ -194,6 +196,7 @@ test("claims: outcomes of every claim of the thread", () => {
       "large-folio-sleep-in-atomic",
       "jh-reference-protects-jbd2",
       "spinlock-does-not-protect",
+      "unlock-needs-alternative",
     ],
   );
   for (const id of [
@@ -203,6 +206,7 @@ test("claims: outcomes of every claim of the thread", () => {
     "journalled-aops-no-migrate-bdev",
     "large-folio-sleep-in-atomic",
     "jh-reference-protects-jbd2",
+    "unlock-needs-alternative",
   ])
     assert.equal(byId[id]!.holds, true, `${id}: ${byId[id]!.observed}`);
   const mh = byId["meta-head-fixes-ext4-corruption"]!;
@@ -212,6 +216,10 @@ test("claims: outcomes of every claim of the thread", () => {
   assert.equal(sp.holds, false, sp.observed);
   assert.match(sp.observed, /no lost update in any of 16 exhaustive checks/);
   assert.match(sp.observed, /closed by i_private_lock/);
+  // The credits WARN is not read as a lost update: the claim says the model has no credits and points elsewhere.
+  assert.match(sp.expected, /not a lost update and is outside this model \(modeled in ext4-writeback-credits\)/);
+  assert.match(sp.observed, /no journal credits.*ext4-writeback-credits/);
+  assert.match(byId["unlock-needs-alternative"]!.observed, /bh-migrate: pass in all 15 checks/);
   for (const c of claims) assert.match(c.source, /^000_714910fe023abd01\.txt: (Luis Chamberlain|Matthew Wilcox|Jan Kara), 2025-04-1\d, "\[v2,1\/8\]/);
 });
 
@@ -321,6 +329,123 @@ test("linux models: b_count, LRU references, journal_head references", () => {
   assert.throws(() => new BufferHead(1).get_bh(), /no buffer-cache fields/);
 });
 
+test("bh-migrate (2d900efff915): folio-locked lookups wait for migration, atomic lookups bail on BH_Migrate, nothing is lost", () => {
+  // Every variant, sleeping and atomic lookups, with and without the LRU's reference: exhaustive, no finding.
+  for (const variant of Object.keys(VERDICTS["bh-migrate"]!))
+    for (const params of [{}, { atomic: 1 }, { lru: 0 }, { atomic: 1, lru: 0 }, { udelay: 2000, atomic: 1 }, { fresh: 1 }]) {
+      const r = check(sc, { fix: "bh-migrate", variant, params });
+      assert.equal(r.verdict, "pass", `${variant} ${JSON.stringify(params)}: ${JSON.stringify(r.findings)}`);
+      assert.equal(r.complete, true);
+    }
+  // The same moved unlock without BH_Migrate and the folio lock (the code before ebdf4de5642fb6) loses updates
+  // with the same atomic lookups: the bit is what closes the window for them.
+  assert.ok(has(check(sc, { fix: "no-private-lock", params: { lru: 0 } }), LOST));
+  // Stepping: migration sets BH_Migrate, checks b_count, drops i_private_lock; an atomic lookup then gets the
+  // lock, sees BH_Migrate on the head buffer and returns NULL (goto out_unlock).
+  const s = new Session(sc, { fix: "bh-migrate", params: { atomic: 1, lru: 0 } });
+  let guard = 0;
+  while (s.trace.at(-1)?.label !== "spin_unlock(i_private_lock)" && guard++ < 40) s.step("migrate_pages");
+  assert.ok(s.trace.some((st) => st.label === "test_and_set_bit_lock(BH_Migrate, &head->b_state)"));
+  assert.match(String(s.state["buffer 0"]), /migrate/, "BH_Migrate is set on the head buffer");
+  assert.equal(s.state["i_private_lock"], "free");
+  s.step("ext4_ext_map_blocks", 5); // LRU miss, __filemap_get_folio, spin_lock, the BH_Migrate test, spin_unlock
+  assert.ok(s.trace.some((st) => st.notes?.some((n) => /BH_Migrate set: .*goto out_unlock/.test(n))), s.trace.map((st) => st.label).join("\n"));
+  // A sleeping lookup (the default: sb_getblk_gfp(GFP_NOFS)) waits on the folio lock migration holds.
+  const n = new Session(sc, { fix: "bh-migrate", params: { lru: 0 } });
+  guard = 0;
+  while (n.trace.at(-1)?.label !== "spin_unlock(i_private_lock)" && guard++ < 40) n.step("migrate_pages");
+  n.step("ext4_ext_map_blocks", 2); // LRU miss, __filemap_get_folio(src)
+  assert.throws(() => n.step("ext4_ext_map_blocks"), /waits for .*folio lock|waits for/);
+  // The large folio: the copy (cond_resched()) now runs without i_private_lock.
+  const lf = replay(sc, { fix: "bh-migrate", variant: "large-folio", schedule: "0" });
+  assert.ok(lf.result.steps.some((st) => st.label === "cond_resched()"));
+  assert.deepEqual(lf.result.findings, []);
+});
+
+const cr = getScenario("ext4-writeback-credits");
+const WARN = "warning: jbd2_journal_dirty_metadata(): ext4_do_writepages's handle has no credits left: WARN_ON_ONCE(jbd2_handle_buffer_credits(handle) <= 0), -ENOSPC";
+
+test("ext4-writeback-credits: without 32a93f5bc9b9 writeback's handle runs out of credits; with it no interleaving does", () => {
+  assert.deepEqual(cr.fixes.map((f) => f.id), ["baseline", "credits-max-depth"]);
+  assert.deepEqual(cr.variants.map((v) => v.id), ["default", "bs-2048"]);
+  const base = check(cr, { countNaive: true });
+  assert.equal(base.verdict, "fail");
+  assert.equal(base.complete, true);
+  assert.deepEqual(Object.keys(base.findings), [WARN]);
+  assert.equal(base.executions, 336);
+  assert.equal(base.violations, 40);
+  assert.ok(base.naiveViolations! > 0 && base.naiveViolations! < base.naiveExecutions!);
+  // The fix, exhaustively, on both node sizes and the other workloads.
+  for (const variant of ["default", "bs-2048"])
+    for (const params of [{}, { spread: 0 }, { commit: 0 }, { extents: 1 }, { writes: 2 }, { udelay: 2000 }]) {
+      const r = check(cr, { fix: "credits-max-depth", variant, params });
+      assert.equal(r.verdict, "pass", `${variant} ${JSON.stringify(params)}: ${JSON.stringify(r.findings)}`);
+      assert.equal(r.complete, true);
+    }
+  // What the shortfall needs: another writer, two extents in the handle, allocations in more than one group.
+  assert.equal(check(cr, { params: { writes: 0 } }).verdict, "pass");
+  assert.equal(check(cr, { params: { writes: 1 } }).verdict, "pass");
+  assert.equal(check(cr, { params: { writes: 2 } }).verdict, "fail");
+  assert.equal(check(cr, { params: { extents: 1 } }).verdict, "pass");
+  assert.equal(check(cr, { params: { spread: 0 } }).verdict, "pass");
+  assert.equal(check(cr, { params: { commit: 0 } }).verdict, "fail", "no commit is needed: writeback's own handle dirtied what it needs");
+  assert.equal(check(cr, { variant: "bs-2048" }).verdict, "pass", "six writes do not refill a 169-extent leaf");
+  // Sleep sets lose no outcome of the credits model (a configuration small enough to run unreduced).
+  const cfg = resolveConfig(cr, "baseline", "default", { writes: 1, commit: 0 });
+  const outcomes = (sleepSets: boolean) => {
+    const set = new Set<string>();
+    runStrategy(cr, cfg, sleepSets ? new SleepSetSearch() : new UnreducedSearch(), {}, (v) => {
+      set.add(JSON.stringify([[...new Set(v.exec.findings.map(findingKey))].sort(), v.exec.view()]));
+    });
+    return [...set].sort();
+  };
+  assert.deepEqual(outcomes(true), outcomes(false));
+});
+
+test("ext4-writeback-credits: the counterexample is the stale estimate, then two writes refill the leaf, then a split", () => {
+  const r = check(cr, { params: { writes: 2 } });
+  const ce = r.counterexample!;
+  assert.equal(ce.preemptions, 1);
+  assert.equal(ce.finding, WARN);
+  const { result, exec } = replay(cr, { params: { writes: 2 }, schedule: ce.schedule });
+  assert.deepEqual(result.findings, [WARN]);
+  const steps = result.steps;
+  const estimate = steps.findIndex((st) => st.thread === "ext4_do_writepages" && st.function === "ext4_do_writepages");
+  assert.match(steps[estimate]!.notes!.join(" "), /needed_blocks 10 = 0 index\/leaf \+ 2 bitmaps \+ 2 descriptor blocks \+ 6 \(ext_depth 0\)/);
+  const warned = steps.findIndex((st) => st.finding === WARN);
+  assert.equal(steps[warned]!.function, "ext4_ext_insert_extent", "the WARN comes from the extent insertion, as in Davidlohr Bueso's trace");
+  assert.match(steps[warned]!.notes!.join(" "), /ext4_ext_split\(\): the new leaf/);
+  assert.match(steps[warned]!.notes!.join(" "), /needs credit 11 of a handle that reserved 10/);
+  const writes = steps.filter((st, i) => i > estimate && i < warned && st.thread === "ext4_dio_write_iter" && st.function === "ext4_ext_insert_extent");
+  assert.equal(writes.length, 2, "both direct writes insert between writeback's two extents");
+  for (const line of renderDiagram(exec).split("\n")) assert.ok(line.length <= 75, line);
+  for (const st of steps) assert.match(st.source, /^(mm|fs)\/[\w/.-]+\.c: \w+\(\)$/);
+  // With 2 KiB-block node sizes the leaf writeback grew holds 169 extents: 164 writes in the window refill it.
+  const at2k = (writes: number) => replay(cr, { variant: "bs-2048", params: { writes }, schedule: `0x8.1x${writes * 8}` }).result.findings;
+  assert.deepEqual(at2k(163), []);
+  assert.deepEqual(at2k(164), [WARN]);
+  // Same interleaving under the fix: 55 credits, no WARN.
+  assert.deepEqual(replay(cr, { fix: "credits-max-depth", params: { writes: 2 }, schedule: ce.schedule }).result.findings, []);
+});
+
+test("ext4-writeback-credits: claims, and the injected udelay() does not widen the window in timed mode", () => {
+  const claims = evaluateClaims(cr);
+  assert.deepEqual(
+    claims.map((c) => c.id),
+    ["credits-depth-race", "independent-of-migration", "max-depth-fix", "no-delay-needed", "small-block-filesystems"],
+  );
+  for (const c of claims) assert.equal(c.holds, true, `${c.id}: ${c.observed}`);
+  assert.match(claims.find((c) => c.id === "credits-depth-race")!.source, /^000_714910fe023abd01\.txt: Jan Kara, 2025-04-23/);
+  // The delay sits in ext4_find_extent()'s block reads, under i_data_sem: it lengthens the direct writes'
+  // sections, not writeback's window between its estimate and its insertions.
+  const timed = (udelay: number) => rates(cr, { mode: "timed", runs: 20000, params: { udelay } });
+  const none = timed(0);
+  const long = timed(2000);
+  assert.ok(none.failures > 0, "the timed scheduler reaches the WARN");
+  assert.ok(long.failures <= none.failures, `udelay(2000): ${long.failures}, none: ${none.failures}`);
+  assert.equal(rates(cr, { fix: "credits-max-depth", mode: "timed", runs: 20000 }).failures, 0);
+});
+
 test("the notebook: nbformat 4.5 with cell ids, the racelab kernel and the thread's metadata", async () => {
   const { readFile } = await import("node:fs/promises");
   const nb = JSON.parse(await readFile(new URL("../notebooks/buffer-migrate-jbd2.ipynb", import.meta.url), "utf8"));
@@ -339,4 +464,14 @@ test("the notebook: nbformat 4.5 with cell ids, the racelab kernel and the threa
   for (const call of ["showChecks(", "showViolationsChart(", "showCounterexample(", "showClaims(", "showLeftOut(", "new Session("])
     assert.ok(src.includes(call), call);
   assert.match(src, /The open question/);
+  // It ends where the investigation ended: the credits race and its fix, and BH_Migrate.
+  assert.match(src, /## How the investigation ended/);
+  assert.match(src, /getScenario\("ext4-writeback-credits"\)/);
+  assert.match(src, /fix: "bh-migrate"/);
+  assert.match(src, /mode: "timed", params: \{ udelay \}/);
+  assert.match(src, /\| path \| what excludes migration \|/);
+  const last = nb.cells.map((c: { id: string }) => c.id).slice(-3);
+  assert.deepEqual(last, ["end-2-md", "leftout-md", "leftout"]);
+  // Outputs cleared, as shipped.
+  for (const c of nb.cells) if (c.cell_type === "code") assert.deepEqual([c.outputs, c.execution_count], [[], null], c.id);
 });

@@ -3,8 +3,9 @@
  *
  * State bits (v6.10 for the ext4 models; v6.15-rc1 for the buffer cache models): BH_Mapped, BH_New,
  * BH_Delay, BH_Unwritten, BH_Dirty, and for the block-device cache models BH_Uptodate, BH_Meta
- * (set by ext4's __ext4_handle_dirty_metadata()) and BH_JBD (a journal_head is attached, ->b_private
- * points to it). The bits of one buffer_head are one location.
+ * (set by ext4's __ext4_handle_dirty_metadata()), BH_JBD (a journal_head is attached, ->b_private
+ * points to it) and BH_Migrate (set on a folio's head buffer while buffer_migrate_folio_norefs()
+ * migrates it, v6.15-rc4 2d900efff915). The bits of one buffer_head are one location.
  *
  * A buffer_head created with `BhCacheOptions` (the block-device cache models) also has:
  * - `b_count` (atomic_t): get_bh()/put_bh() are atomic_inc()/atomic_dec() whose result is unused,
@@ -32,6 +33,7 @@ export interface BhState {
   uptodate: boolean;
   meta: boolean;
   jbd: boolean;
+  migrate: boolean;
 }
 
 /** What a buffer can point into: a folio, identified for display by its name. */
@@ -64,6 +66,7 @@ export class BufferHead implements Waitable {
     uptodate: false,
     meta: false,
     jbd: false,
+    migrate: false,
   };
   /** b_count; null for buffer_heads created without cache options. */
   readonly b_count: Counter | null = null;

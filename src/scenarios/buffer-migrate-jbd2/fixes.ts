@@ -84,6 +84,25 @@ export const fixes: Fix<BmOptions>[] = [
     ),
     options: { largeBdevFolios: false },
   },
+  {
+    id: "bh-migrate",
+    title: "v6.15-rc4: BH_Migrate, folio-locked lookups (2d900efff915)",
+    description:
+      "The fix that landed for the sleep-in-atomic (series \"fs/buffer: split pagecache lookups into atomic or blocking\", " +
+      "7ffe3de53a88 .. 2d900efff915 \"mm/migrate: fix sleep in atomic for large folios and buffer heads\"): migration " +
+      "sets BH_Migrate on the head buffer and drops i_private_lock right after the b_count check; lookups that may sleep " +
+      "take the folio lock instead of i_private_lock; atomic lookups bail out while BH_Migrate is set.",
+    source: {
+      ...SEED,
+      author: "Davidlohr Bueso",
+      date: "2025-04-17",
+      subject: "[PATCH 7/7] mm/migrate: fix sleep in atomic for large folios and buffer heads",
+      link: "https://lore.kernel.org/r/20250418015921.132400-8-dave@stgolabs.net",
+      quote:
+        "As a consequence of the pagecache lookup path taking the folio lock this serializes against migration paths, so they can wait for each other. For the private_lock atomic case, a new BH_Migrate flag is introduced which enables the lookup to bail.",
+    },
+    options: { bhMigrate: true, privateLockUntil: "after-check" },
+  },
 ];
 
 export const variants: Variant<BmOptions>[] = [

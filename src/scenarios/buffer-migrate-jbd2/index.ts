@@ -63,6 +63,15 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
       min: 0,
       max: 1,
     },
+    {
+      name: "atomic",
+      description:
+        "fix bh-migrate only: 0: the lookup may sleep (sb_getblk_gfp(GFP_NOFS), sb_bread: __find_get_block_nonatomic(), " +
+        "the folio lock); 1: an atomic-context __find_get_block() (i_private_lock; bails out on BH_Migrate)",
+      default: 0,
+      min: 0,
+      max: 1,
+    },
   ],
   defaults: {
     privateLockUntil: "end",
@@ -71,6 +80,7 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
     largeBdevFolios: true,
     blockSize: 4096,
     largeFolio: false,
+    bhMigrate: false,
     user: "ext4",
   },
   fixes,
@@ -136,6 +146,8 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
     "The per-CPU bh LRUs: the buffer user's CPU starts with the buffer in its LRU (one b_count reference); lru_cache_disabled() is false (compaction does not disable it).",
     "ext2's inode write is one store; ext2_get_inode()'s group descriptor lookup and sync writes are left out. The data=journal write skips ext4_write_begin()'s unlock/journal_start/relock and the block allocation.",
     "fallback_migrate_folio() (journalled-aops-no-migrate on a data=journal file): writeout() (MIGRATE_SYNC only) and PG_checked are left out; jbd2_journal_try_to_free_buffers() is reduced to 'no journal_head and no busy buffer'.",
-    "Other paths that touch block-device buffers without a lookup (e.g. block device writes, readahead, truncate_inode_pages, other jbd2 users, nilfs2) are not modeled: what the model rules out is limited to the paths above.",
+    "Other paths that touch block-device buffers without a lookup are not modeled: block-device writes and writeback, reads, truncation and invalidation, try_to_free_buffers(), clean_bdev_aliases(), write_dirty_buffer(), jbd2 revoke and checkpoint removal each hold the folio lock, PG_writeback, BH_Lock or a b_count reference, which migration checks (the table in the scenario README; read in the source, not explored); nilfs2 and block-device readahead were not read. What the model rules out is limited to the paths above.",
+    "Journal credits are not modeled: the jbd2_journal_dirty_metadata() WARN (-ENOSPC) of the reports is scenario ext4-writeback-credits.",
+    "bh-migrate: the series' other conversions (ocfs2, jbd2 revoke, ext4's sb_find_get_block_nonatomic() users, write_boundary_block()) are not modeled; with atomic=1 the lookup that finds BH_Migrate returns NULL and the model's user continues as bdev_getblk() does, to __getblk_slow() under the folio lock.",
   ],
 });

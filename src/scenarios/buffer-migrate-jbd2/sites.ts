@@ -15,6 +15,8 @@ const migrate = sitesIn("mm/migrate.c", V);
 const migratePre = sitesIn("mm/migrate.c", "before ebdf4de5642fb6");
 const migrateV2 = sitesIn("mm/migrate.c", "v2 1/8 (20250410014945.2140781-2)");
 const migrateWilly = sitesIn("mm/migrate.c", "v2 1/8 + willy's change");
+const migrateBh = sitesIn("mm/migrate.c", "2d900efff915");
+const bufferSplit = sitesIn("fs/buffer.c", "7ffe3de53a88, 2d900efff915");
 const util = sitesIn("mm/util.c", V);
 const buffer = sitesIn("fs/buffer.c", V);
 const bufferDelay = sitesIn("fs/buffer.c", `${V} + udelay()`);
@@ -55,6 +57,15 @@ export const MIG = {
     note: "spin_unlock(&mapping->i_private_lock) right after the b_count loop (before ebdf4de5642fb6; the v2 1/8 patch moves it back here)",
   }),
   unlockBusy: migrate("__buffer_migrate_folio", "busy: spin_unlock(i_private_lock)"),
+  setMigrate: migrateBh("__buffer_migrate_folio", "test_and_set_bit_lock(BH_Migrate, &head->b_state)", {
+    note: "2d900efff915: migrating = test_and_set_bit_lock(BH_Migrate, &head->b_state); VM_WARN_ON_ONCE(migrating);",
+  }),
+  unlockAfterCheck: migrateBh("__buffer_migrate_folio", "spin_unlock(i_private_lock)", {
+    note: "2d900efff915: the critical region of i_private_lock is back to the b_count checks, as before ebdf4de5642fb6; BH_Migrate stays set",
+  }),
+  clearMigrate: migrateBh("__buffer_migrate_folio", "unlock_buffers: clear_bit_unlock(BH_Migrate)", {
+    note: "2d900efff915: 'if (check_refs) clear_bit_unlock(BH_Migrate, &head->b_state);' replaces the spin_unlock()",
+  }),
   invalidate: migrate("__buffer_migrate_folio", "invalidate_bh_lrus(); goto recheck", {
     note: "fs/buffer.c: on_each_cpu_cond(has_bh_in_lru, invalidate_bh_lru): drops every per-CPU LRU's reference",
   }),
@@ -106,6 +117,13 @@ export const BUF = {
   spinLock: buffer("__find_get_block_slow", "spin_lock(i_private_lock)"),
   scan: buffer("__find_get_block_slow", "folio_buffers(); find block; get_bh()"),
   spinUnlock: buffer("__find_get_block_slow", "spin_unlock(i_private_lock)"),
+  folioLockNonatomic: bufferSplit("__find_get_block_slow", "atomic == false: folio_lock(folio)", {
+    note: "7ffe3de53a88: 'Folio lock protects the buffers. Callers that cannot block will fallback to serializing vs try_to_free_buffers() via the i_private_lock.' bdev_getblk() with a blocking gfp calls __find_get_block_nonatomic()",
+  }),
+  scanBhMigrate: bufferSplit("__find_get_block_slow", "BH_Migrate on head? bail; find block; get_bh()", {
+    note: "2d900efff915: 'Upon a noref migration, the folio lock serializes here; otherwise bail.' if (test_bit_acquire(BH_Migrate, &head->b_state)) { WARN_ON(!atomic); goto out_unlock; }",
+  }),
+  folioUnlockNonatomic: bufferSplit("__find_get_block_slow", "atomic == false: folio_unlock(folio)"),
   folioPut: buffer("__find_get_block_slow", "folio_put(folio)"),
   lruInstall: buffer("__find_get_block", "bh_lru_install(bh)", {
     note: "the LRU takes its own reference (get_bh) on the buffer",

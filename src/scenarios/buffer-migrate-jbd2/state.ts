@@ -32,6 +32,14 @@ export interface BmOptions {
   readonly blockSize: 4096 | 2048;
   /** The migrated block-device folio is a large (order-1, two-page) folio. */
   readonly largeFolio: boolean;
+  /**
+   * The v6.15-rc4 series "fs/buffer: split pagecache lookups into atomic or blocking" (7ffe3de53a88 ..
+   * 2d900efff915): migration sets BH_Migrate on the head buffer for the b_count check and the move and
+   * drops i_private_lock right after the check; a lookup that may sleep (__find_get_block_nonatomic(),
+   * bdev_getblk() with a blocking gfp) takes the folio lock instead of i_private_lock; an atomic one
+   * (__find_get_block()) takes i_private_lock and bails out when BH_Migrate is set.
+   */
+  readonly bhMigrate: boolean;
   /** Who uses the buffers: ext4 + jbd2 on the block device, ext2 on the block device, or an ext4 data=journal file. */
   readonly user: "ext4" | "ext2" | "ext4-journalled";
 }

@@ -137,6 +137,12 @@ function* __buffer_migrate_folio(t: Task, s: BmState, cfg: Cfg): Step<string> {
   const holdToEnd = o.privateLockUntil === "end";
   let rc = "success";
   let invalidated = false;
+  if (o.bhMigrate) {
+    // migrating = test_and_set_bit_lock(BH_Migrate, &head->b_state); VM_WARN_ON_ONCE(migrating);
+    yield MIG.setMigrate;
+    if (head[0]!.get().migrate) t.warn("VM_WARN_ON_ONCE(migrating): BH_Migrate already set");
+    head[0]!.set({ migrate: true });
+  }
   // recheck_buffers:
   for (;;) {
     yield* spin_lock(t, lock, MIG.spinLock);
@@ -152,7 +158,7 @@ function* __buffer_migrate_folio(t: Task, s: BmState, cfg: Cfg): Step<string> {
     }
     if (busy === null) t.say("no buffer referenced");
     if (!holdToEnd) {
-      yield MIG.unlockAfterLoop;
+      yield o.bhMigrate ? MIG.unlockAfterCheck : MIG.unlockAfterLoop;
       spinRelease(t, lock);
     }
     if (busy === null) break;
@@ -182,6 +188,10 @@ function* __buffer_migrate_folio(t: Task, s: BmState, cfg: Cfg): Step<string> {
   if (holdToEnd) {
     yield MIG.unlockEnd;
     spinRelease(t, lock);
+  }
+  if (o.bhMigrate) {
+    yield MIG.clearMigrate;
+    head[0]!.set({ migrate: false });
   }
   yield MIG.unlockBuffers;
   for (const bh of head) bh.unlock(t);
@@ -270,12 +280,19 @@ function* bdev_getblk(t: Task, s: BmState, cfg: Cfg, blk: number, lru: BhLru): S
     if (folio === null) throw new Error("the modeled block is always cached");
     t.say(() => `got ${folio.label} (refcount ${folio.peekRef()})`);
     if (cfg.params.udelay! > 0) yield* udelay(t, cfg.params.udelay!, BUF.udelay);
-    yield* spin_lock(t, lock, BUF.spinLock);
-    yield BUF.scan;
+    // 7ffe3de53a88: atomic callers serialize with i_private_lock, the others with the folio lock.
+    const atomic = !cfg.options.bhMigrate || cfg.params.atomic === 1;
+    if (atomic) yield* spin_lock(t, lock, BUF.spinLock);
+    else yield* folio_lock(t, folio, BUF.folioLockNonatomic);
+    yield cfg.options.bhMigrate ? BUF.scanBhMigrate : BUF.scan;
     let found: BufferHead | null = null;
     const head = folio.folio_buffers();
     if (head === null) t.say("folio_buffers() == NULL: goto out_unlock");
-    else
+    else if (cfg.options.bhMigrate && head[0]!.get().migrate) {
+      // if (test_bit_acquire(BH_Migrate, &head->b_state)) { WARN_ON(!atomic); goto out_unlock; }
+      if (!atomic) t.warn("__find_get_block_slow(): WARN_ON(!atomic): BH_Migrate seen under the folio lock");
+      t.say("BH_Migrate set: the folio is being migrated, goto out_unlock (NULL)");
+    } else
       for (const bh of head)
         if (bh.blocknr === blk && bh.get().mapped) {
           bh.get_bh();
@@ -283,8 +300,13 @@ function* bdev_getblk(t: Task, s: BmState, cfg: Cfg, blk: number, lru: BhLru): S
           t.say(() => `buffer ${blk}: get_bh -> b_count ${bh.b_count!.peek()}`);
           break;
         }
-    yield BUF.spinUnlock;
-    spinRelease(t, lock);
+    if (atomic) {
+      yield BUF.spinUnlock;
+      spinRelease(t, lock);
+    } else {
+      yield BUF.folioUnlockNonatomic;
+      folio.unlock(t);
+    }
     yield BUF.folioPut;
     folio.put();
     if (found !== null) {
