@@ -12,7 +12,6 @@ import { sitesIn } from "../../engine/site.js";
 
 const V = "v6.15-rc1";
 const migrate = sitesIn("mm/migrate.c", V);
-const migratePre = sitesIn("mm/migrate.c", "before ebdf4de5642fb6");
 const migrateV2 = sitesIn("mm/migrate.c", "v2 1/8 (20250410014945.2140781-2)");
 const migrateWilly = sitesIn("mm/migrate.c", "v2 1/8 + willy's change");
 const migrateBh = sitesIn("mm/migrate.c", "2d900efff915");
@@ -53,8 +52,10 @@ export const MIG = {
   bcount: migrate("__buffer_migrate_folio", "atomic_read(&bh->b_count)?", {
     note: "any reference on a buffer makes the folio busy",
   }),
-  unlockAfterLoop: migratePre("__buffer_migrate_folio", "spin_unlock(i_private_lock)", {
-    note: "spin_unlock(&mapping->i_private_lock) right after the b_count loop (before ebdf4de5642fb6; the v2 1/8 patch moves it back here)",
+  unlockAfterLoop: migrateV2("__buffer_migrate_folio", "spin_unlock(i_private_lock)", {
+    note:
+      "v2 1/8: spin_unlock(&mapping->i_private_lock) moved back to right after the b_count loop, where it was before ebdf4de5642fb6 " +
+      "(in 2019 the function was __buffer_migrate_page() and the lock mapping->private_lock); fix no-private-lock is v6.15-rc1 with this unlock",
   }),
   unlockBusy: migrate("__buffer_migrate_folio", "busy: spin_unlock(i_private_lock)"),
   setMigrate: migrateBh("__buffer_migrate_folio", "test_and_set_bit_lock(BH_Migrate, &head->b_state)", {

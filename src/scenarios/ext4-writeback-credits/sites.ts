@@ -63,8 +63,10 @@ export const MAP = {
   insert: extents("ext4_ext_insert_extent", "insert the extent", {
     note: "ext4_ext_create_new_leaf() -> ext4_ext_split() / ext4_ext_grow_indepth(); every new block is allocated (bitmap + descriptor) and every touched node dirtied",
   }),
-  markInode: inode("ext4_mark_inode_dirty", "inode: i_blocks / i_disksize", {
-    note: "the quota charge of the new blocks and mpage_map_and_submit_extent()'s update_disksize dirty the inode table block",
+  markInode: inode("__ext4_mark_inode_dirty", "inode: i_blocks / i_disksize", {
+    note:
+      "ext4_mark_inode_dirty() is a macro of fs/ext4/ext4_jbd2.h for __ext4_mark_inode_dirty(handle, inode, __func__, __LINE__); " +
+      "the quota charge of the new blocks and mpage_map_and_submit_extent()'s update_disksize dirty the inode table block",
   }),
   upWrite: inode("ext4_map_blocks", "up_write(i_data_sem)"),
 };
@@ -74,7 +76,9 @@ export const KJ = {
   lock: commit("jbd2_journal_commit_transaction", "commit_transaction->t_state = T_LOCKED", {
     note: "new handles wait in add_transaction_credits() -> wait_transaction_locked()",
   }),
-  wait: commit("jbd2_journal_wait_updates", "wait for t_updates == 0"),
+  wait: transaction("jbd2_journal_wait_updates", "wait for t_updates == 0", {
+    note: "called by jbd2_journal_commit_transaction() (fs/jbd2/commit.c) after T_LOCKED; defined in fs/jbd2/transaction.c",
+  }),
   switch: commit("jbd2_journal_commit_transaction", "T_SWITCH: j_running_transaction = NULL", {
     note: "the next handle starts a new transaction, in which no buffer is b_modified yet",
   }),
