@@ -3,11 +3,12 @@
  * (REST and the kernel WebSocket, `ws` in Node) drives a session on Debian's Jupyter Notebook
  * server (test/fixtures/jupyter-server.ts: 127.0.0.1, a token, private Jupyter folders, this
  * checkout's kernel spec). Checked: the display messages carry the MIME bundles racelab sends
- * (src/notebook/display.ts: a table as text/html + text/plain; a chart as Vega-Lite JSON, SVG, PNG
- * and text/plain), a failing cell publishes an `error` message with ename, evalue and a traceback
- * (an exception and a TypeScript diagnostic) and replies with the same, the kernel runs on after
- * it, a comm_open is ignored without a word, and history_request is answered. Needs Debian's
- * jupyter-notebook (scripts/setup.sh installs it); a missing one is a failure, not a skip.
+ * (src/notebook/display.ts: a table as text/html + text/plain + racelab's table JSON; a chart as
+ * Vega-Lite JSON, SVG, PNG and text/plain), a failing cell publishes an `error` message with
+ * ename, evalue and a traceback (an exception and a TypeScript diagnostic) and replies with the
+ * same, the kernel runs on after it, a comm_open is ignored without a word, and history_request
+ * is answered. Needs Debian's jupyter-notebook (scripts/setup.sh installs it); a missing one is
+ * a failure, not a skip.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -16,7 +17,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { KernelSpecAPI, KernelManager, ServerConnection, SessionManager, type Kernel, type KernelMessage, type Session } from "@jupyterlab/services";
 import WebSocket from "ws";
-import { VEGALITE_MIME } from "../src/notebook/display.js";
+import { TABLE_MIME, VEGALITE_MIME } from "../src/notebook/display.js";
 import { onExit, ROOT, startJupyterServer, type JupyterServer } from "./fixtures/jupyter-server.js";
 
 /** `p`, or a rejection naming `what` after `ms`. */
@@ -115,7 +116,7 @@ test("over @jupyterlab/services: display MIME bundles, error messages, comm_open
     const displays = ofType(shown, "display_data").map((m) => (m.content as KernelMessage.IDisplayDataMsg["content"]).data);
     assert.equal(displays.length, 2, `two display_data messages: ${JSON.stringify(shown.iopub.map((m) => m.header.msg_type))}`);
     const [table, chart] = displays as [Record<string, unknown>, Record<string, unknown>];
-    assert.deepEqual(Object.keys(table).sort(), ["text/html", "text/plain"]);
+    assert.deepEqual(Object.keys(table).sort(), [TABLE_MIME, "text/html", "text/plain"].sort());
     assert.match(String(table["text/html"]), /<table[\s\S]*recheck-es[\s\S]*<\/table>/);
     assert.match(String(table["text/plain"]), /baseline\s+6/);
     assert.deepEqual(Object.keys(chart).sort(), ["application/vnd.vegalite.v5+json", "image/png", "image/svg+xml", "text/plain"].sort());

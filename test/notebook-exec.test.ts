@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { reportNotebooks } from "../src/cli/report.js";
 import { runCommand, runNotebooks } from "../src/cli/run.js";
-import { VEGALITE_MIME } from "../src/notebook/display.js";
+import { TABLE_MIME, VEGALITE_MIME } from "../src/notebook/display.js";
 import { parseNotebook, type NotebookOutput } from "../src/report/notebook.js";
 
 const quiet = { log: () => undefined, progress: false };
@@ -43,7 +43,7 @@ describe("racelab run (Jupyter + racelab kernel)", { timeout: 300_000 }, () => {
     const [table] = outputs(2);
     assert.equal(outputs(2).length, 1);
     assert.equal(table!.output_type, "display_data");
-    assert.deepEqual(Object.keys(table!.data!).sort(), ["text/html", "text/plain"]);
+    assert.deepEqual(Object.keys(table!.data!).sort(), [TABLE_MIME, "text/html", "text/plain"].sort());
     assert.match(String(table!.data!["text/html"]), /<caption>Failures per fix<\/caption>/);
 
     const [chart] = outputs(3);

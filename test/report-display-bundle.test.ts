@@ -8,6 +8,7 @@ import {
   escapeHtml,
   preBundle,
   tableBundle,
+  TABLE_MIME,
   VEGALITE_MIME,
 } from "../src/notebook/display.js";
 
@@ -56,7 +57,9 @@ describe("chartBundle", () => {
 describe("tableBundle", () => {
   it("escapes every cell, caption and header, and aligns the text form", () => {
     const b = tableBundle([{ "<k>": "<script>x</script>", n: 12 }, { "<k>": "a&b", n: 3 }], undefined, "Cap <i>");
-    assert.deepEqual(Object.keys(b).sort(), ["text/html", "text/plain"]);
+    assert.deepEqual(Object.keys(b).sort(), [TABLE_MIME, "text/html", "text/plain"].sort());
+    // The structure, for the reports: the texts as they are (not escaped), numbers as text, numeric columns.
+    assert.deepEqual(b[TABLE_MIME], { caption: "Cap <i>", columns: ["<k>", "n"], rows: [["<script>x</script>", "12"], ["a&b", "3"]], numeric: [false, true] });
     const html = b["text/html"] as string;
     assert.doesNotMatch(html, /<script|<i>|<k>/);
     assert.match(html, /<caption>Cap &lt;i&gt;<\/caption>/);

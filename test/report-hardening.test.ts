@@ -157,12 +157,12 @@ test("SIGTERM during the PDF leaves no temp file and no Chromium profile, and sa
 });
 
 test("a 2 MB output of deeply nested <div>s is not fed to the HTML parser (linear time), its text is shown", async () => {
-  const { renderOutputs, nestingDepth } = await import("../src/report/outputs.js");
+  const { cellOutputBlocks, nestingDepth } = await import("../src/report/outputs.js");
   assert.equal(nestingDepth("<div><p>a<br>b</p><img src=x/></div><div></div>"), 2);
   const n = 180_000;
   const html = "<div>".repeat(n) + "x" + "</div>".repeat(n);
   const t0 = Date.now();
-  const blocks = renderOutputs([{ output_type: "display_data", data: { "text/html": html, "text/plain": "plain x" }, metadata: {} }], "c1");
+  const blocks = cellOutputBlocks([{ output_type: "display_data", data: { "text/html": html, "text/plain": "plain x" }, metadata: {} }], 1, false);
   assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
   const out = JSON.stringify(blocks);
   assert.match(out, /nested 180,000 levels deep/);

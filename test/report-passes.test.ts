@@ -8,14 +8,17 @@ import { after, before, describe, it } from "node:test";
 import { chartBundle, tableBundle, VEGALITE_MIME } from "../src/notebook/display.js";
 import { writeFileAtomic } from "../src/report/atomic.js";
 import { applyCellTags } from "../src/report/cells.js";
-import { buildReport, numberFigures, renderCells, reportTitle, type ReportCell } from "../src/report/document.js";
-import { assembleHtml, REPORT_CSP } from "../src/report/html.js";
+import { buildReport, cellBlocks, numberBlocks, reportTitle } from "../src/report/document.js";
+import { assembleHtml, cellHtml, outputHtml, REPORT_CSP } from "../src/report/html.js";
+import type { Block, FigureBlock } from "../src/report/model.js";
 import { renderMarkdown } from "../src/report/markdown.js";
 import { parseNotebook, readNotebook, type Notebook, type NotebookCell } from "../src/report/notebook.js";
-import { cleanTerminalText, pickMime, renderOutput } from "../src/report/outputs.js";
+import { cleanTerminalText, outputBlocks, pickMime } from "../src/report/outputs.js";
 import { sanitizeHtmlOutput, sanitizeSvgOutput } from "../src/report/sanitize.js";
 
 const FIXTURE = new URL("./fixtures/executed.ipynb", import.meta.url).pathname;
+
+const at = { cell: 1, collapsed: false, idPrefix: "p-" };
 
 function nb(cells: Partial<NotebookCell>[], metadata: Notebook["metadata"] = {}): Notebook {
   return parseNotebook(
@@ -162,22 +165,23 @@ describe("outputs pass (MIME priority, sanitizing)", () => {
 
   it("renders a chart bundle as a figure captioned with the chart title", async () => {
     const data = await chartBundle({ title: "Rates", data: { values: [{ a: 1 }] }, mark: "point", encoding: { x: { field: "a", type: "quantitative" } } });
-    const block = renderOutput({ output_type: "display_data", data, metadata: {} }, "p-");
+    const [block] = outputBlocks({ output_type: "display_data", data, metadata: {} }, at);
     assert.equal(block?.kind, "figure");
-    assert.ok(block?.kind === "figure" && block.body.startsWith("<svg") && block.caption === "Rates");
+    assert.ok(block?.kind === "figure" && block.svg!.startsWith("<svg") && block.caption === "Rates" && block.spec !== null);
+    assert.match(outputHtml(block), /^<figure id="figure-0"><svg/);
   });
 
-  it("renders a table bundle as its (sanitized) HTML table", () => {
-    const block = renderOutput({ output_type: "display_data", data: tableBundle([{ fix: "a<b" }]), metadata: {} }, "p-");
-    assert.ok(block?.kind === "html");
-    assert.match(block.html, /<table class="racelab-table"><thead><tr><th>fix<\/th><\/tr><\/thead><tbody><tr><td>a&lt;b<\/td><\/tr><\/tbody><\/table>/);
+  it("renders a table bundle as its (escaped) HTML table", () => {
+    const [block] = outputBlocks({ output_type: "display_data", data: tableBundle([{ fix: "a<b" }]), metadata: {} }, at);
+    assert.ok(block?.kind === "table");
+    assert.match(outputHtml(block), /<table class="racelab-table"><thead><tr><th>fix<\/th><\/tr><\/thead><tbody><tr><td>a&lt;b<\/td><\/tr><\/tbody><\/table>/);
   });
 
   it("escapes text/plain and strips ANSI codes from streams and errors", () => {
-    const plain = renderOutput({ output_type: "execute_result", data: { "text/plain": "<b>1</b>" }, metadata: {} }, "p-");
-    assert.ok(plain?.kind === "html" && plain.html === '<pre class="text">&lt;b&gt;1&lt;/b&gt;</pre>');
-    const err = renderOutput({ output_type: "error", ename: "Error", evalue: "x", traceback: ["\u001b[0;31mError\u001b[0m: x"] }, "p-");
-    assert.ok(err?.kind === "html" && err.html === '<pre class="error">Error: x</pre>');
+    const [plain] = outputBlocks({ output_type: "execute_result", data: { "text/plain": "<b>1</b>" }, metadata: {} }, at);
+    assert.equal(outputHtml(plain!), '<pre class="text">&lt;b&gt;1&lt;/b&gt;</pre>');
+    const [err] = outputBlocks({ output_type: "error", ename: "Error", evalue: "x", traceback: ["\u001b[0;31mError\u001b[0m: x"] }, at);
+    assert.equal(outputHtml(err!), '<pre class="error">Error: x</pre>');
     assert.equal(cleanTerminalText("\u001b[1;32mok\u001b[0m\nprogress 10%\rprogress 50%\rprogress 100%\n"), "ok\nprogress 100%\n");
   });
 
@@ -210,11 +214,17 @@ describe("outputs pass (MIME priority, sanitizing)", () => {
 
 describe("figures pass", () => {
   it("numbers figures in document order across cells", () => {
-    const fig = { kind: "figure" as const, body: "<svg></svg>", caption: null };
-    const cells: ReportCell[] = [1, 2].map((n) => ({ kind: "code", number: n, executionCount: n, code: "x", inputHidden: false, outputsHidden: false, outputs: [fig, { kind: "html", html: "<p>t</p>" }, fig] }));
-    const numbered = numberFigures(cells).flatMap((c) => (c.kind === "code" ? c.outputs : []));
+    const fig = (cell: number): FigureBlock => ({ kind: "figure", cell, collapsed: false, number: 0, caption: null, spec: null, svg: "<svg></svg>", image: null, text: null });
+    const blocks: Block[] = [1, 2].flatMap((n): Block[] => [
+      { kind: "code", cell: n, source: "x", executionCount: n, collapsed: false },
+      fig(n),
+      { kind: "html", cell: n, collapsed: false, html: "<p>t</p>", text: null },
+      fig(n),
+    ]);
+    const numbered = numberBlocks(blocks).filter((b) => b.kind !== "code");
     assert.deepEqual(numbered.map((o) => (o.kind === "figure" ? o.number : null)), [1, null, 2, 3, null, 4]);
-    const html = assembleHtml({ title: "t", date: "2025-01-01", source: "s", scenario: null, inReplyTo: null, cells: numberFigures(cells) });
+    const title = { title: "t", scenario: null, thread: null, inReplyTo: null, lore: null, date: "2025-01-01", source: "s" };
+    const html = assembleHtml({ title, provenance: null, verdicts: null, blocks: numberBlocks(blocks) });
     assert.match(html, /<figure id="figure-4"><svg><\/svg><figcaption><b>Figure 4\.<\/b><\/figcaption><\/figure>/);
   });
 });
@@ -245,8 +255,9 @@ describe("assembled page", () => {
     assert.equal(reportTitle(nb([], { racelab: { title: "Meta title" } }), "x.ipynb"), "Meta title");
     assert.equal(reportTitle(nb([{ cell_type: "markdown", source: "# Heading one\n\ntext" }]), "x.ipynb"), "Heading one");
     assert.equal(reportTitle(nb([]), "dir/name.ipynb"), "name");
-    const cells = renderCells(applyCellTags(nb([{ cell_type: "markdown", source: "# Same\n\nbody" }])));
-    assert.match((cells[0] as { html: string }).html, /^<h1 id="Same">Same<\/h1>/);
+    const blocks = cellBlocks(applyCellTags(nb([{ cell_type: "markdown", source: "# Same\n\nbody" }])));
+    assert.deepEqual(blocks.map((b) => b.kind), ["heading", "prose"]);
+    assert.match(cellHtml(blocks), /^<section class="cell markdown">\n<h1 id="Same">Same<\/h1>\n<p>body<\/p>/);
     const html = assembleHtml(buildReport(nb([{ cell_type: "markdown", source: "# Same\n\nbody" }]), "x.ipynb"));
     assert.equal(html.match(/<h1/g)?.length, 1, "the repeated title heading is dropped");
   });

@@ -3,24 +3,24 @@
  *
  * Renders executed notebooks (from `racelab run`) to self-contained HTML and/or PDF in DIR
  * (default `reports/`), as `<notebook-name>.html` / `.pdf`, and with `--mail` the mailing-list
- * writeup as `<notebook-name>.mail.txt` and the same as a reply, `<notebook-name>.eml`
- * (report/mail.ts). With none of --html, --pdf and --mail, writes HTML and PDF. Prints each
- * written path on stdout, one per line. Then rewrites `<out>/index.html`, the list of every
- * report in the folder (report/index-page.ts).
+ * writeup as `<notebook-name>.mail.txt` and the same as a reply, `<notebook-name>.eml`. Each
+ * notebook becomes one document (report/document.ts, report/model.ts), which each writer reads:
+ * report/html.ts (the PDF prints that page, report/pdf.ts) and report/mail.ts. With none of
+ * --html, --pdf and --mail, writes HTML and PDF. Prints each written path on stdout, one per line.
+ * Then rewrites `<out>/index.html`, the list of every report in the folder (report/index-page.ts).
  */
 import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { ensureDir, removePendingWrites, writeFileAtomic } from "../report/atomic.js";
-import { buildReport, reportDate } from "../report/document.js";
+import { buildReport, notebookScenario, reportDate } from "../report/document.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, stopBrowsers, withBrowser } from "../report/pdf.js";
-import { mailEml, mailText } from "../report/mail.js";
+import { mailEml, mailFromDocument } from "../report/mail.js";
 import { writeReportIndex } from "../report/index-page.js";
 import { provenanceOf, racelabVersion } from "../report/provenance.js";
 import { readFile } from "node:fs/promises";
-import { lookupScenario } from "../engine/scenario.js";
 import { clip } from "../engine/clip.js";
 
 
@@ -88,30 +88,24 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     if (other !== undefined) throw new InputError(`${other} and ${path} would both write ${name}.* in ${outDir}`);
     names.set(name, path);
     if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
-    const doc = buildReport(nb, path, date);
-    doc.provenance = provenanceOf(path, await readFile(path), nb);
+    // One document per notebook, read by every writer: the HTML (printed to the PDF) and the mail.
+    const scenario = notebookScenario(nb);
+    const doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance: provenanceOf(path, await readFile(path), nb) });
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {
-      const meta = nb.metadata.racelab ?? {};
-      let scenario = null;
-      if (typeof meta.scenario === "string") {
-        try {
-          scenario = lookupScenario(meta.scenario);
-        } catch {
-          // A scenario the notebook defines in its own cells (the tutorial's): no verdict section.
-          warn(`racelab report: ${path}: scenario '${meta.scenario}' is not bundled; the writeup has no verdict section`);
-        }
-      }
-      mail = mailText(nb, path, { scenario, version: racelabVersion() });
+      // A scenario the notebook defines in its own cells (the tutorial's): no verdict section.
+      if (doc.title.scenario !== null && scenario === null)
+        warn(`racelab report: ${path}: scenario '${doc.title.scenario}' is not bundled; the writeup has no verdict section`);
+      mail = mailFromDocument(doc, { version: racelabVersion() });
       eml = await mailEml(mail, {
         from: opts.from ?? process.env["RACELAB_MAIL_FROM"],
         date,
-        subject: scenario?.thread.subject ?? doc.title,
-        inReplyTo: typeof meta.inReplyTo === "string" ? meta.inReplyTo : null,
+        subject: doc.title.thread?.subject ?? doc.title.title,
+        inReplyTo: doc.title.inReplyTo,
       });
     }
-    jobs.push({ path, name, html: assembleHtml(doc), title: doc.title, mail, eml });
+    jobs.push({ path, name, html: assembleHtml(doc), title: doc.title.title, mail, eml });
   }
 
   await ensureDir(outDir).catch((e: NodeJS.ErrnoException) => {

@@ -4,7 +4,8 @@
  * Each helper sends ONE Jupyter `display_data` message carrying a MIME bundle, so every
  * front end picks the richest type it understands:
  *
- * - {@link displayTable}: `text/html` (escaped table) + `text/plain` (aligned columns).
+ * - {@link displayTable}: `text/html` (escaped table) + `text/plain` (aligned columns) +
+ *   {@link TABLE_MIME} (the table's caption, header and cells as JSON, for racelab's reports).
  * - {@link displayChart}: `application/vnd.vegalite.v5+json` (the spec as a JSON object, drawn
  *   live by JupyterLab), `image/svg+xml` (rendered here, headless, for classic Notebook, nbconvert
  *   and racelab reports) and `text/plain`.
@@ -21,12 +22,34 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { cellText, chartValues, softBreaks } from "./cell-text.js";
+
+export { numberText } from "./cell-text.js";
 
 /** A Jupyter MIME bundle: MIME type -> data (string, or a JSON value for `+json` types). */
 export type MimeBundle = Record<string, unknown>;
 
 /** MIME type JupyterLab renders with its built-in Vega-Lite 5 renderer. */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
+
+/**
+ * MIME type of a table's structure in its bundle ({@link tableBundle}): a {@link TableData} JSON
+ * object. Front ends ignore it and draw the `text/html`; racelab's reports read it, so that a table
+ * in the HTML, PDF and mail reports comes from its data, not from its HTML or text.
+ */
+export const TABLE_MIME = "application/vnd.racelab.table+json";
+
+/** The JSON of {@link TABLE_MIME}: a table as its caption, header and rows of cell text. */
+export interface TableData {
+  /** The caption, or null. */
+  readonly caption: string | null;
+  /** Column names, or null for a table without a header row. */
+  readonly columns: readonly string[] | null;
+  /** The rows, each a cell text per column (as in the `text/html` form, before escaping). */
+  readonly rows: readonly (readonly string[])[];
+  /** Per column: every non-empty cell of it is a number (the `text/html` form right-aligns them). */
+  readonly numeric: readonly boolean[];
+}
 
 /** A Vega-Lite (v5) specification as a plain JSON object. Data must be inline (`data.values`). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -39,30 +62,6 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) =>
     c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === '"' ? "&quot;" : "&#39;",
   );
-}
-
-/** Text of one table cell: "" for null/undefined, JSON for objects, String() otherwise. */
-/**
- * A number as text: as it is, except an integer beyond 2^53 - 1, which a double only
- * approximates: `≈1.03 × 10^17` (three significant digits), never false digits.
- */
-export function numberText(v: number): string {
-  if (!Number.isInteger(v) || Number.isSafeInteger(v)) return String(v);
-  const [m, e] = v.toExponential(2).split("e");
-  return `≈${m} × 10^${Number(e)}`;
-}
-
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "number") return numberText(v);
-  if (typeof v === "boolean" || typeof v === "bigint") return String(v);
-  if (v instanceof Date) return v.toISOString();
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x)) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
 
 function isNumeric(v: unknown): boolean {
@@ -98,18 +97,9 @@ function normalizeTable(
 }
 
 /**
- * Escaped cell text with a `<wbr>` (a line-break opportunity, invisible otherwise) after each `_`
- * and `/` inside a word and each `.` before a letter (not a decimal point), so that a narrow column breaks `ext4_page_mkwrite` as `ext4_page_` /
- * `mkwrite` rather than anywhere.
- */
-function softBreaks(escaped: string): string {
-  // A '.' between digits is a decimal point (47.45%): no break there.
-  return escaped.replace(/(?<=[A-Za-z0-9])([_/](?=[A-Za-z0-9])|\.(?=[A-Za-z]))/g, "$1<wbr>");
-}
-
-/**
- * Build the MIME bundle of a table: `text/html` (all text escaped, numbers in `td.num`) and
- * `text/plain` (columns aligned with spaces).
+ * Build the MIME bundle of a table: `text/html` (all text escaped, numbers in `td.num`),
+ * `text/plain` (columns aligned with spaces) and {@link TABLE_MIME} (the caption, header and cell
+ * texts as JSON, for racelab's reports).
  *
  * @param rows objects keyed by column name, or arrays of cells in column order.
  * @param columns column names and order; default: the keys of the object rows in first-seen order.
@@ -153,7 +143,13 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
   t.cells.forEach((r, ri) => {
     lines.push(widths.map((w, i) => pad(textRows[ri]![i]!, w, isNumeric(r[i]))).join("  ").trimEnd());
   });
-  return { "text/html": html.join(""), "text/plain": lines.join("\n") };
+  const data: TableData = {
+    caption: caption ? caption : null,
+    columns: header,
+    rows: t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i]))),
+    numeric: Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isNumeric(r[i])) && t.cells.every((r) => isNumeric(r[i]) || cellText(r[i]) === "")),
+  };
+  return { "text/html": html.join(""), "text/plain": lines.join("\n"), [TABLE_MIME]: data };
 }
 
 /**
@@ -193,19 +189,11 @@ function chartText(spec: VegaLiteSpec): string {
           : "";
   const head = title ? `<Vega-Lite chart: ${title}>` : "<Vega-Lite chart>";
   // The values drawn, as a text table (what a text front end, a mail or a screen reader gets).
-  const data = spec["data"];
-  const values = data && typeof data === "object" && Array.isArray((data as { values?: unknown }).values) ? (data as { values: unknown[] }).values : [];
-  const rows = values.filter((v): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v));
-  if (rows.length === 0) return head;
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => rows.some((r) => isScalar(r[k])));
-  const MAX = 40;
-  const shown = rows.slice(0, MAX).map((r) => Object.fromEntries(cols.map((k) => [k, isScalar(r[k]) ? r[k] : ""])));
-  const table = String(tableBundle(shown, cols)["text/plain"]);
-  return `${head}\n${table}${rows.length > MAX ? `\n... ${rows.length - MAX} more rows` : ""}`;
-}
-
-function isScalar(v: unknown): boolean {
-  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+  const values = chartValues(spec);
+  if (values === null) return head;
+  const shown = values.rows.map((r) => Object.fromEntries(values.columns.map((k, i) => [k, r[i]])));
+  const table = String(tableBundle(shown, values.columns)["text/plain"]);
+  return `${head}\n${table}${values.more > 0 ? `\n... ${values.more} more rows` : ""}`;
 }
 
 /**

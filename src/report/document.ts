@@ -1,81 +1,92 @@
 /**
- * From a notebook to the report's document model: the cells pass, the markdown and outputs
- * passes, and the figures pass. {@link buildReport} chains them; each is usable on its own.
+ * From an executed notebook to the report's document model (model.ts), once, for every writer:
+ * the cell tags pass (cells.ts), markdown parsed into headings and prose (markdown.ts), outputs
+ * into typed blocks (outputs.ts), the notebook's own title heading dropped, figures and captioned
+ * tables numbered in document order, and the title block (plus, on request, the verdict of every
+ * fix, explored now). {@link buildReport} chains them.
  */
 import { basename } from "node:path";
+import { check } from "../engine/check.js";
+import { formatSource } from "../engine/claims.js";
+import { replayCommand } from "../engine/replay-hint.js";
+import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
+import "../registry.js";
 import { applyCellTags, type ViewCell } from "./cells.js";
-import { renderMarkdown } from "./markdown.js";
+import { headingSlug, inlineText, parseMarkdown, uniqueSlug, type Attachments } from "./markdown.js";
+import type { Block, HeadingBlock, ReportDocument, TitleBlock, Verdicts } from "./model.js";
 import { joinText, type Notebook } from "./notebook.js";
-import { renderOutputs, type OutputBlock } from "./outputs.js";
+import { cellOutputBlocks } from "./outputs.js";
 import type { Provenance } from "./provenance.js";
 
-/** A cell of the report. */
-export type ReportCell =
-  | { kind: "markdown"; number: number; html: string }
-  | {
-      kind: "code";
-      number: number;
-      executionCount: number | null;
-      /** The code, or null when the input is removed. */
-      code: string | null;
-      inputHidden: boolean;
-      outputs: OutputBlock[];
-      outputsHidden: boolean;
-    };
-
-/** The report before it becomes HTML. */
-export interface ReportDocument {
-  title: string;
-  /** YYYY-MM-DD. */
-  date: string;
-  /** What the report was made from (a path, shown as text). */
-  source: string;
-  scenario: string | null;
-  inReplyTo: string | null;
-  cells: ReportCell[];
-  /** Where the report comes from (racelab version and commit, results computed, how to make it again); null when unknown. */
-  provenance?: Provenance | null;
-}
+export type { ReportDocument } from "./model.js";
 
 /**
- * Render the cells kept by the tags pass: markdown with {@link renderMarkdown} (heading ids unique
- * across the document), outputs with {@link renderOutputs}.
+ * A markdown cell's blocks: each top-level heading a {@link HeadingBlock} (id unique in the
+ * document, through `slugs`), the markdown between headings a prose block of its tokens.
  */
-export function renderCells(cells: readonly ViewCell[]): ReportCell[] {
-  const slugs = new Map<string, number>();
-  return cells.map((v): ReportCell => {
-    if (v.cell.cell_type === "markdown") {
-      return { kind: "markdown", number: v.number, html: renderMarkdown(joinText(v.cell.source), v.cell.attachments, slugs) };
+export function markdownBlocks(source: string, cell: number, attachments: Attachments | null, slugs: Map<string, number>): Block[] {
+  const tokens = parseMarkdown(source);
+  const out: Block[] = [];
+  let prose: typeof tokens = [];
+  const flush = () => {
+    if (prose.length > 0) out.push({ kind: "prose", cell, tokens: prose, attachments, output: null });
+    prose = [];
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === "heading_open" && t.level === 0 && tokens[i + 1]?.type === "inline") {
+      flush();
+      const inline = tokens[i + 1]!.children ?? [];
+      const text = inlineText(inline).trim();
+      out.push({ kind: "heading", cell, level: Number(t.tag.slice(1)) as HeadingBlock["level"], text, id: uniqueSlug(headingSlug(text), slugs), inline });
+      i += 2; // inline, heading_close
+      continue;
     }
-    return {
-      kind: "code",
-      number: v.number,
-      executionCount: typeof v.cell.execution_count === "number" ? v.cell.execution_count : null,
-      code: v.input === "remove" ? null : joinText(v.cell.source).replace(/\s+$/, ""),
-      inputHidden: v.input === "hide",
-      outputs: v.outputs === "remove" ? [] : renderOutputs(v.cell.outputs ?? [], `c${v.number}`),
-      outputsHidden: v.outputs === "hide",
-    };
+    prose.push(t);
+  }
+  flush();
+  return out;
+}
+
+/** The blocks of the cells kept by the tags pass, in order (figures and tables not numbered yet). */
+export function cellBlocks(cells: readonly ViewCell[]): Block[] {
+  const slugs = new Map<string, number>();
+  return cells.flatMap((v): Block[] => {
+    if (v.cell.cell_type === "markdown") return markdownBlocks(joinText(v.cell.source), v.number, v.cell.attachments ?? null, slugs);
+    const out: Block[] = [];
+    if (v.input !== "remove")
+      out.push({
+        kind: "code",
+        cell: v.number,
+        source: joinText(v.cell.source).replace(/\s+$/, ""),
+        executionCount: typeof v.cell.execution_count === "number" ? v.cell.execution_count : null,
+        collapsed: v.input === "hide",
+      });
+    if (v.outputs !== "remove") out.push(...cellOutputBlocks(v.cell.outputs ?? [], v.number, v.outputs === "hide"));
+    return out;
   });
 }
 
 /**
- * Number the figures (charts, images) of the report 1, 2, ... in document order, and the tables
- * with a caption (`Table 1.` put before the caption) the same way, apart.
+ * Number the figures 1, 2, ... in document order, and the tables with a caption the same way,
+ * apart (`Figure 2`, `Table 5` in every writer).
  */
-export function numberFigures(cells: readonly ReportCell[]): ReportCell[] {
-  let n = 0;
-  let t = 0;
-  return cells.map((c) =>
-    c.kind !== "code"
-      ? c
-      : {
-          ...c,
-          outputs: c.outputs.map((o) =>
-            o.kind === "figure" ? { ...o, number: ++n } : o.kind === "html" ? { ...o, html: o.html.replace(/<caption>/g, () => `<caption><b>Table ${++t}.</b> `) } : o,
-          ),
-        },
+export function numberBlocks(blocks: readonly Block[]): Block[] {
+  let figures = 0;
+  let tables = 0;
+  return blocks.map((b) =>
+    b.kind === "figure" ? { ...b, number: ++figures } : b.kind === "table" ? { ...b, number: b.caption !== null ? ++tables : null } : b,
   );
+}
+
+/**
+ * Drop the notebook's leading `# heading` (the first thing of its first cell, a markdown cell):
+ * the report's title block shows the title once, from the metadata's `racelab.title` (else from
+ * that heading).
+ */
+export function dropRepeatedTitle(blocks: readonly Block[]): Block[] {
+  const first = blocks[0];
+  return first?.kind === "heading" && first.level === 1 ? blocks.slice(1) : [...blocks];
 }
 
 /** Text of the first `# heading` of the first markdown cell, if the notebook starts with one. */
@@ -94,21 +105,6 @@ export function reportTitle(nb: Notebook, source: string): string {
   if (typeof t === "string" && t.trim()) return t.trim();
   return leadingH1(nb) ?? basename(source).replace(/\.ipynb$/, "");
 }
-
-/**
- * Drop the notebook's leading `<h1>` (the first thing of its first cell, a markdown cell): the page
- * header shows the title once, from the metadata's `racelab.title` (else from that heading).
- */
-export function dropRepeatedTitle(cells: readonly ReportCell[], _title: string): ReportCell[] {
-  const i = cells.findIndex((c) => c.kind === "markdown");
-  if (i !== 0) return [...cells];
-  const c = cells[0] as Extract<ReportCell, { kind: "markdown" }>;
-  const m = /^<h1[^>]*>([\s\S]*?)<\/h1>\n?/.exec(c.html);
-  if (!m) return [...cells];
-  const rest = c.html.slice(m[0].length);
-  return rest.trim() ? [{ ...c, html: rest }, ...cells.slice(1)] : cells.slice(1);
-}
-
 
 /** Format a date as YYYY-MM-DD (UTC). */
 export function isoDate(d: Date): string {
@@ -130,20 +126,74 @@ export function sourceDate(env: NodeJS.ProcessEnv = process.env): Date | null {
 }
 
 /**
- * All passes from a validated notebook to the document model: tags -> markdown and outputs ->
- * figure numbers -> title.
- * @param source the notebook's path (shown in the report and used for the fallback title).
+ * The verdict of every fix of `sc` under its default variant, checked exhaustively now (the same
+ * build as the notebook's), with the replay command of each counterexample.
  */
-export function buildReport(nb: Notebook, source: string, date: Date = reportDate()): ReportDocument {
-  const title = reportTitle(nb, source);
-  const cells = dropRepeatedTitle(numberFigures(renderCells(applyCellTags(nb))), title);
+export function verdictsOf(sc: AnyScenario): Verdicts {
+  return {
+    scenario: sc.id,
+    kernel: sc.kernel,
+    rows: sc.fixes.map((f) => {
+      const r = check(sc, { fix: f.id });
+      return {
+        fix: r.fix,
+        verdict: r.verdict,
+        violations: r.violations,
+        executions: r.executions,
+        finding: r.counterexample?.finding ?? null,
+        replay: r.counterexample ? replayCommand(r, sc) : null,
+      };
+    }),
+  };
+}
+
+/** The scenario a notebook's metadata names, when racelab knows it (bundled or loaded); else null. */
+export function notebookScenario(nb: Notebook): AnyScenario | null {
+  const id = nb.metadata.racelab?.scenario;
+  if (typeof id !== "string") return null;
+  try {
+    return lookupScenario(id);
+  } catch {
+    return null; // defined in the notebook's own cells
+  }
+}
+
+/** Options of {@link buildReport}. */
+export interface BuildOptions {
+  /** The report's date; default {@link reportDate}. */
+  readonly date?: Date;
+  /** The scenario (thread, verdicts); default the one the metadata names when racelab knows it; null: none. */
+  readonly scenario?: AnyScenario | null;
+  /** Explore every fix of the scenario for the verdict section (default false). */
+  readonly verdicts?: boolean;
+  /** The provenance block; default none. */
+  readonly provenance?: Provenance | null;
+}
+
+/**
+ * All passes from a validated notebook to the document model: tags -> markdown and outputs ->
+ * title heading dropped -> figure and table numbers -> title block (and verdicts).
+ * @param source the notebook's path (shown in the report and used for the fallback title).
+ * @param opts options, or just the date.
+ */
+export function buildReport(nb: Notebook, source: string, opts: BuildOptions | Date = {}): ReportDocument {
+  const o: BuildOptions = opts instanceof Date ? { date: opts } : opts;
   const meta = nb.metadata.racelab ?? {};
+  const sc = o.scenario !== undefined ? o.scenario : notebookScenario(nb);
+  const inReplyTo = typeof meta.inReplyTo === "string" ? meta.inReplyTo : null;
+  const title: TitleBlock = {
+    title: reportTitle(nb, source),
+    scenario: typeof meta.scenario === "string" ? meta.scenario : (sc?.id ?? null),
+    thread: sc ? { subject: sc.thread.subject, author: sc.thread.author, date: sc.thread.date, source: formatSource(sc.thread) } : null,
+    inReplyTo,
+    lore: inReplyTo !== null ? `https://lore.kernel.org/r/${inReplyTo.replace(/^<|>$/g, "")}` : null,
+    date: isoDate(o.date ?? reportDate()),
+    source,
+  };
   return {
     title,
-    date: isoDate(date),
-    source,
-    scenario: typeof meta.scenario === "string" ? meta.scenario : null,
-    inReplyTo: typeof meta.inReplyTo === "string" ? meta.inReplyTo : null,
-    cells,
+    provenance: o.provenance ?? null,
+    verdicts: o.verdicts && sc ? verdictsOf(sc) : null,
+    blocks: numberBlocks(dropRepeatedTitle(cellBlocks(applyCellTags(nb)))),
   };
 }

@@ -1,10 +1,19 @@
 /**
- * Assemble the report page: one self-contained HTML file with inline CSS, no script, no external
- * URL, and a Content-Security-Policy that forbids scripts and every network load.
+ * The HTML writer: the report's document model (model.ts) -> one self-contained HTML page with
+ * inline CSS, no script, no external URL, and a Content-Security-Policy that forbids scripts and
+ * every network load. The PDF is this page printed (pdf.ts).
+ *
+ * The table of contents comes from the model's headings, table and figure numbers from its
+ * tables and figures. Race diagrams are tables whose header (the thread names) Chromium repeats at
+ * the top of every printed page the diagram runs onto; a table too wide for a portrait A4 page even
+ * with its cells wrapped (estimated from its text, {@link tableMinWidth}) prints on landscape pages
+ * (`@page wide`). Every text from the notebook is escaped; the only HTML taken from it is an
+ * output's, sanitized when the model was built.
  */
+import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
-import type { ReportCell, ReportDocument } from "./document.js";
-import type { OutputBlock } from "./outputs.js";
+import { renderInline, renderTokens } from "./markdown.js";
+import type { Block, DiagramBlock, FigureBlock, HeadingBlock, OutputBlock, ReportDocument, TableBlock, TitleBlock, Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -51,16 +60,24 @@ pre.stderr { background: #fff8e6; border-left-color: #e0b000; }
 pre.error { background: var(--err-bg); border-left: 3px solid var(--err); color: #5c1410; }
 pre.racelab-pre { white-space: pre; overflow-x: auto; overflow-wrap: normal; background: #fbfbfc;
   border: 1px solid var(--rule); font-size: .8rem; }
+/* A race diagram: a lead (title, replay command), then a table whose head is the thread names. */
+.racelab-diagram { margin: .5em 0; background: #fbfbfc; border: 1px solid var(--rule); padding: .6em .8em;
+  font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace; font-size: .8rem; line-height: 1.4; }
+.racelab-diagram pre.racelab-pre { margin: 0 0 1.4em; padding: 0; border: 0; background: none; font-size: inherit; }
+table.diagram { border-collapse: collapse; margin: 0; font-size: inherit; font-variant-numeric: normal; }
+table.diagram th, table.diagram td { border: 0; padding: 0; background: none; font-weight: normal; white-space: pre;
+  overflow-wrap: normal; height: 1.4em; }
+table.diagram tbody tr:nth-child(even) td { background: none; }
 .omitted { color: var(--muted); font-style: italic; font-size: .85rem; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .88rem; font-variant-numeric: tabular-nums; max-width: 100%; }
-/* Cells break long identifiers and paths rather than push the table past the column (on paper,
-   Chromium would shrink every page to fit the widest table). */
+/* Cells break long identifiers and paths at word ends and at the <wbr>s after _ and / rather than
+   push the table past the column; a table too wide even so prints on a landscape page. */
 th, td { overflow-wrap: break-word; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 0 0 .3rem; }
 th, td { border: 1px solid var(--rule); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #eef2f6; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
-td.num { text-align: right; }
+td.num, th.num { text-align: right; }
 figure { margin: 1rem 0; text-align: center; break-inside: avoid; page-break-inside: avoid; }
 figure svg, figure img, .html-output img { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
@@ -71,45 +88,271 @@ nav.toc h2.toc-title { font-size: 1rem; border: none; margin: .3rem 0; }
 nav.toc ol { list-style: none; margin: 0; padding: 0; columns: 2; column-gap: 2rem; font-size: .9rem; }
 nav.toc li.toc-h3 { padding-left: 1.2rem; font-size: .85rem; }
 nav.toc a { text-decoration: none; }
-@media print { nav.toc { break-inside: avoid; } }
+section.verdicts { margin: 0 0 1.5rem; }
+section.verdicts h2 { margin-top: .4rem; }
+section.verdicts .finding { margin: .5em 0 0; }
+section.verdicts pre { margin: .2em 0 0; padding: .3em .6em; background: var(--code-bg); font-size: .8rem; }
 dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .4rem 0 0; }
 dl.provenance dt { font-weight: bold; }
 dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
 footer.report { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid var(--rule); color: var(--muted); font-size: .8rem; }
+@media screen {
+  .table-output, .racelab-diagram { overflow-x: auto; }
+}
+@page wide { size: A4 landscape; }
 @media print {
   html { font-size: 10.5pt; }
+  body { overflow-wrap: break-word; }
   table { font-size: .82rem; }
-  pre, pre.racelab-pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
+  pre, pre.racelab-pre { white-space: pre-wrap; overflow-wrap: break-word; overflow: visible; }
+  section.code .input pre, pre.stream, pre.text, pre.error { overflow-wrap: anywhere; }
+  /* Diagrams at 8pt: 100 columns fit the width of a portrait page. A longer line wraps at a word
+     end, its continuation indented four columns past the line's own indentation (--i). */
+  .racelab-diagram { font-size: 8pt; padding: .5em .6em; }
+  table.diagram th, table.diagram td { white-space: pre-wrap; overflow-wrap: break-word; }
+  table.diagram td { padding-left: calc((var(--i, 0) + 4) * 1ch); text-indent: calc((var(--i, 0) + 4) * -1ch); }
+  .table-output.wide { page: wide; }
+  .table-output.squeeze th, .table-output.squeeze td { overflow-wrap: anywhere; }
   main { max-width: none; padding: 0; }
-  section.code .input, pre, table, tr { break-inside: avoid; page-break-inside: avoid; }
-  .input + .outputs, .input-hidden + .outputs { break-before: avoid; page-break-before: avoid; }
+  section.code .input, pre, table, tr, nav.toc { break-inside: avoid; page-break-inside: avoid; }
+  .input + .outputs, .input-hidden + .outputs, .racelab-diagram pre.racelab-pre { break-before: avoid; page-break-before: avoid; }
+  .racelab-diagram pre.racelab-pre { break-after: avoid; page-break-after: avoid; }
   details > summary { display: none; }
   a { color: inherit; }
 }
 `;
 
-function renderOutput(o: OutputBlock): string {
-  if (o.kind === "html") return o.html;
-  const label = o.number !== undefined ? `<b>Figure ${o.number}.</b>` : "";
-  const caption = o.caption ? ` ${escapeHtml(o.caption)}` : "";
-  const id = o.number !== undefined ? ` id="figure-${o.number}"` : "";
-  return `<figure${id}>${o.body}${label || caption ? `<figcaption>${label}${caption}</figcaption>` : ""}</figure>`;
+/* ---------- widths, for landscape pages ---------- */
+
+/** Advance widths (units of 1/2048 em) of DejaVu Sans, the report's font, for ASCII 32..126. */
+const SANS = [
+  651, 821, 942, 1716, 1303, 1946, 1597, 563, 799, 799, 1024, 1716, 651, 739, 651, 690, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303,
+  1303, 690, 690, 1716, 1716, 1716, 1087, 2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604, 604, 1343, 1141, 1767, 1532, 1612, 1235,
+  1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799, 690, 799, 1716, 1024, 1024, 1255, 1300, 1126, 1300, 1260, 721, 1300, 1298,
+  569, 569, 1186, 569, 1995, 1298, 1253, 1300, 1300, 842, 1067, 803, 1298, 1212, 1675, 1212, 1212, 1075, 1303, 690, 1303, 1716,
+];
+/** The same for DejaVu Sans Bold (table headers). */
+const SANS_BOLD = [
+  713, 934, 1067, 1716, 1425, 2052, 1786, 627, 936, 936, 1071, 1716, 778, 850, 778, 748, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425,
+  1425, 819, 819, 1716, 1716, 1716, 1188, 2048, 1585, 1561, 1503, 1700, 1399, 1399, 1681, 1714, 762, 762, 1587, 1305, 2038, 1714, 1741, 1501,
+  1741, 1577, 1475, 1397, 1663, 1585, 2259, 1579, 1483, 1485, 936, 748, 936, 1716, 1024, 1024, 1382, 1466, 1214, 1466, 1389, 891, 1466, 1458,
+  702, 702, 1362, 702, 2134, 1458, 1407, 1466, 1466, 1010, 1219, 979, 1458, 1335, 1892, 1321, 1335, 1192, 1458, 748, 1458, 1716,
+];
+
+/** Width of `s` in em, in DejaVu Sans (bold for a header); a character outside ASCII counts as wide as `≈`. */
+function emWidth(s: string, bold: boolean): number {
+  const t = bold ? SANS_BOLD : SANS;
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    w += c >= 32 && c < 127 ? t[c - 32]! : 1716;
+  }
+  return w / 2048;
 }
 
-/** HTML of one report cell. */
-export function renderReportCell(c: ReportCell): string {
-  if (c.kind === "markdown") return `<section class="cell markdown">\n${c.html}</section>`;
+/**
+ * The pieces of a cell's text that a line never breaks inside: words, cut after each soft break
+ * (`_`, `/`, `.` before a letter, as the HTML's `<wbr>`s) and after a hyphen between letters.
+ */
+function unbreakable(text: string): string[] {
+  return text
+    .split(/\s+/)
+    .flatMap((w) => w.replace(SOFT_BREAK, "$1\u0000").replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"))
+    .filter((p) => p !== "");
+}
+
+/** Printed sizes, in CSS px (1/96 in): the table font (0.82 of 10.5 pt), a cell's horizontal padding and border. */
+const PRINT = { tableFontPx: 0.82 * 14, cellPaddingPx: 2 * 0.6 * 14 + 1 } as const;
+/** The text width of an A4 page with the report's 15 mm side margins, in CSS px: portrait and landscape. */
+export const PAGE_WIDTH_PX = { portrait: ((210 - 30) / 25.4) * 96, landscape: ((297 - 30) / 25.4) * 96 } as const;
+
+/**
+ * The narrowest a table prints, in CSS px, estimated from its text: per column, its widest piece
+ * that a line does not break inside (header in bold), plus padding and borders; at least its
+ * caption's widest piece. Within a few px of Chromium's own min-content width for the shipped
+ * reports' tables.
+ */
+export function tableMinWidth(t: Pick<TableBlock, "header" | "rows"> & { caption?: string | null }): number {
+  const ncols = Math.max(t.header?.length ?? 0, ...t.rows.map((r) => r.length));
+  // The caption (bold) is as wide as the table at least.
+  let caption = 0;
+  for (const p of unbreakable(t.caption ?? "")) caption = Math.max(caption, emWidth(p, true) * PRINT.tableFontPx);
+  let total = 1;
+  for (let c = 0; c < ncols; c++) {
+    let w = 0;
+    for (const p of unbreakable(t.header?.[c] ?? "")) w = Math.max(w, emWidth(p, true));
+    for (const r of t.rows) for (const p of unbreakable(r[c] ?? "")) w = Math.max(w, emWidth(p, false));
+    total += w * PRINT.tableFontPx + PRINT.cellPaddingPx;
+  }
+  return Math.max(total, caption);
+}
+
+/* ---------- blocks ---------- */
+
+function pre(cls: string, text: string): string {
+  return `<pre class="${cls}">${escapeHtml(text)}</pre>`;
+}
+
+function tableHtml(t: TableBlock): string {
+  const width = tableMinWidth(t);
+  const cls = ["html-output", "table-output", ...(width > PAGE_WIDTH_PX.portrait - 4 ? ["wide"] : []), ...(width > PAGE_WIDTH_PX.landscape ? ["squeeze"] : [])];
+  const id = t.number !== null ? ` id="table-${t.number}"` : "";
+  const parts = [`<table class="racelab-table"${id}>`];
+  if (t.caption !== null) parts.push(`<caption>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${softBreaks(escapeHtml(t.caption))}</caption>`);
+  if (t.header !== null) parts.push(`<thead><tr>${t.header.map((h, c) => `<th${t.numeric[c] ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("")}</tr></thead>`);
+  parts.push("<tbody>");
+  for (const r of t.rows)
+    parts.push(`<tr>${r.map((v, c) => (t.numeric[c] ? `<td class="num">${escapeHtml(v)}</td>` : `<td>${softBreaks(escapeHtml(v))}</td>`)).join("")}</tr>`);
+  parts.push("</tbody></table>");
+  return `<div class="${cls.join(" ")}">${parts.join("")}</div>`;
+}
+
+function figureHtml(f: FigureBlock): string {
+  const body =
+    f.svg !== null
+      ? f.svg
+      : f.image !== null
+        ? `<img src="data:${f.image.mime};base64,${f.image.base64}" alt="${escapeHtml(f.text ?? "")}">`
+        : "";
+  const caption = f.caption ? ` ${escapeHtml(f.caption)}` : "";
+  return `<figure id="figure-${f.number}">${body}<figcaption><b>Figure ${f.number}.</b>${caption}</figcaption></figure>`;
+}
+
+/** Columns of a diagram that fit the width of a portrait A4 page at 8 pt (with room to spare). */
+const DIAGRAM_COLUMNS = 100;
+
+/**
+ * A diagram with thread columns: its lead lines as a block, then a table whose head is the column
+ * header (repeated on every printed page the diagram runs onto), one row per line. Without
+ * columns, a `<pre>`.
+ */
+function diagramHtml(d: DiagramBlock): string {
+  if (d.header === null) return pre("racelab-pre", d.lines.join("\n"));
+  const lead = d.lines.slice(0, d.header);
+  while (lead.length > 0 && lead[lead.length - 1]!.trim() === "") lead.pop();
+  const head = d.lines.slice(d.header, d.header + 2).join("\n");
+  const rows = d.lines.slice(d.header + 2).map((l) => {
+    // On paper a line too long for the page wraps under its own column (--i): at most so far in
+    // that its longest word still fits the 100 columns a portrait page holds at 8 pt.
+    const longest = Math.max(0, ...l.split(/\s+/).map((w) => [...w].length));
+    const indent = Math.min(/^ */.exec(l)![0].length, Math.max(0, DIAGRAM_COLUMNS - 4 - longest));
+    return `<tr><td${indent > 0 ? ` style="--i:${indent}"` : ""}>${escapeHtml(l)}</td></tr>`;
+  });
+  return (
+    `<div class="racelab-diagram">${lead.length > 0 ? pre("racelab-pre", lead.join("\n")) : ""}` +
+    `<table class="diagram"><thead><tr><th>${escapeHtml(head)}</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table></div>`
+  );
+}
+
+/** HTML of one output block (a table, figure, diagram, text, HTML output, note, or markdown output). */
+export function outputHtml(b: OutputBlock): string {
+  switch (b.kind) {
+    case "table":
+      return tableHtml(b);
+    case "figure":
+      return figureHtml(b);
+    case "diagram":
+      return diagramHtml(b);
+    case "text":
+      return pre("text", b.text);
+    case "stream":
+      return pre(`stream ${b.name}`, b.text);
+    case "error":
+      return pre("error", b.text);
+    case "html":
+      return `<div class="html-output">${b.html}</div>`;
+    case "note":
+      return `<p class="omitted">${escapeHtml(b.text)}</p>`;
+    case "prose":
+      return `<div class="markdown-output">${renderTokens(b.tokens, b.attachments)}</div>`;
+  }
+}
+
+function headingHtml(h: HeadingBlock): string {
+  return `<h${h.level} id="${escapeHtml(h.id)}">${renderInline(h.inline)}</h${h.level}>\n`;
+}
+
+/**
+ * HTML of the blocks of one cell: a markdown cell's headings and prose in a `section.markdown`; a
+ * code cell's code (folded when collapsed) and its outputs (folded when collapsed) in a
+ * `section.code`.
+ */
+export function cellHtml(blocks: readonly Block[]): string {
+  const first = blocks[0]!;
+  if (first.kind === "heading" || (first.kind === "prose" && first.output === null)) {
+    const slugs = new Map<string, number>();
+    const html = blocks.map((b) => (b.kind === "heading" ? headingHtml(b) : b.kind === "prose" ? renderTokens(b.tokens, b.attachments, slugs) : "")).join("");
+    return `<section class="cell markdown">\n${html}</section>`;
+  }
   const parts: string[] = [];
-  if (c.code !== null) {
-    const count = c.executionCount !== null ? `<span class="count">[${c.executionCount}]</span>` : "";
-    const input = `<div class="input">${count}<pre><code class="language-typescript">${escapeHtml(c.code)}</code></pre></div>`;
-    parts.push(c.inputHidden ? `<details class="input-hidden"><summary>Show code</summary>${input}</details>` : input);
+  const code = blocks.find((b) => b.kind === "code");
+  if (code?.kind === "code") {
+    const count = code.executionCount !== null ? `<span class="count">[${code.executionCount}]</span>` : "";
+    const input = `<div class="input">${count}<pre><code class="language-typescript">${escapeHtml(code.source)}</code></pre></div>`;
+    parts.push(code.collapsed ? `<details class="input-hidden"><summary>Show code</summary>${input}</details>` : input);
   }
-  if (c.outputs.length > 0) {
-    const outs = `<div class="outputs">\n${c.outputs.map(renderOutput).join("\n")}\n</div>`;
-    parts.push(c.outputsHidden ? `<details class="outputs-hidden"><summary>Show output</summary>${outs}</details>` : outs);
+  const outputs = blocks.filter((b): b is OutputBlock => b.kind !== "code" && b.kind !== "heading");
+  if (outputs.length > 0) {
+    const outs = `<div class="outputs">\n${outputs.map(outputHtml).join("\n")}\n</div>`;
+    const collapsed = outputs.some((o) => (o.kind === "prose" ? o.output?.collapsed : o.collapsed));
+    parts.push(collapsed ? `<details class="outputs-hidden"><summary>Show output</summary>${outs}</details>` : outs);
   }
-  return `<section class="cell code" id="cell-${c.number}">\n${parts.join("\n")}\n</section>`;
+  return `<section class="cell code" id="cell-${first.cell}">\n${parts.join("\n")}\n</section>`;
+}
+
+/** The blocks grouped by the cell they come from, in order. */
+function byCell(blocks: readonly Block[]): Block[][] {
+  const groups: Block[][] = [];
+  for (const b of blocks) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last[0]!.cell === b.cell) last.push(b);
+    else groups.push([b]);
+  }
+  return groups;
+}
+
+/** A heading's inline tokens as TOC text: its text, code spans as code; links and emphasis as their text. */
+function tocEntry(h: HeadingBlock): string {
+  let out = "";
+  for (const t of h.inline) {
+    if (t.type === "text") out += escapeHtml(t.content);
+    else if (t.type === "code_inline") out += `<code>${escapeHtml(t.content)}</code>`;
+    else if (t.type === "softbreak" || t.type === "hardbreak") out += " ";
+    else if (t.type === "image") out += escapeHtml((t.children ?? []).map((c) => c.content).join(""));
+  }
+  return out.trim();
+}
+
+/**
+ * The table of contents: a link to every level-2 (and level-3, indented) heading of the markdown
+ * cells, in order; "" when the report has fewer than three.
+ */
+export function tableOfContents(doc: ReportDocument): string {
+  const items = doc.blocks
+    .filter((b): b is HeadingBlock => b.kind === "heading" && (b.level === 2 || b.level === 3))
+    .map((h) => `<li class="toc-h${h.level}"><a href="#${escapeHtml(h.id)}">${tocEntry(h)}</a></li>`);
+  if (items.length < 3) return "";
+  return `<nav class="toc"><h2 class="toc-title">Contents</h2>\n<ol>\n${items.join("\n")}\n</ol></nav>`;
+}
+
+/** The verdict section: every fix under the default variant, with each counterexample's finding and replay command. */
+function verdictsHtml(v: Verdicts | null): string {
+  if (v === null) return "";
+  const rows = v.rows.map(
+    (r) =>
+      `<tr><td>${softBreaks(escapeHtml(r.fix))}</td><td>${r.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(r.verdict)}</td>` +
+      `<td>${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions</td></tr>`,
+  );
+  const found = v.rows
+    .filter((r) => r.finding !== null)
+    .map((r) => `<p class="finding"><code>${escapeHtml(r.fix)}</code>: ${escapeHtml(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`);
+  return (
+    `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
+    `<p>racelab's model of this thread (scenario <code>${escapeHtml(v.scenario)}</code>, ${escapeHtml(v.kernel)}) explored every interleaving ` +
+    `of the modeled code paths, per fix (default variant), when this report was made:</p>\n` +
+    `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
+    `${found.join("\n")}\n</section>`
+  );
 }
 
 /** The footer's provenance block: racelab, commit, Node, kernel, what was computed, the reproduce command, the notebook's SHA-256. */
@@ -124,33 +367,23 @@ function provenanceHtml(p: Provenance | null): string {
   return `\n<dl class="provenance">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>`;
 }
 
-/**
- * The table of contents: a link to every `h2` (and `h3`, indented) of the markdown cells, in
- * order; "" when the report has fewer than three.
- */
-export function tableOfContents(doc: ReportDocument): string {
-  const items: string[] = [];
-  for (const c of doc.cells) {
-    if (c.kind !== "markdown") continue;
-    for (const m of c.html.matchAll(/<h([23]) id="([^"]*)">([\s\S]*?)<\/h\1>/g))
-      items.push(`<li class="toc-h${m[1]}"><a href="#${m[2]}">${m[3]!.replace(/<(?!\/?code\b)[^>]*>/g, "")}</a></li>`);
-  }
-  if (items.length < 3) return "";
-  return `<nav class="toc"><h2 class="toc-title">Contents</h2>\n<ol>\n${items.join("\n")}\n</ol></nav>`;
+/** The page header: the title, the scenario, the message replied to (linked to lore), the date. */
+function headerHtml(t: TitleBlock): string {
+  const meta = [
+    t.scenario ? `<span>scenario <code>${escapeHtml(t.scenario)}</code></span>` : "",
+    t.inReplyTo
+      ? `<span>in reply to <a class="link" href="${escapeHtml(`https://lore.kernel.org/r/${encodeURIComponent(t.inReplyTo.replace(/^<|>$/g, ""))}`)}" rel="noreferrer noopener"><code>${escapeHtml(t.inReplyTo)}</code></a></span>`
+      : "",
+    `<span>${escapeHtml(t.date)}</span>`,
+  ].filter(Boolean);
+  return `<header class="report">\n<h1>${escapeHtml(t.title)}</h1>\n<p class="meta">${meta.join("")}</p>\n</header>`;
 }
 
 /**
- * Assemble the whole page.
+ * Write the document as one HTML page.
  * @returns a complete HTML document (UTF-8), with no script and no external reference.
  */
 export function assembleHtml(doc: ReportDocument): string {
-  const meta = [
-    doc.scenario ? `<span>scenario <code>${escapeHtml(doc.scenario)}</code></span>` : "",
-    doc.inReplyTo
-      ? `<span>in reply to <a class="link" href="${escapeHtml(`https://lore.kernel.org/r/${encodeURIComponent(doc.inReplyTo.replace(/^<|>$/g, ""))}`)}" rel="noreferrer noopener"><code>${escapeHtml(doc.inReplyTo)}</code></a></span>`
-      : "",
-    `<span>${escapeHtml(doc.date)}</span>`,
-  ].filter(Boolean);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -159,18 +392,16 @@ export function assembleHtml(doc: ReportDocument): string {
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="racelab">
-<title>${escapeHtml(doc.title)}</title>
+<title>${escapeHtml(doc.title.title)}</title>
 <style>${REPORT_CSS}</style>
 </head>
 <body>
 <main>
-<header class="report">
-<h1>${escapeHtml(doc.title)}</h1>
-<p class="meta">${meta.join("")}</p>
-</header>
+${headerHtml(doc.title)}
+${verdictsHtml(doc.verdicts)}
 ${tableOfContents(doc)}
-${doc.cells.map(renderReportCell).join("\n")}
-<footer class="report">Generated by racelab from <code>${escapeHtml(doc.source)}</code> on ${escapeHtml(doc.date)}.${provenanceHtml(doc.provenance ?? null)}</footer>
+${byCell(doc.blocks).map(cellHtml).join("\n")}
+<footer class="report">Generated by racelab from <code>${escapeHtml(doc.title.source)}</code> on ${escapeHtml(doc.title.date)}.${provenanceHtml(doc.provenance)}</footer>
 </main>
 </body>
 </html>

@@ -1,20 +1,27 @@
-/** Notebook reports: executed .ipynb -> self-contained HTML and PDF. */
+/**
+ * Notebook reports: executed .ipynb -> one document model (model.ts, built by document.ts) ->
+ * writers: self-contained HTML (html.ts; the PDF prints it, pdf.ts) and the mail writeup (mail.ts).
+ */
 export { writeFileAtomic } from "./atomic.js";
 export { applyCellTags, type ViewCell, type Visibility } from "./cells.js";
 export {
   buildReport,
+  cellBlocks,
   dropRepeatedTitle,
   isoDate,
-  numberFigures,
-  renderCells,
+  markdownBlocks,
+  notebookScenario,
+  numberBlocks,
   reportDate,
   reportTitle,
-  type ReportCell,
-  type ReportDocument,
+  verdictsOf,
+  type BuildOptions,
 } from "./document.js";
+export type * from "./model.js";
 export { InputError } from "../errors.js";
-export { assembleHtml, renderReportCell, REPORT_CSP, REPORT_CSS } from "./html.js";
-export { renderMarkdown } from "./markdown.js";
+export { assembleHtml, cellHtml, outputHtml, REPORT_CSP, REPORT_CSS, tableMinWidth, tableOfContents } from "./html.js";
+export { mailEml, mailFromDocument, mailText, type EmlOptions, type MailOptions } from "./mail.js";
+export { parseMarkdown, renderInline, renderMarkdown, renderTokens } from "./markdown.js";
 export {
   joinText,
   parseNotebook,
@@ -25,6 +32,6 @@ export {
   type NotebookOutput,
   type RacelabMetadata,
 } from "./notebook.js";
-export { cleanTerminalText, MIME_PRIORITY, pickMime, renderOutput, renderOutputs, type OutputBlock } from "./outputs.js";
+export { cellOutputBlocks, cleanTerminalText, MIME_PRIORITY, outputBlocks, parseTextTable, pickMime } from "./outputs.js";
 export { CHROMIUM_ARGS, DEFAULT_CHROMIUM, htmlToPdf, printPdf, withBrowser, type BrowserOptions, type PdfResult } from "./pdf.js";
 export { sanitizeHtmlOutput, sanitizeSvgOutput } from "./sanitize.js";

@@ -1,25 +1,27 @@
 /**
- * The mailing-list writeup of an executed notebook: plain text a kernel developer can paste into
- * a reply or send with git send-email, after Documentation/process/submitting-patches.rst and
- * maintainer-tip.rst: lines of at most 75 columns (a `Link:` tag may be longer), the verdict per fix
- * up front with the `racelab replay` command of each counterexample, the narrative reflowed from
- * the markdown cells, code cells left out, and their text outputs kept: race diagrams as CPU
- * columns with `^^^^` under the bad access, tables aligned when they fit and one record per row
- * when they do not, charts named. `Link: https://lore.kernel.org/r/<Message-Id>` closes it.
+ * The mail writer: the report's document model (model.ts) -> the mailing-list writeup, plain text
+ * a kernel developer can paste into a reply or send with git send-email, after
+ * Documentation/process/submitting-patches.rst and maintainer-tip.rst: lines of at most 75 columns
+ * (a `Link:` tag may be longer), the verdict per fix up front with the `racelab replay` command of
+ * each counterexample, the narrative reflowed from the markdown, code left out, and the outputs as
+ * text: race diagrams as CPU columns with `^^^^` under the bad access, tables aligned when they fit
+ * and one record per row when they do not, numbered and captioned as in the HTML report, charts
+ * named with the values they draw. `Link: https://lore.kernel.org/r/<Message-Id>` closes it.
  *
  * {@link mailEml} wraps the same text in an RFC 5322 reply (`Subject: Re: ...`, `In-Reply-To`,
  * `References`), built by nodemailer's stream transport.
  */
-import MarkdownIt, { type Token } from "markdown-it";
+import type { Token } from "markdown-it";
 import nodemailer from "nodemailer";
-import { check } from "../engine/check.js";
-import { formatSource } from "../engine/claims.js";
-import { replayCommand } from "../engine/replay-hint.js";
-import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
-import "../registry.js";
-import { applyCellTags } from "./cells.js";
-import { reportTitle } from "./document.js";
-import { joinText, type Notebook, type NotebookOutput } from "./notebook.js";
+import { cellText, chartValues } from "../notebook/cell-text.js";
+import type { AnyScenario } from "../engine/scenario.js";
+import { buildReport } from "./document.js";
+import { parseMarkdown } from "./markdown.js";
+import type { Block, FigureBlock, ReportDocument, TableBlock, Verdicts } from "./model.js";
+import type { Notebook } from "./notebook.js";
+import { numberLikeColumns } from "./outputs.js";
+
+export { parseTextTable } from "./outputs.js";
 
 /** Most columns of a line of the writeup (tags such as `Link:` excepted). */
 export const MAIL_WIDTH = 75;
@@ -31,8 +33,8 @@ const UNSPLIT = /^<?(https?:\/\/|mailto:)|^(\d+(x\d+)?\.)+\d+(x\d+)?[,.;)]?$/;
 
 /**
  * Words of `text` filled into lines of at most `width` columns, the first line starting with
- * `first`, the others with `rest`. A word longer than a line is split, except a URL or a schedule
- * string, which then stands alone on its line.
+ * `first`, the others with `rest`. A word longer than a line is split (after punctuation when it
+ * can), except a URL or a schedule string, which then stands alone on its line.
  */
 export function wrapText(text: string, width = PROSE_WIDTH, first = "", rest = first): string[] {
   const words = text.split(/\s+/).filter((w) => w !== "");
@@ -58,11 +60,20 @@ export function wrapText(text: string, width = PROSE_WIDTH, first = "", rest = f
         line = rest;
         break;
       }
-      // A word longer than the line: split it.
+      // A word longer than the line: split it, after punctuation (`(`, `,`, `_`, `->`, ...) in
+      // the second half of the line when there is some, else at the line's end.
       const chars = [...w];
-      line += chars.slice(0, Math.max(1, room)).join("");
+      const fit = Math.max(1, room);
+      let cut = fit;
+      for (let i = fit - 1; i >= Math.ceil(fit / 2); i--) {
+        if ("(,;:_/.>-".includes(chars[i]!) && i + 1 < chars.length) {
+          cut = i + 1;
+          break;
+        }
+      }
+      line += chars.slice(0, cut).join("");
       lines.push(line);
-      w = chars.slice(Math.max(1, room)).join("");
+      w = chars.slice(cut).join("");
       line = rest;
     }
   }
@@ -71,7 +82,7 @@ export function wrapText(text: string, width = PROSE_WIDTH, first = "", rest = f
 }
 
 /** Inline tokens as plain text: code spans keep their backticks, links gain ` <url>` (http, https, mailto only). */
-function inlineText(tokens: readonly Token[] | null): string {
+function inlineMailText(tokens: readonly Token[] | null): string {
   let out = "";
   let href: string | null = null;
   for (const t of tokens ?? []) {
@@ -91,13 +102,20 @@ function inlineText(tokens: readonly Token[] | null): string {
   return out;
 }
 
+/** A heading as mail lines: its text reflowed, underlined with `=` (level 1) or `-` (level 2). */
+function headingLines(level: number, text: string): string[] {
+  const lines = wrapText(text, PROSE_WIDTH);
+  if (level <= 2) lines.push((level === 1 ? "=" : "-").repeat(Math.min(PROSE_WIDTH, Math.max(...lines.map((l) => l.length)))));
+  return lines;
+}
+
 /**
- * Markdown as plain text lines: headings underlined (`=` for level 1, `-` for 2), paragraphs and
- * list items reflowed to {@link PROSE_WIDTH} (nested lists indented two more columns), code blocks
- * kept as they are, tables aligned, block quotes prefixed `> `. Raw HTML is dropped.
+ * Markdown block tokens as plain text lines: headings underlined (`=` for level 1, `-` for 2),
+ * paragraphs and list items reflowed to {@link PROSE_WIDTH} (nested lists indented two more
+ * columns), code blocks kept as they are, tables aligned, block quotes prefixed `> `. Raw HTML
+ * stays text, as in the HTML report.
  */
-export function markdownToText(md: string): string[] {
-  const tokens = new MarkdownIt({ html: true }).parse(md, {});
+export function tokensToText(tokens: readonly Token[]): string[] {
   const out: string[] = [];
   const blank = () => {
     if (out.length > 0 && out[out.length - 1] !== "") out.push("");
@@ -112,10 +130,8 @@ export function markdownToText(md: string): string[] {
     const t = tokens[i]!;
     switch (t.type) {
       case "heading_open": {
-        const text = inlineText(tokens[i + 1]!.children).trim();
         blank();
-        for (const l of wrapText(text, PROSE_WIDTH)) out.push(l);
-        if (t.tag === "h1" || t.tag === "h2") out.push((t.tag === "h1" ? "=" : "-").repeat(Math.min(PROSE_WIDTH, Math.max(...wrapText(text).map((l) => l.length)))));
+        out.push(...headingLines(Number(t.tag.slice(1)), inlineMailText(tokens[i + 1]!.children).trim()));
         out.push("");
         i += 2;
         break;
@@ -145,7 +161,7 @@ export function markdownToText(md: string): string[] {
         blank();
         break;
       case "paragraph_open": {
-        const text = inlineText(tokens[i + 1]!.children);
+        const text = inlineMailText(tokens[i + 1]!.children);
         const indent = "  ".repeat(Math.max(0, lists.length - 1));
         const marker = lists.length > 0 ? (lists[lists.length - 1]!.ordered ? " ".repeat(`${lists[lists.length - 1]!.n}. `.length) : "  ") : "";
         const first = prefix() + indent + (pendingItem ?? marker);
@@ -177,7 +193,7 @@ export function markdownToText(md: string): string[] {
         break;
       case "th_open":
       case "td_open":
-        row!.push(inlineText(tokens[i + 1]!.children).trim());
+        row!.push(inlineMailText(tokens[i + 1]!.children).trim());
         i += 2;
         break;
       case "tr_close":
@@ -196,6 +212,11 @@ export function markdownToText(md: string): string[] {
   }
   while (out.length > 0 && out[out.length - 1] === "") out.pop();
   return out;
+}
+
+/** Markdown source as plain text lines ({@link tokensToText}). */
+export function markdownToText(md: string): string[] {
+  return tokensToText(parseMarkdown(md));
 }
 
 /** A preformatted line folded at {@link MAIL_WIDTH} columns (at spaces when it can). */
@@ -219,109 +240,213 @@ function foldLine(l: string, first: string, rest: string): string[] {
 }
 
 /**
- * A table as text: aligned columns when every line fits in {@link MAIL_WIDTH} columns (numbers
- * right-aligned), else one record per row: `- <first>, <second>: <header>: <value>; ...`
- * reflowed with a hanging indent.
+ * A diagram line longer than {@link MAIL_WIDTH}, folded at word ends: the first part keeps the
+ * line's indentation (its CPU column), the rest is indented four columns further (at most to
+ * column 51, leaving 24 for the text).
  */
-export function tableText(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-\d.,%\s[\]]*$/.test(r[c] ?? "") && (r[c] ?? "") !== ""));
+export function foldDiagramLine(l: string): string[] {
+  const indent = /^ */.exec(l)![0].length;
+  const rest = " ".repeat(Math.min(indent + 4, MAIL_WIDTH - 24));
+  const body = l.slice(indent);
+  // The first part: as many words as fit after the indentation (one word at least).
+  const first = " ".repeat(Math.min(indent, MAIL_WIDTH - 24));
+  return foldLine(body, first, rest);
+}
+
+/**
+ * A race diagram (CPU columns under a header of thread names and dashes, as `renderDiagram` draws
+ * it) narrowed to `width` columns when a line is longer: the columns move closer and each step's
+ * text is wrapped again at word ends inside its column (continuations indented five, as
+ * `renderDiagram` does), the `^^^^` under the bad access and its finding follow their column, and
+ * the lines after the columns (`then <thread>:`, `after all threads:`) are wrapped at the full
+ * width. Lead lines (before the header) are folded. A diagram that fits is returned as it is.
+ */
+export function fitDiagram(lines: readonly string[], header: number, width = MAIL_WIDTH): string[] {
+  if (lines.every((l) => [...l].length <= width)) return [...lines];
+  const lead = lines.slice(0, header).flatMap((l) => ([...l].length <= width ? [l] : foldDiagramLine(l)));
+  const starts = [...lines[header + 1]!.matchAll(/-+/g)].map((m) => m.index!);
+  const names = starts.map((s, c) => lines[header]!.slice(s, starts[c + 1]).trim());
+  const dashes = [...lines[header + 1]!.matchAll(/-+/g)].map((m) => m[0].length);
+  const k = starts.length;
+  const col = Math.max(12, Math.floor((width - 2 * (k - 1)) / k));
+  const at = (c: number) => c * (col + 2);
+  const row = (cells: string[]) => cells.map((s, c) => (c === k - 1 ? s : s.padEnd(col + 2))).join("").trimEnd();
+  const out = [...lead, row(names.map((n) => n.slice(0, col))), row(dashes.map((d) => "-".repeat(Math.min(col, d))))];
+  // A logical line: a step's function or comment line with its continuations, in one column (or full width).
+  let pending: { c: number | null; rel: number; text: string } | null = null;
+  const flush = () => {
+    if (pending === null) return;
+    const { c, rel, text } = pending;
+    const left = c === null ? 0 : at(c);
+    const right = c === null || c === k - 1 ? width : at(c) + col;
+    out.push(...wrapText(text, right, " ".repeat(left + rel), " ".repeat(left + Math.min(rel + 5, 5))));
+    pending = null;
+  };
+  let tail = false;
+  let caretColumn: number | null = null;
+  let findingIndent: number | null = null;
+  for (const l of lines.slice(header + 2)) {
+    const indent = /^ */.exec(l)![0].length;
+    const text = l.trim();
+    if (text === "") {
+      flush();
+      out.push("");
+      caretColumn = null;
+      continue;
+    }
+    if (indent === 0 && /^(then \S.*:|after all threads:)/.test(text)) tail = true;
+    // The finding lines under a `^^^^`: all at one indentation, wrapped at the full width.
+    if (caretColumn !== null && (findingIndent === null || indent === findingIndent)) {
+      flush();
+      findingIndent = indent;
+      const ind = tail ? indent : Math.min(at(caretColumn) + 2, Math.max(0, width - 40));
+      out.push(...wrapText(text, width, " ".repeat(ind), " ".repeat(ind)));
+      continue;
+    }
+    caretColumn = null;
+    findingIndent = null;
+    const c = tail ? null : Math.max(0, starts.filter((s) => s <= indent).length - 1);
+    const rel = indent - (c === null ? 0 : starts[c]!);
+    if (/^\^+$/.test(text)) {
+      flush();
+      const room = (c === null ? width : c === k - 1 ? width - at(c) : col) - rel;
+      out.push(" ".repeat((c === null ? 0 : at(c)) + rel) + "^".repeat(Math.max(4, Math.min(text.length, room))));
+      caretColumn = c ?? 0;
+      continue;
+    }
+    if (pending !== null && rel >= 5 && pending.c === c && pending.rel < 5) {
+      pending.text += " " + text;
+      continue;
+    }
+    flush();
+    pending = { c, rel: Math.min(rel, 5), text };
+  }
+  flush();
+  return out;
+}
+
+/**
+ * A table as text: aligned columns when every line fits in {@link MAIL_WIDTH} columns (numbers
+ * right-aligned), else one record per row: `- <first>: <header>: <value>; ...` reflowed with a
+ * hanging indent. `numeric` says which columns are numbers (default: those whose every cell reads
+ * as one); `header` null: no header line.
+ */
+export function tableText(header: readonly string[] | null, rows: readonly (readonly string[])[], numeric?: readonly boolean[]): string[] {
+  const ncols = Math.max(header?.length ?? 0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: ncols }, (_, c) => Math.max([...(header?.[c] ?? "")].length, ...rows.map((r) => [...(r[c] ?? "")].length)));
+  const num = numeric ?? numberLikeColumns(ncols, rows);
+  const pad = (v: string, w: number, right: boolean) => (right ? " ".repeat(w - [...v].length) + v : v + " ".repeat(w - [...v].length));
   const line = (cells: readonly string[]) =>
-    cells.map((v, c) => (numeric[c] ? v.padStart(widths[c]!) : c === cells.length - 1 ? v : v.padEnd(widths[c]!))).join("  ").trimEnd();
-  const aligned = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+    Array.from({ length: ncols }, (_, c) => cells[c] ?? "")
+      .map((v, c) => (num[c] ? pad(v, widths[c]!, true) : c === ncols - 1 ? v : pad(v, widths[c]!, false)))
+      .join("  ")
+      .trimEnd();
+  const aligned = [...(header !== null ? [line(header), widths.map((w) => "-".repeat(w)).join("  ")] : []), ...rows.map((r) => line(r))];
   if (aligned.every((l) => [...l].length <= MAIL_WIDTH)) return aligned.map((l) => "  " + l).every((l) => [...l].length <= MAIL_WIDTH) ? aligned.map((l) => "  " + l) : aligned;
-  // Too wide: a record per row, named by its first columns up to the first that is not an id.
+  // Too wide: a record per row, named by its first column.
   const out: string[] = [];
   for (const r of rows) {
     const name = r[0] ?? "";
-    const fields = header.slice(1).flatMap((h, k) => ((r[k + 1] ?? "") === "" ? [] : [`${h}: ${r[k + 1]}`]));
+    const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) => ((r[c] ?? "") === "" ? [] : [header !== null ? `${header[c] ?? ""}: ${r[c]}` : r[c]!]));
     out.push(...wrapText(`${name}: ${fields.join("; ")}`, PROSE_WIDTH, "- ", "    "));
   }
   return out;
 }
 
-/** A text/plain table as `tableBundle` prints it (caption, header, dashes, rows), parsed; null when it is not one. */
-export function parseTextTable(text: string): { caption: string | null; header: string[]; rows: string[][] } | null {
-  const lines = text.replace(/\n+$/, "").split("\n");
-  const d = lines.findIndex((l) => /^-+( {2}-+)*$/.test(l));
-  if (d < 1) return null;
-  const spans: [number, number][] = [];
-  for (const m of lines[d]!.matchAll(/-+/g)) spans.push([m.index!, m.index! + m[0].length]);
-  const cut = (l: string) => spans.map(([a], k) => l.slice(a, k + 1 < spans.length ? spans[k + 1]![0] : undefined).trim());
-  return {
-    caption: d >= 2 ? lines.slice(0, d - 1).join(" ").trim() : null,
-    header: cut(lines[d - 1]!),
-    rows: lines.slice(d + 1).filter((l) => l.trim() !== "").map(cut),
-  };
-}
-
-/** An output as mail lines: text that fits as it is, tables re-laid, charts named; [] for what a mail cannot carry. */
-function outputText(o: NotebookOutput): string[] {
-  let text: string | null = null;
-  if (o.output_type === "stream" && o.name !== "stderr") text = joinText(o.text);
-  else if (o.output_type === "display_data" || o.output_type === "execute_result") {
-    const plain = o.data?.["text/plain"];
-    if (plain !== undefined) text = joinText(plain);
-    else if (o.data?.["image/png"] !== undefined || o.data?.["image/svg+xml"] !== undefined) return ["[figure: see the HTML or PDF report]"];
-  }
-  if (text === null || text.trim() === "") return [];
-  text = text.replace(/\s+$/, "");
-  // A chart: its title, then the values it draws (chartBundle's text/plain), re-laid as a table.
-  const chart = /^<Vega-Lite chart(?:: (.*))?>(?:\n([\s\S]*))?$/.exec(text.trim());
-  if (chart) {
-    const head = wrapText(`[chart${chart[1] ? `: ${chart[1]}` : ""}; drawn in the HTML and PDF reports${chart[2] ? "; its values:" : ""}]`, PROSE_WIDTH);
-    const t = chart[2] ? parseTextTable(chart[2]) : null;
-    if (t === null) return head;
-    const more = /\n(\.\.\. \d+ more rows)$/.exec(chart[2]!);
-    return [...head, "", ...tableText(t.header, t.rows.filter((r) => !r[0]!.startsWith("... "))), ...(more ? [`  ${more[1]}`] : [])];
-  }
-  // A table (its HTML form is a <table>): re-laid for mail; a long wide one is named only.
-  const html = o.data?.["text/html"];
-  const table = html !== undefined && /<table/.test(joinText(html)) ? parseTextTable(text) : null;
-  if (table !== null) {
-    const lines = table.caption ? wrapText(table.caption + ":", PROSE_WIDTH) : [];
-    const laid = tableText(table.header, table.rows);
-    if (laid.every((l) => [...l].length <= MAIL_WIDTH && !l.startsWith("- ")) || table.rows.length <= 12) return [...lines, "", ...laid];
-    return wrapText(`[table${table.caption ? `: ${table.caption}` : ""}: ${table.rows.length} rows, in the HTML and PDF reports]`, PROSE_WIDTH);
-  }
-  const lines = text.split("\n");
+/** Text that fits as it is; else each too-long line reflowed at {@link MAIL_WIDTH}. */
+function textLines(text: string): string[] {
+  const lines = text.replace(/\s+$/, "").split("\n");
   if (lines.every((l) => [...l].length <= MAIL_WIDTH)) return lines;
-  // Prose-like text: reflow each paragraph; anything else (long preformatted lines) is folded.
   return lines.flatMap((l) => ([...l].length <= MAIL_WIDTH ? [l] : wrapText(l, MAIL_WIDTH, "", "    ")));
 }
 
-/** Options of {@link mailText}. */
+/** A table block as mail lines: `Table N. caption:` then the table; a long one that does not fit is named only. */
+function tableLines(t: TableBlock): string[] {
+  const name = t.number !== null ? `Table ${t.number}. ` : "";
+  const rows = t.rows.map((r) => r.map((v) => v.replace(/\s*\n\s*/g, " ")));
+  const head = t.caption !== null ? wrapText(`${name}${t.caption}:`, PROSE_WIDTH) : [];
+  const laid = tableText(t.header, rows, t.numeric);
+  if ((laid.every((l) => [...l].length <= MAIL_WIDTH) && !laid.some((l) => l.startsWith("- "))) || rows.length <= 12)
+    return head.length > 0 ? [...head, "", ...laid] : laid;
+  const what = t.caption !== null ? `${name}${t.caption}` : "table";
+  return wrapText(`[${what}: ${rows.length} rows, in the HTML and PDF reports]`, PROSE_WIDTH);
+}
+
+/** A figure as mail lines: a chart's number, title and the values it draws; an image's number. */
+function figureLines(f: FigureBlock): string[] {
+  if (f.spec === null) {
+    const head = wrapText(`Figure ${f.number}.${f.caption ? ` ${f.caption}` : ""} [in the HTML and PDF reports]`, PROSE_WIDTH);
+    return f.text !== null && f.text.trim() !== "" ? [...head, "", ...textLines(f.text)] : head;
+  }
+  const values = chartValues(f.spec);
+  const rows = values?.rows.map((r) => r.map((v) => cellText(v).replace(/\s*\n\s*/g, " "))) ?? [];
+  const laid = values ? tableText(values.columns, rows) : [];
+  // Values that only fit as one record per row, and many of them, are left to the HTML and PDF.
+  const shown = values !== null && (!laid.some((l) => l.startsWith("- ")) || rows.length <= 12);
+  const head = wrapText(
+    `Figure ${f.number}. [chart${f.caption ? `: ${f.caption}` : ""}; drawn in the HTML and PDF reports${shown ? "; its values:" : values ? `, with its ${(rows.length + values.more).toLocaleString("en-US")} values` : ""}]`,
+    PROSE_WIDTH,
+  );
+  if (!shown) return head;
+  return [...head, "", ...laid, ...(values.more > 0 ? [`  ... ${values.more} more rows`] : [])];
+}
+
+/** One block as mail lines; [] for what the writeup leaves out (code, stderr, errors, notes, untexted HTML). */
+function blockLines(b: Block): string[] {
+  switch (b.kind) {
+    case "heading":
+      return headingLines(b.level, inlineMailText(b.inline).trim());
+    case "prose":
+      return tokensToText(b.tokens);
+    case "code":
+      return [];
+    case "table":
+      return tableLines(b);
+    case "figure":
+      return figureLines(b);
+    case "diagram":
+      return b.header !== null ? fitDiagram(b.lines, b.header) : b.lines.flatMap((l) => ([...l].length <= MAIL_WIDTH ? [l] : foldDiagramLine(l)));
+    case "stream":
+      return b.name === "stdout" && b.text.trim() !== "" ? textLines(b.text) : [];
+    case "text":
+      return b.text.trim() !== "" ? textLines(b.text) : [];
+    case "html":
+      return b.text !== null && b.text.trim() !== "" ? textLines(b.text) : [];
+    case "error":
+    case "note":
+      return [];
+  }
+}
+
+/** Options of {@link mailFromDocument} and {@link mailText}. */
 export interface MailOptions {
-  /** The scenario the notebook is about; default its metadata's `racelab.scenario` when racelab knows it (null: no verdict section). */
+  /** For {@link mailText}: the scenario; default its metadata's `racelab.scenario` when racelab knows it (null: no verdict section). */
   readonly scenario?: AnyScenario | null;
   /** racelab's version for the signature; default none. */
   readonly version?: string;
 }
 
-/**
- * The verdict section: every fix of the scenario under its default variant, checked
- * exhaustively now (the same build as the notebook's), with the replay command of each
- * counterexample. Lines fit {@link MAIL_WIDTH}.
- */
-export function verdictLines(sc: AnyScenario): string[] {
-  const results = sc.fixes.map((f) => check(sc, { fix: f.id }));
+/** The verdict section (the model's verdicts: every fix, default variant, with replay commands). Lines fit {@link MAIL_WIDTH}. */
+export function verdictLines(v: Verdicts): string[] {
   const out = wrapText(
-    `racelab's model of this thread (scenario ${sc.id}, ${sc.kernel}) explored every interleaving of the modeled code paths, per fix (default variant):`,
+    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths, per fix (default variant):`,
     PROSE_WIDTH,
   );
   out.push("");
-  const rows = results.map((r) => [
+  const rows = v.rows.map((r) => [
     r.fix,
     r.verdict === "fail" ? "FAIL" : r.verdict,
     `${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions`,
   ]);
   out.push(...tableText(["fix", "verdict", "violating"], rows));
-  for (const r of results) {
-    if (r.counterexample === null) continue;
+  for (const r of v.rows) {
+    if (r.finding === null) continue;
     out.push("");
-    out.push(...wrapText(`${r.fix}: ${r.counterexample.finding}`, PROSE_WIDTH, "", "  "));
-    out.push("Reproduce with:");
-    out.push(...shellLines(replayCommand(r)));
+    out.push(...wrapText(`${r.fix}: ${r.finding}`, PROSE_WIDTH, "", "  "));
+    if (r.replay !== null) {
+      out.push("Reproduce with:");
+      out.push(...shellLines(r.replay));
+    }
   }
   return out;
 }
@@ -343,56 +468,40 @@ export function shellLines(cmd: string): string[] {
 }
 
 /**
- * The writeup of an executed notebook as plain text (lines end with `\n`). Sections: the title,
- * the verdict per fix (when the notebook names a bundled or known scenario), then the notebook's
- * markdown reflowed and its kept text outputs in order, then `Link:` to the thread on lore (from
- * `racelab.inReplyTo`) and a signature. A scenario racelab does not know (one the notebook
- * defines in its cells) gives no verdict section.
+ * Write the document as the writeup (lines end with `\n`): the title, the verdict per fix (when the
+ * document has them), then its blocks in order as text (code left out), then `Link:` to the thread
+ * on lore (from `racelab.inReplyTo`), the thread, and a signature.
  */
-export function mailText(nb: Notebook, source: string, opts: MailOptions = {}): string {
-  const meta = nb.metadata.racelab ?? {};
-  let sc: AnyScenario | null = opts.scenario ?? null;
-  if (opts.scenario === undefined && typeof meta.scenario === "string") {
-    try {
-      sc = lookupScenario(meta.scenario);
-    } catch {
-      sc = null; // defined in the notebook's own cells: no verdict section
-    }
-  }
-  const title = reportTitle(nb, source);
+export function mailFromDocument(doc: ReportDocument, opts: Pick<MailOptions, "version"> = {}): string {
   const out: string[] = [];
-  out.push(...wrapText(title, PROSE_WIDTH));
+  out.push(...wrapText(doc.title.title, PROSE_WIDTH));
   out.push("");
-  if (sc !== null) {
-    out.push(...verdictLines(sc));
+  if (doc.verdicts !== null) {
+    out.push(...verdictLines(doc.verdicts));
     out.push("");
   }
-  let first = true;
-  for (const v of applyCellTags(nb)) {
-    if (v.cell.cell_type === "markdown") {
-      let md = joinText(v.cell.source);
-      // The notebook's own title heading is the writeup's first line already.
-      if (first && md.trimStart().startsWith("# ")) md = md.trimStart().split("\n").slice(1).join("\n");
-      first = false;
-      const lines = markdownToText(md);
-      if (lines.length > 0) out.push(...lines, "");
-    } else if (v.cell.cell_type === "code" && v.outputs !== "remove") {
-      first = false;
-      const lines = (v.cell.outputs ?? []).flatMap((o) => {
-        const l = outputText(o);
-        return l.length > 0 ? [...l, ""] : [];
-      });
-      if (lines.length > 0) out.push(...lines);
-    }
+  for (const b of doc.blocks) {
+    const lines = blockLines(b);
+    if (lines.length > 0) out.push(...lines, "");
   }
   while (out.length > 0 && out[out.length - 1] === "") out.pop();
   out.push("");
-  if (typeof meta.inReplyTo === "string") out.push(`Link: https://lore.kernel.org/r/${meta.inReplyTo.replace(/^<|>$/g, "")}`);
-  if (sc !== null) out.push(...wrapText(`Thread: ${formatSource(sc.thread)}`, MAIL_WIDTH, "", "  "));
+  if (doc.title.lore !== null) out.push(`Link: ${doc.title.lore}`);
+  if (doc.title.thread !== null) out.push(...wrapText(`Thread: ${doc.title.thread.source}`, MAIL_WIDTH, "", "  "));
   out.push("");
   out.push("-- ");
-  out.push(`racelab${opts.version ? ` ${opts.version}` : ""}: ${source}`);
+  out.push(`racelab${opts.version ? ` ${opts.version}` : ""}: ${doc.title.source}`);
   return out.map((l) => l.replace(/\s+$/, (m) => (l === "-- " ? m : ""))).join("\n") + "\n";
+}
+
+/**
+ * The writeup of an executed notebook: {@link buildReport} (with the verdicts of the scenario its
+ * metadata names, when racelab knows it) then {@link mailFromDocument}. A scenario racelab does not
+ * know (one the notebook defines in its cells) gives no verdict section.
+ */
+export function mailText(nb: Notebook, source: string, opts: MailOptions = {}): string {
+  const doc = buildReport(nb, source, { ...(opts.scenario !== undefined ? { scenario: opts.scenario } : {}), verdicts: true });
+  return mailFromDocument(doc, opts);
 }
 
 /** Headers of {@link mailEml}. */

@@ -10,6 +10,9 @@
  * - Images: notebook attachments (`attachment:name`) and inline `data:image/...;base64` images
  *   become data-URI images; any other image is replaced by a visible "[image omitted]" note.
  * - Headings get slug ids so in-page links work.
+ *
+ * The report's document model keeps markdown as markdown-it tokens ({@link parseMarkdown}); the
+ * HTML writer renders them with {@link renderTokens} and {@link renderInline}.
  */
 import MarkdownIt, { type Env, type MarkdownIt as MarkdownItT, type Token } from "markdown-it";
 import { escapeHtml } from "../notebook/display.js";
@@ -84,16 +87,35 @@ function createRenderer(): MarkdownItT {
   };
   rules.heading_open = (tokens: Token[], idx: number, _opts, envArg): string => {
     const env = envArg as RenderEnv;
-    const inline = tokens[idx + 1];
-    const text = inline?.children ? md.renderer.renderInlineAsText(inline.children, md.options, env) : "";
-    let slug = headingSlug(text);
     env.slugs ??= new Map();
-    const n = env.slugs.get(slug) ?? 0;
-    env.slugs.set(slug, n + 1);
-    if (n > 0) slug = `${slug}-${n}`;
+    const slug = uniqueSlug(headingSlug(inlineText(tokens[idx + 1]?.children ?? [])), env.slugs);
     return `<${tokens[idx]!.tag} id="${escapeHtml(slug)}">`;
   };
   return md;
+}
+
+/**
+ * `slug`, or `slug-1`, `slug-2`, ... when it was taken before (as Jupyter numbers repeated
+ * headings); records it in `slugs`.
+ */
+export function uniqueSlug(slug: string, slugs: Map<string, number>): string {
+  const n = slugs.get(slug) ?? 0;
+  slugs.set(slug, n + 1);
+  return n > 0 ? `${slug}-${n}` : slug;
+}
+
+/**
+ * Inline tokens as plain text: text and code spans' text, a link's text without its target, an
+ * image's alt text; line breaks as spaces.
+ */
+export function inlineText(children: readonly Token[]): string {
+  let out = "";
+  for (const t of children) {
+    if (t.type === "text" || t.type === "code_inline" || t.type === "html_inline") out += t.content;
+    else if (t.type === "softbreak" || t.type === "hardbreak") out += " ";
+    else if (t.type === "image") out += inlineText(t.children ?? []);
+  }
+  return out;
 }
 
 function decodeURI_(s: string): string {
@@ -106,6 +128,35 @@ function decodeURI_(s: string): string {
 
 let shared: MarkdownItT | null = null;
 
+function renderer(): MarkdownItT {
+  shared ??= createRenderer();
+  return shared;
+}
+
+/** Markdown source as markdown-it block tokens (raw HTML off: it stays text). */
+export function parseMarkdown(source: string): Token[] {
+  return renderer().parse(source, {});
+}
+
+/**
+ * Block tokens (from {@link parseMarkdown}) as HTML safe to embed in the report (see the module
+ * notes). `slugs`: heading ids already used in the document (updated).
+ */
+export function renderTokens(tokens: readonly Token[], attachments?: Attachments | null, slugs?: Map<string, number>): string {
+  const md = renderer();
+  const env: RenderEnv = { slugs: slugs ?? new Map() };
+  if (attachments) env.attachments = attachments;
+  return md.renderer.render(tokens as Token[], md.options, env);
+}
+
+/** Inline tokens (a heading's) as HTML, with the same link and image rules as {@link renderTokens}. */
+export function renderInline(children: readonly Token[], attachments?: Attachments | null): string {
+  const md = renderer();
+  const env: RenderEnv = {};
+  if (attachments) env.attachments = attachments;
+  return md.renderer.renderInline(children as Token[], md.options, env);
+}
+
 /**
  * Render markdown to HTML safe to embed in the report (see the module notes).
  *
@@ -114,8 +165,5 @@ let shared: MarkdownItT | null = null;
  * @param slugs heading ids already used in the document (updated), so ids stay unique across cells.
  */
 export function renderMarkdown(source: string, attachments?: Attachments, slugs?: Map<string, number>): string {
-  shared ??= createRenderer();
-  const env: RenderEnv = { slugs: slugs ?? new Map() };
-  if (attachments) env.attachments = attachments;
-  return shared.render(source, env);
+  return renderTokens(parseMarkdown(source), attachments, slugs);
 }

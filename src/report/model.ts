@@ -1,0 +1,197 @@
+/**
+ * The report's document model: one format-neutral description of an executed notebook, built once
+ * (document.ts: cell tags applied, markdown parsed, outputs turned into typed blocks, tables and
+ * figures numbered) and read by every writer: html.ts (the page; the PDF is that page printed by
+ * pdf.ts) and mail.ts (the plain-text writeup). No block holds writer output: prose is markdown-it
+ * tokens, tables are rows of cell text, figures carry their chart spec and images. The only HTML in
+ * the model is an untrusted notebook's own HTML or SVG output, already sanitized.
+ */
+import type { Token } from "markdown-it";
+import type { VegaLiteSpec } from "../notebook/display.js";
+import type { Attachments } from "./markdown.js";
+import type { Provenance } from "./provenance.js";
+
+/** What the report is about: its title, the scenario and the thread it answers, and its date. */
+export interface TitleBlock {
+  /** Metadata `racelab.title`, else the notebook's leading `# heading`, else the file name. */
+  readonly title: string;
+  /** Metadata `racelab.scenario`, or null. */
+  readonly scenario: string | null;
+  /** The scenario's seed thread, when racelab knows the scenario; else null. */
+  readonly thread: {
+    readonly subject: string;
+    readonly author: string;
+    /** YYYY-MM-DD. */
+    readonly date: string;
+    /** The thread as `racelab claims` names it (`seed: author, date, "subject"`). */
+    readonly source: string;
+  } | null;
+  /** The Message-Id the report replies to (metadata `racelab.inReplyTo`, as written), or null. */
+  readonly inReplyTo: string | null;
+  /** `https://lore.kernel.org/r/<Message-Id>` of {@link inReplyTo}, or null. */
+  readonly lore: string | null;
+  /** The report's date, YYYY-MM-DD. */
+  readonly date: string;
+  /** What the report was made from (the notebook's path, shown as text). */
+  readonly source: string;
+}
+
+/** One fix of the scenario under its default variant, explored when the report was made. */
+export interface VerdictRow {
+  readonly fix: string;
+  readonly verdict: "pass" | "fail" | "incomplete";
+  readonly violations: number;
+  readonly executions: number;
+  /** The counterexample's finding (`kind: message`), or null. */
+  readonly finding: string | null;
+  /** The `racelab replay` command of the counterexample, or null. */
+  readonly replay: string | null;
+}
+
+/** The verdict of every fix (default variant), explored again when the report is made. */
+export interface Verdicts {
+  readonly scenario: string;
+  /** The kernel version the scenario models. */
+  readonly kernel: string;
+  readonly rows: readonly VerdictRow[];
+}
+
+/** Fields every block has. */
+interface BlockBase {
+  /** 1-based position in the notebook of the cell the block comes from. */
+  readonly cell: number;
+}
+
+/** Fields of a code cell's output blocks. */
+interface OutputBase extends BlockBase {
+  /** The cell's outputs are collapsed (`hide-output`): the HTML folds them (paper leaves them out), the mail shows them. */
+  readonly collapsed: boolean;
+}
+
+/** A heading of a markdown cell (top level of the markdown). */
+export interface HeadingBlock extends BlockBase {
+  readonly kind: "heading";
+  readonly level: 1 | 2 | 3 | 4 | 5 | 6;
+  /** The heading as plain text (code spans' text kept, markup and link targets dropped). */
+  readonly text: string;
+  /** Unique in the document; the slug Jupyter gives the heading (spaces as `-`). */
+  readonly id: string;
+  /** The heading's inline markdown-it tokens (code spans, emphasis, links). */
+  readonly inline: readonly Token[];
+}
+
+/** Markdown between headings (a cell's, or a `text/markdown` output's), as markdown-it block tokens. */
+export interface ProseBlock extends BlockBase {
+  readonly kind: "prose";
+  readonly tokens: readonly Token[];
+  /** The cell's attachments, for `![](attachment:name)` images. */
+  readonly attachments: Attachments | null;
+  /** Null for a markdown cell; for a `text/markdown` output, whether it is collapsed. */
+  readonly output: { readonly collapsed: boolean } | null;
+}
+
+/** A code cell's source (absent when removed by `remove-input`). */
+export interface CodeBlock extends BlockBase {
+  readonly kind: "code";
+  readonly source: string;
+  readonly executionCount: number | null;
+  /** `hide-input`: the HTML folds it (paper leaves it out). */
+  readonly collapsed: boolean;
+}
+
+/** A table output (racelab's `tableBundle`). */
+export interface TableBlock extends OutputBase {
+  readonly kind: "table";
+  /** 1, 2, ... in document order for tables with a caption; null without one. */
+  readonly number: number | null;
+  readonly caption: string | null;
+  /** Column names, or null for a table without a header row. */
+  readonly header: readonly string[] | null;
+  /** Cell texts, one array per row, as many cells as columns. */
+  readonly rows: readonly (readonly string[])[];
+  /** Per column: its cells are numbers (right-aligned). */
+  readonly numeric: readonly boolean[];
+  /** Where the structure came from: the bundle's `application/vnd.racelab.table+json`, or its `text/plain` (a notebook executed before that type existed). */
+  readonly from: "json" | "text";
+}
+
+/** A figure output: a chart or an image. */
+export interface FigureBlock extends OutputBase {
+  readonly kind: "figure";
+  /** 1, 2, ... in document order. */
+  readonly number: number;
+  /** The chart's title (or description), or null. */
+  readonly caption: string | null;
+  /** The Vega-Lite spec of a chart, or null. */
+  readonly spec: VegaLiteSpec | null;
+  /** The SVG, sanitized, or null. */
+  readonly svg: string | null;
+  /** A raster image (base64), or null. */
+  readonly image: { readonly mime: "image/png" | "image/jpeg" | "image/gif"; readonly base64: string } | null;
+  /** The bundle's `text/plain`, or null. */
+  readonly text: string | null;
+}
+
+/**
+ * A monospace block: a race diagram (CPU columns under a header of thread names and dashes) or
+ * other preformatted text of racelab's (`preBundle`).
+ */
+export interface DiagramBlock extends OutputBase {
+  readonly kind: "diagram";
+  readonly lines: readonly string[];
+  /**
+   * Index in {@link lines} of the column header (thread names; the dashes follow on the next
+   * line), or null when the text has no columns. Lines before it are a lead (title, replay command).
+   */
+  readonly header: number | null;
+}
+
+/** Plain text output (`text/plain` only, or the text of an output that cannot be shown). */
+export interface TextBlock extends OutputBase {
+  readonly kind: "text";
+  readonly text: string;
+}
+
+/** stdout or stderr of a cell, terminal escapes removed. */
+export interface StreamBlock extends OutputBase {
+  readonly kind: "stream";
+  readonly name: "stdout" | "stderr";
+  readonly text: string;
+}
+
+/** An error output: the traceback (escapes removed), else `ename: evalue`. */
+export interface ErrorBlock extends OutputBase {
+  readonly kind: "error";
+  readonly text: string;
+}
+
+/** HTML output that is not one of racelab's tables (a notebook's own), sanitized. */
+export interface HtmlBlock extends OutputBase {
+  readonly kind: "html";
+  /** Sanitized HTML (report/sanitize.ts). */
+  readonly html: string;
+  /** The bundle's `text/plain`, or null. */
+  readonly text: string | null;
+}
+
+/** A note in place of an output the report does not show (unknown MIME type, invalid data, ...). */
+export interface NoteBlock extends OutputBase {
+  readonly kind: "note";
+  readonly text: string;
+}
+
+/** An output block. */
+export type OutputBlock = TableBlock | FigureBlock | DiagramBlock | TextBlock | StreamBlock | ErrorBlock | HtmlBlock | NoteBlock | ProseBlock;
+
+/** One block of the report, in document order. */
+export type Block = HeadingBlock | ProseBlock | CodeBlock | OutputBlock;
+
+/** The report: built once from the executed notebook, written as HTML (and PDF) and as mail text. */
+export interface ReportDocument {
+  readonly title: TitleBlock;
+  /** Where the report comes from (racelab version and commit, results computed, how to make it again); null when unknown. */
+  provenance: Provenance | null;
+  /** The verdict per fix, when the document was built with them and the scenario is racelab's; else null. */
+  readonly verdicts: Verdicts | null;
+  readonly blocks: readonly Block[];
+}
