@@ -115,6 +115,9 @@ footer.report { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid va
   .table-output.squeeze th, .table-output.squeeze td { overflow-wrap: anywhere; }
   main { max-width: none; padding: 0; }
   section.code .input, pre, table, tr, nav.toc { break-inside: avoid; page-break-inside: avoid; }
+  /* Diagrams (their thread header repeats on each page) and long tables split rather than leave a
+     page blank before them. */
+  table.diagram, table.long { break-inside: auto; page-break-inside: auto; }
   .input + .outputs, .input-hidden + .outputs, .racelab-diagram pre.racelab-pre { break-before: avoid; page-break-before: avoid; }
   .racelab-diagram pre.racelab-pre { break-after: avoid; page-break-after: avoid; }
   details > summary { display: none; }
@@ -193,11 +196,16 @@ function pre(cls: string, text: string): string {
   return `<pre class="${cls}">${escapeHtml(text)}</pre>`;
 }
 
+/** Rows past which a table may split between printed pages. */
+const LONG_TABLE_ROWS = 12;
+
 function tableHtml(t: TableBlock): string {
   const width = tableMinWidth(t);
   const cls = ["html-output", "table-output", ...(width > PAGE_WIDTH_PX.portrait - 4 ? ["wide"] : []), ...(width > PAGE_WIDTH_PX.landscape ? ["squeeze"] : [])];
   const id = t.number !== null ? ` id="table-${t.number}"` : "";
-  const parts = [`<table class="racelab-table"${id}>`];
+  // A long table may split between pages (rows never do, the header repeats): kept whole, it
+  // would leave the rest of the page blank.
+  const parts = [`<table class="racelab-table${t.rows.length > LONG_TABLE_ROWS ? " long" : ""}"${id}>`];
   if (t.caption !== null) parts.push(`<caption>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${softBreaks(escapeHtml(t.caption))}</caption>`);
   if (t.header !== null) parts.push(`<thead><tr>${t.header.map((h, c) => `<th${t.numeric[c] ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("")}</tr></thead>`);
   parts.push("<tbody>");
