@@ -26,7 +26,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, copyFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { check, getScenario, REDUCTIONS, type Reduction } from "../src/index.js";
+import { check, getScenario, REDUCTIONS, type Reduction } from "../dist/index.js";
 
 const SCENARIO = "ext4-delalloc-fallocate";
 const self = fileURLToPath(import.meta.url);
