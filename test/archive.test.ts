@@ -133,3 +133,45 @@ describe("archive and verify", { timeout: 300_000 }, () => {
     assert.deepEqual((await readdir(dir)).filter((f) => f === "evil.txt"), []);
   });
 });
+
+describe("recorded results", () => {
+  it("a scenario defined in a notebook (looked up by id since) is recorded as not bundled, so verify does not try to rebuild it", async () => {
+    const { check, defineScenario, getScenario, sitesIn } = await import("../src/index.js");
+    const S = sitesIn("lib/test.c", "v6.12")("t", "step");
+    const mine = defineScenario<{ x: number }, Record<string, never>>({
+      id: "archive-test-notebook-scenario",
+      setup: () => ({
+        state: { x: 0 },
+        threads: {
+          *a(_t, s) {
+            yield S;
+            s.x++;
+          },
+        },
+      }),
+      view: (s) => ({ x: s.x }),
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), "racelab-record-test-"));
+    const file = path.join(dir, "r.jsonl");
+    const old = process.env["RACELAB_RECORD"];
+    process.env["RACELAB_RECORD"] = file;
+    try {
+      check(mine, {});
+      check("archive-test-notebook-scenario", {}); // found by id: seen, not bundled
+      check(getScenario("ext4-delalloc-fallocate"), {});
+    } finally {
+      if (old === undefined) delete process.env["RACELAB_RECORD"];
+      else process.env["RACELAB_RECORD"] = old;
+    }
+    const lines = (await readFile(file, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { scenario: string; bundled: boolean });
+    assert.deepEqual(
+      lines.map((l) => [l.scenario, l.bundled]),
+      [
+        ["archive-test-notebook-scenario", false],
+        ["archive-test-notebook-scenario", false],
+        ["ext4-delalloc-fallocate", true],
+      ],
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -7,7 +7,7 @@
  * notebook's kernel and keeps the lines as `<name>.results.jsonl` beside the executed copy.
  */
 import { appendFileSync } from "node:fs";
-import { lookupScenario, type AnyScenario } from "./scenario.js";
+import { isRegisteredScenario, type AnyScenario } from "./scenario.js";
 
 /** One recorded call (a line of `<name>.results.jsonl`). */
 export interface RecordedResult {
@@ -27,12 +27,8 @@ export interface RecordedResult {
 export function recordResult(kind: RecordedResult["kind"], sc: AnyScenario, opts: object, result: unknown): void {
   const path = process.env["RACELAB_RECORD"];
   if (path === undefined || path === "") return;
-  let bundled = false;
-  try {
-    bundled = lookupScenario(sc.id) === sc;
-  } catch {
-    bundled = false;
-  }
+  // (Not lookupScenario(): it also finds a scenario a notebook defined, which verify cannot rebuild.)
+  const bundled = isRegisteredScenario(sc);
   const options = JSON.parse(
     JSON.stringify(opts, (k, v: unknown) => (typeof v === "function" || k === "part" || k === "claims" ? undefined : v)),
   ) as Record<string, unknown>;

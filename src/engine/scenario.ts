@@ -204,6 +204,19 @@ export function lookupScenario(ref: AnyScenario | string): AnyScenario {
 }
 
 
+/**
+ * True when `sc` is the scenario the installed registry gives for its id (racelab ships it), not
+ * merely one seen by {@link lookupScenario} (defined in a notebook or loaded from a file).
+ */
+export function isRegisteredScenario(sc: AnyScenario): boolean {
+  if (lookup === null) return false;
+  try {
+    return lookup(sc.id) === sc;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves fix, variant and params into a RunConfig. Throws UsageError for unknown ids or bad params. */
 export function resolveConfig<O>(
   sc: Scenario<unknown, O>,
