@@ -18,24 +18,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { DEFAULT_CHROMIUM } from "../src/report/pdf.js";
+import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from "../src/report/pdf.js";
 import { onExit, ROOT, startJupyterServer, type JupyterServer } from "./fixtures/jupyter-server.js";
 
 const NOTEBOOK = "overview.ipynb";
 const CHROMIUM = process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM;
 const WIDTH = 1280;
-/** Headless, quiet, root-safe; no host name resolves (the server is 127.0.0.1: nothing leaves the machine). */
+/** The report's flags (headless, quiet, root-safe), but host names resolve only to 127.0.0.1, where the server is. */
 const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-dev-shm-usage",
-  "--disable-extensions",
-  "--no-default-browser-check",
-  "--mute-audio",
+  ...CHROMIUM_ARGS.filter((a) => !a.startsWith("--host-resolver-rules=")),
   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
   `--window-size=${WIDTH},900`,
 ];
