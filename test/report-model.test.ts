@@ -12,20 +12,8 @@ import { buildReport } from "../src/report/document.js";
 import { assembleHtml, PAGE_WIDTH_PX, tableMinWidth, tableOfContents } from "../src/report/html.js";
 import { fitDiagram, mailFromDocument, MAIL_WIDTH } from "../src/report/mail.js";
 import type { ReportDocument, TableBlock } from "../src/report/model.js";
-import { parseNotebook, type Notebook, type NotebookCell } from "../src/report/notebook.js";
 import { outputBlocks } from "../src/report/outputs.js";
-
-function nb(cells: Partial<NotebookCell>[], metadata: Notebook["metadata"] = {}): Notebook {
-  return parseNotebook(
-    JSON.stringify({
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata,
-      cells: cells.map((c) => ({ cell_type: "code", source: "", metadata: {}, ...(c.cell_type === "markdown" ? {} : { outputs: [] }), ...c })),
-    }),
-    "test.ipynb",
-  );
-}
+import { nb } from "./fixtures/make-notebook.js";
 
 const display = (data: Record<string, unknown>) => ({ source: "show()", outputs: [{ output_type: "display_data", data, metadata: {} }] });
 const withoutJson = (b: Record<string, unknown>) => Object.fromEntries(Object.entries(b).filter(([k]) => k !== TABLE_MIME));

@@ -12,25 +12,14 @@ import { buildReport, cellBlocks, numberBlocks, reportTitle } from "../src/repor
 import { assembleHtml, cellHtml, outputHtml, REPORT_CSP } from "../src/report/html.js";
 import type { Block, FigureBlock } from "../src/report/model.js";
 import { renderMarkdown } from "../src/report/markdown.js";
-import { parseNotebook, readNotebook, type Notebook, type NotebookCell } from "../src/report/notebook.js";
+import { parseNotebook, readNotebook } from "../src/report/notebook.js";
 import { cleanTerminalText, outputBlocks, pickMime } from "../src/report/outputs.js";
 import { sanitizeHtmlOutput, sanitizeSvgOutput } from "../src/report/sanitize.js";
+import { nb } from "./fixtures/make-notebook.js";
 
 const FIXTURE = new URL("./fixtures/executed.ipynb", import.meta.url).pathname;
 
 const at = { cell: 1, collapsed: false, idPrefix: "p-" };
-
-function nb(cells: Partial<NotebookCell>[], metadata: Notebook["metadata"] = {}): Notebook {
-  return parseNotebook(
-    JSON.stringify({
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata,
-      cells: cells.map((c) => ({ cell_type: "code", source: "", metadata: {}, ...(c.cell_type === "markdown" ? {} : { outputs: [] }), ...c })),
-    }),
-    "test.ipynb",
-  );
-}
 
 /** Every URL-bearing place in HTML: attribute values in tags, CSS url(), @import. */
 function externalReferences(html: string): string[] {
