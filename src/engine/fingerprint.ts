@@ -12,6 +12,7 @@
  * - per thread, a running hash of its history: at each of its steps, the choice taken and, for
  *   every location the step read, the hash of the object owning that location as it was before
  *   the step (a superset of the value read: two histories with equal hashes saw equal values);
+ *   for a finished thread, only that it finished (it has no future for its locals to shape);
  * - whether a BUG stopped the execution, and the set of findings raised so far (so that no
  *   finding is lost when a state is pruned).
  *
@@ -245,7 +246,12 @@ export class Fingerprinter {
     la = this.stateA;
     lb = this.stateB;
     const h = this.history;
-    for (let i = 0; i < h.length; i += 2) mix(h[i]!, h[i + 1]!);
+    const tasks = this.exec.tasks;
+    // A finished thread has no future: what it read no longer tells states apart.
+    for (let i = 0; i < h.length; i += 2) {
+      if (tasks[i >> 1]!.done) m1(0xd09e);
+      else mix(h[i]!, h[i + 1]!);
+    }
     m1(this.exec.halted ? 0x4a17 : 0x600d);
     const fs = this.exec.findings;
     if (fs.length > 0) {
