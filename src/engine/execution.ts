@@ -287,7 +287,8 @@ export class Execution implements TaskHost, TrackHost {
         );
       } else t.next = r.value;
     } catch (e) {
-      if (e === NEEDS_TRACKING || this.tracker.needsTracking) throw NEEDS_TRACKING;
+      // (The tracker sets needsTracking before it throws, also when the model caught the throw.)
+      if (this.tracker.needsTracking) throw NEEDS_TRACKING;
       if (e !== HALT) {
         // The model's code threw inside a step: a finding at that step, not a dead kernel. The
         // execution stops there, as an oops would.
@@ -482,7 +483,6 @@ function exitName(thread: string): string {
   }
   return n;
 }
-
 
 function describeYield(v: unknown): string {
   if (v === undefined) return "nothing (a bare `yield`)";

@@ -22,7 +22,9 @@
  *
  * Left out: journal_t (one running transaction, no j_state_lock, no barrier count), handle
  * credits and reserved handles, h_ref nesting, synchronous handles (h_sync: the stop does not
- * wait for the commit), t_outstanding_credits, transaction states and the commit timer.
+ * wait for the commit), t_outstanding_credits, transaction states and the commit timer. The
+ * journal with handle credits, T_LOCKED and the switch to a new transaction is jbd2_journal.ts
+ * (ext4-writeback-credits); this file is the lighter model buffer-migrate-jbd2 needs.
  */
 import { access, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";

@@ -33,6 +33,10 @@
  * inside i_data_sem sections here). The new running transaction is created by the commit's switch
  * step rather than by the next start (no handle can join in between, so no execution differs).
  *
+ * jbd2.ts models the same handles without credits (t_updates of one transaction, for
+ * buffer-migrate-jbd2); this file adds what a credits race needs. Its stop is
+ * jbd2_journal_stop_handle() so that the two modules' exports do not clash.
+ *
  * Left out: t_outstanding_credits and the log-space checks (a handle never waits for space),
  * reserved handles (rsv_blocks), revoke credits, jbd2_journal_extend()/restart, h_ref nesting,
  * the journal's abort after the -ENOSPC (ext4 then aborts the handle and, with errors=remount-ro,
