@@ -257,10 +257,23 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   if (opts.shard !== undefined) throw new UsageError("check() explores everything: use explorePart() for one shard");
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
   const t0 = performance.now();
-  const r = mode !== "exhaustive" ? finish(sc, cfg, opts, sample(sc, cfg, opts, t0), t0) : finish(sc, cfg, opts, explore(sc, cfg, opts, t0), t0);
+  // dpor under pso: its store/flush dependency (memory.ts setChoiceDependencies) left
+  // interleavings unexplored on generated programs (test/reduction-property.test.ts: 2,268 of
+  // 2,520 counted), so the search is made with sleep sets, and the result says so.
+  const pso = mode === "exhaustive" && opts.reduction === "dpor" && cfg.memoryModel === "pso";
+  const run = pso ? { ...opts, reduction: "sleep-sets" as const } : opts;
+  const r = mode !== "exhaustive" ? finish(sc, cfg, run, sample(sc, cfg, run, t0), t0) : finish(sc, cfg, run, explore(sc, cfg, run, t0), t0);
+  if (pso) r.warnings.unshift(DPOR_PSO_WARNING);
   recordResult("check", sc, opts, r);
   return r;
 }
+
+/**
+ * The warning of a `--reduction dpor` check under pso, which searches with sleep sets instead:
+ * DPOR's dependency between a store and its buffer's flushes missed interleavings there.
+ */
+export const DPOR_PSO_WARNING =
+  "--reduction dpor is not used under pso (its store/flush dependency left interleavings unexplored in racelab's property test): the search used sleep-sets";
 
 /**
  * Runs one shard of an exhaustive search (`opts.shard`): what `racelab check --shard k/N` prints.
