@@ -187,7 +187,7 @@ export interface CheckResult {
    * interleaving the model allows was covered and none violates.
    */
   readonly verdict: "pass" | "fail" | "incomplete";
-  /** Exhaustive mode: the reduction used (`sleep-sets` or `none`); null in other modes. */
+  /** Exhaustive mode: the reduction the search used (`sleep-sets` for `dpor` under pso, see {@link DPOR_PSO_WARNING}); null in other modes. */
   readonly reduction: Reduction | null;
   /** Exhaustive mode with a reduction: the cross-check against sampled unreduced executions; else null. */
   readonly crossCheck: CrossCheck | null;
