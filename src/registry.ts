@@ -6,8 +6,9 @@
  */
 import { UsageError } from "./errors.js";
 import { existsSync, statSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { isScenario } from "./engine/define.js";
 import { clip } from "./engine/clip.js";
 import { setScenarioLookup, type AnyScenario } from "./engine/scenario.js";
@@ -38,7 +39,7 @@ export function resolveScenario(ref: ScenarioRef): AnyScenario {
 
 /**
  * Loads the scenario `ref` stands for: an id, an object, or a file path. A file is imported
- * (TypeScript through tsx) and must export a scenario: its default export, or its only exported
+ * (bundled with esbuild, see bundleScenario) and must export a scenario: its default export, or its only exported
  * scenario, or the one whose id is `id` when several are exported. Throws UsageError (one line)
  * for a missing file, a file that fails to load, or one that exports no scenario.
  */
@@ -49,10 +50,7 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
   if (!statSync(file).isFile()) throw new UsageError(`not a file: ${clip(ref)}`);
   let mod: Record<string, unknown>;
   try {
-    if (/\.[cm]?ts$/.test(file)) {
-      const { tsImport } = await import("tsx/esm/api");
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-    } else mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await import(await bundleScenario(file))) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof UsageError) throw new UsageError(`${clip(ref)}: ${e.message}`);
     const err = e instanceof Error ? e : new Error(String(e));
@@ -79,6 +77,63 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
   if (found.size === 0)
     throw new UsageError(`${clip(ref)} exports no scenario: export default defineScenario({ ... })`);
   throw new UsageError(`${clip(ref)} exports several scenarios (${[...found.keys()].join(", ")}): export one as default`);
+}
+
+/** The folder of this racelab's modules (dist/, or src/ when run from source under tsx). */
+const ownModules = path.dirname(fileURLToPath(import.meta.url));
+const ownExt = path.extname(fileURLToPath(import.meta.url)) === ".ts" ? ".ts" : ".js";
+const builtins = new Set(builtinModules);
+
+/**
+ * `racelab` and `racelab/dist/<module>` as the modules of the racelab that is running: a scenario
+ * file must share this copy's engine (its access recording, locations and running thread), or the
+ * kernel objects it creates record their accesses where no search sees them.
+ */
+function ownModule(spec: string): string | null {
+  if (spec === "racelab") return pathToFileURL(path.join(ownModules, `index${ownExt}`)).href;
+  const m = /^racelab\/dist\/(.+?)(?:\.js)?$/.exec(spec);
+  if (m === null) return null;
+  return pathToFileURL(path.join(ownModules, `${m[1]!}${ownExt}`)).href;
+}
+
+/**
+ * Bundles a scenario file and the files it imports by relative path (TypeScript or JavaScript)
+ * into one ES module, returned as a `data:` URL to import. `racelab` resolves to the running
+ * racelab's own modules (see {@link ownModule}), other packages to the files Node resolves from
+ * the importing file, builtins stay builtins. Each call bundles afresh, so a notebook that loads
+ * an edited file gets the edit, helpers included.
+ */
+async function bundleScenario(file: string): Promise<string> {
+  const esbuild = await import("esbuild");
+  const out = await esbuild.build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+    logLevel: "silent",
+    define: { "import.meta.url": JSON.stringify(pathToFileURL(file).href) },
+    plugins: [
+      {
+        name: "racelab-externals",
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (path.isAbsolute(args.path)) return undefined;
+            const own = ownModule(args.path);
+            if (own !== null) return { path: own, external: true };
+            if (args.path.startsWith("node:") || builtins.has(args.path.split("/")[0]!)) return { path: args.path, external: true };
+            const from = args.importer !== "" ? args.importer : file;
+            const resolved = createRequire(from).resolve(args.path);
+            return { path: pathToFileURL(resolved).href, external: true };
+          });
+        },
+      },
+    ],
+  });
+  const js = out.outputFiles[0]!.text;
+  return `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
 }
 
 function describe(v: unknown): string {

@@ -342,6 +342,54 @@ test("loadScenario: an id, an object, or a file; replay takes the object", async
   assert.equal(check("check-then-use").verdict, "fail");
 });
 
+test("a scenario file shares the running engine: its kernel objects' accesses reach the search, edits reload", async () => {
+  // No package.json (CommonJS scope) and no node_modules: "racelab" is the running racelab. Until
+  // 2026-11-30 the file was imported through tsx's namespaced tsImport, which loaded a second copy
+  // of racelab whose locks and counters recorded accesses no search saw: the lock below gave one
+  // execution instead of two, and a Counter's addReturn() race was explored only by the cross-check.
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-file-"));
+  writeFileSync(
+    path.join(dir, "sites.ts"),
+    `import { sitesIn } from "racelab";\nconst at = sitesIn("lib/x.c", "v6.12");\nexport const LOCK = at("f", "spin_lock"), UNLOCK = at("f", "spin_unlock"), A = at("f", "a"), B = at("f", "b");\n`,
+  );
+  const file = path.join(dir, "locked.ts");
+  writeFileSync(
+    file,
+    `import { defineScenario, spin_lock, spin_unlock, Spinlock, Counter, type Task } from "racelab";
+import { LOCK, UNLOCK, A, B } from "./sites";
+export default defineScenario({
+  id: "locked",
+  setup: () => ({
+    state: { lock: new Spinlock("x->lock"), c: new Counter("x->c") },
+    threads: {
+      *cpu0(t: Task, s) { yield* spin_lock(t, s.lock, LOCK); yield* spin_unlock(t, s.lock, UNLOCK); yield A; const x = s.c.addReturn(1); yield B; if (x === 2) t.violated(\`x = \${x}\`); },
+      *cpu1(t: Task, s) { yield* spin_lock(t, s.lock, LOCK); yield* spin_unlock(t, s.lock, UNLOCK); yield A; s.c.addReturn(1); },
+    },
+  }),
+});
+`,
+  );
+  const counts = (reduction: string) => {
+    const r = run(["check", file, "--reduction", reduction, "--json"]);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { verdict: string; executions: number; warnings: string[] };
+    return [j.verdict, j.executions, j.warnings.length];
+  };
+  // Traces: the two orders of the critical sections times the two orders of the addReturn() steps.
+  assert.deepEqual(counts("none"), ["fail", 15, 0]);
+  assert.deepEqual(counts("sleep-sets"), ["fail", 4, 0]);
+  assert.deepEqual(counts("dpor"), ["fail", 4, 0]);
+  // In this process (racelab from src/ under tsx) too, without the cross-check.
+  const sc = await loadScenario(file);
+  const r = check(sc, { reduction: "sleep-sets", crossCheck: 0 });
+  assert.deepEqual([r.verdict, r.executions], ["fail", 4]);
+  // Loading again bundles afresh: an edited helper is seen.
+  writeFileSync(path.join(dir, "sites.ts"), readFileSync(path.join(dir, "sites.ts"), "utf8").replace(`"a"`, `"a2"`));
+  const again = await loadScenario(file);
+  const rep = replay(again, { schedule: check(again).counterexample!.schedule });
+  assert.ok(rep.exec.trace!.some((st) => st.site.label === "a2"));
+});
+
 test("Session.step/back refuse negative, fractional and NaN counts; run() refuses steps left over", () => {
   const sc = defineScenario({
     id: "two-steps",
