@@ -1,7 +1,7 @@
 /**
  * Every reduction of the exhaustive search against `--reduction none`, by fast-check on generated
  * programs (issue 8, section 2): 2–3 threads over cells and plain fields, with spinlocks and
- * mutexes (sometimes taken in opposite orders), choice steps, smp_mb(), branches on read values,
+ * mutexes (sometimes taken in opposite orders), choice steps, xchg(), atomic_inc_return(), smp_mb(), branches on read values,
  * BUG_ON/WARN_ON, an end check and an invariant, under sc, tso and pso
  * (test/fixtures/random-programs.ts builds them with defineScenario()).
  *
@@ -182,6 +182,21 @@ const REGRESSIONS: Program[] = [
   }),
   // Seed 21: dpor under pso counted 2,268 of the 2,520 interleavings (now searched with sleep sets).
   PSO_COUNT,
+  // 2026-11-30: state caching did not fold what a value-returning atomic that records only W
+  // (Counter.addReturn, folio_try_get) returned into the thread's history: the states after both
+  // orders of the two increments matched, and T0's return value 2 was lost.
+  printable({
+    cells: 2,
+    threads: [
+      [
+        { k: "ctr", op: "inc_return" },
+        { k: "ctr", op: "read" },
+      ],
+      [{ k: "ctr", op: "inc" }],
+    ],
+    end: null,
+    inv: null,
+  }),
 ];
 
 test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso)", (t) => {

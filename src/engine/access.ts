@@ -128,7 +128,9 @@ export function isRecording(): boolean {
  */
 export function access(loc: number, cls: number, target?: object, key?: string | symbol): void {
   if (recording !== null) recording.push(loc * 8 + cls);
-  if (readHook !== null && cls === R) readHook(loc, target, key);
+  // What the step observes (state-caching histories): a read, and any access to a kernel object's
+  // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
+  if (readHook !== null && (cls === R || (target === undefined && cls !== ADD))) readHook(loc, target, key);
 }
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */

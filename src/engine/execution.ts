@@ -269,7 +269,16 @@ export class Execution implements TaskHost, TrackHost {
     t.fence = false;
     t.choices = 1;
     recordInto(accesses);
-    if (waited !== null) waited.waited(t, waitMode);
+    if (waited !== null) {
+      // Completing a wait observes nothing: the thread runs only once it can (state-caching histories).
+      const hook = readHook;
+      setReadHook(null);
+      try {
+        waited.waited(t, waitMode);
+      } finally {
+        setReadHook(hook);
+      }
+    }
     // A full barrier ran because the thread's store buffer was empty: it read the buffer.
     if (fenced) access(this.buffers[tid]!.loc, R);
     setRunningTask(t);

@@ -10,9 +10,14 @@
  *   the store buffers, walked in a canonical order (object identity becomes the order of first
  *   visit), freed objects marked;
  * - per thread, a running hash of its history: at each of its steps, the choice taken and, for
- *   every location the step read, the hash of the object owning that location as it was before
+ *   every location the step observed, the hash of the object owning that location as it was before
  *   the step (a superset of the value read: two histories with equal hashes saw equal values);
- *   for a finished thread, only that it finished (it has no future for its locals to shape);
+ *   for a finished thread, only that it finished (it has no future for its locals to shape). A
+ *   step observes what it reads (R) and every location of a kernel object it accesses otherwise
+ *   but by an ADD (access.ts): value-returning atomics such as `Counter.addReturn()` and
+ *   `folio_try_get()` record W, trylocks LX, and what they return shapes the thread's future
+ *   (until 2026-11-30 only R counted, and two orders of such steps could merge into one state).
+ *   Completing a wait (a blocking lock's acquire) observes nothing: the thread runs only once it can;
  * - whether a BUG stopped the execution, and the set of findings raised so far (so that no
  *   finding is lost when a state is pruned).
  *
