@@ -114,7 +114,17 @@ async function bundleScenario(file: string): Promise<string> {
     target: "node20",
     sourcemap: "inline",
     logLevel: "silent",
-    define: { "import.meta.url": JSON.stringify(pathToFileURL(file).href) },
+    // What a file expects of its module scope, ES module or CommonJS (tsx ran a .ts file of a
+    // CommonJS package as CommonJS): the entry's URL, file and folder, and a require() from it.
+    define: {
+      "import.meta.url": JSON.stringify(pathToFileURL(file).href),
+      __filename: JSON.stringify(file),
+      __dirname: JSON.stringify(path.dirname(file)),
+      require: "__racelab_require",
+    },
+    banner: {
+      js: `import { createRequire as __racelab_createRequire } from "node:module"; const __racelab_require = __racelab_createRequire(${JSON.stringify(pathToFileURL(file).href)});`,
+    },
     plugins: [
       {
         name: "racelab-externals",

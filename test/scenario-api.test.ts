@@ -388,6 +388,23 @@ export default defineScenario({
   const again = await loadScenario(file);
   const rep = replay(again, { schedule: check(again).counterexample!.schedule });
   assert.ok(rep.exec.trace!.some((st) => st.site.label === "a2"));
+  // A file written for CommonJS (as tsx ran .ts files of a CommonJS package) keeps require() and
+  // __dirname; a file that declares its own __dirname keeps it.
+  const cjs = path.join(dir, "cjs.ts");
+  writeFileSync(
+    cjs,
+    `import { defineScenario, sitesIn, type Task } from "racelab";\nconst path = require("node:path");\nconst A = sitesIn("lib/x.c", "v6.12")("f", path.basename(__dirname));\nexport default defineScenario({ id: "cjs", setup: () => ({ state: { x: 0 }, threads: { *a(t: Task, s: { x: number }) { yield A; s.x = 1; } } }) });\n`,
+  );
+  writeFileSync(
+    path.join(dir, "esm.ts"),
+    readFileSync(cjs, "utf8")
+      .replace(`const path = require("node:path");`, `import path from "node:path";\nimport { fileURLToPath } from "node:url";\nconst __dirname = path.dirname(fileURLToPath(import.meta.url));`)
+      .replace(`id: "cjs"`, `id: "esm"`),
+  );
+  for (const f of ["cjs.ts", "esm.ts"]) {
+    const one = await loadScenario(path.join(dir, f));
+    assert.equal(replay(one, { schedule: "0" }).exec.trace![0]!.site.label, path.basename(dir), f);
+  }
 });
 
 test("Session.step/back refuse negative, fractional and NaN counts; run() refuses steps left over", () => {
