@@ -52,6 +52,7 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
   try {
     mod = (await import(await bundleScenario(file))) as Record<string, unknown>;
   } catch (e) {
+    if (e instanceof BuildError) throw new UsageError(`cannot load ${clip(ref)}: ${clip(e.message, 300)}`);
     if (e instanceof UsageError) throw new UsageError(`${clip(ref)}: ${e.message}`);
     const err = e instanceof Error ? e : new Error(String(e));
     const first = (err.message.split("\n")[0] ?? "").slice(0, 300);
@@ -79,6 +80,9 @@ export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnySc
   throw new UsageError(`${clip(ref)} exports several scenarios (${[...found.keys()].join(", ")}): export one as default`);
 }
 
+/** A scenario file that esbuild cannot bundle (a syntax error, an import not found). */
+class BuildError extends Error {}
+
 /** The folder of this racelab's modules (dist/, or src/ when run from source under tsx). */
 const ownModules = path.dirname(fileURLToPath(import.meta.url));
 const ownExt = path.extname(fileURLToPath(import.meta.url)) === ".ts" ? ".ts" : ".js";
@@ -105,8 +109,24 @@ function ownModule(spec: string): string | null {
  */
 async function bundleScenario(file: string): Promise<string> {
   const esbuild = await import("esbuild");
-  const out = await esbuild.build({
+  let out: Awaited<ReturnType<typeof esbuild.build>>;
+  try {
+    out = await build(esbuild, file);
+  } catch (e) {
+    // esbuild's "Build failed with 1 error:" says nothing on its own: name the first error.
+    const first = (e as { errors?: { text: string; location: { file: string; line: number; column: number } | null }[] }).errors?.[0];
+    if (first === undefined) throw e;
+    const where = first.location === null ? "" : `${first.location.file}:${first.location.line}:${first.location.column + 1}: `;
+    throw new BuildError(`${where}${first.text.split("\n")[0]!}`);
+  }
+  const js = out.outputFiles![0]!.text;
+  return `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
+}
+
+function build(esbuild: typeof import("esbuild"), file: string) {
+  return esbuild.build({
     entryPoints: [file],
+    absWorkingDir: path.dirname(file), // error locations relative to the scenario's folder
     bundle: true,
     write: false,
     format: "esm",
@@ -142,8 +162,6 @@ async function bundleScenario(file: string): Promise<string> {
       },
     ],
   });
-  const js = out.outputFiles[0]!.text;
-  return `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
 }
 
 function describe(v: unknown): string {

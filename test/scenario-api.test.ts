@@ -317,10 +317,13 @@ test("scenario files: bad input is one line on stderr and exit status 2", () => 
   writeFileSync(none, "export const x = 1;\n");
   const broken = path.join(dir, "broken.ts");
   writeFileSync(broken, "export default {;\n");
+  const nopkg = path.join(dir, "nopkg.ts");
+  writeFileSync(nopkg, 'import x from "not-a-racelab-package";\nexport default x;\n');
   for (const [args, re] of [
     [["check", "./nope.ts"], /^racelab: scenario file not found: \.\/nope\.ts\n$/],
     [["check", none], /exports no scenario: export default defineScenario/],
-    [["check", broken], /^racelab: cannot load .*broken\.ts: /],
+    [["check", broken], /^racelab: cannot load .*broken\.ts: broken\.ts:1:17: Expected identifier but found ";"$/m],
+    [["check", nopkg], /^racelab: cannot load .*nopkg\.ts: nopkg\.ts:1:15: Cannot find module 'not-a-racelab-package'/],
     [["check", "ext4-delalloc-fallocate", "--reduction", "optimal-dpor"], /argument 'optimal-dpor' is invalid/],
     [["new", "Bad_Id"], /scenario id 'Bad_Id' must be lowercase-hyphenated/],
   ] as [string[], RegExp][]) {
