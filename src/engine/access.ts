@@ -68,9 +68,12 @@ export function locOwner(loc: number): object | (() => unknown) | undefined {
 }
 
 /**
- * Called with every read (class R) while set, whether or not accesses are being recorded:
- * `target` and `key` are the plain object and field of a tracked field (track.ts), else undefined. The state-caching
- * search (fingerprint.ts) uses it to hash what each thread has observed.
+ * Called while set, whether or not accesses are being recorded, with every access a step
+ * observes: every read (class R), and every access of another class but ADD to a location that
+ * is not a tracked field (a value-returning atomic records W, a trylock LX or LS, and what they
+ * return shapes the thread); not with a {@link blindAccess}. `target` and `key` are the plain
+ * object and field of a tracked field (track.ts), else undefined. The state-caching search
+ * (fingerprint.ts) uses it to hash what each thread has observed.
  */
 export type ReadHook = (loc: number, target: object | undefined, key: string | symbol | undefined) => void;
 /** The installed {@link ReadHook} (a live binding: read it, set it with {@link setReadHook}). */
@@ -131,6 +134,19 @@ export function access(loc: number, cls: number, target?: object, key?: string |
   // What the step observes (state-caching histories): a read, and any access to a kernel object's
   // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
   if (readHook !== null && (cls === R || (target === undefined && cls !== ADD))) readHook(loc, target, key);
+}
+
+/**
+ * Records an access that tells the step nothing, like {@link access} but unseen by the
+ * {@link ReadHook}: a lock release or the taking of a lock a blocking acquire waited for (they
+ * return nothing, and what else the lock held does not shape the thread; a wrong release is a
+ * finding, which state caching keeps apart anyway). The partial-order reduction sees it as any
+ * access. For racelab's primitives and user-written ones of the same kind; anything that returns
+ * a value or branches on the location's state must use {@link access}, or state caching may
+ * merge states that the thread tells apart.
+ */
+export function blindAccess(loc: number, cls: number): void {
+  if (recording !== null) recording.push(loc * 8 + cls);
 }
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */

@@ -90,6 +90,8 @@ export class Fingerprinter {
   /** The location read without an owner that makes fingerprints unsound, or null. */
   unhashable: string | null = null;
   private ids = new Map<object, number>();
+  /** Every object the last walk hashed inside an owner, by order of first visit. */
+  private objIds = new Map<object, number>();
   private queue: object[] = [];
   private ha: number[] = [];
   private hb: number[] = [];
@@ -167,7 +169,16 @@ export class Fingerprinter {
       // A tracked field: the value read (`<keys>`: the key set; a Map or Set: its entries).
       if (typeof key === "string" && key !== "<keys>" && key !== "<entries>") {
         mixString(key);
-        this.value((target as Record<string, unknown>)[key], true);
+        const v = (target as Record<string, unknown>)[key];
+        const nid = typeof v === "object" && v !== null ? this.objIds.get(v) : undefined;
+        if (nid !== undefined && !this.ids.has(v as object)) {
+          // A reference to an object of the state: what the thread holds is that object, at its
+          // canonical place; what it then reads of it is observed as those reads.
+          m1(14);
+          m1(nid);
+          return this.pushValue();
+        }
+        this.value(v, true);
       } else if (key === "<keys>") for (const k of Object.keys(target)) mixString(k);
       else this.content(target, true);
       return this.pushValue();
@@ -214,6 +225,7 @@ export class Fingerprinter {
   /** Hashes the shared state as it is now (owners in canonical order). */
   walk(): void {
     this.ids = new Map();
+    this.objIds = new Map();
     this.queue = [];
     this.ha = [];
     this.hb = [];
@@ -338,6 +350,7 @@ export class Fingerprinter {
           m1(13);
           return;
         }
+        if (!frozen && !this.objIds.has(v)) this.objIds.set(v, this.objIds.size);
         this.inProgress.add(v);
         const freed = this.exec.tracker.freedBy(v);
         if (freed !== undefined) {

@@ -18,7 +18,7 @@
  * Left out: the b_this_page ring (a folio's buffers are an array), b_blocknr changes, b_end_io,
  * b_assoc_map, BH_Req/BH_Async_*, and buffers larger than a page.
  */
-import { access, LX, newLoc, R, W } from "../engine/access.js";
+import { access, blindAccess, LX, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
 import { Counter } from "./atomic.js";
@@ -176,6 +176,13 @@ export class BufferHead implements Waitable {
     this.lockOwner = t;
     return true;
   }
+  /** lock_buffer()'s taking of BH_Lock once its wait is over (blind: the caller learns nothing). */
+  lockWaited(t: Task): void {
+    this.cache();
+    blindAccess(this.lockLoc, LX);
+    if (this.lockOwner !== null) throw new Error(`lock_buffer(block ${this.blocknr}): still locked`);
+    this.lockOwner = t;
+  }
   /** buffer_locked(). */
   locked(): boolean {
     this.cache();
@@ -184,7 +191,7 @@ export class BufferHead implements Waitable {
   }
   /** unlock_buffer(): clear_bit_unlock(BH_Lock) and wake waiters. */
   unlock(t: Task): void {
-    access(this.lockLoc, LX);
+    blindAccess(this.lockLoc, LX);
     if (this.lockOwner !== t) throw new Error(`unlock_buffer(block ${this.blocknr}) by ${t.name}, which does not hold it`);
     this.lockOwner = null;
   }
@@ -213,7 +220,7 @@ export function* lock_buffer(t: Task, bh: BufferHead, at: Site): Generator<Site,
   t.sleeps = true;
   t.fence = true;
   yield at;
-  if (!bh.trylock(t)) throw new Error(`lock_buffer(block ${bh.blocknr}): still locked`);
+  bh.lockWaited(t);
 }
 
 // racelab objects record their own accesses (see engine/track.ts).

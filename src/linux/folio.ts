@@ -6,7 +6,7 @@
  * v6.9. folio_lock() may sleep; a folio with a frozen (zero) refcount cannot be got.
  * Left out: PG_waiters and the wait-queue hashing, lock stealing; folio flags other than PG_locked.
  */
-import { access, LX, newLoc, R, W } from "../engine/access.js";
+import { access, blindAccess, LX, newLoc, R, W } from "../engine/access.js";
 import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import type { Task, Waitable } from "../engine/task.js";
@@ -86,7 +86,7 @@ export function* folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, vo
   t.sleeps = true;
   t.fence = true;
   yield at;
-  access(folio.lockLoc, LX);
+  blindAccess(folio.lockLoc, LX);
   folio.owner = t;
 }
 
@@ -95,7 +95,7 @@ export function* folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, 
   t.fence = true;
   yield at;
   if (folio.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold the folio lock`);
-  access(folio.lockLoc, LX);
+  blindAccess(folio.lockLoc, LX);
   folio.owner = null;
 }
 
@@ -167,14 +167,14 @@ export function folio_contains(t: Task, f: PageFolio, index: number): boolean {
 
 /** Takes the folio lock inside a step, for PG_locked copied to a new folio (__split_folio_to_order). */
 export function folio_lock_inherited(t: Task, f: Folio): void {
-  access(f.lockLoc, LX);
+  blindAccess(f.lockLoc, LX);
   f.owner = t;
 }
 
 /** folio_unlock() inside the current step (for code that unlocks and goes on atomically). */
 export function folio_unlock_in_step(t: Task, f: Folio): void {
   if (f.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold ${f.name}`);
-  access(f.lockLoc, LX);
+  blindAccess(f.lockLoc, LX);
   f.owner = null;
 }
 

@@ -42,7 +42,7 @@
  * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and
  * releases are full barriers (the kernel's are acquire / release only).
  */
-import { access, LS, LX, newLoc, R } from "../engine/access.js";
+import { access, blindAccess, LS, LX, newLoc, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -242,7 +242,7 @@ export function spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
  * with spin_unlock()'s checks and accesses.
  */
 export function spinRelease(t: Task, lock: Spinlock): void {
-  access(lock.loc, LX);
+  blindAccess(lock.loc, LX);
   if (lock.owner === null) lockBug(t, `BUG: spinlock already unlocked on ${t.name}: lock: ${lock.name}, .owner: <none>`);
   if (lock.owner !== t) lockBug(t, `BUG: spinlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.owner.name}`);
   lock.owner = null;
@@ -363,7 +363,7 @@ export function read_lock(t: Task, lock: rwlock_t, at: Site): Step {
 /** read_unlock(lock). One step; lockdep's bad unlock balance when the thread is not a reader. */
 export function read_unlock(t: Task, lock: rwlock_t, at: Site): Step {
   return step(t, at, { fence: true }, () => {
-    access(lock.loc, LS);
+    blindAccess(lock.loc, LS);
     const i = lock.readers.indexOf(t);
     if (i < 0) lockBug(t, unbalanced(t, lock.name));
     lock.readers.splice(i, 1);
@@ -385,7 +385,7 @@ export function write_lock(t: Task, lock: rwlock_t, at: Site): Step {
 /** write_unlock(lock). One step; `BUG: rwlock wrong owner` when another thread (or none) holds it. */
 export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
   return step(t, at, { fence: true }, () => {
-    access(lock.loc, LX);
+    blindAccess(lock.loc, LX);
     if (lock.writer !== t)
       lockBug(t, `BUG: rwlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.writer?.name ?? "<none>"}`);
     lock.writer = null;
@@ -446,7 +446,7 @@ export function down_read(t: Task, sem: RwSemaphore, at: Site): Step {
 /** up_read(). One step. */
 export function up_read(t: Task, sem: RwSemaphore, at: Site): Step {
   return step(t, at, { fence: true }, () => {
-    access(sem.loc, LS);
+    blindAccess(sem.loc, LS);
     const i = sem.readers.indexOf(t);
     if (i < 0) lockBug(t, unbalanced(t, sem.name));
     sem.readers.splice(i, 1);
@@ -465,7 +465,7 @@ export function down_write(t: Task, sem: RwSemaphore, at: Site): Step {
 /** up_write(). One step. */
 export function up_write(t: Task, sem: RwSemaphore, at: Site): Step {
   return step(t, at, { fence: true }, () => {
-    access(sem.loc, LX);
+    blindAccess(sem.loc, LX);
     if (sem.writer !== t) lockBug(t, unbalanced(t, sem.name));
     sem.writer = null;
   });
@@ -545,7 +545,7 @@ export function mutex_lock(t: Task, m: Mutex, at: Site): Step {
 /** mutex_unlock(). One step. */
 export function mutex_unlock(t: Task, m: Mutex, at: Site): Step {
   return step(t, at, { fence: true }, () => {
-    access(m.loc, LX);
+    blindAccess(m.loc, LX);
     if (m.owner !== t) lockBug(t, unbalanced(t, m.name));
     m.owner = null;
   });
