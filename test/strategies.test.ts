@@ -208,3 +208,47 @@ test("--workers' shared claims: a part takes every subtree it reaches first; the
   const r0 = explorePart(sc, { ...opts, shard: { index: 0, count: 2 } });
   assert.ok(r0.executions > 0 && r0.executions < one.executions);
 });
+
+test("FingerprintTable keeps every fingerprint's sleep set, as masks or arrays, across growth (fast-check against a Map)", async () => {
+  const { FingerprintTable } = await import("../src/engine/fingerprint.js");
+  const fc = (await import("fast-check")).default;
+  // Alternatives: thread ids (a mask when all are below 31), thread 40, or a choice (tid | c << 12).
+  const alt = fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constant(40), fc.integer({ min: 1, max: 3 }).map((c) => 2 | (c << 12)));
+  const sleep = fc.uniqueArray(alt, { maxLength: 4 }).map((a) => a.sort((x, y) => x - y));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 200_000 }), sleep, fc.boolean()), { maxLength: 300 }), (ops) => {
+      const table = new FingerprintTable();
+      const model = new Map<number, readonly number[]>();
+      const fp = new Uint32Array(2);
+      for (const [k, s, replace] of ops) {
+        fp[0] = Math.imul(k, 0x9e3779b1);
+        fp[1] = k;
+        const i = table.find(fp);
+        if (i < 0) table.insert(fp, s);
+        else if (replace) table.setSleep(i, s);
+        else continue;
+        model.set(k, s);
+      }
+      assert.equal(table.size, model.size);
+      for (const [k, s] of model) {
+        fp[0] = Math.imul(k, 0x9e3779b1);
+        fp[1] = k;
+        const i = table.find(fp);
+        assert.ok(i >= 0);
+        assert.deepEqual(table.sleepOf(i), s);
+      }
+    }),
+    { seed: 20261130, numRuns: 200 },
+  );
+  // Growth past the first 65,536 slots keeps masks.
+  const table = new FingerprintTable();
+  const fp = new Uint32Array(2);
+  for (let k = 1; k <= 70_000; k++) {
+    fp[0] = k * 7;
+    fp[1] = k;
+    table.insert(fp, [k % 31]);
+  }
+  fp[0] = 12_345 * 7;
+  fp[1] = 12_345;
+  assert.deepEqual(table.sleepOf(table.find(fp)), [12_345 % 31]);
+});

@@ -409,18 +409,20 @@ export class Fingerprinter {
 /**
  * A set of 64-bit fingerprints (two 32-bit lanes) in an open-addressing table of typed arrays,
  * each with the sleep set it was explored with (the state-caching search needs it to decide
- * whether a revisit can be pruned). About 12 bytes per state plus the sleep sets that are not
- * empty.
+ * whether a revisit can be pruned). A sleep set of alternatives without a choice on thread ids
+ * below 31 (the usual case) is a bit mask in the entry's 32-bit word; any other is kept as an
+ * array the word points to. 12 bytes a slot, at a load factor of at most one half.
  */
 export class FingerprintTable {
   private cap = 1 << 16;
   private keys = new Uint32Array(2 * this.cap);
-  private slot = new Int32Array(this.cap);
+  /** Per slot: the sleep set's thread mask, or ARRAY | an index into `sleeps`. */
+  private meta = new Uint32Array(this.cap);
   private readonly sleeps: (readonly number[])[] = [];
   /** Fingerprints stored. */
   size = 0;
 
-  /** The index of `fp` in the table, or -1. */
+  /** The index of `fp` in the table, or -1 - (the free slot it would take). */
   find(fp: Uint32Array): number {
     const a = fp[0]! | 0;
     const b = fp[1]! | 1; // lane b never 0: 0 marks an empty slot
@@ -439,36 +441,52 @@ export class FingerprintTable {
     const i = -1 - this.find(fp);
     this.keys[2 * i] = fp[0]!;
     this.keys[2 * i + 1] = fp[1]! | 1;
-    this.slot[i] = sleep.length === 0 ? -1 : this.sleeps.push(sleep) - 1;
+    this.meta[i] = 0;
+    this.store(i, sleep);
     this.size++;
   }
 
-  /** The sleep set stored with entry `i`. */
+  /** The sleep set stored with entry `i` (alternatives in ascending order). */
   sleepOf(i: number): readonly number[] {
-    const s = this.slot[i]!;
-    return s < 0 ? [] : this.sleeps[s]!;
+    const m = this.meta[i]!;
+    if (m >= ARRAY) return this.sleeps[m - ARRAY]!;
+    const out: number[] = [];
+    for (let rest = m, tid = 0; rest !== 0; rest >>>= 1, tid++) if ((rest & 1) !== 0) out.push(tid);
+    return out;
   }
 
   /** Replaces the sleep set stored with entry `i`. */
   setSleep(i: number, sleep: readonly number[]): void {
-    const s = this.slot[i]!;
-    if (sleep.length === 0) this.slot[i] = -1;
-    else if (s >= 0) this.sleeps[s] = sleep;
-    else this.slot[i] = this.sleeps.push(sleep) - 1;
+    this.store(i, sleep);
   }
 
-  /** Bytes held by the table's arrays (not counting sleep sets). */
+  /** Bytes held by the table's arrays (not counting sleep sets kept as arrays). */
   get bytes(): number {
-    return this.keys.byteLength + this.slot.byteLength;
+    return this.keys.byteLength + this.meta.byteLength;
+  }
+
+  private store(i: number, sleep: readonly number[]): void {
+    let mask = 0;
+    for (const alt of sleep) {
+      if (alt < 0 || alt >= 31) {
+        // A choice (alt >= 4096) or a thread id past 30: keep the array (reusing its cell).
+        const m = this.meta[i]!;
+        if (m >= ARRAY) this.sleeps[m - ARRAY] = sleep;
+        else this.meta[i] = ARRAY + this.sleeps.push(sleep) - 1;
+        return;
+      }
+      mask |= 1 << alt;
+    }
+    this.meta[i] = mask;
   }
 
   private grow(): void {
     const oldKeys = this.keys;
-    const oldSlot = this.slot;
+    const oldMeta = this.meta;
     const oldCap = this.cap;
     this.cap *= 2;
     this.keys = new Uint32Array(2 * this.cap);
-    this.slot = new Int32Array(this.cap);
+    this.meta = new Uint32Array(this.cap);
     const fp = new Uint32Array(2);
     for (let j = 0; j < oldCap; j++) {
       if (oldKeys[2 * j + 1] === 0) continue;
@@ -477,7 +495,10 @@ export class FingerprintTable {
       const i = -1 - this.find(fp);
       this.keys[2 * i] = fp[0]!;
       this.keys[2 * i + 1] = fp[1]!;
-      this.slot[i] = oldSlot[j]!;
+      this.meta[i] = oldMeta[j]!;
     }
   }
 }
+
+/** FingerprintTable: a meta word at or above this points into the sleep-set arrays. */
+const ARRAY = 0x80000000;
