@@ -3,7 +3,8 @@
  * programs (issue 8, section 2): 2–3 threads over cells and plain fields, with spinlocks, mutexes
  * and rw_semaphores (sometimes taken in opposite orders) and their trylocks, choice steps, xchg(),
  * a Counter's inc/inc_return/read, test_and_set_bit/clear_bit, refcount_inc_not_zero/
- * refcount_dec_and_test, complete/wait_for_completion, smp_mb(), branches on read values,
+ * refcount_dec_and_test, complete/wait_for_completion, folio locks and references, kmalloc/kfree
+ * and uses through a pointer, smp_mb(), branches on read values,
  * BUG_ON/WARN_ON, an end check and an invariant, under sc, tso and pso
  * (test/fixtures/random-programs.ts builds them with defineScenario()).
  *

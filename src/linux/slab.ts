@@ -29,7 +29,7 @@
  * through the freed object's own fields are), and reads of fields the object did not have when
  * freed (they are use-after-free bugs but are not ordered against the kfree() by the reduction).
  */
-import { access, W } from "../engine/access.js";
+import { blindAccess, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { HALT, step, type Task } from "../engine/task.js";
 import { isSelfTracked, untracked } from "../engine/track.js";
@@ -132,7 +132,8 @@ export function kfree_in_step(t: Task, obj: object | null | undefined): void {
   const raw = untracked(obj);
   if (isSelfTracked(raw)) throw new Error(`kfree() of a racelab object (${raw.constructor.name}): free the struct that contains it`);
   const all = [raw, ...embedded(raw)];
-  for (const o of all) for (const loc of t.tracker.fieldLocs(o)) access(loc, W);
+  // Blind: kfree() returns nothing (a double free is a finding that stops the execution).
+  for (const o of all) for (const loc of t.tracker.fieldLocs(o)) blindAccess(loc, W);
   const by = t.tracker.freedBy(raw);
   if (by !== undefined) {
     t.report("bug", `double free: ${t.name} kfree()s ${t.tracker.idOf(raw)}, already freed by ${by}`);
