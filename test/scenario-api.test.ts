@@ -12,10 +12,12 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  call_rcu,
   check,
   defineScenario,
   evaluateClaims,
   loadScenario,
+  rcu_callback_thread,
   replay,
   Session,
   sitesIn,
@@ -408,6 +410,37 @@ export default defineScenario({
     const one = await loadScenario(path.join(dir, f));
     assert.equal(replay(one, { schedule: "0" }).exec.trace![0]!.site.label, path.basename(dir), f);
   }
+});
+
+test("the threads object takes a ThreadSpec too (rcu_callback_thread()), named by its key", () => {
+  const CALL = at("t", "call_rcu(&x->rcu, cb)");
+  const CB = at("cb", "s->x = v");
+  const sc = defineScenario<{ x: number }, Record<string, never>>({
+    id: "rcu-order",
+    setup: () => ({
+      state: { x: 0 },
+      threads: {
+        *t0(t: Task, s) {
+          yield* call_rcu(t, 1, function* (_ct: Task, v: number) {
+            yield CB;
+            s.x = v;
+          }, CALL);
+        },
+        *t1(t: Task, s) {
+          yield* call_rcu(t, 2, function* (_ct: Task, v: number) {
+            yield CB;
+            s.x = v;
+          }, CALL);
+        },
+        rcu: rcu_callback_thread(),
+      },
+    }),
+    endChecks: [{ name: "x", check: (s, r) => void (s.x === 1 && r.report("invariant", "cb1 ran last")) }],
+  });
+  const r = check(sc);
+  assert.equal(r.verdict, "fail");
+  assert.equal(r.executions, 6);
+  assert.match(replay(sc, { schedule: r.counterexample!.schedule }).exec.tasks.map((t) => t.name).join(","), /^t0,t1,rcu$/);
 });
 
 test("Session.step/back refuse negative, fractional and NaN counts; run() refuses steps left over", () => {

@@ -119,8 +119,12 @@ export type ClaimDefinition =
 export interface ModelDefinition<S, O> {
   /** The initial modeled state, handed to every thread (its plain fields are tracked). */
   readonly state: S;
-  /** The racing threads, in thread-index order (schedules number them from 0). */
-  readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O>>>;
+  /**
+   * The racing threads, in thread-index order (schedules number them from 0): ThreadSpecs, or an
+   * object from thread name to body (or to a ThreadSpec such as `rcu_callback_thread()`, which
+   * then takes the key as its name).
+   */
+  readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body">>>;
 }
 
 /** The argument of {@link defineScenario}. `S` is the modeled state, `O` the options fixes and variants set. */
@@ -298,7 +302,9 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
       throw new UsageError(`${where}: setup() must return { state, threads }`);
     const threads: ThreadSpec<S, O>[] = Array.isArray(m.threads)
       ? [...(m.threads as readonly ThreadSpec<S, O>[])]
-      : Object.entries(m.threads as Record<string, ThreadBody<S, O>>).map(([name, body]) => ({ name, body }));
+      : Object.entries(m.threads as Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body">>).map(([name, v]) =>
+          v !== null && typeof v === "object" && typeof v.body === "function" ? { name, body: v.body } : { name, body: v as ThreadBody<S, O> },
+        );
     if (threads.length === 0) throw new UsageError(`${where}: setup() returned no threads`);
     for (const th of threads)
       if (typeof th.body !== "function") throw new UsageError(`${where}: thread ${th.name}: body must be a generator function`);
