@@ -13,7 +13,7 @@
 import { UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
-import { setReadHook } from "../access.js";
+import { R, setReadHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
 import { SleepSetSearch } from "./sleep-sets.js";
@@ -92,9 +92,16 @@ export class StateCachingSearch extends SleepSetSearch {
     const fpr = this.fpr!;
     fpr.endStep(f.cur & TID_MASK, f.cur >> 12);
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
-    fpr.walk();
+    // A step that only read changed no shared state: the last walk still hashes it.
+    if (!onlyReads(f.curAcc)) fpr.walk();
     f.hist = fpr.history.slice();
   }
 }
 
 const sleepAlts = (s: readonly Sleeper[]) => s.map((x) => x.alt).sort((a, b) => a - b);
+
+/** True when every access of a step is a read (no HALT_ACCESS, no write, add or lock access). */
+function onlyReads(acc: readonly number[]): boolean {
+  for (let i = 0; i < acc.length; i++) if (acc[i]! < 0 || (acc[i]! & 7) !== R) return false;
+  return true;
+}
