@@ -101,6 +101,21 @@ function ownModule(spec: string): string | null {
 }
 
 /**
+ * A file of this racelab's `src/` or `dist/` reached by a relative or absolute path (a scenario
+ * kept in the checkout that imports `../src/index.js`), as the running racelab's own module (the
+ * file would otherwise be bundled: a second engine); else null.
+ */
+function ownFile(abs: string): string | null {
+  const root = path.dirname(ownModules);
+  for (const tree of ["src", "dist"]) {
+    const rel = path.relative(path.join(root, tree), abs);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+    return pathToFileURL(path.join(ownModules, rel.replace(/\.(?:[cm]?ts|[cm]?js)$/, "") + ownExt)).href;
+  }
+  return null;
+}
+
+/**
  * Bundles a scenario file and the files it imports by relative path (TypeScript or JavaScript)
  * into one ES module, returned as a `data:` URL to import. `racelab` resolves to the running
  * racelab's own modules (see {@link ownModule}), other packages to the files Node resolves from
@@ -149,6 +164,10 @@ function build(esbuild: typeof import("esbuild"), file: string) {
       {
         name: "racelab-externals",
         setup(b) {
+          b.onResolve({ filter: /^(?:\.\.?(?:\/|$)|\/)/ }, (args) => {
+            const own = ownFile(path.resolve(args.resolveDir, args.path));
+            return own === null ? undefined : { path: own, external: true };
+          });
           b.onResolve({ filter: /^[^./]/ }, (args) => {
             if (path.isAbsolute(args.path)) return undefined;
             const own = ownModule(args.path);

@@ -410,6 +410,13 @@ export default defineScenario({
     const one = await loadScenario(path.join(dir, f));
     assert.equal(replay(one, { schedule: "0" }).exec.trace![0]!.site.label, path.basename(dir), f);
   }
+  // A path into this checkout's src/ or dist/ is the running racelab too, not a bundled copy.
+  for (const tree of ["src", "dist"]) {
+    const f = path.join(dir, `by-path-${tree}.ts`);
+    writeFileSync(f, readFileSync(file, "utf8").replace(`from "racelab"`, `from ${JSON.stringify(path.join(root, tree, "index.js"))}`));
+    const r = check(await loadScenario(f), { reduction: "sleep-sets", crossCheck: 0 });
+    assert.deepEqual([r.verdict, r.executions, r.warnings], ["fail", 4, []], tree);
+  }
 });
 
 test("the threads object takes a ThreadSpec too (rcu_callback_thread()), named by its key", () => {

@@ -155,6 +155,21 @@ export function recordInto(into: number[] | null): void {
   recording = into;
 }
 
+// Every copy of this module in the process, by URL (a second copy is a second engine: see engineCopies()).
+const COPIES = Symbol.for("racelab.engineCopies");
+const copies = ((globalThis as { [COPIES]?: string[] })[COPIES] ??= []);
+copies.push(import.meta.url);
+
+/**
+ * The racelab engines loaded in this process (the URLs of their access.ts), normally one. With
+ * more, the kernel objects one copy creates record their accesses where the other copy's search
+ * does not look: check() then says so and gives no `pass` (see loadScenario, which maps a scenario
+ * file's `racelab` to the running copy).
+ */
+export function engineCopies(): readonly string[] {
+  return copies;
+}
+
 /** True when two encoded accesses conflict. */
 export function conflicts(a: number, b: number): boolean {
   if (a >> 3 !== b >> 3) return false;

@@ -1,6 +1,7 @@
 import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
 import { UnhashableState, UsageError } from "../errors.js";
+import { engineCopies } from "./access.js";
 import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
 import { resolveConfig, type AnyScenario } from "./scenario.js";
@@ -660,6 +661,13 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
       );
     }
   } else crossRuns = 0;
+  if (mode === "exhaustive" && engineCopies().length > 1) {
+    complete = false;
+    warnings.push(
+      `racelab is loaded ${engineCopies().length} times in this process (${engineCopies().join(", ")}): the kernel objects of one ` +
+        `copy record accesses that another copy's search does not see; import racelab once (a scenario file's "racelab" is the running one)`,
+    );
+  }
   if (mode === "exhaustive" && !complete && warnings.length === 0)
     warnings.push(
       part.stopReason !== null
