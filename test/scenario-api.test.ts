@@ -448,6 +448,10 @@ test("the threads object takes a ThreadSpec too (rcu_callback_thread()), named b
   assert.equal(r.verdict, "fail");
   assert.equal(r.executions, 6);
   assert.match(replay(sc, { schedule: r.counterexample!.schedule }).exec.tasks.map((t) => t.name).join(","), /^t0,t1,rcu$/);
+  // RCU's state is not in the scenario's state: state caching falls back to sleep sets and says so.
+  const c = check(sc, { reduction: "state-caching" });
+  assert.deepEqual([c.verdict, c.reduction, c.executions, c.states], ["fail", "sleep-sets", 6, null]);
+  assert.match(c.warnings.join("\n"), /^state caching is off: a step observes rcu_state\.\w+, state no fingerprint covers .*; the search used sleep sets$/m);
 });
 
 test("Session.step/back refuse negative, fractional and NaN counts; run() refuses steps left over", () => {

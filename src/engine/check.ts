@@ -188,7 +188,11 @@ export interface CheckResult {
    * interleaving the model allows was covered and none violates.
    */
   readonly verdict: "pass" | "fail" | "incomplete";
-  /** Exhaustive mode: the reduction the search used (`sleep-sets` for `dpor` under pso, see {@link DPOR_PSO_WARNING}); null in other modes. */
+  /**
+   * Exhaustive mode: the reduction the search used (`sleep-sets` for `dpor` under pso, see
+   * {@link DPOR_PSO_WARNING}, and for `state-caching` when a step observes state no fingerprint
+   * covers, with a warning); null in other modes.
+   */
   readonly reduction: Reduction | null;
   /** Exhaustive mode with a reduction: the cross-check against sampled unreduced executions; else null. */
   readonly crossCheck: CrossCheck | null;
@@ -544,7 +548,8 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       // A read no fingerprint covers: search without caching (sleep sets), and say so.
       unhashable = e.location;
       warnings.push(
-        `state caching is off: a step reads ${e.location}, a location without an owner (newLoc(name) without \`this\`); the search used sleep sets`,
+        `state caching is off: a step observes ${e.location}, state no fingerprint covers (racelab's RCU and task states live outside the ` +
+          `scenario's state, as does a newLoc(name) without an owner); the search used sleep sets`,
       );
       stats = search("sleep-sets");
     }
@@ -620,7 +625,9 @@ function combineParts(parts: readonly Part[]): Part {
  */
 function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, part: Part, t0: number): CheckResult {
   const mode = opts.mode ?? "exhaustive";
-  const reduction = opts.reduction ?? REDUCTIONS[0]!;
+  const asked = opts.reduction ?? REDUCTIONS[0]!;
+  // State caching fell back to sleep sets (a location no fingerprint covers): it stored no states.
+  const reduction = asked === "state-caching" && part.states === null ? "sleep-sets" : asked;
   const seed = opts.seed ?? 1;
   let complete = mode === "exhaustive" && part.complete;
   let naive = part.naive === null ? null : Number(part.naive);
