@@ -13,6 +13,10 @@ import { fileURLToPath } from "node:url";
 import {
   Cell,
   check,
+  schedule,
+  set_current_state,
+  TASK_UNINTERRUPTIBLE,
+  wake_up_process,
   defineScenario,
   explorePart,
   getScenario,
@@ -151,6 +155,59 @@ test("state caching: a lock release and an object reference tell a thread nothin
   assert.equal(r.verdict, "pass");
   assert.ok(r.states !== null && r.states < 50_000, `${r.states} states`);
   assert.equal(r.crossCheck?.mismatches, 0);
+});
+
+test("state caching covers a thread's __state (the lost wake-up): same verdicts and findings as the unreduced search", () => {
+  // The waiter tests the condition before set_current_state(): a wake-up in between is lost.
+  const at = sitesIn("kernel/example.c", "v6.12");
+  const TEST = at("waiter", "if (!s->done)");
+  const SET = at("waiter", "set_current_state(TASK_UNINTERRUPTIBLE)");
+  const SLEEP = at("waiter", "schedule()");
+  const DONE = at("waker", "s->done = 1");
+  const WAKE = at("waker", "wake_up_process(s->waiter)");
+  interface S {
+    done: number;
+    waiter: Task | null;
+  }
+  for (const fixed of [false, true]) {
+    const sc = defineScenario<S, Record<string, never>>({
+      id: `lost-wakeup-${fixed ? "fixed" : "buggy"}`,
+      setup: () => ({
+        state: { done: 0, waiter: null },
+        threads: [
+          {
+            name: "waiter",
+            *body(t: Task, s: S) {
+              if (fixed) yield* set_current_state(t, TASK_UNINTERRUPTIBLE, SET);
+              yield TEST;
+              s.waiter = t;
+              if (s.done) return;
+              if (!fixed) yield* set_current_state(t, TASK_UNINTERRUPTIBLE, SET);
+              yield* schedule(t, SLEEP);
+            },
+          },
+          {
+            name: "waker",
+            *body(t: Task, s: S) {
+              yield DONE;
+              s.done = 1;
+              yield WAKE;
+              const p = s.waiter;
+              if (p !== null) yield* wake_up_process(t, p, WAKE);
+            },
+          },
+        ],
+      }),
+    });
+    const none = check(sc, { reduction: "none" });
+    const cached = check(sc, { reduction: "state-caching" });
+    assert.equal(none.verdict, fixed ? "pass" : "fail");
+    assert.deepEqual(
+      [cached.verdict, cached.reduction, Object.keys(cached.findings), cached.warnings],
+      [none.verdict, "state-caching", Object.keys(none.findings), []],
+    );
+    assert.ok(cached.states !== null && cached.states > 0);
+  }
 });
 
 test("interleavings are counted only on request", () => {

@@ -4,7 +4,8 @@
  * and rw_semaphores (sometimes taken in opposite orders) and their trylocks, choice steps, xchg(),
  * a Counter's inc/inc_return/read, test_and_set_bit/clear_bit, refcount_inc_not_zero/
  * refcount_dec_and_test, complete/wait_for_completion, folio locks and references, kmalloc/kfree
- * and uses through a pointer, seqcount readers and writers, smp_mb(), branches on read values,
+ * and uses through a pointer, seqcount readers and writers, wait_event/wake_up, smp_mb(), branches
+ * on read values,
  * BUG_ON/WARN_ON, an end check and an invariant, under sc, tso and pso
  * (test/fixtures/random-programs.ts builds them with defineScenario()).
  *

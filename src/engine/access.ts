@@ -118,6 +118,23 @@ export function locName(loc: number): string {
 /** Resets the location allocator; the engine calls it before each scenario setup. */
 export function resetLocations(): void {
   nextLoc = 0;
+  autoValues.clear();
+}
+
+const autoValues = new Map<number, () => unknown>();
+
+/**
+ * Gives a location made with {@link autoLoc} a function returning its value in this execution,
+ * so state caching can hash what a step observes of it (a thread's `__state`, created lazily
+ * inside a step, where {@link newLoc} is not allowed). Cleared with each new execution.
+ */
+export function setAutoLocValue(loc: number, value: () => unknown): void {
+  autoValues.set(loc, value);
+}
+
+/** The value function {@link setAutoLocValue} gave `loc` in this execution, or undefined. */
+export function autoLocValue(loc: number): (() => unknown) | undefined {
+  return autoValues.get(loc);
 }
 
 /** True while a step's accesses are being recorded (exhaustive search, invariants); false in random runs. */

@@ -548,7 +548,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       // A read no fingerprint covers: search without caching (sleep sets), and say so.
       unhashable = e.location;
       warnings.push(
-        `state caching is off: a step observes ${e.location}, state no fingerprint covers (racelab's RCU and task states live outside the ` +
+        `state caching is off: a step observes ${e.location}, state no fingerprint covers (racelab's RCU state lives outside the ` +
           `scenario's state, as does a newLoc(name) without an owner); the search used sleep sets`,
       );
       stats = search("sleep-sets");

@@ -32,7 +32,7 @@
  * of `setup()`, a module variable). The cross-check in check.ts samples unreduced executions
  * and compares their outcomes with what the search reached.
  */
-import { AUTO_LOC_BASE, locName, locOwner, locationOwners, setReadHook } from "./access.js";
+import { AUTO_LOC_BASE, autoLocValue, locName, locOwner, locationOwners, setReadHook } from "./access.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
@@ -72,6 +72,17 @@ function mixString(s: string): void {
     stringHashesB.set(s, y);
   }
   mix(x, y);
+}
+
+const taskStates: ((t: Task) => number | undefined)[] = [];
+
+/**
+ * Registers per-thread kernel state that lives outside the scenario's state object but that
+ * other threads change (a thread's `__state`, set by try_to_wake_up()): `get(t)` returns it as a
+ * number, or undefined where it is the initial value; every fingerprint hashes it per thread.
+ */
+export function registerTaskState(get: (t: Task) => number | undefined): void {
+  taskStates.push(get);
 }
 
 /** The store-buffer virtual locations (memory.ts): between these bounds, owned by a buffer. */
@@ -184,7 +195,12 @@ export class Fingerprinter {
       return this.pushValue();
     }
     if (loc >= AUTO_LOC_BASE) {
-      this.unhashable ??= locName(loc);
+      const v = autoLocValue(loc);
+      if (v === undefined) this.unhashable ??= locName(loc);
+      else {
+        m1(loc);
+        this.value(v(), true);
+      }
       return this.pushValue();
     }
     if (loc >= VBASE) owner = this.exec.buffers[Math.floor((loc - VBASE + 3) / VSTRIDE) - 1];
@@ -251,6 +267,18 @@ export class Fingerprinter {
       gb = Math.imul(gb ^ lb, 0x27d4eb2d);
       gb ^= gb >>> 13;
     }
+    for (const get of taskStates)
+      for (const t of this.exec.tasks) {
+        const v = get(t);
+        if (v === undefined) continue;
+        la = ga;
+        lb = gb;
+        m1(0x7a57);
+        m1(t.id);
+        m1(v);
+        ga = la;
+        gb = lb;
+      }
     this.stateA = ga;
     this.stateB = gb;
   }

@@ -27,7 +27,8 @@
  * deadlock either way), TASK_KILLABLE, timeouts (schedule_timeout), preemption and the run queue
  * (a woken thread is runnable at once), wake_q, and the ttwu "on_cpu" spinning.
  */
-import { access, autoLoc, R, W } from "../engine/access.js";
+import { access, autoLoc, R, setAutoLocValue, W } from "../engine/access.js";
+import { registerTaskState } from "../engine/fingerprint.js";
 import type { Site } from "../engine/site.js";
 import { step, type Task, type Waitable } from "../engine/task.js";
 import type { Step } from "./shared.js";
@@ -55,6 +56,7 @@ class SchedState implements Waitable {
   readonly loc: number;
   constructor(readonly task: Task) {
     this.loc = autoLoc(`task${task.id}:${task.name}->__state`);
+    setAutoLocValue(this.loc, () => this.state);
   }
   get name(): string {
     return `wake-up in schedule() (${task_state_name(this.state)}, nobody left to wake it)`;
@@ -69,6 +71,11 @@ class SchedState implements Waitable {
 }
 
 const states = new WeakMap<Task, SchedState>();
+// State caching: another thread's try_to_wake_up() changes a thread's __state.
+registerTaskState((t) => {
+  const s = states.get(t);
+  return s === undefined || s.state === TASK_RUNNING ? undefined : s.state;
+});
 
 function sched(t: Task): SchedState {
   let s = states.get(t);
