@@ -193,3 +193,36 @@ test("racelab run: an executed copy that cannot be written is named with the cau
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("racelab run starts a kernel once more when it did not start (it died at once, or hung)", { timeout: 300_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-flaky-"));
+  const nbPath = path.join(root, "notebooks", `.run-flaky-test-${process.pid}.ipynb`);
+  try {
+    // A kernel whose first start fails (the launcher exits at once), then starts as usual.
+    const mark = path.join(dir, "started-once");
+    const launcher = path.join(dir, "flaky-kernel");
+    await writeFile(launcher, `#!/bin/sh\nif [ ! -e '${mark}' ]; then touch '${mark}'; exit 1; fi\nexec '${path.join(root, "kernel", "racelab-kernel")}' "$@"\n`, { mode: 0o755 });
+    const spec = path.join(dir, "share", "jupyter", "kernels", "flaky");
+    await mkdir(spec, { recursive: true });
+    await writeFile(path.join(spec, "kernel.json"), JSON.stringify({ argv: [launcher, "--config-path", "{connection_file}"], display_name: "flaky", language: "typescript" }));
+    await writeFile(
+      nbPath,
+      JSON.stringify({
+        cells: [{ cell_type: "code", id: "c1", metadata: {}, outputs: [], execution_count: null, source: ['console.log("ran");'] }],
+        metadata: { kernelspec: { name: "flaky", display_name: "flaky", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const r = spawnSync(process.execPath, [cli, "run", nbPath, "--kernel", "flaky", "--out", path.join(dir, "out")], {
+      encoding: "utf8",
+      env: { ...process.env, JUPYTER_PATH: path.join(dir, "share", "jupyter"), CI: "1" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /the kernel did not start \(.*\); starting it once more/);
+    assert.match(await readFile(path.join(dir, "out", path.basename(nbPath)), "utf8"), /ran/);
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});

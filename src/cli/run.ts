@@ -565,17 +565,31 @@ async function runAll(
       runPath = join(dirname(nbPath), `.${basename(nbPath, ".ipynb")}.parameters-${process.pid}.ipynb`);
       await writeFile(runPath, source);
     }
-    const r = await runPython(python, [resolve(runPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
-      if (e.event === "start") {
-        cells = Number(e["cells"]);
-        bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });
-      } else if (e.event === "cell") {
-        bar?.update(Number(e["done"]), { status: `> ${String(e["source"]).slice(0, 40)}` });
-      } else if (e.event === "cell_done") {
-        done = Number(e["done"]);
-        bar?.update(done, { status: "" });
+    const attempt = () =>
+      runPython(python, [resolve(runPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
+        if (e.event === "start") {
+          cells = Number(e["cells"]);
+          bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });
+        } else if (e.event === "cell") {
+          bar?.update(Number(e["done"]), { status: `> ${String(e["source"]).slice(0, 40)}` });
+        } else if (e.event === "cell_done") {
+          done = Number(e["done"]);
+          bar?.update(done, { status: "" });
+        }
+      }, jupyterPath, { RACELAB_RECORD: resolve(recorded) });
+    let r: Awaited<ReturnType<typeof attempt>>;
+    try {
+      r = await attempt();
+      // A kernel that did not start (it died at once, or did not answer within nbclient's 60 s,
+      // seen once under load) has run no cell: start it once more before calling the run failed.
+      const notStarted = r.events.find((e) => e.event === "fatal" && e["reason"] === "start");
+      if (notStarted !== undefined && stopRequested === null) {
+        log(`racelab run: ${nbPath}: the kernel did not start (${String(notStarted["message"])}); starting it once more`);
+        r = await attempt();
       }
-    }, jupyterPath, { RACELAB_RECORD: resolve(recorded) }).finally(() => (runPath !== nbPath ? rm(runPath, { force: true }) : undefined));
+    } finally {
+      if (runPath !== nbPath) await rm(runPath, { force: true });
+    }
     const resultsPath = join(outDir, `${basename(nbPath, ".ipynb")}.results.jsonl`);
     if (r.code === 0 && r.events.some((e) => e.event === "done")) {
       // Kept beside the executed copy (an empty file when the notebook computed nothing).
