@@ -95,9 +95,7 @@ const builtins = new Set(builtinModules);
  */
 function ownModule(spec: string): string | null {
   if (spec === "racelab") return pathToFileURL(path.join(ownModules, `index${ownExt}`)).href;
-  const m = /^racelab\/dist\/(.+?)(?:\.js)?$/.exec(spec);
-  if (m === null) return null;
-  return pathToFileURL(path.join(ownModules, `${m[1]!}${ownExt}`)).href;
+  return spec.startsWith("racelab/dist/") ? ownFile(path.join(path.dirname(ownModules), spec.slice("racelab/".length))) : null;
 }
 
 /**

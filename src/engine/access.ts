@@ -157,10 +157,10 @@ export function access(loc: number, cls: number, target?: object, key?: string |
  * Records an access that tells the step nothing, like {@link access} but unseen by the
  * {@link ReadHook}: a lock release, the taking of a lock a blocking acquire waited for, a
  * kfree() (they return nothing, and what else the lock or object held does not shape the thread;
- * a wrong release or a double free is a finding, which state caching keeps apart anyway). The partial-order reduction sees it as any
- * access. For racelab's primitives and user-written ones of the same kind; anything that returns
- * a value or branches on the location's state must use {@link access}, or state caching may
- * merge states that the thread tells apart.
+ * a wrong release or a double free is a finding, which state caching keeps apart anyway). The
+ * partial-order reduction sees it as any access. For racelab's primitives and user-written ones
+ * of the same kind; anything that returns a value or branches on the location's state must use
+ * {@link access}, or state caching may merge states that the thread tells apart.
  */
 export function blindAccess(loc: number, cls: number): void {
   if (recording !== null) recording.push(loc * 8 + cls);

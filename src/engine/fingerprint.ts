@@ -17,7 +17,14 @@
  *   but by an ADD (access.ts): value-returning atomics such as `Counter.addReturn()` and
  *   `folio_try_get()` record W, trylocks LX, and what they return shapes the thread's future
  *   (until 2026-11-30 only R counted, and two orders of such steps could merge into one state).
- *   Completing a wait (a blocking lock's acquire) observes nothing: the thread runs only once it can;
+ *   Completing a wait (a blocking lock's acquire) observes nothing: the thread runs only once it
+ *   can; nor does a `blindAccess()` (a lock release, kfree()). A tracked field holding an object
+ *   the last walk visited is observed as that object's place in the walk, not its content: what
+ *   the thread then reads of the object is observed as those reads. A location made lazily with
+ *   `autoLoc()` is hashed through the value function `setAutoLocValue()` gave it, else it is
+ *   unhashable;
+ * - per thread, the kernel state other threads change outside the scenario's state (a sleeping
+ *   thread's `__state`, {@link registerTaskState});
  * - whether a BUG stopped the execution, and the set of findings raised so far (so that no
  *   finding is lost when a state is pruned).
  *

@@ -13,8 +13,9 @@ export const MODES: readonly Mode[] = ["exhaustive", "random", "pct"];
  * Reduction of the exhaustive search, each a strategy of src/engine/strategies/: `sleep-sets`
  * (default; Godefroid's sleep sets over the recorded accesses, one execution per Mazurkiewicz
  * trace), `dpor` (source-DPOR: the same executions, far fewer sleep-blocked prefixes; under pso
- * check() searches with sleep sets instead, see DPOR_PSO_WARNING), `state-caching` (sleep sets with state matching: fewer executions, every
- * final state and finding) or `none` (every interleaving, for cross-checks; exponentially slower).
+ * check() searches with sleep sets instead, see DPOR_PSO_WARNING), `state-caching` (sleep sets
+ * with state matching: fewer executions, every final state and finding) or `none` (every
+ * interleaving, for cross-checks; exponentially slower).
  */
 export type Reduction = "sleep-sets" | "dpor" | "state-caching" | "none";
 /** Every {@link Reduction}, default first. */
