@@ -40,18 +40,20 @@ const locNames: string[] = [];
  * an owner cannot be hashed, so a check that reads one falls back to the sleep-set search and
  * says so in its warnings.
  */
-export function newLoc(name: string, owner?: object | (() => unknown)): number {
+export function newLoc(name: string, owner?: object | (() => unknown), container?: object): number {
   if (stepping)
     throw new Error(
       `${name}: racelab objects (Cell, locks, refcount_t, ...) must be created in setup(), not inside a step (their locations would differ between executions); create it in setup() and initialise it in the step`,
     );
   locNames[nextLoc] = name;
   locOwners[nextLoc] = owner;
+  locContainers[nextLoc] = typeof owner === "function" ? container : undefined;
   return nextLoc++;
 }
 
 let stepping = false;
 const locOwners: (object | (() => unknown) | undefined)[] = [];
+const locContainers: (object | undefined)[] = [];
 /** The objects passed as owners to {@link newLoc} since the last {@link resetLocations} (the current execution's). */
 export function locationOwners(): Set<object> {
   const out = new Set<object>();
@@ -60,6 +62,16 @@ export function locationOwners(): Set<object> {
     if (typeof o === "object") out.add(o);
   }
   return out;
+}
+
+/** The number of locations {@link newLoc} allocated since the last {@link resetLocations}. */
+export function locationCount(): number {
+  return nextLoc;
+}
+
+/** The container given to {@link newLoc} with a value-function owner (undefined when none was given). */
+export function locContainer(loc: number): object | undefined {
+  return locContainers[loc];
 }
 
 /** The owner given to {@link newLoc} for a location (undefined when none was given). */
@@ -78,6 +90,20 @@ export function locOwner(loc: number): object | (() => unknown) | undefined {
 export type ReadHook = (loc: number, target: object | undefined, key: string | symbol | undefined) => void;
 /** The installed {@link ReadHook} (a live binding: read it, set it with {@link setReadHook}). */
 export let readHook: ReadHook | null = null;
+
+/**
+ * Called while set with every access but a read (class R) a step makes, blind or not: the
+ * location and, for a tracked field, its plain object. The state-caching search uses it to
+ * rehash only the objects a step changed.
+ */
+export type WriteHook = (loc: number, target: object | undefined) => void;
+/** The installed {@link WriteHook} (a live binding: set it with {@link setWriteHook}). */
+export let writeHook: WriteHook | null = null;
+
+/** Installs (or removes, with null) the {@link WriteHook}. */
+export function setWriteHook(h: WriteHook | null): void {
+  writeHook = h;
+}
 
 /** Installs (or removes, with null) the {@link ReadHook}. */
 export function setReadHook(h: ReadHook | null): void {
@@ -151,6 +177,7 @@ export function access(loc: number, cls: number, target?: object, key?: string |
   // What the step observes (state-caching histories): a read, and any access to a kernel object's
   // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
   if (readHook !== null && (cls === R || (target === undefined && cls !== ADD))) readHook(loc, target, key);
+  if (writeHook !== null && cls !== R) writeHook(loc, target);
 }
 
 /**
@@ -164,6 +191,7 @@ export function access(loc: number, cls: number, target?: object, key?: string |
  */
 export function blindAccess(loc: number, cls: number): void {
   if (recording !== null) recording.push(loc * 8 + cls);
+  if (writeHook !== null && cls !== R) writeHook(loc, undefined);
 }
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */

@@ -6,9 +6,7 @@
  * observed: the values its reads returned and the choices the scheduler made for it. The
  * fingerprint of a state is therefore a 64-bit hash (two 32-bit lanes) of
  *
- * - the modeled shared state: every object reachable from the state `setup()` returned and from
- *   the store buffers, walked in a canonical order (object identity becomes the order of first
- *   visit), freed objects marked;
+ * - the modeled shared state: every unit (below), freed objects marked;
  * - per thread, a running hash of its history: at each of its steps, the choice taken and, for
  *   every location the step observed, the hash of the object owning that location as it was before
  *   the step (a superset of the value read: two histories with equal hashes saw equal values);
@@ -18,31 +16,40 @@
  *   `folio_try_get()` record W, trylocks LX, and what they return shapes the thread's future
  *   (until 2026-11-30 only R counted, and two orders of such steps could merge into one state).
  *   Completing a wait (a blocking lock's acquire) observes nothing: the thread runs only once it
- *   can; nor does a `blindAccess()` (a lock release, kfree()). A tracked field holding an object
- *   the last walk visited is observed as that object's place in the walk, not its content: what
- *   the thread then reads of the object is observed as those reads. A location made lazily with
- *   `autoLoc()` is hashed through the value function `setAutoLocValue()` gave it, else it is
- *   unhashable;
+ *   can; nor does a `blindAccess()` (a lock release, kfree()). A tracked field holding a unit
+ *   is observed as which unit it is (its key), not its content: what the thread then reads of
+ *   it is observed as those reads. A location made lazily with `autoLoc()` is hashed through the
+ *   value function `setAutoLocValue()` gave it, else it is unhashable;
  * - per thread, the kernel state other threads change outside the scenario's state (a sleeping
  *   thread's `__state`, {@link registerTaskState});
  * - whether a BUG stopped the execution, and the set of findings raised so far (so that no
  *   finding is lost when a state is pruned).
  *
- * Objects are hashed in *owners*: an object that owns locations (racelab's kernel objects, which
- * pass `this` to `newLoc`), a plain object of the state (tracked field by field, track.ts), a
- * store buffer, the state itself. An owner's hash covers its fields and every object inside it
- * that is not an owner; another owner inside it counts by identity. A read of a location without
- * an owner (a user primitive that called `newLoc(name)` without `this`) cannot be hashed: the
- * fingerprinter then reports the location, and the search falls back to sleep sets.
+ * Objects are hashed in *units*: an object that owns locations (racelab's kernel objects, which
+ * pass `this` to `newLoc`, or the `container` of locations with a value function), a named plain
+ * object of the state (tracked field by field, track.ts), a store buffer. A unit's hash covers its
+ * fields and every object inside it that is no unit; another unit inside it counts by its stable
+ * key (its first location, or its tracker name, the same in every execution). The state's hash is
+ * the sum of its units' hashes, so after a step only the units it changed are hashed again
+ * (incremental hashing, 2026-11-30): those owning a location the step accessed by any class but R
+ * (blind accesses included), and every unit that holds inline a kernel object which is no unit
+ * (its methods may record their accesses on another object, as a jbd2 `Handle` does). A step that
+ * writes a location no unit covers, or names a new object, rehashes every unit. This relies on
+ * the rule the partial-order reduction relies on: kernel state changes only through recorded
+ * accesses. {@link Fingerprinter.inconsistency} checks it (a test runs every bundled
+ * configuration with it). A read of a location without an owner (a user primitive that called
+ * `newLoc(name)` without `this`) cannot be hashed: the fingerprinter then reports the location,
+ * and the search falls back to sleep sets.
  *
  * What no hash sees, the reduction does not see either: state a thread closes over (a variable
  * of `setup()`, a module variable). The cross-check in check.ts samples unreduced executions
  * and compares their outcomes with what the search reached.
  */
-import { AUTO_LOC_BASE, autoLocValue, locName, locOwner, locationOwners, setReadHook } from "./access.js";
+import { AUTO_LOC_BASE, autoLocValue, locContainer, locName, locOwner, locationCount, setReadHook, setWriteHook } from "./access.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
+import { isSelfTracked, untracked } from "./track.js";
 
 // Two 32-bit lanes, each a multiply-xorshift mix with its own constant.
 let la = 0;
@@ -57,28 +64,45 @@ const m1 = (x: number) => mix(x, x);
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
-const stringHashes = new Map<string, number>();
-const stringHashesB = new Map<string, number>();
+/** Per string seen, the index of its two lane hashes in `strA` / `strB`. */
+const stringIdx = new Map<string, number>();
+let strA = new Int32Array(1024);
+let strB = new Int32Array(1024);
 function mixString(s: string): void {
-  let x = stringHashes.get(s);
-  let y = stringHashesB.get(s);
-  if (x === undefined || y === undefined) {
-    x = 0x811c9dc5;
-    y = 0x01000193 ^ s.length;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+  let i = stringIdx.get(s);
+  if (i === undefined) {
+    let x = 0x811c9dc5;
+    let y = 0x01000193 ^ s.length;
+    for (let j = 0; j < s.length; j++) {
+      const c = s.charCodeAt(j);
       x = Math.imul(x ^ c, 0x01000193);
       y = Math.imul(y ^ c, 0x9e3779b1);
       y ^= y >>> 16;
     }
-    if (stringHashes.size > 100_000) {
-      stringHashes.clear();
-      stringHashesB.clear();
+    if (stringIdx.size >= 100_000) stringIdx.clear();
+    i = stringIdx.size;
+    if (i >= strA.length) {
+      const a = new Int32Array(2 * strA.length);
+      const b = new Int32Array(2 * strA.length);
+      a.set(strA);
+      b.set(strB);
+      strA = a;
+      strB = b;
     }
-    stringHashes.set(s, x);
-    stringHashesB.set(s, y);
+    strA[i] = x;
+    strB[i] = y;
+    stringIdx.set(s, i);
   }
-  mix(x, y);
+  mix(strA[i]!, strB[i]!);
+}
+
+/** Final avalanche of a 32-bit lane (murmur3's fmix32). */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 const taskStates: ((t: Task) => number | undefined)[] = [];
@@ -97,27 +121,58 @@ const VBASE = 1 << 22;
 const VSTRIDE = 1 << 18;
 
 /**
+ * One object hashed on its own (see the module comment): its stable key (two lanes) and its
+ * content hash as of the last update (two lanes, key folded in, avalanched).
+ */
+interface Unit {
+  readonly o: object;
+  readonly ka: number;
+  readonly kb: number;
+  a: number;
+  b: number;
+  /** The update in which it was last marked changed. */
+  mark: number;
+  /**
+   * Holds inline a kernel object that is no unit (a jbd2 `Handle`): its methods may change it
+   * while recording accesses of another object's locations, so it is rehashed after every step.
+   */
+  volatile: boolean;
+}
+
+/**
  * Fingerprints the states of one execution (see the module comment). Create it right after the
  * execution (or with the per-thread history of the prefix it replays, {@link setHistory}); call
- * {@link walk} on the state before a step, {@link beginStep} / {@link endStep} around the step,
- * then {@link walk} again and read {@link fingerprint}.
+ * {@link walk} once, then per step {@link beginStep} / {@link endStep} around the step and
+ * {@link update} after it, and read {@link fingerprint}.
  */
 export class Fingerprinter {
   /** Per-thread history hashes, two lanes per thread (`[a0, b0, a1, b1, ...]`). */
   readonly history: Uint32Array;
   /** The location read without an owner that makes fingerprints unsound, or null. */
   unhashable: string | null = null;
-  private ids = new Map<object, number>();
-  /** Every object the last walk hashed inside an owner, by order of first visit. */
-  private objIds = new Map<object, number>();
-  private queue: object[] = [];
-  private ha: number[] = [];
-  private hb: number[] = [];
-  private stateA = 0;
-  private stateB = 0;
+  /** Units hashed so far (every unit per {@link walk}, the changed ones per {@link update}). */
+  unitsHashed = 0;
+  /** Every unit, by its object (kernel objects, containers, named plain objects, store buffers). */
+  private readonly units = new Map<object, Unit>();
+  private readonly unitList: Unit[] = [];
+  /** How many of the tracker's named objects are units. */
+  private namedSeen = 0;
+  /** Sum over the units of their hashes, per lane (order-free, so one unit can be replaced). */
+  private sumA = 0;
+  private sumB = 0;
+  /** Hash of the per-thread kernel state outside the scenario's state ({@link registerTaskState}). */
+  private taskA = 0;
+  private taskB = 0;
+  /** Units a step changed, and whether it changed something no unit covers (then: rehash all). */
+  private readonly dirty: Unit[] = [];
+  private dirtyAll = false;
+  /** The units with `volatile` set. */
+  private readonly volatiles: Unit[] = [];
+  /** Set while hashing a unit when it holds inline a kernel object that is no unit. */
+  private sawKernel = false;
+  private updates = 0;
   private readonly inProgress = new Set<object>();
-  /** Per read of the step: a pre-step owner index (>= 0), or -1 with the value hash in readA/readB. */
-  private readonly readIdx: number[] = [];
+  /** Per read of the step: its value hash (two lanes). */
   private readonly readA: number[] = [];
   private readonly readB: number[] = [];
   private inHook = false;
@@ -134,8 +189,7 @@ export class Fingerprinter {
       this.inHook = false;
     }
   };
-
-  private readonly locOwners = locationOwners();
+  private readonly onWrite = (loc: number, target: object | undefined) => this.changed(loc, target);
 
   constructor(private readonly exec: Execution) {
     const n = exec.tasks.length;
@@ -144,6 +198,26 @@ export class Fingerprinter {
       this.history[2 * i] = Math.imul(i + 1, 0x9e3779b1);
       this.history[2 * i + 1] = Math.imul(i + 1, 0x85ebca6b);
     }
+    // Units: kernel objects and containers keyed by their first location (allocated in the
+    // same order in every execution), store buffers by thread, named plain objects by name.
+    const nLocs = locationCount();
+    for (let loc = 0; loc < nLocs; loc++) {
+      const owner = locOwner(loc);
+      const o = typeof owner === "function" ? locContainer(loc) : owner;
+      if (o !== undefined && !(o instanceof Task) && !this.units.has(o)) this.addUnit(o, 0x10c, loc);
+    }
+    for (let i = 0; i < exec.buffers.length; i++) this.addUnit(exec.buffers[i]!, 0xb0f, i);
+  }
+
+  private addUnit(o: object, tag: number, id: number | string): Unit {
+    la = tag;
+    lb = ~tag;
+    if (typeof id === "number") m1(id);
+    else mixString(id);
+    const u: Unit = { o, ka: la, kb: lb, a: 0, b: 0, mark: -1, volatile: false };
+    this.units.set(o, u);
+    this.unitList.push(u);
+    return u;
   }
 
   /** Restores the per-thread history hashes (those of a replayed prefix). */
@@ -151,12 +225,15 @@ export class Fingerprinter {
     this.history.set(h);
   }
 
-  /** Starts capturing the reads of the step about to run. */
+  /** Starts capturing the reads and the changes of the step about to run. */
   beginStep(): void {
-    this.readIdx.length = 0;
     this.readA.length = 0;
     this.readB.length = 0;
+    this.dirty.length = 0;
+    this.dirtyAll = false;
+    this.updates++;
     setReadHook(this.hook);
+    setWriteHook(this.onWrite);
   }
 
   /**
@@ -166,16 +243,40 @@ export class Fingerprinter {
    */
   endStep(tid: number, choice: number): void {
     setReadHook(null);
+    setWriteHook(null);
     la = this.history[2 * tid]!;
     lb = this.history[2 * tid + 1]!;
     m1(choice);
-    for (let i = 0; i < this.readIdx.length; i++) {
-      const idx = this.readIdx[i]!;
-      if (idx >= 0) mix(this.ha[idx]!, this.hb[idx]!);
-      else mix(this.readA[i]!, this.readB[i]!);
-    }
+    for (let i = 0; i < this.readA.length; i++) mix(this.readA[i]!, this.readB[i]!);
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;
+  }
+
+  /** A step's access of another class than R to `loc`: marks what it may have changed. */
+  private changed(loc: number, target: object | undefined): void {
+    let o: object | (() => unknown) | undefined;
+    if (target !== undefined) o = target;
+    else if (loc >= AUTO_LOC_BASE) {
+      // A location with a value function (a thread's __state) is hashed with the task states;
+      // any other (a kfree()'s fields, given without their object): rehash everything.
+      if (autoLocValue(loc) === undefined) this.dirtyAll = true;
+      return;
+    } else if (loc >= VBASE) o = this.exec.buffers[Math.floor((loc - VBASE + 3) / VSTRIDE) - 1];
+    else if (loc >= 0) {
+      o = locOwner(loc);
+      if (typeof o === "function") o = locContainer(loc);
+      if (o instanceof Task) return; // hashed as its thread's `done`
+    } else return; // HALT_ACCESS: the halt flag
+    const u = o === undefined ? undefined : this.units.get(o as object);
+    if (u === undefined) {
+      // An object named in this step becomes a unit in update(); anything else: rehash all.
+      if (o === undefined || !this.exec.tracker.isNamed(o as object)) this.dirtyAll = true;
+      return;
+    }
+    if (u.mark !== this.updates) {
+      u.mark = this.updates;
+      this.dirty.push(u);
+    }
   }
 
   /** One read, hashed now (la/lb are free to use: the hook saves them). */
@@ -187,18 +288,18 @@ export class Fingerprinter {
       // A tracked field: the value read (`<keys>`: the key set; a Map or Set: its entries).
       if (typeof key === "string" && key !== "<keys>" && key !== "<entries>") {
         mixString(key);
+        // An object of the state read from a field is observed as which object it is (a unit's
+        // key, or the setup ordinal of a kernel or frozen object that is no unit), not its
+        // content: what the thread then reads of it is observed as those reads, and which object
+        // it holds matters when it compares pointers. Other objects: their content.
         const v = (target as Record<string, unknown>)[key];
-        const nid = typeof v === "object" && v !== null ? this.objIds.get(v) : undefined;
-        if (nid !== undefined && !this.ids.has(v as object)) {
-          // A reference to an object of the state: what the thread holds is that object, at its
-          // canonical place; what it then reads of it is observed as those reads.
+        const ord = typeof v === "object" && v !== null && !this.units.has(v) ? this.exec.tracker.setupOrdinal(v) : undefined;
+        if (ord !== undefined) {
           m1(14);
-          m1(nid);
-          return this.pushValue();
-        }
-        this.value(v, true);
+          m1(ord);
+        } else this.value(v);
       } else if (key === "<keys>") for (const k of Object.keys(target)) mixString(k);
-      else this.content(target, true);
+      else this.content(target);
       return this.pushValue();
     }
     if (loc >= AUTO_LOC_BASE) {
@@ -206,7 +307,7 @@ export class Fingerprinter {
       if (v === undefined) this.unhashable ??= locName(loc);
       else {
         m1(loc);
-        this.value(v(), true);
+        this.value(v());
       }
       return this.pushValue();
     }
@@ -218,7 +319,7 @@ export class Fingerprinter {
     }
     if (typeof owner === "function") {
       m1(loc);
-      this.value(owner(), true);
+      this.value(owner());
       return this.pushValue();
     }
     if (owner instanceof Task) {
@@ -227,76 +328,143 @@ export class Fingerprinter {
       m1(owner.done ? 1 : 0);
       return this.pushValue();
     }
-    const idx = this.ids.get(owner);
-    if (idx !== undefined && idx < this.ha.length) {
-      this.readIdx.push(idx);
-      this.readA.push(0);
-      this.readB.push(0);
+    const u = this.units.get(owner);
+    if (u !== undefined && u.mark !== this.updates) {
+      // Its hash as before the step (units are rehashed after it).
+      this.readA.push(u.a);
+      this.readB.push(u.b);
       return;
     }
-    // Not reachable from the state before the step (thread-local, or just allocated): its content now.
-    this.content(owner, true);
+    // Changed earlier in this step, or not a unit: its content now.
+    this.content(owner);
     this.pushValue();
   }
 
   private pushValue(): void {
-    this.readIdx.push(-1);
     this.readA.push(la);
     this.readB.push(lb);
   }
 
-  /** Hashes the shared state as it is now (owners in canonical order). */
+  /** Hashes the whole shared state as it is now (every unit). */
   walk(): void {
-    this.ids = new Map();
-    this.objIds = new Map();
-    this.queue = [];
-    this.ha = [];
-    this.hb = [];
-    const tracker = this.exec.tracker;
-    this.idOf(this.exec.state as object);
-    for (const b of this.exec.buffers) this.idOf(b);
-    let ga = 0x2545f491;
-    let gb = 0x4f6cdd1d;
-    for (let i = 0; i < this.queue.length; i++) {
-      const o = this.queue[i]!;
-      la = 0x1b873593 ^ i;
-      lb = 0xcc9e2d51 ^ i;
-      const freed = tracker.freedBy(o);
-      if (freed !== undefined) {
-        m1(0xf3ee);
-        mixString(freed);
-      }
-      this.content(o);
-      this.ha.push(la);
-      this.hb.push(lb);
-      ga = Math.imul(ga ^ la, 0x5bd1e995);
-      ga ^= ga >>> 15;
-      gb = Math.imul(gb ^ lb, 0x27d4eb2d);
-      gb ^= gb >>> 13;
+    this.addNamed();
+    let sa = 0;
+    let sb = 0;
+    for (const u of this.unitList) {
+      this.hashUnit(u);
+      sa = (sa + u.a) | 0;
+      sb = (sb + u.b) | 0;
     }
+    this.sumA = sa;
+    this.sumB = sb;
+    this.hashTaskStates();
+  }
+
+  /**
+   * After a step: rehashes the units it changed (every unit when it changed something no unit
+   * covers) and adds the objects it named.
+   */
+  update(): void {
+    // An object named in the step was hashed inline in the units that hold it; as a unit, it
+    // counts there by key: rehash everything.
+    if (this.dirtyAll || this.namedSeen < this.exec.tracker.namedObjects().length) {
+      this.walk();
+      return;
+    }
+    for (const u of this.volatiles)
+      if (u.mark !== this.updates) {
+        u.mark = this.updates;
+        this.dirty.push(u);
+      }
+    let sa = this.sumA;
+    let sb = this.sumB;
+    for (const u of this.dirty) {
+      sa = (sa - u.a) | 0;
+      sb = (sb - u.b) | 0;
+      this.hashUnit(u);
+      sa = (sa + u.a) | 0;
+      sb = (sb + u.b) | 0;
+    }
+    this.sumA = sa;
+    this.sumB = sb;
+    this.hashTaskStates();
+  }
+
+  /**
+   * Debugging aid and test hook: null when the incrementally maintained state hash equals a full
+   * rehash of every unit, else what differs (a step changed an object behind its recorded
+   * accesses: `FolioRef (location 12)`).
+   */
+  inconsistency(): string | null {
+    const a = this.sumA;
+    const b = this.sumB;
+    const before = this.unitList.map((u) => [u.a, u.b] as const);
+    this.walk();
+    if (a === this.sumA && b === this.sumB) return null;
+    for (let i = 0; i < before.length; i++) {
+      const u = this.unitList[i]!;
+      if (before[i]![0] !== u.a || before[i]![1] !== u.b) {
+        const named = this.exec.tracker.isNamed(u.o) ? this.exec.tracker.idOf(u.o) : null;
+        return named ?? `${(Object.getPrototypeOf(u.o) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "object"} (unit ${i})`;
+      }
+    }
+    return "the set of units";
+  }
+
+  /** Makes units of the objects the tracker named since the last call (walk() hashes them). */
+  private addNamed(): void {
+    const named = this.exec.tracker.namedObjects();
+    const tracker = this.exec.tracker;
+    for (; this.namedSeen < named.length; this.namedSeen++) {
+      const o = named[this.namedSeen]!;
+      if (!this.units.has(o)) this.addUnit(o, 0x9a3e, tracker.idOf(o));
+    }
+  }
+
+  private hashUnit(u: Unit): void {
+    this.unitsHashed++;
+    la = u.ka;
+    lb = u.kb;
+    const freed = this.exec.tracker.freedBy(u.o);
+    if (freed !== undefined) {
+      m1(0xf3ee);
+      mixString(freed);
+    }
+    this.inProgress.add(u.o);
+    this.sawKernel = false;
+    this.content(u.o);
+    this.inProgress.delete(u.o);
+    if (this.sawKernel && !u.volatile) {
+      u.volatile = true;
+      this.volatiles.push(u);
+    }
+    u.a = fmix(la);
+    u.b = fmix(lb);
+  }
+
+  private hashTaskStates(): void {
+    la = 0x7a57;
+    lb = 0x57a7;
     for (const get of taskStates)
       for (const t of this.exec.tasks) {
         const v = get(t);
         if (v === undefined) continue;
-        la = ga;
-        lb = gb;
-        m1(0x7a57);
         m1(t.id);
         m1(v);
-        ga = la;
-        gb = lb;
       }
-    this.stateA = ga;
-    this.stateB = gb;
+    this.taskA = la;
+    this.taskB = lb;
   }
 
   /**
-   * The fingerprint of the current state as two 32-bit lanes: the last {@link walk}, the threads'
-   * histories, the halt flag and the set of findings so far.
+   * The fingerprint of the current state as two 32-bit lanes: the units as of the last
+   * {@link walk} or {@link update}, the threads' histories, the halt flag and the set of
+   * findings so far.
    */
   fingerprint(out: Uint32Array): void {
-    la = this.stateA;
-    lb = this.stateB;
+    la = this.sumA;
+    lb = this.sumB;
+    mix(this.taskA, this.taskB);
     const h = this.history;
     const tasks = this.exec.tasks;
     // A finished thread has no future: what it read no longer tells states apart.
@@ -314,21 +482,7 @@ export class Fingerprinter {
     out[1] = lb >>> 0;
   }
 
-  private idOf(o: object): number {
-    let id = this.ids.get(o);
-    if (id === undefined) {
-      id = this.queue.length;
-      this.ids.set(o, id);
-      this.queue.push(o);
-    }
-    return id;
-  }
-
-  private isOwner(o: object): boolean {
-    return this.locOwners.has(o) || this.exec.tracker.isNamed(o);
-  }
-
-  private value(v: unknown, frozen = false): void {
+  private value(v: unknown): void {
     switch (typeof v) {
       case "number":
         if ((v | 0) === v) {
@@ -370,55 +524,57 @@ export class Fingerprinter {
           m1(v.id);
           return;
         }
-        const id = this.ids.get(v);
-        if (id !== undefined) {
+        const o = untracked(v);
+        const u = this.units.get(o);
+        if (u !== undefined) {
           m1(12);
-          m1(id);
+          mix(u.ka, u.kb);
           return;
         }
-        if (!frozen && this.isOwner(v)) {
-          m1(12);
-          m1(this.idOf(v));
-          return;
-        }
-        if (this.inProgress.has(v)) {
+        if (this.inProgress.has(o)) {
           m1(13);
           return;
         }
-        if (!frozen && !this.objIds.has(v)) this.objIds.set(v, this.objIds.size);
-        this.inProgress.add(v);
-        const freed = this.exec.tracker.freedBy(v);
+        if (isSelfTracked(o)) this.sawKernel = true;
+        // Which setup object sits here (so that a thread holding one is told apart, above).
+        const ord = this.exec.tracker.setupOrdinal(o);
+        if (ord !== undefined) {
+          m1(21);
+          m1(ord);
+        }
+        this.inProgress.add(o);
+        const freed = this.exec.tracker.freedBy(o);
         if (freed !== undefined) {
           m1(0xf3ee);
           mixString(freed);
         }
-        this.content(v, frozen);
-        this.inProgress.delete(v);
+        this.content(o);
+        this.inProgress.delete(o);
         return;
       }
     }
   }
 
-  private content(o: object, frozen = false): void {
+  private content(o: object): void {
     if (Array.isArray(o)) {
       m1(15);
       m1(o.length);
-      for (let i = 0; i < o.length; i++) this.value(o[i], frozen);
+      for (let i = 0; i < o.length; i++) this.value(o[i]);
       return;
     }
     if (o instanceof Map) {
       m1(16);
       m1(o.size);
       for (const [k, v] of o) {
-        this.value(k, frozen);
-        this.value(v, frozen);
+        this.value(k);
+        this.value(v);
       }
       return;
     }
     if (o instanceof Set) {
       m1(17);
       m1(o.size);
-      for (const v of o) this.value(v, frozen);
+      for (const v of o) this.value(v);
       return;
     }
     if (ArrayBuffer.isView(o)) {
@@ -428,17 +584,32 @@ export class Fingerprinter {
       for (let i = 0; i < bytes.length; i++) m1(bytes[i]!);
       return;
     }
-    const proto = Object.getPrototypeOf(o) as { constructor?: { name?: string } } | null;
-    const cname = proto?.constructor?.name;
-    if (cname !== undefined && cname !== "Object") mixString(cname);
+    const proto = Object.getPrototypeOf(o) as object | null;
+    if (proto !== null && proto !== Object.prototype) {
+      let c = classHashes.get(proto);
+      if (c === undefined) {
+        const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? "";
+        c = stringHash(name);
+        classHashes.set(proto, c);
+      }
+      m1(c);
+    }
     const keys = Object.keys(o);
     m1(keys.length);
     const r = o as Record<string, unknown>;
     for (let i = 0; i < keys.length; i++) {
       mixString(keys[i]!);
-      this.value(r[keys[i]!], frozen);
+      this.value(r[keys[i]!]);
     }
   }
+}
+
+/** Per prototype, a 32-bit hash of its class name. */
+const classHashes = new WeakMap<object, number>();
+function stringHash(s: string): number {
+  let x = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
+  return x;
 }
 
 /**

@@ -35,11 +35,16 @@ export interface StrategyCounters {
   tableBytes: number;
   /** Nodes counted at the depth a sharded search probes for its split depth. */
   nodesAtDepth: number;
+  /**
+   * Objects hashed (state caching: every unit of the state when an execution starts or resumes,
+   * then per step only the units the step changed; see fingerprint.ts).
+   */
+  unitsHashed: number;
 }
 
 /** Fresh zero counters. */
 export function zeroCounters(): StrategyCounters {
-  return { sleepBlocked: 0, states: 0, revisits: 0, tableBytes: 0, nodesAtDepth: 0 };
+  return { sleepBlocked: 0, states: 0, revisits: 0, tableBytes: 0, nodesAtDepth: 0, unitsHashed: 0 };
 }
 
 /**

@@ -107,6 +107,7 @@ function fieldName(id: string, key: string | symbol): string {
 /** The (always empty) maps of a sampling-mode tracker. */
 const NO_IDS: Map<object, string> = new Map();
 const NO_PROXIES: Map<object, object> = new Map();
+const NO_ORDINALS: Map<object, number> = new Map();
 
 /** Location of each (object name, field), shared by every execution (names are deterministic). */
 const fieldLocCache = new Map<string, Map<string | symbol, number>>();
@@ -122,6 +123,9 @@ export class Tracker {
   /** Objects kfree()d, by the thread that freed them; created at the first kfree(). */
   private freed: Map<object, string> | null = null;
   private nextId = 0;
+  private readonly order: object[] = [];
+  /** Kernel and opaque objects the setup walk reached, numbered in its order. */
+  private readonly setupOrd: Map<object, number>;
   /** Sampling mode: set once tracking turned out to be needed ({@link NEEDS_TRACKING} thrown). */
   needsTracking = false;
 
@@ -137,6 +141,7 @@ export class Tracker {
     // (Sampling names and wraps nothing: no maps to allocate per execution.)
     this.ids = sampling ? NO_IDS : new Map();
     this.proxies = sampling ? NO_PROXIES : new Map();
+    this.setupOrd = sampling ? NO_ORDINALS : new Map();
   }
 
   /** Names every plain object reachable from the state returned by setup() (deterministic walk); nothing in sampling mode. */
@@ -158,6 +163,10 @@ export class Tracker {
   private visit(o: unknown, path: string, name: string): void {
     if (o === null || typeof o !== "object") return;
     if (this.ids.has(o)) return;
+    if (isSelfTracked(o) || isOpaque(o)) {
+      if (this.setupOrd.has(o)) return;
+      this.setupOrd.set(o, this.setupOrd.size);
+    }
     if (isSelfTracked(o)) {
       // Not wrapped, but what it holds (a Cell's value) may be plain state.
       const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
@@ -167,6 +176,7 @@ export class Tracker {
     }
     if (isOpaque(o)) return;
     this.ids.set(o, this.nextId === 0 ? name : path);
+    this.order.push(o);
     this.nextId++;
     if (o instanceof Map) {
       for (const [k, v] of o) if (walkable(v)) this.visit(v, `${path}[${String(k)}]`, name);
@@ -190,6 +200,21 @@ export class Tracker {
       return;
     }
     this.ids.set(o, `${label ?? who}#${this.host.publish()}`);
+    this.order.push(o);
+  }
+
+  /**
+   * The number of a kernel object (self-tracked) or opaque object (frozen, a Date, ...) that the
+   * walk of the state `setup()` returned reached, in walk order: the same object in every
+   * execution. Undefined for others (state caching observes which such object a thread holds).
+   */
+  setupOrdinal(o: object): number | undefined {
+    return this.setupOrd.get(o);
+  }
+
+  /** Every named object, in the order it was named (live: grows as objects are published). */
+  namedObjects(): readonly object[] {
+    return this.order;
   }
 
   /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */

@@ -20,7 +20,7 @@ export class Ext4ExtentTree {
     // (Loops, not Array.from: a sampling run builds this once per execution.)
     for (let i = 0; i < blocks; i++) {
       this.st.push("hole");
-      this.locs.push(newLoc(`extent[${i}]`, () => this.st[i]));
+      this.locs.push(newLoc(`extent[${i}]`, () => this.st[i], this));
     }
   }
   /** ext4_ext_map_blocks() lookup (flags 0): what the on-disk tree says of `lblk`. */

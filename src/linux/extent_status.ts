@@ -50,7 +50,7 @@ export class ExtentStatusTree {
     // (Loops, not Array.from: a sampling run builds this once per execution.)
     for (let i = 0; i < blocks; i++) {
       this.st.push(0);
-      this.locs.push(newLoc(`es[${i}]`, () => this.st[i]));
+      this.locs.push(newLoc(`es[${i}]`, () => this.st[i], this));
     }
   }
   /**

@@ -13,7 +13,7 @@
 import { UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
-import { R, setReadHook } from "../access.js";
+import { R, setReadHook, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
 import { SleepSetSearch } from "./sleep-sets.js";
@@ -38,13 +38,20 @@ export class StateCachingSearch extends SleepSetSearch {
   private fprExec: Execution | null = null;
   private initialHist: Uint32Array | null = null;
 
+  /**
+   * Test hook: after every step, compare the incrementally updated state hash with a full rehash
+   * and throw when they differ (a model changed state without recording the access).
+   */
+  static verifyUpdates = false;
+
   constructor() {
     super({}, "state-caching");
   }
 
-  /** Removes the read hook (a step that threw leaves it set). */
+  /** Removes the read and write hooks (a step that threw leaves them set). */
   close(): void {
     setReadHook(null);
+    setWriteHook(null);
   }
 
   protected override resume(exec: Execution, k: number): void {
@@ -52,6 +59,7 @@ export class StateCachingSearch extends SleepSetSearch {
     this.fprExec = exec;
     this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!);
     this.fpr.walk();
+    this.tally();
   }
 
   protected override atNode(exec: Execution, en: readonly number[]): boolean {
@@ -61,6 +69,7 @@ export class StateCachingSearch extends SleepSetSearch {
       this.fprExec = exec;
       this.initialHist = this.fpr.history.slice();
       this.fpr.walk();
+      this.tally();
     }
     this.fpr!.fingerprint(this.fp);
     const table = this.table;
@@ -88,13 +97,24 @@ export class StateCachingSearch extends SleepSetSearch {
     this.fpr!.beginStep();
   }
 
-  protected override afterStep(_exec: Execution, f: Frame): void {
+  protected override afterStep(exec: Execution, f: Frame): void {
     const fpr = this.fpr!;
     fpr.endStep(f.cur & TID_MASK, f.cur >> 12);
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
-    // A step that only read changed no shared state: the last walk still hashes it.
-    if (!onlyReads(f.curAcc)) fpr.walk();
+    // A step that only read changed no shared state: the units still hash it.
+    if (!onlyReads(f.curAcc)) {
+      fpr.update();
+      const bad = StateCachingSearch.verifyUpdates ? fpr.inconsistency() : null;
+      if (bad !== null) throw new Error(`state caching: a step of ${exec.tasks[f.cur & TID_MASK]!.name} changed ${bad} behind its recorded accesses`);
+    }
     f.hist = fpr.history.slice();
+    this.tally();
+  }
+
+  /** Moves the fingerprinter's count of hashed units to the counters. */
+  private tally(): void {
+    this.counters.unitsHashed += this.fpr!.unitsHashed;
+    this.fpr!.unitsHashed = 0;
   }
 }
 
