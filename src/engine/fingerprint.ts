@@ -348,16 +348,9 @@ export class Fingerprinter {
   /** Hashes the whole shared state as it is now (every unit). */
   walk(): void {
     this.addNamed();
-    let sa = 0;
-    let sb = 0;
-    for (const u of this.unitList) {
-      this.hashUnit(u);
-      sa = (sa + u.a) | 0;
-      sb = (sb + u.b) | 0;
-    }
-    this.sumA = sa;
-    this.sumB = sb;
-    this.hashTaskStates();
+    for (const u of this.unitList) u.a = u.b = 0;
+    this.sumA = this.sumB = 0;
+    this.rehash(this.unitList);
   }
 
   /**
@@ -376,9 +369,14 @@ export class Fingerprinter {
         u.mark = this.updates;
         this.dirty.push(u);
       }
+    this.rehash(this.dirty);
+  }
+
+  /** Hashes `units` again, replacing their terms in the sum, and the task states. */
+  private rehash(units: readonly Unit[]): void {
     let sa = this.sumA;
     let sb = this.sumB;
-    for (const u of this.dirty) {
+    for (const u of units) {
       sa = (sa - u.a) | 0;
       sb = (sb - u.b) | 0;
       this.hashUnit(u);
