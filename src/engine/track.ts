@@ -107,7 +107,6 @@ function fieldName(id: string, key: string | symbol): string {
 /** The (always empty) maps of a sampling-mode tracker. */
 const NO_IDS: Map<object, string> = new Map();
 const NO_PROXIES: Map<object, object> = new Map();
-const NO_ORDINALS: Map<object, number> = new Map();
 
 /** Location of each (object name, field), shared by every execution (names are deterministic). */
 const fieldLocCache = new Map<string, Map<string | symbol, number>>();
@@ -124,8 +123,10 @@ export class Tracker {
   private freed: Map<object, string> | null = null;
   private nextId = 0;
   private readonly order: object[] = [];
-  /** Kernel and opaque objects the setup walk reached, numbered in its order. */
-  private readonly setupOrd: Map<object, number>;
+  /** Kernel and opaque objects the setup walk reached, in its order (repeats included). */
+  private readonly setupObjs: object[] = [];
+  /** Their numbers (first occurrence), built at the first {@link setupOrdinal} call. */
+  private setupOrd: Map<object, number> | null = null;
   /** Sampling mode: set once tracking turned out to be needed ({@link NEEDS_TRACKING} thrown). */
   needsTracking = false;
 
@@ -141,7 +142,6 @@ export class Tracker {
     // (Sampling names and wraps nothing: no maps to allocate per execution.)
     this.ids = sampling ? NO_IDS : new Map();
     this.proxies = sampling ? NO_PROXIES : new Map();
-    this.setupOrd = sampling ? NO_ORDINALS : new Map();
   }
 
   /** Names every plain object reachable from the state returned by setup() (deterministic walk); nothing in sampling mode. */
@@ -163,18 +163,18 @@ export class Tracker {
   private visit(o: unknown, path: string, name: string): void {
     if (o === null || typeof o !== "object") return;
     if (this.ids.has(o)) return;
-    if (isSelfTracked(o) || isOpaque(o)) {
-      if (this.setupOrd.has(o)) return;
-      this.setupOrd.set(o, this.setupOrd.size);
-    }
     if (isSelfTracked(o)) {
+      this.setupObjs.push(o);
       // Not wrapped, but what it holds (a Cell's value) may be plain state.
       const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
       // What a Cell points to is named as C would: `state.head->` (fields: `state.head->data`).
       if (holds !== undefined) for (const k of holds) this.visit((o as Record<string, unknown>)[k], `${path}->`, name);
       return;
     }
-    if (isOpaque(o)) return;
+    if (isOpaque(o)) {
+      this.setupObjs.push(o);
+      return;
+    }
     this.ids.set(o, this.nextId === 0 ? name : path);
     this.order.push(o);
     this.nextId++;
@@ -209,6 +209,10 @@ export class Tracker {
    * execution. Undefined for others (state caching observes which such object a thread holds).
    */
   setupOrdinal(o: object): number | undefined {
+    if (this.setupOrd === null) {
+      this.setupOrd = new Map();
+      for (const x of this.setupObjs) if (!this.setupOrd.has(x)) this.setupOrd.set(x, this.setupOrd.size);
+    }
     return this.setupOrd.get(o);
   }
 
