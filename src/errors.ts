@@ -9,6 +9,9 @@
  *   the library detects). Fix the model; the CLI exits 1.
  * - {@link UnhashableState}: internal to the state-caching search (a read no fingerprint
  *   covers); check() catches it and searches with sleep sets instead, with a warning.
+ * - {@link StaleStateHash}: internal to the state-caching search (a step changed an object
+ *   without an access on that object's locations, so hashing only what a step accessed missed
+ *   it); check() catches it and searches again rehashing the whole state after every step.
  */
 
 /** Thrown for bad user input (unknown id, bad parameter, malformed schedule): CLI exit status 2. */
@@ -40,5 +43,23 @@ export class UnhashableState extends Error {
     readonly location: string,
   ) {
     super(`location ${location} has no owner (newLoc(name) without \`this\`): its value cannot be hashed`);
+  }
+}
+
+/**
+ * Thrown by the state-caching search when its periodic comparison of the incrementally updated
+ * state hash with a full rehash finds a difference: a step changed an object without recording
+ * an access on that object's own locations.
+ */
+export class StaleStateHash extends Error {
+  /** Always `"StaleStateHash"`. */
+  override readonly name = "StaleStateHash";
+  constructor(
+    /** The thread whose step it was. */
+    readonly thread: string,
+    /** What changed (`state`, a tracker name, or a class name with its unit number). */
+    readonly object: string,
+  ) {
+    super(`a step of ${thread} changed ${object} without an access on its own locations`);
   }
 }

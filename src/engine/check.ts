@@ -1,6 +1,6 @@
 import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
-import { UnhashableState, UsageError } from "../errors.js";
+import { StaleStateHash, UnhashableState, UsageError } from "../errors.js";
 import { engineCopies } from "./access.js";
 import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
@@ -493,6 +493,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   let stats!: RunStats;
   let strategy!: Strategy;
   let unhashable: string | null = null;
+  let fullRehash = false;
   const sum = new NaiveSum();
   const bad = new NaiveSum();
   let countable = counting;
@@ -504,7 +505,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     bad.reset();
     countable = counting;
     const shardDepth = shard === null ? undefined : shardDepthFor(sc, cfg, name, shard.count, { ...req, countDepth: undefined });
-    strategy = makeStrategy(name, { ...req, shard: shard ?? undefined, shardDepth });
+    strategy = makeStrategy(name, { ...req, shard: shard ?? undefined, shardDepth, fullRehash });
     return runStrategy(
       sc,
       cfg,
@@ -542,7 +543,19 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     // A search that learned a new location an invariant reads has ordered steps without it:
     // search again with the larger set (a handful of passes at most).
     try {
-      stats = search(reduction === "state-caching" && unhashable !== null ? "sleep-sets" : reduction);
+      try {
+        stats = search(reduction === "state-caching" && unhashable !== null ? "sleep-sets" : reduction);
+      } catch (e) {
+        if (!(e instanceof StaleStateHash)) throw e;
+        // Hashing only what each step accessed missed a change: search again, hashing everything.
+        fullRehash = true;
+        warnings.push(
+          `state caching hashed the whole state after every step: ${e.message} (a kernel object whose method changes ` +
+            `another object's fields, or a field changed outside the tracking proxies), so hashing only what a step accessed ` +
+            `missed it; the first search was discarded`,
+        );
+        stats = search(reduction);
+      }
     } catch (e) {
       if (!(e instanceof UnhashableState)) throw e;
       // A read no fingerprint covers: search without caching (sleep sets), and say so.

@@ -55,6 +55,8 @@ export interface StrategyRequest {
   readonly preemptionBound?: number;
   /** `timed`: step costs and start window (default DEFAULT_TIMING). */
   readonly timing?: Timing;
+  /** `state-caching`: hash the whole state after every step instead of what the step accessed. */
+  readonly fullRehash?: boolean;
 }
 
 /** Makes a fresh strategy for one run. */
@@ -70,7 +72,7 @@ interface Entry {
 const registry = new Map<string, Entry>([
   ["sleep-sets", { make: (r) => new SleepSetSearch(dfsPart(r)), shardable: true }],
   ["dpor", { make: () => new SourceDporSearch(), shardable: false }],
-  ["state-caching", { make: () => new StateCachingSearch(), shardable: false }],
+  ["state-caching", { make: (r) => new StateCachingSearch({ fullRehash: r.fullRehash === true }), shardable: false }],
   ["none", { make: (r) => new UnreducedSearch(dfsPart(r)), shardable: true }],
   ["random", { make: (r) => new RandomStrategy(r.seed, r.runs), shardable: false }],
   ["pct", { make: (r) => new PctStrategy(r.seed, r.pctDepth, r.runs), shardable: false }],

@@ -10,7 +10,7 @@
  * with probability about n^2 / 2^65 over n states ({@link collisionProbability}); a collision
  * could prune a state never explored, so the result reports that probability.
  */
-import { UnhashableState } from "../../errors.js";
+import { StaleStateHash, UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
 import { R, setReadHook, setWriteHook } from "../access.js";
@@ -40,12 +40,24 @@ export class StateCachingSearch extends SleepSetSearch {
 
   /**
    * Test hook: after every step, compare the incrementally updated state hash with a full rehash
-   * and throw when they differ (a model changed state without recording the access).
+   * and throw an Error naming the step and the object when they differ (a model changed state
+   * without recording the access).
    */
   static verifyUpdates = false;
+  /**
+   * Every this many steps that changed state, the search compares the incremental hash with a
+   * full rehash and throws {@link StaleStateHash} when they differ (check() then searches again
+   * with `fullRehash`). A sampled net: a model whose steps change objects they record no access
+   * on may still slip through between two comparisons.
+   */
+  static checkEvery = 256;
+  private sinceCheck = 0;
+  private readonly fullRehash: boolean;
 
-  constructor() {
+  /** `fullRehash`: hash the whole state after every step (for models that fail the comparison). */
+  constructor(opts: { readonly fullRehash?: boolean } = {}) {
     super({}, "state-caching");
+    this.fullRehash = opts.fullRehash === true;
   }
 
   /** Removes the read and write hooks (a step that threw leaves them set). */
@@ -103,9 +115,19 @@ export class StateCachingSearch extends SleepSetSearch {
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
     // A step that only read changed no shared state: the units still hash it.
     if (!onlyReads(f.curAcc)) {
-      fpr.update();
-      const bad = StateCachingSearch.verifyUpdates ? fpr.inconsistency() : null;
-      if (bad !== null) throw new Error(`state caching: a step of ${exec.tasks[f.cur & TID_MASK]!.name} changed ${bad} behind its recorded accesses`);
+      if (this.fullRehash) fpr.walk();
+      else {
+        fpr.update();
+        const who = () => exec.tasks[f.cur & TID_MASK]!.name;
+        if (StateCachingSearch.verifyUpdates) {
+          const bad = fpr.inconsistency();
+          if (bad !== null) throw new Error(`state caching: a step of ${who()} changed ${bad} behind its recorded accesses`);
+        } else if (++this.sinceCheck >= StateCachingSearch.checkEvery) {
+          this.sinceCheck = 0;
+          const bad = fpr.inconsistency();
+          if (bad !== null) throw new StaleStateHash(who(), bad);
+        }
+      }
     }
     f.hist = fpr.history.slice();
     this.tally();
