@@ -389,6 +389,54 @@ export class Fingerprinter {
   }
 
   /**
+   * The unit hashes as they are now, to give a fingerprinter of a replay of the same steps
+   * ({@link restoreHashes}) instead of a full {@link walk}: `[sumA, sumB, taskA, taskB, units,
+   * then per unit a, b, volatile]`.
+   */
+  saveHashes(): Int32Array {
+    const n = this.unitList.length;
+    const out = new Int32Array(5 + 3 * n);
+    out[0] = this.sumA;
+    out[1] = this.sumB;
+    out[2] = this.taskA;
+    out[3] = this.taskB;
+    out[4] = n;
+    for (let i = 0; i < n; i++) {
+      const u = this.unitList[i]!;
+      out[5 + 3 * i] = u.a;
+      out[6 + 3 * i] = u.b;
+      out[7 + 3 * i] = u.volatile ? 1 : 0;
+    }
+    return out;
+  }
+
+  /**
+   * Takes the unit hashes {@link saveHashes} saved in another execution after the same steps as
+   * this one's (its units are the same, in the same order: locations are allocated and objects
+   * named in the same order). Returns false, changing nothing, when the units differ in number;
+   * then {@link walk}.
+   */
+  restoreHashes(h: Int32Array): boolean {
+    this.addNamed();
+    const n = this.unitList.length;
+    if (h[4] !== n) return false;
+    this.sumA = h[0]!;
+    this.sumB = h[1]!;
+    this.taskA = h[2]!;
+    this.taskB = h[3]!;
+    for (let i = 0; i < n; i++) {
+      const u = this.unitList[i]!;
+      u.a = h[5 + 3 * i]!;
+      u.b = h[6 + 3 * i]!;
+      if (h[7 + 3 * i] === 1 && !u.volatile) {
+        u.volatile = true;
+        this.volatiles.push(u);
+      }
+    }
+    return true;
+  }
+
+  /**
    * Debugging aid and test hook: null when the incrementally maintained state hash equals a full
    * rehash of every unit, else what differs (a step changed an object behind its recorded
    * accesses: `FolioRef (location 12)`).

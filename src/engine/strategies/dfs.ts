@@ -83,6 +83,8 @@ export interface Frame {
   site: Site | null;
   /** State caching: the threads' history hashes after this node's step. */
   hist: Uint32Array | null;
+  /** State caching: the state's unit hashes after this node's step ({@link Fingerprinter.saveHashes}). */
+  hashes: Int32Array | null;
   /** DPOR: threads this node must explore (grows as races are found below it). */
   bt: Set<number> | null;
   /** DPOR: vector clock of this node's step (per thread: its steps that happen before). */
@@ -220,6 +222,7 @@ export class DepthFirstSearch implements Strategy {
       pre: base,
       site: null,
       hist: null,
+      hashes: null,
       bt: null,
       clock: null,
       lidx: 0,

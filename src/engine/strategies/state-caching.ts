@@ -37,6 +37,7 @@ export class StateCachingSearch extends SleepSetSearch {
   private fpr: Fingerprinter | null = null;
   private fprExec: Execution | null = null;
   private initialHist: Uint32Array | null = null;
+  private initialHashes: Int32Array | null = null;
 
   /**
    * Test hook: after every step, compare the incrementally updated state hash with a full rehash
@@ -70,7 +71,13 @@ export class StateCachingSearch extends SleepSetSearch {
     this.fpr = new Fingerprinter(exec);
     this.fprExec = exec;
     this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!);
-    this.fpr.walk();
+    // The unit hashes saved after the same steps, else a full walk.
+    const saved = k >= 1 ? this.frames[k - 1]!.hashes : this.initialHashes;
+    if (this.fullRehash || saved === null || !this.fpr.restoreHashes(saved)) this.fpr.walk();
+    else if (StateCachingSearch.verifyUpdates) {
+      const bad = this.fpr.inconsistency();
+      if (bad !== null) throw new Error(`state caching: the unit hashes restored at depth ${k} differ from a full rehash (${bad})`);
+    }
     this.tally();
   }
 
@@ -81,8 +88,11 @@ export class StateCachingSearch extends SleepSetSearch {
       this.fprExec = exec;
       this.initialHist = this.fpr.history.slice();
       this.fpr.walk();
+      this.initialHashes = this.fpr.saveHashes();
       this.tally();
     }
+    // A node with more than one thread to run may be returned to (resume()): keep its unit hashes.
+    if (en.length >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
     this.fpr!.fingerprint(this.fp);
     const table = this.table;
     const i = table.find(this.fp);
@@ -130,6 +140,7 @@ export class StateCachingSearch extends SleepSetSearch {
       }
     }
     f.hist = fpr.history.slice();
+    f.hashes = null; // (set by atNode() below it when the node it leads to may be returned to)
     this.tally();
   }
 
