@@ -83,7 +83,7 @@ export interface Frame {
   site: Site | null;
   /** State caching: the threads' history hashes after this node's step. */
   hist: Uint32Array | null;
-  /** State caching: the state's unit hashes after this node's step ({@link Fingerprinter.saveHashes}). */
+  /** State caching: the unit hashes of the state this node's step leads to, kept when a replay may resume there (else null). */
   hashes: Int32Array | null;
   /** DPOR: threads this node must explore (grows as races are found below it). */
   bt: Set<number> | null;
