@@ -54,16 +54,6 @@ export function newLoc(name: string, owner?: object | (() => unknown), container
 let stepping = false;
 const locOwners: (object | (() => unknown) | undefined)[] = [];
 const locContainers: (object | undefined)[] = [];
-/** The objects passed as owners to {@link newLoc} since the last {@link resetLocations} (the current execution's). */
-export function locationOwners(): Set<object> {
-  const out = new Set<object>();
-  for (let i = 0; i < nextLoc; i++) {
-    const o = locOwners[i];
-    if (typeof o === "object") out.add(o);
-  }
-  return out;
-}
-
 /** The number of locations {@link newLoc} allocated since the last {@link resetLocations}. */
 export function locationCount(): number {
   return nextLoc;

@@ -360,7 +360,7 @@ export class Fingerprinter {
   update(): void {
     // An object named in the step was hashed inline in the units that hold it; as a unit, it
     // counts there by key: rehash everything.
-    if (this.dirtyAll || this.namedSeen < this.exec.tracker.namedObjects().length) {
+    if (this.dirtyAll || this.namedSeen < this.exec.tracker.namedCount()) {
       this.walk();
       return;
     }
@@ -459,12 +459,11 @@ export class Fingerprinter {
 
   /** Makes units of the objects the tracker named since the last call (walk() hashes them). */
   private addNamed(): void {
-    const named = this.exec.tracker.namedObjects();
     const tracker = this.exec.tracker;
-    for (; this.namedSeen < named.length; this.namedSeen++) {
-      const o = named[this.namedSeen]!;
-      if (!this.units.has(o)) this.addUnit(o, 0x9a3e, tracker.idOf(o));
-    }
+    if (this.namedSeen === tracker.namedCount()) return;
+    let i = 0;
+    for (const [o, name] of tracker.named()) if (i++ >= this.namedSeen && !this.units.has(o)) this.addUnit(o, 0x9a3e, name);
+    this.namedSeen = i;
   }
 
   private hashUnit(u: Unit): void {
@@ -632,13 +631,12 @@ export class Fingerprinter {
     }
     const proto = Object.getPrototypeOf(o) as object | null;
     if (proto !== null && proto !== Object.prototype) {
-      let c = classHashes.get(proto);
+      let c = classNames.get(proto);
       if (c === undefined) {
-        const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? "";
-        c = stringHash(name);
-        classHashes.set(proto, c);
+        c = (proto as { constructor?: { name?: string } }).constructor?.name ?? "";
+        classNames.set(proto, c);
       }
-      m1(c);
+      mixString(c);
     }
     const keys = Object.keys(o);
     m1(keys.length);
@@ -650,13 +648,8 @@ export class Fingerprinter {
   }
 }
 
-/** Per prototype, a 32-bit hash of its class name. */
-const classHashes = new WeakMap<object, number>();
-function stringHash(s: string): number {
-  let x = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193);
-  return x;
-}
+/** Per prototype, its class name (read once: `constructor.name` is a getter). */
+const classNames = new WeakMap<object, string>();
 
 /**
  * A set of 64-bit fingerprints (two 32-bit lanes) in an open-addressing table of typed arrays,

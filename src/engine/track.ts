@@ -122,9 +122,8 @@ export class Tracker {
   /** Objects kfree()d, by the thread that freed them; created at the first kfree(). */
   private freed: Map<object, string> | null = null;
   private nextId = 0;
-  private readonly order: object[] = [];
   /** Kernel and opaque objects the setup walk reached, in its order (repeats included). */
-  private readonly setupObjs: object[] = [];
+  private setupObjs: object[] | null = null;
   /** Their numbers (first occurrence), built at the first {@link setupOrdinal} call. */
   private setupOrd: Map<object, number> | null = null;
   /** Sampling mode: set once tracking turned out to be needed ({@link NEEDS_TRACKING} thrown). */
@@ -164,7 +163,7 @@ export class Tracker {
     if (o === null || typeof o !== "object") return;
     if (this.ids.has(o)) return;
     if (isSelfTracked(o)) {
-      this.setupObjs.push(o);
+      (this.setupObjs ??= []).push(o);
       // Not wrapped, but what it holds (a Cell's value) may be plain state.
       const holds = (o as Record<symbol, unknown>)[HOLDS] as string[] | undefined;
       // What a Cell points to is named as C would: `state.head->` (fields: `state.head->data`).
@@ -172,11 +171,10 @@ export class Tracker {
       return;
     }
     if (isOpaque(o)) {
-      this.setupObjs.push(o);
+      (this.setupObjs ??= []).push(o);
       return;
     }
     this.ids.set(o, this.nextId === 0 ? name : path);
-    this.order.push(o);
     this.nextId++;
     if (o instanceof Map) {
       for (const [k, v] of o) if (walkable(v)) this.visit(v, `${path}[${String(k)}]`, name);
@@ -200,7 +198,6 @@ export class Tracker {
       return;
     }
     this.ids.set(o, `${label ?? who}#${this.host.publish()}`);
-    this.order.push(o);
   }
 
   /**
@@ -211,14 +208,19 @@ export class Tracker {
   setupOrdinal(o: object): number | undefined {
     if (this.setupOrd === null) {
       this.setupOrd = new Map();
-      for (const x of this.setupObjs) if (!this.setupOrd.has(x)) this.setupOrd.set(x, this.setupOrd.size);
+      for (const x of this.setupObjs ?? []) if (!this.setupOrd.has(x)) this.setupOrd.set(x, this.setupOrd.size);
     }
     return this.setupOrd.get(o);
   }
 
-  /** Every named object, in the order it was named (live: grows as objects are published). */
-  namedObjects(): readonly object[] {
-    return this.order;
+  /** How many objects have a name (it grows as objects are published). */
+  namedCount(): number {
+    return this.ids.size;
+  }
+
+  /** Every named object with its name, in the order it was named. */
+  named(): IterableIterator<[object, string]> {
+    return this.ids.entries();
   }
 
   /** Marks an object freed by the running thread (kfree); later field accesses are use-after-free. */

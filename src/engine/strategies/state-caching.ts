@@ -91,8 +91,6 @@ export class StateCachingSearch extends SleepSetSearch {
       this.initialHashes = this.fpr.saveHashes();
       this.tally();
     }
-    // A node with more than one thread to run may be returned to (resume()): keep its unit hashes.
-    if (en.length >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
     this.fpr!.fingerprint(this.fp);
     const table = this.table;
     const i = table.find(this.fp);
@@ -101,6 +99,7 @@ export class StateCachingSearch extends SleepSetSearch {
       table.insert(this.fp, alts);
       this.counters.states = table.size;
       this.counters.tableBytes = table.bytes;
+      this.keepHashes(en);
       return true;
     }
     const stored = table.sleepOf(i);
@@ -112,7 +111,13 @@ export class StateCachingSearch extends SleepSetSearch {
     this.restrict = wake;
     this.sleep = this.sleep.filter((x) => stored.includes(x.alt));
     table.setSleep(i, sleepAlts(this.sleep));
+    this.keepHashes(en);
     return true;
+  }
+
+  /** A node explored with more than one thread to run may be returned to (resume()): keep its unit hashes. */
+  private keepHashes(en: readonly number[]): void {
+    if (en.length >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
   }
 
   protected override beforeStep(): void {
@@ -128,14 +133,13 @@ export class StateCachingSearch extends SleepSetSearch {
       if (this.fullRehash) fpr.walk();
       else {
         fpr.update();
-        const who = () => exec.tasks[f.cur & TID_MASK]!.name;
-        if (StateCachingSearch.verifyUpdates) {
-          const bad = fpr.inconsistency();
-          if (bad !== null) throw new Error(`state caching: a step of ${who()} changed ${bad} behind its recorded accesses`);
-        } else if (++this.sinceCheck >= StateCachingSearch.checkEvery) {
+        if (StateCachingSearch.verifyUpdates || ++this.sinceCheck >= StateCachingSearch.checkEvery) {
           this.sinceCheck = 0;
           const bad = fpr.inconsistency();
-          if (bad !== null) throw new StaleStateHash(who(), bad);
+          const who = exec.tasks[f.cur & TID_MASK]!.name;
+          if (bad !== null && StateCachingSearch.verifyUpdates)
+            throw new Error(`state caching: a step of ${who} changed ${bad} behind its recorded accesses`);
+          if (bad !== null) throw new StaleStateHash(who, bad);
         }
       }
     }
