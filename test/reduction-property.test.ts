@@ -201,6 +201,22 @@ const REGRESSIONS: Program[] = [
     end: null,
     inv: null,
   }),
+  // deadOnReturn(): the caller's read before the call must outlive the call (the history at the
+  // entry), and what the function read must not (only its value). T0's read of c0 is 0 or 1
+  // when both orders reach T0's last step with T1 done (its write of c0 then wakes T0 from the sleep set).
+  printable({
+    cells: 2,
+    threads: [
+      [
+        { k: "read", src: c(0), acquire: false },
+        { k: "call", ret: "none", body: [{ k: "read", src: c(1), acquire: false }] },
+        { k: "write", dst: c(0), v: 2, release: false },
+      ],
+      [{ k: "write", dst: c(0), v: 1, release: false }],
+    ],
+    end: null,
+    inv: null,
+  }),
 ];
 
 test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso)", (t) => {

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import {
   Cell,
   check,
+  deadOnReturn,
   defineScenario,
   makeStrategy,
   newLoc,
@@ -239,4 +240,67 @@ test("a change no access of the step covers is found by the periodic comparison,
   // The bundled scenarios never need it.
   const ext4 = check("ext4-delalloc-fallocate", { fix: "recheck-es", reduction: "state-caching", crossCheckRuns: 0 });
   assert.deepEqual(ext4.warnings, []);
+});
+
+test("deadOnReturn(): state caching forgets what a function read once it returns, not its value nor what its caller read", () => {
+  // a: x = READ_ONCE(c0); r = f() { READ_ONCE(c1) } (r is the read's parity, or nothing); WRITE_ONCE(c2, x).
+  // b: WRITE_ONCE(c1, 2); WRITE_ONCE(c0, 1).
+  // What f read is dead after it: b's store to c1 before or after it leaves one state when f
+  // returns nothing, two when f returns c1's value (0 or 2: both even, so parity merges them
+  // too). a's own read of c0 stays live (it is stored in c2).
+  const F_LOAD = at("a", "READ_ONCE(c1)");
+  const A_X = at("a", "x = READ_ONCE(c0)");
+  const A_END = at("a", "WRITE_ONCE(c2, x)");
+  const B1 = at("b", "WRITE_ONCE(c1, 2)");
+  const B0 = at("b", "WRITE_ONCE(c0, 1)");
+  const make = (ret: "none" | "value" | "parity") => {
+    const f = deadOnReturn(function* f(t: Task, c1: Cell<number>) {
+      yield F_LOAD;
+      const v = READ_ONCE(t, c1);
+      return ret === "none" ? 0 : ret === "value" ? v : v % 2;
+    });
+    return defineScenario({
+      id: `dead-on-return-${ret}`,
+      setup: () => ({
+        state: { c: [new Cell("c0", 0), new Cell("c1", 0), new Cell("c2", -1)] },
+        threads: {
+          *a(t: Task, s) {
+            yield A_X;
+            const x = READ_ONCE(t, s.c[0]!);
+            const r = yield* f(t, s.c[1]!);
+            yield A_END;
+            WRITE_ONCE(t, s.c[2]!, x * 10 + r);
+          },
+          *b(t: Task, s) {
+            yield B1;
+            WRITE_ONCE(t, s.c[1]!, 2);
+            yield B0;
+            WRITE_ONCE(t, s.c[0]!, 1);
+          },
+        },
+      }),
+    });
+  };
+  const run = (ret: "none" | "value" | "parity", strategy: StateCachingSearch | "none") => {
+    const sc = make(ret);
+    const seen = new Set<string>();
+    const s = strategy === "none" ? makeStrategy("none", { seed: 1, runs: Infinity, pctDepth: 3 }) : strategy;
+    runStrategy(sc, resolveConfig(sc, "baseline", "default", {}), s, {}, (v) => {
+      seen.add(JSON.stringify(v.exec.view()));
+    });
+    return { finals: [...seen].sort(), states: s.counters.states };
+  };
+  for (const ret of ["none", "value", "parity"] as const) {
+    const none = run(ret, "none");
+    const forget = run(ret, new StateCachingSearch());
+    const keep = run(ret, new StateCachingSearch({ keepLocals: true }));
+    assert.deepEqual(forget.finals, none.finals, `${ret}: every final state`);
+    assert.deepEqual(keep.finals, none.finals, `${ret}: every final state (keepLocals)`);
+    // Final c2 = 10x + r: x is 0 or 1 (a's read of c0 before or after b's second store), r is
+    // 0 or 2 only when f returns the value it read.
+    const c2 = none.finals.map((f) => (JSON.parse(f) as Record<string, string>)["c[2]"]).sort();
+    assert.deepEqual(c2, ret === "value" ? ["0", "12", "2"] : ["0", "10"]);
+    if (ret === "value") assert.equal(forget.states, keep.states, "a value that tells the reads apart keeps the states apart");
+    else assert.ok(forget.states < keep.states, `${ret}: ${forget.states} states, ${keep.states} with keepLocals`);
+  }
 });

@@ -90,6 +90,25 @@ export type WriteHook = (loc: number, target: object | undefined) => void;
 /** The installed {@link WriteHook} (a live binding: set it with {@link setWriteHook}). */
 export let writeHook: WriteHook | null = null;
 
+/**
+ * Told when a thread enters and returns from a function wrapped with `deadOnReturn()`
+ * (scope.ts): the state-caching search then forgets what the thread observed inside it but the
+ * return value (see fingerprint.ts). Set only while a step runs.
+ */
+export interface ScopeHook {
+  /** Thread `tid` calls a `deadOnReturn()` function. */
+  enter(tid: number): void;
+  /** Thread `tid` returns `value` from the innermost `deadOnReturn()` function it entered. */
+  leave(tid: number, value: unknown): void;
+}
+/** The installed {@link ScopeHook} (a live binding: set it with {@link setScopeHook}). */
+export let scopeHook: ScopeHook | null = null;
+
+/** Installs (or removes, with null) the {@link ScopeHook}. */
+export function setScopeHook(h: ScopeHook | null): void {
+  scopeHook = h;
+}
+
 /** Installs (or removes, with null) the {@link WriteHook}. */
 export function setWriteHook(h: WriteHook | null): void {
   writeHook = h;

@@ -45,7 +45,7 @@
  * of `setup()`, a module variable). The cross-check in check.ts samples unreduced executions
  * and compares their outcomes with what the search reached.
  */
-import { AUTO_LOC_BASE, autoLocValue, locContainer, locName, locOwner, locationCount, setReadHook, setWriteHook } from "./access.js";
+import { AUTO_LOC_BASE, autoLocValue, locContainer, locName, locOwner, locationCount, setReadHook, setScopeHook, setWriteHook, type ScopeHook } from "./access.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
@@ -116,6 +116,23 @@ export function registerTaskState(get: (t: Task) => number | undefined): void {
   taskStates.push(get);
 }
 
+/**
+ * A thread's history as it was when it entered a `deadOnReturn()` function (two lanes), above
+ * the histories of the functions it is in; immutable, so a frame keeps a stack by reference.
+ */
+export interface ScopeCell {
+  /** The history's first lane. */
+  readonly a: number;
+  /** The history's second lane. */
+  readonly b: number;
+  /** The entry of the function the thread was in when it called this one, or null. */
+  readonly next: ScopeCell | null;
+}
+
+/** A thread's history before its first step. */
+const initialA = (tid: number) => Math.imul(tid + 1, 0x9e3779b1);
+const initialB = (tid: number) => Math.imul(tid + 1, 0x85ebca6b);
+
 /** The store-buffer virtual locations (memory.ts): between these bounds, owned by a buffer. */
 const VBASE = 1 << 22;
 const VSTRIDE = 1 << 18;
@@ -148,6 +165,13 @@ interface Unit {
 export class Fingerprinter {
   /** Per-thread history hashes, two lanes per thread (`[a0, b0, a1, b1, ...]`). */
   readonly history: Uint32Array;
+  /**
+   * Per thread, its history at the entry of each `deadOnReturn()` function it is in, innermost
+   * first (null: none). The current history chains from it, so it needs no hash of its own.
+   */
+  readonly scopes: (ScopeCell | null)[];
+  /** Whether a thread entered or left a `deadOnReturn()` function since the last {@link setHistory}. */
+  scoped = false;
   /** The location read without an owner that makes fingerprints unsound, or null. */
   unhashable: string | null = null;
   /** Units hashed so far (every unit per {@link walk}, the changed ones per {@link update}). */
@@ -190,14 +214,22 @@ export class Fingerprinter {
     }
   };
   private readonly onWrite = (loc: number, target: object | undefined) => this.changed(loc, target);
+  /** The choice of the step running; `choiceGone` once a return dropped it with the step's reads. */
+  private choice = 0;
+  private choiceGone = false;
+  private readonly onScope: ScopeHook = {
+    enter: (tid) => this.enter(tid),
+    leave: (tid, value) => this.leave(tid, value),
+  };
 
   constructor(private readonly exec: Execution) {
     const n = exec.tasks.length;
     this.history = new Uint32Array(2 * n);
     for (let i = 0; i < n; i++) {
-      this.history[2 * i] = Math.imul(i + 1, 0x9e3779b1);
-      this.history[2 * i + 1] = Math.imul(i + 1, 0x85ebca6b);
+      this.history[2 * i] = initialA(i);
+      this.history[2 * i + 1] = initialB(i);
     }
+    this.scopes = new Array<ScopeCell | null>(n).fill(null);
     // Units: kernel objects and containers keyed by their first location (allocated in the
     // same order in every execution), store buffers by thread, named plain objects by name.
     const nLocs = locationCount();
@@ -220,13 +252,24 @@ export class Fingerprinter {
     return u;
   }
 
-  /** Restores the per-thread history hashes (those of a replayed prefix). */
-  setHistory(h: Uint32Array): void {
+  /**
+   * Restores the per-thread history hashes and `deadOnReturn()` entries (those of a replayed
+   * prefix; `scopes` null: none).
+   */
+  setHistory(h: Uint32Array, scopes: readonly (ScopeCell | null)[] | null): void {
     this.history.set(h);
+    if (scopes === null) this.scopes.fill(null);
+    else for (let i = 0; i < scopes.length; i++) this.scopes[i] = scopes[i]!;
+    this.scoped = scopes !== null;
   }
 
-  /** Starts capturing the reads and the changes of the step about to run. */
-  beginStep(): void {
+  /**
+   * Starts capturing the reads and the changes of the step about to run, which takes `choice`;
+   * with `scoped`, also the thread's entries and returns of `deadOnReturn()` functions.
+   */
+  beginStep(choice: number, scoped = true): void {
+    this.choice = choice;
+    this.choiceGone = false;
     this.readA.length = 0;
     this.readB.length = 0;
     this.dirty.length = 0;
@@ -234,6 +277,7 @@ export class Fingerprinter {
     this.updates++;
     setReadHook(this.hook);
     setWriteHook(this.onWrite);
+    if (scoped) setScopeHook(this.onScope);
   }
 
   /**
@@ -241,15 +285,66 @@ export class Fingerprinter {
    * choice, and per read the value read (a tracked field, a location with a value function) or
    * the hash of the location's owner before the step.
    */
-  endStep(tid: number, choice: number): void {
+  endStep(tid: number): void {
     setReadHook(null);
     setWriteHook(null);
-    la = this.history[2 * tid]!;
-    lb = this.history[2 * tid + 1]!;
-    m1(choice);
-    for (let i = 0; i < this.readA.length; i++) mix(this.readA[i]!, this.readB[i]!);
+    setScopeHook(null);
+    this.fold(tid);
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;
+  }
+
+  /** Leaves in la/lb thread `tid`'s history with what its running step has observed so far folded in. */
+  private fold(tid: number): void {
+    la = this.history[2 * tid]!;
+    lb = this.history[2 * tid + 1]!;
+    if (!this.choiceGone) m1(this.choice);
+    for (let i = 0; i < this.readA.length; i++) mix(this.readA[i]!, this.readB[i]!);
+  }
+
+  /** Thread `tid`, in its running step, enters a `deadOnReturn()` function: keep its history so far. */
+  private enter(tid: number): void {
+    const sa = la;
+    const sb = lb;
+    this.fold(tid);
+    this.scopes[tid] = { a: la, b: lb, next: this.scopes[tid]! };
+    this.scoped = true;
+    la = sa;
+    lb = sb;
+  }
+
+  /**
+   * Thread `tid` returns `value` from the innermost `deadOnReturn()` function: its history
+   * becomes the one at the entry with the value returned folded in; what it observed inside
+   * (earlier steps, and this step's choice and reads so far) is forgotten. An entry not on the
+   * stack was made before the thread's first step (no hook then): its history was the initial one.
+   */
+  private leave(tid: number, value: unknown): void {
+    const sa = la;
+    const sb = lb;
+    const c = this.scopes[tid]!;
+    if (c === null) {
+      la = initialA(tid);
+      lb = initialB(tid);
+    } else {
+      la = c.a;
+      lb = c.b;
+      this.scopes[tid] = c.next;
+    }
+    this.scoped = true;
+    m1(0x7e70);
+    // What the function leaves on the thread besides its value: atomic contexts, publications.
+    const t = this.exec.tasks[tid]!;
+    m1(t.atomicDepth);
+    m1(t.publications);
+    this.value(value);
+    this.history[2 * tid] = la;
+    this.history[2 * tid + 1] = lb;
+    this.readA.length = 0;
+    this.readB.length = 0;
+    this.choiceGone = true;
+    la = sa;
+    lb = sb;
   }
 
   /** A step's access of another class than R to `loc`: marks what it may have changed. */

@@ -1,5 +1,5 @@
 import type { Site } from "./site.js";
-import { access } from "./access.js";
+import { access, scopeHook } from "./access.js";
 import type { Tracker } from "./track.js";
 import type { FindingKind } from "./finding.js";
 import type { MemoryHost, MemoryModel } from "./memory.js";
@@ -264,6 +264,41 @@ export function beforeStep(t: Task, spec: StepSpec): void {
 /** What {@link step} does first after its `yield`, before the effect: the spec's extra accesses. */
 export function inStep(spec: StepSpec): void {
   if (spec.access !== undefined) for (const [loc, cls] of spec.access) access(loc, cls);
+}
+
+/**
+ * Wraps a step function (a generator taking the thread first, called with `yield*`) whose locals
+ * are dead once it returns: its caller goes on from its own locals and the value returned, as a C
+ * caller does from a callee that is given no pointer into the caller's stack. The `state-caching`
+ * reduction then forgets what the thread read inside the function once it returns (dead-variable
+ * reduction at function return): two runs that reach the same shared state, with the thread
+ * returned from the same call with an equal value, are one state. Other modes and reductions
+ * ignore it. Calls read as before:
+ *
+ * ```ts
+ * const ext4_map_blocks = deadOnReturn(function* ext4_map_blocks(t: Task, s: Ext4State, L: number): Step<number> { ... });
+ * ... const ret = yield* ext4_map_blocks(t, s, L);
+ * ```
+ *
+ * The rule it relies on: the function changes nothing its caller holds outside the modeled
+ * shared state (no array or object of the caller's, no variable it closes over) and leaves
+ * nothing on the thread but its value, the atomic contexts it holds (`t.atomicDepth`) and the
+ * objects it published; the value is observed as the thread's reads are (fingerprint.ts). A
+ * function that breaks the rule can make state caching merge states that differ: leave it
+ * unwrapped, or search with `StateCachingSearch({ keepLocals: true })`. The property test of the
+ * reductions (test/reduction-property.test.ts) runs generated programs with wrapped functions.
+ */
+export function deadOnReturn<A extends unknown[], T>(
+  fn: (t: Task, ...args: A) => Generator<Site, T, undefined>,
+): (t: Task, ...args: A) => Generator<Site, T, undefined> {
+  const wrapped = function* (t: Task, ...args: A): Generator<Site, T, undefined> {
+    scopeHook?.enter(t.id);
+    const value = yield* fn(t, ...args);
+    scopeHook?.leave(t.id, value);
+    return value;
+  };
+  Object.defineProperty(wrapped, "name", { value: fn.name });
+  return wrapped;
 }
 
 /** A thread body: generator yielding one Site per atomic step. */

@@ -13,6 +13,7 @@ import { ModelError } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { ABANDON, altOf, FINISH, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
 import type { Site } from "../site.js";
+import type { ScopeCell } from "../fingerprint.js";
 
 /** Greatest depth of the nodes whose subtrees are dealt to shards ({@link DfsOptions.shard}). */
 export const SHARD_DEPTH = 20;
@@ -83,6 +84,11 @@ export interface Frame {
   site: Site | null;
   /** State caching: the threads' history hashes after this node's step. */
   hist: Uint32Array | null;
+  /**
+   * State caching: per thread, its histories at the entries of the `deadOnReturn()` functions it
+   * is in after this node's step (null when no thread has entered one).
+   */
+  scopes: (ScopeCell | null)[] | null;
   /** State caching: the unit hashes of the state this node's step leads to, kept when a replay may resume there (else null). */
   hashes: Int32Array | null;
   /** DPOR: threads this node must explore (grows as races are found below it). */
@@ -222,6 +228,7 @@ export class DepthFirstSearch implements Strategy {
       pre: base,
       site: null,
       hist: null,
+      scopes: null,
       hashes: null,
       bt: null,
       clock: null,

@@ -21,6 +21,7 @@ import { TimedStrategy } from "./timed.js";
 import { DEFAULT_TIMING, type Timing } from "../timing.js";
 
 export { DepthFirstSearch, SHARD_DEPTH, type DfsOptions, type Frame, type Sleeper } from "./dfs.js";
+export type { ScopeCell } from "../fingerprint.js";
 export { SourceDporSearch } from "./dpor.js";
 export { PctStrategy } from "./pct.js";
 export { PreemptionBoundedSearch } from "./preemption-bound.js";

@@ -13,7 +13,7 @@
 import { StaleStateHash, UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
-import { R, setReadHook, setWriteHook } from "../access.js";
+import { R, setReadHook, setScopeHook, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
 import { SleepSetSearch } from "./sleep-sets.js";
@@ -37,6 +37,8 @@ export class StateCachingSearch extends SleepSetSearch {
   private fpr: Fingerprinter | null = null;
   private fprExec: Execution | null = null;
   private initialHist: Uint32Array | null = null;
+  /** Whether to tell threads' `deadOnReturn()` entries to the fingerprinter (false: a thread's whole history counts). */
+  private readonly scoped: boolean;
   private initialHashes: Int32Array | null = null;
 
   /**
@@ -55,22 +57,28 @@ export class StateCachingSearch extends SleepSetSearch {
   private sinceCheck = 0;
   private readonly fullRehash: boolean;
 
-  /** `fullRehash`: hash the whole state after every step (for models that fail the comparison). */
-  constructor(opts: { readonly fullRehash?: boolean } = {}) {
+  /**
+   * `fullRehash`: hash the whole state after every step (for models that fail the comparison).
+   * `keepLocals`: ignore `deadOnReturn()`, so that a thread's whole history tells its states
+   * apart (for models whose functions change their callers' locals).
+   */
+  constructor(opts: { readonly fullRehash?: boolean; readonly keepLocals?: boolean } = {}) {
     super({}, "state-caching");
     this.fullRehash = opts.fullRehash === true;
+    this.scoped = opts.keepLocals !== true;
   }
 
   /** Removes the read and write hooks (a step that threw leaves them set). */
   close(): void {
     setReadHook(null);
     setWriteHook(null);
+    setScopeHook(null);
   }
 
   protected override resume(exec: Execution, k: number): void {
     this.fpr = new Fingerprinter(exec);
     this.fprExec = exec;
-    this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!);
+    this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!, k >= 1 ? this.frames[k - 1]!.scopes : null);
     // The unit hashes saved after the same steps, else a full walk.
     const saved = k >= 1 ? this.frames[k - 1]!.hashes : this.initialHashes;
     if (this.fullRehash || saved === null || !this.fpr.restoreHashes(saved)) this.fpr.walk();
@@ -120,13 +128,13 @@ export class StateCachingSearch extends SleepSetSearch {
     if (en.length >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
   }
 
-  protected override beforeStep(): void {
-    this.fpr!.beginStep();
+  protected override beforeStep(_exec: Execution, f: Frame): void {
+    this.fpr!.beginStep(f.cur >> 12, this.scoped);
   }
 
   protected override afterStep(exec: Execution, f: Frame): void {
     const fpr = this.fpr!;
-    fpr.endStep(f.cur & TID_MASK, f.cur >> 12);
+    fpr.endStep(f.cur & TID_MASK);
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
     // A step that only read changed no shared state: the units still hash it.
     if (!onlyReads(f.curAcc)) {
@@ -144,6 +152,7 @@ export class StateCachingSearch extends SleepSetSearch {
       }
     }
     f.hist = fpr.history.slice();
+    f.scopes = fpr.scoped ? fpr.scopes.slice() : null;
     f.hashes = null; // (set by atNode() below it when the node it leads to may be returned to)
     this.tally();
   }

@@ -6,7 +6,7 @@
  * step; the step sites are in sites.ts.
  */
 import { afterAll } from "../../engine/sync.js";
-import type { RunConfig, Task } from "../../engine/task.js";
+import { deadOnReturn, type RunConfig, type Task } from "../../engine/task.js";
 import type { Site } from "../../engine/site.js";
 import type { ThreadSpec } from "../../engine/scenario.js";
 import {
@@ -66,7 +66,7 @@ function map_query_blocks(t: Task, s: Ext4State, L: number): DaMap | null {
  * ext4_da_map_blocks(), fs/ext4/inode.c (8e4e5cdf2fde; with `recheckEs`, 0ea6560abb3b).
  * Leaves out: inline data, bigalloc clusters, ENOSPC and the quota reservation's failure paths.
  */
-function* ext4_da_map_blocks(t: Task, s: Ext4State, cfg: Cfg, L: number): Step<DaMap> {
+const ext4_da_map_blocks = deadOnReturn(function* ext4_da_map_blocks(t: Task, s: Ext4State, cfg: Cfg, L: number): Step<DaMap> {
   yield DA.lookup;
   const es = s.es.lookup(L);
   if (es !== 0 && !ext4_es_is_hole(es)) return found(t, s, L, es);
@@ -115,13 +115,13 @@ function* ext4_da_map_blocks(t: Task, s: Ext4State, cfg: Cfg, L: number): Step<D
   yield DA.setDelay;
   s.bhs[L]!.set({ mapped: true, new: true, delay: true });
   return { retval: 0, unwritten: false };
-}
+});
 
 /**
  * __block_write_begin_int() (fs/buffer.c) for one buffer: get_block only for an unmapped buffer;
  * get_block is ext4_da_get_block_prep() -> ext4_da_map_blocks().
  */
-function* block_write_begin(t: Task, s: Ext4State, cfg: Cfg, L: number, at: Site): Step {
+const block_write_begin = deadOnReturn(function* block_write_begin(t: Task, s: Ext4State, cfg: Cfg, L: number, at: Site): Step {
   yield at;
   if (s.bhs[L]!.get().mapped) {
     t.say("buffer already mapped: no get_block");
@@ -133,7 +133,7 @@ function* block_write_begin(t: Task, s: Ext4State, cfg: Cfg, L: number, at: Site
     // map_bh(); ext4_update_bh_state(); buffer_unwritten -> set_buffer_new, set_buffer_mapped
     s.bhs[L]!.set({ mapped: true, new: m.unwritten, unwritten: m.unwritten });
   }
-}
+});
 
 /** ext4_page_mkwrite() (delalloc case) -> block_page_mkwrite(); the fault core unlocks the folio. */
 function* ext4_page_mkwrite(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
@@ -160,12 +160,13 @@ function* ext4_buffered_write(t: Task, s: Ext4State, cfg: Cfg, L: number): Step 
 }
 
 /**
- * ext4_fallocate() mode 0 -> ext4_alloc_file_blocks() -> ext4_map_blocks(CREATE_UNWRIT_EXT).
- * Leaves out: the journal handle (ext4_journal_start/stop), inode_dio_wait, i_size updates,
- * the inline-data conversion's lock/unlock, ENOSPC retries.
+ * ext4_map_blocks(handle, inode, map, EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT) for one block
+ * (fs/ext4/inode.c): the es tree lookup without i_data_sem, else ext4_ext_map_blocks() without
+ * create under i_data_sem read; unless the block is mapped ("Returns if the blocks have already
+ * allocated"), ext4_ext_map_blocks() with create under i_data_sem write and the es insert.
+ * Returns the blocks mapped (1). Leaves out: the journal handle, ENOSPC.
  */
-function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
-  if (cfg.options.inodeLock) yield* inode_lock(t, s.inode, FALLOC.inodeLock);
+const ext4_map_blocks = deadOnReturn(function* ext4_map_blocks(t: Task, s: Ext4State, L: number): Step<number> {
   yield FALLOC.lookup;
   const es = s.es.lookup(L);
   let written = false;
@@ -206,6 +207,18 @@ function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
     t.say(() => `es: ${esName(cur)} -> ${esName(st)}`);
     yield* up_write(t, s.i_data_sem, FALLOC.upWrite);
   }
+  return 1;
+});
+
+/**
+ * ext4_fallocate() mode 0 -> ext4_alloc_file_blocks() -> ext4_map_blocks(CREATE_UNWRIT_EXT).
+ * Leaves out: the journal handle (ext4_journal_start/stop), inode_dio_wait, i_size updates,
+ * the inline-data conversion's lock/unlock, ENOSPC retries.
+ */
+function* ext4_fallocate(t: Task, s: Ext4State, cfg: Cfg, L: number): Step {
+  if (cfg.options.inodeLock) yield* inode_lock(t, s.inode, FALLOC.inodeLock);
+  // ext4_alloc_file_blocks(): ret = ext4_map_blocks(handle, inode, &map, flags);
+  yield* ext4_map_blocks(t, s, L);
   if (cfg.options.inodeLock) yield* inode_unlock(t, s.inode, FALLOC.inodeUnlock);
 }
 
