@@ -40,7 +40,15 @@ if (process.argv[2] === "--racelab-one") {
   let r: ReturnType<typeof check>;
   try {
     // Any reduction name is passed through: check() rejects the ones it does not know.
-    r = check(getScenario(SCENARIO), { fix: fix!, params: { blocks: Number(n) }, reduction: reduction as Reduction });
+    // A line on stderr every 10 s (the parent shows it): a run at N=4 takes minutes.
+    let last = 0;
+    const onProgress = (done: number, _total: number | null, p: { elapsedMs: number; states: number; steps: number }) => {
+      if (p.elapsedMs - last < 10_000) return;
+      last = p.elapsedMs;
+      const rate = p.elapsedMs > 0 ? Math.round((p.states || done) / (p.elapsedMs / 1000)) : 0;
+      process.stderr.write(`progress: ${fmt(done)} executions, ${fmt(p.states)} states (${fmt(rate)}/s), ${fmt(p.steps)} steps, ${Math.round(p.elapsedMs / 1000)} s\n`);
+    };
+    r = check(getScenario(SCENARIO), { fix: fix!, params: { blocks: Number(n) }, reduction: reduction as Reduction, onProgress });
   } catch (e) {
     process.stderr.write(`${(e as Error).name}: ${(e as Error).message}\n`);
     process.exit(1);
@@ -99,7 +107,7 @@ interface Ran {
  * Runs `cmd args` in `cwd`, in its own process group (under /usr/bin/time -v when present, which
  * writes into `scratch`), killing the whole group after `timeoutMs`.
  */
-function run(cmd: string, argv: string[], cwd: string, scratch: string, timeoutMs: number): Promise<Ran> {
+function run(cmd: string, argv: string[], cwd: string, scratch: string, timeoutMs: number, onProgress?: (line: string) => void): Promise<Ran> {
   const timeFile = path.join(scratch, `time.${process.hrtime.bigint()}.txt`);
   const [c, a] = haveTime ? [TIME, ["-v", "-o", timeFile, cmd, ...argv]] : [cmd, argv];
   return new Promise((resolve, reject) => {
@@ -109,7 +117,16 @@ function run(cmd: string, argv: string[], cwd: string, scratch: string, timeoutM
     let stderr = "";
     let timedOut = false;
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      // Complete `progress: ` lines go to onProgress as they come; the rest is kept.
+      const start = stderr.length;
+      stderr += d;
+      if (onProgress === undefined) return;
+      const from = stderr.lastIndexOf("\n", start - 1) + 1;
+      const lines = stderr.slice(from).split("\n");
+      lines.pop();
+      for (const l of lines) if (l.startsWith("progress: ")) onProgress(l.slice("progress: ".length));
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       try {
@@ -213,7 +230,9 @@ interface RacelabResult {
 async function runRacelab(n: number): Promise<RacelabResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `racelab-bench-${n}-`));
   try {
-    const r = await run(process.execPath, ["--import", "tsx", self, "--racelab-one", String(n), reduction, fix], process.cwd(), dir, timeoutS * 1000);
+    const r = await run(process.execPath, ["--import", "tsx", self, "--racelab-one", String(n), reduction, fix], process.cwd(), dir, timeoutS * 1000, (l) =>
+      progress(`N=${n}: racelab: ${l}`),
+    );
     if (r.timedOut) return { status: "timeout", ms: r.wallMs, rssMiB: r.rssMiB };
     if (r.code !== 0) return { status: "error", detail: `exit ${r.code ?? r.signal}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`, ms: r.wallMs, rssMiB: r.rssMiB };
     const j = JSON.parse(r.stdout) as { verdict: string; executions: number; states?: unknown; findings: Record<string, number>; elapsedMs: number; maxRssMiB: number };
