@@ -217,6 +217,44 @@ const REGRESSIONS: Program[] = [
     end: null,
     inv: null,
   }),
+  // The same with a label in the function: at the label the history goes back to the one at the
+  // call (with the label), not to the thread's initial one; two labels are two places.
+  printable({
+    cells: 2,
+    threads: [
+      [
+        { k: "read", src: c(0), acquire: false },
+        {
+          k: "call",
+          ret: "last",
+          body: [{ k: "read", src: c(1), acquire: false }, { k: "label" }, { k: "read", src: c(1), acquire: false }, { k: "label" }],
+        },
+        { k: "write", dst: c(0), v: 2, release: false },
+      ],
+      [
+        { k: "write", dst: c(1), v: 1, release: false },
+        { k: "write", dst: c(0), v: 1, release: false },
+      ],
+    ],
+    end: null,
+    inv: null,
+  }),
+  // Two labels of one function are two places: the read between them changes no shared state,
+  // so only the label tells the state at the second from the state at the first. (The read
+  // before the call makes the labels pass in steps: code before a thread's first yield runs
+  // when the execution is made, outside any step.)
+  printable({
+    cells: 2,
+    threads: [
+      [
+        { k: "read", src: c(1), acquire: false },
+        { k: "call", ret: "none", body: [{ k: "label" }, { k: "read", src: c(0), acquire: false }, { k: "label" }, { k: "write", dst: c(1), v: 1, release: false }] },
+      ],
+      [{ k: "write", dst: c(0), v: 1, release: false }],
+    ],
+    end: null,
+    inv: null,
+  }),
 ];
 
 test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso)", (t) => {

@@ -8,6 +8,9 @@ import {
   Cell,
   check,
   deadOnReturn,
+  atLabel,
+  labelIn,
+  type Site,
   defineScenario,
   makeStrategy,
   newLoc,
@@ -302,5 +305,29 @@ test("deadOnReturn(): state caching forgets what a function read once it returns
     assert.deepEqual(c2, ret === "value" ? ["0", "12", "2"] : ["0", "10"]);
     if (ret === "value") assert.equal(forget.states, keep.states, "a value that tells the reads apart keeps the states apart");
     else assert.ok(forget.states < keep.states, `${ret}: ${forget.states} states, ${keep.states} with keepLocals`);
+  }
+});
+
+test("atLabel() outside the deadOnReturn() function it names is a model error", () => {
+  const L = labelIn("g", "out");
+  const STEP = at("a", "step");
+  const g = deadOnReturn(function* g(t: Task) {
+    yield STEP;
+    atLabel(t, L);
+  });
+  const h = deadOnReturn(function* h(t: Task) {
+    yield STEP;
+    atLabel(t, L);
+  });
+  const make = (body: (t: Task) => Generator<Site, void, undefined>) =>
+    defineScenario({ id: "label-misuse", setup: () => ({ state: { x: 0 }, threads: { *a(t: Task) { yield* body(t); } } }) });
+  assert.equal(check(make((t) => g(t)), { reduction: "state-caching" }).verdict, "pass");
+  for (const [body, where] of [
+    [(t: Task) => h(t), "h()"],
+    [function* (t: Task) { yield STEP; atLabel(t, L); }, "none"],
+  ] as const) {
+    const r = check(make(body), { reduction: "state-caching" });
+    const msg = Object.keys(r.findings).join(" ");
+    assert.match(msg, new RegExp(`atLabel\\(g: out\\) in thread a: the innermost deadOnReturn\\(\\) function it is in is ${where.replace(/[()]/g, "\\$&")}`), msg);
   }
 });

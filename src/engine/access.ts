@@ -100,6 +100,11 @@ export interface ScopeHook {
   enter(tid: number): void;
   /** Thread `tid` returns `value` from the innermost `deadOnReturn()` function it entered. */
   leave(tid: number, value: unknown): void;
+  /**
+   * Thread `tid` is at a label of the innermost `deadOnReturn()` function where only its
+   * arguments are live (`atLabel()`); `id` names the label.
+   */
+  label(tid: number, id: number): void;
 }
 /** The installed {@link ScopeHook} (a live binding: set it with {@link setScopeHook}). */
 export let scopeHook: ScopeHook | null = null;

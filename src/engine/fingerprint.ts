@@ -220,6 +220,7 @@ export class Fingerprinter {
   private readonly onScope: ScopeHook = {
     enter: (tid) => this.enter(tid),
     leave: (tid, value) => this.leave(tid, value),
+    label: (tid, id) => this.label(tid, id),
   };
 
   constructor(private readonly exec: Execution) {
@@ -314,6 +315,43 @@ export class Fingerprinter {
   }
 
   /**
+   * Thread `tid` is at label `id` of the innermost `deadOnReturn()` function, where only the
+   * function's arguments are live: its history becomes the one at the function's entry (which
+   * fixes the arguments its caller passed) with the label folded in; what it observed in the
+   * function so far is forgotten. The entry stays on the stack for the return.
+   */
+  private label(tid: number, id: number): void {
+    const sa = la;
+    const sb = lb;
+    const c = this.scopes[tid]!;
+    if (c === null) {
+      la = initialA(tid);
+      lb = initialB(tid);
+    } else {
+      la = c.a;
+      lb = c.b;
+    }
+    this.scoped = true;
+    m1(0x1abe1);
+    m1(id);
+    this.foldTask(tid);
+    this.history[2 * tid] = la;
+    this.history[2 * tid + 1] = lb;
+    this.readA.length = 0;
+    this.readB.length = 0;
+    this.choiceGone = true;
+    la = sa;
+    lb = sb;
+  }
+
+  /** Folds in what a function leaves on thread `tid` besides its locals: atomic contexts, publications. */
+  private foldTask(tid: number): void {
+    const t = this.exec.tasks[tid]!;
+    m1(t.atomicDepth);
+    m1(t.publications);
+  }
+
+  /**
    * Thread `tid` returns `value` from the innermost `deadOnReturn()` function: its history
    * becomes the one at the entry with the value returned folded in; what it observed inside
    * (earlier steps, and this step's choice and reads so far) is forgotten. An entry not on the
@@ -333,10 +371,8 @@ export class Fingerprinter {
     }
     this.scoped = true;
     m1(0x7e70);
-    // What the function leaves on the thread besides its value: atomic contexts, publications.
-    const t = this.exec.tasks[tid]!;
-    m1(t.atomicDepth);
-    m1(t.publications);
+    // What the function leaves on the thread besides its value.
+    this.foldTask(tid);
     this.value(value);
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;

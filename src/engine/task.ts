@@ -4,6 +4,7 @@ import type { Tracker } from "./track.js";
 import type { FindingKind } from "./finding.js";
 import type { MemoryHost, MemoryModel } from "./memory.js";
 import { selfTracked } from "./track.js";
+import { ModelError } from "../errors.js";
 
 /**
  * A modeled object a thread can block on (lock, semaphore, folio lock, wait queue, join).
@@ -79,6 +80,8 @@ export class Task {
   publications = 0;
   /** Names of the atomic contexts held, innermost last (for messages). */
   readonly atomicHeld: string[] = [];
+  /** Names of the `deadOnReturn()` functions the thread is in, innermost last (for `atLabel()`). */
+  readonly inFunctions: string[] = [];
   /**
    * Nanoseconds the step being executed spends besides its cost ({@link delay}); the engine sets
    * it to 0 before each step, the timed mode reads it after.
@@ -287,18 +290,72 @@ export function inStep(spec: StepSpec): void {
  * function that breaks the rule can make state caching merge states that differ: leave it
  * unwrapped, or search with `StateCachingSearch({ keepLocals: true })`. The property test of the
  * reductions (test/reduction-property.test.ts) runs generated programs with wrapped functions.
+ * Inside the function, {@link atLabel} marks points where only its arguments are live.
  */
 export function deadOnReturn<A extends unknown[], T>(
   fn: (t: Task, ...args: A) => Generator<Site, T, undefined>,
 ): (t: Task, ...args: A) => Generator<Site, T, undefined> {
+  const name = fn.name;
   const wrapped = function* (t: Task, ...args: A): Generator<Site, T, undefined> {
     scopeHook?.enter(t.id);
-    const value = yield* fn(t, ...args);
+    t.inFunctions.push(name);
+    let value: T;
+    try {
+      value = yield* fn(t, ...args);
+    } finally {
+      t.inFunctions.pop();
+    }
     scopeHook?.leave(t.id, value);
     return value;
   };
   Object.defineProperty(wrapped, "name", { value: fn.name });
   return wrapped;
+}
+
+/** A point of a `deadOnReturn()` function where only its arguments are live; see {@link labelIn}. */
+export interface Label {
+  /** The function, as named in `deadOnReturn(function* name(...) {...})`. */
+  readonly fn: string;
+  /** The label, as in the C source (`add_delayed`). */
+  readonly name: string;
+  /** A hash of both, the same in every execution. */
+  readonly id: number;
+}
+
+/**
+ * Declares a label of the `deadOnReturn()` function named `fn` (create it once, at module level,
+ * like a Site); pass it to {@link atLabel} at that point of the function.
+ */
+export function labelIn(fn: string, name: string): Label {
+  let h = 0x811c9dc5;
+  for (const ch of `${fn}:${name}`) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193);
+  return Object.freeze({ fn, name, id: h >>> 0 });
+}
+
+/**
+ * Marks a point of a `deadOnReturn()` function where only the function's arguments are live,
+ * like a C label that two paths `goto` (`add_delayed:` in ext4_da_map_blocks()): no local
+ * assigned before it is read after it, and no parameter has been reassigned. The
+ * `state-caching` reduction then forgets what the thread read in the function before this point,
+ * so paths that reach it from different places are one state; other modes and reductions ignore
+ * it. It is no step: call it between steps, in the function's own body (not in a helper it calls).
+ *
+ * ```ts
+ * const ADD_DELAYED = labelIn("ext4_da_map_blocks", "add_delayed");
+ * ... // add_delayed:
+ * atLabel(t, ADD_DELAYED);
+ * ```
+ *
+ * Throws ModelError when the innermost `deadOnReturn()` function the thread is in is not
+ * `at.fn` (the label is used in another function, or outside any).
+ */
+export function atLabel(t: Task, at: Label): void {
+  const inner = t.inFunctions[t.inFunctions.length - 1];
+  if (inner !== at.fn)
+    throw new ModelError(
+      `atLabel(${at.fn}: ${at.name}) in thread ${t.name}: the innermost deadOnReturn() function it is in is ${inner === undefined ? "none" : `${inner}()`}`,
+    );
+  scopeHook?.label(t.id, at.id);
 }
 
 /** A thread body: generator yielding one Site per atomic step. */

@@ -59,7 +59,7 @@ export class StateCachingSearch extends SleepSetSearch {
 
   /**
    * `fullRehash`: hash the whole state after every step (for models that fail the comparison).
-   * `keepLocals`: ignore `deadOnReturn()`, so that a thread's whole history tells its states
+   * `keepLocals`: ignore `deadOnReturn()` and `atLabel()`, so that a thread's whole history tells its states
    * apart (for models whose functions change their callers' locals).
    */
   constructor(opts: { readonly fullRehash?: boolean; readonly keepLocals?: boolean } = {}) {

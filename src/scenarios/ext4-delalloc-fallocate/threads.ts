@@ -6,7 +6,7 @@
  * step; the step sites are in sites.ts.
  */
 import { afterAll } from "../../engine/sync.js";
-import { deadOnReturn, type RunConfig, type Task } from "../../engine/task.js";
+import { atLabel, deadOnReturn, labelIn, type RunConfig, type Task } from "../../engine/task.js";
 import type { Site } from "../../engine/site.js";
 import type { ThreadSpec } from "../../engine/scenario.js";
 import {
@@ -62,6 +62,14 @@ function map_query_blocks(t: Task, s: Ext4State, L: number): DaMap | null {
   return { retval: 1, unwritten: d === "unwritten" };
 }
 
+/** `add_delayed:` in ext4_da_map_blocks(), reached from an es-tree hole and from a lookup that found a hole. */
+const ADD_DELAYED = labelIn("ext4_da_map_blocks", "add_delayed");
+/**
+ * The allocation in ext4_map_blocks() after `found:`'s return for a mapped block (no label in the
+ * C; from there on the function uses only its parameters: `retval` is assigned anew, `es` is dead).
+ */
+const ALLOCATE = labelIn("ext4_map_blocks", "allocate");
+
 /**
  * ext4_da_map_blocks(), fs/ext4/inode.c (8e4e5cdf2fde; with `recheckEs`, 0ea6560abb3b).
  * Leaves out: inline data, bigalloc clusters, ENOSPC and the quota reservation's failure paths.
@@ -79,7 +87,8 @@ const ext4_da_map_blocks = deadOnReturn(function* ext4_da_map_blocks(t: Task, s:
     if (m !== null) return m;
   } else t.say("es: hole: goto add_delayed");
 
-  // add_delayed:
+  // add_delayed: (only the parameters are live)
+  atLabel(t, ADD_DELAYED);
   yield* down_write(t, s.i_data_sem, DA.addDelayed);
   if (cfg.options.recheckEs) {
     yield DA.recheck;
@@ -190,6 +199,7 @@ const ext4_map_blocks = deadOnReturn(function* ext4_map_blocks(t: Task, s: Ext4S
   }
   // found: "Returns if the blocks have already allocated" (EXT4_MAP_MAPPED); else allocate.
   if (!written) {
+    atLabel(t, ALLOCATE);
     yield* down_write(t, s.i_data_sem, FALLOC.downWrite);
     yield FALLOC.alloc;
     if (s.disk.lookup(L) === "hole") {
