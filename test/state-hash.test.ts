@@ -331,3 +331,36 @@ test("atLabel() outside the deadOnReturn() function it names is a model error", 
     assert.match(msg, new RegExp(`atLabel\\(g: out\\) in thread a: the innermost deadOnReturn\\(\\) function it is in is ${where.replace(/[()]/g, "\\$&")}`), msg);
   }
 });
+
+test("a label in a retry loop does not merge the first pass with the one past the loop's bound (livelock still found)", () => {
+  // repeat: (only the arguments live) if (READ_ONCE(c) == 0) { retry; goto repeat; }
+  // c never changes: the third pass is a livelock. Without the retry count in the state, every
+  // pass would be one state and state caching would stop after the first.
+  const REPEAT = labelIn("wait_for_c", "repeat");
+  const LOAD = at("a", "READ_ONCE(c)");
+  const wait_for_c = deadOnReturn(function* wait_for_c(t: Task, c: Cell<number>) {
+    for (;;) {
+      atLabel(t, REPEAT);
+      yield LOAD;
+      if (READ_ONCE(t, c) !== 0) return;
+      t.retry("wait_for_c: goto repeat", 2);
+    }
+  });
+  const sc = defineScenario({
+    id: "label-retry",
+    setup: () => ({
+      state: { c: new Cell("c", 0) },
+      threads: {
+        *a(t: Task, s) {
+          yield* wait_for_c(t, s.c);
+        },
+      },
+    }),
+  });
+  for (const reduction of ["none", "state-caching"] as const) {
+    const r = check(sc, { reduction });
+    // Found by the search itself, not only by the cross-check's unreduced samples.
+    assert.deepEqual(r.warnings, [], reduction);
+    assert.deepEqual(Object.keys(r.findings), ["livelock: wait_for_c: goto repeat retried more than 2 times"], `${reduction}: ${JSON.stringify(r.findings)}`);
+  }
+});

@@ -344,11 +344,21 @@ export class Fingerprinter {
     lb = sb;
   }
 
-  /** Folds in what a function leaves on thread `tid` besides its locals: atomic contexts, publications. */
+  /**
+   * Folds in what a function leaves on thread `tid` besides its locals, which a history no longer
+   * fixes once it is cut back: the atomic contexts it holds (spinlocks, interrupts off), the
+   * objects it published, and its retry counts (`t.retry()`: a label in a retry loop must not
+   * merge the first iteration with the one past the bound).
+   */
   private foldTask(tid: number): void {
     const t = this.exec.tasks[tid]!;
-    m1(t.atomicDepth);
+    m1(t.atomicHeld.length);
+    for (const h of t.atomicHeld) mixString(h);
     m1(t.publications);
+    for (const [loop, n] of t.retryCounts()) {
+      mixString(loop);
+      m1(n);
+    }
   }
 
   /**

@@ -44,6 +44,7 @@ export interface TaskHost extends MemoryHost {
 
 /** Thrown inside a thread body by `bug()` to stop the execution, as an oops would. */
 export const HALT: unique symbol = Symbol("racelab.halt");
+const NO_RETRIES: ReadonlyMap<string, number> = new Map();
 
 /**
  * One modeled kernel thread (a code path racing with others), as seen by its own body.
@@ -162,6 +163,11 @@ export class Task {
   /** Retries so far per loop (see retry()). */
   retries(loop: string): number {
     return this.loops?.get(loop) ?? 0;
+  }
+
+  /** Every declared retry loop with its retries so far (see retry()), in the order first retried. */
+  retryCounts(): ReadonlyMap<string, number> {
+    return this.loops ?? NO_RETRIES;
   }
 
   private loops?: Map<string, number>;
@@ -285,8 +291,8 @@ export function inStep(spec: StepSpec): void {
  *
  * The rule it relies on: the function changes nothing its caller holds outside the modeled
  * shared state (no array or object of the caller's, no variable it closes over) and leaves
- * nothing on the thread but its value, the atomic contexts it holds (`t.atomicDepth`) and the
- * objects it published; the value is observed as the thread's reads are (fingerprint.ts). A
+ * nothing on the thread but its value, the atomic contexts it holds (`t.atomicHeld`), the
+ * objects it published and its retry counts (`t.retry()`); the value is observed as the thread's reads are (fingerprint.ts). A
  * function that breaks the rule can make state caching merge states that differ: leave it
  * unwrapped, or search with `StateCachingSearch({ keepLocals: true })`. The property test of the
  * reductions (test/reduction-property.test.ts) runs generated programs with wrapped functions.
