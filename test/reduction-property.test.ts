@@ -217,6 +217,20 @@ const REGRESSIONS: Program[] = [
     end: null,
     inv: null,
   }),
+  // The value a wrapped function returns is observed: T0's f() returns the c0 it read, 0 or 1,
+  // and both orders reach T0's write with T1 done.
+  printable({
+    cells: 2,
+    threads: [
+      [
+        { k: "call", ret: "last", body: [{ k: "read", src: c(0), acquire: false }] },
+        { k: "write", dst: c(0), v: 2, release: false },
+      ],
+      [{ k: "write", dst: c(0), v: 1, release: false }],
+    ],
+    end: null,
+    inv: null,
+  }),
   // The same with a label in the function: at the label the history goes back to the one at the
   // call (with the label), not to the thread's initial one; two labels are two places.
   printable({

@@ -106,6 +106,19 @@ export interface ScopeHook {
    */
   label(tid: number, id: number): void;
 }
+/**
+ * Whether `deadOnReturn()` functions track their calls (a live binding, set with
+ * {@link setTrackScopes}): on for a whole state-caching search, replays included, so that the
+ * entries a node keeps match the calls its threads are in; off elsewhere, where a wrapped
+ * function runs as the bare generator, at no cost.
+ */
+export let trackScopes = false;
+
+/** Turns the tracking of `deadOnReturn()` calls on or off (the state-caching search does). */
+export function setTrackScopes(on: boolean): void {
+  trackScopes = on;
+}
+
 /** The installed {@link ScopeHook} (a live binding: set it with {@link setScopeHook}). */
 export let scopeHook: ScopeHook | null = null;
 

@@ -1,5 +1,5 @@
 import type { Site } from "./site.js";
-import { access, scopeHook } from "./access.js";
+import { access, scopeHook, trackScopes } from "./access.js";
 import type { Tracker } from "./track.js";
 import type { FindingKind } from "./finding.js";
 import type { MemoryHost, MemoryModel } from "./memory.js";
@@ -302,7 +302,7 @@ export function deadOnReturn<A extends unknown[], T>(
   fn: (t: Task, ...args: A) => Generator<Site, T, undefined>,
 ): (t: Task, ...args: A) => Generator<Site, T, undefined> {
   const name = fn.name;
-  const wrapped = function* (t: Task, ...args: A): Generator<Site, T, undefined> {
+  const tracked = function* (t: Task, args: A): Generator<Site, T, undefined> {
     scopeHook?.enter(t.id);
     t.inFunctions.push(name);
     let value: T;
@@ -314,6 +314,8 @@ export function deadOnReturn<A extends unknown[], T>(
     scopeHook?.leave(t.id, value);
     return value;
   };
+  // Outside state caching, the bare generator: no extra layer for every step to pass through.
+  const wrapped = (t: Task, ...args: A): Generator<Site, T, undefined> => (trackScopes ? tracked(t, args) : fn(t, ...args));
   Object.defineProperty(wrapped, "name", { value: fn.name });
   return wrapped;
 }
@@ -353,9 +355,11 @@ export function labelIn(fn: string, name: string): Label {
  * ```
  *
  * Throws ModelError when the innermost `deadOnReturn()` function the thread is in is not
- * `at.fn` (the label is used in another function, or outside any).
+ * `at.fn` (the label is used in another function, or outside any); checked while a state-caching
+ * search runs (elsewhere, as `deadOnReturn()`, it costs nothing).
  */
 export function atLabel(t: Task, at: Label): void {
+  if (!trackScopes) return;
   const inner = t.inFunctions[t.inFunctions.length - 1];
   if (inner !== at.fn)
     throw new ModelError(

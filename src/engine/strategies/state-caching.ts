@@ -13,7 +13,7 @@
 import { StaleStateHash, UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
-import { R, setReadHook, setScopeHook, setWriteHook } from "../access.js";
+import { R, setReadHook, setScopeHook, setTrackScopes, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
 import { SleepSetSearch } from "./sleep-sets.js";
@@ -73,6 +73,14 @@ export class StateCachingSearch extends SleepSetSearch {
     setReadHook(null);
     setWriteHook(null);
     setScopeHook(null);
+    setTrackScopes(false);
+  }
+
+  override newExecution(): boolean {
+    // Before the execution's threads start: `deadOnReturn()` calls are tracked in every
+    // execution of the search, replays included (unless keepLocals).
+    setTrackScopes(this.scoped);
+    return super.newExecution();
   }
 
   protected override resume(exec: Execution, k: number): void {
