@@ -15,6 +15,9 @@
  * - `LS` shared lock operation (`down_read`, `up_read`): commutes with other shared operations.
  * - `LX` exclusive lock operation (`down_write`, `up_write`, `spin_lock`, `mutex_lock`, unlocks).
  */
+import type { Label } from "./task.js";
+
+/** Access class: plain read; commutes with other reads. */
 export const R = 0;
 /** Access class: plain write, or a read-modify-write whose result is used; conflicts with every class. */
 export const W = 1;
@@ -92,7 +95,8 @@ export let writeHook: WriteHook | null = null;
 
 /**
  * Told when a thread enters and returns from a function wrapped with `deadOnReturn()`
- * (scope.ts): the state-caching search then forgets what the thread observed inside it but the
+ * (task.ts), and at its labels (`atLabel()`), while `deadOnReturn()` calls are tracked
+ * ({@link trackScopes}): the state-caching search then forgets what the thread observed inside it but the
  * return value (see fingerprint.ts). Set only while a step runs.
  */
 export interface ScopeHook {
@@ -100,11 +104,8 @@ export interface ScopeHook {
   enter(tid: number): void;
   /** Thread `tid` returns `value` from the innermost `deadOnReturn()` function it entered. */
   leave(tid: number, value: unknown): void;
-  /**
-   * Thread `tid` is at a label of the innermost `deadOnReturn()` function where only its
-   * arguments are live (`atLabel()`); `id` names the label.
-   */
-  label(tid: number, id: number): void;
+  /** Thread `tid` is at label `at` of the innermost `deadOnReturn()` function: only its arguments are live. */
+  label(tid: number, at: Label): void;
 }
 /**
  * Whether `deadOnReturn()` functions track their calls (a live binding, set with

@@ -46,6 +46,7 @@
  * and compares their outcomes with what the search reached.
  */
 import { AUTO_LOC_BASE, autoLocValue, locContainer, locName, locOwner, locationCount, setReadHook, setScopeHook, setWriteHook, type ScopeHook } from "./access.js";
+import type { Label } from "./task.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
@@ -220,7 +221,7 @@ export class Fingerprinter {
   private readonly onScope: ScopeHook = {
     enter: (tid) => this.enter(tid),
     leave: (tid, value) => this.leave(tid, value),
-    label: (tid, id) => this.label(tid, id),
+    label: (tid, at) => this.label(tid, at),
   };
 
   constructor(private readonly exec: Execution) {
@@ -265,10 +266,10 @@ export class Fingerprinter {
   }
 
   /**
-   * Starts capturing the reads and the changes of the step about to run, which takes `choice`;
-   * with `scoped`, also the thread's entries and returns of `deadOnReturn()` functions.
+   * Starts capturing the reads and the changes of the step about to run, which takes `choice`,
+   * and the thread's entries, labels and returns of `deadOnReturn()` functions.
    */
-  beginStep(choice: number, scoped = true): void {
+  beginStep(choice: number): void {
     this.choice = choice;
     this.choiceGone = false;
     this.readA.length = 0;
@@ -278,7 +279,7 @@ export class Fingerprinter {
     this.updates++;
     setReadHook(this.hook);
     setWriteHook(this.onWrite);
-    if (scoped) setScopeHook(this.onScope);
+    setScopeHook(this.onScope);
   }
 
   /**
@@ -315,14 +316,30 @@ export class Fingerprinter {
   }
 
   /**
-   * Thread `tid` is at label `id` of the innermost `deadOnReturn()` function, where only the
+   * Thread `tid` is at label `at` of the innermost `deadOnReturn()` function, where only the
    * function's arguments are live: its history becomes the one at the function's entry (which
    * fixes the arguments its caller passed) with the label folded in; what it observed in the
    * function so far is forgotten. The entry stays on the stack for the return.
    */
-  private label(tid: number, id: number): void {
+  private label(tid: number, at: Label): void {
     const sa = la;
     const sb = lb;
+    this.fromEntry(tid, false);
+    m1(0x1abe1);
+    mixString(at.fn);
+    mixString(at.name);
+    this.foldTask(tid);
+    this.cutTo(tid);
+    la = sa;
+    lb = sb;
+  }
+
+  /**
+   * Leaves in la/lb thread `tid`'s history at the entry of the innermost `deadOnReturn()`
+   * function (popped with `pop`). An entry not on the stack was made before the thread's first
+   * step (no hook then): its history was the initial one.
+   */
+  private fromEntry(tid: number, pop: boolean): void {
     const c = this.scopes[tid]!;
     if (c === null) {
       la = initialA(tid);
@@ -330,18 +347,17 @@ export class Fingerprinter {
     } else {
       la = c.a;
       lb = c.b;
+      if (pop) this.scopes[tid] = c.next;
     }
-    this.scoped = true;
-    m1(0x1abe1);
-    m1(id);
-    this.foldTask(tid);
+  }
+
+  /** Makes la/lb thread `tid`'s history, forgetting the running step's choice and reads so far. */
+  private cutTo(tid: number): void {
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;
     this.readA.length = 0;
     this.readB.length = 0;
     this.choiceGone = true;
-    la = sa;
-    lb = sb;
   }
 
   /**
@@ -364,31 +380,17 @@ export class Fingerprinter {
   /**
    * Thread `tid` returns `value` from the innermost `deadOnReturn()` function: its history
    * becomes the one at the entry with the value returned folded in; what it observed inside
-   * (earlier steps, and this step's choice and reads so far) is forgotten. An entry not on the
-   * stack was made before the thread's first step (no hook then): its history was the initial one.
+   * (earlier steps, and this step's choice and reads so far) is forgotten.
    */
   private leave(tid: number, value: unknown): void {
     const sa = la;
     const sb = lb;
-    const c = this.scopes[tid]!;
-    if (c === null) {
-      la = initialA(tid);
-      lb = initialB(tid);
-    } else {
-      la = c.a;
-      lb = c.b;
-      this.scopes[tid] = c.next;
-    }
-    this.scoped = true;
+    this.fromEntry(tid, true);
     m1(0x7e70);
     // What the function leaves on the thread besides its value.
     this.foldTask(tid);
     this.value(value);
-    this.history[2 * tid] = la;
-    this.history[2 * tid + 1] = lb;
-    this.readA.length = 0;
-    this.readB.length = 0;
-    this.choiceGone = true;
+    this.cutTo(tid);
     la = sa;
     lb = sb;
   }

@@ -326,8 +326,6 @@ export interface Label {
   readonly fn: string;
   /** The label, as in the C source (`add_delayed`). */
   readonly name: string;
-  /** A hash of both, the same in every execution. */
-  readonly id: number;
 }
 
 /**
@@ -335,9 +333,7 @@ export interface Label {
  * like a Site); pass it to {@link atLabel} at that point of the function.
  */
 export function labelIn(fn: string, name: string): Label {
-  let h = 0x811c9dc5;
-  for (const ch of `${fn}:${name}`) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193);
-  return Object.freeze({ fn, name, id: h >>> 0 });
+  return Object.freeze({ fn, name });
 }
 
 /**
@@ -365,7 +361,7 @@ export function atLabel(t: Task, at: Label): void {
     throw new ModelError(
       `atLabel(${at.fn}: ${at.name}) in thread ${t.name}: the innermost deadOnReturn() function it is in is ${inner === undefined ? "none" : `${inner}()`}`,
     );
-  scopeHook?.label(t.id, at.id);
+  scopeHook?.label(t.id, at);
 }
 
 /** A thread body: generator yielding one Site per atomic step. */

@@ -37,7 +37,7 @@ export class StateCachingSearch extends SleepSetSearch {
   private fpr: Fingerprinter | null = null;
   private fprExec: Execution | null = null;
   private initialHist: Uint32Array | null = null;
-  /** Whether to tell threads' `deadOnReturn()` entries to the fingerprinter (false: a thread's whole history counts). */
+  /** Whether `deadOnReturn()` calls and labels are tracked (false with keepLocals: a thread's whole history counts). */
   private readonly scoped: boolean;
   private initialHashes: Int32Array | null = null;
 
@@ -137,7 +137,7 @@ export class StateCachingSearch extends SleepSetSearch {
   }
 
   protected override beforeStep(_exec: Execution, f: Frame): void {
-    this.fpr!.beginStep(f.cur >> 12, this.scoped);
+    this.fpr!.beginStep(f.cur >> 12);
   }
 
   protected override afterStep(exec: Execution, f: Frame): void {
