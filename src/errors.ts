@@ -47,6 +47,22 @@ export class UnhashableState extends Error {
 }
 
 /**
+ * Thrown by the state-caching search with persistent sets when a state recurs on the current path
+ * (the state graph has a cycle, around which persistent sets could postpone a thread forever);
+ * check() then searches again without persistent sets.
+ */
+export class StateCycle extends Error {
+  /** Always `"StateCycle"`. */
+  override readonly name = "StateCycle";
+  constructor(
+    /** Steps around the cycle. */
+    readonly length: number,
+  ) {
+    super(`a state recurs after ${length} steps`);
+  }
+}
+
+/**
  * Thrown by the state-caching search when its periodic comparison of the incrementally updated
  * state hash with a full rehash finds a difference: a step changed an object without recording
  * an access on that object's own locations.

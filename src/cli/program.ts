@@ -395,6 +395,7 @@ export function buildProgram(): Command {
     .option("--count-naive", "exhaustive mode: also count the interleavings an unreduced search would run (naiveExecutions)")
     .option("--time-limit <seconds>", "stop the exploration after this long; the result is then incomplete unless it fails")
     .option("--max-states <n>", "--reduction state-caching: stop after this many distinct states")
+    .option("--no-persistent-sets", "--reduction state-caching: store every reachable state (no persistent sets)")
     .option("--json", "JSON output (an object, or an array with --all-fixes/--all-variants)")
     .option("--quiet", "no progress on stderr")
     .option("--workers <n>", "exhaustive sleep-sets or none: split the search over n worker threads (results identical to one)")
@@ -432,7 +433,7 @@ export function buildProgram(): Command {
             `--seed is ignored: exhaustive mode uses it only for the cross-check's sampling, which ${o.reduction === "none" ? "--reduction none" : "--cross-check 0"} turns off`,
           );
       } else {
-        for (const opt of ["max-executions", "reduction", "cross-check", "count-naive", "max-states"])
+        for (const opt of ["max-executions", "reduction", "cross-check", "count-naive", "max-states", "persistent-sets"])
           if (given(opt.replace(/-(.)/g, (_, c: string) => c.toUpperCase())))
             ignored.push(`--${opt} is ignored in ${mode} mode (it applies to exhaustive mode)`);
       }
@@ -454,6 +455,7 @@ export function buildProgram(): Command {
             reduction: o.reduction as Reduction,
             crossCheck,
             countNaive: o.countNaive === true,
+            persistentSets: o.persistentSets !== false,
             timeLimitMs,
             maxStates,
           });

@@ -1,6 +1,6 @@
 import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
-import { StaleStateHash, UnhashableState, UsageError } from "../errors.js";
+import { StaleStateHash, StateCycle, UnhashableState, UsageError } from "../errors.js";
 import { engineCopies } from "./access.js";
 import type { MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
@@ -9,6 +9,7 @@ import { formatSchedule, parseScheduleChoices } from "./schedule.js";
 import { runStrategy, type RunStats, type Strategy } from "./runner.js";
 import {
   collisionProbability,
+  Footprints,
   isShardable,
   makeStrategy,
   PctStrategy,
@@ -72,6 +73,13 @@ export interface CheckOptions {
    * `state-caching` (null).
    */
   readonly countNaive?: boolean;
+  /**
+   * Exhaustive mode, `state-caching`: explore at each state only a persistent set of threads,
+   * computed from the threads' footprints learned as the search runs (see
+   * strategies/persistent.ts; searched again until the footprints stop growing). Default true;
+   * false stores every reachable state.
+   */
+  readonly persistentSets?: boolean;
   /**
    * Exhaustive mode with `sleep-sets` or `none`: explore only shard `index` of `count` (the
    * subtrees below the split depth of the search tree, dealt round-robin; see DfsOptions.shard),
@@ -479,6 +487,17 @@ function tally(part: Part, exec: Execution, preemptions: number, unit: number): 
   part.first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: mostSevere(exec.findings), preemptions, unit };
 }
 
+/**
+ * Seeds `fp` with the footprints of 64 uniformly random executions (seeded), so that the first
+ * state-caching search rarely learns something new and has to run again.
+ */
+function learnFootprints(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, fp: Footprints, invariantReads: Set<number>, seed: number): void {
+  runStrategy(sc, cfg, new RandomStrategy(seed, 64), { keepAccesses: true, trace: true, invariantReads, maxSteps: 10_000 }, (v) => {
+    const trace = v.exec.trace!;
+    for (let i = 0; i < v.accesses.length; i++) fp.learn(trace[i]!.thread, trace[i]!.site, v.accesses[i]!);
+  });
+}
+
 /** The exhaustive search (or one shard of it) on the runner. */
 function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, t0: number): Part {
   const reduction = opts.reduction ?? REDUCTIONS[0]!;
@@ -494,6 +513,13 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   let strategy!: Strategy;
   let unhashable: string | null = null;
   let fullRehash = false;
+  // Persistent sets (state caching): footprints learned from sampled executions first, then from
+  // every search; a search whose footprints grew is run again.
+  let footprints: Footprints | null = null;
+  if (reduction === "state-caching" && opts.persistentSets !== false && shard === null) {
+    footprints = new Footprints();
+    learnFootprints(sc, cfg, footprints, invariantReads, opts.seed ?? 1);
+  }
   const sum = new NaiveSum();
   const bad = new NaiveSum();
   let countable = counting;
@@ -505,7 +531,8 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     bad.reset();
     countable = counting;
     const shardDepth = shard === null ? undefined : shardDepthFor(sc, cfg, name, shard.count, { ...req, countDepth: undefined });
-    strategy = makeStrategy(name, { ...req, shard: shard ?? undefined, shardDepth, fullRehash });
+    footprints?.resetGrew();
+    strategy = makeStrategy(name, { ...req, shard: shard ?? undefined, shardDepth, fullRehash, footprints });
     return runStrategy(
       sc,
       cfg,
@@ -544,7 +571,14 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     // search again with the larger set (a handful of passes at most).
     try {
       try {
-        stats = search(reduction === "state-caching" && unhashable !== null ? "sleep-sets" : reduction);
+        try {
+          stats = search(reduction === "state-caching" && unhashable !== null ? "sleep-sets" : reduction);
+        } catch (e) {
+          if (!(e instanceof StateCycle)) throw e;
+          // A cycle in the state graph: persistent sets could ignore a thread around it.
+          footprints = null;
+          stats = search(reduction);
+        }
       } catch (e) {
         if (!(e instanceof StaleStateHash)) throw e;
         // Hashing only what each step accessed missed a change: search again, hashing everything.
@@ -567,7 +601,11 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       stats = search("sleep-sets");
     }
     complete = stats.complete;
-    if (!stats.invariantReadsGrew || reduction === "none") break;
+    // Persistent sets chosen with footprints that later grew may have left out an interleaving.
+    const footprintsGrew = footprints !== null && footprints.grew && unhashable === null && stats.complete;
+    if ((!stats.invariantReadsGrew || reduction === "none") && !footprintsGrew) break;
+    // (Footprints still growing after 8 searches: store every state instead.)
+    if (footprintsGrew && pass >= 8) footprints = null;
     if (pass === 20) {
       complete = false;
       warnings.push("the invariants kept reading new locations after 20 searches: not every interleaving was covered");

@@ -11,6 +11,7 @@ const ALL_OTHERS_DONE: Waitable = {
   name: "the other threads to finish",
   canProceed: (t: Task) => t.othersDone(),
   waited: (t: Task) => t.readExits(),
+  untilOthersDone: true,
 };
 
 /**

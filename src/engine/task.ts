@@ -24,6 +24,12 @@ export interface Waitable {
    * every location `canProceed` looked at. Called by the engine, never by models.
    */
   waited(task: Task, mode: number): void;
+  /**
+   * True when `canProceed` holds only once every other thread (store-buffer daemons aside) has
+   * finished and every store buffer is empty (`afterAll()`): the state-caching search's
+   * persistent sets rely on no other thread's step waking it while some thread has not finished.
+   */
+  readonly untilOthersDone?: boolean;
 }
 
 /** What a task reports findings and notes to (implemented by Execution). */

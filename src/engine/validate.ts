@@ -52,7 +52,7 @@ const int = (v: unknown, lo: number, hi: number): boolean => typeof v === "numbe
  * - `params`: an object whose values are integers (their ranges are the scenario's, checked when
  *   the configuration is resolved);
  * - `timeLimitMs`: a positive number; `maxStates`: a positive integer;
- * - `countNaive`: a boolean; `shard`: `{ index, count }` with 0 <= index < count <= 10,000;
+ * - `countNaive`, `persistentSets`: booleans; `shard`: `{ index, count }` with 0 <= index < count <= 10,000;
  * - `fix`, `variant`: strings; `onProgress`, `stop`: functions.
  * Options a mode does not use are checked all the same.
  */
@@ -84,6 +84,8 @@ export function validateCheckOptions(opts: CheckOptions): void {
     throw new UsageError(`maxStates must be a positive integer, got ${showValue(o.maxStates)}`);
   if (o.countNaive !== undefined && typeof o.countNaive !== "boolean")
     throw new UsageError(`countNaive must be true or false, got ${showValue(o.countNaive)}`);
+  if (o.persistentSets !== undefined && typeof o.persistentSets !== "boolean")
+    throw new UsageError(`persistentSets must be true or false, got ${showValue(o.persistentSets)}`);
   if (o.shard !== undefined) {
     const sh = o.shard as { index?: unknown; count?: unknown } | null;
     if (sh === null || typeof sh !== "object" || !int(sh.count, 1, 10_000) || !int(sh.index, 0, (sh.count as number) - 1))

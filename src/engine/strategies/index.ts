@@ -18,6 +18,7 @@ import { ReplayStrategy } from "./replay.js";
 import { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 import { StateCachingSearch } from "./state-caching.js";
 import { TimedStrategy } from "./timed.js";
+import type { Footprints } from "./persistent.js";
 import { DEFAULT_TIMING, type Timing } from "../timing.js";
 
 export { DepthFirstSearch, SHARD_DEPTH, type DfsOptions, type Frame, type Sleeper } from "./dfs.js";
@@ -29,6 +30,7 @@ export { RandomStrategy, SamplingStrategy, seededGenerator } from "./random.js";
 export { ReplayStrategy } from "./replay.js";
 export { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 export { collisionProbability, StateCachingSearch } from "./state-caching.js";
+export { Footprints } from "./persistent.js";
 export { TimedStrategy } from "./timed.js";
 
 /** What a strategy factory gets: the options of the check that asks for it. */
@@ -58,6 +60,8 @@ export interface StrategyRequest {
   readonly timing?: Timing;
   /** `state-caching`: hash the whole state after every step instead of what the step accessed. */
   readonly fullRehash?: boolean;
+  /** `state-caching`: persistent sets from these footprints (persistent.ts); none when absent or null. */
+  readonly footprints?: Footprints | null;
 }
 
 /** Makes a fresh strategy for one run. */
@@ -73,7 +77,7 @@ interface Entry {
 const registry = new Map<string, Entry>([
   ["sleep-sets", { make: (r) => new SleepSetSearch(dfsPart(r)), shardable: true }],
   ["dpor", { make: () => new SourceDporSearch(), shardable: false }],
-  ["state-caching", { make: (r) => new StateCachingSearch({ fullRehash: r.fullRehash === true }), shardable: false }],
+  ["state-caching", { make: (r) => new StateCachingSearch({ fullRehash: r.fullRehash === true, footprints: r.footprints ?? null }), shardable: false }],
   ["none", { make: (r) => new UnreducedSearch(dfsPart(r)), shardable: true }],
   ["random", { make: (r) => new RandomStrategy(r.seed, r.runs), shardable: false }],
   ["pct", { make: (r) => new PctStrategy(r.seed, r.pctDepth, r.runs), shardable: false }],

@@ -10,12 +10,13 @@
  * with probability about n^2 / 2^65 over n states ({@link collisionProbability}); a collision
  * could prune a state never explored, so the result reports that probability.
  */
-import { StaleStateHash, UnhashableState } from "../../errors.js";
+import { StaleStateHash, StateCycle, UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
 import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
 import { R, setReadHook, setScopeHook, setTrackScopes, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
+import type { Footprints } from "./persistent.js";
 import { SleepSetSearch } from "./sleep-sets.js";
 
 /**
@@ -40,6 +41,11 @@ export class StateCachingSearch extends SleepSetSearch {
   /** Whether `deadOnReturn()` calls and labels are tracked (false with keepLocals: a thread's whole history counts). */
   private readonly scoped: boolean;
   private initialHashes: Int32Array | null = null;
+  /** Persistent sets from these footprints (persistent.ts), or none. */
+  private readonly footprints: Footprints | null;
+  /** Per depth, the fingerprint of the node there on the current path (the cycle check). */
+  private stackA = new Uint32Array(256);
+  private stackB = new Uint32Array(256);
 
   /**
    * Test hook: after every step, compare the incrementally updated state hash with a full rehash
@@ -62,10 +68,11 @@ export class StateCachingSearch extends SleepSetSearch {
    * `keepLocals`: ignore `deadOnReturn()` and `atLabel()`, so that a thread's whole history tells its states
    * apart (for models whose functions change their callers' locals).
    */
-  constructor(opts: { readonly fullRehash?: boolean; readonly keepLocals?: boolean } = {}) {
+  constructor(opts: { readonly fullRehash?: boolean; readonly keepLocals?: boolean; readonly footprints?: Footprints | null } = {}) {
     super({}, "state-caching");
     this.fullRehash = opts.fullRehash === true;
     this.scoped = opts.keepLocals !== true;
+    this.footprints = opts.footprints ?? null;
   }
 
   /** Removes the read and write hooks (a step that threw leaves them set). */
@@ -111,15 +118,29 @@ export class StateCachingSearch extends SleepSetSearch {
     const table = this.table;
     const i = table.find(this.fp);
     const alts = sleepAlts(this.sleep);
+    const fps = this.footprints;
+    const d = this.depth;
+    if (fps !== null) {
+      if (i >= 0) this.cycleCheck(d);
+      if (d >= this.stackA.length) this.growStack();
+      this.stackA[d] = this.fp[0]!;
+      this.stackB[d] = this.fp[1]!;
+    }
     if (i < 0) {
       table.insert(this.fp, alts);
       this.counters.states = table.size;
       this.counters.tableBytes = table.bytes;
+      if (fps !== null) this.restrict = fps.persistentSet(exec, en);
       this.keepHashes(en);
       return true;
     }
     const stored = table.sleepOf(i);
-    const wake = en.length === 0 ? [] : stored.filter((a) => !alts.includes(a));
+    let wake = en.length === 0 ? [] : stored.filter((a) => !alts.includes(a));
+    if (fps !== null && wake.length > 0) {
+      // Only what the first visit left asleep among the persistent set's alternatives.
+      const p = fps.persistentSet(exec, en);
+      if (p !== null) wake = wake.filter((a) => p.includes(a));
+    }
     if (wake.length === 0) {
       this.counters.revisits++;
       return false;
@@ -131,9 +152,29 @@ export class StateCachingSearch extends SleepSetSearch {
     return true;
   }
 
+  /**
+   * A state met again on the current path: persistent sets could postpone a thread forever around
+   * the cycle (the ignoring problem), so the search stops and check() searches without them.
+   */
+  private cycleCheck(d: number): void {
+    const a = this.fp[0]!;
+    const b = this.fp[1]!;
+    for (let j = 0; j < d; j++) if (this.stackA[j] === a && this.stackB[j] === b) throw new StateCycle(d - j);
+  }
+
+  private growStack(): void {
+    const a = new Uint32Array(2 * this.stackA.length);
+    const b = new Uint32Array(2 * this.stackB.length);
+    a.set(this.stackA);
+    b.set(this.stackB);
+    this.stackA = a;
+    this.stackB = b;
+  }
+
   /** A node explored with more than one thread to run may be returned to (resume()): keep its unit hashes. */
   private keepHashes(en: readonly number[]): void {
-    if (en.length >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
+    const r = this.restrict;
+    if ((r === null ? en.length : r.length) >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
   }
 
   protected override beforeStep(_exec: Execution, f: Frame): void {
@@ -143,6 +184,7 @@ export class StateCachingSearch extends SleepSetSearch {
   protected override afterStep(exec: Execution, f: Frame): void {
     const fpr = this.fpr!;
     fpr.endStep(f.cur & TID_MASK);
+    this.footprints?.learn(f.cur & TID_MASK, f.site!, f.curAcc);
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
     // A step that only read changed no shared state: the units still hash it.
     if (!onlyReads(f.curAcc)) {

@@ -1,0 +1,274 @@
+/**
+ * Persistent sets from learned footprints, for the state-caching search (Godefroid, LNCS 1032,
+ * 1996, ch. 4 and 6: persistent sets with sleep sets and state matching).
+ *
+ * At a state, a set P of enabled threads is *persistent* when no sequence of steps of the other
+ * threads, taken before any step of P, contains a step dependent with the next step of a thread
+ * in P. Exploring only P's steps there (minus the sleeping ones) then still reaches every deadlock
+ * and final state, and every step any thread can take (the proof is the usual one: a step of a
+ * thread outside P commutes with P's next steps, so it can be taken after them). Threads that
+ * work on disjoint data (the blocks of `ext4-delalloc-fallocate --param blocks=N`) then run one
+ * group at a time instead of in every interleaving of their states.
+ *
+ * Whether P is persistent needs what the other threads may still access. A thread's code is a
+ * generator, so racelab learns it: a thread's *footprint* is every access (location and class,
+ * access.ts) it made in any step the search ran, and a site's footprint, per thread, every access
+ * of a step that started at that site. P is the closure of one enabled thread under "its next
+ * step (its site's footprint) conflicts with the footprint of a thread outside": a conflicting
+ * thread joins P; a closure that pulls in a thread that cannot run now fails (it could be woken
+ * by steps outside P), except one that waits for every other thread to finish (`afterAll()`),
+ * which no step outside P can wake while a thread of P has not finished.
+ *
+ * A thread with no footprint yet (it has not run) conflicts with every step, so it is explored
+ * wherever it can run until it has: a step that stops the execution (a BUG) could otherwise keep
+ * it from ever running, and its footprint from ever being learned.
+ *
+ * A footprint learned late makes the decisions taken before it unsound, so the search says when
+ * one grew ({@link Footprints.grew}) and check() searches again with the larger footprints, until
+ * a search learns nothing new. That last search is exact: if some reachable step accessed
+ * something outside the footprints, the first such step follows a prefix on which every decision
+ * was sound, so the search would have run that step (with the same local state and the same
+ * values read up to that access) and learned it.
+ */
+import { HALT_ACCESS, R, recordInto } from "../access.js";
+import type { Execution } from "../execution.js";
+import { altOf } from "../runner.js";
+import type { Site } from "../site.js";
+
+/** Access classes that commute with themselves (R, ADD, LS; see access.ts). */
+const SELF_COMMUTING = (1 << R) | (1 << 2) | (1 << 3);
+
+/** A footprint: per location, the mask of access classes made on it; `halts`: some step stopped the execution. */
+interface Footprint {
+  readonly locs: Map<number, number>;
+  halts: boolean;
+}
+
+const newFootprint = (): Footprint => ({ locs: new Map(), halts: false });
+
+/** Whether two class masks on one location hold a conflicting pair (different classes, or one class that does not commute with itself). */
+function masksConflict(a: number, b: number): boolean {
+  return a !== b || (a & (a - 1)) !== 0 || (a & SELF_COMMUTING) === 0;
+}
+
+/** Whether some access of `a` conflicts with some access of `b`. */
+function footprintsConflict(a: Footprint, b: Footprint): boolean {
+  if (a.halts || b.halts) return true;
+  const [small, big] = a.locs.size <= b.locs.size ? [a.locs, b.locs] : [b.locs, a.locs];
+  for (const [loc, m] of small) {
+    const n = big.get(loc);
+    if (n !== undefined && masksConflict(m, n)) return true;
+  }
+  return false;
+}
+
+/**
+ * Records into `acc` the accesses thread `tid`'s pending step makes in completing its wait (a
+ * lock's operation on its location, a condition's reads) or its full barrier (a read of its
+ * store buffer), probed as the DPOR search does ({@link HALT_ACCESS} when the probe throws: every
+ * access); false, recording nothing, when it waits for nothing.
+ */
+function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
+  const t = exec.tasks[tid]!;
+  const buf = exec.buffers[tid];
+  const fenced = t.fence && !t.daemon && buf !== undefined;
+  if (t.waitOn === null && !fenced) return false;
+  recordInto(acc);
+  try {
+    t.waitOn?.waited(t, t.waitMode);
+  } catch {
+    acc.push(HALT_ACCESS);
+  } finally {
+    recordInto(null);
+  }
+  if (fenced) acc.push(buf.loc * 8 + R);
+  return true;
+}
+
+/** The footprint of an access list. */
+function footprintOf(acc: readonly number[]): Footprint {
+  const out = newFootprint();
+  for (const w of acc) {
+    if (w === HALT_ACCESS) out.halts = true;
+    else out.locs.set(w >> 3, (out.locs.get(w >> 3) ?? 0) | (1 << (w & 7)));
+  }
+  return out;
+}
+
+/** What the footprints keep per thread and site. */
+interface SiteInfo {
+  /** The accesses of the steps that started at the site. */
+  readonly fp: Footprint;
+  /** Small id, for the persistent-set cache's key. */
+  readonly id: number;
+}
+
+const siteKeys = new WeakMap<Site, string>();
+/** A site's key: its function and label (sites made per call compare by fields). */
+function siteKey(s: Site): string {
+  let k = siteKeys.get(s);
+  if (k === undefined) siteKeys.set(s, (k = `${s.fn}\u0000${s.label}`));
+  return k;
+}
+
+/**
+ * The footprints of one scenario configuration's threads (by thread index), learned from the
+ * steps of its executions, and the persistent sets they give. Kept across the searches of one
+ * check (check() passes it from one search to the next).
+ */
+export class Footprints {
+  /** Per thread: every access it made. */
+  private readonly threads: Footprint[] = [];
+  /** Per thread, per site key: the site's footprint and a small id. */
+  private readonly sites: Map<string, SiteInfo>[] = [];
+  private nextSiteId = 1;
+  private readonly cache = new Map<string, readonly number[] | null>();
+  /** Per thread, the accesses of its pending wait at the state asked about (null: none). */
+  private readonly pending: (Footprint | null)[] = [];
+  /** Scratch: per thread, its pending wait's accesses; the cache key's codes. */
+  private readonly waits: number[][] = [];
+  private readonly codes: number[] = [];
+  /** Set when a step accessed something its thread's or site's footprint did not hold; clear it with {@link resetGrew}. */
+  grew = false;
+  /** Persistent sets asked for at states with two or more enabled threads (cache hits included). */
+  decisions = 0;
+  /** Those that left out an enabled thread. */
+  reduced = 0;
+
+  /** Learns the accesses `acc` (access.ts encoding) of a step of thread `tid` that started at `site`. */
+  learn(tid: number, site: Site, acc: readonly number[]): void {
+    const t = (this.threads[tid] ??= newFootprint());
+    const bySite = (this.sites[tid] ??= new Map());
+    const key = siteKey(site);
+    let s = bySite.get(key);
+    if (s === undefined) {
+      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++ }));
+      this.changed();
+    }
+    for (let i = 0; i < acc.length; i++) {
+      const w = acc[i]!;
+      if (w === HALT_ACCESS) {
+        if (!t.halts || !s.fp.halts) this.changed();
+        t.halts = s.fp.halts = true;
+        continue;
+      }
+      const loc = w >> 3;
+      const bit = 1 << (w & 7);
+      const a = t.locs.get(loc) ?? 0;
+      if ((a & bit) === 0) {
+        t.locs.set(loc, a | bit);
+        this.changed();
+      }
+      const b = s.fp.locs.get(loc) ?? 0;
+      if ((b & bit) === 0) {
+        s.fp.locs.set(loc, b | bit);
+        this.changed();
+      }
+    }
+  }
+
+  /** Clears {@link grew} (at the start of a search). */
+  resetGrew(): void {
+    this.grew = false;
+  }
+
+  private changed(): void {
+    this.grew = true;
+    this.cache.clear();
+  }
+
+  /**
+   * A persistent set at the current state of `exec`, as the alternatives (thread and choice,
+   * runner.ts `altOf`) of its threads, or null when none is smaller than the enabled threads
+   * `en`. Tries each enabled thread as the seed and keeps the smallest closure (the first of the
+   * smallest): a function of the state and the footprints alone, as the state matching needs (a
+   * state met again gets the same set).
+   */
+  persistentSet(exec: Execution, en: readonly number[]): readonly number[] | null {
+    if (en.length < 2) return null;
+    const tasks = exec.tasks;
+    // The answer depends on each thread's pending site, whether it can run, whether it waits for
+    // the others to finish, and the footprints (the cache is cleared when they grow).
+    // What each pending wait (or full barrier) would access, which the pending site's footprint
+    // may not hold (a site that locks a different object each time).
+    // The key: per thread its site id and state, and its pending accesses, as 16-bit codes.
+    const codes = this.codes;
+    codes.length = 0;
+    const waits = this.waits;
+    for (let u = 0; u < tasks.length; u++) {
+      const t = tasks[u]!;
+      if (t.done || t.next === null) {
+        codes.push(0);
+        continue;
+      }
+      const id = this.sites[u]?.get(siteKey(t.next))?.id ?? 0;
+      codes.push(en.includes(u) ? 1 : t.waitOn?.untilOthersDone === true ? 2 : 3, id & 0xffff, id >>> 16);
+      const acc = (waits[u] ??= []);
+      if (pendingAccesses(exec, u, acc)) {
+        codes.push(0xfffe, acc.length);
+        for (const w of acc) codes.push(w & 0xffff, (w >>> 16) & 0xffff);
+      } else acc.length = 0;
+      codes.push(0xffff);
+    }
+    const key = String.fromCharCode.apply(null, codes);
+    this.decisions++;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      if (hit !== null) this.reduced++;
+      return hit;
+    }
+    const pending = this.pending;
+    for (let u = 0; u < tasks.length; u++) pending[u] = waits[u] !== undefined && waits[u]!.length > 0 ? footprintOf(waits[u]!) : null;
+    let best: number[] | null = null;
+    for (const seed of en) {
+      const p = this.closure(exec, en, seed);
+      if (p !== null && p.length < en.length && (best === null || p.length < best.length)) best = p;
+      if (best !== null && best.length === 1) break;
+    }
+    let out: number[] | null = null;
+    if (best !== null) {
+      out = [];
+      for (const tid of en) {
+        if (!best.includes(tid)) continue;
+        const n = tasks[tid]!.alternatives();
+        for (let c = 0; c < n; c++) out.push(altOf(tid, c));
+      }
+      this.reduced++;
+    }
+    this.cache.set(key, out);
+    return out;
+  }
+
+  /** The enabled threads of the closure of `seed`, or null when it fails (an unknown site, a thread that cannot run). */
+  private closure(exec: Execution, en: readonly number[], seed: number): number[] | null {
+    const tasks = exec.tasks;
+    const inP = new Uint8Array(tasks.length);
+    inP[seed] = 1;
+    const work = [seed];
+    const out: number[] = [];
+    while (work.length > 0) {
+      const t = work.pop()!;
+      if (!en.includes(t)) return null;
+      out.push(t);
+      const next = this.sites[t]?.get(siteKey(tasks[t]!.next!))?.fp;
+      if (next === undefined) return null;
+      for (let u = 0; u < tasks.length; u++) {
+        if (inP[u] === 1) continue;
+        const tu = tasks[u]!;
+        if (tu.done) continue;
+        // A thread that has not run yet, or whose pending site has never run, may access anything:
+        // it joins (and, if it cannot run, fails the closure). Else its footprint and its pending
+        // wait's accesses count.
+        const f = this.threads[u];
+        const known = f !== undefined && tu.next !== null && this.sites[u]?.has(siteKey(tu.next)) === true;
+        const w = this.pending[u] ?? null;
+        if (known && !footprintsConflict(next, f) && (w === null || !footprintsConflict(next, w))) continue;
+        // A thread waiting for every other thread to finish stays waiting while t has not run.
+        if (!en.includes(u) && tu.waitOn?.untilOthersDone === true) continue;
+        inP[u] = 1;
+        work.push(u);
+      }
+    }
+    return out;
+  }
+}
