@@ -17,6 +17,7 @@ import {
   RandomStrategy,
   ReplayStrategy,
   runOne,
+  seedFootprints,
   shardDepthFor,
   type StrategyRequest,
 } from "./strategies/index.js";
@@ -487,17 +488,6 @@ function tally(part: Part, exec: Execution, preemptions: number, unit: number): 
   part.first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: mostSevere(exec.findings), preemptions, unit };
 }
 
-/**
- * Seeds `fp` with the footprints of 64 uniformly random executions (seeded), so that the first
- * state-caching search rarely learns something new and has to run again.
- */
-function learnFootprints(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, fp: Footprints, invariantReads: Set<number>, seed: number): void {
-  runStrategy(sc, cfg, new RandomStrategy(seed, 64), { keepAccesses: true, trace: true, invariantReads, maxSteps: 10_000 }, (v) => {
-    const trace = v.exec.trace!;
-    for (let i = 0; i < v.accesses.length; i++) fp.learn(trace[i]!.thread, trace[i]!.site, v.accesses[i]!);
-  });
-}
-
 /** The exhaustive search (or one shard of it) on the runner. */
 function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, t0: number): Part {
   const reduction = opts.reduction ?? REDUCTIONS[0]!;
@@ -518,7 +508,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   let footprints: Footprints | null = null;
   if (reduction === "state-caching" && opts.persistentSets !== false && shard === null) {
     footprints = new Footprints();
-    learnFootprints(sc, cfg, footprints, invariantReads, opts.seed ?? 1);
+    seedFootprints(sc, cfg, footprints, invariantReads, opts.seed ?? 1);
   }
   const sum = new NaiveSum();
   const bad = new NaiveSum();

@@ -32,8 +32,11 @@
  */
 import { HALT_ACCESS, R, recordInto } from "../access.js";
 import type { Execution } from "../execution.js";
-import { altOf } from "../runner.js";
+import { altOf, runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
+import type { AnyScenario } from "../scenario.js";
 import type { Site } from "../site.js";
+import type { RunConfig } from "../task.js";
+import { RandomStrategy } from "./random.js";
 
 /** Access classes that commute with themselves (R, ADD, LS; see access.ts). */
 const SELF_COMMUTING = (1 << R) | (1 << 2) | (1 << 3);
@@ -101,6 +104,9 @@ interface SiteInfo {
   readonly fp: Footprint;
   /** Small id, for the persistent-set cache's key. */
   readonly id: number;
+  /** Bit u set: thread u (below 31) has no footprint yet or one that conflicts with `fp`; valid while `maskGen` is the footprints' generation. */
+  mask: number;
+  maskGen: number;
 }
 
 const siteKeys = new WeakMap<Site, string>();
@@ -119,6 +125,8 @@ function siteKey(s: Site): string {
 export class Footprints {
   /** Per thread: every access it made. */
   private readonly threads: Footprint[] = [];
+  /** Bumped whenever a footprint grows (invalidates the site masks). */
+  private generation = 0;
   /** Per thread, per site key: the site's footprint and a small id. */
   private readonly sites: Map<string, SiteInfo>[] = [];
   private nextSiteId = 1;
@@ -142,7 +150,7 @@ export class Footprints {
     const key = siteKey(site);
     let s = bySite.get(key);
     if (s === undefined) {
-      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++ }));
+      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1 }));
       this.changed();
     }
     for (let i = 0; i < acc.length; i++) {
@@ -174,7 +182,21 @@ export class Footprints {
 
   private changed(): void {
     this.grew = true;
+    this.generation++;
     this.cache.clear();
+  }
+
+  /** {@link SiteInfo.mask} of `s` over threads 0 to n - 1 (n <= 31). */
+  private maskOf(s: SiteInfo, n: number): number {
+    if (s.maskGen === this.generation) return s.mask;
+    let m = 0;
+    for (let u = 0; u < n; u++) {
+      const f = this.threads[u];
+      if (f === undefined || footprintsConflict(s.fp, f)) m |= 1 << u;
+    }
+    s.mask = m;
+    s.maskGen = this.generation;
+    return m;
   }
 
   /**
@@ -239,30 +261,128 @@ export class Footprints {
     return out;
   }
 
-  /** The enabled threads of the closure of `seed`, or null when it fails (an unknown site, a thread that cannot run). */
+  /**
+   * The enabled threads of the closure of `seed`, or null when it fails (an enabled thread's
+   * pending site never ran, or a thread that cannot run waits for something no access tells).
+   *
+   * A thread that cannot run joins *inert*: it runs only after a step that conflicts with what its
+   * wait would access or with what its pending step accesses (the release of its lock, a write of
+   * what its condition reads: the accesses waits record, which `dpor` relies on too; a store-buffer
+   * daemon is woken by its CPU's thread), so every thread that may take such a step joins as
+   * well, and then no step outside the set can wake it.
+   */
+  /**
+   * What a step that wakes thread `tid` (which cannot run) conflicts with: what its wait would
+   * access (the locations its condition reads) and what its pending step accesses once it runs
+   * (a bit lock's bit, which its wait does not record under sc); null when either is unknown or
+   * both are empty.
+   */
+  private wakeOf(exec: Execution, tid: number): Footprint | null {
+    const t = exec.tasks[tid]!;
+    const site = t.next === null ? undefined : this.sites[tid]?.get(siteKey(t.next));
+    if (site === undefined) return null;
+    const w = this.pending[tid] ?? null;
+    const out = newFootprint();
+    out.halts = site.fp.halts || (w !== null && w.halts);
+    for (const [loc, m] of site.fp.locs) out.locs.set(loc, m);
+    if (w !== null) for (const [loc, m] of w.locs) out.locs.set(loc, (out.locs.get(loc) ?? 0) | m);
+    return out.locs.size === 0 && !out.halts ? null : out;
+  }
+
+  /** {@link closure} with the threads as bits (at most 31 threads): the same sets. */
+  private closureMasked(exec: Execution, en: readonly number[], seed: number): number[] | null {
+    const tasks = exec.tasks;
+    const n = tasks.length;
+    // Threads still to finish; those whose pending site never ran (they may access anything);
+    // those enabled; those waiting for every other thread to finish.
+    let alive = 0;
+    let unknown = 0;
+    let enabled = 0;
+    let joins = 0;
+    for (let u = 0; u < n; u++) {
+      const tu = tasks[u]!;
+      if (tu.done) continue;
+      alive |= 1 << u;
+      if (tu.next === null || this.sites[u]?.has(siteKey(tu.next)) !== true) unknown |= 1 << u;
+      if (tu.waitOn?.untilOthersDone === true) joins |= 1 << u;
+    }
+    for (const u of en) enabled |= 1 << u;
+    let inP = 1 << seed;
+    const work = [seed];
+    const out: number[] = [];
+    while (work.length > 0) {
+      const t = work.pop()!;
+      let touch: Footprint;
+      let hit: number;
+      if ((enabled >> t) & 1) {
+        out.push(t);
+        const site = this.sites[t]?.get(siteKey(tasks[t]!.next!));
+        if (site === undefined) return null;
+        touch = site.fp;
+        hit = this.maskOf(site, n) | unknown;
+      } else {
+        const wake = this.wakeOf(exec, t);
+        if (wake === null) return null;
+        touch = wake;
+        hit = unknown;
+        for (let u = 0; u < n; u++) {
+          const f = this.threads[u];
+          if (f === undefined || footprintsConflict(wake, f)) hit |= 1 << u;
+        }
+        // Only a CPU's own thread fills its store buffer.
+        if (tasks[t]!.daemon) hit |= 1 << (t - exec.buffers.length);
+      }
+      // Pending waits of the others.
+      for (let u = 0; u < n; u++) {
+        const w = this.pending[u];
+        if (w !== null && w !== undefined && ((hit >> u) & 1) === 0 && footprintsConflict(touch, w)) hit |= 1 << u;
+      }
+      hit &= alive & ~inP & ~(joins & ~enabled);
+      for (let u = 0; hit !== 0; u++, hit >>>= 1) {
+        if ((hit & 1) === 0) continue;
+        inP |= 1 << u;
+        work.push(u);
+      }
+    }
+    return out;
+  }
+
   private closure(exec: Execution, en: readonly number[], seed: number): number[] | null {
     const tasks = exec.tasks;
+    if (tasks.length <= 31) return this.closureMasked(exec, en, seed);
     const inP = new Uint8Array(tasks.length);
     inP[seed] = 1;
     const work = [seed];
     const out: number[] = [];
     while (work.length > 0) {
       const t = work.pop()!;
-      if (!en.includes(t)) return null;
-      out.push(t);
-      const next = this.sites[t]?.get(siteKey(tasks[t]!.next!))?.fp;
-      if (next === undefined) return null;
+      let touch: Footprint;
+      if (en.includes(t)) {
+        out.push(t);
+        const next = this.sites[t]?.get(siteKey(tasks[t]!.next!))?.fp;
+        if (next === undefined) return null;
+        touch = next;
+      } else {
+        const wake = this.wakeOf(exec, t);
+        if (wake === null) return null;
+        touch = wake;
+        // Only a CPU's own thread fills its store buffer.
+        const owner = t - exec.buffers.length;
+        if (tasks[t]!.daemon && inP[owner] !== 1) {
+          inP[owner] = 1;
+          work.push(owner);
+        }
+      }
       for (let u = 0; u < tasks.length; u++) {
         if (inP[u] === 1) continue;
         const tu = tasks[u]!;
         if (tu.done) continue;
         // A thread that has not run yet, or whose pending site has never run, may access anything:
-        // it joins (and, if it cannot run, fails the closure). Else its footprint and its pending
-        // wait's accesses count.
+        // it joins. Else its footprint and its pending wait's accesses count.
         const f = this.threads[u];
         const known = f !== undefined && tu.next !== null && this.sites[u]?.has(siteKey(tu.next)) === true;
         const w = this.pending[u] ?? null;
-        if (known && !footprintsConflict(next, f) && (w === null || !footprintsConflict(next, w))) continue;
+        if (known && !footprintsConflict(touch, f) && (w === null || !footprintsConflict(touch, w))) continue;
         // A thread waiting for every other thread to finish stays waiting while t has not run.
         if (!en.includes(u) && tu.waitOn?.untilOthersDone === true) continue;
         inP[u] = 1;
@@ -271,4 +391,40 @@ export class Footprints {
     }
     return out;
   }
+}
+
+/** Uniformly random executions that teach their steps' footprints (see {@link seedFootprints}). */
+class FootprintSampler implements Strategy {
+  readonly name = "random";
+  readonly recording = true;
+  readonly unit = 0;
+  readonly total: number | null;
+  readonly counters: StrategyCounters = zeroCounters();
+  private site: Site | null = null;
+  constructor(
+    private readonly inner: RandomStrategy,
+    private readonly fp: Footprints,
+  ) {
+    this.total = inner.total;
+  }
+  newExecution(): boolean {
+    return this.inner.newExecution();
+  }
+  nextStep(exec: Execution, en: readonly number[]): number {
+    const alt = this.inner.nextStep(exec, en);
+    this.site = alt >= 0 ? exec.tasks[alt & TID_MASK]!.next : null;
+    return alt;
+  }
+  stepped(_exec: Execution, alt: number, acc: number[] | null): void {
+    if (acc !== null && this.site !== null) this.fp.learn(alt & TID_MASK, this.site, acc);
+  }
+}
+
+/**
+ * Seeds `fp` with the footprints of `runs` uniformly random executions of `sc` under `cfg`
+ * (seeded with `seed`; `invariantReads` as the search's), so that the first state-caching search
+ * rarely learns something new and has to run again.
+ */
+export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Footprints, invariantReads: Set<number>, seed: number, runs = 64): void {
+  runStrategy(sc, cfg, new FootprintSampler(new RandomStrategy(seed, runs), fp), { invariantReads }, () => {});
 }
