@@ -181,6 +181,31 @@ function compare(r: Reduction, m: MemoryModel, none: CheckResult, red: CheckResu
 
 /** Programs other seeds shrank to, run first on every seed. */
 const REGRESSIONS: Program[] = [
+  // Seeds 1-3, locksets (2026-11-30): while T1 held m0, the persistent sets took the lock's own
+  // location as out of reach of the other threads; T0's mutex_trylock() touches it anyway (and
+  // fails), so the run where T0's trylock fails was never explored. A lock some thread touches
+  // without holding or waiting for it now stays a conflict.
+  printable({
+    cells: 2,
+    threads: [
+      [{ k: "trylock", kind: "mutex", l: 0, then: [{ k: "read", src: c(0), acquire: false }], else: [] }],
+      [{ k: "lock", kind: "mutex", l: 0, body: [{ k: "read", src: c(0), acquire: false }] }],
+    ],
+    end: null,
+    inv: null,
+  }),
+  // Locksets: T1's write of c0 without l0 was left out of c0's lockset because T0 had finished
+  // when the search ran it (T0, holding l0, always went first); T1 runs alone only by its own
+  // program order (after afterAll()), never because the others happen to be done.
+  printable({
+    cells: 2,
+    threads: [
+      [{ k: "lock", kind: "spin", l: 0, body: [{ k: "write", dst: c(0), v: 0, release: false }] }],
+      [{ k: "lock", kind: "folio", l: 0, body: [{ k: "write", dst: c(0), v: 1, release: false }] }],
+    ],
+    end: null,
+    inv: null,
+  }),
   // Seed 1, persistent sets (2026-11-30): T1's BUG_ON stops every execution in which it reads
   // c0 == 0; T2's store-buffer daemon had never run, so it had no footprint, and a thread without
   // one was taken to conflict with nothing: the flush of c0 = 1 before T1's read (T1 then sleeps

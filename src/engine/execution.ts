@@ -269,6 +269,7 @@ export class Execution implements TaskHost, TrackHost {
     t.fence = false;
     t.choices = 1;
     recordInto(accesses);
+    if (waited?.untilOthersDone === true) t.afterOthers = true;
     if (waited !== null) {
       // Completing a wait observes nothing: the thread runs only once it can (state-caching histories).
       const hook = readHook;

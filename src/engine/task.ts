@@ -32,6 +32,21 @@ export interface Waitable {
   readonly untilOthersDone?: boolean;
 }
 
+/**
+ * A lock that says whether a thread holds it: 0 not, 1 shared (a read lock), 2 exclusive. The
+ * state-caching search's persistent sets learn which locks are held at every access of a
+ * location (strategies/persistent.ts), so the answer must be exact.
+ */
+export interface Holdable {
+  /** How `task` holds the lock now: 0 not, 1 shared, 2 exclusive. */
+  holdMode(task: Task): number;
+}
+
+/** True when `o` is a {@link Holdable}. */
+export function isHoldable(o: unknown): o is Holdable {
+  return typeof o === "object" && o !== null && typeof (o as Partial<Holdable>).holdMode === "function";
+}
+
 /** What a task reports findings and notes to (implemented by Execution). */
 export interface TaskHost extends MemoryHost {
   /** Records a finding raised by `task`'s current step. */
@@ -81,6 +96,11 @@ export class Task {
   choice = 0;
   /** A helper task (a CPU's store buffer) that neither blocks termination nor counts as a deadlock. */
   daemon = false;
+  /**
+   * True once a wait for every other thread to finish (`afterAll()`) completed: from then on the
+   * thread runs alone (store-buffer daemons aside), so nothing it does can race.
+   */
+  afterOthers = false;
   /** Spinlocks (and other atomic contexts) currently held: a sleeping step with this > 0 is a finding. */
   atomicDepth = 0;
   /** Shared objects this thread has published so far (names them deterministically; see track.ts). */

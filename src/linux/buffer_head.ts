@@ -20,7 +20,7 @@
  */
 import { access, blindAccess, LX, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import type { Task, Waitable } from "../engine/task.js";
+import type { Holdable, Task, Waitable } from "../engine/task.js";
 import { Counter } from "./atomic.js";
 import { selfTracked } from "../engine/track.js";
 
@@ -54,7 +54,7 @@ export interface BhCacheOptions {
   readonly bits?: Partial<BhState>;
 }
 
-export class BufferHead implements Waitable {
+export class BufferHead implements Waitable, Holdable {
   readonly name: string;
   private readonly loc: number;
   private readonly s: BhState = {
@@ -77,6 +77,10 @@ export class BufferHead implements Waitable {
   private offset = 0;
   /** Holder of BH_Lock, or null. */
   lockOwner: Task | null = null;
+  /** Holdable: 2 when `t` holds BH_Lock (the only location lock_buffer records LX on). */
+  holdMode(t: Task): number {
+    return this.lockOwner === t ? 2 : 0;
+  }
   /** ->b_private: the journal_head when BH_JBD is set (written with the state bits). */
   private priv: unknown = null;
 

@@ -9,14 +9,14 @@
 import { access, blindAccess, LX, newLoc, R, W } from "../engine/access.js";
 import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
-import type { Task, Waitable } from "../engine/task.js";
+import type { Holdable, Task, Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 
 /**
  * A page-cache folio as its lock and reference count (sequentially consistent; see
  * {@link PageFolio} for a folio whose fields go through the memory model). Create in setup().
  */
-export class Folio implements Waitable {
+export class Folio implements Waitable, Holdable {
   /** Location of PG_locked (folio_lock/folio_unlock record LX on it). */
   readonly lockLoc: number;
   /** Location of _refcount. */
@@ -25,6 +25,10 @@ export class Folio implements Waitable {
   readonly name: string;
   /** The thread holding PG_locked, or null (read it through folio_lock()/trylock, not directly, in steps). */
   owner: Task | null = null;
+  /** Holdable: 2 when `t` holds PG_locked (the only location folio_lock records LX on). */
+  holdMode(t: Task): number {
+    return this.owner === t ? 2 : 0;
+  }
   private ref: number;
   constructor(
     /** folio->index: the first page-cache index the folio covers. */

@@ -44,7 +44,7 @@
  */
 import { access, blindAccess, LS, LX, newLoc, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import { beforeStep, HALT, inStep, step, type StepSpec, type Task, type Waitable } from "../engine/task.js";
+import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import type { Step } from "./shared.js";
 
@@ -178,7 +178,7 @@ export function local_irq_enable(t: Task, at: Site): Step {
 // ---- spinlock_t ------------------------------------------------------------------------------
 
 /** spinlock_t. `owner` is the holding thread, or null (read it through the functions). */
-export class Spinlock implements Waitable {
+export class Spinlock implements Waitable, Holdable {
   /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
   /** The holding thread, or null when free. */
@@ -188,6 +188,10 @@ export class Spinlock implements Waitable {
     readonly name: string,
   ) {
     this.loc = newLoc(name, this);
+  }
+  /** Holdable: 2 when `t` holds it. */
+  holdMode(t: Task): number {
+    return this.owner === t ? 2 : 0;
   }
   /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
   canProceed(t: Task): boolean {
@@ -311,7 +315,7 @@ export function lockdep_assert_held(t: Task, lock: Spinlock | Mutex | RwSemaphor
 // ---- rwlock_t --------------------------------------------------------------------------------
 
 /** rwlock_t: a spinning reader-writer lock (one writer, or any number of readers). */
-export class rwlock_t implements Waitable {
+export class rwlock_t implements Waitable, Holdable {
   /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
   /** The thread holding it for write, or null. */
@@ -323,6 +327,10 @@ export class rwlock_t implements Waitable {
     readonly name: string,
   ) {
     this.loc = newLoc(name, this);
+  }
+  /** Holdable: 2 when `t` holds it for write, 1 for read. */
+  holdMode(t: Task): number {
+    return this.writer === t ? 2 : this.readers.includes(t) ? 1 : 0;
   }
   canProceed(t: Task, mode: number): boolean {
     if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
@@ -396,7 +404,7 @@ export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
 // ---- struct rw_semaphore ---------------------------------------------------------------------
 
 /** struct rw_semaphore: a writer, or any number of readers. */
-export class RwSemaphore implements Waitable {
+export class RwSemaphore implements Waitable, Holdable {
   /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
   /** The thread holding it for write (down_write), or null. */
@@ -408,6 +416,10 @@ export class RwSemaphore implements Waitable {
     readonly name: string,
   ) {
     this.loc = newLoc(name, this);
+  }
+  /** Holdable: 2 when `t` holds it for write, 1 for read. */
+  holdMode(t: Task): number {
+    return this.writer === t ? 2 : this.readers.includes(t) ? 1 : 0;
   }
   /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task, mode: number): boolean {
@@ -500,7 +512,7 @@ export function down_write_trylock(t: Task, sem: RwSemaphore, at: Site): Step<bo
 // ---- struct mutex ----------------------------------------------------------------------------
 
 /** struct mutex. `owner` is the holding thread, or null (read it through the functions). */
-export class Mutex implements Waitable {
+export class Mutex implements Waitable, Holdable {
   /** The lock's location (see engine/access.ts): lock and unlock operations record an access of it (LX, or LS for read locks). */
   readonly loc: number;
   /** The holding thread, or null when free. */
@@ -510,6 +522,10 @@ export class Mutex implements Waitable {
     readonly name: string,
   ) {
     this.loc = newLoc(name, this);
+  }
+  /** Holdable: 2 when `t` holds it. */
+  holdMode(t: Task): number {
+    return this.owner === t ? 2 : 0;
   }
   /** Free, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task): boolean {

@@ -30,12 +30,12 @@
  * was sound, so the search would have run that step (with the same local state and the same
  * values read up to that access) and learned it.
  */
-import { HALT_ACCESS, R, recordInto } from "../access.js";
+import { HALT_ACCESS, locOwner, LS, LX, R, recordInto } from "../access.js";
 import type { Execution } from "../execution.js";
 import { altOf, runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
 import type { AnyScenario } from "../scenario.js";
 import type { Site } from "../site.js";
-import type { RunConfig } from "../task.js";
+import { isHoldable, type RunConfig } from "../task.js";
 import { RandomStrategy } from "./random.js";
 
 /** Access classes that commute with themselves (R, ADD, LS; see access.ts). */
@@ -88,6 +88,12 @@ function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
   return true;
 }
 
+/** What thread `tid`'s pending wait (or full barrier) would access, into `out` (empty: it waits for nothing). */
+export function waitAccesses(exec: Execution, tid: number, out: number[]): number[] {
+  if (!pendingAccesses(exec, tid, out)) out.length = 0;
+  return out;
+}
+
 /** The footprint of an access list. */
 function footprintOf(acc: readonly number[]): Footprint {
   const out = newFootprint();
@@ -133,6 +139,22 @@ export class Footprints {
   private readonly cache = new Map<string, readonly number[] | null>();
   /** Per thread, the accesses of its pending wait at the state asked about (null: none). */
   private readonly pending: (Footprint | null)[] = [];
+  /**
+   * Locations of locks (an LS or LX access on a location whose owner says who holds it,
+   * `Holdable`), and per other location, per lock, the weakest mode (1 shared, 2 exclusive) the
+   * lock was held in by the accessing thread at every access (`anyLocks`) and at every access
+   * but a read (`writeLocks`); a lock missing was not held at some access. Accesses made by a
+   * thread that has waited for every other thread to finish (`afterAll()`) are left out: they
+   * cannot race with anything.
+   */
+  private readonly lockLocs: number[] = [];
+  private readonly lockLocSet = new Set<number>();
+  /** Locks some thread touched in a step that neither held nor waited for them (a trylock, a failed one). */
+  private readonly touchedFree = new Set<number>();
+  private readonly anyLocks = new Map<number, Map<number, number>>();
+  private readonly writeLocks = new Map<number, Map<number, number>>();
+  /** Per thread, the locks it holds at the state asked about (lock location -> mode). */
+  private readonly heldNow: Map<number, number>[] = [];
   /** Scratch: per thread, its pending wait's accesses; the cache key's codes. */
   private readonly waits: number[][] = [];
   private readonly codes: number[] = [];
@@ -143,8 +165,33 @@ export class Footprints {
   /** Those that left out an enabled thread. */
   reduced = 0;
 
-  /** Learns the accesses `acc` (access.ts encoding) of a step of thread `tid` that started at `site`. */
-  learn(tid: number, site: Site, acc: readonly number[]): void {
+  /**
+   * The locks thread `tid` of `exec` holds now, as `[lock location, mode, ...]` into `out`
+   * (those whose locations the footprints know).
+   */
+  held(exec: Execution, tid: number, out: number[]): number[] {
+    out.length = 0;
+    const t = exec.tasks[tid]!;
+    for (const l of this.lockLocs) {
+      const o = locOwner(l);
+      const m = isHoldable(o) ? o.holdMode(t) : 0;
+      if (m > 0) out.push(l, m);
+    }
+    return out;
+  }
+
+  /**
+   * Learns the accesses `acc` (access.ts encoding) of a step of thread `tid` that started at
+   * `site`; with `locks`, also which locks the thread held across the step (`before`: held() when
+   * it started; `solo`: the step runs alone, {@link isSolo}).
+   */
+  learn(
+    tid: number,
+    site: Site,
+    acc: readonly number[],
+    locks?: { readonly exec: Execution; readonly before: readonly number[]; readonly waited: readonly number[]; readonly solo: boolean },
+  ): void {
+    if (locks !== undefined) this.learnLocks(tid, acc, locks.exec, locks.before, locks.waited, locks.solo);
     const t = (this.threads[tid] ??= newFootprint());
     const bySite = (this.sites[tid] ??= new Map());
     const key = siteKey(site);
@@ -173,6 +220,98 @@ export class Footprints {
         this.changed();
       }
     }
+  }
+
+  private readonly after: number[] = [];
+
+  /** The lock part of {@link learn}. */
+  private learnLocks(tid: number, acc: readonly number[], exec: Execution, before: readonly number[], waited: readonly number[], solo: boolean): void {
+    for (let i = 0; i < acc.length; i++) {
+      const w = acc[i]!;
+      if (w === HALT_ACCESS) continue;
+      const cls = w & 7;
+      const loc = w >> 3;
+      if ((cls === LS || cls === LX) && !this.lockLocSet.has(loc) && isHoldable(locOwner(loc))) {
+        this.lockLocSet.add(loc);
+        this.lockLocs.push(loc);
+        this.changed();
+      }
+      if (!this.lockLocSet.has(loc) || this.touchedFree.has(loc)) continue;
+      // Touched without holding it before the step or waiting for it: a trylock.
+      let heldOrWaited = false;
+      for (let j = 0; j < before.length; j += 2) if (before[j] === loc) heldOrWaited = true;
+      for (const x of waited) if (x !== HALT_ACCESS && x >> 3 === loc) heldOrWaited = true;
+      if (!heldOrWaited) {
+        this.touchedFree.add(loc);
+        this.changed();
+      }
+    }
+    if (solo) return;
+    // Held across the step: before it and after it, in the weaker of the two modes.
+    const after = this.held(exec, tid, this.after);
+    const held = new Map<number, number>();
+    for (let i = 0; i < before.length; i += 2)
+      for (let j = 0; j < after.length; j += 2) if (before[i] === after[j]) held.set(before[i]!, Math.min(before[i + 1]!, after[j + 1]!));
+    for (let i = 0; i < acc.length; i++) {
+      const w = acc[i]!;
+      if (w === HALT_ACCESS) continue;
+      const loc = w >> 3;
+      if (this.lockLocSet.has(loc)) continue;
+      this.narrow(this.anyLocks, loc, held);
+      if ((w & 7) !== R) this.narrow(this.writeLocks, loc, held);
+    }
+  }
+
+  /** Intersects the locks kept for `loc` in `map` with `held`. */
+  private narrow(map: Map<number, Map<number, number>>, loc: number, held: ReadonlyMap<number, number>): void {
+    const e = map.get(loc);
+    if (e === undefined) {
+      map.set(loc, new Map(held));
+      this.changed();
+      return;
+    }
+    for (const [l, m] of e) {
+      const h = held.get(l) ?? 0;
+      if (h >= m) continue;
+      if (h === 0) e.delete(l);
+      else e.set(l, h);
+      this.changed();
+    }
+  }
+
+  /**
+   * `fp` without what thread `t`, holding `held`, accesses under a lock that keeps every
+   * conflicting access out while it holds it: a location every access to which (every write, for
+   * a read of it) was made holding one of its locks, exclusively if it holds that lock shared.
+   * `fp` itself when nothing is left out.
+   */
+  private unprotected(fp: Footprint, held: ReadonlyMap<number, number> | undefined): Footprint {
+    if (held === undefined || held.size === 0) return fp;
+    let out: Footprint | null = null;
+    for (const [loc, mask] of fp.locs) {
+      let drop = false;
+      if (this.lockLocSet.has(loc)) {
+        // The lock itself: no other thread can take it (exclusively, if held shared) or release
+        // it meanwhile, unless some thread touches it without waiting for it (a trylock).
+        const m = held.get(loc) ?? 0;
+        if (!this.touchedFree.has(loc) && (m === 2 || (m === 1 && (mask & ~(1 << LS)) === 0))) drop = true;
+        if (!drop) continue;
+        if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts };
+        out.locs.delete(loc);
+        continue;
+      }
+      const e = (mask & ~(1 << R)) !== 0 ? this.anyLocks.get(loc) : this.writeLocks.get(loc);
+      if (e !== undefined)
+        for (const [l, m] of held)
+          if ((e.get(l) ?? 0) >= (m === 2 ? 1 : 2)) {
+            drop = true;
+            break;
+          }
+      if (!drop) continue;
+      if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts };
+      out.locs.delete(loc);
+    }
+    return out ?? fp;
   }
 
   /** Clears {@link grew} (at the start of a search). */
@@ -221,10 +360,21 @@ export class Footprints {
       const t = tasks[u]!;
       if (t.done || t.next === null) {
         codes.push(0);
+        this.heldNow[u]?.clear();
         continue;
       }
       const id = this.sites[u]?.get(siteKey(t.next))?.id ?? 0;
       codes.push(en.includes(u) ? 1 : t.waitOn?.untilOthersDone === true ? 2 : 3, id & 0xffff, id >>> 16);
+      // The locks it holds.
+      const hm = (this.heldNow[u] ??= new Map());
+      hm.clear();
+      if (this.lockLocs.length > 0) {
+        const h = this.held(exec, u, this.after);
+        for (let i = 0; i < h.length; i += 2) {
+          hm.set(h[i]!, h[i + 1]!);
+          codes.push(0xfffd, h[i]! & 0xffff, h[i]! >>> 16, h[i + 1]!);
+        }
+      }
       const acc = (waits[u] ??= []);
       if (pendingAccesses(exec, u, acc)) {
         codes.push(0xfffe, acc.length);
@@ -318,8 +468,15 @@ export class Footprints {
         out.push(t);
         const site = this.sites[t]?.get(siteKey(tasks[t]!.next!));
         if (site === undefined) return null;
-        touch = site.fp;
-        hit = this.maskOf(site, n) | unknown;
+        touch = this.unprotected(site.fp, this.heldNow[t]);
+        if (touch === site.fp) hit = this.maskOf(site, n) | unknown;
+        else {
+          hit = unknown;
+          for (let u = 0; u < n; u++) {
+            const f = this.threads[u];
+            if (f === undefined || footprintsConflict(touch, f)) hit |= 1 << u;
+          }
+        }
       } else {
         const wake = this.wakeOf(exec, t);
         if (wake === null) return null;
@@ -361,7 +518,7 @@ export class Footprints {
         out.push(t);
         const next = this.sites[t]?.get(siteKey(tasks[t]!.next!))?.fp;
         if (next === undefined) return null;
-        touch = next;
+        touch = this.unprotected(next, this.heldNow[t]);
       } else {
         const wake = this.wakeOf(exec, t);
         if (wake === null) return null;
@@ -401,6 +558,9 @@ class FootprintSampler implements Strategy {
   readonly total: number | null;
   readonly counters: StrategyCounters = zeroCounters();
   private site: Site | null = null;
+  private readonly before: number[] = [];
+  private readonly waited: number[] = [];
+  private solo = false;
   constructor(
     private readonly inner: RandomStrategy,
     private readonly fp: Footprints,
@@ -413,10 +573,15 @@ class FootprintSampler implements Strategy {
   nextStep(exec: Execution, en: readonly number[]): number {
     const alt = this.inner.nextStep(exec, en);
     this.site = alt >= 0 ? exec.tasks[alt & TID_MASK]!.next : null;
+    if (alt >= 0) {
+      this.fp.held(exec, alt & TID_MASK, this.before);
+      waitAccesses(exec, alt & TID_MASK, this.waited);
+      this.solo = isSolo(exec, alt & TID_MASK);
+    }
     return alt;
   }
-  stepped(_exec: Execution, alt: number, acc: number[] | null): void {
-    if (acc !== null && this.site !== null) this.fp.learn(alt & TID_MASK, this.site, acc);
+  stepped(exec: Execution, alt: number, acc: number[] | null): void {
+    if (acc !== null && this.site !== null) this.fp.learn(alt & TID_MASK, this.site, acc, { exec, before: this.before, waited: this.waited, solo: this.solo });
   }
 }
 
@@ -427,4 +592,15 @@ class FootprintSampler implements Strategy {
  */
 export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Footprints, invariantReads: Set<number>, seed: number, runs = 64): void {
   runStrategy(sc, cfg, new FootprintSampler(new RandomStrategy(seed, runs), fp), { invariantReads }, () => {});
+}
+
+/**
+ * True when thread `tid`'s pending step runs alone, by the thread's own program order: it has
+ * waited for every other thread to finish (`afterAll()`), or this step does. (Not "every other
+ * thread happens to have finished": a search that orders threads one after another would then
+ * never see a thread's accesses race, and never learn that they can.)
+ */
+export function isSolo(exec: Execution, tid: number): boolean {
+  const t = exec.tasks[tid]!;
+  return t.afterOthers || t.waitOn?.untilOthersDone === true;
 }

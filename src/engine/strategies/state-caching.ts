@@ -16,7 +16,7 @@ import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
 import { R, setReadHook, setScopeHook, setTrackScopes, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
-import type { Footprints } from "./persistent.js";
+import { isSolo, waitAccesses, type Footprints } from "./persistent.js";
 import { SleepSetSearch } from "./sleep-sets.js";
 
 /**
@@ -43,6 +43,10 @@ export class StateCachingSearch extends SleepSetSearch {
   private initialHashes: Int32Array | null = null;
   /** Persistent sets from these footprints (persistent.ts), or none. */
   private readonly footprints: Footprints | null;
+  /** The locks the thread of the step running held when it started, and whether every other thread had finished. */
+  private readonly heldBefore: number[] = [];
+  private readonly waitedBefore: number[] = [];
+  private soloStep = false;
   /** Per depth, the fingerprint of the node there on the current path (the cycle check). */
   private stackA = new Uint32Array(256);
   private stackB = new Uint32Array(256);
@@ -177,14 +181,20 @@ export class StateCachingSearch extends SleepSetSearch {
     if ((r === null ? en.length : r.length) >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
   }
 
-  protected override beforeStep(_exec: Execution, f: Frame): void {
+  protected override beforeStep(exec: Execution, f: Frame): void {
     this.fpr!.beginStep(f.cur >> 12);
+    const fps = this.footprints;
+    if (fps !== null) {
+      fps.held(exec, f.cur & TID_MASK, this.heldBefore);
+      waitAccesses(exec, f.cur & TID_MASK, this.waitedBefore);
+      this.soloStep = isSolo(exec, f.cur & TID_MASK);
+    }
   }
 
   protected override afterStep(exec: Execution, f: Frame): void {
     const fpr = this.fpr!;
     fpr.endStep(f.cur & TID_MASK);
-    this.footprints?.learn(f.cur & TID_MASK, f.site!, f.curAcc);
+    this.footprints?.learn(f.cur & TID_MASK, f.site!, f.curAcc, { exec, before: this.heldBefore, waited: this.waitedBefore, solo: this.soloStep });
     if (fpr.unhashable !== null) throw new UnhashableState(fpr.unhashable);
     // A step that only read changed no shared state: the units still hash it.
     if (!onlyReads(f.curAcc)) {
