@@ -223,6 +223,11 @@ export class Footprints {
   }
 
   private readonly after: number[] = [];
+  private readonly heldScratch = new Map<number, number>();
+  /** Per thread at the state asked about, its held locks as a key ("" when none). */
+  private readonly heldKeys: string[] = [];
+  /** {@link unprotected} footprints and their thread masks, by site id and held locks (cleared when footprints grow). */
+  private readonly guarded = new Map<string, { readonly fp: Footprint; readonly mask: number }>();
 
   /** The lock part of {@link learn}. */
   private learnLocks(tid: number, acc: readonly number[], exec: Execution, before: readonly number[], waited: readonly number[], solo: boolean): void {
@@ -249,7 +254,8 @@ export class Footprints {
     if (solo) return;
     // Held across the step: before it and after it, in the weaker of the two modes.
     const after = this.held(exec, tid, this.after);
-    const held = new Map<number, number>();
+    const held = this.heldScratch;
+    held.clear();
     for (let i = 0; i < before.length; i += 2)
       for (let j = 0; j < after.length; j += 2) if (before[i] === after[j]) held.set(before[i]!, Math.min(before[i + 1]!, after[j + 1]!));
     for (let i = 0; i < acc.length; i++) {
@@ -323,6 +329,7 @@ export class Footprints {
     this.grew = true;
     this.generation++;
     this.cache.clear();
+    this.guarded.clear();
   }
 
   /** {@link SiteInfo.mask} of `s` over threads 0 to n - 1 (n <= 31). */
@@ -368,12 +375,14 @@ export class Footprints {
       // The locks it holds.
       const hm = (this.heldNow[u] ??= new Map());
       hm.clear();
+      this.heldKeys[u] = "";
       if (this.lockLocs.length > 0) {
         const h = this.held(exec, u, this.after);
         for (let i = 0; i < h.length; i += 2) {
           hm.set(h[i]!, h[i + 1]!);
           codes.push(0xfffd, h[i]! & 0xffff, h[i]! >>> 16, h[i + 1]!);
         }
+        if (h.length > 0) this.heldKeys[u] = h.join(",");
       }
       const acc = (waits[u] ??= []);
       if (pendingAccesses(exec, u, acc)) {
@@ -468,14 +477,26 @@ export class Footprints {
         out.push(t);
         const site = this.sites[t]?.get(siteKey(tasks[t]!.next!));
         if (site === undefined) return null;
-        touch = this.unprotected(site.fp, this.heldNow[t]);
-        if (touch === site.fp) hit = this.maskOf(site, n) | unknown;
-        else {
-          hit = unknown;
-          for (let u = 0; u < n; u++) {
-            const f = this.threads[u];
-            if (f === undefined || footprintsConflict(touch, f)) hit |= 1 << u;
+        const hk = this.heldKeys[t] ?? "";
+        if (hk === "") {
+          touch = site.fp;
+          hit = this.maskOf(site, n) | unknown;
+        } else {
+          const gk = `${site.id}|${hk}`;
+          let g = this.guarded.get(gk);
+          if (g === undefined) {
+            const fp = this.unprotected(site.fp, this.heldNow[t]);
+            let mask = 0;
+            if (fp === site.fp) mask = this.maskOf(site, n);
+            else
+              for (let u = 0; u < n; u++) {
+                const f = this.threads[u];
+                if (f === undefined || footprintsConflict(fp, f)) mask |= 1 << u;
+              }
+            this.guarded.set(gk, (g = { fp, mask }));
           }
+          touch = g.fp;
+          hit = g.mask | unknown;
         }
       } else {
         const wake = this.wakeOf(exec, t);
