@@ -355,6 +355,7 @@ export class Footprints {
   persistentSet(exec: Execution, en: readonly number[]): readonly number[] | null {
     if (en.length < 2) return null;
     const tasks = exec.tasks;
+    if (tasks.length <= 31) return this.persistentMasked(exec, en);
     // The answer depends on each thread's pending site, whether it can run, whether it waits for
     // the others to finish, and the footprints (the cache is cleared when they grow).
     // What each pending wait (or full barrier) would access, which the pending site's footprint
@@ -418,6 +419,170 @@ export class Footprints {
     }
     this.cache.set(key, out);
     return out;
+  }
+
+  /** Per thread: its pending site (undefined: never ran), and its conflict mask at the state asked about (-1: not computed). */
+  private readonly siteNow: (SiteInfo | undefined)[] = [];
+  /** Footprints of single accesses (pending waits). */
+  private readonly oneAccess = new Map<number, Footprint>();
+  /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
+  private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
+
+  /** Thread `tid`'s footprint of `site`, or undefined when no step of it started there. */
+  private siteOf(tid: number, site: Site): SiteInfo | undefined {
+    const m = (this.byObject[tid] ??= new WeakMap());
+    let s = m.get(site);
+    if (s === undefined) {
+      s = this.sites[tid]?.get(siteKey(site));
+      if (s !== undefined) m.set(site, s);
+    }
+    return s;
+  }
+  private readonly hitNow: number[] = [];
+
+  /**
+   * {@link persistentSet} for at most 31 threads, with the threads as bits: each thread's
+   * conflicts computed once per state, then the closure of every seed in a few bit operations
+   * (the same sets as {@link closure}).
+   */
+  private persistentMasked(exec: Execution, en: readonly number[]): readonly number[] | null {
+    const tasks = exec.tasks;
+    const n = tasks.length;
+    let alive = 0;
+    let unknown = 0;
+    let joins = 0;
+    let enabled = 0;
+    for (const u of en) enabled |= 1 << u;
+    const pending = this.pending;
+    const waits = this.waits;
+    for (let u = 0; u < n; u++) {
+      const t = tasks[u]!;
+      this.hitNow[u] = -1;
+      pending[u] = null;
+      this.heldKeys[u] = "";
+      if (t.done || t.next === null) {
+        this.siteNow[u] = undefined;
+        continue;
+      }
+      alive |= 1 << u;
+      const site = this.siteOf(u, t.next);
+      this.siteNow[u] = site;
+      if (site === undefined) unknown |= 1 << u;
+      if (t.waitOn?.untilOthersDone === true) joins |= 1 << u;
+      if (this.lockLocs.length > 0) {
+        const h = this.held(exec, u, this.after);
+        if (h.length > 0) {
+          const hm = (this.heldNow[u] ??= new Map());
+          hm.clear();
+          for (let i = 0; i < h.length; i += 2) hm.set(h[i]!, h[i + 1]!);
+          this.heldKeys[u] = h.join(",");
+        }
+      }
+      const acc = (waits[u] ??= []);
+      if (pendingAccesses(exec, u, acc) && acc.length > 0) {
+        // (Most waits make one access: their footprints are kept.)
+        if (acc.length === 1) {
+          let f = this.oneAccess.get(acc[0]!);
+          if (f === undefined) this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
+          pending[u] = f;
+        } else pending[u] = footprintOf(acc);
+      }
+    }
+    this.decisions++;
+    const free = alive & ~(joins & ~enabled);
+    let best = 0;
+    let bestCount = en.length;
+    for (const seed of en) {
+      let inP = 1 << seed;
+      let work = inP;
+      let ok = true;
+      while (work !== 0) {
+        const t = 31 - Math.clz32(work & -work);
+        work &= ~(1 << t);
+        let add = this.hitNow[t]!;
+        if (add === -1) {
+          add = (enabled >> t) & 1 ? this.hitEnabled(t, n, unknown) : this.hitWaiting(exec, t, n, unknown);
+          this.hitNow[t] = add;
+        }
+        if (add === -2) {
+          ok = false;
+          break;
+        }
+        add &= free & ~inP;
+        inP |= add;
+        work |= add;
+      }
+      if (!ok) continue;
+      const count = popcount(inP & enabled);
+      if (count < bestCount) {
+        best = inP & enabled;
+        bestCount = count;
+        if (count === 1) break;
+      }
+    }
+    if (best === 0) return null;
+    this.reduced++;
+    const out: number[] = [];
+    for (const tid of en) {
+      if (((best >> tid) & 1) === 0) continue;
+      const c = tasks[tid]!.alternatives();
+      for (let k = 0; k < c; k++) out.push(altOf(tid, k));
+    }
+    return out;
+  }
+
+  /** The threads enabled thread `t`'s next step conflicts with (-2: its site never ran). */
+  private hitEnabled(t: number, n: number, unknown: number): number {
+    const site = this.siteNow[t];
+    if (site === undefined) return -2;
+    const hk = this.heldKeys[t] ?? "";
+    let touch: Footprint;
+    let hit: number;
+    if (hk === "") {
+      touch = site.fp;
+      hit = this.maskOf(site, n);
+    } else {
+      const gk = `${site.id}|${hk}`;
+      let g = this.guarded.get(gk);
+      if (g === undefined) {
+        const fp = this.unprotected(site.fp, this.heldNow[t]);
+        let mask = 0;
+        if (fp === site.fp) mask = this.maskOf(site, n);
+        else
+          for (let u = 0; u < n; u++) {
+            const f = this.threads[u];
+            if (f === undefined || footprintsConflict(fp, f)) mask |= 1 << u;
+          }
+        this.guarded.set(gk, (g = { fp, mask }));
+      }
+      touch = g.fp;
+      hit = g.mask;
+    }
+    return hit | unknown | this.pendingHits(touch, n);
+  }
+
+  /** The threads that could wake thread `t`, which cannot run (-2: nothing tells what wakes it). */
+  private hitWaiting(exec: Execution, t: number, n: number, unknown: number): number {
+    const wake = this.wakeOf(exec, t);
+    if (wake === null) return -2;
+    let hit = unknown;
+    for (let u = 0; u < n; u++) {
+      const f = this.threads[u];
+      if (f === undefined || footprintsConflict(wake, f)) hit |= 1 << u;
+    }
+    // Only a CPU's own thread fills its store buffer.
+    if (exec.tasks[t]!.daemon) hit |= 1 << (t - exec.buffers.length);
+    return hit | this.pendingHits(wake, n);
+  }
+
+  /** The threads whose pending wait conflicts with `touch`. */
+  private pendingHits(touch: Footprint, n: number): number {
+    let hit = 0;
+    for (let u = 0; u < n; u++) {
+      const w = this.pending[u];
+      if (w !== null && w !== undefined && footprintsConflict(touch, w)) hit |= 1 << u;
+    }
+    return hit;
   }
 
   /**
@@ -607,11 +772,11 @@ class FootprintSampler implements Strategy {
 }
 
 /**
- * Seeds `fp` with the footprints of `runs` uniformly random executions of `sc` under `cfg`
+ * Seeds `fp` with the footprints of `runs` (default 32) uniformly random executions of `sc` under `cfg`
  * (seeded with `seed`; `invariantReads` as the search's), so that the first state-caching search
  * rarely learns something new and has to run again.
  */
-export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Footprints, invariantReads: Set<number>, seed: number, runs = 64): void {
+export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Footprints, invariantReads: Set<number>, seed: number, runs = 32): void {
   runStrategy(sc, cfg, new FootprintSampler(new RandomStrategy(seed, runs), fp), { invariantReads }, () => {});
 }
 
@@ -624,4 +789,11 @@ export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Foo
 export function isSolo(exec: Execution, tid: number): boolean {
   const t = exec.tasks[tid]!;
   return t.afterOthers || t.waitOn?.untilOthersDone === true;
+}
+
+/** Bits set in a 32-bit integer. */
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
