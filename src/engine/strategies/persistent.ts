@@ -183,7 +183,7 @@ export class Footprints {
   /**
    * Learns the accesses `acc` (access.ts encoding) of a step of thread `tid` that started at
    * `site`; with `locks`, also which locks the thread held across the step (`before`: held() when
-   * it started; `solo`: the step runs alone, {@link isSolo}).
+   * it started; `solo`: the step runs alone, as `isSolo()` tells).
    */
   learn(
     tid: number,
