@@ -182,13 +182,14 @@ export class StateCachingSearch extends SleepSetSearch {
   }
 
   protected override beforeStep(exec: Execution, f: Frame): void {
-    this.fpr!.beginStep(f.cur >> 12);
+    // (Probed before the fingerprinter's hooks are on: probing a wait is no observation of the thread's.)
     const fps = this.footprints;
     if (fps !== null) {
       fps.held(exec, f.cur & TID_MASK, this.heldBefore);
       waitAccesses(exec, f.cur & TID_MASK, this.waitedBefore);
       this.soloStep = isSolo(exec, f.cur & TID_MASK);
     }
+    this.fpr!.beginStep(f.cur >> 12);
   }
 
   protected override afterStep(exec: Execution, f: Frame): void {
