@@ -28,8 +28,8 @@ export const LS = 3;
 /** Access class: exclusive lock operation (`down_write`, `spin_lock`, `mutex_lock`, any unlock); conflicts with every class. */
 export const LX = 4;
 
-/** Classes that commute with themselves. */
-const SELF_COMMUTING = (1 << R) | (1 << ADD) | (1 << LS);
+/** The access classes that commute with themselves, as a mask of `1 << class` bits. */
+export const SELF_COMMUTING = (1 << R) | (1 << ADD) | (1 << LS);
 
 let recording: number[] | null = null;
 let nextLoc = 0;

@@ -14,10 +14,12 @@
  * generator, so racelab learns it: a thread's *footprint* is every access (location and class,
  * access.ts) it made in any step the search ran, and a site's footprint, per thread, every access
  * of a step that started at that site. P is the closure of one enabled thread under "its next
- * step (its site's footprint) conflicts with the footprint of a thread outside": a conflicting
- * thread joins P; a closure that pulls in a thread that cannot run now fails (it could be woken
- * by steps outside P), except one that waits for every other thread to finish (`afterAll()`),
- * which no step outside P can wake while a thread of P has not finished.
+ * step (its site's footprint) conflicts with the footprint, or the pending wait, of a thread
+ * outside": a conflicting thread joins P; one that cannot run joins with every thread that could
+ * wake it (see {@link Footprints.persistentSet}); one that waits for every other thread to finish
+ * (`afterAll()`) stays out, as no step outside P can wake it while a thread of P has not
+ * finished. Locksets (as Eraser's) tell which of a thread's accesses no other thread can reach
+ * while it holds a lock.
  *
  * A thread with no footprint yet (it has not run) conflicts with every step, so it is explored
  * wherever it can run until it has: a step that stops the execution (a BUG) could otherwise keep
@@ -30,16 +32,13 @@
  * was sound, so the search would have run that step (with the same local state and the same
  * values read up to that access) and learned it.
  */
-import { HALT_ACCESS, locOwner, LS, LX, R, recordInto } from "../access.js";
+import { HALT_ACCESS, locOwner, LS, LX, R, recordInto, SELF_COMMUTING } from "../access.js";
 import type { Execution } from "../execution.js";
 import { altOf, runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
 import type { AnyScenario } from "../scenario.js";
 import type { Site } from "../site.js";
 import { isHoldable, type RunConfig } from "../task.js";
 import { RandomStrategy } from "./random.js";
-
-/** Access classes that commute with themselves (R, ADD, LS; see access.ts). */
-const SELF_COMMUTING = (1 << R) | (1 << 2) | (1 << 3);
 
 /** A footprint: per location, the mask of access classes made on it; `halts`: some step stopped the execution. */
 interface Footprint {
@@ -108,9 +107,9 @@ function footprintOf(acc: readonly number[]): Footprint {
 interface SiteInfo {
   /** The accesses of the steps that started at the site. */
   readonly fp: Footprint;
-  /** Small id, for the persistent-set cache's key. */
+  /** Small id, for the key of the footprints a held lock leaves. */
   readonly id: number;
-  /** Bit u set: thread u (below 31) has no footprint yet or one that conflicts with `fp`; valid while `maskGen` is the footprints' generation. */
+  /** The footprints' {@link Footprints.conflictMask} of `fp`, valid while `maskGen` is their generation. */
   mask: number;
   maskGen: number;
 }
@@ -136,7 +135,6 @@ export class Footprints {
   /** Per thread, per site key: the site's footprint and a small id. */
   private readonly sites: Map<string, SiteInfo>[] = [];
   private nextSiteId = 1;
-  private readonly cache = new Map<string, readonly number[] | null>();
   /** Per thread, the accesses of its pending wait at the state asked about (null: none). */
   private readonly pending: (Footprint | null)[] = [];
   /**
@@ -155,12 +153,11 @@ export class Footprints {
   private readonly writeLocks = new Map<number, Map<number, number>>();
   /** Per thread, the locks it holds at the state asked about (lock location -> mode). */
   private readonly heldNow: Map<number, number>[] = [];
-  /** Scratch: per thread, its pending wait's accesses; the cache key's codes. */
+  /** Scratch: per thread, its pending wait's accesses. */
   private readonly waits: number[][] = [];
-  private readonly codes: number[] = [];
   /** Set when a step accessed something its thread's or site's footprint did not hold; clear it with {@link resetGrew}. */
   grew = false;
-  /** Persistent sets asked for at states with two or more enabled threads (cache hits included). */
+  /** Persistent sets asked for at states with two or more enabled threads. */
   decisions = 0;
   /** Those that left out an enabled thread. */
   reduced = 0;
@@ -291,8 +288,8 @@ export class Footprints {
    * a read of it) was made holding one of its locks, exclusively if it holds that lock shared.
    * `fp` itself when nothing is left out.
    */
-  private unprotected(fp: Footprint, held: ReadonlyMap<number, number> | undefined): Footprint {
-    if (held === undefined || held.size === 0) return fp;
+  private unprotected(fp: Footprint, held: ReadonlyMap<number, number>): Footprint {
+    if (held.size === 0) return fp;
     let out: Footprint | null = null;
     for (const [loc, mask] of fp.locs) {
       let drop = false;
@@ -300,19 +297,16 @@ export class Footprints {
         // The lock itself: no other thread can take it (exclusively, if held shared) or release
         // it meanwhile, unless some thread touches it without waiting for it (a trylock).
         const m = held.get(loc) ?? 0;
-        if (!this.touchedFree.has(loc) && (m === 2 || (m === 1 && (mask & ~(1 << LS)) === 0))) drop = true;
-        if (!drop) continue;
-        if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts };
-        out.locs.delete(loc);
-        continue;
+        drop = !this.touchedFree.has(loc) && (m === 2 || (m === 1 && (mask & ~(1 << LS)) === 0));
+      } else {
+        const e = (mask & ~(1 << R)) !== 0 ? this.anyLocks.get(loc) : this.writeLocks.get(loc);
+        if (e !== undefined)
+          for (const [l, m] of held)
+            if ((e.get(l) ?? 0) >= (m === 2 ? 1 : 2)) {
+              drop = true;
+              break;
+            }
       }
-      const e = (mask & ~(1 << R)) !== 0 ? this.anyLocks.get(loc) : this.writeLocks.get(loc);
-      if (e !== undefined)
-        for (const [l, m] of held)
-          if ((e.get(l) ?? 0) >= (m === 2 ? 1 : 2)) {
-            drop = true;
-            break;
-          }
       if (!drop) continue;
       if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts };
       out.locs.delete(loc);
@@ -328,126 +322,29 @@ export class Footprints {
   private changed(): void {
     this.grew = true;
     this.generation++;
-    this.cache.clear();
     this.guarded.clear();
-  }
-
-  /** {@link SiteInfo.mask} of `s` over threads 0 to n - 1 (n <= 31). */
-  private maskOf(s: SiteInfo, n: number): number {
-    if (s.maskGen === this.generation) return s.mask;
-    let m = 0;
-    for (let u = 0; u < n; u++) {
-      const f = this.threads[u];
-      if (f === undefined || footprintsConflict(s.fp, f)) m |= 1 << u;
-    }
-    s.mask = m;
-    s.maskGen = this.generation;
-    return m;
   }
 
   /**
    * A persistent set at the current state of `exec`, as the alternatives (thread and choice,
    * runner.ts `altOf`) of its threads, or null when none is smaller than the enabled threads
-   * `en`. Tries each enabled thread as the seed and keeps the smallest closure (the first of the
-   * smallest): a function of the state and the footprints alone, as the state matching needs (a
-   * state met again gets the same set).
+   * `en` (and for models of more than 31 threads, store-buffer daemons included: the closures are
+   * taken over thread bit masks). Tries each enabled thread as the seed and keeps the smallest
+   * closure (the first of the smallest): a function of the state and the footprints alone, as the
+   * state matching needs (a state met again gets the same set).
+   *
+   * A closure fails when an enabled thread of it has a pending site that never ran, or a thread
+   * that cannot run waits for something no access tells. A thread that cannot run joins *inert*:
+   * it runs only after a step that conflicts with what its wait would access or with what its
+   * pending step accesses (the release of its lock, a write of what its condition reads: the
+   * accesses waits record, which `dpor` relies on too; a store-buffer daemon is woken by its
+   * CPU's thread), so every thread that may take such a step joins as well, and then no step
+   * outside the set can wake it.
    */
   persistentSet(exec: Execution, en: readonly number[]): readonly number[] | null {
-    if (en.length < 2) return null;
-    const tasks = exec.tasks;
-    if (tasks.length <= 31) return this.persistentMasked(exec, en);
-    // The answer depends on each thread's pending site, whether it can run, whether it waits for
-    // the others to finish, and the footprints (the cache is cleared when they grow).
-    // What each pending wait (or full barrier) would access, which the pending site's footprint
-    // may not hold (a site that locks a different object each time).
-    // The key: per thread its site id and state, and its pending accesses, as 16-bit codes.
-    const codes = this.codes;
-    codes.length = 0;
-    const waits = this.waits;
-    for (let u = 0; u < tasks.length; u++) {
-      const t = tasks[u]!;
-      if (t.done || t.next === null) {
-        codes.push(0);
-        this.heldNow[u]?.clear();
-        continue;
-      }
-      const id = this.sites[u]?.get(siteKey(t.next))?.id ?? 0;
-      codes.push(en.includes(u) ? 1 : t.waitOn?.untilOthersDone === true ? 2 : 3, id & 0xffff, id >>> 16);
-      // The locks it holds.
-      const hm = (this.heldNow[u] ??= new Map());
-      hm.clear();
-      this.heldKeys[u] = "";
-      if (this.lockLocs.length > 0) {
-        const h = this.held(exec, u, this.after);
-        for (let i = 0; i < h.length; i += 2) {
-          hm.set(h[i]!, h[i + 1]!);
-          codes.push(0xfffd, h[i]! & 0xffff, h[i]! >>> 16, h[i + 1]!);
-        }
-        if (h.length > 0) this.heldKeys[u] = h.join(",");
-      }
-      const acc = (waits[u] ??= []);
-      if (pendingAccesses(exec, u, acc)) {
-        codes.push(0xfffe, acc.length);
-        for (const w of acc) codes.push(w & 0xffff, (w >>> 16) & 0xffff);
-      } else acc.length = 0;
-      codes.push(0xffff);
-    }
-    const key = String.fromCharCode.apply(null, codes);
-    this.decisions++;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      if (hit !== null) this.reduced++;
-      return hit;
-    }
-    const pending = this.pending;
-    for (let u = 0; u < tasks.length; u++) pending[u] = waits[u] !== undefined && waits[u]!.length > 0 ? footprintOf(waits[u]!) : null;
-    let best: number[] | null = null;
-    for (const seed of en) {
-      const p = this.closure(exec, en, seed);
-      if (p !== null && p.length < en.length && (best === null || p.length < best.length)) best = p;
-      if (best !== null && best.length === 1) break;
-    }
-    let out: number[] | null = null;
-    if (best !== null) {
-      out = [];
-      for (const tid of en) {
-        if (!best.includes(tid)) continue;
-        const n = tasks[tid]!.alternatives();
-        for (let c = 0; c < n; c++) out.push(altOf(tid, c));
-      }
-      this.reduced++;
-    }
-    this.cache.set(key, out);
-    return out;
-  }
-
-  /** Per thread: its pending site (undefined: never ran), and its conflict mask at the state asked about (-1: not computed). */
-  private readonly siteNow: (SiteInfo | undefined)[] = [];
-  /** Footprints of single accesses (pending waits). */
-  private readonly oneAccess = new Map<number, Footprint>();
-  /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
-  private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
-
-  /** Thread `tid`'s footprint of `site`, or undefined when no step of it started there. */
-  private siteOf(tid: number, site: Site): SiteInfo | undefined {
-    const m = (this.byObject[tid] ??= new WeakMap());
-    let s = m.get(site);
-    if (s === undefined) {
-      s = this.sites[tid]?.get(siteKey(site));
-      if (s !== undefined) m.set(site, s);
-    }
-    return s;
-  }
-  private readonly hitNow: number[] = [];
-
-  /**
-   * {@link persistentSet} for at most 31 threads, with the threads as bits: each thread's
-   * conflicts computed once per state, then the closure of every seed in a few bit operations
-   * (the same sets as {@link closure}).
-   */
-  private persistentMasked(exec: Execution, en: readonly number[]): readonly number[] | null {
     const tasks = exec.tasks;
     const n = tasks.length;
+    if (en.length < 2 || n > 31) return null;
     let alive = 0;
     let unknown = 0;
     let joins = 0;
@@ -489,6 +386,7 @@ export class Footprints {
       }
     }
     this.decisions++;
+    // A thread waiting for every other thread to finish stays waiting while one of the set has not run.
     const free = alive & ~(joins & ~enabled);
     let best = 0;
     let bestCount = en.length;
@@ -531,48 +429,68 @@ export class Footprints {
     return out;
   }
 
+  /** Per thread at the state asked about: its pending site (undefined: never ran), and the threads it pulls into a closure (-1: not computed yet). */
+  private readonly siteNow: (SiteInfo | undefined)[] = [];
+  private readonly hitNow: number[] = [];
+  /** Footprints of single accesses (pending waits). */
+  private readonly oneAccess = new Map<number, Footprint>();
+  /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
+  private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
+
+  /** Thread `tid`'s footprint of `site`, or undefined when no step of it started there. */
+  private siteOf(tid: number, site: Site): SiteInfo | undefined {
+    const m = (this.byObject[tid] ??= new WeakMap());
+    let s = m.get(site);
+    if (s === undefined) {
+      s = this.sites[tid]?.get(siteKey(site));
+      if (s !== undefined) m.set(site, s);
+    }
+    return s;
+  }
+
+  /** Bit u set: thread u (of 0 to n - 1) has no footprint yet (it may access anything) or one that conflicts with `fp`. */
+  private conflictMask(fp: Footprint, n: number): number {
+    let m = 0;
+    for (let u = 0; u < n; u++) {
+      const f = this.threads[u];
+      if (f === undefined || footprintsConflict(fp, f)) m |= 1 << u;
+    }
+    return m;
+  }
+
+  /** {@link conflictMask} of site `s`'s footprint, kept on the site while the footprints do not grow. */
+  private maskOf(s: SiteInfo, n: number): number {
+    if (s.maskGen !== this.generation) {
+      s.mask = this.conflictMask(s.fp, n);
+      s.maskGen = this.generation;
+    }
+    return s.mask;
+  }
+
   /** The threads enabled thread `t`'s next step conflicts with (-2: its site never ran). */
   private hitEnabled(t: number, n: number, unknown: number): number {
     const site = this.siteNow[t];
     if (site === undefined) return -2;
-    const hk = this.heldKeys[t] ?? "";
-    let touch: Footprint;
-    let hit: number;
-    if (hk === "") {
-      touch = site.fp;
-      hit = this.maskOf(site, n);
-    } else {
-      const gk = `${site.id}|${hk}`;
-      let g = this.guarded.get(gk);
-      if (g === undefined) {
-        const fp = this.unprotected(site.fp, this.heldNow[t]);
-        let mask = 0;
-        if (fp === site.fp) mask = this.maskOf(site, n);
-        else
-          for (let u = 0; u < n; u++) {
-            const f = this.threads[u];
-            if (f === undefined || footprintsConflict(fp, f)) mask |= 1 << u;
-          }
-        this.guarded.set(gk, (g = { fp, mask }));
-      }
-      touch = g.fp;
-      hit = g.mask;
+    const hk = this.heldKeys[t]!;
+    if (hk === "") return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
+    // Holding locks: without what they keep out.
+    const key = `${site.id}|${hk}`;
+    let g = this.guarded.get(key);
+    if (g === undefined) {
+      const fp = this.unprotected(site.fp, this.heldNow[t]!);
+      this.guarded.set(key, (g = { fp, mask: fp === site.fp ? this.maskOf(site, n) : this.conflictMask(fp, n) }));
     }
-    return hit | unknown | this.pendingHits(touch, n);
+    return g.mask | unknown | this.pendingHits(g.fp, n);
   }
 
   /** The threads that could wake thread `t`, which cannot run (-2: nothing tells what wakes it). */
   private hitWaiting(exec: Execution, t: number, n: number, unknown: number): number {
-    const wake = this.wakeOf(exec, t);
+    const wake = this.wakeOf(t);
     if (wake === null) return -2;
-    let hit = unknown;
-    for (let u = 0; u < n; u++) {
-      const f = this.threads[u];
-      if (f === undefined || footprintsConflict(wake, f)) hit |= 1 << u;
-    }
+    let hit = unknown | this.conflictMask(wake, n) | this.pendingHits(wake, n);
     // Only a CPU's own thread fills its store buffer.
     if (exec.tasks[t]!.daemon) hit |= 1 << (t - exec.buffers.length);
-    return hit | this.pendingHits(wake, n);
+    return hit;
   }
 
   /** The threads whose pending wait conflicts with `touch`. */
@@ -586,24 +504,13 @@ export class Footprints {
   }
 
   /**
-   * The enabled threads of the closure of `seed`, or null when it fails (an enabled thread's
-   * pending site never ran, or a thread that cannot run waits for something no access tells).
-   *
-   * A thread that cannot run joins *inert*: it runs only after a step that conflicts with what its
-   * wait would access or with what its pending step accesses (the release of its lock, a write of
-   * what its condition reads: the accesses waits record, which `dpor` relies on too; a store-buffer
-   * daemon is woken by its CPU's thread), so every thread that may take such a step joins as
-   * well, and then no step outside the set can wake it.
-   */
-  /**
    * What a step that wakes thread `tid` (which cannot run) conflicts with: what its wait would
    * access (the locations its condition reads) and what its pending step accesses once it runs
-   * (a bit lock's bit, which its wait does not record under sc); null when either is unknown or
-   * both are empty.
+   * (a bit lock's bit, which its wait does not record under sc); null when its pending site never
+   * ran or both are empty.
    */
-  private wakeOf(exec: Execution, tid: number): Footprint | null {
-    const t = exec.tasks[tid]!;
-    const site = t.next === null ? undefined : this.sites[tid]?.get(siteKey(t.next));
+  private wakeOf(tid: number): Footprint | null {
+    const site = this.siteNow[tid];
     if (site === undefined) return null;
     const w = this.pending[tid] ?? null;
     const out = newFootprint();
@@ -611,128 +518,6 @@ export class Footprints {
     for (const [loc, m] of site.fp.locs) out.locs.set(loc, m);
     if (w !== null) for (const [loc, m] of w.locs) out.locs.set(loc, (out.locs.get(loc) ?? 0) | m);
     return out.locs.size === 0 && !out.halts ? null : out;
-  }
-
-  /** {@link closure} with the threads as bits (at most 31 threads): the same sets. */
-  private closureMasked(exec: Execution, en: readonly number[], seed: number): number[] | null {
-    const tasks = exec.tasks;
-    const n = tasks.length;
-    // Threads still to finish; those whose pending site never ran (they may access anything);
-    // those enabled; those waiting for every other thread to finish.
-    let alive = 0;
-    let unknown = 0;
-    let enabled = 0;
-    let joins = 0;
-    for (let u = 0; u < n; u++) {
-      const tu = tasks[u]!;
-      if (tu.done) continue;
-      alive |= 1 << u;
-      if (tu.next === null || this.sites[u]?.has(siteKey(tu.next)) !== true) unknown |= 1 << u;
-      if (tu.waitOn?.untilOthersDone === true) joins |= 1 << u;
-    }
-    for (const u of en) enabled |= 1 << u;
-    let inP = 1 << seed;
-    const work = [seed];
-    const out: number[] = [];
-    while (work.length > 0) {
-      const t = work.pop()!;
-      let touch: Footprint;
-      let hit: number;
-      if ((enabled >> t) & 1) {
-        out.push(t);
-        const site = this.sites[t]?.get(siteKey(tasks[t]!.next!));
-        if (site === undefined) return null;
-        const hk = this.heldKeys[t] ?? "";
-        if (hk === "") {
-          touch = site.fp;
-          hit = this.maskOf(site, n) | unknown;
-        } else {
-          const gk = `${site.id}|${hk}`;
-          let g = this.guarded.get(gk);
-          if (g === undefined) {
-            const fp = this.unprotected(site.fp, this.heldNow[t]);
-            let mask = 0;
-            if (fp === site.fp) mask = this.maskOf(site, n);
-            else
-              for (let u = 0; u < n; u++) {
-                const f = this.threads[u];
-                if (f === undefined || footprintsConflict(fp, f)) mask |= 1 << u;
-              }
-            this.guarded.set(gk, (g = { fp, mask }));
-          }
-          touch = g.fp;
-          hit = g.mask | unknown;
-        }
-      } else {
-        const wake = this.wakeOf(exec, t);
-        if (wake === null) return null;
-        touch = wake;
-        hit = unknown;
-        for (let u = 0; u < n; u++) {
-          const f = this.threads[u];
-          if (f === undefined || footprintsConflict(wake, f)) hit |= 1 << u;
-        }
-        // Only a CPU's own thread fills its store buffer.
-        if (tasks[t]!.daemon) hit |= 1 << (t - exec.buffers.length);
-      }
-      // Pending waits of the others.
-      for (let u = 0; u < n; u++) {
-        const w = this.pending[u];
-        if (w !== null && w !== undefined && ((hit >> u) & 1) === 0 && footprintsConflict(touch, w)) hit |= 1 << u;
-      }
-      hit &= alive & ~inP & ~(joins & ~enabled);
-      for (let u = 0; hit !== 0; u++, hit >>>= 1) {
-        if ((hit & 1) === 0) continue;
-        inP |= 1 << u;
-        work.push(u);
-      }
-    }
-    return out;
-  }
-
-  private closure(exec: Execution, en: readonly number[], seed: number): number[] | null {
-    const tasks = exec.tasks;
-    if (tasks.length <= 31) return this.closureMasked(exec, en, seed);
-    const inP = new Uint8Array(tasks.length);
-    inP[seed] = 1;
-    const work = [seed];
-    const out: number[] = [];
-    while (work.length > 0) {
-      const t = work.pop()!;
-      let touch: Footprint;
-      if (en.includes(t)) {
-        out.push(t);
-        const next = this.sites[t]?.get(siteKey(tasks[t]!.next!))?.fp;
-        if (next === undefined) return null;
-        touch = this.unprotected(next, this.heldNow[t]);
-      } else {
-        const wake = this.wakeOf(exec, t);
-        if (wake === null) return null;
-        touch = wake;
-        // Only a CPU's own thread fills its store buffer.
-        const owner = t - exec.buffers.length;
-        if (tasks[t]!.daemon && inP[owner] !== 1) {
-          inP[owner] = 1;
-          work.push(owner);
-        }
-      }
-      for (let u = 0; u < tasks.length; u++) {
-        if (inP[u] === 1) continue;
-        const tu = tasks[u]!;
-        if (tu.done) continue;
-        // A thread that has not run yet, or whose pending site has never run, may access anything:
-        // it joins. Else its footprint and its pending wait's accesses count.
-        const f = this.threads[u];
-        const known = f !== undefined && tu.next !== null && this.sites[u]?.has(siteKey(tu.next)) === true;
-        const w = this.pending[u] ?? null;
-        if (known && !footprintsConflict(touch, f) && (w === null || !footprintsConflict(touch, w))) continue;
-        // A thread waiting for every other thread to finish stays waiting while t has not run.
-        if (!en.includes(u) && tu.waitOn?.untilOthersDone === true) continue;
-        inP[u] = 1;
-        work.push(u);
-      }
-    }
-    return out;
   }
 }
 

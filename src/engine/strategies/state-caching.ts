@@ -43,7 +43,7 @@ export class StateCachingSearch extends SleepSetSearch {
   private initialHashes: Int32Array | null = null;
   /** Persistent sets from these footprints (persistent.ts), or none. */
   private readonly footprints: Footprints | null;
-  /** The locks the thread of the step running held when it started, and whether every other thread had finished. */
+  /** The locks the thread of the step running held when it started, what its wait accesses, and whether it runs alone (isSolo()). */
   private readonly heldBefore: number[] = [];
   private readonly waitedBefore: number[] = [];
   private soloStep = false;
