@@ -181,6 +181,41 @@ function compare(r: Reduction, m: MemoryModel, none: CheckResult, red: CheckResu
 
 /** Programs other seeds shrank to, run first on every seed. */
 const REGRESSIONS: Program[] = [
+  // Persistent sets, the holders of a lock as the wakers of its waiter (2026-11-30): with T0 in
+  // its critical section and T1 waiting for m0, T2's store to c0 (which T1 reads once it has m0)
+  // pulls T1 into the set, and T1 only m0's holder T0: a set {T2} that left T0 out would run
+  // T2's store first, and T1 would never read c0 == 0 after T0's critical section (c2 == 1).
+  printable({
+    cells: 3,
+    threads: [
+      [
+        {
+          k: "lock",
+          kind: "mutex",
+          l: 0,
+          body: [
+            { k: "read", src: c(1), acquire: false },
+            { k: "write", dst: c(2), v: 1, release: false },
+          ],
+        },
+      ],
+      [
+        {
+          k: "lock",
+          kind: "mutex",
+          l: 0,
+          body: [
+            { k: "read", src: c(0), acquire: false },
+            { k: "read", src: c(2), acquire: false },
+          ],
+        },
+      ],
+      [{ k: "write", dst: c(0), v: 1, release: false }],
+      [{ k: "write", dst: c(1), v: 1, release: false }],
+    ],
+    end: null,
+    inv: null,
+  }),
   // Seeds 1-3, locksets (2026-11-30): while T1 held m0, the persistent sets took the lock's own
   // location as out of reach of the other threads; T0's mutex_trylock() touches it anyway (and
   // fails), so the run where T0's trylock fails was never explored. A lock some thread touches

@@ -56,7 +56,9 @@ function masksConflict(a: number, b: number): boolean {
 /** Whether some access of `a` conflicts with some access of `b`. */
 function footprintsConflict(a: Footprint, b: Footprint): boolean {
   if (a.halts || b.halts) return true;
-  const [small, big] = a.locs.size <= b.locs.size ? [a.locs, b.locs] : [b.locs, a.locs];
+  const swap = a.locs.size > b.locs.size;
+  const small = swap ? b.locs : a.locs;
+  const big = swap ? a.locs : b.locs;
   for (const [loc, m] of small) {
     const n = big.get(loc);
     if (n !== undefined && masksConflict(m, n)) return true;
@@ -221,8 +223,6 @@ export class Footprints {
 
   private readonly after: number[] = [];
   private readonly heldScratch = new Map<number, number>();
-  /** Per thread at the state asked about, its held locks as a key ("" when none). */
-  private readonly heldKeys: string[] = [];
   /** {@link unprotected} footprints and their thread masks, by site id and held locks (cleared when footprints grow). */
   private readonly guarded = new Map<string, { readonly fp: Footprint; readonly mask: number }>();
 
@@ -356,7 +356,6 @@ export class Footprints {
       const t = tasks[u]!;
       this.hitNow[u] = -1;
       pending[u] = null;
-      this.heldKeys[u] = "";
       if (t.done || t.next === null) {
         this.siteNow[u] = undefined;
         continue;
@@ -366,15 +365,6 @@ export class Footprints {
       this.siteNow[u] = site;
       if (site === undefined) unknown |= 1 << u;
       if (t.waitOn?.untilOthersDone === true) joins |= 1 << u;
-      if (this.lockLocs.length > 0) {
-        const h = this.held(exec, u, this.after);
-        if (h.length > 0) {
-          const hm = (this.heldNow[u] ??= new Map());
-          hm.clear();
-          for (let i = 0; i < h.length; i += 2) hm.set(h[i]!, h[i + 1]!);
-          this.heldKeys[u] = h.join(",");
-        }
-      }
       const acc = (waits[u] ??= []);
       if (pendingAccesses(exec, u, acc) && acc.length > 0) {
         // (Most waits make one access: their footprints are kept.)
@@ -399,7 +389,7 @@ export class Footprints {
         work &= ~(1 << t);
         let add = this.hitNow[t]!;
         if (add === -1) {
-          add = (enabled >> t) & 1 ? this.hitEnabled(t, n, unknown) : this.hitWaiting(exec, t, n, unknown);
+          add = (enabled >> t) & 1 ? this.hitEnabled(exec, t, n, unknown) : this.hitWaiting(exec, t, n, unknown);
           this.hitNow[t] = add;
         }
         if (add === -2) {
@@ -468,11 +458,15 @@ export class Footprints {
   }
 
   /** The threads enabled thread `t`'s next step conflicts with (-2: its site never ran). */
-  private hitEnabled(t: number, n: number, unknown: number): number {
+  private hitEnabled(exec: Execution, t: number, n: number, unknown: number): number {
     const site = this.siteNow[t];
     if (site === undefined) return -2;
-    const hk = this.heldKeys[t]!;
-    if (hk === "") return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
+    const h = this.lockLocs.length > 0 ? this.held(exec, t, this.after) : this.after;
+    if (h.length === 0) return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
+    const hk = h.join(",");
+    const hm = (this.heldNow[t] ??= new Map());
+    hm.clear();
+    for (let i = 0; i < h.length; i += 2) hm.set(h[i]!, h[i + 1]!);
     // Holding locks: without what they keep out.
     const key = `${site.id}|${hk}`;
     let g = this.guarded.get(key);
@@ -485,12 +479,37 @@ export class Footprints {
 
   /** The threads that could wake thread `t`, which cannot run (-2: nothing tells what wakes it). */
   private hitWaiting(exec: Execution, t: number, n: number, unknown: number): number {
+    const holders = this.holdersOfWait(exec, t, n);
+    if (holders !== -1) return holders | unknown;
     const wake = this.wakeOf(t);
     if (wake === null) return -2;
     let hit = unknown | this.conflictMask(wake, n) | this.pendingHits(wake, n);
     // Only a CPU's own thread fills its store buffer.
     if (exec.tasks[t]!.daemon) hit |= 1 << (t - exec.buffers.length);
     return hit;
+  }
+
+  /**
+   * A necessary enabling set of thread `t`, which cannot run, when it waits for a lock that other
+   * threads hold: the holders (as a thread mask), since only a holder's release frees it; -1 when
+   * that does not apply (a wait for something else, a wait that touches more than the lock (a full
+   * barrier's store buffer), a lock nobody holds, or a lock some thread touched without holding
+   * or waiting for it: a trylock, or a release by another thread). A shared acquire (LS) counts
+   * only the exclusive holders: shared ones do not keep it waiting.
+   */
+  private holdersOfWait(exec: Execution, t: number, n: number): number {
+    const task = exec.tasks[t]!;
+    const w = task.waitOn;
+    if (w === null || task.daemon || !isHoldable(w)) return -1;
+    const p = this.pending[t];
+    if (p === null || p === undefined || p.halts || p.locs.size !== 1) return -1;
+    const [loc, cls] = p.locs.entries().next().value as [number, number];
+    if (!this.lockLocSet.has(loc) || this.touchedFree.has(loc) || locOwner(loc) !== w) return -1;
+    // A shared acquire waits only for exclusive holders; anything else for every holder.
+    const blocking = cls === 1 << LS ? 2 : 1;
+    let mask = 0;
+    for (let u = 0; u < n; u++) if (u !== t && w.holdMode(exec.tasks[u]!) >= blocking) mask |= 1 << u;
+    return mask === 0 ? -1 : mask;
   }
 
   /** The threads whose pending wait conflicts with `touch`. */
