@@ -364,3 +364,47 @@ test("a label in a retry loop does not merge the first pass with the one past th
     assert.deepEqual(Object.keys(r.findings), ["livelock: wait_for_c: goto repeat retried more than 2 times"], `${reduction}: ${JSON.stringify(r.findings)}`);
   }
 });
+
+/** A kernel object with no location of its own, holding a unit (a Cell) and a number, as an `Inode` holds its `i_rwsem`. */
+class Holder {
+  readonly id = 7;
+  constructor(
+    readonly cell: Cell<number>,
+    readonly extra: unknown,
+    frozen: boolean,
+  ) {
+    if (frozen) Object.freeze(this);
+  }
+}
+selfTracked(Holder);
+
+test("a frozen kernel object inline in the state, holding only units and primitives, does not rehash its holder after every step", () => {
+  const CELLS = 20;
+  const STORES = [0, 1, 2, 3].map((i) => at("a", `WRITE_ONCE(cells[${i}], 1)`));
+  const hashedWith = (frozen: boolean, extra: unknown) => {
+    const sc = defineScenario({
+      id: "inline-holder",
+      setup: () => ({
+        state: { cells: Array.from({ length: CELLS }, (_, i) => new Cell(`c${i}`, 0)), holder: new Holder(new Cell("h", 0), extra, frozen) },
+        threads: {
+          *a(t: Task, s) {
+            for (let i = 0; i < 4; i++) {
+              yield STORES[i]!;
+              WRITE_ONCE(t, s.cells[i]!, 1);
+            }
+          },
+        },
+      }),
+    });
+    const strategy = makeStrategy("state-caching", { seed: 1, runs: Infinity, pctDepth: 3 });
+    const stats = runStrategy(sc, resolveConfig(sc, "baseline", "default", {}), strategy, {}, () => {});
+    assert.equal(stats.steps, 4);
+    return strategy.counters.unitsHashed;
+  };
+  // One walk of every unit (the cells, the holder's cell, the array, the state), then per step the cell it wrote.
+  const units = CELLS + 3;
+  assert.equal(hashedWith(true, 1), units + 4);
+  // Not frozen, or holding a plain object its methods could change: the state holding it is hashed again after every step.
+  assert.equal(hashedWith(false, 1), units + 8);
+  assert.equal(hashedWith(true, { n: 0 }), units + 8);
+});

@@ -224,7 +224,7 @@ export function blindAccess(loc: number, cls: number): void {
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */
 export function recordInto(into: number[] | null): void {
-  if (into !== null) into.length = 0;
+  if (into !== null && into.length !== 0) into.length = 0;
   recording = into;
 }
 

@@ -33,7 +33,8 @@
  * the sum of its units' hashes, so after a step only the units it changed are hashed again
  * (incremental hashing, 2026-11-30): those owning a location the step accessed by any class but R
  * (blind accesses included), and every unit that holds inline a kernel object which is no unit
- * (its methods may record their accesses on another object, as a jbd2 `Handle` does). A step that
+ * (its methods may record their accesses on another object, as a jbd2 `Handle` does), unless
+ * that object is frozen and holds only primitives, threads and units (an `Inode`). A step that
  * writes a location no unit covers, or names a new object, rehashes every unit. This relies on
  * the rule the partial-order reduction relies on: kernel state changes only through recorded
  * accesses. {@link Fingerprinter.inconsistency} checks it (a test runs every bundled
@@ -272,9 +273,9 @@ export class Fingerprinter {
   beginStep(choice: number): void {
     this.choice = choice;
     this.choiceGone = false;
-    this.readA.length = 0;
-    this.readB.length = 0;
-    this.dirty.length = 0;
+    if (this.readA.length !== 0) this.readA.length = 0;
+    if (this.readB.length !== 0) this.readB.length = 0;
+    if (this.dirty.length !== 0) this.dirty.length = 0;
     this.dirtyAll = false;
     this.updates++;
     setReadHook(this.hook);
@@ -355,8 +356,8 @@ export class Fingerprinter {
   private cutTo(tid: number): void {
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;
-    this.readA.length = 0;
-    this.readB.length = 0;
+    if (this.readA.length !== 0) this.readA.length = 0;
+    if (this.readB.length !== 0) this.readB.length = 0;
     this.choiceGone = true;
   }
 
@@ -723,7 +724,7 @@ export class Fingerprinter {
           m1(13);
           return;
         }
-        if (isSelfTracked(o)) this.sawKernel = true;
+        if (isSelfTracked(o) && !this.inert(o)) this.sawKernel = true;
         // Which setup object sits here (so that a thread holding one is told apart, above).
         const ord = this.exec.tracker.setupOrdinal(o);
         if (ord !== undefined) {
@@ -741,6 +742,22 @@ export class Fingerprinter {
         return;
       }
     }
+  }
+
+  /**
+   * Whether kernel object `o`, which is no unit, can never change: it is frozen and holds only
+   * primitives, threads and units (which are hashed, and rehashed, on their own). Then the unit
+   * holding it need not be rehashed after every step (an `Inode`, which holds its `i_rwsem`).
+   */
+  private inert(o: object): boolean {
+    if (!Object.isFrozen(o)) return false;
+    const r = o as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = r[k];
+      if (v !== null && typeof v === "object" && !(v instanceof Task) && !this.units.has(untracked(v))) return false;
+      if (typeof v === "function") return false;
+    }
+    return true;
   }
 
   private content(o: object): void {

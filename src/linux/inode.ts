@@ -16,6 +16,9 @@ export class Inode {
     readonly i_ino: number,
   ) {
     this.i_rwsem = new RwSemaphore("i_rwsem");
+    // Frozen: nothing here changes but through i_rwsem, so the state-caching search need not
+    // rehash what holds an inode after every step (fingerprint.ts).
+    Object.freeze(this);
   }
 }
 

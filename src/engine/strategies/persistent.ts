@@ -37,7 +37,7 @@ import type { Execution } from "../execution.js";
 import { altOf, runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
 import type { AnyScenario } from "../scenario.js";
 import type { Site } from "../site.js";
-import { isHoldable, type RunConfig } from "../task.js";
+import { isHoldable, type Holdable, type RunConfig } from "../task.js";
 import { RandomStrategy } from "./random.js";
 
 /** A footprint: per location, the mask of access classes made on it; `halts`: some step stopped the execution. */
@@ -114,6 +114,12 @@ interface SiteInfo {
   /** The footprints' {@link Footprints.conflictMask} of `fp`, valid while `maskGen` is their generation. */
   mask: number;
   maskGen: number;
+  /**
+   * {@link Footprints.unprotected} footprints of `fp` and their conflict masks, by the locks held
+   * (per lock of lockLocs, its mode in two bits), while `guardedGen` is the footprints' generation.
+   */
+  guarded: Map<number, { readonly fp: Footprint; readonly mask: number }> | null;
+  guardedGen: number;
 }
 
 const siteKeys = new WeakMap<Site, string>();
@@ -153,8 +159,6 @@ export class Footprints {
   private readonly touchedFree = new Set<number>();
   private readonly anyLocks = new Map<number, Map<number, number>>();
   private readonly writeLocks = new Map<number, Map<number, number>>();
-  /** Per thread, the locks it holds at the state asked about (lock location -> mode). */
-  private readonly heldNow: Map<number, number>[] = [];
   /** Scratch: per thread, its pending wait's accesses. */
   private readonly waits: number[][] = [];
   /** Set when a step accessed something its thread's or site's footprint did not hold; clear it with {@link resetGrew}. */
@@ -169,12 +173,12 @@ export class Footprints {
    * (those whose locations the footprints know).
    */
   held(exec: Execution, tid: number, out: number[]): number[] {
-    out.length = 0;
+    while (out.length > 0) out.pop();
     const t = exec.tasks[tid]!;
-    for (const l of this.lockLocs) {
-      const o = locOwner(l);
-      const m = isHoldable(o) ? o.holdMode(t) : 0;
-      if (m > 0) out.push(l, m);
+    const owners = this.lockOwners(exec);
+    for (let i = 0; i < owners.length; i++) {
+      const m = owners[i]?.holdMode(t) ?? 0;
+      if (m > 0) out.push(this.lockLocs[i]!, m);
     }
     return out;
   }
@@ -196,7 +200,7 @@ export class Footprints {
     const key = siteKey(site);
     let s = bySite.get(key);
     if (s === undefined) {
-      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1 }));
+      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1, guarded: null, guardedGen: -1 }));
       this.changed();
     }
     for (let i = 0; i < acc.length; i++) {
@@ -223,8 +227,23 @@ export class Footprints {
 
   private readonly after: number[] = [];
   private readonly heldScratch = new Map<number, number>();
-  /** {@link unprotected} footprints and their thread masks, by site id and held locks (cleared when footprints grow). */
-  private readonly guarded = new Map<string, { readonly fp: Footprint; readonly mask: number }>();
+  /** The holders of lockLocs in the execution `ownersOf` (null: not a Holdable). */
+  private owners: (Holdable | null)[] = [];
+  private ownersOf: Execution | null = null;
+  private ownersCount = 0;
+
+  /** The Holdable behind each lock location of lockLocs, in `exec` (kept while the execution and lockLocs stay). */
+  private lockOwners(exec: Execution): readonly (Holdable | null)[] {
+    if (this.ownersOf !== exec || this.ownersCount !== this.lockLocs.length) {
+      this.owners = this.lockLocs.map((l) => {
+        const o = locOwner(l);
+        return isHoldable(o) ? o : null;
+      });
+      this.ownersOf = exec;
+      this.ownersCount = this.lockLocs.length;
+    }
+    return this.owners;
+  }
 
   /** The lock part of {@link learn}. */
   private learnLocks(tid: number, acc: readonly number[], exec: Execution, before: readonly number[], waited: readonly number[], solo: boolean): void {
@@ -273,6 +292,7 @@ export class Footprints {
       this.changed();
       return;
     }
+    if (e.size === 0) return;
     for (const [l, m] of e) {
       const h = held.get(l) ?? 0;
       if (h >= m) continue;
@@ -322,7 +342,6 @@ export class Footprints {
   private changed(): void {
     this.grew = true;
     this.generation++;
-    this.guarded.clear();
   }
 
   /**
@@ -461,18 +480,30 @@ export class Footprints {
   private hitEnabled(exec: Execution, t: number, n: number, unknown: number): number {
     const site = this.siteNow[t];
     if (site === undefined) return -2;
-    const h = this.lockLocs.length > 0 ? this.held(exec, t, this.after) : this.after;
-    if (h.length === 0) return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
-    const hk = h.join(",");
-    const hm = (this.heldNow[t] ??= new Map());
-    hm.clear();
-    for (let i = 0; i < h.length; i += 2) hm.set(h[i]!, h[i + 1]!);
-    // Holding locks: without what they keep out.
-    const key = `${site.id}|${hk}`;
-    let g = this.guarded.get(key);
+    const nl = this.lockLocs.length;
+    if (nl === 0) return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
+    // Holding locks: without what they keep out. (Keyed by the modes the locks are held in, two
+    // bits a lock: at most 15 locks, else computed afresh.)
+    const owners = this.lockOwners(exec);
+    const task = exec.tasks[t]!;
+    let key = 0;
+    for (let i = 0; i < nl; i++) {
+      const o = owners[i];
+      if (o !== null) key += o.holdMode(task) * 4 ** i;
+    }
+    if (key === 0) return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
+    if (site.guardedGen !== this.generation) {
+      site.guarded = null;
+      site.guardedGen = this.generation;
+    }
+    let g = nl <= 15 ? site.guarded?.get(key) : undefined;
     if (g === undefined) {
-      const fp = this.unprotected(site.fp, this.heldNow[t]!);
-      this.guarded.set(key, (g = { fp, mask: fp === site.fp ? this.maskOf(site, n) : this.conflictMask(fp, n) }));
+      const held = new Map<number, number>();
+      const h = this.held(exec, t, this.after);
+      for (let i = 0; i < h.length; i += 2) held.set(h[i]!, h[i + 1]!);
+      const fp = this.unprotected(site.fp, held);
+      g = { fp, mask: fp === site.fp ? this.maskOf(site, n) : this.conflictMask(fp, n) };
+      if (nl <= 15) (site.guarded ??= new Map()).set(key, g);
     }
     return g.mask | unknown | this.pendingHits(g.fp, n);
   }
