@@ -215,9 +215,7 @@ export function runStrategy(
     elapsedMs: 0,
     retracked: false,
   };
-  const en: number[] = [];
-  const hasForced = strategy.forced !== undefined;
-  let nextPoll = 256;
+  const loop: StepLoop = { strategy, en: [], hasForced: strategy.forced !== undefined, keep, maxSteps, nextPoll: 256, stats, stopNow: () => false };
   let lastProgress = t0;
   const progress = () =>
     opts.onProgress?.({
@@ -228,8 +226,8 @@ export function runStrategy(
       counters: strategy.counters,
     });
   // Budgets and stop requests.
-  const stopNow = (): boolean => {
-    nextPoll = stats.steps + 256;
+  const stopNow = (loop.stopNow = (): boolean => {
+    loop.nextPoll = stats.steps + 256;
     const now = performance.now();
     let why: string | null = null;
     if (now >= deadline) why = `time limit of ${fmtMs(opts.timeLimitMs!)}`;
@@ -242,7 +240,7 @@ export function runStrategy(
     if (why === null) return false;
     stats.stopReason = why;
     return true;
-  };
+  });
   // Sampling on the raw state until an execution needs tracking (see Strategy.checkpoint).
   let sampling = !strategy.recording && !keep && opts.trace !== true && opts.tracked !== true && strategy.checkpoint !== undefined;
   const samplingOpts: ExecutionOptions = { ...execOpts, sampling: true };
@@ -260,36 +258,11 @@ export function runStrategy(
       }
       let exec: Execution;
       const accesses: number[][] = keep ? [] : NO_ACCESSES;
-      let end: ExecutionEnd = "complete";
+      let end: ExecutionEnd | typeof STOPPED;
       try {
         exec = new Execution(sc, cfg, sampling ? samplingOpts : execOpts);
-        for (;;) {
-          let alt = hasForced ? strategy.forced!(exec) : -1;
-          const picked = alt < 0;
-          if (picked) {
-            exec.enabled(en);
-            if (en.length > 0 && exec.steps >= maxSteps) {
-              end = "cut";
-              break;
-            }
-            alt = strategy.nextStep(exec, en);
-            if (alt < 0) {
-              if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
-              end = alt === FINISH ? "complete" : "abandoned";
-              break;
-            }
-            if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
-          }
-          const acc = strategy.recording || keep ? [] : null;
-          // A step picked among `en` (not forced) and not recorded (sampling): whether it and the
-          // previous step's thread can run is already in `en`.
-          if (picked && acc === null) exec.stepAmong(alt & TID_MASK, en, null, alt >> 12);
-          else exec.step(alt & TID_MASK, acc, alt >> 12);
-          stats.steps++;
-          if (keep) accesses.push(acc!);
-          strategy.stepped(exec, alt, strategy.recording ? acc : null);
-          if (stats.steps >= nextPoll && stopNow()) break run;
-        }
+        end = runSteps(loop, exec, accesses);
+        if (end === STOPPED) break run;
         if (end === "complete") exec.finish();
       } catch (e) {
         if (e !== NEEDS_TRACKING || rewind === null) throw e;
@@ -308,7 +281,7 @@ export function runStrategy(
         stats.visitorStopped = true;
         break;
       }
-      if (stats.steps >= nextPoll && stopNow()) break;
+      if (stats.steps >= loop.nextPoll && stopNow()) break;
     }
   } finally {
     strategy.close?.();
@@ -317,6 +290,57 @@ export function runStrategy(
   stats.elapsedMs = performance.now() - t0;
   if (stats.stopReason !== null && opts.onProgress !== undefined) progress();
   return stats;
+}
+
+/** What {@link runSteps} needs of its run. */
+interface StepLoop {
+  readonly strategy: Strategy;
+  /** Scratch for the enabled threads. */
+  readonly en: number[];
+  readonly hasForced: boolean;
+  readonly keep: boolean;
+  readonly maxSteps: number;
+  /** Steps after which the budgets and stop requests are polled next. */
+  nextPoll: number;
+  readonly stats: RunStats;
+  /** Polls them (and moves nextPoll on); true: stop the run. */
+  stopNow: () => boolean;
+}
+
+/** {@link runSteps}' answer when a budget or a stop request ended the run mid-execution. */
+const STOPPED = "stopped";
+
+/**
+ * Runs the steps of one execution as the strategy picks them, until it ends: how, or
+ * {@link STOPPED}. (A function of its own, called once an execution, rather than a loop inside
+ * runStrategy's: V8 optimizes it as soon as it is hot, not by on-stack replacement of the whole
+ * run, which a deoptimization sends back to the interpreter until the next replacement.)
+ */
+function runSteps(loop: StepLoop, exec: Execution, accesses: number[][]): ExecutionEnd | typeof STOPPED {
+  const { strategy, en, keep, stats } = loop;
+  for (;;) {
+    let alt = loop.hasForced ? strategy.forced!(exec) : -1;
+    const picked = alt < 0;
+    if (picked) {
+      exec.enabled(en);
+      if (en.length > 0 && exec.steps >= loop.maxSteps) return "cut";
+      alt = strategy.nextStep(exec, en);
+      if (alt < 0) {
+        if (alt === FINISH && en.length > 0) throw new Error(`strategy ${strategy.name} finished an execution where threads can still run`);
+        return alt === FINISH ? "complete" : "abandoned";
+      }
+      if (en.length === 0) throw new Error(`strategy ${strategy.name} picked a step where no thread can run`);
+    }
+    const acc = strategy.recording || keep ? [] : null;
+    // A step picked among `en` (not forced) and not recorded (sampling): whether it and the
+    // previous step's thread can run is already in `en`.
+    if (picked && acc === null) exec.stepAmong(alt & TID_MASK, en, null, alt >> 12);
+    else exec.step(alt & TID_MASK, acc, alt >> 12);
+    stats.steps++;
+    if (keep) accesses.push(acc!);
+    strategy.stepped(exec, alt, strategy.recording ? acc : null);
+    if (stats.steps >= loop.nextPoll && loop.stopNow()) return STOPPED;
+  }
 }
 
 /** `Visit.accesses` when they are not kept: one empty list for every execution. */
