@@ -389,7 +389,10 @@ export class Footprints {
         // (Most waits make one access: their footprints are kept.)
         if (acc.length === 1) {
           let f = this.oneAccess.get(acc[0]!);
-          if (f === undefined) this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
+          if (f === undefined) {
+            this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
+            if (!f.halts) this.oneLoc.set(f, [acc[0]! >> 3, 1 << (acc[0]! & 7)]);
+          }
           pending[u] = f;
         } else pending[u] = footprintOf(acc);
       }
@@ -441,8 +444,9 @@ export class Footprints {
   /** Per thread at the state asked about: its pending site (undefined: never ran), and the threads it pulls into a closure (-1: not computed yet). */
   private readonly siteNow: (SiteInfo | undefined)[] = [];
   private readonly hitNow: number[] = [];
-  /** Footprints of single accesses (pending waits). */
+  /** Footprints of single accesses (pending waits), and their location and class mask. */
   private readonly oneAccess = new Map<number, Footprint>();
+  private readonly oneLoc = new Map<Footprint, readonly [number, number]>();
   /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
   private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
 
@@ -487,10 +491,11 @@ export class Footprints {
     const owners = this.lockOwners(exec);
     const task = exec.tasks[t]!;
     let key = 0;
-    for (let i = 0; i < nl; i++) {
+    for (let i = 0; i < nl && i < 15; i++) {
       const o = owners[i];
-      if (o !== null) key += o.holdMode(task) * 4 ** i;
+      if (o !== null) key |= o.holdMode(task) << (2 * i);
     }
+    if (nl > 15) key |= 1 << 30; // (not cached below: only a nonzero key matters)
     if (key === 0) return this.maskOf(site, n) | unknown | this.pendingHits(site.fp, n);
     if (site.guardedGen !== this.generation) {
       site.guarded = null;
@@ -548,7 +553,13 @@ export class Footprints {
     let hit = 0;
     for (let u = 0; u < n; u++) {
       const w = this.pending[u];
-      if (w !== null && w !== undefined && footprintsConflict(touch, w)) hit |= 1 << u;
+      if (w === null || w === undefined) continue;
+      // (Most waits make one access: look it up.)
+      const one = w.halts || touch.halts ? undefined : this.oneLoc.get(w);
+      if (one !== undefined) {
+        const m = touch.locs.get(one[0]);
+        if (m !== undefined && masksConflict(m, one[1])) hit |= 1 << u;
+      } else if (footprintsConflict(touch, w)) hit |= 1 << u;
     }
     return hit;
   }
