@@ -192,8 +192,11 @@ describe("outputs pass (MIME priority, sanitizing)", () => {
         '<a href="javascript:x()"><text>t</text></a><foreignObject><div>leak</div></foreignObject></svg>',
       "f1-",
     );
+    // sanitize-html 2.17 (htmlparser2 10; its last release for Node 20) writes SVG element names
+    // in lower case, as it does attribute names (viewbox); inside <svg>, an HTML parser gives them
+    // their SVG case again (the tree builder's SVG tag-name adjustment), so both render alike.
     assert.equal(
-      svg,
+      svg.replace(/<(\/?)clippath\b/g, "<$1clipPath"),
       '<svg viewbox="0 0 9 9"><defs><clipPath id="f1-c"><rect width="1" height="1" /></clipPath></defs>' +
         '<g clip-path="url(#f1-c)"><rect width="9" height="9" /></g><text>t</text></svg>',
     );
