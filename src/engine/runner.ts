@@ -215,7 +215,6 @@ export function runStrategy(
     elapsedMs: 0,
     retracked: false,
   };
-  const loop: StepLoop = { strategy, en: [], hasForced: strategy.forced !== undefined, keep, maxSteps, nextPoll: 256, stats, stopNow: () => false };
   let lastProgress = t0;
   const progress = () =>
     opts.onProgress?.({
@@ -226,7 +225,7 @@ export function runStrategy(
       counters: strategy.counters,
     });
   // Budgets and stop requests.
-  const stopNow = (loop.stopNow = (): boolean => {
+  const stopNow = (): boolean => {
     loop.nextPoll = stats.steps + 256;
     const now = performance.now();
     let why: string | null = null;
@@ -240,7 +239,8 @@ export function runStrategy(
     if (why === null) return false;
     stats.stopReason = why;
     return true;
-  });
+  };
+  const loop: StepLoop = { strategy, en: [], hasForced: strategy.forced !== undefined, keep, maxSteps, nextPoll: 256, stats, stopNow };
   // Sampling on the raw state until an execution needs tracking (see Strategy.checkpoint).
   let sampling = !strategy.recording && !keep && opts.trace !== true && opts.tracked !== true && strategy.checkpoint !== undefined;
   const samplingOpts: ExecutionOptions = { ...execOpts, sampling: true };
@@ -304,7 +304,7 @@ interface StepLoop {
   nextPoll: number;
   readonly stats: RunStats;
   /** Polls them (and moves nextPoll on); true: stop the run. */
-  stopNow: () => boolean;
+  readonly stopNow: () => boolean;
 }
 
 /** {@link runSteps}' answer when a budget or a stop request ended the run mid-execution. */

@@ -230,17 +230,15 @@ export class Footprints {
   /** The holders of lockLocs in the execution `ownersOf` (null: not a Holdable). */
   private owners: (Holdable | null)[] = [];
   private ownersOf: Execution | null = null;
-  private ownersCount = 0;
 
   /** The Holdable behind each lock location of lockLocs, in `exec` (kept while the execution and lockLocs stay). */
   private lockOwners(exec: Execution): readonly (Holdable | null)[] {
-    if (this.ownersOf !== exec || this.ownersCount !== this.lockLocs.length) {
+    if (this.ownersOf !== exec || this.owners.length !== this.lockLocs.length) {
       this.owners = this.lockLocs.map((l) => {
         const o = locOwner(l);
         return isHoldable(o) ? o : null;
       });
       this.ownersOf = exec;
-      this.ownersCount = this.lockLocs.length;
     }
     return this.owners;
   }
@@ -389,10 +387,7 @@ export class Footprints {
         // (Most waits make one access: their footprints are kept.)
         if (acc.length === 1) {
           let f = this.oneAccess.get(acc[0]!);
-          if (f === undefined) {
-            this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
-            if (!f.halts) this.oneLoc.set(f, [acc[0]! >> 3, 1 << (acc[0]! & 7)]);
-          }
+          if (f === undefined) this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
           pending[u] = f;
         } else pending[u] = footprintOf(acc);
       }
@@ -444,9 +439,8 @@ export class Footprints {
   /** Per thread at the state asked about: its pending site (undefined: never ran), and the threads it pulls into a closure (-1: not computed yet). */
   private readonly siteNow: (SiteInfo | undefined)[] = [];
   private readonly hitNow: number[] = [];
-  /** Footprints of single accesses (pending waits), and their location and class mask. */
+  /** Footprints of single accesses (pending waits). */
   private readonly oneAccess = new Map<number, Footprint>();
-  private readonly oneLoc = new Map<Footprint, readonly [number, number]>();
   /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
   private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
 
@@ -554,12 +548,7 @@ export class Footprints {
     for (let u = 0; u < n; u++) {
       const w = this.pending[u];
       if (w === null || w === undefined) continue;
-      // (Most waits make one access: look it up.)
-      const one = w.halts || touch.halts ? undefined : this.oneLoc.get(w);
-      if (one !== undefined) {
-        const m = touch.locs.get(one[0]);
-        if (m !== undefined && masksConflict(m, one[1])) hit |= 1 << u;
-      } else if (footprintsConflict(touch, w)) hit |= 1 << u;
+      if (footprintsConflict(touch, w)) hit |= 1 << u;
     }
     return hit;
   }
