@@ -408,3 +408,72 @@ test("a frozen kernel object inline in the state, holding only units and primiti
   assert.equal(hashedWith(false, 1), units + 8);
   assert.equal(hashedWith(true, { n: 0 }), units + 8);
 });
+
+test("a frozen state is read directly: same search, no tracking proxy, and what it holds must be frozen too", () => {
+  const LOAD = at("a", "x = READ_ONCE(s->cells[i])");
+  const STORE = at("b", "WRITE_ONCE(s->cells[i], 1)");
+  const define = (state: () => unknown) =>
+    defineScenario({
+      id: "frozen-state",
+      setup: () => ({
+        state: state() as { readonly cells: readonly Cell<number>[]; readonly n: number },
+        threads: {
+          *a(t: Task, s) {
+            for (let i = 0; i < s.n; i++) {
+              yield LOAD;
+              if (READ_ONCE(t, s.cells[i]!) === 1 && i === s.n - 1) t.violated("saw the last store");
+            }
+          },
+          *b(t: Task, s) {
+            for (let i = 0; i < s.n; i++) {
+              yield STORE;
+              WRITE_ONCE(t, s.cells[i]!, 1);
+            }
+          },
+        },
+      }),
+    });
+  const cells = () => Array.from({ length: 3 }, (_, i) => new Cell(`c${i}`, 0));
+  const plain = define(() => ({ cells: cells(), n: 3 }));
+  const frozen = define(() => Object.freeze({ cells: Object.freeze(cells()), n: 3 }));
+  // The threads get the state object itself, not a proxy of it.
+  const seen: unknown[] = [];
+  const probe = (sc: typeof plain) =>
+    defineScenario({ id: "frozen-probe", setup: (cfg) => { const m = sc.setup(cfg); return { state: m.state, threads: { *a(_t: Task, s: unknown) { seen.push([s, m.state]); yield LOAD; } } }; } });
+  check(probe(frozen), { reduction: "none" });
+  check(probe(plain), { reduction: "none" });
+  const [[fs, fraw], [ps, praw]] = seen as [unknown, unknown][];
+  assert.equal(fs, fraw, "a frozen state reaches the threads as it is");
+  assert.notEqual(ps, praw, "a plain state reaches them through the tracking proxy");
+  // The same search: the cells record their own accesses either way.
+  for (const reduction of ["state-caching", "sleep-sets", "dpor", "none"] as const) {
+    const a = check(plain, { reduction });
+    const b = check(frozen, { reduction });
+    assert.equal(b.verdict, "fail", reduction);
+    assert.deepEqual([b.verdict, b.executions, b.states, Object.keys(b.findings)], [a.verdict, a.executions, a.states, Object.keys(a.findings)], reduction);
+    assert.deepEqual(b.warnings, [], reduction);
+  }
+  // A mutable object inside a frozen one would change unseen: a model error naming where it is.
+  const bad = (state: () => unknown, path: RegExp) =>
+    assert.throws(() => check(define(state)), (e: Error) => e.name === "ModelError" && path.test(e.message) && !e.message.includes("\n"));
+  bad(() => Object.freeze({ cells: cells(), n: 3 }), /^state\.cells: a frozen object holds an object that is not frozen: .*freeze state\.cells as well/);
+  bad(() => Object.freeze({ cells: Object.freeze(cells()), n: 3, stats: { hits: 0 } }), /^state\.stats: /);
+  bad(() => Object.freeze({ cells: Object.freeze(cells()), n: 3, deep: Object.freeze({ m: new Map() }) }), /^state\.deep\.m: /);
+  bad(() => Object.freeze({ cells: Object.freeze(cells()), n: 3, m: Object.freeze(new Map()) }), /^state\.m: a frozen Map still changes/);
+  // A step that assigns a field of a frozen state is an error finding at that step.
+  const assigns = defineScenario({
+    id: "frozen-assign",
+    setup: () => ({
+      state: Object.freeze({ n: 1 }),
+      threads: {
+        *a(_t: Task, s: { n: number }) {
+          yield STORE;
+          s.n = 2;
+        },
+      },
+    }),
+  });
+  const r = check(assigns, { reduction: "none" });
+  assert.equal(r.verdict, "fail");
+  assert.match(Object.keys(r.findings).join("\n"), /^error: a at b\(\) \(WRITE_ONCE\(s->cells\[i\], 1\)\): TypeError: Cannot assign to read only property 'n'/m);
+});

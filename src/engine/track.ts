@@ -44,6 +44,7 @@
  * on the raw state, false when tracked (the read returns the proxy). Compare fields or ids, or
  * allocate with `kmalloc()`, whose result is the tracked object.
  */
+import { ModelError } from "../errors.js";
 import { access, autoLoc, isRecording, R, readHook, W } from "./access.js";
 export { AUTO_LOC_BASE, autoLoc, autoLocName } from "./access.js";
 
@@ -124,6 +125,8 @@ export class Tracker {
   private nextId = 0;
   /** Kernel and opaque objects the setup walk reached, in its order (repeats included). */
   private setupObjs: object[] | null = null;
+  /** Frozen objects the setup walk went through (once each: a frozen graph may have cycles). */
+  private frozenSeen: Set<object> | null = null;
   /** Their numbers (first occurrence), built at the first {@link setupOrdinal} call. */
   private setupOrd: Map<object, number> | null = null;
   /** Sampling mode: set once tracking turned out to be needed ({@link NEEDS_TRACKING} thrown). */
@@ -172,6 +175,10 @@ export class Tracker {
     }
     if (isOpaque(o)) {
       (this.setupObjs ??= []).push(o);
+      if (Object.isFrozen(o) && !(this.frozenSeen ??= new Set()).has(o)) {
+        this.frozenSeen.add(o);
+        this.visitFrozen(o, path, name);
+      }
       return;
     }
     this.ids.set(o, this.nextId === 0 ? name : path);
@@ -185,6 +192,32 @@ export class Tracker {
     for (const k of Object.keys(o)) {
       const v = (o as Record<string, unknown>)[k];
       if (walkable(v)) this.visit(v, arr ? `${path}[${k}]` : `${path}.${k}`, name);
+    }
+  }
+
+  /**
+   * What a frozen object of the state holds (see {@link visit}): threads read it directly, not
+   * through a proxy (a Proxy must return a frozen field's own value), so what it holds must be
+   * unable to change unseen: primitives, racelab's kernel objects (visited: their place in the
+   * walk names them), or frozen objects in turn. Throws ModelError naming the path of anything
+   * else: a plain object, array or instance that is not frozen, or a `Map` or `Set` (freezing one
+   * leaves its entries free to change).
+   */
+  private visitFrozen(o: object, path: string, name: string): void {
+    const unseen = (at: string, what: string) =>
+      new ModelError(
+        `${at}: ${what}: threads read a frozen object of the state directly, without the tracking proxy, so its changes would ` +
+          `go unrecorded and the reduction could miss a race; freeze ${at} as well (a Map or Set: make it a frozen array, or do not ` +
+          `freeze its holder)`,
+      );
+    if (o instanceof Map || o instanceof Set) throw unseen(path, `a frozen ${o instanceof Map ? "Map" : "Set"} still changes`);
+    const arr = Array.isArray(o);
+    for (const k of Object.keys(o)) {
+      const v = (o as Record<string, unknown>)[k];
+      if (v === null || typeof v !== "object") continue;
+      const at = arr ? `${path}[${k}]` : `${path}.${k}`;
+      if (!isSelfTracked(v) && !isOpaque(v)) throw unseen(at, "a frozen object holds an object that is not frozen");
+      this.visit(v, at, name);
     }
   }
 

@@ -38,17 +38,26 @@ export interface Ext4State {
   readonly disk: Ext4ExtentTree;
   /** EXT4_I(inode)->i_reserved_data_blocks (updated under i_block_reservation_lock). */
   readonly i_reserved_data_blocks: Counter;
-  readonly folios: Folio[];
-  readonly bhs: BufferHead[];
+  readonly folios: readonly Folio[];
+  readonly bhs: readonly BufferHead[];
 }
 
-/** The initial state: `blocks` holes, nothing cached, nothing reserved, every lock free. */
+/**
+ * The initial state: `blocks` holes, nothing cached, nothing reserved, every lock free.
+ *
+ * Frozen, with its two arrays: which objects the inode has never changes (the kernel's pointers
+ * from the inode to its es tree, its semaphores, its folios), so the threads read these fields
+ * directly rather than through the tracking proxy that a plain object gets (engine/track.ts), and
+ * the reads record no access: a field nothing can write races with nothing. The objects record
+ * their own accesses as before. (A step that assigned one of these fields would throw a
+ * TypeError, reported as an `error` finding at that step.)
+ */
 export function initialState(blocks: number): Ext4State {
   const folios: Folio[] = [];
   const bhs: BufferHead[] = [];
   for (let i = 0; i < blocks; i++) folios.push(new Folio(i, 0));
   for (let i = 0; i < blocks; i++) bhs.push(new BufferHead(i));
-  return {
+  return Object.freeze({
     blocks,
     inode: new Inode(13),
     i_data_sem: new RwSemaphore("i_data_sem"),
@@ -56,7 +65,7 @@ export function initialState(blocks: number): Ext4State {
     es: new ExtentStatusTree(blocks),
     disk: new Ext4ExtentTree(blocks),
     i_reserved_data_blocks: new Counter("i_reserved_data_blocks"),
-    folios,
-    bhs,
-  };
+    folios: Object.freeze(folios),
+    bhs: Object.freeze(bhs),
+  });
 }
