@@ -120,6 +120,13 @@ interface SiteInfo {
    */
   guarded: Map<number, { readonly fp: Footprint; readonly mask: number }> | null;
   guardedGen: number;
+  /**
+   * The last step learned at the site, flattened (`[solo, before.length, ...before, waited.length,
+   * ...waited, ...after, -1, ...acc]`), while `learnedGen` is the footprints' generation: learning
+   * it again changes nothing (unions and intersections with the same sets), so learn() skips it.
+   */
+  learned: number[];
+  learnedGen: number;
 }
 
 const siteKeys = new WeakMap<Site, string>();
@@ -194,15 +201,18 @@ export class Footprints {
     acc: readonly number[],
     locks?: { readonly exec: Execution; readonly before: readonly number[]; readonly waited: readonly number[]; readonly solo: boolean },
   ): void {
-    if (locks !== undefined) this.learnLocks(tid, acc, locks.exec, locks.before, locks.waited, locks.solo);
     const t = (this.threads[tid] ??= newFootprint());
     const bySite = (this.sites[tid] ??= new Map());
     const key = siteKey(site);
     let s = bySite.get(key);
     if (s === undefined) {
-      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1, guarded: null, guardedGen: -1 }));
+      bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1, guarded: null, guardedGen: -1, learned: [], learnedGen: -1 }));
       this.changed();
     }
+    // The same step as the last one learned here, nothing learned anywhere since: nothing to learn.
+    const memo = this.memoOf(tid, acc, locks);
+    if (s.learnedGen === this.generation && sameNumbers(s.learned, memo)) return;
+    if (locks !== undefined) this.learnLocks(tid, acc, locks.exec, locks.before, locks.waited, locks.solo);
     for (let i = 0; i < acc.length; i++) {
       const w = acc[i]!;
       if (w === HALT_ACCESS) {
@@ -223,7 +233,28 @@ export class Footprints {
         this.changed();
       }
     }
+    s.learned = memo.slice();
+    s.learnedGen = this.generation;
   }
+
+  private readonly memoScratch: number[] = [];
+  /** What {@link learn} learns from, flattened into one scratch array (see `SiteInfo.learned`). */
+  private memoOf(tid: number, acc: readonly number[], locks: Parameters<Footprints["learn"]>[3]): number[] {
+    const m = this.memoScratch;
+    while (m.length > 0) m.pop();
+    if (locks === undefined) m.push(-2);
+    else {
+      m.push(locks.solo ? 1 : 0, locks.before.length);
+      for (const x of locks.before) m.push(x);
+      m.push(locks.waited.length);
+      for (const x of locks.waited) m.push(x);
+      if (!locks.solo) for (const x of this.held(locks.exec, tid, this.afterMemo)) m.push(x);
+    }
+    m.push(-1);
+    for (const x of acc) m.push(x);
+    return m;
+  }
+  private readonly afterMemo: number[] = [];
 
   private readonly after: number[] = [];
   private readonly heldScratch = new Map<number, number>();
@@ -624,6 +655,13 @@ export function seedFootprints(sc: AnyScenario, cfg: RunConfig<unknown>, fp: Foo
 export function isSolo(exec: Execution, tid: number): boolean {
   const t = exec.tasks[tid]!;
   return t.afterOthers || t.waitOn?.untilOthersDone === true;
+}
+
+/** Whether two number arrays hold the same numbers in the same order. */
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Bits set in a 32-bit integer. */
