@@ -212,11 +212,13 @@ export class Tracker {
       );
     if (o instanceof Map || o instanceof Set) throw unseen(path, `a frozen ${o instanceof Map ? "Map" : "Set"} still changes`);
     const arr = Array.isArray(o);
-    for (const k of Object.keys(o)) {
-      const v = (o as Record<string, unknown>)[k];
-      if (v === null || typeof v !== "object") continue;
-      const at = arr ? `${path}[${k}]` : `${path}.${k}`;
-      if (!isSelfTracked(v) && !isOpaque(v)) throw unseen(at, "a frozen object holds an object that is not frozen");
+    const keys = Object.keys(o);
+    for (let i = 0; i < keys.length; i++) {
+      const v = (o as Record<string, unknown>)[keys[i]!];
+      // (As the walk of a plain object: a kernel object is visited only for the values it holds.)
+      if (!walkable(v)) continue;
+      const at = arr ? `${path}[${keys[i]!}]` : `${path}.${keys[i]!}`;
+      if (!isSelfTracked(v as object) && !isOpaque(v as object)) throw unseen(at, "a frozen object holds an object that is not frozen");
       this.visit(v, at, name);
     }
   }
