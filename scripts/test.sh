@@ -12,6 +12,9 @@ if [[ ${#tests[@]} -eq 0 ]]; then
   echo "test: no test files in test/" >&2
   exit 1
 fi
-# One test file per core (node's default leaves one core idle: on 2 cores it ran them one at a
-# time). Most of the time goes to notebook kernels, Jupyter and Chromium in other processes.
-exec node --import tsx --test --test-concurrency="$(nproc)" "${tests[@]}"
+# One test file per core, at most 4 (node's default leaves one core idle: on 2 cores it ran them
+# one at a time; more than 4 Chromium and Jupyter tests at once only crowd the memory). Most of the
+# time goes to notebook kernels, Jupyter and Chromium in other processes.
+jobs=$(nproc)
+if ((jobs > 4)); then jobs=4; fi
+exec node --import tsx --test --test-concurrency="$jobs" "${tests[@]}"
