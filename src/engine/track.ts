@@ -198,10 +198,11 @@ export class Tracker {
   /**
    * What a frozen object of the state holds (see {@link visit}): threads read it directly, not
    * through a proxy (a Proxy must return a frozen field's own value), so what it holds must be
-   * unable to change unseen: primitives, racelab's kernel objects (visited: their place in the
-   * walk names them), or frozen objects in turn. Throws ModelError naming the path of anything
-   * else: a plain object, array or instance that is not frozen, or a `Map` or `Set` (freezing one
-   * leaves its entries free to change).
+   * unable to change unseen: primitives, racelab's kernel objects (which record their own
+   * accesses; visited for the values they hold, as under a plain object), or frozen objects in
+   * turn (visited, so that the frozen objects in them keep their setup ordinals). Throws ModelError
+   * naming the path of anything else: a plain object, array or instance that is not frozen, or a
+   * `Map` or `Set` (freezing one leaves its entries free to change).
    */
   private visitFrozen(o: object, path: string, name: string): void {
     const unseen = (at: string, what: string) =>
