@@ -121,9 +121,9 @@ interface SiteInfo {
   guarded: Map<number, { readonly fp: Footprint; readonly mask: number }> | null;
   guardedGen: number;
   /**
-   * The last step learned at the site, flattened (`[solo, before.length, ...before, waited.length,
-   * ...waited, ...after, -1, ...acc]`), while `learnedGen` is the footprints' generation: learning
-   * it again changes nothing (unions and intersections with the same sets), so learn() skips it.
+   * The last step learned at the site that taught nothing, flattened (`[solo, before.length,
+   * ...before, waited.length, ...waited, ...after, -1, ...acc]`), while `learnedGen` is the
+   * footprints' generation: learning it again teaches nothing, so learn() skips it.
    */
   learned: number[];
   learnedGen: number;
@@ -209,9 +209,11 @@ export class Footprints {
       bySite.set(key, (s = { fp: newFootprint(), id: this.nextSiteId++, mask: 0, maskGen: -1, guarded: null, guardedGen: -1, learned: [], learnedGen: -1 }));
       this.changed();
     }
-    // The same step as the last one learned here, nothing learned anywhere since: nothing to learn.
+    // The same step as the last one learned here, which taught nothing, and nothing learned
+    // anywhere since: nothing to learn.
     const memo = this.memoOf(tid, acc, locks);
-    if (s.learnedGen === this.generation && sameNumbers(s.learned, memo)) return;
+    const gen = this.generation;
+    if (s.learnedGen === gen && sameNumbers(s.learned, memo)) return;
     if (locks !== undefined) this.learnLocks(tid, acc, locks.exec, locks.before, locks.waited, locks.solo);
     for (let i = 0; i < acc.length; i++) {
       const w = acc[i]!;
@@ -233,8 +235,13 @@ export class Footprints {
         this.changed();
       }
     }
-    s.learned = memo.slice();
-    s.learnedGen = this.generation;
+    // Kept only when this step taught nothing: then learning it again (from these footprints)
+    // teaches nothing either. (One that taught something may teach more the second time: a
+    // lock it registered makes its earlier accesses of that lock count.)
+    if (this.generation === gen) {
+      s.learned = memo.slice();
+      s.learnedGen = gen;
+    } else s.learnedGen = -1;
   }
 
   private readonly memoScratch: number[] = [];
