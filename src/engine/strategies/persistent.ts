@@ -105,6 +105,17 @@ function footprintOf(acc: readonly number[]): Footprint {
   return out;
 }
 
+/** What {@link Footprints.learn} is told of the locks around a step. */
+interface StepLocks {
+  readonly exec: Execution;
+  /** held() when the step started. */
+  readonly before: readonly number[];
+  /** What the thread's wait accessed, if it waited (waitAccesses()). */
+  readonly waited: readonly number[];
+  /** The step runs alone (isSolo()). */
+  readonly solo: boolean;
+}
+
 /** What the footprints keep per thread and site. */
 interface SiteInfo {
   /** The accesses of the steps that started at the site. */
@@ -199,7 +210,7 @@ export class Footprints {
     tid: number,
     site: Site,
     acc: readonly number[],
-    locks?: { readonly exec: Execution; readonly before: readonly number[]; readonly waited: readonly number[]; readonly solo: boolean },
+    locks?: StepLocks,
   ): void {
     const t = (this.threads[tid] ??= newFootprint());
     const bySite = (this.sites[tid] ??= new Map());
@@ -214,7 +225,8 @@ export class Footprints {
     const memo = this.memoOf(tid, acc, locks);
     const gen = this.generation;
     if (s.learnedGen === gen && sameNumbers(s.learned, memo)) return;
-    if (locks !== undefined) this.learnLocks(tid, acc, locks.exec, locks.before, locks.waited, locks.solo);
+    // (memoOf() left in afterMemo the locks held after the step, unless it runs alone.)
+    if (locks !== undefined) this.learnLocks(acc, locks.before, locks.waited, locks.solo, this.afterMemo);
     for (let i = 0; i < acc.length; i++) {
       const w = acc[i]!;
       if (w === HALT_ACCESS) {
@@ -246,7 +258,7 @@ export class Footprints {
 
   private readonly memoScratch: number[] = [];
   /** What {@link learn} learns from, flattened into one scratch array (see `SiteInfo.learned`). */
-  private memoOf(tid: number, acc: readonly number[], locks: Parameters<Footprints["learn"]>[3]): number[] {
+  private memoOf(tid: number, acc: readonly number[], locks: StepLocks | undefined): number[] {
     const m = this.memoScratch;
     while (m.length > 0) m.pop();
     if (locks === undefined) m.push(-2);
@@ -281,8 +293,11 @@ export class Footprints {
     return this.owners;
   }
 
-  /** The lock part of {@link learn}. */
-  private learnLocks(tid: number, acc: readonly number[], exec: Execution, before: readonly number[], waited: readonly number[], solo: boolean): void {
+  /**
+   * The lock part of {@link learn}; `after`: held() once the step ran (read only when not `solo`).
+   * (A lock the step registers is in no `before`, so it is held across no step yet.)
+   */
+  private learnLocks(acc: readonly number[], before: readonly number[], waited: readonly number[], solo: boolean, after: readonly number[]): void {
     for (let i = 0; i < acc.length; i++) {
       const w = acc[i]!;
       if (w === HALT_ACCESS) continue;
@@ -305,7 +320,6 @@ export class Footprints {
     }
     if (solo) return;
     // Held across the step: before it and after it, in the weaker of the two modes.
-    const after = this.held(exec, tid, this.after);
     const held = this.heldScratch;
     held.clear();
     for (let i = 0; i < before.length; i += 2)
