@@ -30,7 +30,7 @@ export { RandomStrategy, SamplingStrategy, seededGenerator } from "./random.js";
 export { ReplayStrategy } from "./replay.js";
 export { SleepSetSearch, UnreducedSearch } from "./sleep-sets.js";
 export { collisionProbability, StateCachingSearch } from "./state-caching.js";
-export { Footprints, seedFootprints } from "./persistent.js";
+export { Footprints, seedFootprints, type StepLocks } from "./persistent.js";
 export { TimedStrategy } from "./timed.js";
 
 /** What a strategy factory gets: the options of the check that asks for it. */

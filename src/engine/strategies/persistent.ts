@@ -105,8 +105,9 @@ function footprintOf(acc: readonly number[]): Footprint {
   return out;
 }
 
-/** What {@link Footprints.learn} is told of the locks around a step. */
-interface StepLocks {
+/** What {@link Footprints.learn} is told of the locks around a step (held() gives `[lock location, mode, ...]`). */
+export interface StepLocks {
+  /** The execution the step ran in. */
   readonly exec: Execution;
   /** held() when the step started. */
   readonly before: readonly number[];
