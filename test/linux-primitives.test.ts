@@ -7,13 +7,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check } from "../src/engine/check.js";
 import { runStrategy } from "../src/engine/runner.js";
-import { SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
+import { ReplayStrategy, SleepSetSearch, UnreducedSearch } from "../src/engine/strategies/index.js";
 import { findingKey } from "../src/engine/finding.js";
 import type { MemoryModel } from "../src/engine/memory.js";
 import { resolveConfig, type Scenario } from "../src/engine/scenario.js";
 import { sitesIn, type Site } from "../src/engine/site.js";
 import { step, type Task, type Waitable } from "../src/engine/task.js";
 import {
+  add_wait_queue,
   ATOMIC_INIT,
   atomic_inc,
   atomic_read,
@@ -28,6 +29,7 @@ import {
   complete_all,
   DECLARE_BITMAP,
   DECLARE_COMPLETION,
+  DECLARE_WAITQUEUE,
   DECLARE_RWSEM,
   DECLARE_WAIT_QUEUE_HEAD,
   DEFINE_MUTEX,
@@ -58,6 +60,7 @@ import {
   mutex_lock,
   mutex_trylock,
   mutex_unlock,
+  peek_task_state,
   prepare_to_wait,
   prepare_to_wait_exclusive,
   rcu_assign_pointer,
@@ -94,6 +97,8 @@ import {
   wait_for_completion,
   wait_on_bit,
   waitqueue_active,
+  remove_wait_queue,
+  task_state,
   wake_up,
   wake_up_bit,
   wake_up_process,
@@ -603,6 +608,74 @@ test("wait queues: prepare_to_wait after the test loses the wake-up; wait_event 
     "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (wait_event(wq, READ_ONCE(s->cond)): schedule())";
   assert.deepEqual(explore(sc("wait_event", "active"), "tso").keys, [lostInWaitEvent]);
   assert.deepEqual(explore(sc("wait_event", "mb+active"), "tso").keys, []);
+});
+
+test("add_wait_queue, then __set_current_state() without a barrier: under tso and pso the state store waits in the store buffer while the test of the condition passes it, and the wake-up is lost; set_current_state() closes it", () => {
+  const ADD = at("sleeper", "add_wait_queue(&wq, &wait)");
+  const SET = at("sleeper", "set_current_state(TASK_UNINTERRUPTIBLE)");
+  const SET_NO_MB = at("sleeper", "__set_current_state(TASK_UNINTERRUPTIBLE)");
+  const COND = at("sleeper", "if (!READ_ONCE(s->cond))");
+  const SCHED = at("sleeper", "schedule()");
+  const RUN = at("sleeper", "__set_current_state(TASK_RUNNING)");
+  const REMOVE = at("sleeper", "remove_wait_queue(&wq, &wait)");
+  const SETC = at("waker", "WRITE_ONCE(s->cond, 1)");
+  const WAKE = at("waker", "wake_up(&wq)");
+  interface S {
+    cond: Cell<number>;
+    wq: ReturnType<typeof DECLARE_WAIT_QUEUE_HEAD>;
+  }
+  const sc = (barrier: boolean) =>
+    scenario<S>(`add-wait-queue-${barrier ? "mb" : "no-mb"}`, () => ({
+      state: { cond: new Cell("cond", 0), wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+      threads: [
+        {
+          name: "sleeper",
+          *body(t: Task, s: S) {
+            const wait = DECLARE_WAITQUEUE(t);
+            yield* add_wait_queue(t, s.wq, wait, ADD);
+            if (barrier) yield* set_current_state(t, TASK_UNINTERRUPTIBLE, SET);
+            else yield* __set_current_state(t, TASK_UNINTERRUPTIBLE, SET_NO_MB);
+            yield COND;
+            if (load(t, s.cond) === 0) yield* schedule(t, SCHED);
+            yield* __set_current_state(t, TASK_RUNNING, RUN);
+            yield* remove_wait_queue(t, s.wq, wait, REMOVE);
+          },
+        },
+        {
+          name: "waker",
+          *body(t: Task, s: S) {
+            yield SETC;
+            store(t, s.cond, 1);
+            yield* wake_up(t, s.wq, WAKE);
+          },
+        },
+      ],
+    }));
+  const lost =
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())";
+  assert.deepEqual(explore(sc(false), "sc").keys, []);
+  assert.deepEqual(explore(sc(false), "tso").keys, [lost]);
+  assert.deepEqual(explore(sc(false), "pso").keys, [lost]);
+  for (const mm of ["sc", "tso", "pso"] as const) assert.deepEqual(explore(sc(true), mm).keys, [], `set_current_state() under ${mm}`);
+  // The sleeper reads its own buffered state (store forwarding) and others read memory.
+  const FWD = at("sleeper", "READ_ONCE(current->__state)");
+  const seen: number[] = [];
+  const fwd = scenario<S>("task-state-forwarding", () => ({
+    state: { cond: new Cell("cond", 0), wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+    threads: [
+      {
+        name: "sleeper",
+        *body(t: Task) {
+          yield* __set_current_state(t, TASK_UNINTERRUPTIBLE, SET_NO_MB);
+          yield FWD;
+          seen.push(task_state(t), peek_task_state(t));
+          yield* __set_current_state(t, TASK_RUNNING, RUN);
+        },
+      },
+    ],
+  }));
+  runStrategy(fwd, resolveConfig(fwd, "baseline", "default", {}, "tso"), new ReplayStrategy([0, 0]), {}, () => {});
+  assert.deepEqual(seen, [TASK_UNINTERRUPTIBLE, TASK_RUNNING], "own store forwarded; memory still TASK_RUNNING");
 });
 
 test("completion: the waiter sees the work; never completed is a deadlock naming it; complete_all lets all through", () => {

@@ -24,7 +24,7 @@
  * also MP+poonceonces) are not reached; stores are multi-copy atomic (a store becomes visible to
  * all other CPUs at once); locks and unlocks are full barriers.
  */
-import { access, newLoc, R, W } from "./access.js";
+import { access, AUTO_LOC_BASE, newLoc, R, W } from "./access.js";
 import type { Site } from "./site.js";
 import type { Task, Waitable } from "./task.js";
 import { holdsValues, isSelfTracked, selfTracked, untracked } from "./track.js";
@@ -53,7 +53,7 @@ export class Cell<T> {
     readonly name: string,
     initial: T,
   ) {
-    this.loc = newLoc(name, this);
+    this.loc = autoCellLoc ?? newLoc(name, this);
     this.v = initial;
   }
   /** The value in memory (what other CPUs see). */
@@ -79,6 +79,26 @@ export class Cell<T> {
   }
 }
 
+/** The location {@link autoCell} is making a Cell at, else null. */
+let autoCellLoc: number | null = null;
+
+/**
+ * A {@link Cell} at a location made with `autoLoc()`, for kernel state a primitive creates
+ * lazily, inside a step, where `new Cell()` (which allocates a location with `newLoc()`) is not
+ * allowed: a thread's `__state` (src/linux/sched.ts). Its stores are buffered under tso/pso like
+ * any Cell's. Give the location a value function (`setAutoLocValue(loc, () => cell.peek())`) so
+ * that state caching can hash it. Throws RangeError when `loc` is not an `autoLoc()` location.
+ */
+export function autoCell<T>(name: string, initial: T, loc: number): Cell<T> {
+  if (!(loc >= AUTO_LOC_BASE)) throw new RangeError(`autoCell(${name}): location ${loc} is not an autoLoc() location`);
+  autoCellLoc = loc;
+  try {
+    return new Cell(name, initial);
+  } finally {
+    autoCellLoc = null;
+  }
+}
+
 interface Pending {
   readonly cell: Cell<unknown>;
   readonly value: unknown;
@@ -94,6 +114,8 @@ interface Pending {
  */
 const VBASE = 1 << 22;
 const VSTRIDE = 1 << 18;
+/** Slots of a buffer's range for cells at `autoLoc()` locations (see StoreBuffer.cellLoc). */
+const AUTO_CELL_SLOTS = 1024;
 
 /** One CPU's store buffer. */
 export class StoreBuffer implements Waitable {
@@ -127,10 +149,17 @@ export class StoreBuffer implements Waitable {
     this.epochLoc = this.base - 2;
     this.tailLoc = this.base - 3;
   }
-  /** The virtual location of this buffer's entries for one cell. */
+  /**
+   * The virtual location of this buffer's entries for one cell. A cell at an `autoLoc()` location
+   * ({@link autoCell}) takes one of the top 1,024 slots of the buffer's range,
+   * by its location modulo their number: two such cells may share a slot, which only makes their
+   * stores dependent (never hides a conflict).
+   */
   cellLoc(cell: { readonly loc: number }): number {
-    if (cell.loc >= VSTRIDE - 3) throw new Error(`store buffers support locations below ${VSTRIDE - 3}`);
-    return this.base + cell.loc;
+    const l = cell.loc;
+    if (l >= AUTO_LOC_BASE) return this.base + VSTRIDE - 4 - ((l - AUTO_LOC_BASE) % AUTO_CELL_SLOTS);
+    if (l >= VSTRIDE - 3 - AUTO_CELL_SLOTS) throw new Error(`store buffers support locations below ${VSTRIDE - 3 - AUTO_CELL_SLOTS}`);
+    return this.base + l;
   }
   /** The flusher can run when a store is pending. */
   canProceed(): boolean {

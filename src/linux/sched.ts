@@ -19,9 +19,15 @@
  * writes it, try_to_wake_up() writes it (reads it and maybe sets TASK_RUNNING), and schedule()'s
  * wait reads it, so a wake-up and the sleep it ends are always ordered by the reduction.
  *
- * Memory model: `__state` is sequentially consistent (never buffered). set_current_state(),
- * schedule() and wake_up_process() are full barriers (smp_store_mb; the run-queue lock and
- * smp_mb__after_spinlock() in __schedule() and try_to_wake_up()); __set_current_state() is not.
+ * Memory model: `__state` is a {@link Cell} (`<thread>->__state` in store-buffer rows).
+ * __set_current_state() is WRITE_ONCE(): under tso/pso the store waits in the thread's store
+ * buffer, so the thread's later loads (of the condition it sleeps on) can pass it, and a
+ * try_to_wake_up() in between still reads TASK_RUNNING and wakes nobody: the lost wake-up that the
+ * comment above set_current_state() in include/linux/sched.h describes. set_current_state()
+ * (smp_store_mb: the store, then smp_mb()) is one fully ordered step whose store goes straight to
+ * memory; so are schedule() and wake_up_process() (the run-queue lock and smp_mb__after_spinlock()
+ * in __schedule() and try_to_wake_up()), and try_to_wake_up() reads and writes `__state` in
+ * memory. {@link task_state} forwards the thread's own buffered store, as a load does.
  *
  * Left out: signals (TASK_INTERRUPTIBLE sleeps are never interrupted; a sleep nobody ends is a
  * deadlock either way), TASK_KILLABLE, timeouts (schedule_timeout), preemption and the run queue
@@ -29,6 +35,7 @@
  */
 import { access, autoLoc, R, setAutoLocValue, W } from "../engine/access.js";
 import { registerTaskState } from "../engine/fingerprint.js";
+import { autoCell, load, runningTask, store, type Cell } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { step, type Task, type Waitable } from "../engine/task.js";
 import type { Step } from "./shared.js";
@@ -52,11 +59,20 @@ export function task_state_name(state: number): string {
 
 /** One thread's scheduler state: `current->__state` and the wait of its schedule(). */
 class SchedState implements Waitable {
-  state = TASK_RUNNING;
+  /** `__state`: what other CPUs see is the cell's value; under tso/pso a store may be buffered. */
+  readonly cell: Cell<number>;
   readonly loc: number;
   constructor(readonly task: Task) {
     this.loc = autoLoc(`task${task.id}:${task.name}->__state`);
-    setAutoLocValue(this.loc, () => this.state);
+    const cell = (this.cell = autoCell(`${task.name}->__state`, TASK_RUNNING, this.loc));
+    setAutoLocValue(this.loc, () => cell.peek());
+  }
+  /** `__state` in memory, without recording an access. */
+  get state(): number {
+    return this.cell.peek();
+  }
+  set state(v: number) {
+    this.cell.poke(v);
   }
   get name(): string {
     return `wake-up in schedule() (${task_state_name(this.state)}, nobody left to wake it)`;
@@ -84,21 +100,31 @@ function sched(t: Task): SchedState {
 }
 
 /**
- * The thread's `__state` now, without recording an access (display, end checks; a model reading
- * another thread's state inside a step should use {@link task_state}).
+ * The thread's `__state` in memory now, without recording an access (display, end checks; a
+ * model reading another thread's state inside a step should use {@link task_state}). A store
+ * still in the thread's store buffer (tso/pso) is not in it.
  */
 export function peek_task_state(p: Task): number {
   return sched(p).state;
 }
 
-/** READ_ONCE(p->__state) inside a step: records a read of the task's state location. */
+/**
+ * READ_ONCE(p->__state) inside a step: records a read of the task's state location. `p` itself
+ * reads its own latest buffered store first (store forwarding), any other thread reads memory.
+ */
 export function task_state(p: Task): number {
   const s = sched(p);
+  if (runningTask() === p) return load(p, s.cell);
   access(s.loc, R);
   return s.state;
 }
 
-/** Sets the thread's state inside a step (the store of set_current_state; records W). */
+/**
+ * Sets the thread's state inside a step, straight to memory (records W): the store of
+ * set_current_state() and prepare_to_wait(), which are fully ordered steps, so that no earlier
+ * store of the thread is still buffered. For a store without a barrier use
+ * {@link __set_current_state}.
+ */
 export function set_task_state(t: Task, state: number): void {
   const s = sched(t);
   access(s.loc, W);
@@ -113,9 +139,12 @@ export function set_current_state(t: Task, state: number, at: Site): Step {
   return step(t, at, { fence: true }, () => set_task_state(t, state));
 }
 
-/** __set_current_state(state): WRITE_ONCE(current->__state, state), no barrier. One step. */
+/**
+ * __set_current_state(state): WRITE_ONCE(current->__state, state), no barrier. One step; under
+ * tso/pso the store is buffered (see the module comment): the thread's next loads can pass it.
+ */
 export function __set_current_state(t: Task, state: number, at: Site): Step {
-  return step(t, at, {}, () => set_task_state(t, state));
+  return step(t, at, {}, () => store(t, sched(t).cell, state));
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
- * Wait queues: wait_queue_head_t, prepare_to_wait(), finish_wait(), wake_up(), wait_event().
+ * Wait queues: wait_queue_head_t, prepare_to_wait(), finish_wait(), add_wait_queue(),
+ * remove_wait_queue(), wake_up(), wait_event().
  *
- * Source: include/linux/wait.h (wait_queue_head, wait_queue_entry, DEFINE_WAIT, waitqueue_active,
- * wait_event, ___wait_event) and kernel/sched/wait.c (prepare_to_wait, prepare_to_wait_exclusive,
- * prepare_to_wait_event, finish_wait, __wake_up_common, autoremove_wake_function), v6.12.
+ * Source: include/linux/wait.h (wait_queue_head, wait_queue_entry, DEFINE_WAIT, DECLARE_WAITQUEUE,
+ * waitqueue_active, wait_event, ___wait_event) and kernel/sched/wait.c (add_wait_queue,
+ * add_wait_queue_exclusive, remove_wait_queue, prepare_to_wait, prepare_to_wait_exclusive,
+ * prepare_to_wait_event, finish_wait, __wake_up_common, default_wake_function,
+ * autoremove_wake_function), v6.12.
  *
  * A sleeper queues an entry and sets its task state in one step (prepare_to_wait(), which the
  * kernel does under the queue's spinlock), tests its condition, and calls schedule()
@@ -111,6 +114,50 @@ function enqueue(wq: wait_queue_head_t, e: wait_queue_entry_t, tail: boolean): v
 }
 
 /**
+ * DECLARE_WAITQUEUE(name, tsk): an entry for task `t` with default_wake_function, which leaves
+ * the entry queued when it wakes the task (for add_wait_queue() ... remove_wait_queue()).
+ */
+export function DECLARE_WAITQUEUE(t: Task): wait_queue_entry_t {
+  return new wait_queue_entry_t(t, default_wake_function);
+}
+
+/**
+ * add_wait_queue(wq_head, wq_entry): clears WQ_FLAG_EXCLUSIVE and queues the entry at the tail
+ * (`__add_wait_queue_entry_tail()` under the queue's spinlock). One fully ordered step; it does
+ * not set the task state (the caller's set_current_state() or __set_current_state() does).
+ */
+export function add_wait_queue(t: Task, wq: wait_queue_head_t, wait: wait_queue_entry_t, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    wait.flags &= ~WQ_FLAG_EXCLUSIVE;
+    enqueueTail(wq, wait);
+  });
+}
+
+/** add_wait_queue_exclusive(wq_head, wq_entry): add_wait_queue() with WQ_FLAG_EXCLUSIVE set. One fully ordered step. */
+export function add_wait_queue_exclusive(t: Task, wq: wait_queue_head_t, wait: wait_queue_entry_t, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    wait.flags |= WQ_FLAG_EXCLUSIVE;
+    enqueueTail(wq, wait);
+  });
+}
+
+/** remove_wait_queue(wq_head, wq_entry): `__remove_wait_queue()` under the queue's spinlock. One fully ordered step. */
+export function remove_wait_queue(t: Task, wq: wait_queue_head_t, wait: wait_queue_entry_t, at: Site): Step {
+  return step(t, at, { fence: true }, () => {
+    access(wq.loc, W);
+    removeEntry(wq, wait);
+  });
+}
+
+/** `__add_wait_queue_entry_tail()`: list_add_tail() unconditionally (the kernel does not check list_empty() here). */
+function enqueueTail(wq: wait_queue_head_t, e: wait_queue_entry_t): void {
+  access(wq.loc, W);
+  if (e.queued) throw new Error(`add_wait_queue(${wq.name}): the entry of ${e.task.name} is already on a queue (list corruption in the kernel)`);
+  e.queued = true;
+  wq.head.push(e);
+}
+
+/**
  * prepare_to_wait(wq_head, wq_entry, state): queues the entry (non-exclusive) unless it is queued
  * and sets the task's state. One fully ordered step (the queue's spinlock, set_current_state).
  */
@@ -151,7 +198,10 @@ export function prepare_to_wait_event(t: Task, wq: wait_queue_head_t, wait: wait
 /**
  * finish_wait(wq_head, wq_entry): sets the task running and takes the entry off the queue if a
  * wake-up has not already done so. One step: records W on the task state, W on the queue when it
- * dequeues and R when it finds the entry gone (list_empty_careful()).
+ * dequeues and R when it finds the entry gone (list_empty_careful()). The kernel's
+ * `__set_current_state(TASK_RUNNING)` is a plain store; here it goes straight to memory even under
+ * tso/pso (only a concurrent try_to_wake_up() could tell: it would find the thread running instead
+ * of waking it, and wake_up() would count one task fewer).
  */
 export function finish_wait(t: Task, wq: wait_queue_head_t, wait: wait_queue_entry_t, at: Site): Step {
   return step(t, at, {}, () => {
