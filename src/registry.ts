@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isScenario } from "./engine/define.js";
 import { clip } from "./engine/clip.js";
-import { setScenarioLookup, type AnyScenario } from "./engine/scenario.js";
+import { setScenarioFile, setScenarioLookup, type AnyScenario } from "./engine/scenario.js";
 import { getScenario, scenarios } from "./scenarios/index.js";
 
 /** A bundled scenario's id, or a scenario object. */
@@ -45,6 +45,12 @@ export function resolveScenario(ref: ScenarioRef): AnyScenario {
  */
 export async function loadScenario(ref: ScenarioRef, id?: string): Promise<AnyScenario> {
   if (typeof ref !== "string" || !isScenarioPath(ref)) return resolveScenario(ref);
+  const sc = await loadScenarioFile(ref, id);
+  setScenarioFile(sc, ref);
+  return sc;
+}
+
+async function loadScenarioFile(ref: string, id: string | undefined): Promise<AnyScenario> {
   const file = path.resolve(ref);
   if (!existsSync(file)) throw new UsageError(`scenario file not found: ${clip(ref)}`);
   if (!statSync(file).isFile()) throw new UsageError(`not a file: ${clip(ref)}`);

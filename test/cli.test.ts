@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 
 const BIN = "dist/cli/main.js";
 function racelab(...args: string[]) {
@@ -82,6 +82,11 @@ test("list --json names the scenario, its fixes and variants", () => {
   assert.equal(s.id, "ext4-delalloc-fallocate");
   assert.deepEqual(s.fixes.map((f: { id: string }) => f.id), ["baseline", "recheck-es"]);
   assert.ok(s.variants.some((v: { id: string }) => v.id === "default"));
+});
+
+test("--version and -V print package.json's version, exit status 0", () => {
+  const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  for (const flag of ["--version", "-V"]) assert.deepEqual(racelab(flag), { code: 0, stdout: `${version}\n`, stderr: "" }, flag);
 });
 
 test("a reader that stops early (| head) is not an error", () => {

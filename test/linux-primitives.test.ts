@@ -549,7 +549,7 @@ test("lost wake-up: testing the condition before set_current_state() loses it; t
       ],
     }));
   assert.deepEqual(explore(sc(false)).keys, [
-    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())",
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())",
   ]);
   assert.deepEqual(explore(sc(true)).keys, []);
 });
@@ -600,12 +600,12 @@ test("wait queues: prepare_to_wait after the test loses the wake-up; wait_event 
       ],
     }));
   const lost =
-    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())";
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())";
   assert.deepEqual(explore(sc("wrong", "wake_up")).keys, [lost]);
   assert.deepEqual(explore(sc("wait_event", "wake_up")).keys, []);
   assert.deepEqual(explore(sc("wait_event", "active")).keys, []);
   const lostInWaitEvent =
-    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (wait_event(wq, READ_ONCE(s->cond)): schedule())";
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (wait_event(wq, READ_ONCE(s->cond)): schedule())";
   assert.deepEqual(explore(sc("wait_event", "active"), "tso").keys, [lostInWaitEvent]);
   assert.deepEqual(explore(sc("wait_event", "mb+active"), "tso").keys, []);
 });
@@ -652,7 +652,7 @@ test("add_wait_queue, then __set_current_state() without a barrier: under tso an
       ],
     }));
   const lost =
-    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())";
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())";
   assert.deepEqual(explore(sc(false), "sc").keys, []);
   assert.deepEqual(explore(sc(false), "tso").keys, [lost]);
   assert.deepEqual(explore(sc(false), "pso").keys, [lost]);
@@ -713,12 +713,12 @@ test("completion: the waiter sees the work; never completed is a deadlock naming
   assert.deepEqual(explore(sc(1, "complete")).keys, []);
   assert.deepEqual(explore(sc(2, "complete_all")).keys, []);
   assert.deepEqual(explore(sc(1, "none")).keys, [
-    "deadlock: waiter0 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE, nobody left to complete it) at waiter() (wait_for_completion(&done))",
+    "deadlock: waiter0 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE) at waiter() (wait_for_completion(&done))",
   ]);
   // complete() lets one of two waiters through.
   assert.deepEqual(explore(sc(2, "complete")).keys, [
-    "deadlock: waiter0 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE, nobody left to complete it) at waiter() (wait_for_completion(&done))",
-    "deadlock: waiter1 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE, nobody left to complete it) at waiter() (wait_for_completion(&done))",
+    "deadlock: waiter0 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE) at waiter() (wait_for_completion(&done))",
+    "deadlock: waiter1 waits for complete(done) in wait_for_completion() (TASK_UNINTERRUPTIBLE) at waiter() (wait_for_completion(&done))",
   ]);
   const TRY = at("trier", "try_wait_for_completion(&done)");
   const tr = scenario<S & { got: string }>(
@@ -1212,7 +1212,7 @@ test("wait_on_bit / wake_up_bit: the waiter sees the work; a missing wake-up or 
       ],
     }));
   const asleep =
-    "deadlock: waiter waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at waiter() (wait_on_bit(&flags, BUSY, TASK_UNINTERRUPTIBLE): schedule())";
+    "deadlock: waiter waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at waiter() (wait_on_bit(&flags, BUSY, TASK_UNINTERRUPTIBLE): schedule())";
   assert.deepEqual(explore(sc("clear+mb+wake")).keys, []);
   assert.deepEqual(explore(sc("clear+mb+wake"), "tso").keys, []);
   assert.deepEqual(explore(sc("clear_and_wake_up_bit"), "pso").keys, []);
@@ -1356,7 +1356,7 @@ test("wait queues: setting the condition after wake_up() loses the wake-up; an e
     ],
   }));
   assert.deepEqual(explore(late).keys, [
-    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (wait_event(wq, s->cond): schedule())",
+    "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (wait_event(wq, s->cond): schedule())",
   ]);
   // Two exclusive waiters, one wake_up(): one of them stays asleep.
   const PREP = at("sleeper", "prepare_to_wait_exclusive(&wq, &wait, TASK_UNINTERRUPTIBLE)");
@@ -1386,7 +1386,7 @@ test("wait queues: setting the condition after wake_up() loses the wake-up; an e
     ],
   }));
   assert.deepEqual(explore(excl).keys, [
-    "deadlock: S0 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())",
-    "deadlock: S1 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE, nobody left to wake it) at sleeper() (schedule())",
+    "deadlock: S0 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())",
+    "deadlock: S1 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())",
   ]);
 });

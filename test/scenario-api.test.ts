@@ -19,11 +19,15 @@ import {
   loadScenario,
   rcu_callback_thread,
   replay,
+  replayCommand,
   Session,
+  set_current_state,
   sitesIn,
+  smp_mb,
   spin_lock,
   spin_unlock,
   Spinlock,
+  TASK_UNINTERRUPTIBLE,
   UsageError,
   type Task,
 } from "../src/index.js";
@@ -243,6 +247,40 @@ test("model errors point at the cause: not a generator, a bare yield, a yield of
   assert.throws(() => check(nondet), /nondeterministic thread t0: replaying the same schedule/);
 });
 
+test("a primitive called without yield* is an error finding naming its step, never a step that silently vanishes", () => {
+  const LOCK = at("t0", "spin_lock(&s->lock)");
+  const SET = at("t0", "set_current_state(TASK_UNINTERRUPTIBLE)");
+  const mk = (forget: "spin_lock" | "set_current_state" | "smp_mb" | "none" | "before-first-yield") =>
+    defineScenario({
+      id: `forgot-${forget.replace(/_/g, "-")}`,
+      setup: () => ({
+        state: { lock: new Spinlock("s->lock"), n: 0 },
+        threads: {
+          *t0(t: Task, s) {
+            if (forget === "before-first-yield") spin_lock(t, s.lock, LOCK);
+            yield A;
+            s.n++;
+            if (forget === "spin_lock") spin_lock(t, s.lock, LOCK);
+            else if (forget === "set_current_state") set_current_state(t, TASK_UNINTERRUPTIBLE, SET);
+            else if (forget === "smp_mb") smp_mb(t, at("t0", "smp_mb()"));
+            else yield* spin_lock(t, s.lock, LOCK);
+            yield A;
+            s.n++;
+            if (forget === "none") yield* spin_unlock(t, s.lock, at("t0", "spin_unlock(&s->lock)"));
+          },
+        },
+      }),
+    });
+  for (const [forget, site] of [["spin_lock", "t0() (spin_lock(&s->lock))"], ["set_current_state", "t0() (set_current_state(TASK_UNINTERRUPTIBLE))"], ["smp_mb", "t0() (smp_mb())"]] as const) {
+    const r = check(mk(forget));
+    assert.equal(r.verdict, "fail", forget);
+    const key = Object.keys(r.findings)[0]!;
+    assert.equal(key, `error: t0 at a() (step): the step at ${site} was made by a primitive that never ran: call it with yield* (\`yield* spin_lock(t, lock, SITE)\`, not \`spin_lock(t, lock, SITE)\`)`);
+  }
+  assert.equal(check(mk("none")).verdict, "pass");
+  assert.throws(() => check(mk("before-first-yield")), (e: unknown) => e instanceof ModelError && /thread t0, before its first yield: the step at t0\(\) \(spin_lock\(&s->lock\)\) was made by a primitive that never ran/.test(e.message));
+});
+
 test("a racelab object created inside a step is an error finding that says to create it in setup()", () => {
   const sc = defineScenario({
     id: "cell-in-step",
@@ -393,6 +431,11 @@ export default defineScenario({
   const again = await loadScenario(file);
   const rep = replay(again, { schedule: check(again).counterexample!.schedule });
   assert.ok(rep.exec.trace!.some((st) => st.site.label === "a2"));
+  // Replay commands (showCounterexample(), reports) name the file the scenario came from, not an
+  // id that no `racelab replay` knows.
+  const rc = replayCommand(check(again), again);
+  assert.ok(rc.startsWith(`racelab replay ${file} --fix baseline `), rc);
+  assert.ok(new Session(again).replayCommand.startsWith(`racelab replay ${file} --fix baseline `));
   // A file written for CommonJS (as tsx ran .ts files of a CommonJS package) keeps require() and
   // __dirname; a file that declares its own __dirname keeps it.
   const cjs = path.join(dir, "cjs.ts");

@@ -23,6 +23,7 @@ import { scenarios } from "../scenarios/index.js";
 import { isScenarioPath, loadScenario } from "../registry.js";
 import { registerNewCommand } from "./new.js";
 import { registerRunCommand } from "./run.js";
+import { racelabVersion } from "../report/provenance.js";
 
 const out = (s: string) => process.stdout.write(s + "\n");
 
@@ -338,6 +339,7 @@ const CORE_COMMANDS = new Set(["list", "check", "rates", "merge", "replay", "cla
 export function buildProgram(): Command {
   const program = new Command("racelab")
     .description("Model kernel races from mailing-list threads; explore every interleaving; report.")
+    .version(racelabVersion() || "unknown", "-V, --version", "print racelab's version")
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(clipCommanderError(s)) });

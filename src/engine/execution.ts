@@ -168,6 +168,7 @@ export class Execution implements TaskHost, TrackHost {
         else if (!isSite(r.value))
           throw new ModelError(`${scenario.id}: thread ${task.name} yielded ${describeYield(r.value)}, not a Site (yield a site made with sitesIn(), or yield* a primitive)`);
         else task.next = r.value;
+        if (task.unstarted !== 0) throw new ModelError(`${scenario.id}: thread ${task.name}, before its first yield: ${neverRan(task)}`);
         // Reads at creation are allowed (structure such as `s.folios[L]`, a thread's own initial
         // values) unless another thread's step writes them later (checked in step()); a write
         // before the first yield is a model error.
@@ -296,6 +297,7 @@ export class Execution implements TaskHost, TrackHost {
           `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,
         );
       } else t.next = r.value;
+      if (t.unstarted !== 0) throw new ModelError(neverRan(t));
     } catch (e) {
       // (The tracker sets needsTracking before it throws, also when the model caught the throw.)
       if (this.tracker.needsTracking) throw NEEDS_TRACKING;
@@ -503,4 +505,14 @@ function describeYield(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+/**
+ * The message for a step a primitive made that never ran ({@link Task.unstarted}): a primitive
+ * called without `yield*`, whose generator nobody started.
+ */
+function neverRan(t: Task): string {
+  const at = t.unstartedAt;
+  const where = at === null ? "a step" : `the step at ${at.fn}() (${at.label})`;
+  return `${where} was made by a primitive that never ran: call it with yield* (\`yield* spin_lock(t, lock, SITE)\`, not \`spin_lock(t, lock, SITE)\`)`;
 }

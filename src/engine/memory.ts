@@ -326,7 +326,12 @@ export function smp_wmb(t: Task): void {
 export function smp_rmb(_t: Task): void {}
 
 /** smp_mb() as a step of its own: it runs once every earlier store of the thread is visible. */
-export function* smp_mb(t: Task, at: Site): Generator<Site, void, undefined> {
+export function smp_mb(t: Task, at: Site): Generator<Site, void, undefined> {
+  return t.made(at, smp_mb_body(t, at));
+}
+
+function* smp_mb_body(t: Task, at: Site): Generator<Site, void, undefined> {
+  t.started();
   t.fence = true;
   yield at;
 }

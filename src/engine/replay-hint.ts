@@ -6,7 +6,7 @@
 import type { CheckResult } from "./check.js";
 import type { MemoryModel } from "./memory.js";
 import { UsageError } from "../errors.js";
-import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
+import { lookupScenario, resolveConfig, scenarioFileOf, type AnyScenario } from "./scenario.js";
 
 /** A configuration and schedule to replay (the fields of a `CheckResult` or `ReplayResult`). */
 export interface ReplayTarget {
@@ -41,8 +41,8 @@ function shellWord(w: string): string {
  * those defaults; otherwise the bundled scenario with the target's id does. When neither is
  * available (a scenario loaded from a file), every parameter and the memory model are given
  * explicitly, which replays the same run. `scenarioRef` is how the command names the scenario
- * (default: the target's id), e.g. the path of the file the scenario came from. Words the shell
- * would interpret are single-quoted.
+ * (default: the file `scenario` was loaded from by `loadScenario()`, else the target's id). Words
+ * the shell would interpret are single-quoted.
  */
 export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, scenario?: AnyScenario): string {
   let sc: AnyScenario | null = scenario ?? null;
@@ -62,7 +62,8 @@ export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, sce
       if (!(e instanceof UsageError)) throw e;
     }
   }
-  const words = ["racelab", "replay", scenarioRef ?? target.scenario, "--fix", target.fix];
+  const fromFile = scenario !== undefined && scenario.id === target.scenario ? scenarioFileOf(scenario) : undefined;
+  const words = ["racelab", "replay", scenarioRef ?? fromFile ?? target.scenario, "--fix", target.fix];
   if (target.variant !== "default") words.push("--variant", target.variant);
   for (const [name, value] of Object.entries(target.params))
     if (defaults === null || defaults.params[name] !== value) words.push("--param", `${name}=${value}`);
@@ -80,11 +81,11 @@ export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, sce
  *
  * `scenarioRef` is how the command names the scenario: a string (default: `r.scenario`, the id),
  * or the scenario object itself, which then also supplies the defaults (for scenarios that are not
- * bundled). Throws UsageError when the check found no counterexample.
+ * bundled) and is named by the file `loadScenario()` loaded it from, else by its id. Throws UsageError when the check found no counterexample.
  */
 export function replayCommand(r: CheckResult, scenarioRef?: string | AnyScenario): string {
   if (r.counterexample === null)
     throw new UsageError(`${r.scenario} ${r.fix}/${r.variant}: no counterexample to replay (${r.verdict})`);
   const target: ReplayTarget = { ...r, schedule: r.counterexample.schedule };
-  return typeof scenarioRef === "object" ? replayCommandFor(target, scenarioRef.id, scenarioRef) : replayCommandFor(target, scenarioRef);
+  return typeof scenarioRef === "object" ? replayCommandFor(target, scenarioFileOf(scenarioRef) ?? scenarioRef.id, scenarioRef) : replayCommandFor(target, scenarioRef);
 }

@@ -169,6 +169,22 @@ export interface Scenario<S, O> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyScenario = Scenario<any, any>;
 
+const files = new WeakMap<object, string>();
+
+/**
+ * Records that `sc` was loaded from the file `ref` (as the caller named it, e.g. `./my-race.ts`;
+ * `loadScenario()` does this), so that replay commands name the file rather than an id that no
+ * `racelab replay` knows.
+ */
+export function setScenarioFile(sc: AnyScenario, ref: string): void {
+  files.set(sc, ref);
+}
+
+/** The file `sc` was loaded from ({@link setScenarioFile}), or undefined (bundled, or made in place). */
+export function scenarioFileOf(sc: AnyScenario): string | undefined {
+  return files.get(sc);
+}
+
 let lookup: ((id: string) => AnyScenario) | null = null;
 
 /** Installs the function that turns a scenario id into a scenario (the registry does this). */

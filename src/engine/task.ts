@@ -114,6 +114,15 @@ export class Task {
    * it to 0 before each step, the timed mode reads it after.
    */
   delayNs = 0;
+  /**
+   * Steps made by primitives ({@link step}, racelab's kernel functions) and not started yet: a
+   * primitive called without `yield*` makes a generator nobody runs, so its step would vanish
+   * without a trace. The engine checks it after every step of the thread: not 0 is an `error`
+   * finding naming the step ({@link made}, {@link started}).
+   */
+  unstarted = 0;
+  /** Site of the last step made while {@link unstarted} was counting (for the finding's message). */
+  unstartedAt: Site | null = null;
 
   constructor(
     /** Thread index: position in the scenario's thread list (schedules use it). */
@@ -135,6 +144,22 @@ export class Task {
   /** Alternatives of the pending step now (evaluated when the scheduler looks). */
   alternatives(): number {
     return typeof this.choices === "number" ? this.choices : this.choices();
+  }
+
+  /**
+   * A primitive made its step generator `gen`, whose step starts at `at`: counts it as not
+   * started until its body calls {@link started}. For primitives written as generator functions
+   * (`step()` does it itself): `return t.made(at, body(t, ...))` with `t.started()` first in `body`.
+   */
+  made<G>(at: Site, gen: G): G {
+    this.unstarted++;
+    this.unstartedAt = at;
+    return gen;
+  }
+
+  /** First in the body of a generator {@link made} counted: it is running (`yield*` started it). */
+  started(): void {
+    this.unstarted--;
   }
 
   /** The execution's tracker: names shared objects, wraps plain state, records kfree (track.ts). */
@@ -272,12 +297,12 @@ export interface StepSpec {
  *
  * A plain `yield SITE` followed by code is the same as `step(t, SITE, {}, code)`.
  */
-export function* step<T = void>(
-  t: Task,
-  at: Site,
-  spec: StepSpec = {},
-  effect?: (choice: number) => T,
-): Generator<Site, T, undefined> {
+export function step<T = void>(t: Task, at: Site, spec: StepSpec = {}, effect?: (choice: number) => T): Generator<Site, T, undefined> {
+  return t.made(at, stepBody(t, at, spec, effect));
+}
+
+function* stepBody<T>(t: Task, at: Site, spec: StepSpec, effect: ((choice: number) => T) | undefined): Generator<Site, T, undefined> {
+  t.started();
   beforeStep(t, spec);
   yield at;
   inStep(spec);

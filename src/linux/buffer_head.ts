@@ -219,7 +219,12 @@ export class BufferHead implements Waitable, Holdable {
 }
 
 /** lock_buffer(): may sleep (__wait_on_bit_lock_io) until BH_Lock is clear. */
-export function* lock_buffer(t: Task, bh: BufferHead, at: Site): Generator<Site, void, undefined> {
+export function lock_buffer(t: Task, bh: BufferHead, at: Site): Generator<Site, void, undefined> {
+  return t.made(at, lock_buffer_body(t, bh, at));
+}
+
+function* lock_buffer_body(t: Task, bh: BufferHead, at: Site): Generator<Site, void, undefined> {
+  t.started();
   t.blockOn(bh, 1);
   t.sleeps = true;
   t.fence = true;

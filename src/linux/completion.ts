@@ -10,7 +10,7 @@
  * (the kernel queues the waiter, sleeps and rechecks under the lock; the outcome is the same).
  * complete() adds one and lets one waiter through; complete_all() lets all through. A waiter
  * nobody completes is a deadlock finding: `T waits for complete(<name>) in wait_for_completion()
- * (TASK_UNINTERRUPTIBLE, nobody left to complete it)`.
+ * (TASK_UNINTERRUPTIBLE)`.
  *
  * Accesses: the completion is one location; every operation writes it (they all update `done`
  * under `x->wait.lock`) except try_wait_for_completion() and completion_done() finding it 0,
@@ -32,7 +32,7 @@ export const UINT_MAX = 0xffffffff;
 class CompletionWait implements Waitable {
   readonly name: string;
   constructor(readonly x: completion) {
-    this.name = `complete(${x.name}) in wait_for_completion() (TASK_UNINTERRUPTIBLE, nobody left to complete it)`;
+    this.name = `complete(${x.name}) in wait_for_completion() (TASK_UNINTERRUPTIBLE)`;
   }
   canProceed(): boolean {
     return this.x.done > 0;

@@ -85,7 +85,12 @@ export class Folio implements Waitable, Holdable {
 }
 
 /** folio_lock(): may sleep. */
-export function* folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+export function folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+  return t.made(at, folio_lock_body(t, folio, at));
+}
+
+function* folio_lock_body(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+  t.started();
   t.blockOn(folio, 1);
   t.sleeps = true;
   t.fence = true;
@@ -95,7 +100,12 @@ export function* folio_lock(t: Task, folio: Folio, at: Site): Generator<Site, vo
 }
 
 /** folio_unlock(). */
-export function* folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+export function folio_unlock(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+  return t.made(at, folio_unlock_body(t, folio, at));
+}
+
+function* folio_unlock_body(t: Task, folio: Folio, at: Site): Generator<Site, void, undefined> {
+  t.started();
   t.fence = true;
   yield at;
   if (folio.owner !== t) throw new Error(`folio_unlock by ${t.name}, which does not hold the folio lock`);

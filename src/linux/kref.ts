@@ -71,7 +71,12 @@ export function kref_get_unless_zero(t: Task, ref: kref, at: Site): Step<boolean
  * kref_put(kref, release): drops a reference; when it was the last, runs `release` (its steps
  * follow the decrement) and returns 1, else 0.
  */
-export function* kref_put(t: Task, ref: kref, release: kref_release_t, at: Site): Step<0 | 1> {
+export function kref_put(t: Task, ref: kref, release: kref_release_t, at: Site): Step<0 | 1> {
+  return t.made(at, kref_put_body(t, ref, release, at));
+}
+
+function* kref_put_body(t: Task, ref: kref, release: kref_release_t, at: Site): Step<0 | 1> {
+  t.started();
   if (yield* refcount_dec_and_test(t, ref.refcount, at)) {
     yield* release(t, ref);
     return 1;

@@ -76,8 +76,13 @@ class HeldBySelf implements Waitable {
  * and then leaves the thread waiting forever on the lock it holds, as the CPU would spin or the
  * task sleep; the other threads go on, and the execution ends in a deadlock finding naming it.
  */
-function* acquire<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
+function acquire<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
+  return t.made(at, acquireBody(t, at, spec, name, effect));
+}
+
+function* acquireBody<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
   // step(t, at, spec, effect), made here (one generator per acquire instead of two).
+  t.started();
   beforeStep(t, spec);
   yield at;
   inStep(spec);

@@ -211,7 +211,12 @@ export function rcu_read_unlock(t: Task, at: Site): Step {
  * it was called has left that section. Two steps (`<at's label>: start grace period`, `wait for
  * readers`), both may sleep and are full barriers.
  */
-export function* synchronize_rcu(t: Task, at: Site): Step {
+export function synchronize_rcu(t: Task, at: Site): Step {
+  return t.made(at, synchronize_rcu_body(t, at));
+}
+
+function* synchronize_rcu_body(t: Task, at: Site): Step {
+  t.started();
   const s = rcu(t);
   const snap = yield* step(t, subSite(at, "start grace period"), { sleeps: true, fence: true }, () => {
     if (rcu_read_lock_held(t)) t.warn("suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section");

@@ -13,7 +13,7 @@
  * set_current_state() finds the thread running and does nothing, and the later schedule() sleeps:
  * the lost wake-up of code that tests its condition before setting its state. A thread that
  * nobody wakes is a deadlock finding that names it: `T waits for wake-up in schedule()
- * (TASK_UNINTERRUPTIBLE, nobody left to wake it) at ...`.
+ * (TASK_UNINTERRUPTIBLE) at ...`.
  *
  * Accesses: each thread's `__state` is one location (`task<N>:<name>->__state`); setting it
  * writes it, try_to_wake_up() writes it (reads it and maybe sets TASK_RUNNING), and schedule()'s
@@ -75,7 +75,7 @@ class SchedState implements Waitable {
     this.cell.poke(v);
   }
   get name(): string {
-    return `wake-up in schedule() (${task_state_name(this.state)}, nobody left to wake it)`;
+    return `wake-up in schedule() (${task_state_name(this.state)})`;
   }
   canProceed(): boolean {
     return this.state === TASK_RUNNING;

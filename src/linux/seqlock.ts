@@ -141,7 +141,12 @@ export function read_seqretry(t: Task, sl: seqlock_t, start: number, at: Site): 
  * write_seqlock(sl): spin_lock(&sl->lock) and the sequence made odd, in one step that runs once
  * the lock is free; atomic context until write_sequnlock().
  */
-export function* write_seqlock(t: Task, sl: seqlock_t, at: Site): Step {
+export function write_seqlock(t: Task, sl: seqlock_t, at: Site): Step {
+  return t.made(at, write_seqlock_body(t, sl, at));
+}
+
+function* write_seqlock_body(t: Task, sl: seqlock_t, at: Site): Step {
+  t.started();
   yield* spin_lock(t, sl.lock, at);
   // do_write_seqcount_begin() runs right after the acquire, in the same step.
   writeBegin(t, sl.seqcount);
@@ -152,7 +157,12 @@ export function* write_seqlock(t: Task, sl: seqlock_t, at: Site): Step {
  * two steps (`<at's label>: do_write_seqcount_end`, `spin_unlock`), so the unlock's barrier
  * orders the sequence store before the lock is free, as in the kernel.
  */
-export function* write_sequnlock(t: Task, sl: seqlock_t, at: Site): Step {
+export function write_sequnlock(t: Task, sl: seqlock_t, at: Site): Step {
+  return t.made(at, write_sequnlock_body(t, sl, at));
+}
+
+function* write_sequnlock_body(t: Task, sl: seqlock_t, at: Site): Step {
+  t.started();
   yield* step(t, subSite(at, "do_write_seqcount_end"), {}, () => writeEnd(t, sl.seqcount));
   yield* step(t, subSite(at, "spin_unlock"), { fence: true }, () => spinRelease(t, sl.lock));
 }

@@ -271,7 +271,12 @@ export function waitqueue_active(t: Task, wq: wait_queue_head_t, at: Site): Step
  * reads are recorded; the waker sets it and then calls wake_up(). A condition nobody makes true
  * leaves the thread asleep: a deadlock finding `... waits for wake-up in schedule()`.
  */
-export function* wait_event(t: Task, wq: wait_queue_head_t, condition: () => boolean, at: Site): Step {
+export function wait_event(t: Task, wq: wait_queue_head_t, condition: () => boolean, at: Site): Step {
+  return t.made(at, wait_event_body(t, wq, condition, at));
+}
+
+function* wait_event_body(t: Task, wq: wait_queue_head_t, condition: () => boolean, at: Site): Step {
+  t.started();
   if (yield* step(t, subSite(at, "condition"), { sleeps: true }, condition)) return;
   const wait = init_wait_entry(t, 0);
   for (;;) {

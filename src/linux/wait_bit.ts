@@ -73,7 +73,12 @@ export const wake_bit_function: wait_queue_func_t = (e, mode, arg) => {
  * `prepare_to_wait`, `test_bit`, `schedule()`, `finish_wait`. Returns at once, after one step,
  * when the bit is already clear.
  */
-export function* wait_on_bit(t: Task, word: Bitmap, bit: number, mode: number, at: Site): Step<number> {
+export function wait_on_bit(t: Task, word: Bitmap, bit: number, mode: number, at: Site): Step<number> {
+  return t.made(at, wait_on_bit_body(t, word, bit, mode, at));
+}
+
+function* wait_on_bit_body(t: Task, word: Bitmap, bit: number, mode: number, at: Site): Step<number> {
+  t.started();
   if (!(yield* step(t, subSite(at, "test_bit_acquire"), { sleeps: true }, () => load(t, word.cell(bit)) !== 0))) return 0;
   // out_of_line_wait_on_bit() -> __wait_on_bit()
   const wq = word.wq;
@@ -104,7 +109,12 @@ export function wake_up_bit(t: Task, word: Bitmap, bit: number, at: Site): Step 
  * clear_and_wake_up_bit(bit, word): clear_bit_unlock(); smp_mb__after_atomic(); wake_up_bit():
  * three steps, labelled `<at's label>: clear_bit_unlock`, `smp_mb__after_atomic`, `wake_up_bit`.
  */
-export function* clear_and_wake_up_bit(t: Task, bit: number, word: Bitmap, at: Site): Step {
+export function clear_and_wake_up_bit(t: Task, bit: number, word: Bitmap, at: Site): Step {
+  return t.made(at, clear_and_wake_up_bit_body(t, bit, word, at));
+}
+
+function* clear_and_wake_up_bit_body(t: Task, bit: number, word: Bitmap, at: Site): Step {
+  t.started();
   yield* clear_bit_unlock(t, bit, word, subSite(at, "clear_bit_unlock"));
   yield* smp_mb__after_atomic(t, subSite(at, "smp_mb__after_atomic"));
   yield* wake_up_bit(t, word, bit, subSite(at, "wake_up_bit"));
