@@ -37,6 +37,7 @@ import {
   DEFINE_SEQLOCK,
   DEFINE_SPINLOCK,
   DEFINE_WAIT,
+  embed,
   down_read,
   finish_wait,
   GFP_ATOMIC,
@@ -47,6 +48,8 @@ import {
   kfree_rcu,
   kmalloc,
   kref,
+  kref_get,
+  KREF_INIT,
   kref_get_unless_zero,
   kref_put,
   LIST_HEAD_INIT,
@@ -952,6 +955,47 @@ test("kfree: a later access is a use-after-free bug, a second kfree a double fre
     }));
   assert.deepEqual(explore(underLock(GFP_KERNEL)).keys, ["sleep-in-atomic: alloc() may sleep while holding l"]);
   assert.deepEqual(explore(underLock(GFP_ATOMIC)).keys, []);
+});
+
+test("kfree: a racelab object embedded in the freed struct (embed()) is freed with it: a kref_get() through a pointer taken before is a use-after-free, in either thread order; one not embedded is a pointer and stays live", () => {
+  const TAKE = at("getter", "r = &obj->ref");
+  const GET = at("getter", "kref_get(r)");
+  const INC = at("getter", "refcount_inc(&s->other)");
+  const FREE = at("freer", "kfree(obj)");
+  interface Obj {
+    ref: kref;
+    other: ReturnType<typeof REFCOUNT_INIT>;
+    v: number;
+  }
+  const sc = (what: "embedded" | "pointer") =>
+    scenario<{ obj: Obj }>(`kfree-embedded-${what}`, () => {
+      const obj = { v: 0 } as Obj;
+      obj.ref = embed(KREF_INIT("obj->ref", 1), obj);
+      obj.other = REFCOUNT_INIT("other", 1); // a pointer to a refcount_t that lives elsewhere
+      return {
+        state: { obj },
+        threads: [
+          {
+            name: "getter",
+            *body(t: Task, s: { obj: Obj }) {
+              yield TAKE;
+              const o = s.obj;
+              const r = o.ref;
+              const other = o.other;
+              if (what === "embedded") yield* kref_get(t, r, GET);
+              else yield* refcount_inc(t, other, INC);
+            },
+          },
+          { name: "freer", *body(t: Task, s: { obj: Obj }) { yield* kfree(t, s.obj, FREE); } },
+        ],
+      };
+    });
+  // (explore() also checks that the reduction finds what unreduced search does: kfree() writes the kref's locations.)
+  // Freed before the getter takes the pointer: reading obj->ref is the use-after-free; after: kref_get().
+  const early = "bug: use-after-free: getter accesses state.obj.ref after kfree() by freer";
+  assert.deepEqual(explore(sc("embedded")).keys, ["bug: use-after-free: getter accesses obj->ref after kfree() by freer", early]);
+  // The refcount_t behind a pointer field is not freed with the struct: only the early read is a finding.
+  assert.deepEqual(explore(sc("pointer")).keys, [early]);
 });
 
 // ---- refcount_t, kref, atomic_t -----------------------------------------------------------------

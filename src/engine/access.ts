@@ -173,6 +173,37 @@ export function locName(loc: number): string {
 export function resetLocations(): void {
   nextLoc = 0;
   autoValues.clear();
+  freedLocs = null;
+}
+
+/**
+ * Locations of racelab objects freed with the object they are embedded in (kfree() of a struct
+ * with an embedded `kref`, `refcount_t`, lock; src/linux/slab.ts), each with the thread that
+ * freed them; null until the first such kfree() of the execution.
+ */
+let freedLocs: Map<number, string> | null = null;
+/** Called with a step's access to a freed location (see {@link markLocationsFreed}); it reports and stops the execution. */
+let onFreedAccess: ((loc: number, freedBy: string) => void) | null = null;
+
+/**
+ * Marks locations freed by thread `by` (kfree() of the struct a racelab object is embedded in): a
+ * later access to one of them inside a step ({@link access}, {@link blindAccess}) is reported by
+ * the handler the engine installs with {@link setFreedAccessHandler} (a `use-after-free` bug).
+ * Cleared with each new execution.
+ */
+export function markLocationsFreed(locs: readonly number[], by: string): void {
+  freedLocs ??= new Map();
+  for (const l of locs) freedLocs.set(l, by);
+}
+
+/** Installs what an access to a freed location does (the engine: a `use-after-free` bug finding). */
+export function setFreedAccessHandler(f: (loc: number, freedBy: string) => void): void {
+  onFreedAccess = f;
+}
+
+function freedAccess(loc: number): void {
+  const by = freedLocs!.get(loc);
+  if (by !== undefined && stepping && onFreedAccess !== null) onFreedAccess(loc, by);
 }
 
 const autoValues = new Map<number, () => unknown>();
@@ -201,6 +232,7 @@ export function isRecording(): boolean {
  * `target`, `key`: the plain object and field whose location `loc` is (track.ts only).
  */
 export function access(loc: number, cls: number, target?: object, key?: string | symbol): void {
+  if (freedLocs !== null) freedAccess(loc);
   if (recording !== null) recording.push(loc * 8 + cls);
   // What the step observes (state-caching histories): a read, and any access to a kernel object's
   // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
@@ -218,6 +250,7 @@ export function access(loc: number, cls: number, target?: object, key?: string |
  * {@link access}, or state caching may merge states that the thread tells apart.
  */
 export function blindAccess(loc: number, cls: number): void {
+  if (freedLocs !== null) freedAccess(loc);
   if (recording !== null) recording.push(loc * 8 + cls);
   if (writeHook !== null && cls !== R) writeHook(loc, undefined);
 }

@@ -1,12 +1,21 @@
 import { ModelError } from "../errors.js";
-import { access, HALT_ACCESS, locName, readHook, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, HALT_ACCESS, locName, readHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
-import { setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
+import { runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
+
+// An access to a racelab object freed with its container (kfree(), src/linux/slab.ts): KASAN's
+// slab-use-after-free, as for a plain field of a freed object (Execution.useAfterFree).
+setFreedAccessHandler((loc, by) => {
+  const t = runningTask();
+  if (t === null) return;
+  t.report("bug", `use-after-free: ${t.name} accesses ${locName(loc)} after kfree() by ${by}`);
+  throw HALT;
+});
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */
 const FLUSH = sitesIn("(memory model)", "-")("store buffer", "a buffered store becomes visible");

@@ -20,16 +20,21 @@
  *   <thread> kfree()s <obj>, already freed by <thread>` (KASAN's double-free). kfree(null) does
  *   nothing, as kfree(NULL) does.
  * Members embedded in the object (a `list_head` made with LIST_HEAD_INIT(obj), or any plain
- * object marked with {@link embed}) are named with it and freed with it.
+ * object or racelab object marked with {@link embed}: `obj.ref = embed(KREF_INIT("obj->ref"), obj)`
+ * for `struct kref ref;`) are named with it and freed with it: kfree() records W on their
+ * locations too, and a later access to them is a use-after-free, also through a pointer taken
+ * before the kfree() (`r = &obj->ref; ... kref_get(r)`). A racelab object in a field without
+ * embed() is taken as a pointer to an object that lives elsewhere (`refcount_t *rc`): it is not
+ * freed.
  *
  * Left out: allocation failure (kmalloc never returns NULL), sizes and slab caches
  * (kmem_cache_alloc/free: use kmalloc/kfree), uninitialized memory (kmalloc'ed fields hold what
- * `init` gives them, as kzalloc would), reuse of freed memory by a later allocation, and accesses
- * through a pointer to a member saved before the kfree() (they are not checked: only accesses
- * through the freed object's own fields are), and reads of fields the object did not have when
- * freed (they are use-after-free bugs but are not ordered against the kfree() by the reduction).
+ * `init` gives them, as kzalloc would), reuse of freed memory by a later allocation, accesses
+ * through a pointer saved before the kfree() to a member not marked embedded (not checked), and
+ * reads of fields the object did not have when freed (they are use-after-free bugs but are not
+ * ordered against the kfree() by the reduction).
  */
-import { blindAccess, W } from "../engine/access.js";
+import { blindAccess, locationCount, locContainer, locOwner, markLocationsFreed, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { HALT, step, type Task } from "../engine/task.js";
 import { isSelfTracked, untracked } from "../engine/track.js";
@@ -71,8 +76,10 @@ const CONTAINER = Symbol.for("racelab.container_of");
 
 /**
  * Marks `member` as embedded in `container` (a struct member, not a pointer): kmalloc() names it
- * with its container, kfree() frees it with its container, and container_of(member) returns the
- * container. Returns `member`. LIST_HEAD_INIT(container) (list.ts) does this for list heads.
+ * with its container, kfree() frees it with its container (a later access to it, also through a
+ * pointer taken before, is a use-after-free), and container_of(member) returns the container.
+ * `member` is a plain object or a racelab object (a `kref`, `refcount_t`, lock). Returns
+ * `member`. LIST_HEAD_INIT(container) (list.ts) does this for list heads.
  */
 export function embed<M extends object>(member: M, container: object): M {
   Object.defineProperty(untracked(member), CONTAINER, { value: untracked(container), enumerable: false, configurable: true });
@@ -115,9 +122,11 @@ export function kzalloc<T extends object>(t: Task, init: T, gfp: gfp_t, at: Site
 }
 
 /**
- * kfree(obj): frees the object (and its embedded members) in one step, recording W on every
- * field location; a double free is a `bug` finding that stops the execution. Does nothing for
- * null / undefined.
+ * kfree(obj): frees the object and its members marked with {@link embed} in one step, recording W
+ * on every field location and every location of an embedded racelab object; a later access to any
+ * of them is a `bug: use-after-free` finding, a double free a `bug` finding; both stop the
+ * execution. A racelab object in a field not marked with embed() is a pointer and is not freed.
+ * Does nothing for null / undefined.
  */
 export function kfree(t: Task, obj: object | null | undefined, at: Site): Step {
   return step(t, at, {}, () => kfree_in_step(t, obj));
@@ -132,12 +141,38 @@ export function kfree_in_step(t: Task, obj: object | null | undefined): void {
   const raw = untracked(obj);
   if (isSelfTracked(raw)) throw new Error(`kfree() of a racelab object (${raw.constructor.name}): free the struct that contains it`);
   const all = [raw, ...embedded(raw)];
+  // The locations of the racelab objects embedded in it (a kref, a refcount_t, a lock).
+  const kernelLocs = locationsOf(all.filter((o) => isSelfTracked(o)));
   // Blind: kfree() returns nothing (a double free is a finding that stops the execution).
   for (const o of all) for (const loc of t.tracker.fieldLocs(o)) blindAccess(loc, W);
+  for (const loc of kernelLocs) blindAccess(loc, W);
   const by = t.tracker.freedBy(raw);
   if (by !== undefined) {
     t.report("bug", `double free: ${t.name} kfree()s ${t.tracker.idOf(raw)}, already freed by ${by}`);
     throw HALT;
   }
   for (const o of all) t.tracker.markFreed(o, t.name);
+  if (kernelLocs.length > 0) markLocationsFreed(kernelLocs, t.name);
+}
+
+/**
+ * Every location owned by racelab objects `roots` or by the racelab objects they hold (a kref's
+ * refcount_t and its counter): what a kfree() of their container frees.
+ */
+function locationsOf(roots: object[]): number[] {
+  if (roots.length === 0) return [];
+  const objs = new Set<object>();
+  const visit = (o: object) => {
+    if (objs.has(o)) return;
+    objs.add(o);
+    for (const v of Object.values(o)) if (v !== null && typeof v === "object" && isSelfTracked(untracked(v))) visit(untracked(v));
+  };
+  for (const r of roots) visit(r);
+  const out: number[] = [];
+  for (let loc = 0; loc < locationCount(); loc++) {
+    const owner = locOwner(loc);
+    const o = typeof owner === "function" ? locContainer(loc) : owner;
+    if (o !== undefined && objs.has(o)) out.push(loc);
+  }
+  return out;
 }
