@@ -281,6 +281,40 @@ test("a primitive called without yield* is an error finding naming its step, nev
   assert.throws(() => check(mk("before-first-yield")), (e: unknown) => e instanceof ModelError && /thread t0, before its first yield: the step at t0\(\) \(spin_lock\(&s->lock\)\) was made by a primitive that never ran/.test(e.message));
 });
 
+test("counterexampleFor: the counterexample is the first execution with a matching finding; none matching is a warning, not a wrong counterexample", () => {
+  const sc = defineScenario({
+    id: "two-findings",
+    setup: () => ({
+      state: { x: 0 },
+      threads: {
+        *a(t: Task, s) {
+          yield at("a", "if (s->x == 0)");
+          if (s.x === 0) t.warn("a ran first");
+          else t.bug("b ran first");
+        },
+        *b(t: Task, s) {
+          yield at("b", "s->x = 1");
+          s.x = 1;
+        },
+      },
+    }),
+  });
+  const plain = check(sc);
+  assert.deepEqual(Object.keys(plain.findings), ["bug: b ran first", "warning: a ran first"]);
+  assert.equal(plain.counterexample?.finding, "warning: a ran first");
+  const bug = check(sc, { counterexampleFor: "bug:" });
+  assert.deepEqual([bug.verdict, bug.findings], [plain.verdict, plain.findings]);
+  assert.equal(bug.counterexample?.finding, "bug: b ran first");
+  assert.equal(replay(sc, { schedule: bug.counterexample!.schedule }).result.finding, "bug: b ran first");
+  for (const reduction of ["sleep-sets", "dpor", "state-caching", "none"] as const)
+    assert.equal(check(sc, { reduction, counterexampleFor: "b ran" }).counterexample?.finding, "bug: b ran first", reduction);
+  const none = check(sc, { counterexampleFor: "no such finding" });
+  assert.equal(none.verdict, "fail");
+  assert.equal(none.counterexample, null);
+  assert.ok(none.warnings.includes('no execution found has a finding matching "no such finding": no counterexample'), none.warnings.join(" | "));
+  assert.throws(() => check(sc, { counterexampleFor: "" }), /counterexampleFor must be a non-empty string/);
+});
+
 test("a racelab object created inside a step is an error finding that says to create it in setup()", () => {
   const sc = defineScenario({
     id: "cell-in-step",

@@ -402,6 +402,7 @@ export function buildProgram(): Command {
     .option("--quiet", "no progress on stderr")
     .option("--workers <n>", "exhaustive sleep-sets or none: split the search over n worker threads (results identical to one)")
     .option("--shard <k/N>", "exhaustive sleep-sets or none: explore part k of N only and print it as JSON for `racelab merge`")
+    .option("--counterexample-for <text>", "show the first execution with a finding that contains this text (e.g. use-after-free) as the counterexample")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
     .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
@@ -417,6 +418,7 @@ export function buildProgram(): Command {
       const timeLimitMs = secondsOption("--time-limit", o.timeLimit as string | undefined);
       const workers = intOption("--workers", o.workers as string | undefined, 1, 64) ?? 1;
       const shard = shardOption(o.shard as string | undefined);
+      if (o.counterexampleFor === "") throw new UsageError("--counterexample-for needs the text of a finding (e.g. use-after-free), got ''");
       const splits = workers > 1 ? "--workers" : shard !== undefined ? "--shard" : null;
       if (splits !== null && ((o.mode as Mode) !== "exhaustive" || !["sleep-sets", "none"].includes(o.reduction as string)))
         throw new UsageError(`${splits} needs --mode exhaustive and --reduction sleep-sets or none (the subtrees of dpor and state-caching searches depend on each other)`);
@@ -460,6 +462,7 @@ export function buildProgram(): Command {
             persistentSets: o.persistentSets !== false,
             timeLimitMs,
             maxStates,
+            ...(o.counterexampleFor !== undefined ? { counterexampleFor: o.counterexampleFor as string } : {}),
           });
       const bar = progress(o.json === true || o.quiet === true || shard !== undefined);
       if (shard !== undefined) {

@@ -28,6 +28,7 @@ import { lookupScenario } from "./scenario.js";
 export { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
 import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
+import { clip } from "./clip.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -81,6 +82,14 @@ export interface CheckOptions {
    * false stores every reachable state.
    */
   readonly persistentSets?: boolean;
+  /**
+   * The counterexample is the first execution (in exploration order) with a finding whose key
+   * (`kind: message`, e.g. `bug: use-after-free: ...`) contains this text, and names that finding;
+   * default: the first violating execution, named by its most severe finding. When no execution
+   * has a matching finding, there is no counterexample and a warning says so; verdict and
+   * finding counts are the same either way.
+   */
+  readonly counterexampleFor?: string;
   /**
    * Exhaustive mode with `sleep-sets` or `none`: explore only shard `index` of `count` (the
    * subtrees below the split depth of the search tree, dealt round-robin; see DfsOptions.shard),
@@ -406,7 +415,7 @@ function requestOf(opts: CheckOptions): StrategyRequest {
 function sample(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, t0: number): Part {
   const part = emptyPart(null);
   const strategy = makeStrategy(opts.mode ?? "random", requestOf(opts));
-  const stats = runStrategy(sc, cfg, strategy, { stop: opts.stop, onProgress: progressOf(opts, t0) }, (v) => tally(part, v.exec, v.preemptions, 0));
+  const stats = runStrategy(sc, cfg, strategy, { stop: opts.stop, onProgress: progressOf(opts, t0) }, (v) => tally(part, v.exec, v.preemptions, 0, opts.counterexampleFor));
   part.executions = stats.executions + stats.cut;
   part.stopReason = stats.stopReason;
   return part;
@@ -473,7 +482,7 @@ function emptyPart(shard: Shard | null): Part {
   };
 }
 
-function tally(part: Part, exec: Execution, preemptions: number, unit: number): void {
+function tally(part: Part, exec: Execution, preemptions: number, unit: number, want: string | undefined): void {
   if (exec.findings.length === 0) return;
   part.violations++;
   const seen = new Set<string>();
@@ -485,7 +494,9 @@ function tally(part: Part, exec: Execution, preemptions: number, unit: number): 
     if (c !== undefined) c.executions++;
     else part.findings.push({ kind: f.kind, message: f.message, executions: 1 });
   }
-  part.first ??= { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding: mostSevere(exec.findings), preemptions, unit };
+  if (part.first !== null) return;
+  const finding = want === undefined ? mostSevere(exec.findings) : exec.findings.find((f) => findingKey(f).includes(want));
+  if (finding !== undefined) part.first = { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding, preemptions, unit };
 }
 
 /** The exhaustive search (or one shard of it) on the runner. */
@@ -538,7 +549,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       },
       (v) => {
         if (v.cut) return;
-        tally(part, v.exec, v.preemptions, v.unit);
+        tally(part, v.exec, v.preemptions, v.unit, opts.counterexampleFor);
         if (wantOutcomes) outcomes.add(outcomeOf(v.exec));
         if (countable) {
           // A BUG stops the execution at its step: in every interleaving it stands for, that
@@ -693,7 +704,7 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
       if (firstMiss === null) {
         firstMiss = { schedule: formatSchedule(exec.schedule, exec.choices), outcome: o };
         // A sampled violation is a real execution of the model: it is the verdict's evidence.
-        if (exec.findings.length > 0) tally(part, exec, exec.preemptions, Infinity);
+        if (exec.findings.length > 0) tally(part, exec, exec.preemptions, Infinity, opts.counterexampleFor);
       }
     }
     cross = { runs: crossRuns, mismatches, first: firstMiss };
@@ -730,6 +741,8 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   const findings: Record<string, number> = {};
   for (const f of findingCounts) findings[findingKey(f)] = f.executions;
   const counterexample = part.first === null ? null : minimize(sc, cfg, part.first);
+  if (counterexample === null && opts.counterexampleFor !== undefined && findingCounts.length > 0)
+    warnings.push(`no execution found has a finding matching "${clip(opts.counterexampleFor)}": no counterexample`);
   return {
     scenario: sc.id,
     fix: cfg.fix,

@@ -94,6 +94,8 @@ export function validateCheckOptions(opts: CheckOptions): void {
     if (claims !== undefined && !(claims instanceof Int32Array))
       throw new UsageError(`shard.claims must be an Int32Array, got ${showValue(claims)}`);
   }
+  if (o.counterexampleFor !== undefined && !(typeof o.counterexampleFor === "string" && o.counterexampleFor.length > 0))
+    throw new UsageError(`counterexampleFor must be a non-empty string (text of a finding), got ${showValue(o.counterexampleFor)}`);
   if (o.stop !== undefined && typeof o.stop !== "function") throw new UsageError(`stop must be a function, got ${showValue(o.stop)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== "function")
     throw new UsageError(`onProgress must be a function, got ${showValue(o.onProgress)}`);
