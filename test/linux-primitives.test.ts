@@ -679,6 +679,11 @@ test("add_wait_queue, then __set_current_state() without a barrier: under tso an
   }));
   runStrategy(fwd, resolveConfig(fwd, "baseline", "default", {}, "tso"), new ReplayStrategy([0, 0]), {}, () => {});
   assert.deepEqual(seen, [TASK_UNINTERRUPTIBLE, TASK_RUNNING], "own store forwarded; memory still TASK_RUNNING");
+  // A schedule that names an empty store buffer's thread says so (not "waits for sleeper store buffer").
+  assert.throws(
+    () => runStrategy(fwd, resolveConfig(fwd, "baseline", "default", {}, "tso"), new ReplayStrategy([1]), {}, () => {}),
+    /^UsageError: schedule step 1: thread 1 \(sleeper store buffer\) cannot run: it has no buffered store to make visible$/,
+  );
 });
 
 test("completion: the waiter sees the work; never completed is a deadlock naming it; complete_all lets all through", () => {

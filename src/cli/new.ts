@@ -126,7 +126,17 @@ export function notebookTemplate(id: string, importFrom: string, scenarioPath: s
       cell("code", "checks", "const results = checkAll(sc);\nshowChecks(results);"),
       cell("markdown", "ce-md", "## The race, step by step"),
       cell("code", "ce", `const failing = results.find((r) => r.verdict === "fail");\nif (failing) showCounterexample(failing, 75, sc);`),
-      cell("code", "step", `// The race by hand: cpu0 loads, cpu1 loads and stores, cpu0 stores over it.\nconst s = new Session(sc);\ns.step("cpu0", 1).step("cpu1", 2).step("cpu0", 1).show();`),
+      cell(
+        "code",
+        "step",
+        `// The race by hand: the counterexample again, step by step. From here s.back(n) undoes steps and\n` +
+          `// s.step(thread, n) takes n steps of one thread (s.threads names them), to try other orders.\n` +
+          `if (failing) {\n` +
+          `  const { fix, variant, params, memoryModel } = failing;\n` +
+          `  const s = new Session(sc, { fix, variant, params, memoryModel });\n` +
+          `  s.run(failing.counterexample!.schedule).show();\n` +
+          `}`,
+      ),
       cell("markdown", "claims-md", "## The thread's claims, and what the model leaves out"),
       cell("code", "claims", "showClaims(sc);\nshowLeftOut(sc);"),
     ],

@@ -205,6 +205,20 @@ export class Execution implements TaskHost, TrackHost {
     return !t.fence || this.buffers.length === 0 || t.daemon || this.buffers[tid]!.entries.length === 0;
   }
 
+  /**
+   * Why thread `tid` cannot take a step now, for messages: `has finished`, `has no buffered store
+   * to make visible` (a store-buffer thread), `waits for <object>`, `waits for its stores to become
+   * visible` (a full barrier), or `is stopped` (a BUG halted the execution); `can run` when it can.
+   */
+  whyBlocked(tid: number): string {
+    const t = this.tasks[tid]!;
+    if (t.done) return "has finished";
+    if (this.halted) return "is stopped (the execution halted)";
+    if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
+      return t.daemon ? "has no buffered store to make visible" : `waits for ${t.waitOn.name}`;
+    return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
+  }
+
   /** TaskHost / MemoryHost: the thread's store buffer, or null under sc. */
   bufferOf(task: Task): StoreBuffer | null {
     return task.daemon ? null : (this.buffers[task.id] ?? null);

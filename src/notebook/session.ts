@@ -177,7 +177,7 @@ export class Session {
   private take(tid: number, choice: number): void {
     const t = this.exec.tasks[tid]!;
     if (!this.exec.isEnabled(tid))
-      throw new UsageError(`${t.name} cannot run: ${t.done ? "it has finished" : `it waits for ${t.waitOn?.name ?? "its stores to become visible"}`}`);
+      throw new UsageError(`${t.name} cannot run: it ${this.exec.whyBlocked(t.id)}`);
     const n = t.alternatives();
     if (!Number.isInteger(choice) || choice < 0 || choice >= n) throw new UsageError(`${t.name}: choice ${choice} out of range 0..${n - 1}`);
     this.exec.step(tid, null, choice);

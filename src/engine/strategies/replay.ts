@@ -45,8 +45,7 @@ export class ReplayStrategy implements Strategy {
     const t = this.tids[step]!;
     if (!en.includes(t)) {
       const task = exec.tasks[t]!;
-      const why = task.done ? "has finished" : `waits for ${task.waitOn?.name ?? "?"}`;
-      throw new UsageError(`schedule step ${step + 1}: thread ${t} (${task.name}) cannot run: it ${why}`);
+      throw new UsageError(`schedule step ${step + 1}: thread ${t} (${task.name}) cannot run: it ${exec.whyBlocked(t)}`);
     }
     const c = this.choices[step] ?? 0;
     const n = exec.tasks[t]!.alternatives();
