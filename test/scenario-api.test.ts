@@ -496,6 +496,35 @@ export default defineScenario({
   }
 });
 
+test("racelab check of a file: the replay command names the file and leaves default parameters and memory model out, for the first result as for later ones", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-replay-line-"));
+  writeFileSync(
+    path.join(dir, "lost.ts"),
+    `import { defineScenario, sitesIn, type Task } from "racelab";
+const at = sitesIn("lib/x.c", "v6.12");
+const LOAD = at("inc", "v = x"), STORE = at("inc", "x = v + 1");
+export default defineScenario({
+  id: "lost",
+  params: { incs: { default: 1, min: 1, max: 3, description: "increments per thread" } },
+  fixes: [{ id: "same", options: {} }],
+  setup: (cfg) => ({
+    state: { x: 0 },
+    threads: {
+      *a(t: Task, s) { for (let i = 0; i < cfg.params.incs; i++) { yield LOAD; const v = s.x; yield STORE; s.x = v + 1; } },
+      *b(t: Task, s) { for (let i = 0; i < cfg.params.incs; i++) { yield LOAD; const v = s.x; yield STORE; s.x = v + 1; } },
+    },
+  }),
+  endChecks: [{ name: "no lost update", check: (s, r) => { if (s.x < 2) r.report("invariant", \`x = \${s.x}\`); } }],
+});
+`,
+  );
+  const r = run(["check", "./lost.ts", "--all-fixes"], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l.includes("counterexample ("));
+  assert.equal(lines.length, 2, r.stdout);
+  for (const l of lines) assert.match(l, /: racelab replay \.\/lost\.ts --fix (baseline|same) --schedule \S+$/);
+});
+
 test("the threads object takes a ThreadSpec too (rcu_callback_thread()), named by its key", () => {
   const CALL = at("t", "call_rcu(&x->rcu, cb)");
   const CB = at("cb", "s->x = v");

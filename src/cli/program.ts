@@ -20,7 +20,7 @@ import { MAX_CROSS_CHECK, MAX_PCT_DEPTH, MAX_RUNS, MAX_SEED } from "../engine/va
 import { renderDiagram } from "../engine/trace.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { scenarios } from "../scenarios/index.js";
-import { isScenarioPath, loadScenario } from "../registry.js";
+import { loadScenario } from "../registry.js";
 import { registerNewCommand } from "./new.js";
 import { registerRunCommand } from "./run.js";
 import { racelabVersion } from "../report/provenance.js";
@@ -286,13 +286,13 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
   }
 }
 
-function printCheck(sc: AnyScenario, r: CheckResult, ref: string): void {
+function printCheck(sc: AnyScenario, r: CheckResult): void {
   out(summaryLine(r));
   for (const w of r.warnings) out(`  warning: ${w}`);
   for (const [k, n] of Object.entries(r.findings)) out(`  ${n} × ${k}`);
   if (r.counterexample) {
     const ce = r.counterexample;
-    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, isScenarioPath(ref) ? ref : sc)}`);
+    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
     out("");
     out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");
@@ -492,7 +492,7 @@ export function buildProgram(): Command {
       }
       if (stopReason !== null) process.exitCode = stopReason.includes("SIGTERM") ? 143 : 130;
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
-      else for (const r of results) printCheck(sc, r, id);
+      else for (const r of results) printCheck(sc, r);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
     });
 
@@ -588,7 +588,7 @@ export function buildProgram(): Command {
       const sc = await loadScenario(first.source);
       const r = mergeParts(sc, first.options, shards.map((f) => f.part));
       if (o.json) out(JSON.stringify(r, null, 2));
-      else printCheck(sc, r, first.source);
+      else printCheck(sc, r);
       if (o.failOnFinding && r.verdict === "fail") process.exitCode = 1;
     });
 

@@ -362,6 +362,8 @@ const readerOf = (lock: rwlock_t) => `${lock.name} (read)`;
 /**
  * read_lock(lock): one step that runs once no writer holds the lock; atomic context until
  * read_unlock(). Read-after-read by one thread is a lockdep `warning` (see the file comment).
+ * Not modeled: a process-context reader of a qrwlock waits behind a waiting writer; here a reader
+ * gets in whenever no writer holds the lock.
  */
 export function read_lock(t: Task, lock: rwlock_t, at: Site): Step {
   return acquire(t, at, { waitFor: lock, mode: SHARED, fence: true }, lock.name, () => {
@@ -450,7 +452,13 @@ export function DECLARE_RWSEM(name: string): RwSemaphore {
   return new RwSemaphore(name);
 }
 
-/** down_read(): may sleep; one step that runs once no writer holds the semaphore. */
+/**
+ * down_read(): may sleep; one step that runs once no writer holds the semaphore. Not modeled: the
+ * kernel's rwsem queues a new reader behind a waiting writer (RWSEM_FLAG_WAITERS, handoff); here
+ * a reader gets in whenever no writer holds it. So a thread that takes it for read twice with a
+ * down_write() queued in between, which deadlocks in the kernel, is not a deadlock finding here:
+ * the second down_read() is lockdep's recursive-locking `warning` (a failing verdict) instead.
+ */
 export function down_read(t: Task, sem: RwSemaphore, at: Site): Step {
   return acquire(t, at, { waitFor: sem, mode: SHARED, sleeps: true, fence: true }, sem.name, () => {
     if (sem.writer === t) return { recursion: recursive(t, sem.name), value: undefined };
