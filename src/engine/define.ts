@@ -93,7 +93,7 @@ export interface VariantDefinition<O> {
  */
 export type ClaimDefinition =
   | (Omit<Claim, "source"> & {
-      /** The message the claim is made in: a SourceRef, or free text such as a lore link. */
+      /** The message the claim is made in: a SourceRef, or free text such as a lore link; default: the scenario's `thread`. */
       readonly source?: SourceRef | string
     })
   | {
@@ -101,7 +101,7 @@ export type ClaimDefinition =
       readonly id: string;
       /** The claim in a sentence, as the thread makes it. */
       readonly statement: string;
-      /** The message it is made in: a SourceRef, or free text such as a lore link. */
+      /** The message it is made in: a SourceRef, or free text such as a lore link; default: the scenario's `thread`. */
       readonly source?: SourceRef | string;
       /** Fix to check. */
       readonly fix: string;
@@ -272,7 +272,8 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
 
   const claims: Claim[] = (def.claims ?? []).map((c) => {
     checkId("claim", c.id, where);
-    const source = sourceOf(c.source, c.statement);
+    // A claim with no source of its own is the thread's (the scenario's `thread`, else its title).
+    const source = c.source === undefined ? thread : sourceOf(c.source, c.statement);
     if ("evaluate" in c && typeof c.evaluate === "function") return { ...c, source, expected: c.expected };
     const d = c as Extract<ClaimDefinition, { verdict: string }>;
     if (!fixes.some((f) => f.id === d.fix)) throw new UsageError(`${where}: claim ${d.id} names unknown fix '${d.fix}'`);
