@@ -89,6 +89,28 @@ test("counterexample replays to the same finding, with minimal preemptions", () 
   assert.match(diagram, /lost update: x=1/);
 });
 
+test("race diagrams: a thread that runs after another stopped unfinished (an ABBA deadlock) keeps its column; one thread alone gets one column", async () => {
+  const { defineScenario, mutex_lock, DEFINE_MUTEX } = await import("../src/index.js");
+  const abba = defineScenario({
+    id: "abba",
+    setup: () => ({
+      state: { a: DEFINE_MUTEX("a"), b: DEFINE_MUTEX("b") },
+      threads: {
+        *p(t: Task, s) { yield* mutex_lock(t, s.a, at("p", "mutex_lock(&a)")); yield* mutex_lock(t, s.b, at("p", "mutex_lock(&b)")); },
+        *q(t: Task, s) { yield* mutex_lock(t, s.b, at("q", "mutex_lock(&b)")); yield* mutex_lock(t, s.a, at("q", "mutex_lock(&a)")); },
+      },
+    }),
+  });
+  // p takes a and blocks on b; q runs only after p's last step, but p never finished.
+  const dl = renderDiagram(replay(abba, { schedule: "0.1" }).exec).split("\n");
+  assert.match(dl[0]!, /^p +q$/);
+  assert.ok(!dl.some((l) => l.startsWith("then ")), dl.join("\n"));
+  assert.match(dl.join("\n"), /after all threads: deadlock: p waits for b/);
+  const alone = defineScenario({ id: "alone", setup: () => ({ state: { x: 0 }, threads: { *t(t: Task, s) { yield at("t", "x = 1"); s.x = 1; } } }) });
+  const one = renderDiagram(replay(alone, { schedule: "0" }).exec).split("\n");
+  assert.deepEqual(one.slice(0, 2), ["t", "--------"]);
+});
+
 test("schedule strings: round trip and one-line errors", () => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 60 }), (tids) => {

@@ -101,7 +101,8 @@ function wrap(text: string, width: number, indent = "  "): string[] {
  * function name when it changes, the step label as a `//` comment, and `^^^^` under the step
  * where a finding fires followed by the finding. A store-buffer step (tso/pso) is labelled with the
  * store it made visible (see {@link stepText}). Threads that only run after every other thread
- * has finished (writeback, eviction) are drawn below the columns at full width. Lines are at
+ * has finished (writeback, eviction) are drawn below the columns at full width; a thread that
+ * runs after another stopped unfinished (a deadlock) keeps its column. Lines are at
  * most `width` columns (default 75).
  */
 export function renderDiagram(exec: Execution, width = 75): string {
@@ -114,8 +115,16 @@ export function renderDiagram(exec: Execution, width = 75): string {
     first[s.thread] = Math.min(first[s.thread]!, i);
     last[s.thread] = i;
   });
-  // A tail thread starts after every other thread's last step.
-  const tail = exec.tasks.map((_, i) => last[i]! >= 0 && exec.tasks.every((_, j) => j === i || last[j]! < first[i]!));
+  // A tail thread starts after every other thread has finished (its last step before the tail's
+  // first; a store-buffer thread never finishes, its last step is enough). Not when no other
+  // thread ran (one column), nor after a thread that stopped without finishing (a deadlock).
+  const tasks = exec.tasks;
+  const tail = tasks.map(
+    (_, i) =>
+      last[i]! >= 0 &&
+      tasks.some((t, j) => j !== i && !t.daemon && last[j]! >= 0) &&
+      tasks.every((t, j) => j === i || (last[j]! < first[i]! && (t.daemon || t.done))),
+  );
   // A helper (a store buffer, the RCU callback thread) that took no step gets no column.
   const cols = exec.tasks.map((_, i) => i).filter((i) => !tail[i] && !(exec.tasks[i]!.daemon && last[i]! < 0));
   const colOf = new Map(cols.map((tid, k) => [tid, k]));
