@@ -9,12 +9,11 @@ import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
 
 // An access to a racelab object freed with its container (kfree(), src/linux/slab.ts): KASAN's
-// slab-use-after-free, as for a plain field of a freed object (Execution.useAfterFree).
+// slab-use-after-free, reported as for a plain field of a freed object. (A running task's memory
+// host is the execution it runs in.)
 setFreedAccessHandler((loc, by) => {
   const t = runningTask();
-  if (t === null) return;
-  t.report("bug", `use-after-free: ${t.name} accesses ${locName(loc)} after kfree() by ${by}`);
-  throw HALT;
+  if (t !== null) (t.memory as Execution).useAfterFree(locName(loc), by);
 });
 
 /** The step of a store-buffer daemon (not kernel code: the hardware making a store visible). */

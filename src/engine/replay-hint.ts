@@ -62,7 +62,7 @@ export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, sce
       if (!(e instanceof UsageError)) throw e;
     }
   }
-  const fromFile = scenario !== undefined && scenario.id === target.scenario ? scenarioFileOf(scenario) : undefined;
+  const fromFile = scenario === undefined ? undefined : scenarioFileOf(scenario);
   const words = ["racelab", "replay", scenarioRef ?? fromFile ?? target.scenario, "--fix", target.fix];
   if (target.variant !== "default") words.push("--variant", target.variant);
   for (const [name, value] of Object.entries(target.params))
@@ -87,5 +87,5 @@ export function replayCommand(r: CheckResult, scenarioRef?: string | AnyScenario
   if (r.counterexample === null)
     throw new UsageError(`${r.scenario} ${r.fix}/${r.variant}: no counterexample to replay (${r.verdict})`);
   const target: ReplayTarget = { ...r, schedule: r.counterexample.schedule };
-  return typeof scenarioRef === "object" ? replayCommandFor(target, scenarioFileOf(scenarioRef) ?? scenarioRef.id, scenarioRef) : replayCommandFor(target, scenarioRef);
+  return typeof scenarioRef === "object" ? replayCommandFor(target, undefined, scenarioRef) : replayCommandFor(target, scenarioRef);
 }

@@ -151,10 +151,8 @@ export function remove_wait_queue(t: Task, wq: wait_queue_head_t, wait: wait_que
 
 /** `__add_wait_queue_entry_tail()`: list_add_tail() unconditionally (the kernel does not check list_empty() here). */
 function enqueueTail(wq: wait_queue_head_t, e: wait_queue_entry_t): void {
-  access(wq.loc, W);
   if (e.queued) throw new Error(`add_wait_queue(${wq.name}): the entry of ${e.task.name} is already on a queue (list corruption in the kernel)`);
-  e.queued = true;
-  wq.head.push(e);
+  enqueue(wq, e, true);
 }
 
 /**
