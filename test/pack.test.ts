@@ -135,18 +135,20 @@ describe("npm pack -> npm install in an empty project -> kernel -> notebook", { 
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("packs dist/, kernel/, docs/, README and LICENSE, not the sources or tests", () => {
+  it("packs dist/, kernel/, docs/, the tutorial, README and LICENSE, not the sources or tests", () => {
     // --ignore-scripts: no `prepack` rebuild; npm test built dist/ already.
     const r = timed("npm pack", () => sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], root));
     const [info] = JSON.parse(r.stdout) as { filename: string; files: { path: string; mode: number }[] }[];
     assert.ok(info);
     tarball = path.join(tmp, info.filename);
     const files = new Map(info.files.map((f) => [f.path, f.mode]));
-    for (const f of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "kernel/racelab-kernel", "kernel/install.sh", "kernel/kernel.json.in", "docs/api/README.md"])
+    for (const f of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "kernel/racelab-kernel", "kernel/install.sh", "kernel/kernel.json.in", "docs/api/README.md", "notebooks/writing-a-scenario.ipynb"])
       assert.ok(files.has(f), `${f} is in the tarball`);
     for (const f of ["kernel/racelab-kernel", "kernel/install.sh"]) assert.ok((files.get(f)! & 0o111) !== 0, `${f} is executable`);
-    const stray = [...files.keys()].filter((f) => /^(src|test|bench|notebooks|scripts|reports|\.ci)\//.test(f) || f.endsWith(".map"));
-    assert.deepEqual(stray, [], "no sources, tests, notebooks or source maps");
+    const stray = [...files.keys()].filter(
+      (f) => (/^(src|test|bench|notebooks|scripts|reports|\.ci)\//.test(f) && f !== "notebooks/writing-a-scenario.ipynb") || f.endsWith(".map"),
+    );
+    assert.deepEqual(stray, [], "no sources, tests, notebooks but the tutorial, or source maps");
   });
 
   it("installs into an empty project; the racelab bin scaffolds and checks a scenario file there", () => {

@@ -357,7 +357,8 @@ test("reading state at thread creation that another thread writes is a model err
 });
 
 test("check, replay and claims take a scenario file; racelab new scaffolds one that checks", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "racelab-new-"));
+  // --dir is made when missing (a new user's trial: it used to be "no such folder").
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), "racelab-new-")), "races", "rcu");
   let r = run(["new", "my-race", "--dir", dir]);
   assert.equal(r.status, 0, r.stderr);
   const file = path.join(dir, "my-race.ts");
@@ -402,6 +403,7 @@ test("scenario files: bad input is one line on stderr and exit status 2", () => 
     [["check", nopkg], /^racelab: cannot load .*nopkg\.ts: nopkg\.ts:1:15: Cannot find module 'not-a-racelab-package'/],
     [["check", "ext4-delalloc-fallocate", "--reduction", "optimal-dpor"], /argument 'optimal-dpor' is invalid/],
     [["new", "Bad_Id"], /scenario id 'Bad_Id' must be lowercase-hyphenated/],
+    [["new", "my-race", "--dir", none], /^racelab: not a folder: .*none\.ts\n$/],
   ] as [string[], RegExp][]) {
     const r = run(args);
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
@@ -591,4 +593,16 @@ test("Session.step/back refuse negative, fractional and NaN counts; run() refuse
   assert.equal(s.steps, 0);
   assert.throws(() => s.step(0.5), /no thread 0\.5/);
   assert.throws(() => s.run("0x3"), /schedule step 3: thread 0 \(t0\) cannot run: every thread has finished after step 2/);
+});
+
+test("the default state view shows a Cell holding a pointer to a state object as &<path>", async () => {
+  const { describeState } = await import("../src/engine/define.js");
+  const { Cell } = await import("../src/engine/memory.js");
+  const obj = { field: 42 };
+  const view = describeState({ priv: new Cell("dev->priv", obj), none: new Cell("dev->none", null), obj, n: new Cell("n", 3) });
+  // (A new user's trial showed `[object Object]` for dev->priv.)
+  assert.equal(view["priv"], "&obj");
+  assert.equal(view["none"], "null");
+  assert.equal(view["obj.field"], 42);
+  assert.equal(view["n"], "3");
 });

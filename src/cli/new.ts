@@ -5,7 +5,7 @@
  * Refuses to overwrite existing files (exit 2) unless `--force`; writes atomically.
  */
 import { UsageError } from "../errors.js";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { clip } from "../engine/clip.js";
@@ -157,16 +157,17 @@ export function registerNewCommand(program: Command): void {
     .command("new")
     .description("scaffold a scenario file <id>.ts and a notebook <id>.ipynb that checks it")
     .argument("<id>", "scenario id, lowercase-hyphenated (e.g. rcu-lookup-vs-free)")
-    .option("--dir <dir>", "folder to write into (default: the current folder)", ".")
+    .option("--dir <dir>", "folder to write into, made if missing (default: the current folder)", ".")
     .option("--force", "overwrite existing files")
     .action(async (id: string, o: { dir: string; force?: boolean }) => {
       if (!ID.test(id)) throw new UsageError(`scenario id '${clip(id)}' must be lowercase-hyphenated, e.g. rcu-lookup-vs-free`);
       const dir = path.resolve(o.dir);
-      if (!existsSync(dir)) throw new UsageError(`no such folder: ${clip(o.dir)}`);
+      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${clip(o.dir)}`);
       const ts = path.join(dir, `${id}.ts`);
       const nbPath = path.join(dir, `${id}.ipynb`);
       for (const f of [ts, nbPath])
         if (existsSync(f) && !o.force) throw new UsageError(`${path.relative(process.cwd(), f) || f} exists (use --force to overwrite)`);
+      mkdirSync(dir, { recursive: true });
       // The notebook's kernel runs in the project root (kernel/racelab-kernel): import racelab
       // from there, and load the scenario by its path from there.
       const project = projectOf(dir);

@@ -233,6 +233,7 @@ export function isRecording(): boolean {
  */
 export function access(loc: number, cls: number, target?: object, key?: string | symbol): void {
   if (freedLocs !== null) freedAccess(loc);
+  if (directWriteHook !== null && target === undefined && (cls === W || cls === ADD)) directWriteHook(loc);
   if (recording !== null) recording.push(loc * 8 + cls);
   // What the step observes (state-caching histories): a read, and any access to a kernel object's
   // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
@@ -251,8 +252,21 @@ export function access(loc: number, cls: number, target?: object, key?: string |
  */
 export function blindAccess(loc: number, cls: number): void {
   if (freedLocs !== null) freedAccess(loc);
+  if (directWriteHook !== null && (cls === W || cls === ADD)) directWriteHook(loc);
   if (recording !== null) recording.push(loc * 8 + cls);
   if (writeHook !== null && cls !== R) writeHook(loc, undefined);
+}
+
+/** Called with the location of every write or add (see {@link setDirectWriteHook}), or null. */
+let directWriteHook: ((loc: number) => void) | null = null;
+
+/**
+ * Installs what a write (W) or add (ADD) of a location does first, or removes it (null): the
+ * engine's store buffers (memory.ts) make the stores the write may not overtake visible. Set per
+ * execution: null under sc.
+ */
+export function setDirectWriteHook(h: ((loc: number) => void) | null): void {
+  directWriteHook = h;
 }
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */

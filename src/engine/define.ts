@@ -341,6 +341,25 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
 export function describeState(state: unknown, depth = 3): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   let rows = 0;
+  // Where each plain object of the state is listed, so that a Cell holding a pointer to one shows
+  // `&<path>` (not `[object Object]`).
+  const paths = new Map<object, string>();
+  const collect = (v: unknown, name: string, d: number): void => {
+    v = untracked(v);
+    if (v === null || typeof v !== "object" || d >= depth || paths.has(v) || isSelfTracked(v)) return;
+    if (typeof (v as { peek?: unknown }).peek === "function" || typeof (v as { describe?: unknown }).describe === "function") return;
+    if (name !== "") paths.set(v, name);
+    if (v instanceof Map) for (const [k, x] of v) collect(x, `${name}[${String(k)}]`, d + 1);
+    else if (!(v instanceof Set))
+      for (const k of Object.keys(v)) collect((v as Record<string, unknown>)[k], Array.isArray(v) ? `${name}[${k}]` : name ? `${name}.${k}` : k, d + 1);
+  };
+  collect(state, "", 0);
+  const pointer = (x: unknown): string => {
+    x = untracked(x);
+    if (x === null || typeof x !== "object") return String(x);
+    const at = paths.get(x);
+    return at !== undefined ? `&${at}` : showValue(x);
+  };
   const text = (v: unknown): string | number | boolean | undefined => {
     v = untracked(v);
     if (v === null) return "null";
@@ -350,7 +369,7 @@ export function describeState(state: unknown, depth = 3): Record<string, string 
     if (typeof v === "function") return undefined;
     const o = v as Record<string, unknown>;
     if (typeof o.describe === "function") return String((o.describe as () => unknown).call(o));
-    if (typeof o.peek === "function") return String((o.peek as () => unknown).call(o));
+    if (typeof o.peek === "function") return pointer((o.peek as () => unknown).call(o));
     if (isSelfTracked(o) && "value" in o) return showValue(o.value);
     if (isSelfTracked(o) && typeof o.name === "string") return o.name;
     return undefined;

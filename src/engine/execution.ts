@@ -1,10 +1,10 @@
 import { ModelError } from "../errors.js";
-import { access, HALT_ACCESS, locName, readHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, HALT_ACCESS, locName, readHook, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
-import { runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
+import { beforeDirectWrite, runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
 
@@ -130,6 +130,7 @@ export class Execution implements TaskHost, TrackHost {
       bodies.push(spec.body as (t: Task) => Generator<Site, void, undefined>);
     }
     const mm = cfg.memoryModel ?? "sc";
+    setDirectWriteHook(mm === "sc" ? null : beforeDirectWrite);
     if (mm !== "sc") {
       const n = this.tasks.length;
       for (let i = 0; i < n; i++) {
@@ -313,7 +314,10 @@ export class Execution implements TaskHost, TrackHost {
       if (r.done) {
         t.done = true;
         t.next = null;
+        // The thread's exit is no store to memory: its buffered stores stay buffered.
+        setDirectWriteHook(null);
         access(this.exitLocs[tid]!, W);
+        if (this.buffers.length > 0) setDirectWriteHook(beforeDirectWrite);
       } else if (!isSite(r.value)) {
         throw new ModelError(
           `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,

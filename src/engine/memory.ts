@@ -15,7 +15,11 @@
  * Kernel primitives (tools/memory-model/Documentation): `WRITE_ONCE`/`READ_ONCE` are plain stores
  * and loads here; `smp_store_release`/`rcu_assign_pointer` order every earlier store before the
  * store; `smp_wmb` orders earlier stores before later ones; `smp_mb`, lock operations and
- * value-returning atomics wait until the CPU's buffer is empty (full ordering).
+ * value-returning atomics wait until the CPU's buffer is empty (full ordering). Stores that act on
+ * memory directly (relaxed atomic RMWs, racelab objects such as a `Counter` or a `list_head`'s
+ * links, a Cell's `value` setter) first make visible the buffered stores they may not overtake
+ * ({@link beforeDirectWrite}); plain fields a model writes itself do not (they are sequentially
+ * consistent and may hold thread-local results).
  *
  * Limitations (the model is stronger than the kernel's LKMM, never weaker, as the litmus tests in
  * test/memory-model.test.ts check): loads are never reordered with each other or with earlier
@@ -24,7 +28,7 @@
  * also MP+poonceonces) are not reached; stores are multi-copy atomic (a store becomes visible to
  * all other CPUs at once); locks and unlocks are full barriers.
  */
-import { access, AUTO_LOC_BASE, newLoc, R, W } from "./access.js";
+import { access, AUTO_LOC_BASE, blindAccess, newLoc, R, W } from "./access.js";
 import type { Site } from "./site.js";
 import type { Task, Waitable } from "./task.js";
 import { holdsValues, isSelfTracked, selfTracked, untracked } from "./track.js";
@@ -61,7 +65,11 @@ export class Cell<T> {
     access(this.loc, R);
     return this.v;
   }
-  /** Writes memory directly (bypassing the thread's store buffer); inside a step it records a write. */
+  /**
+   * Writes memory directly (bypassing the thread's store buffer); inside a step it records a write,
+   * after the thread's buffered stores that it may not overtake became visible (see
+   * {@link beforeDirectWrite}).
+   */
   set value(v: T) {
     access(this.loc, W);
     this.v = v;
@@ -251,6 +259,64 @@ export function atomic_rmw<T>(t: Task, cell: Cell<T>, update: (old: T) => T): T 
   return old;
 }
 
+let draining = false;
+
+/**
+ * Before a thread writes memory directly, bypassing its store buffer (a Cell's `value` setter, a
+ * tracked plain field, a racelab object's own location such as a `list_head`'s links or a
+ * `Counter`, a relaxed atomic RMW, `kfree()`): the stores in its buffer that the write may not
+ * overtake become visible first, in the same step, as if the buffer's daemon had flushed them
+ * just before. Under tso that is every buffered store (x86 makes a CPU's stores visible in
+ * program order); under pso those before the thread's last `smp_wmb()` or release store, and
+ * those to the written location. Without it a plain store (say `list_add()`'s links after
+ * `WRITE_ONCE(c->data, 3); smp_wmb();`) became visible before the buffered one, which neither
+ * x86 nor the barrier allows. Each store made visible is a note of the step (`<cell> = <value>
+ * becomes visible first`). The step records the buffer's drain location (always, so that its
+ * accesses do not depend on what is buffered) and, per store, what a flush records, all unseen by
+ * the thread's history (it observes nothing). Installed by the execution under tso and pso.
+ */
+export function beforeDirectWrite(loc: number): void {
+  const t = running;
+  if (t === null || (loc >= VBASE && loc < AUTO_LOC_BASE)) return;
+  drainFor(t, loc);
+}
+
+/**
+ * Inside a step of `t`, before a primitive stores to memory through plain fields (the links
+ * `list_add()` and `list_del()` write, src/linux/list.ts): the buffered stores that such a store
+ * may not overtake become visible first, as for {@link beforeDirectWrite} (under tso all of
+ * them, under pso those before the last `smp_wmb()` or release). Plain fields a model writes
+ * itself stay sequentially consistent and unordered with buffered stores (see the module comment).
+ */
+export function orderStores(t: Task): void {
+  drainFor(t, -1);
+}
+
+function drainFor(t: Task, loc: number): void {
+  if (draining || t.daemon) return;
+  const buf = hostOf(t).bufferOf(t);
+  if (buf === null) return;
+  draining = true;
+  try {
+    blindAccess(buf.loc, W);
+    const tso = buf.model === "tso";
+    for (let i = 0; i < buf.entries.length; ) {
+      const e = buf.entries[i]!;
+      if (!tso && e.epoch === buf.epoch && e.cell.loc !== loc) {
+        i++;
+        continue;
+      }
+      buf.entries.splice(i, 1);
+      blindAccess(buf.cellLoc(e.cell), W);
+      blindAccess(e.cell.loc, W);
+      e.cell.poke(e.value);
+      t.say(() => `${e.text} becomes visible first`);
+    }
+  } finally {
+    draining = false;
+  }
+}
+
 /** A stored value for store-buffer labels: a plain object by its tracked name (`state.el`). */
 function showStored(t: Task, v: unknown): string {
   if (v !== null && typeof v === "object" && (v as object).toString === Object.prototype.toString && !isSelfTracked(v)) {
@@ -312,7 +378,11 @@ export const smp_store_release = <T>(t: Task, cell: Cell<T>, v: T) => store(t, c
 /** rcu_assign_pointer(): smp_store_release() of a pointer. */
 export const rcu_assign_pointer = smp_store_release;
 
-/** smp_wmb(): stores before it become visible before stores after it. Call inside a step. */
+/**
+ * smp_wmb(): stores before it become visible before stores after it: buffered stores, and the
+ * stores that act on memory directly (a relaxed atomic RMW, a `Counter`, `list_add()`'s links; see
+ * {@link beforeDirectWrite}), but not a plain field the model writes itself. Call inside a step.
+ */
 export function smp_wmb(t: Task): void {
   const buf = hostOf(t).bufferOf(t);
   if (buf === null) return;

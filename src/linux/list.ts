@@ -27,10 +27,15 @@
  * names in place of addresses), and the operation is skipped, as the kernel does without
  * CONFIG_BUG_ON_DATA_CORRUPTION.
  *
- * Memory model: links are tracked plain fields, sequentially consistent; RCU list variants
- * (list_add_rcu, list_for_each_entry_rcu) are left out, as are hlist, list_splice, list_cut and
- * list_sort.
+ * Memory model: links are tracked plain fields, sequentially consistent (a write is visible to
+ * every CPU at once). Under tso and pso the list functions that write links are ordered after the
+ * thread's buffered stores as the kernel's WRITE_ONCE()s of them would be (engine/memory.ts
+ * orderStores()): under tso every buffered store becomes visible first, under pso those before the
+ * thread's last smp_wmb() or release, so `WRITE_ONCE(c->data, 3); smp_wmb(); list_add(&c->node,
+ * &head)` publishes an initialized entry. RCU list variants (list_add_rcu,
+ * list_for_each_entry_rcu) are left out, as are hlist, list_splice, list_cut and list_sort.
  */
+import { orderStores } from "../engine/memory.js";
 import type { Task } from "../engine/task.js";
 import { untracked } from "../engine/track.js";
 import { container_of, embed } from "./slab.js";
@@ -97,6 +102,7 @@ function poisoned(t: Ctx, at: list_head, field: "next" | "prev", v: list_head): 
 /** INIT_LIST_HEAD(list): WRITE_ONCE(list->next, list); list->prev = list. Inside a step. */
 export function INIT_LIST_HEAD(t: Ctx, list: list_head): void {
   const l = tracked(t, list);
+  if (t !== null) orderStores(t);
   l.next = l;
   l.prev = l;
 }
@@ -118,6 +124,7 @@ function listAddValid(t: Ctx, nw: list_head, prev: list_head, next: list_head): 
 
 function __list_add(t: Ctx, nw: list_head, prev: list_head, next: list_head): void {
   if (!listAddValid(t, nw, prev, next)) return;
+  if (t !== null) orderStores(t);
   next.prev = nw;
   nw.next = next;
   nw.prev = prev;
@@ -159,6 +166,7 @@ function listDelValid(t: Ctx, entry: list_head): boolean {
 
 function __list_del_entry(t: Ctx, e: list_head): boolean {
   if (!listDelValid(t, e)) return false;
+  if (t !== null) orderStores(t);
   const prev = e.prev;
   const next = e.next;
   next.prev = prev;

@@ -1,0 +1,120 @@
+// A store that bypasses the store buffer (a relaxed atomic RMW, list_add()'s links, a Counter) is
+// ordered after the thread's buffered stores as the hardware and smp_wmb() order it: under tso
+// after every buffered store, under pso after those before the last smp_wmb(). Before, such a
+// store became visible at once, ahead of a buffered WRITE_ONCE(): `WRITE_ONCE(data, 1); smp_wmb();
+// atomic_inc(&ready)` failed under pso and `WRITE_ONCE(data, 1); list_add(...)` under tso (a
+// new user's trial, 2026-12-01), bugs that neither x86 nor the barrier allows.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { check, replay } from "../src/engine/check.js";
+import { Cell, load, smp_wmb, store, type MemoryModel } from "../src/engine/memory.js";
+import type { Scenario, SourceRef } from "../src/engine/scenario.js";
+import { sitesIn } from "../src/engine/site.js";
+import type { Task } from "../src/engine/task.js";
+import { ATOMIC_INIT, atomic_inc, atomic_read, Counter, type atomic_t } from "../src/linux/atomic.js";
+import { LIST_HEAD_INIT, list_add, list_empty, type list_head } from "../src/linux/list.js";
+import { REDUCTIONS } from "../src/engine/modes.js";
+
+const src: SourceRef = { seed: "-", author: "-", date: "2026-01-01", subject: "-" };
+const at = sitesIn("drivers/example/publish.c", "v6.12");
+const W_DATA = at("writer", "WRITE_ONCE(dev->data, 1)");
+const W_PUB = at("writer", "publish");
+const R_TEST = at("reader", "test published");
+const R_USE = at("reader", "READ_ONCE(dev->data)");
+
+type Publisher = "atomic_inc" | "list_add" | "Counter.add";
+interface State {
+  data: Cell<number>;
+  ready: atomic_t;
+  head: list_head;
+  node: list_head;
+  counter: Counter;
+}
+
+/**
+ * writer: WRITE_ONCE(data, 1); [smp_wmb();] <publish>; reader: if (<published>) BUG_ON(READ_ONCE(data) != 1).
+ * The bug needs the publishing store to become visible before the store of data.
+ */
+function publish(how: Publisher, wmb: boolean, mm: MemoryModel): Scenario<State, object> {
+  return {
+    id: `publish-${how}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+    variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
+    setup() {
+      const node = LIST_HEAD_INIT();
+      const state: State = { data: new Cell("dev->data", 0), ready: ATOMIC_INIT("dev->ready"), head: LIST_HEAD_INIT(), node, counter: new Counter("dev->count") };
+      return {
+        state,
+        threads: [
+          {
+            name: "writer",
+            *body(t: Task, s: State) {
+              yield W_DATA;
+              store(t, s.data, 1);
+              if (how === "atomic_inc") {
+                if (wmb) {
+                  yield W_PUB;
+                  smp_wmb(t);
+                }
+                yield* atomic_inc(t, s.ready, W_PUB);
+                return;
+              }
+              yield W_PUB;
+              if (wmb) smp_wmb(t);
+              if (how === "list_add") list_add(t, s.node, s.head);
+              else s.counter.add(1);
+            },
+          },
+          {
+            name: "reader",
+            *body(t: Task, s: State) {
+              let published: boolean;
+              if (how === "atomic_inc") published = (yield* atomic_read(t, s.ready, R_TEST)) !== 0;
+              else {
+                yield R_TEST;
+                published = how === "list_add" ? !list_empty(t, s.head) : s.counter.read() !== 0;
+              }
+              if (!published) return;
+              yield R_USE;
+              const d = load(t, s.data);
+              if (d !== 1) t.bug(`reader saw the publication but dev->data = ${d}`);
+            },
+          },
+        ],
+      };
+    },
+    view: (s) => ({ data: s.data.value }),
+    claims: [],
+    leftOut: [],
+  };
+}
+
+const PUBLISHERS: Publisher[] = ["atomic_inc", "list_add", "Counter.add"];
+
+for (const how of PUBLISHERS) {
+  test(`${how} after WRITE_ONCE(): ordered by smp_wmb() under pso and by x86's store order under tso, under every reduction`, () => {
+    for (const reduction of REDUCTIONS) {
+      const verdict = (wmb: boolean, mm: MemoryModel) => check(publish(how, wmb, mm), { reduction }).verdict;
+      const label = `${how}, ${reduction}`;
+      // The barrier orders the two stores: the reader never sees the publication without the data.
+      assert.equal(verdict(true, "pso"), "pass", `${label}: smp_wmb() under pso`);
+      assert.equal(verdict(true, "tso"), "pass", `${label}: smp_wmb() under tso`);
+      // x86 makes a CPU's stores visible in program order (atomic_inc is a locked instruction).
+      assert.equal(verdict(false, "tso"), "pass", `${label}: no barrier under tso`);
+      // Without the barrier pso lets the second store become visible first.
+      assert.equal(verdict(false, "pso"), "fail", `${label}: no barrier under pso`);
+      assert.equal(verdict(false, "sc"), "pass", `${label}: sc`);
+    }
+  });
+}
+
+test("the store a list_add() makes visible first is a note of its step", () => {
+  const sc = publish("list_add", true, "tso");
+  assert.equal(check(sc, { reduction: "none" }).verdict, "pass");
+  // The writer runs both its steps before its store buffer flushes: the list_add() step makes
+  // data = 1 visible itself, and says so.
+  const { result } = replay(sc, { schedule: "0x2.1x2" });
+  const notes = result.steps.flatMap((s) => s.notes ?? []);
+  assert.ok(notes.some((n) => /dev->data = 1 becomes visible first/.test(n)), JSON.stringify(result.steps, null, 1));
+  assert.equal(result.finding, null);
+});
