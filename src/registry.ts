@@ -187,6 +187,64 @@ function build(esbuild: typeof import("esbuild"), file: string) {
   });
 }
 
+/**
+ * The scenario file `file` and the files it imports by relative path, bundled into one ES module
+ * (JavaScript text) that imports racelab by name (`racelab`, `racelab/dist/<module>`), keeps
+ * Node's builtins and inlines every other package: what `racelab archive` keeps of a scenario
+ * file, so that `racelab verify` can load it with {@link loadScenario} wherever the archive is
+ * unpacked. Its inline source map holds the original sources. Throws UsageError (one line) when
+ * the file is missing or cannot be bundled.
+ */
+export async function portableScenarioBundle(file: string): Promise<string> {
+  const abs = path.resolve(file);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw new UsageError(`scenario file not found: ${clip(file)}`);
+  const esbuild = await import("esbuild");
+  const root = path.dirname(ownModules);
+  // A file of racelab's own src/ or dist/ (a scenario kept in the checkout), by name.
+  const byName = (p: string): string | null => {
+    for (const tree of ["src", "dist"]) {
+      const rel = path.relative(path.join(root, tree), p);
+      if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+      const mod = rel.replace(/\.(?:[cm]?ts|[cm]?js)$/, "").split(path.sep).join("/");
+      return mod === "index" ? "racelab" : `racelab/dist/${mod}.js`;
+    }
+    return null;
+  };
+  try {
+    const out = await esbuild.build({
+      entryPoints: [abs],
+      absWorkingDir: path.dirname(abs),
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "inline",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "racelab-portable",
+          setup(b) {
+            b.onResolve({ filter: /^(?:\.\.?(?:\/|$)|\/)/ }, (args) => {
+              const own = byName(path.resolve(args.resolveDir, args.path));
+              return own === null ? undefined : { path: own, external: true };
+            });
+            b.onResolve({ filter: /^[^./]/ }, (args) => {
+              if (args.path === "racelab" || args.path.startsWith("racelab/")) return { path: args.path, external: true };
+              if (args.path.startsWith("node:") || builtins.has(args.path.split("/")[0]!)) return { path: args.path, external: true };
+              return undefined;
+            });
+          },
+        },
+      ],
+    });
+    return out.outputFiles![0]!.text;
+  } catch (e) {
+    const first = (e as { errors?: { text: string }[] }).errors?.[0];
+    throw new UsageError(`cannot bundle ${clip(file)}: ${clip(first?.text.split("\n")[0] ?? (e as Error).message, 300)}`);
+  }
+}
+
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (typeof v === "object") return `an object with keys ${Object.keys(v as object).slice(0, 5).join(", ") || "none"}`;

@@ -4,25 +4,27 @@
  *
  * An archive, `<out>/<name>.racelab.tar.gz` (node-tar, gzip), holds one folder `<name>/` with the
  * executed notebook, the results it computed (`<name>.results.jsonl`, recorded by `racelab run`:
- * every check() and rates() call with its options and result, see engine/record.ts), whichever of
- * the HTML, PDF, mail text and `.eml` sit beside it, and `manifest.json`: racelab's version and
- * git commit, Node's version, the SHA-256 of package-lock.json, the kernel, and the SHA-256 of
- * every other file. Entries carry a fixed mtime (SOURCE_DATE_EPOCH, else 2000-01-01) and no owner,
+ * every check() and rates() call with its options, result and scenario file, see
+ * engine/record.ts), whichever of the HTML, PDF, mail text and `.eml` sit beside it, each scenario
+ * file the notebook checked as `<name>.scenario.mjs` (registry.ts portableScenarioBundle()), and
+ * `manifest.json`: racelab's version and git commit, Node's version, the SHA-256 of
+ * package-lock.json, the kernel, the SHA-256 of every other file, and which archived file holds
+ * which scenario file. Entries carry a fixed mtime (SOURCE_DATE_EPOCH, else 2000-01-01) and no owner,
  * so the same files give the same archive.
  *
  * `verify` lists the archive before extracting anything and refuses an entry that is not a plain
  * file or folder under `<name>/` (absolute, `..`, links, devices); extracts into a temporary
  * folder it removes afterwards; checks every file against the manifest (a missing, extra or
  * changed file is an error); then recomputes every recorded result of a bundled scenario with
- * this racelab and compares it with the recorded one, field by field, `elapsedMs` and `workers`
- * aside. Results of a scenario the notebook defines in its own cells cannot be recomputed outside
- * it and are counted as such.
+ * this racelab (a scenario file's from the archived file) and compares it with the recorded one,
+ * field by field, `elapsedMs` and `workers` aside. Results of a scenario the notebook defines in
+ * its own cells cannot be recomputed outside it and are counted as such.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import * as tar from "tar";
 import { check } from "../engine/check.js";
@@ -35,7 +37,10 @@ import { readNotebook } from "../report/notebook.js";
 import { writeReportIndex } from "../report/index-page.js";
 import { gitCommit, PACKAGE_ROOT, racelabVersion } from "../report/provenance.js";
 import { sourceDate } from "../report/document.js";
-import "../registry.js";
+import { loadScenario, portableScenarioBundle } from "../registry.js";
+import type { AnyScenario } from "../engine/scenario.js";
+import { projectOf } from "./project.js";
+import { notebookScenarioFile, recordedResults } from "./scenario-file.js";
 
 
 /** What `manifest.json` holds. */
@@ -58,6 +63,13 @@ export interface Manifest {
   readonly kernel: string | null;
   /** SHA-256 of each file of the folder but the manifest, by file name. */
   readonly files: Record<string, string>;
+  /**
+   * The scenario files the notebook checked (their recorded paths, relative to its project root),
+   * each with the archive's file that holds it: `<name>.scenario.mjs` (then `-2`, `-3`, ...), the
+   * file and what it imports by relative path bundled into one module that imports racelab by
+   * name, with the original sources in its inline source map. Absent when there are none.
+   */
+  readonly scenarios?: Record<string, string>;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -77,7 +89,8 @@ function entryDate(): Date {
  * returns its path. Throws InputError (exit 2) for a missing or invalid notebook or an --out that
  * cannot be made.
  */
-export async function archiveNotebook(executed: string, opts: { out?: string } = {}): Promise<string> {
+export async function archiveNotebook(executed: string, opts: { out?: string; warn?: (line: string) => void } = {}): Promise<string> {
+  const warn = opts.warn ?? ((l: string) => process.stderr.write(l + "\n"));
   const nb = await readNotebook(executed);
   const name = basename(executed).replace(/\.ipynb$/, "");
   const dir = dirname(executed);
@@ -97,6 +110,28 @@ export async function archiveNotebook(executed: string, opts: { out?: string } =
       await copyFile(src, join(folder, name + suffix));
       files[name + suffix] = await sha256File(src);
     }
+    // The scenario files the notebook checked (not bundled ones): kept so verify can recompute.
+    const scenarios: Record<string, string> = {};
+    const wanted = new Map<string, string>();
+    const named = await notebookScenarioFile(nb, executed);
+    if (named !== null) wanted.set(named.recorded, named.abs);
+    const root = projectOf(dirname(resolve(executed)))?.root ?? process.cwd();
+    for (const r of await recordedResults(executed))
+      if (!r.bundled && typeof r.file === "string" && !wanted.has(r.file)) wanted.set(r.file, resolve(root, r.file));
+    for (const [recorded, abs] of wanted) {
+      const k = Object.keys(scenarios).length;
+      const fname = `${name}.scenario${k === 0 ? "" : `-${k + 1}`}.mjs`;
+      let js: string;
+      try {
+        js = await portableScenarioBundle(abs);
+      } catch (e) {
+        warn(`racelab archive: ${clip(executed)}: cannot keep the scenario file ${clip(recorded)} (${(e as Error).message}); its results will not be recomputable`);
+        continue;
+      }
+      await writeFileAtomic(join(folder, fname), js);
+      files[fname] = createHash("sha256").update(js).digest("hex");
+      scenarios[recorded] = fname;
+    }
     const lock = await readFile(join(PACKAGE_ROOT, "package-lock.json")).catch(() => null);
     const kernel = (nb.metadata["kernelspec"] as { name?: unknown } | undefined)?.name;
     const manifest: Manifest = {
@@ -109,6 +144,7 @@ export async function archiveNotebook(executed: string, opts: { out?: string } =
       packageLockSha256: lock === null ? null : createHash("sha256").update(lock).digest("hex"),
       kernel: typeof kernel === "string" ? kernel : null,
       files,
+      ...(Object.keys(scenarios).length > 0 ? { scenarios } : {}),
     };
     await writeFileAtomic(join(folder, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
     const target = join(out, `${name}.racelab.tar.gz`);
@@ -216,6 +252,7 @@ export async function verifyArchive(path: string): Promise<Verification> {
     }
     // 3. Recompute every recorded result.
     const results: VerifiedResult[] = [];
+    const fromFiles = new Map<string, AnyScenario>();
     const recorded = listed.find((f) => f.endsWith(".results.jsonl"));
     const lines = recorded === undefined ? [] : (await readFile(join(folder, recorded), "utf8")).split("\n").filter((l) => l.trim() !== "");
     for (const [i, line] of lines.entries()) {
@@ -227,11 +264,25 @@ export async function verifyArchive(path: string): Promise<Verification> {
       }
       const o = r.options as { fix?: string; variant?: string; mode?: string };
       const what = `${r.scenario} ${o.fix ?? "baseline"}/${o.variant ?? "default"}${o.mode ? ` (${o.mode})` : ""}`;
+      let sc: AnyScenario | string = r.scenario;
       if (!r.bundled) {
-        results.push({ kind: r.kind, what, status: "not recomputable", fields: [] });
-        continue;
+        const kept = typeof r.file === "string" ? manifest.scenarios?.[r.file] : undefined;
+        if (kept === undefined || !listed.includes(kept)) {
+          results.push({ kind: r.kind, what, status: "not recomputable", fields: [] });
+          continue;
+        }
+        let loaded = fromFiles.get(kept);
+        if (loaded === undefined) {
+          try {
+            loaded = await loadScenario(join(folder, kept), r.scenario);
+          } catch (e) {
+            throw new InputError(`${clip(path)}: ${clip(kept)}: ${(e as Error).message}`);
+          }
+          fromFiles.set(kept, loaded);
+        }
+        sc = loaded;
       }
-      const again = r.kind === "rates" ? rates(r.scenario, r.options) : check(r.scenario, r.options);
+      const again = r.kind === "rates" ? rates(sc, r.options) : check(sc, r.options);
       const fields = differingFields(r.result, again);
       results.push({ kind: r.kind, what, status: fields.length === 0 ? "identical" : "different", fields });
     }

@@ -10,24 +10,10 @@ import path from "node:path";
 import type { Command } from "commander";
 import { clip } from "../engine/clip.js";
 import { writeFileAtomic } from "../report/atomic.js";
+import { projectOf } from "./project.js";
 
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** The nearest folder at or above `dir` with a package.json, and that package's name. */
-function projectOf(dir: string): { root: string; name: string | null } | null {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    const pj = path.join(d, "package.json");
-    if (existsSync(pj)) {
-      try {
-        const name = (JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown }).name;
-        return { root: d, name: typeof name === "string" ? name : null };
-      } catch {
-        return { root: d, name: null };
-      }
-    }
-    if (path.dirname(d) === d) return null;
-  }
-}
 
 /** The scenario file's text. */
 export function scenarioTemplate(id: string): string {
@@ -143,7 +129,7 @@ export function notebookTemplate(id: string, importFrom: string, scenarioPath: s
     metadata: {
       kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" },
       language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" },
-      racelab: { scenario: id, title: id },
+      racelab: { scenario: id, title: id, file: scenarioPath },
     },
     nbformat: 4,
     nbformat_minor: 5,

@@ -13,7 +13,9 @@ import { InputError } from "../errors.js";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { ensureDir, removePendingWrites, writeFileAtomic } from "../report/atomic.js";
-import { buildReport, notebookScenario, reportDate } from "../report/document.js";
+import { buildReport, reportDate } from "../report/document.js";
+import type { AnyScenario } from "../engine/scenario.js";
+import { loadNotebookScenario } from "./scenario-file.js";
 import { assembleHtml } from "../report/html.js";
 import { readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, stopBrowsers, withBrowser } from "../report/pdf.js";
@@ -68,8 +70,10 @@ function looksUnexecuted(nb: Notebook): boolean {
  * @param paths executed notebooks (.ipynb).
  * @returns one entry per notebook, in order, with the paths written.
  * @throws InputError (exit 2) for no paths, a missing/invalid notebook, or two notebooks with the
- *   same name; Error when Chromium cannot print or a file cannot be written. A mail writeup of a
- *   notebook whose scenario is not bundled (defined in its cells) has no verdict section (a warning).
+ *   same name; Error when Chromium cannot print or a file cannot be written. The verdict section
+ *   explores the scenario the notebook's metadata names: a bundled one, or the one in the scenario
+ *   file its metadata (`racelab.file`) or its recorded results name; a scenario defined in the
+ *   notebook's own cells gets none (a warning).
  */
 export async function reportNotebooks(paths: readonly string[], opts: ReportOptions = {}): Promise<ReportOutput[]> {
   if (paths.length === 0) throw new InputError("no notebook given (e.g. racelab report reports/overview.ipynb)");
@@ -89,14 +93,22 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     names.set(name, path);
     if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
     // One document per notebook, read by every writer: the HTML (printed to the PDF) and the mail.
-    const scenario = notebookScenario(nb);
+    let scenario: AnyScenario | null = null;
+    try {
+      scenario = await loadNotebookScenario(nb, path);
+    } catch (e) {
+      warn(`racelab report: ${path}: ${(e as Error).message}; the writeup has no verdict section`);
+    }
     const doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance: provenanceOf(path, await readFile(path), nb) });
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {
       // A scenario the notebook defines in its own cells (the tutorial's): no verdict section.
       if (doc.title.scenario !== null && scenario === null)
-        warn(`racelab report: ${path}: scenario '${doc.title.scenario}' is not bundled; the writeup has no verdict section`);
+        warn(
+          `racelab report: ${path}: scenario '${doc.title.scenario}' is neither bundled nor in a scenario file the notebook names ` +
+            `(metadata racelab.file, or a result recorded by racelab run); the writeup has no verdict section`,
+        );
       mail = mailFromDocument(doc, { version: racelabVersion() });
       eml = await mailEml(mail, {
         from: opts.from ?? process.env["RACELAB_MAIL_FROM"],
