@@ -285,21 +285,24 @@ export function beforeDirectWrite(loc: number): void {
  * Inside a step of `t`, before a primitive stores to memory through plain fields (the links
  * `list_add()` and `list_del()` write, src/linux/list.ts): the buffered stores that such a store
  * may not overtake become visible first, as for {@link beforeDirectWrite} (under tso all of
- * them, under pso those before the last `smp_wmb()` or release). Plain fields a model writes
- * itself stay sequentially consistent and unordered with buffered stores (see the module comment).
+ * them, under pso those before the last `smp_wmb()` or release; with `release`, as for
+ * `rcu_assign_pointer()` in `list_add_rcu()`, all of them under pso too). Plain fields a model
+ * writes itself stay sequentially consistent and unordered with buffered stores (see the module
+ * comment).
  */
-export function orderStores(t: Task): void {
-  drainFor(t, -1);
+export function orderStores(t: Task, release = false): void {
+  drainFor(t, -1, release);
 }
 
-function drainFor(t: Task, loc: number): void {
+/** Makes visible the thread's buffered stores a store to `loc` may not overtake; `all`: every one (a release). */
+function drainFor(t: Task, loc: number, all = false): void {
   if (draining || t.daemon) return;
   const buf = hostOf(t).bufferOf(t);
   if (buf === null) return;
   draining = true;
   try {
     blindAccess(buf.loc, W);
-    const tso = buf.model === "tso";
+    const tso = all || buf.model === "tso";
     for (let i = 0; i < buf.entries.length; ) {
       const e = buf.entries[i]!;
       if (!tso && e.epoch === buf.epoch && e.cell.loc !== loc) {

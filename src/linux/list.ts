@@ -3,8 +3,9 @@
  *
  * Source: include/linux/list.h (INIT_LIST_HEAD, list_add, list_add_tail, list_del,
  * list_del_init, list_move, list_move_tail, list_empty, list_is_singular, list_first_entry,
- * list_for_each_entry, list_for_each_entry_safe), include/linux/poison.h (LIST_POISON1/2) and
- * lib/list_debug.c (CONFIG_DEBUG_LIST checks), v6.12.
+ * list_for_each_entry, list_for_each_entry_safe), include/linux/rculist.h (list_add_rcu,
+ * list_add_tail_rcu, list_del_rcu, list_for_each_entry_rcu), include/linux/poison.h
+ * (LIST_POISON1/2) and lib/list_debug.c (CONFIG_DEBUG_LIST checks), v6.12.
  *
  * A list_head is a plain object `{ next, prev }`, tracked field by field like any plain state
  * (engine/track.ts): the list functions are plain memory code, like `s.x = 1`, and are called
@@ -32,8 +33,10 @@
  * thread's buffered stores as the kernel's WRITE_ONCE()s of them would be (engine/memory.ts
  * orderStores()): under tso every buffered store becomes visible first, under pso those before the
  * thread's last smp_wmb() or release, so `WRITE_ONCE(c->data, 3); smp_wmb(); list_add(&c->node,
- * &head)` publishes an initialized entry. RCU list variants (list_add_rcu,
- * list_for_each_entry_rcu) are left out, as are hlist, list_splice, list_cut and list_sort.
+ * &head)` publishes an initialized entry. RCU lists (include/linux/rculist.h): list_add_rcu(),
+ * list_add_tail_rcu(), list_del_rcu() and list_for_each_entry_rcu(); list_replace_rcu(),
+ * list_splice_rcu() and the hlist variants are left out, as are hlist, list_splice, list_cut and
+ * list_sort.
  */
 import { orderStores } from "../engine/memory.js";
 import type { Task } from "../engine/task.js";
@@ -129,6 +132,64 @@ function __list_add(t: Ctx, nw: list_head, prev: list_head, next: list_head): vo
   nw.next = next;
   nw.prev = prev;
   prev.next = nw; // WRITE_ONCE
+}
+
+/**
+ * __list_add_rcu() (include/linux/rculist.h): `nw`'s links, then rcu_assign_pointer(prev->next,
+ * nw) and next->prev = nw. The release orders every earlier store of the thread before `nw` is
+ * reachable: under tso and pso each buffered store becomes visible first.
+ */
+function __list_add_rcu(t: Ctx, nw: list_head, prev: list_head, next: list_head): void {
+  if (!listAddValid(t, nw, prev, next)) return;
+  if (t !== null) orderStores(t, true);
+  nw.next = next;
+  nw.prev = prev;
+  prev.next = nw; // rcu_assign_pointer(list_next_rcu(prev), new)
+  next.prev = nw;
+}
+
+/**
+ * list_add_rcu(new, head) (include/linux/rculist.h, v6.12): inserts `nw` after `head` so that RCU
+ * readers walking the list see it whole: every store the thread made before (its fields' `Cell`
+ * stores included) is visible before `head->next` points to it (rcu_assign_pointer()). Serialize
+ * updaters with a lock, as the kernel requires. Inside a step.
+ */
+export function list_add_rcu(t: Ctx, nw: list_head, head: list_head): void {
+  const h = tracked(t, head);
+  const next = h.next;
+  poisoned(t, h, "next", next);
+  __list_add_rcu(t, tracked(t, nw), h, next);
+}
+
+/** list_add_tail_rcu(new, head): as {@link list_add_rcu}, before `head` (a queue). Inside a step. */
+export function list_add_tail_rcu(t: Ctx, nw: list_head, head: list_head): void {
+  const h = tracked(t, head);
+  const prev = h.prev;
+  poisoned(t, h, "prev", prev);
+  __list_add_rcu(t, tracked(t, nw), prev, h);
+}
+
+/**
+ * list_del_rcu(entry) (include/linux/rculist.h, v6.12): unlinks the entry and poisons only its
+ * `prev` (LIST_POISON2): `next` stays, so a reader standing on the entry walks on. Free the entry
+ * only after a grace period (synchronize_rcu(), kfree_rcu(), call_rcu()); list_del() instead
+ * poisons `next` too, and a reader on the entry then oopses on LIST_POISON1. Inside a step.
+ */
+export function list_del_rcu(t: Ctx, entry: list_head): void {
+  const e = tracked(t, entry);
+  __list_del_entry(t, e);
+  e.prev = LIST_POISON2;
+}
+
+/**
+ * list_for_each_entry_rcu(pos, head, member) (include/linux/rculist.h, v6.12): the entries,
+ * lazily, as {@link list_for_each_entry} walks them, each `next` loaded with rcu_dereference()
+ * (a plain load in racelab's memory models: loads are never reordered). Call it inside
+ * rcu_read_lock() (or holding the updaters' lock): an entry freed under the walk is a
+ * use-after-free finding. Left out: CONFIG_PROVE_RCU_LIST's check that the caller is a reader.
+ */
+export function list_for_each_entry_rcu<T extends object>(t: Ctx, head: list_head): Generator<T, void, undefined> {
+  return list_for_each_entry<T>(t, head);
 }
 
 /** list_add(new, head): inserts `nw` after `head` (a stack). Inside a step. */
