@@ -118,3 +118,41 @@ test("list_del_rcu() then synchronize_rcu() and kfree() is safe for a reader on 
     assert.ok(Object.keys(r.findings).some((k) => /LIST_POISON1/.test(k)), Object.keys(r.findings).join("; "));
   }
 });
+
+test("rcu_dereference() outside rcu_read_lock() is CONFIG_PROVE_RCU's suspicious RCU usage; _protected() takes the lock condition", async () => {
+  const { rcu_dereference, rcu_dereference_protected } = await import("../src/engine/memory.js");
+  const { Spinlock, spin_lock, spin_unlock } = await import("../src/linux/locks.js");
+  const S = at("updater", "p = rcu_dereference(gp)");
+  const one = (how: "reader" | "bare" | "protected-held" | "protected-unheld"): Scenario<{ gp: Cell<number>; lock: InstanceType<typeof Spinlock> }, object> => ({
+    id: `deref-${how}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+    variants: [{ id: "default", title: "", description: "", options: {} }],
+    setup() {
+      const state = { gp: new Cell("gp", 1), lock: new Spinlock("gp_lock") };
+      return {
+        state,
+        threads: [
+          {
+            name: "cpu0",
+            *body(t: Task, s: typeof state) {
+              if (how === "reader") yield* rcu_read_lock(t, LOCK);
+              if (how.startsWith("protected")) yield* spin_lock(t, s.lock, S);
+              yield S;
+              if (how === "reader" || how === "bare") rcu_dereference(t, s.gp);
+              else rcu_dereference_protected(t, s.gp, how === "protected-held" && s.lock.owner === t);
+              if (how.startsWith("protected")) yield* spin_unlock(t, s.lock, S);
+              if (how === "reader") yield* rcu_read_unlock(t, UNLOCK);
+            },
+          },
+        ],
+      };
+    },
+    view: () => ({}),
+    claims: [],
+    leftOut: [],
+  });
+  assert.deepEqual(check(one("reader")).findings, {});
+  assert.deepEqual(Object.keys(check(one("bare")).findings), ["warning: suspicious RCU usage: suspicious rcu_dereference_check() usage"]);
+  assert.deepEqual(check(one("protected-held")).findings, {});
+  assert.deepEqual(Object.keys(check(one("protected-unheld")).findings), ["warning: suspicious RCU usage: suspicious rcu_dereference_protected() usage"]);
+});

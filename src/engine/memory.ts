@@ -374,8 +374,49 @@ export const READ_ONCE = load;
 export const WRITE_ONCE = <T>(t: Task, cell: Cell<T>, v: T) => store(t, cell, v);
 /** smp_load_acquire(): loads are in order in these models, so a plain load. */
 export const smp_load_acquire = load;
-/** rcu_dereference(): a plain load here (dependency ordering holds trivially). */
-export const rcu_dereference = load;
+/** What rcu_dereference() checks of the thread (src/linux/rcu.ts installs it), or null. */
+let rcuDereferenceCheck: ((t: Task, what: string) => void) | null = null;
+
+/**
+ * Installs the check rcu_dereference() makes (CONFIG_PROVE_RCU: the thread must be inside
+ * rcu_read_lock()); src/linux/rcu.ts does this when it is loaded.
+ */
+export function setRcuDereferenceCheck(f: ((t: Task, what: string) => void) | null): void {
+  rcuDereferenceCheck = f;
+}
+
+/**
+ * rcu_dereference(p) (include/linux/rcupdate.h, v6.12): a plain load here (dependency ordering
+ * holds trivially: loads are never reordered). Outside rcu_read_lock() it is CONFIG_PROVE_RCU's
+ * lockdep splat, a `warning: suspicious RCU usage: suspicious rcu_dereference_check() usage`;
+ * an updater that holds the lock the pointer is updated under uses
+ * {@link rcu_dereference_protected}. Call inside a step.
+ */
+export function rcu_dereference<T>(t: Task, cell: Cell<T>): T {
+  rcuDereferenceCheck?.(t, "rcu_dereference_check");
+  return load(t, cell);
+}
+
+/**
+ * rcu_dereference_check(p, c): rcu_dereference() that is also legal where `c` holds (e.g.
+ * `lockdep_is_held(&lock)`, in racelab `lock.owner === t`): the same warning when `c` is false
+ * outside rcu_read_lock(). Call inside a step.
+ */
+export function rcu_dereference_check<T>(t: Task, cell: Cell<T>, c: boolean): T {
+  if (!c) rcuDereferenceCheck?.(t, "rcu_dereference_check");
+  return load(t, cell);
+}
+
+/**
+ * rcu_dereference_protected(p, c): the updater's load of an RCU pointer, legal where `c` holds
+ * (the update-side lock is held), inside rcu_read_lock() or not; `c` false is
+ * `warning: suspicious RCU usage: suspicious rcu_dereference_protected() usage`. A plain load.
+ * Call inside a step.
+ */
+export function rcu_dereference_protected<T>(t: Task, cell: Cell<T>, c: boolean): T {
+  if (!c) t.warn("suspicious RCU usage: suspicious rcu_dereference_protected() usage");
+  return load(t, cell);
+}
 /** smp_store_release(). */
 export const smp_store_release = <T>(t: Task, cell: Cell<T>, v: T) => store(t, cell, v, true);
 /** rcu_assign_pointer(): smp_store_release() of a pointer. */

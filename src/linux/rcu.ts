@@ -42,9 +42,13 @@
  * (the kernel gets this from the grace-period machinery's barriers); synchronize_rcu() and
  * call_rcu() are full barriers; callbacks run with their own (sequentially consistent) view.
  *
+ * CONFIG_PROVE_RCU: rcu_dereference() outside rcu_read_lock() is `warning: suspicious RCU usage:
+ * suspicious rcu_dereference_check() usage`, as lockdep_rcu_suspicious() reports it;
+ * rcu_dereference_check(p, c) and rcu_dereference_protected(p, c) take the condition under which
+ * the load is legal anyway (the update-side lock held).
+ *
  * Left out: preemptible RCU (sleeping inside a section would be allowed there), SRCU, RCU Tasks,
- * the rcu_dereference() lockdep check (CONFIG_PROVE_RCU's `suspicious rcu_dereference_check()
- * usage`), expedited grace periods, callback batching and ordering across CPUs (one queue here),
+ * rcu_read_lock_bh()/_sched() and their dereferences, expedited grace periods, callback batching and ordering across CPUs (one queue here),
  * and grace periods that end early for lack of readers (they end exactly when the readers leave).
  */
 import { access, ADD, autoLoc, R, W } from "../engine/access.js";
@@ -52,9 +56,16 @@ import type { Site } from "../engine/site.js";
 import { sitesIn } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { kfree } from "./slab.js";
+import { setRcuDereferenceCheck } from "../engine/memory.js";
 import { subSite, type Step } from "./shared.js";
 
-export { rcu_dereference, rcu_assign_pointer } from "../engine/memory.js";
+export { rcu_dereference, rcu_dereference_check, rcu_dereference_protected, rcu_assign_pointer } from "../engine/memory.js";
+
+// CONFIG_PROVE_RCU: rcu_dereference() outside a read-side section is lockdep's splat
+// (lockdep_rcu_suspicious(), kernel/locking/lockdep.c; RCU_LOCKDEP_WARN in rcu_dereference_check()).
+setRcuDereferenceCheck((t, what) => {
+  if (!rcu_read_lock_held(t)) t.warn(`suspicious RCU usage: suspicious ${what}() usage`);
+});
 
 const RCU_HELD = "rcu_read_lock()";
 const at = sitesIn("kernel/rcu/tree.c", "v6.12");
