@@ -143,6 +143,11 @@ export function setStepping(b: boolean): void {
   stepping = b;
 }
 
+/** True while a step runs (false in setup and while a thread is created, before its first yield). */
+export function isStepping(): boolean {
+  return stepping;
+}
+
 /** First location number of tracked fields (above every `newLoc()` and store-buffer location). */
 export const AUTO_LOC_BASE = 1 << 24;
 const autoLocs = new Map<string, number>();

@@ -33,6 +33,12 @@
  *   balance detected! <thread> is trying to release lock (<name>) but there are no more locks to
  *   release!`; the execution stops.
  *
+ * Unlocks of a mutex or rw_semaphore embedded in a struct that kfree() can free (embed()) are two
+ * steps when another thread is at an acquire of it: the release, then the slowpath's wake-up,
+ * which reads the lock after another thread may have taken it and freed the struct (a
+ * use-after-free finding; see "Unlock after release" below). kfree() of a struct with a lock the
+ * thread holds is lockdep's `warning: held lock freed! ...`.
+ *
  * Left out: fairness and queueing. Real rwsems let a waiting writer block new readers
  * (RWSEM_FLAG_WAITERS, handoff), qrwlocks make process-context readers wait for a waiting writer,
  * and mutexes spin optimistically; here a reader may acquire whenever no writer holds the lock,
@@ -42,11 +48,12 @@
  * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and
  * releases are full barriers (the kernel's are acquire / release only).
  */
-import { access, blindAccess, LS, LX, newLoc, R } from "../engine/access.js";
+import { access, ADD, blindAccess, isStepping, LS, LX, newLoc, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
-import type { Step } from "./shared.js";
+import { subSite, type Step } from "./shared.js";
+import { container_of } from "./slab.js";
 
 /** Wait mode of a shared (read) acquire. */
 export const SHARED = 0;
@@ -84,14 +91,81 @@ function* acquireBody<T>(t: Task, at: Site, spec: StepSpec, name: string, effect
   // step(t, at, spec, effect), made here (one generator per acquire instead of two).
   t.started();
   beforeStep(t, spec);
+  const sleeping = freeableSleepingLock(spec.waitFor);
+  if (sleeping !== null) arrive(t, sleeping);
   yield at;
   inStep(spec);
+  if (sleeping !== null) leave(t, sleeping);
   const r = effect();
   if (r.recursion !== null) {
     t.report("bug", r.recursion);
     yield* step(t, at, { waitFor: new HeldBySelf(name, t) });
   }
   return r.value;
+}
+
+// ---- Unlock after release (sleeping locks in freeable memory) ----------------------------------
+//
+// Documentation/locking/mutex-design.rst: "mutex_unlock() may access the mutex structure even
+// after it has internally released the lock already - so it's not safe for another context to
+// acquire the mutex and assume that the mutex_unlock() context is not using the structure
+// anymore." With waiters, __mutex_unlock_slowpath() (kernel/locking/mutex.c) releases the owner,
+// then takes lock->wait_lock and wakes the first waiter; up_write() and the last up_read()
+// (kernel/locking/rwsem.c) call rwsem_wake() after the count is released. A waiter that takes the
+// lock meanwhile, drops the last reference and frees the struct makes that access a use after
+// free (fixed for eventpoll by 8c2e52ebbe88). So for a mutex or rw_semaphore embedded in a struct
+// (embed(), which kfree() frees) the unlock is two steps when another thread is at an acquire of
+// it: the release, then `<unlock>: wake the waiter`, which reads the lock. A thread counts as a
+// waiter from the moment it reaches the acquire (it may have queued and set the WAITERS flag)
+// until its acquire runs; its arrival records an ADD on the lock, so the reduction orders it
+// against the release. Locks in memory that is never freed (the bundled scenarios') keep one-step
+// unlocks: the wake step could not change anything there.
+
+/** Threads at an acquire of a freeable sleeping lock (see above), per lock. */
+const waiters = new WeakMap<object, Task[]>();
+
+/** The mutex or rw_semaphore `w` when it is embedded in a struct kfree() can free, else null. */
+function freeableSleepingLock(w: Waitable | undefined): Mutex | RwSemaphore | null {
+  if (!(w instanceof Mutex) && !(w instanceof RwSemaphore)) return null;
+  return container_of(w) !== null ? w : null;
+}
+
+/** The thread reached an acquire of `lock` (inside the step before it, or when it is created). */
+function arrive(t: Task, lock: Mutex | RwSemaphore): void {
+  let w = waiters.get(lock);
+  if (w === undefined) waiters.set(lock, (w = []));
+  if (!w.includes(t)) w.push(t);
+  if (isStepping()) access(lock.loc, ADD);
+}
+
+function leave(t: Task, lock: Mutex | RwSemaphore): void {
+  const w = waiters.get(lock);
+  const i = w?.indexOf(t) ?? -1;
+  if (i >= 0) w!.splice(i, 1);
+}
+
+/** True when a thread other than `t` is at an acquire of `lock` (it may have queued: the slowpath unlock wakes it). */
+function contended(t: Task, lock: Mutex | RwSemaphore): boolean {
+  return freeableSleepingLock(lock) !== null && (waiters.get(lock)?.some((x) => x !== t) ?? false);
+}
+
+/**
+ * An unlock: one step that runs `release` (true: a waiter was there), and for a lock in freeable
+ * memory, when it says so, the step that wakes the waiter and reads the lock.
+ */
+function unlock(t: Task, lock: Mutex | RwSemaphore, at: Site, release: () => boolean, what: string): Step {
+  if (freeableSleepingLock(lock) === null) return step(t, at, { fence: true }, () => void release());
+  return t.made(at, unlockBody(t, lock, at, release, what));
+}
+
+function* unlockBody(t: Task, lock: Mutex | RwSemaphore, at: Site, release: () => boolean, what: string): Step {
+  t.started();
+  const wake = yield* step(t, at, { fence: true }, release);
+  if (!wake) return;
+  yield* step(t, subSite(at, "wake the waiter"), {}, () => {
+    access(lock.loc, R);
+    t.say(() => `${what} reads ${lock.name} (wait_lock, wait_list) after releasing it`);
+  });
 }
 
 const recursive = (t: Task, name: string) =>
@@ -468,14 +542,24 @@ export function down_read(t: Task, sem: RwSemaphore, at: Site): Step {
   });
 }
 
-/** up_read(). One step. */
+/**
+ * up_read(). One step; for a semaphore embedded in a freeable struct, the last reader's
+ * rwsem_wake() is a second step when another thread is at an acquire (see "Unlock after release").
+ */
 export function up_read(t: Task, sem: RwSemaphore, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
-    blindAccess(sem.loc, LS);
-    const i = sem.readers.indexOf(t);
-    if (i < 0) lockBug(t, unbalanced(t, sem.name));
-    sem.readers.splice(i, 1);
-  });
+  return unlock(
+    t,
+    sem,
+    at,
+    () => {
+      blindAccess(sem.loc, LS);
+      const i = sem.readers.indexOf(t);
+      if (i < 0) lockBug(t, unbalanced(t, sem.name));
+      sem.readers.splice(i, 1);
+      return sem.readers.length === 0 && contended(t, sem);
+    },
+    "rwsem_wake()",
+  );
 }
 
 /** down_write(): may sleep; one step that runs once the semaphore is free. */
@@ -487,13 +571,23 @@ export function down_write(t: Task, sem: RwSemaphore, at: Site): Step {
   });
 }
 
-/** up_write(). One step. */
+/**
+ * up_write(). One step; for a semaphore embedded in a freeable struct, rwsem_wake() is a second
+ * step when another thread is at an acquire (see "Unlock after release").
+ */
 export function up_write(t: Task, sem: RwSemaphore, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
-    blindAccess(sem.loc, LX);
-    if (sem.writer !== t) lockBug(t, unbalanced(t, sem.name));
-    sem.writer = null;
-  });
+  return unlock(
+    t,
+    sem,
+    at,
+    () => {
+      blindAccess(sem.loc, LX);
+      if (sem.writer !== t) lockBug(t, unbalanced(t, sem.name));
+      sem.writer = null;
+      return contended(t, sem);
+    },
+    "rwsem_wake()",
+  );
 }
 
 /** down_read_trylock(): true when it took the semaphore for read (no writer holds it). One step; never sleeps. */
@@ -571,13 +665,25 @@ export function mutex_lock(t: Task, m: Mutex, at: Site): Step {
   });
 }
 
-/** mutex_unlock(). One step. */
+/**
+ * mutex_unlock(). One step; for a mutex embedded in a freeable struct, __mutex_unlock_slowpath()'s
+ * wake-up is a second step when another thread is at an acquire: the unlocker still reads the
+ * mutex after another thread could take it, drop the last reference and kfree() the struct (a
+ * use-after-free; see "Unlock after release").
+ */
 export function mutex_unlock(t: Task, m: Mutex, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
-    blindAccess(m.loc, LX);
-    if (m.owner !== t) lockBug(t, unbalanced(t, m.name));
-    m.owner = null;
-  });
+  return unlock(
+    t,
+    m,
+    at,
+    () => {
+      blindAccess(m.loc, LX);
+      if (m.owner !== t) lockBug(t, unbalanced(t, m.name));
+      m.owner = null;
+      return contended(t, m);
+    },
+    "__mutex_unlock_slowpath()",
+  );
 }
 
 /** mutex_trylock(): true when it took the mutex (it was free). One step; never sleeps. */

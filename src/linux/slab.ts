@@ -36,7 +36,7 @@
  */
 import { blindAccess, locationCount, locContainer, locOwner, markLocationsFreed, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import { HALT, step, type Task } from "../engine/task.js";
+import { HALT, isHoldable, step, Task } from "../engine/task.js";
 import { isSelfTracked, untracked } from "../engine/track.js";
 import type { Step } from "./shared.js";
 
@@ -141,6 +141,10 @@ export function kfree_in_step(t: Task, obj: object | null | undefined): void {
   const raw = untracked(obj);
   if (isSelfTracked(raw)) throw new Error(`kfree() of a racelab object (${raw.constructor.name}): free the struct that contains it`);
   const all = [raw, ...embedded(raw)];
+  // debug_check_no_locks_freed() (kernel/locking/lockdep.c, print_freed_lock_bug()).
+  for (const o of all)
+    if (isHoldable(o) && o.holdMode(t) > 0)
+      t.warn(`held lock freed! ${t.name} is freeing memory ${t.tracker.idOf(raw)}, with a lock still held there! (${(o as { name?: string }).name ?? "a lock"})`);
   // The locations of the racelab objects embedded in it (a kref, a refcount_t, a lock).
   const kernelLocs = locationsOf(all.filter((o) => isSelfTracked(o)));
   // Blind: kfree() returns nothing (a double free is a finding that stops the execution).
@@ -165,7 +169,8 @@ function locationsOf(roots: object[]): number[] {
   const visit = (o: object) => {
     if (objs.has(o)) return;
     objs.add(o);
-    for (const v of Object.values(o)) if (v !== null && typeof v === "object" && isSelfTracked(untracked(v))) visit(untracked(v));
+    // (Not the threads a lock names as its holders: a freed mutex does not free its owner.)
+    for (const v of Object.values(o)) if (v !== null && typeof v === "object" && isSelfTracked(untracked(v)) && !(untracked(v) instanceof Task)) visit(untracked(v));
   };
   for (const r of roots) visit(r);
   const out: number[] = [];
