@@ -142,8 +142,9 @@ async function bundleScenario(file: string): Promise<string> {
   return `data:text/javascript;base64,${Buffer.from(js).toString("base64")}`;
 }
 
-function build(esbuild: typeof import("esbuild"), file: string) {
-  return esbuild.build({
+/** What both bundles of a scenario file share: one ES module for Node 20, in memory, with an inline source map. */
+function bundleOptions(file: string): import("esbuild").BuildOptions & { write: false } {
+  return {
     entryPoints: [file],
     absWorkingDir: path.dirname(file), // error locations relative to the scenario's folder
     bundle: true,
@@ -153,6 +154,12 @@ function build(esbuild: typeof import("esbuild"), file: string) {
     target: "node20",
     sourcemap: "inline",
     logLevel: "silent",
+  };
+}
+
+function build(esbuild: typeof import("esbuild"), file: string) {
+  return esbuild.build({
+    ...bundleOptions(file),
     // What a file expects of its module scope, ES module or CommonJS (tsx ran a .ts file of a
     // CommonJS package as CommonJS): the entry's URL, file and folder, and a require() from it.
     define: {
@@ -212,15 +219,7 @@ export async function portableScenarioBundle(file: string): Promise<string> {
   };
   try {
     const out = await esbuild.build({
-      entryPoints: [abs],
-      absWorkingDir: path.dirname(abs),
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      sourcemap: "inline",
-      logLevel: "silent",
+      ...bundleOptions(abs),
       plugins: [
         {
           name: "racelab-portable",

@@ -155,18 +155,12 @@ function __list_add_rcu(t: Ctx, nw: list_head, prev: list_head, next: list_head)
  * updaters with a lock, as the kernel requires. Inside a step.
  */
 export function list_add_rcu(t: Ctx, nw: list_head, head: list_head): void {
-  const h = tracked(t, head);
-  const next = h.next;
-  poisoned(t, h, "next", next);
-  __list_add_rcu(t, tracked(t, nw), h, next);
+  insert(t, nw, head, false, __list_add_rcu);
 }
 
 /** list_add_tail_rcu(new, head): as {@link list_add_rcu}, before `head` (a queue). Inside a step. */
 export function list_add_tail_rcu(t: Ctx, nw: list_head, head: list_head): void {
-  const h = tracked(t, head);
-  const prev = h.prev;
-  poisoned(t, h, "prev", prev);
-  __list_add_rcu(t, tracked(t, nw), prev, h);
+  insert(t, nw, head, true, __list_add_rcu);
 }
 
 /**
@@ -194,18 +188,21 @@ export function list_for_each_entry_rcu<T extends object>(t: Ctx, head: list_hea
 
 /** list_add(new, head): inserts `nw` after `head` (a stack). Inside a step. */
 export function list_add(t: Ctx, nw: list_head, head: list_head): void {
-  const h = tracked(t, head);
-  const next = h.next;
-  poisoned(t, h, "next", next);
-  __list_add(t, tracked(t, nw), h, next);
+  insert(t, nw, head, false, __list_add);
 }
 
 /** list_add_tail(new, head): inserts `nw` before `head` (a queue). Inside a step. */
 export function list_add_tail(t: Ctx, nw: list_head, head: list_head): void {
+  insert(t, nw, head, true, __list_add);
+}
+
+/** Inserts `nw` after `head` (`tail`: before it) with `add` (__list_add or __list_add_rcu), the poison checked first. */
+function insert(t: Ctx, nw: list_head, head: list_head, tail: boolean, add: typeof __list_add): void {
   const h = tracked(t, head);
-  const prev = h.prev;
-  poisoned(t, h, "prev", prev);
-  __list_add(t, tracked(t, nw), prev, h);
+  const neighbour = tail ? h.prev : h.next;
+  poisoned(t, h, tail ? "prev" : "next", neighbour);
+  if (tail) add(t, tracked(t, nw), neighbour, h);
+  else add(t, tracked(t, nw), h, neighbour);
 }
 
 /** __list_del_entry_valid_or_report(): the CONFIG_DEBUG_LIST checks of a delete. */
