@@ -21,11 +21,12 @@ export interface ClaimResult {
 
 /**
  * Formats a SourceRef as one line: `<seed>: <author>, <date>, "<subject>"` (without `<seed>: ` for
- * a source outside the seeds), or the link (else the quoted subject) for a free-text source.
+ * a source outside the seeds), or the link for a free-text source; `—` for a scenario that names
+ * no thread (defineScenario() then fills in only its title, which is no source).
  */
 export function formatSource(s: SourceRef): string {
   // A source given as free text (a lore link, a document) has no seed file, author or date.
-  if (!s.seed && !s.author && !s.date) return s.link ?? `"${s.subject}"`;
+  if (!s.seed && !s.author && !s.date) return s.link ?? "—";
   return `${s.seed ? `${s.seed}: ` : ""}${s.author}, ${s.date}, "${s.subject}"`;
 }
 
