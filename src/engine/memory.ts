@@ -14,8 +14,10 @@
  *
  * Kernel primitives (tools/memory-model/Documentation): `WRITE_ONCE`/`READ_ONCE` are plain stores
  * and loads here; `smp_store_release`/`rcu_assign_pointer` order every earlier store before the
- * store; `smp_wmb` orders earlier stores before later ones; `smp_mb`, lock operations and
- * value-returning atomics wait until the CPU's buffer is empty (full ordering). Stores that act on
+ * store; `smp_wmb` orders earlier stores before later ones; `smp_mb`, lock acquires, the
+ * unlocks of mutexes, rw_semaphores and read_unlock(), and value-returning atomics wait until the
+ * CPU's buffer is empty (full ordering); spin_unlock() and write_unlock() are release stores into
+ * the buffer ({@link storeReleaseOf}). Stores that act on
  * memory directly (relaxed atomic RMWs, racelab objects such as a `Counter` or a `list_head`'s
  * links, a Cell's `value` setter) first make visible the buffered stores they may not overtake
  * ({@link beforeDirectWrite}); plain fields a model writes itself do not (they are sequentially
@@ -26,7 +28,9 @@
  * loads, so `smp_rmb`, `smp_load_acquire` and `rcu_dereference` add nothing and outcomes that need
  * load reordering or load buffering (e.g. LB+poonceonces, MP+wmbonceonce+poonceonces... under tso
  * also MP+poonceonces) are not reached; stores are multi-copy atomic (a store becomes visible to
- * all other CPUs at once); locks and unlocks are full barriers.
+ * all other CPUs at once); lock acquires are full barriers; stores that act on memory directly
+ * (plain fields, list links, relaxed RMWs under pso, a Counter) are never delayed, so store
+ * buffering between two of them and later loads is not reached.
  */
 import { access, AUTO_LOC_BASE, blindAccess, newLoc, R, W } from "./access.js";
 import type { Site } from "./site.js";
@@ -112,6 +116,8 @@ interface Pending {
   readonly value: unknown;
   readonly epoch: number;
   readonly text: string;
+  /** A lock release made visible ({@link storeReleaseOf}): what it does to the lock then. */
+  readonly onVisible?: () => void;
 }
 
 /**
@@ -313,6 +319,7 @@ function drainFor(t: Task, loc: number, all = false): void {
       blindAccess(buf.cellLoc(e.cell), W);
       blindAccess(e.cell.loc, W);
       e.cell.poke(e.value);
+      e.onVisible?.();
       t.say(() => `${e.text} becomes visible first`);
     }
   } finally {
@@ -366,6 +373,25 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     buf.epoch++;
   } else access(buf.epochLoc, R);
   buf.entries.push({ cell: cell as Cell<unknown>, value, epoch: buf.epoch, text: `${cell.name} = ${showStored(t, value)}` });
+}
+
+/**
+ * A lock release as a release store into the thread's store buffer (a spinlock's unlock on x86 is
+ * a plain store, `smp_store_release(&lock->locked, 0)` in queued_spin_unlock()): every earlier
+ * store becomes visible before it, later loads of the thread may pass it, and the lock is free for
+ * the other threads only once it is visible (`onVisible` runs then, in the flush's step, which
+ * records what it accesses). `word` is the lock's word as a {@link Cell} (made with
+ * {@link autoCell}). Returns false under sc (no buffer): the caller releases at once.
+ */
+export function storeReleaseOf(t: Task, word: Cell<number>, onVisible: () => void, text: string): boolean {
+  const buf = hostOf(t).bufferOf(t);
+  if (buf === null) return false;
+  access(buf.cellLoc(word), W);
+  if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, W);
+  access(buf.epochLoc, W);
+  buf.epoch++;
+  buf.entries.push({ cell: word as Cell<unknown>, value: 0, epoch: buf.epoch, text, onVisible });
+  return true;
 }
 
 /** READ_ONCE(). */
@@ -469,6 +495,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
     e.cell.value = e.value;
+    e.onVisible?.();
     t.say(() => `${e.text} becomes visible`);
   }
 }

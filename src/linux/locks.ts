@@ -8,8 +8,9 @@
  * print_unlock_imbalance_bug), kernel/locking/irqflag-debug.c, v6.12 (as far back as v6.6).
  *
  * Every acquire and every release is one atomic step made with step(): it waits until the lock is
- * free (the thread is not runnable before), is a full barrier (locks are full barriers in
- * racelab's memory models), records its lock operation (LX exclusive, LS shared) so the reduction
+ * free (the thread is not runnable before), is a full barrier (acquires are; so are the unlocks
+ * of mutexes, rw_semaphores and read_unlock(), locked instructions on x86; spin_unlock() and
+ * write_unlock() are release stores under tso and pso, see "Unlocks as release stores"), records its lock operation (LX exclusive, LS shared) so the reduction
  * orders it against every other operation on the lock that conflicts, and, for sleeping locks
  * (rw_semaphore, mutex), may sleep: a `sleep-in-atomic` finding when the thread is in atomic
  * context. Spinlocks, rwlocks and disabled interrupts put the thread in atomic context until
@@ -45,10 +46,12 @@
  * and any free lock may be taken by any waiter. Interrupts are not modeled as preemption: the
  * interrupt flag only matters for the atomic-context check and for local_irq_restore()'s sanity
  * check. Lock classes and lock-order (ABBA) detection are lockdep's, not modeled: an ABBA
- * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and
- * releases are full barriers (the kernel's are acquire / release only).
+ * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and the
+ * sleeping locks' and read_unlock()'s releases are full barriers (LKMM's are acquire / release
+ * only; x86's are locked instructions).
  */
-import { access, ADD, blindAccess, isStepping, LS, LX, newLoc, R } from "../engine/access.js";
+import { access, ADD, autoLoc, blindAccess, isStepping, LS, LX, newLoc, R, setAutoLocValue } from "../engine/access.js";
+import { autoCell, storeReleaseOf, type Cell } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -268,9 +271,9 @@ export class Spinlock implements Waitable, Holdable {
   ) {
     this.loc = newLoc(name, this);
   }
-  /** Holdable: 2 when `t` holds it. */
+  /** Holdable: 2 when `t` holds it (0 once its release is on the way: see "Unlocks as release stores"). */
   holdMode(t: Task): number {
-    return this.owner === t ? 2 : 0;
+    return this.owner === t && releasing.get(this) !== t ? 2 : 0;
   }
   /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
   canProceed(t: Task): boolean {
@@ -317,7 +320,7 @@ export function spin_lock(t: Task, lock: Spinlock, at: Site): Step {
 
 /** spin_unlock(lock): one step; `BUG: spinlock wrong owner` / `already unlocked` when the thread does not hold it. */
 export function spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
-  return step(t, at, { fence: true }, () => spinRelease(t, lock));
+  return step(t, at, {}, () => spinRelease(t, lock));
 }
 
 /**
@@ -325,11 +328,54 @@ export function spin_unlock(t: Task, lock: Spinlock, at: Site): Step {
  * with spin_unlock()'s checks and accesses.
  */
 export function spinRelease(t: Task, lock: Spinlock): void {
-  blindAccess(lock.loc, LX);
-  if (lock.owner === null) lockBug(t, `BUG: spinlock already unlocked on ${t.name}: lock: ${lock.name}, .owner: <none>`);
-  if (lock.owner !== t) lockBug(t, `BUG: spinlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.owner.name}`);
-  lock.owner = null;
+  if (lock.owner === null || releasing.get(lock) === t) {
+    blindAccess(lock.loc, LX);
+    lockBug(t, `BUG: spinlock already unlocked on ${t.name}: lock: ${lock.name}, .owner: <none>`);
+  }
+  if (lock.owner !== t) {
+    blindAccess(lock.loc, LX);
+    lockBug(t, `BUG: spinlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.owner.name}`);
+  }
   leaveAtomic(t, lock.name);
+  releaseStore(t, lock, () => {
+    lock.owner = null;
+  });
+}
+
+// ---- Unlocks as release stores (tso, pso) ------------------------------------------------------
+//
+// queued_spin_unlock() is smp_store_release(&lock->locked, 0) and queued_write_unlock()
+// smp_store_release(&lock->wlocked, 0) (include/asm-generic/qspinlock.h, qrwlock.h, v6.12): on x86
+// a plain store, in LKMM a release. Under tso and pso the unlock goes into the thread's store
+// buffer as a release store: the critical section's stores become visible first, the lock is free
+// for the other threads once the release is visible, and the thread's later loads may pass it all
+// (store buffering across spin_unlock(), the lost wake-up of `spin_unlock(); if
+// (waitqueue_active(wq)) wake_up(wq);` without smp_mb(), a new user's trial, 2026-12-01). Until it
+// is visible the thread no longer holds the lock (holdMode() 0), and nobody else can take it.
+// Under sc the unlock is at once. The other unlocks (mutex, rw_semaphore, read_unlock()) are
+// locked RMWs on x86, full barriers, as modeled.
+
+/** Locks whose release is still in their releasing thread's store buffer, with that thread. */
+const releasing = new WeakMap<object, Task>();
+/** Each spinlock's or rwlock's word, as a Cell for its buffered release. */
+const words = new WeakMap<object, Cell<number>>();
+
+/** Releases `lock` as a release store (tso, pso) or at once (sc): `free` runs when the release is visible. */
+function releaseStore(t: Task, lock: Spinlock | rwlock_t, free: () => void): void {
+  let word = words.get(lock);
+  if (word === undefined && t.memory.bufferOf(t) !== null) {
+    const loc = autoLoc(`${lock.name}.locked`);
+    const w = autoCell(`${lock.name}.locked`, 0, loc);
+    setAutoLocValue(loc, () => w.peek());
+    words.set(lock, (word = w));
+  }
+  const visible = () => {
+    blindAccess(lock.loc, LX);
+    free();
+    releasing.delete(lock);
+  };
+  if (word !== undefined && storeReleaseOf(t, word, visible, `${lock.name} unlocked`)) releasing.set(lock, t);
+  else visible();
 }
 
 /** spin_trylock(lock): takes the lock if free; true when taken. One step; never waits. */
@@ -359,7 +405,7 @@ export function spin_lock_irqsave(t: Task, lock: Spinlock, at: Site): Step<numbe
 
 /** spin_unlock_irqrestore(lock, flags): releases the lock and restores interrupts as `flags` says. One step. */
 export function spin_unlock_irqrestore(t: Task, lock: Spinlock, flags: number, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
+  return step(t, at, {}, () => {
     spinRelease(t, lock);
     irqRestore(t, flags);
   });
@@ -375,7 +421,7 @@ export function spin_lock_irq(t: Task, lock: Spinlock, at: Site): Step {
 
 /** spin_unlock_irq(lock): releases the lock and enables local interrupts. One step. */
 export function spin_unlock_irq(t: Task, lock: Spinlock, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
+  return step(t, at, {}, () => {
     spinRelease(t, lock);
     irqEnable(t);
   });
@@ -386,8 +432,7 @@ export function spin_unlock_irq(t: Task, lock: Spinlock, at: Site): Step {
  * <thread> does not hold it`) when the thread does not hold `lock` (in any mode). No access.
  */
 export function lockdep_assert_held(t: Task, lock: Spinlock | Mutex | RwSemaphore | rwlock_t): void {
-  const held =
-    lock instanceof RwSemaphore || lock instanceof rwlock_t ? lock.writer === t || lock.readers.includes(t) : lock.owner === t;
+  const held = lock.holdMode(t) > 0;
   if (!held) t.warn(`lockdep_assert_held(${lock.name}) failed: ${t.name} does not hold it`);
 }
 
@@ -407,9 +452,9 @@ export class rwlock_t implements Waitable, Holdable {
   ) {
     this.loc = newLoc(name, this);
   }
-  /** Holdable: 2 when `t` holds it for write, 1 for read. */
+  /** Holdable: 2 when `t` holds it for write (0 once its release is on the way), 1 for read. */
   holdMode(t: Task): number {
-    return this.writer === t ? 2 : this.readers.includes(t) ? 1 : 0;
+    return this.writer === t ? (releasing.get(this) !== t ? 2 : 0) : this.readers.includes(t) ? 1 : 0;
   }
   canProceed(t: Task, mode: number): boolean {
     if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
@@ -473,12 +518,15 @@ export function write_lock(t: Task, lock: rwlock_t, at: Site): Step {
 
 /** write_unlock(lock). One step; `BUG: rwlock wrong owner` when another thread (or none) holds it. */
 export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
-    blindAccess(lock.loc, LX);
-    if (lock.writer !== t)
-      lockBug(t, `BUG: rwlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.writer?.name ?? "<none>"}`);
-    lock.writer = null;
+  return step(t, at, {}, () => {
+    if (lock.writer !== t || releasing.get(lock) === t) {
+      blindAccess(lock.loc, LX);
+      lockBug(t, `BUG: rwlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${releasing.get(lock) === t ? "<none>" : (lock.writer?.name ?? "<none>")}`);
+    }
     leaveAtomic(t, lock.name);
+    releaseStore(t, lock, () => {
+      lock.writer = null;
+    });
   });
 }
 
