@@ -1,18 +1,21 @@
 /**
  * struct kref: a refcount_t with a release callback.
  *
- * Source: include/linux/kref.h (kref_init, kref_read, kref_get, kref_put,
- * kref_get_unless_zero), v6.12. Each operation is the refcount_t step it wraps (refcount.ts), so
+ * Source: include/linux/kref.h (kref_init, kref_read, kref_get, kref_put, kref_put_mutex,
+ * kref_put_lock, kref_get_unless_zero), v6.12. Each operation is the refcount_t step it wraps (refcount.ts), so
  * the same warnings apply (`refcount_t: addition on 0; use-after-free.` for a kref_get() on a
  * dying object). The release function runs in the caller's thread right after the last put, as
  * in the kernel, and may take steps of its own (typically `yield* kfree(t, obj, at)`).
- *
- * Left out: kref_put_mutex, kref_put_lock (put and take a lock when the count hits 0).
+ * kref_put_mutex() and kref_put_lock() take the lock only when the count may hit 0
+ * (refcount_dec_and_mutex_lock(), refcount_dec_and_lock()) and run the release with it held.
  */
 import type { Site } from "../engine/site.js";
 import type { Task } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
+import type { Mutex, Spinlock } from "./locks.js";
 import {
+  refcount_dec_and_lock,
+  refcount_dec_and_mutex_lock,
   refcount_dec_and_test,
   refcount_inc,
   refcount_inc_not_zero,
@@ -78,6 +81,30 @@ export function kref_put(t: Task, ref: kref, release: kref_release_t, at: Site):
 function* kref_put_body(t: Task, ref: kref, release: kref_release_t, at: Site): Step<0 | 1> {
   t.started();
   if (yield* refcount_dec_and_test(t, ref.refcount, at)) {
+    yield* release(t, ref);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * kref_put_mutex(kref, release, lock) (include/linux/kref.h, v6.12): refcount_dec_and_mutex_lock();
+ * when the count hit 0, runs `release` with `lock` held (release must mutex_unlock() it) and
+ * returns 1, else 0. For objects a lookup finds under `lock`: the lookup cannot take a reference
+ * between the last put and the unlink.
+ */
+export function kref_put_mutex(t: Task, ref: kref, release: kref_release_t, lock: Mutex, at: Site): Step<0 | 1> {
+  return t.made(at, kref_put_locked(t, ref, release, refcount_dec_and_mutex_lock(t, ref.refcount, lock, at)));
+}
+
+/** kref_put_lock(kref, release, lock): {@link kref_put_mutex} with a spinlock (refcount_dec_and_lock()); release must spin_unlock() it. */
+export function kref_put_lock(t: Task, ref: kref, release: kref_release_t, lock: Spinlock, at: Site): Step<0 | 1> {
+  return t.made(at, kref_put_locked(t, ref, release, refcount_dec_and_lock(t, ref.refcount, lock, at)));
+}
+
+function* kref_put_locked(t: Task, ref: kref, release: kref_release_t, dec: Step<boolean>): Step<0 | 1> {
+  t.started();
+  if (yield* dec) {
     yield* release(t, ref);
     return 1;
   }

@@ -19,8 +19,9 @@
  * RMW records W, not ADD: its outcome depends on the value it reads (the checks above), so two
  * increments do not commute in general.
  *
- * Left out: refcount_dec_if_one, refcount_dec_not_one, refcount_dec_and_lock (and _mutex_lock,
- * _irqsave); the `unsigned int` view of a saturated count (refcount_read returns the int).
+ * Also refcount_dec_not_one, refcount_dec_and_mutex_lock and refcount_dec_and_lock (lib/refcount.c).
+ * Left out: refcount_dec_if_one, refcount_dec_and_lock_irqsave; the `unsigned int` view of a
+ * saturated count (refcount_read returns the int).
  */
 import { W } from "../engine/access.js";
 import { atomic_rmw, load, store } from "../engine/memory.js";
@@ -28,7 +29,8 @@ import type { Site } from "../engine/site.js";
 import { step, type Task } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import { atomic_t } from "./atomic.js";
-import { rmw_relaxed, warn_once, type Step } from "./shared.js";
+import { rmw_relaxed, subSite, warn_once, type Step } from "./shared.js";
+import { mutex_lock, mutex_unlock, spin_lock, spin_unlock, type Mutex, type Spinlock } from "./locks.js";
 
 /** INT_MAX: the largest count (REFCOUNT_MAX). */
 export const REFCOUNT_MAX = 0x7fffffff;
@@ -149,6 +151,57 @@ export function refcount_dec(t: Task, r: refcount_t, at: Site): Step {
     const old = atomic_rmw(t, r.refs.counter, (x) => x - 1);
     if (old <= 1) refcount_warn_saturate(t, r, "DEC_LEAK");
   });
+}
+
+/**
+ * refcount_dec_not_one(r) (lib/refcount.c, v6.12): decrements unless the count is 1 (or
+ * saturated); true when it decremented (or the count is saturated), false at 1. A count of 0 warns
+ * `underflow; use-after-free.` and returns true, as the kernel's cmpxchg loop does. One fully
+ * ordered step (the kernel's is a release).
+ */
+export function refcount_dec_not_one(t: Task, r: refcount_t, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
+    const old = atomic_rmw(t, r.refs.counter, (x) => (x === REFCOUNT_SATURATED || x === 1 || x === 0 ? x : x - 1));
+    if (old === REFCOUNT_SATURATED) return true;
+    if (old === 1) return false;
+    if (old === 0) {
+      refcount_warn_saturate(t, r, "SUB_UAF");
+      return true;
+    }
+    return true;
+  });
+}
+
+/**
+ * refcount_dec_and_mutex_lock(r, lock) (lib/refcount.c, v6.12): `if (refcount_dec_not_one(r))
+ * return false; mutex_lock(lock); if (!refcount_dec_and_test(r)) { mutex_unlock(lock); return
+ * false; } return true;` — true, holding `lock`, when the count hit 0 (the caller unlinks and
+ * frees under the lock, so a lookup under the same lock cannot take a reference meanwhile). Up to
+ * four steps, named `<at's label>: refcount_dec_not_one`, `: mutex_lock`, `: refcount_dec_and_test`,
+ * `: mutex_unlock`.
+ */
+export function refcount_dec_and_mutex_lock(t: Task, r: refcount_t, lock: Mutex, at: Site): Step<boolean> {
+  return t.made(at, decAndLock(t, r, at, (s) => mutex_lock(t, lock, s), (s) => mutex_unlock(t, lock, s), "mutex"));
+}
+
+/**
+ * refcount_dec_and_lock(r, lock) (lib/refcount.c, v6.12): refcount_dec_and_mutex_lock() with a
+ * spinlock: true, holding `lock`, when the count hit 0. Up to four steps (`: spin_lock`,
+ * `: spin_unlock`).
+ */
+export function refcount_dec_and_lock(t: Task, r: refcount_t, lock: Spinlock, at: Site): Step<boolean> {
+  return t.made(at, decAndLock(t, r, at, (s) => spin_lock(t, lock, s), (s) => spin_unlock(t, lock, s), "spin"));
+}
+
+function* decAndLock(t: Task, r: refcount_t, at: Site, lock: (s: Site) => Step, unlock: (s: Site) => Step, kind: "mutex" | "spin"): Step<boolean> {
+  t.started();
+  if (yield* refcount_dec_not_one(t, r, subSite(at, "refcount_dec_not_one"))) return false;
+  yield* lock(subSite(at, `${kind}_lock`));
+  if (!(yield* refcount_dec_and_test(t, r, subSite(at, "refcount_dec_and_test")))) {
+    yield* unlock(subSite(at, `${kind}_unlock`));
+    return false;
+  }
+  return true;
 }
 
 selfTracked(refcount_t);
