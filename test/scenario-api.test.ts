@@ -607,3 +607,26 @@ test("the default state view shows a Cell holding a pointer to a state object as
   assert.equal(view["obj.field"], 42);
   assert.equal(view["n"], "3");
 });
+
+test("a primitive called without its site is an error finding that says so (scenario files are not type-checked)", async () => {
+  const { defineScenario } = await import("../src/engine/define.js");
+  const { sitesIn } = await import("../src/engine/site.js");
+  const { Spinlock, spin_lock } = await import("../src/linux/locks.js");
+  const A = sitesIn("lib/x.c", "v6.12")("f", "step");
+  const sc = defineScenario<{ l: InstanceType<typeof Spinlock> }, object>({
+    id: "no-site",
+    setup: () => ({
+      state: { l: new Spinlock("l") },
+      threads: {
+        *a(t, s) {
+          yield A;
+          yield* (spin_lock as unknown as (t: unknown, l: unknown) => Generator<never, void, undefined>)(t, s.l);
+        },
+      },
+    }),
+  });
+  // (A new user's trial got "TypeError: Cannot read properties of undefined (reading 'fn')".)
+  assert.deepEqual(Object.keys(check(sc).findings), [
+    "error: a at f() (step): a: a primitive was called without its site (got undefined): its last argument is a Site from sitesIn(), e.g. yield* spin_lock(t, lock, SITE)",
+  ]);
+});

@@ -152,6 +152,12 @@ export class Task {
    * (`step()` does it itself): `return t.made(at, body(t, ...))` with `t.started()` first in `body`.
    */
   made<G>(at: Site, gen: G): G {
+    // (Scenario files are not type-checked: a primitive called without its site, or with its
+    // arguments shifted, would otherwise fail later with a TypeError that reads like a finding.)
+    if (typeof at !== "object" || at === null || typeof (at as Partial<Site>).fn !== "string")
+      throw new ModelError(
+        `${this.name}: a primitive was called without its site (got ${at === null ? "null" : typeof at}): its last argument is a Site from sitesIn(), e.g. yield* spin_lock(t, lock, SITE)`,
+      );
     this.unstarted++;
     this.unstartedAt = at;
     return gen;
