@@ -314,10 +314,7 @@ export class Execution implements TaskHost, TrackHost {
       if (r.done) {
         t.done = true;
         t.next = null;
-        // The thread's exit is no store to memory: its buffered stores stay buffered.
-        setDirectWriteHook(null);
         access(this.exitLocs[tid]!, W);
-        if (this.buffers.length > 0) setDirectWriteHook(beforeDirectWrite);
       } else if (!isSite(r.value)) {
         throw new ModelError(
           `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,

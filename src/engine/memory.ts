@@ -283,7 +283,8 @@ let draining = false;
  */
 export function beforeDirectWrite(loc: number): void {
   const t = running;
-  if (t === null || (loc >= VBASE && loc < AUTO_LOC_BASE)) return;
+  // (A finished thread's exit write is no store: its buffered stores stay buffered.)
+  if (t === null || t.done || (loc >= VBASE && loc < AUTO_LOC_BASE)) return;
   drainFor(t, loc);
 }
 
@@ -364,6 +365,11 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     cell.value = value;
     return;
   }
+  buffer(buf, cell, value, release, `${cell.name} = ${showStored(t, value)}`);
+}
+
+/** Appends a store to `buf`, recording what appending it accesses; `onVisible` runs when it becomes visible. */
+function buffer(buf: StoreBuffer, cell: Cell<unknown>, value: unknown, release: boolean, text: string, onVisible?: () => void): void {
   access(buf.cellLoc(cell), W);
   if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, W);
   // A release always opens a new epoch (harmless when nothing is buffered), so what the store
@@ -372,7 +378,7 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
     access(buf.epochLoc, W);
     buf.epoch++;
   } else access(buf.epochLoc, R);
-  buf.entries.push({ cell: cell as Cell<unknown>, value, epoch: buf.epoch, text: `${cell.name} = ${showStored(t, value)}` });
+  buf.entries.push(onVisible === undefined ? { cell, value, epoch: buf.epoch, text } : { cell, value, epoch: buf.epoch, text, onVisible });
 }
 
 /**
@@ -386,11 +392,7 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
 export function storeReleaseOf(t: Task, word: Cell<number>, onVisible: () => void, text: string): boolean {
   const buf = hostOf(t).bufferOf(t);
   if (buf === null) return false;
-  access(buf.cellLoc(word), W);
-  if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, W);
-  access(buf.epochLoc, W);
-  buf.epoch++;
-  buf.entries.push({ cell: word as Cell<unknown>, value: 0, epoch: buf.epoch, text, onVisible });
+  buffer(buf, word as Cell<unknown>, 0, true, text, onVisible);
   return true;
 }
 
@@ -419,8 +421,7 @@ export function setRcuDereferenceCheck(f: ((t: Task, what: string) => void) | nu
  * {@link rcu_dereference_protected}. Call inside a step.
  */
 export function rcu_dereference<T>(t: Task, cell: Cell<T>): T {
-  rcuDereferenceCheck?.(t, "rcu_dereference_check");
-  return load(t, cell);
+  return rcu_dereference_check(t, cell, false);
 }
 
 /**

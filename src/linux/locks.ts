@@ -147,9 +147,9 @@ function leave(t: Task, lock: Mutex | RwSemaphore): void {
   if (i >= 0) w!.splice(i, 1);
 }
 
-/** True when a thread other than `t` is at an acquire of `lock` (it may have queued: the slowpath unlock wakes it). */
+/** True when a thread other than `t` is at an acquire of `lock` (only freeable locks have waiters recorded). */
 function contended(t: Task, lock: Mutex | RwSemaphore): boolean {
-  return freeableSleepingLock(lock) !== null && (waiters.get(lock)?.some((x) => x !== t) ?? false);
+  return waiters.get(lock)?.some((x) => x !== t) ?? false;
 }
 
 /**

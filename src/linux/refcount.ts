@@ -162,12 +162,8 @@ export function refcount_dec(t: Task, r: refcount_t, at: Site): Step {
 export function refcount_dec_not_one(t: Task, r: refcount_t, at: Site): Step<boolean> {
   return step(t, at, { fence: true }, () => {
     const old = atomic_rmw(t, r.refs.counter, (x) => (x === REFCOUNT_SATURATED || x === 1 || x === 0 ? x : x - 1));
-    if (old === REFCOUNT_SATURATED) return true;
     if (old === 1) return false;
-    if (old === 0) {
-      refcount_warn_saturate(t, r, "SUB_UAF");
-      return true;
-    }
+    if (old === 0) refcount_warn_saturate(t, r, "SUB_UAF");
     return true;
   });
 }
