@@ -29,6 +29,10 @@ import {
   Spinlock,
   TASK_UNINTERRUPTIBLE,
   UsageError,
+  Cell,
+  READ_ONCE,
+  WRITE_ONCE,
+  smp_wmb,
   type Task,
 } from "../src/index.js";
 
@@ -201,6 +205,59 @@ test("declarative claims are evaluated by exhaustive search", () => {
   // A claim with no source of its own is the scenario's thread's, not its own statement; here no
   // thread is given, so none ("—": a new user's trial read the quoted title as a source).
   assert.deepEqual(res.map((c) => c.source), ["—", "—", "—"]);
+});
+
+test("claims name a memory model: a barrier claim is checked under the ordering it is about", () => {
+  // Message passing: WRITE_ONCE(data, 1); [smp_wmb();] WRITE_ONCE(flag, 1) against
+  // if (READ_ONCE(flag)) BUG_ON(READ_ONCE(data) != 1). Without the barrier only pso reorders the stores.
+  const mp = at("mp_writer", "WRITE_ONCE(data, 1)");
+  const mpFlag = at("mp_writer", "WRITE_ONCE(flag, 1)");
+  const mpTest = at("mp_reader", "READ_ONCE(flag)");
+  const mpUse = at("mp_reader", "READ_ONCE(data)");
+  interface MP { data: Cell<number>; flag: Cell<number> }
+  const claims = [
+    { id: "sc-hides-it", statement: "fine on x86-like ordering", fix: "baseline", memoryModel: "tso", verdict: "pass" },
+    { id: "pso-shows-it", statement: "needs smp_wmb() on weak ordering", fix: "baseline", memoryModel: "pso", verdict: "fail", finding: /flag before data/ },
+    { id: "wmb-closes-it", statement: "smp_wmb() closes it", fix: "wmb", memoryModel: "pso", verdict: "pass" },
+    { id: "default-sc", statement: "no model named: the variant's (sc)", fix: "baseline", verdict: "pass" },
+  ] as const;
+  const sc = defineScenario<MP, { wmb: boolean }>({
+    id: "mp-claims",
+    defaults: { wmb: false },
+    fixes: [{ id: "wmb", options: { wmb: true } }],
+    setup: (cfg) => ({
+      state: { data: new Cell("data", 0), flag: new Cell("flag", 0) },
+      threads: {
+        *writer(t: Task, s: MP) {
+          yield mp;
+          WRITE_ONCE(t, s.data, 1);
+          yield mpFlag;
+          if (cfg.options.wmb) smp_wmb(t);
+          WRITE_ONCE(t, s.flag, 1);
+        },
+        *reader(t: Task, s: MP) {
+          yield mpTest;
+          if (READ_ONCE(t, s.flag) === 0) return;
+          yield mpUse;
+          if (READ_ONCE(t, s.data) !== 1) t.bug("saw flag before data");
+        },
+      },
+    }),
+    claims: [...claims],
+  });
+  const res = evaluateClaims(sc);
+  assert.deepEqual(res.map((c) => [c.id, c.holds]), claims.map((c) => [c.id, true]));
+  assert.deepEqual(res.map((c) => c.expected), ["baseline/default [tso] passes in every interleaving", "baseline/default [pso] fails with /flag before data/", "wmb/default [pso] passes in every interleaving", "baseline/default passes in every interleaving"]);
+  assert.match(res[1]!.observed, /^baseline\/default \[pso\]: fail /);
+  assert.match(res[2]!.observed, /^wmb\/default \[pso\]: pass /);
+  assert.match(res[3]!.observed, /^baseline\/default: pass /);
+  // The same claim without its memory model does not hold: the model is what the claim is about.
+  const bare = defineScenario<MP, { wmb: boolean }>({ ...sc, id: "mp-claims-bare", claims: [{ id: "pso-shows-it", statement: "", fix: "baseline", verdict: "fail" }] } as never);
+  assert.equal(evaluateClaims(bare)[0]!.holds, false);
+  assert.throws(
+    () => defineScenario({ id: "bad-mm", setup: () => ({ state: {}, threads: { *a() { yield A; } } }), claims: [{ id: "c", statement: "", fix: "baseline", memoryModel: "arm64" as never, verdict: "pass" }] }),
+    (e: unknown) => e instanceof UsageError && /claim c: unknown memory model 'arm64' \(known: sc, tso, pso\)/.test(e.message),
+  );
 });
 
 test("a step that throws is an 'error' finding at its step, with a counterexample; the search goes on", () => {

@@ -1,4 +1,5 @@
 import { check, type CheckResult } from "./check.js";
+import type { MemoryModel } from "./memory.js";
 import { lookupScenario, type AnyScenario, type SourceRef } from "./scenario.js";
 
 /** A claim's outcome (JSON contract of `racelab claims --json`). */
@@ -39,11 +40,11 @@ export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
   const sc = lookupScenario(ref);
   const cache = new Map<string, CheckResult>();
   const ctx = {
-    check(fix: string, variant: string, params: Record<string, number> = {}): CheckResult {
-      const key = JSON.stringify([fix, variant, params]);
+    check(fix: string, variant: string, params: Record<string, number> = {}, memoryModel?: MemoryModel): CheckResult {
+      const key = JSON.stringify([fix, variant, params, memoryModel ?? null]);
       let r = cache.get(key);
       if (!r) {
-        r = check(sc, { fix, variant, params, mode: "exhaustive" });
+        r = check(sc, { fix, variant, params, mode: "exhaustive", ...(memoryModel !== undefined ? { memoryModel } : {}) });
         cache.set(key, r);
       }
       return r;

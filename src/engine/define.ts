@@ -27,7 +27,8 @@
 import { hasFinding, summarizeCheck } from "./claims.js";
 import { resolveTiming, type Timing } from "./timing.js";
 import type { CheckResult } from "./check.js";
-import type { MemoryModel } from "./memory.js";
+import { MEMORY_MODELS, type MemoryModel } from "./memory.js";
+import { clip } from "./clip.js";
 import { UsageError } from "../errors.js";
 import {
   type Claim,
@@ -109,6 +110,12 @@ export type ClaimDefinition =
       readonly variant?: string;
       /** Parameters of the check; default: the variant's. */
       readonly params?: Record<string, number>;
+      /**
+       * Memory model of the check (`sc`, `tso`, `pso`); default: the variant's, else `sc`. For a
+       * claim about a barrier: "without the smp_wmb() a reader can see the flag before the data"
+       * is `{ fix: "no-wmb", memoryModel: "pso", verdict: "fail" }`.
+       */
+      readonly memoryModel?: MemoryModel;
       /** The verdict the claim expects of the exhaustive check. */
       readonly verdict: "pass" | "fail";
       /** For `fail`: a finding key (`"kind: message"`) the check must report, as a RegExp. */
@@ -280,13 +287,18 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
     const variant = d.variant ?? "default";
     if (!variants.some((v) => v.id === variant)) throw new UsageError(`${where}: claim ${d.id} names unknown variant '${variant}'`);
     if (d.verdict !== "pass" && d.verdict !== "fail") throw new UsageError(`${where}: claim ${d.id}: verdict must be "pass" or "fail"`);
+    const mm = d.memoryModel;
+    if (mm !== undefined && !MEMORY_MODELS.includes(mm))
+      throw new UsageError(`${where}: claim ${d.id}: unknown memory model '${clip(String(mm))}' (known: ${MEMORY_MODELS.join(", ")})`);
     return {
       id: d.id,
       statement: d.statement,
       source,
-      expected: `${d.fix}/${variant} ${d.verdict === "pass" ? "passes in every interleaving" : `fails${d.finding ? ` with ${d.finding}` : ""}`}`,
+      expected:
+        `${d.fix}/${variant}${mm === undefined || mm === "sc" ? "" : ` [${mm}]`} ` +
+        `${d.verdict === "pass" ? "passes in every interleaving" : `fails${d.finding ? ` with ${d.finding}` : ""}`}`,
       evaluate(ctx: ClaimContext) {
-        const r: CheckResult = ctx.check(d.fix, variant, d.params ?? {});
+        const r: CheckResult = ctx.check(d.fix, variant, d.params ?? {}, mm);
         const holds =
           d.verdict === "pass"
             ? r.verdict === "pass" && r.complete

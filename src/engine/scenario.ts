@@ -111,9 +111,11 @@ export interface Claim {
 export interface ClaimContext {
   /**
    * Exhaustive check of this scenario under one fix and variant (results are cached per
-   * evaluation). Throws UsageError for an unknown fix, variant or parameter.
+   * evaluation), under `memoryModel` (default: the variant's, else `sc`), so that a claim about
+   * barriers can name the ordering it is about (`ctx.check("no-wmb", "default", {}, "pso")`).
+   * Throws UsageError for an unknown fix, variant, parameter or memory model.
    */
-  check(fix: string, variant: string, params?: Record<string, number>): CheckResult;
+  check(fix: string, variant: string, params?: Record<string, number>, memoryModel?: MemoryModel): CheckResult;
 }
 
 /**
