@@ -68,6 +68,30 @@ describe("one document, two writers", () => {
     assert.ok(mail.replace(/ \\\n {6}/g, " ").includes(replay), "the same replay command in the mail");
   });
 
+  it("names the other variants each fix fails in, and shows a counterexample of a fix that passes only in the default variant", () => {
+    const ext4 = buildReport(nb([{ cell_type: "markdown", source: "text" }], { racelab: { scenario: "ext4-delalloc-fallocate" } }), "t.ipynb", { verdicts: true });
+    assert.deepEqual(ext4.verdicts!.variants, ["write-vs-mkwrite", "write-vs-fallocate", "write-vs-mkwrite-no-folio-lock", "write-vs-fallocate-no-inode-lock"]);
+    assert.deepEqual(
+      ext4.verdicts!.rows.map((r) => [r.fix, r.failsIn]),
+      [["baseline", ["write-vs-mkwrite-no-folio-lock", "write-vs-fallocate-no-inode-lock"]], ["recheck-es", []]],
+    );
+    const mail = mailFromDocument(ext4);
+    assert.match(mail, /\nIn the other variants \(write-vs-mkwrite, write-vs-fallocate,\nwrite-vs-mkwrite-no-folio-lock, write-vs-fallocate-no-inode-lock\):\n {2}baseline: fails in write-vs-mkwrite-no-folio-lock,\n {4}write-vs-fallocate-no-inode-lock\n {2}recheck-es: passes in every one\n/);
+    assert.match(assembleHtml(ext4), /<ul class="variants"><li>baseline: fails in write-vs-mkwrite-no-folio-lock, write-vs-fallocate-no-inode-lock<\/li><li>recheck-es: passes in every one<\/li><\/ul>/);
+    // buffer-migrate-jbd2's baseline passes in its default variant and fails with large folios:
+    // the writeup must not leave it at "pass".
+    const bm = buildReport(nb([{ cell_type: "markdown", source: "text" }], { racelab: { scenario: "buffer-migrate-jbd2" } }), "t.ipynb", { verdicts: true });
+    const base = bm.verdicts!.rows.find((r) => r.fix === "baseline")!;
+    assert.equal(base.verdict, "pass");
+    assert.deepEqual(base.failsIn, ["large-folio"]);
+    assert.equal(base.findingVariant, "large-folio");
+    assert.match(base.finding!, /^sleep-in-atomic: folio_mc_copy\(\) may sleep while holding bd_mapping->i_private_lock/);
+    assert.match(base.replay!, /^racelab replay buffer-migrate-jbd2 --fix baseline --variant large-folio --schedule \S+$/);
+    const bmMail = mailFromDocument(bm);
+    assert.match(bmMail, /\nbaseline \(variant large-folio\): sleep-in-atomic: /);
+    assert.match(assembleHtml(bm), /<code>baseline<\/code> \(variant <code>large-folio<\/code>\): sleep-in-atomic: /);
+  });
+
   it("renders a table carried only as structured JSON in both writers, escaped", () => {
     const data = { [TABLE_MIME]: { caption: "JSON <only>", columns: ["fix", "n"], rows: [["<script>alert(1)</script>", "7"], ["recheck-es", "1234"]], numeric: [false, true] } };
     const doc = buildReport(nb([display(data)]), "t.ipynb", { scenario: null });

@@ -126,22 +126,32 @@ export function sourceDate(env: NodeJS.ProcessEnv = process.env): Date | null {
 }
 
 /**
- * The verdict of every fix of `sc` under its default variant, checked exhaustively now (the same
- * build as the notebook's), with the replay command of each counterexample.
+ * The verdict of every fix of `sc` under every variant, checked exhaustively now (the same build
+ * as the notebook's): per fix, the default variant's verdict and the other variants it fails in,
+ * with the replay command of one counterexample (the default variant's, else the first failing
+ * variant's).
  */
 export function verdictsOf(sc: AnyScenario): Verdicts {
+  const others = sc.variants.filter((v) => v.id !== "default");
+  const label = (v: (typeof others)[number]) => (v.memoryModel === undefined || v.memoryModel === "sc" ? v.id : `${v.id} [${v.memoryModel}]`);
   return {
     scenario: sc.id,
     kernel: sc.kernel,
+    variants: others.map(label),
     rows: sc.fixes.map((f) => {
       const r = check(sc, { fix: f.id });
+      const rest = others.map((v) => ({ label: label(v), r: check(sc, { fix: f.id, variant: v.id }) }));
+      const shown = r.counterexample !== null ? r : (rest.find((x) => x.r.counterexample !== null)?.r ?? null);
       return {
         fix: r.fix,
         verdict: r.verdict,
         violations: r.violations,
         executions: r.executions,
-        finding: r.counterexample?.finding ?? null,
-        replay: r.counterexample ? replayCommand(r, sc) : null,
+        finding: shown?.counterexample?.finding ?? null,
+        replay: shown?.counterexample ? replayCommand(shown, sc) : null,
+        findingVariant: shown === null ? null : shown.variant,
+        failsIn: rest.filter((x) => x.r.verdict === "fail").map((x) => x.label),
+        incompleteIn: rest.filter((x) => x.r.verdict === "incomplete").map((x) => x.label),
       };
     }),
   };

@@ -13,7 +13,7 @@
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { renderInline, renderTokens } from "./markdown.js";
-import type { Block, DiagramBlock, FigureBlock, HeadingBlock, OutputBlock, ReportDocument, TableBlock, TitleBlock, Verdicts } from "./model.js";
+import { otherVariants, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -91,6 +91,7 @@ nav.toc a { text-decoration: none; }
 section.verdicts { margin: 0 0 1.5rem; }
 section.verdicts h2 { margin-top: .4rem; }
 section.verdicts .finding { margin: .5em 0 0; }
+section.verdicts ul.variants { margin: .3em 0 0; }
 section.verdicts pre { margin: .2em 0 0; padding: .3em .6em; background: var(--code-bg); font-size: .8rem; }
 dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .4rem 0 0; }
 dl.provenance dt { font-weight: bold; }
@@ -343,7 +344,10 @@ export function tableOfContents(doc: ReportDocument): string {
   return `<nav class="toc"><h2 class="toc-title">Contents</h2>\n<ol>\n${items.join("\n")}\n</ol></nav>`;
 }
 
-/** The verdict section: every fix under the default variant, with each counterexample's finding and replay command. */
+/**
+ * The verdict section: every fix under the default variant, the other variants each fix fails in,
+ * and each failing fix's counterexample finding and replay command.
+ */
 function verdictsHtml(v: Verdicts | null): string {
   if (v === null) return "";
   const rows = v.rows.map(
@@ -351,15 +355,25 @@ function verdictsHtml(v: Verdicts | null): string {
       `<tr><td>${softBreaks(escapeHtml(r.fix))}</td><td>${r.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(r.verdict)}</td>` +
       `<td>${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions</td></tr>`,
   );
+  const others =
+    v.variants.length === 0
+      ? ""
+      : `<p>In the other variants (${v.variants.map((x) => `<code>${escapeHtml(x)}</code>`).join(", ")}):</p>\n<ul class="variants">` +
+        v.rows.map((r) => `<li>${escapeHtml(otherVariants(r))}</li>`).join("") +
+        `</ul>\n`;
   const found = v.rows
     .filter((r) => r.finding !== null)
-    .map((r) => `<p class="finding"><code>${escapeHtml(r.fix)}</code>: ${escapeHtml(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`);
+    .map(
+      (r) =>
+        `<p class="finding"><code>${escapeHtml(r.fix)}</code>${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant <code>${escapeHtml(r.findingVariant)}</code>)` : ""}: ` +
+        `${escapeHtml(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`,
+    );
   return (
     `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
     `<p>racelab's model of this thread (scenario <code>${escapeHtml(v.scenario)}</code>, ${escapeHtml(v.kernel)}) explored every interleaving ` +
-    `of the modeled code paths, per fix (default variant), when this report was made:</p>\n` +
+    `of the modeled code paths, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
-    `${found.join("\n")}\n</section>`
+    `${others}${found.join("\n")}\n</section>`
   );
 }
 

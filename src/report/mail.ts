@@ -17,7 +17,7 @@ import { cellText, chartValues } from "../notebook/cell-text.js";
 import type { AnyScenario } from "../engine/scenario.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
-import type { Block, FigureBlock, ReportDocument, TableBlock, Verdicts } from "./model.js";
+import { otherVariants, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
 import type { Notebook } from "./notebook.js";
 import { numberLikeColumns } from "./outputs.js";
 
@@ -426,10 +426,15 @@ export interface MailOptions {
   readonly version?: string;
 }
 
-/** The verdict section (the model's verdicts: every fix, default variant, with replay commands). Lines fit {@link MAIL_WIDTH}. */
+/**
+ * The verdict section (the model's verdicts: every fix under the default variant in a table, then
+ * the other variants each fix fails in, then one counterexample per failing fix with its replay
+ * command). Lines fit {@link MAIL_WIDTH}.
+ */
 export function verdictLines(v: Verdicts): string[] {
   const out = wrapText(
-    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths, per fix (default variant):`,
+    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths, ` +
+      (v.variants.length === 0 ? "per fix:" : "per fix and variant; per fix under the default variant:"),
     PROSE_WIDTH,
   );
   out.push("");
@@ -439,10 +444,15 @@ export function verdictLines(v: Verdicts): string[] {
     `${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions`,
   ]);
   out.push(...tableText(["fix", "verdict", "violating"], rows));
+  if (v.variants.length > 0) {
+    out.push("");
+    out.push(...wrapText(`In the other variants (${v.variants.join(", ")}):`, PROSE_WIDTH));
+    for (const r of v.rows) out.push(...wrapText(otherVariants(r), PROSE_WIDTH, "  ", "    "));
+  }
   for (const r of v.rows) {
     if (r.finding === null) continue;
     out.push("");
-    out.push(...wrapText(`${r.fix}: ${r.finding}`, PROSE_WIDTH, "", "  "));
+    out.push(...wrapText(`${r.fix}${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant ${r.findingVariant})` : ""}: ${r.finding}`, PROSE_WIDTH, "", "  "));
     if (r.replay !== null) {
       out.push("Reproduce with:");
       out.push(...shellLines(r.replay));

@@ -36,23 +36,43 @@ export interface TitleBlock {
   readonly source: string;
 }
 
-/** One fix of the scenario under its default variant, explored when the report was made. */
+/** One fix of the scenario: its verdict under the default variant, and in which other variants it fails, explored when the report was made. */
 export interface VerdictRow {
   readonly fix: string;
+  /** Under the default variant. */
   readonly verdict: "pass" | "fail" | "incomplete";
   readonly violations: number;
   readonly executions: number;
-  /** The counterexample's finding (`kind: message`), or null. */
+  /**
+   * The counterexample's finding (`kind: message`), or null: the default variant's, else (the
+   * fix passes there) that of the first other variant it fails in ({@link findingVariant}).
+   */
   readonly finding: string | null;
-  /** The `racelab replay` command of the counterexample, or null. */
+  /** The `racelab replay` command of that counterexample, or null. */
   readonly replay: string | null;
+  /** The variant of {@link finding}: `default`, another variant's id, or null with no finding. */
+  readonly findingVariant: string | null;
+  /** The other variants (as {@link Verdicts.variants} names them) this fix fails in, in the scenario's order. */
+  readonly failsIn: readonly string[];
+  /** The other variants whose check of this fix was cut short (`incomplete`). */
+  readonly incompleteIn: readonly string[];
 }
 
-/** The verdict of every fix (default variant), explored again when the report is made. */
+/** `<fix>: fails in a, b; incomplete in c` or `<fix>: passes in every one`, for the verdict section's other variants. */
+export function otherVariants(r: VerdictRow): string {
+  const parts: string[] = [];
+  if (r.failsIn.length > 0) parts.push(`fails in ${r.failsIn.join(", ")}`);
+  if (r.incompleteIn.length > 0) parts.push(`incomplete in ${r.incompleteIn.join(", ")}`);
+  return `${r.fix}: ${parts.length === 0 ? "passes in every one" : parts.join("; ")}`;
+}
+
+/** The verdict of every fix under every variant, explored again when the report is made. */
 export interface Verdicts {
   readonly scenario: string;
   /** The kernel version the scenario models. */
   readonly kernel: string;
+  /** The variants other than `default`, each as `id` or `id [tso]`/`id [pso]` when it names a memory model other than sc. */
+  readonly variants: readonly string[];
   readonly rows: readonly VerdictRow[];
 }
 
