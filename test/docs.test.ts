@@ -56,6 +56,19 @@ describe("API reference (TypeDoc, docs/api)", { timeout: 120_000 }, () => {
     assert.equal(status, 0, log);
   });
 
+  it("a page is named after its symbol, kernel underscores kept (set_bit.md is set_bit(), __set_bit.md is __set_bit())", () => {
+    const wrong: string[] = [];
+    for (const f of files(out).filter((x) => /^(functions|variables|classes|interfaces|type-aliases)\//.test(x))) {
+      const title = /^# \w[\w ]*: (.+?)(\(\))?(<.*>)?$/m.exec(readFileSync(path.join(out, f), "utf8"))?.[1]?.replace(/\\/g, "");
+      const base = path.basename(f, ".md");
+      // A name that differs from another only in case gets a -1 suffix (KREF_INIT and kref_init, on case-insensitive file systems).
+      if (title === undefined || (base !== title && base.replace(/-\d+$/, "") !== title)) wrong.push(`${f}: ${title ?? "no title"}`);
+    }
+    assert.deepEqual(wrong, []);
+    for (const name of ["__set_bit", "set_bit", "__clear_bit", "clear_bit", "__set_current_state", "set_current_state"])
+      assert.match(readFileSync(path.join(out, `functions/${name}.md`), "utf8"), new RegExp(`^# Function: ${name.replace(/_/g, "\\\\_")}\\(\\)$`, "m"));
+  });
+
   it("docs/api is the current reference (else run `npm run docs` and commit docs/api)", () => {
     const want = files(out);
     assert.ok(want.includes("README.md"), "the reference has an index, docs/api/README.md");
