@@ -37,6 +37,14 @@ for (const f of files) {
       assert.equal(tso.observed, want.tso);
       assert.equal(pso.observed, want.pso);
     }
+    // A result that differs from the LKMM's says so, and why: never silently.
+    for (const r of [sc, tso, pso]) {
+      assert.equal(r.agrees, r.observed === lit.expected, r.model);
+      if (r.agrees) assert.equal(r.note, null, r.model);
+      else assert.match(r.note!, new RegExp(`^racelab's ${r.model} model is stronger than the LKMM here \\(.+\\): the outcome the LKMM allows is not reached, so a pass under ${r.model} does not rule it out$`), r.model);
+    }
+    if (lit.name === "LB+poonceonces") assert.match(pso.note!, /pso never reorders loads/);
+    if (lit.name === "MP+poonceonces") assert.match(tso.note!, /x86 forbids this outcome too/);
     // Weaker models only add final states.
     for (const s of sc.finalStates) assert.ok(tso.finalStates.includes(s) && pso.finalStates.includes(s), s);
     for (const s of tso.finalStates) assert.ok(pso.finalStates.includes(s), `pso lacks tso state ${s}`);

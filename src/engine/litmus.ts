@@ -267,6 +267,28 @@ export interface LitmusResult {
   readonly finalStates: string[];
   /** Executions the exhaustive search ran. */
   readonly executions: number;
+  /** Whether `observed` is the LKMM's `expected`; null when the test has no "Result:" line. */
+  readonly agrees: boolean | null;
+  /**
+   * Why they differ, when they do: the model is stronger than LKMM (an outcome LKMM allows is not
+   * reached: a pass of a scenario under this model does not rule it out) or weaker (an outcome
+   * LKMM forbids is reached: a racelab bug, never expected); null when they agree.
+   */
+  readonly note: string | null;
+}
+
+/** The note of a {@link LitmusResult} whose observed result differs from the LKMM's. */
+function disagreement(model: MemoryModel, expected: Litmus["expected"], observed: LitmusResult["observed"]): string | null {
+  if (expected === null || expected === observed) return null;
+  if (expected === "Never" || expected === "Always")
+    return `racelab's ${model} model reaches an outcome the LKMM forbids: a false alarm in any scenario that depends on it; please report it`;
+  const why =
+    model === "sc"
+      ? "sc reorders nothing"
+      : model === "tso"
+        ? "tso (x86) keeps stores in order and never reorders loads; x86 forbids this outcome too, weaker CPUs do not"
+        : "pso never reorders loads: smp_rmb(), smp_load_acquire() and rcu_dereference() add nothing";
+  return `racelab's ${model} model is stronger than the LKMM here (${why}): the outcome the LKMM allows is not reached, so a pass under ${model} does not rule it out`;
 }
 
 /** Explores every execution of the litmus test under `model`. */
@@ -284,12 +306,15 @@ export function runLitmus(lit: Litmus, model: MemoryModel): LitmusResult {
     }
   });
   if (!stats.complete) throw new Error(`litmus ${lit.name}: exploration incomplete`);
+  const observed = no === 0 ? "Always" : yes === 0 ? "Never" : "Sometimes";
   return {
     name: lit.name,
     model,
     expected: lit.expected,
-    observed: no === 0 ? "Always" : yes === 0 ? "Never" : "Sometimes",
+    observed,
     finalStates: [...states].sort(),
     executions: stats.executions,
+    agrees: lit.expected === null ? null : lit.expected === observed,
+    note: disagreement(model, lit.expected, observed),
   };
 }

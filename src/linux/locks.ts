@@ -157,15 +157,17 @@ function contended(t: Task, lock: Mutex | RwSemaphore): boolean {
  * memory, when it says so, the step that wakes the waiter and reads the lock.
  */
 function unlock(t: Task, lock: Mutex | RwSemaphore, at: Site, release: () => boolean, what: string): Step {
-  if (freeableSleepingLock(lock) === null) return step(t, at, { fence: true }, () => void release());
+  if (freeableSleepingLock(lock) === null) return step(t, at, { fence: !releasesWeakly(t) }, () => void release());
   return t.made(at, unlockBody(t, lock, at, release, what));
 }
 
 function* unlockBody(t: Task, lock: Mutex | RwSemaphore, at: Site, release: () => boolean, what: string): Step {
   t.started();
-  const wake = yield* step(t, at, { fence: true }, release);
+  const wake = yield* step(t, at, { fence: !releasesWeakly(t) }, release);
   if (!wake) return;
-  yield* step(t, subSite(at, "wake the waiter"), {}, () => {
+  // (Under pso the release may still be buffered: the slowpath's raw_spin_lock(&lock->wait_lock)
+  // comes after it, so this step waits until it is visible.)
+  yield* step(t, subSite(at, "wake the waiter"), { fence: true }, () => {
     access(lock.loc, R);
     t.say(() => `${what} reads ${lock.name} (wait_lock, wait_list) after releasing it`);
   });
@@ -352,30 +354,68 @@ export function spinRelease(t: Task, lock: Spinlock): void {
 // (store buffering across spin_unlock(), the lost wake-up of `spin_unlock(); if
 // (waitqueue_active(wq)) wake_up(wq);` without smp_mb(), a new user's trial, 2026-12-01). Until it
 // is visible the thread no longer holds the lock (holdMode() 0), and nobody else can take it.
-// Under sc the unlock is at once. The other unlocks (mutex, rw_semaphore, read_unlock()) are
-// locked RMWs on x86, full barriers, as modeled.
+// Under sc the unlock is at once.
+//
+// The other unlocks are release RMWs: mutex_unlock() (__mutex_unlock_fast():
+// atomic_long_try_cmpxchg_release(&lock->owner, ...)), up_read() and up_write()
+// (atomic_long_add_return_release(), atomic_long_fetch_add_release() in kernel/locking/rwsem.c)
+// and read_unlock() (queued_read_unlock(): atomic_sub_return_release()). On x86 they are locked
+// instructions, full barriers: so under tso they drain the store buffer and release at once. Under
+// pso, the model of a weakly ordered CPU (arm64's ldxr/stlxr), they are release stores as above: a
+// lost wake-up of `mutex_unlock(); if (waitqueue_active(wq)) wake_up(wq);` is found there (a new
+// user's trial, 2026-12-01). An embedded lock's wake-up step (see "Unlock after release") waits
+// until the release is visible, as the slowpath's raw_spin_lock(&lock->wait_lock) follows it.
 
-/** Locks whose release is still in their releasing thread's store buffer, with that thread. */
+/** Locks whose (write) release is still in their releasing thread's store buffer, with that thread. */
 const releasing = new WeakMap<object, Task>();
-/** Each spinlock's or rwlock's word, as a Cell for its buffered release. */
+/** Read locks (rw_semaphore, rwlock_t) with read releases still in store buffers, with those threads. */
+const readReleasing = new WeakMap<object, Task[]>();
+/** Each lock's word, as a Cell for its buffered release. */
 const words = new WeakMap<object, Cell<number>>();
 
-/** Releases `lock` as a release store (tso, pso) or at once (sc): `free` runs when the release is visible. */
-function releaseStore(t: Task, lock: Spinlock | rwlock_t, free: () => void): void {
+/** True when the thread's mutex, rw_semaphore and read_unlock() releases go into its store buffer (pso). */
+function releasesWeakly(t: Task): boolean {
+  return t.memory.bufferOf(t)?.model === "pso";
+}
+
+/** Whether `t`'s read release of `lock` is still buffered. */
+const readReleasePending = (lock: object, t: Task) => readReleasing.get(lock)?.includes(t) === true;
+
+/**
+ * Releases `lock` as a release store (under tso and pso; with `rmw`, a release RMW, under pso only)
+ * or at once: `free` runs when the release is visible, recording `cls` on the lock. `read`: a
+ * reader's release (several may be pending at once).
+ */
+function releaseStore(t: Task, lock: Spinlock | rwlock_t | Mutex | RwSemaphore, free: () => void, opts: { rmw?: boolean; read?: boolean } = {}): void {
+  const buffered = opts.rmw === true ? releasesWeakly(t) : t.memory.bufferOf(t) !== null;
   let word = words.get(lock);
-  if (word === undefined && t.memory.bufferOf(t) !== null) {
+  if (word === undefined && buffered) {
     const loc = autoLoc(`${lock.name}.locked`);
     const w = autoCell(`${lock.name}.locked`, 0, loc);
     setAutoLocValue(loc, () => w.peek());
     words.set(lock, (word = w));
   }
+  const read = opts.read === true;
   const visible = () => {
-    blindAccess(lock.loc, LX);
+    blindAccess(lock.loc, read ? LS : LX);
     free();
-    releasing.delete(lock);
+    if (!read) releasing.delete(lock);
+    else {
+      const p = readReleasing.get(lock);
+      const i = p?.indexOf(t) ?? -1;
+      if (i >= 0) p!.splice(i, 1);
+    }
   };
-  if (word !== undefined && storeReleaseOf(t, word, visible, `${lock.name} unlocked`)) releasing.set(lock, t);
-  else visible();
+  if (!buffered || word === undefined || !storeReleaseOf(t, word, visible, `${lock.name} ${read ? "read-" : ""}unlocked`)) {
+    visible();
+    return;
+  }
+  if (!read) releasing.set(lock, t);
+  else {
+    let p = readReleasing.get(lock);
+    if (p === undefined) readReleasing.set(lock, (p = []));
+    p.push(t);
+  }
 }
 
 /** spin_trylock(lock): takes the lock if free; true when taken. One step; never waits. */
@@ -452,9 +492,10 @@ export class rwlock_t implements Waitable, Holdable {
   ) {
     this.loc = newLoc(name, this);
   }
-  /** Holdable: 2 when `t` holds it for write (0 once its release is on the way), 1 for read. */
+  /** Holdable: 2 when `t` holds it for write, 1 for read (0 once its release is on the way). */
   holdMode(t: Task): number {
-    return this.writer === t ? (releasing.get(this) !== t ? 2 : 0) : this.readers.includes(t) ? 1 : 0;
+    if (this.writer === t) return releasing.get(this) !== t ? 2 : 0;
+    return this.readers.includes(t) && !readReleasePending(this, t) ? 1 : 0;
   }
   canProceed(t: Task, mode: number): boolean {
     if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
@@ -496,12 +537,13 @@ export function read_lock(t: Task, lock: rwlock_t, at: Site): Step {
 
 /** read_unlock(lock). One step; lockdep's bad unlock balance when the thread is not a reader. */
 export function read_unlock(t: Task, lock: rwlock_t, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
-    blindAccess(lock.loc, LS);
-    const i = lock.readers.indexOf(t);
-    if (i < 0) lockBug(t, unbalanced(t, lock.name));
-    lock.readers.splice(i, 1);
+  return step(t, at, { fence: !releasesWeakly(t) }, () => {
+    if (!lock.readers.includes(t) || readReleasePending(lock, t)) {
+      blindAccess(lock.loc, LS);
+      lockBug(t, unbalanced(t, lock.name));
+    }
     leaveAtomic(t, readerOf(lock));
+    releaseStore(t, lock, () => lock.readers.splice(lock.readers.indexOf(t), 1), { rmw: true, read: true });
   });
 }
 
@@ -546,9 +588,10 @@ export class RwSemaphore implements Waitable, Holdable {
   ) {
     this.loc = newLoc(name, this);
   }
-  /** Holdable: 2 when `t` holds it for write, 1 for read. */
+  /** Holdable: 2 when `t` holds it for write, 1 for read (0 once its release is on the way, under pso). */
   holdMode(t: Task): number {
-    return this.writer === t ? 2 : this.readers.includes(t) ? 1 : 0;
+    if (this.writer === t) return releasing.get(this) !== t ? 2 : 0;
+    return this.readers.includes(t) && !readReleasePending(this, t) ? 1 : 0;
   }
   /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task, mode: number): boolean {
@@ -600,11 +643,13 @@ export function up_read(t: Task, sem: RwSemaphore, at: Site): Step {
     sem,
     at,
     () => {
-      blindAccess(sem.loc, LS);
-      const i = sem.readers.indexOf(t);
-      if (i < 0) lockBug(t, unbalanced(t, sem.name));
-      sem.readers.splice(i, 1);
-      return sem.readers.length === 0 && contended(t, sem);
+      if (!sem.readers.includes(t) || readReleasePending(sem, t)) {
+        blindAccess(sem.loc, LS);
+        lockBug(t, unbalanced(t, sem.name));
+      }
+      const last = sem.readers.filter((r) => !readReleasePending(sem, r)).length === 1;
+      releaseStore(t, sem, () => sem.readers.splice(sem.readers.indexOf(t), 1), { rmw: true, read: true });
+      return last && contended(t, sem);
     },
     "rwsem_wake()",
   );
@@ -629,9 +674,11 @@ export function up_write(t: Task, sem: RwSemaphore, at: Site): Step {
     sem,
     at,
     () => {
-      blindAccess(sem.loc, LX);
-      if (sem.writer !== t) lockBug(t, unbalanced(t, sem.name));
-      sem.writer = null;
+      if (sem.writer !== t || releasing.get(sem) === t) {
+        blindAccess(sem.loc, LX);
+        lockBug(t, unbalanced(t, sem.name));
+      }
+      releaseStore(t, sem, () => void (sem.writer = null), { rmw: true });
       return contended(t, sem);
     },
     "rwsem_wake()",
@@ -678,9 +725,9 @@ export class Mutex implements Waitable, Holdable {
   ) {
     this.loc = newLoc(name, this);
   }
-  /** Holdable: 2 when `t` holds it. */
+  /** Holdable: 2 when `t` holds it (0 once its release is on the way, under pso). */
   holdMode(t: Task): number {
-    return this.owner === t ? 2 : 0;
+    return this.owner === t && releasing.get(this) !== t ? 2 : 0;
   }
   /** Free, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task): boolean {
@@ -725,9 +772,11 @@ export function mutex_unlock(t: Task, m: Mutex, at: Site): Step {
     m,
     at,
     () => {
-      blindAccess(m.loc, LX);
-      if (m.owner !== t) lockBug(t, unbalanced(t, m.name));
-      m.owner = null;
+      if (m.owner !== t || releasing.get(m) === t) {
+        blindAccess(m.loc, LX);
+        lockBug(t, unbalanced(t, m.name));
+      }
+      releaseStore(t, m, () => void (m.owner = null), { rmw: true });
       return contended(t, m);
     },
     "__mutex_unlock_slowpath()",
