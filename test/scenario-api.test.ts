@@ -687,3 +687,34 @@ test("a primitive called without its site is an error finding that says so (scen
     "error: a at f() (step): a: a primitive was called without its site (got undefined): its last argument is a Site from sitesIn(), e.g. yield* spin_lock(t, lock, SITE)",
   ]);
 });
+
+test("a thread that never finishes: sampled executions cut at the step bound make the result incomplete, and a replay past the bound is an error (a new user's trial)", () => {
+  // while (!READ_ONCE(flag)) cpu_relax(); and nobody sets flag: a hang.
+  const SPIN = at("spinner", "while (!READ_ONCE(flag)) cpu_relax()");
+  const sc = defineScenario<{ flag: Cell<number> }, Record<string, never>>({
+    id: "spin-forever",
+    setup: () => ({
+      state: { flag: new Cell("flag", 0) },
+      threads: {
+        *spinner(t: Task, s: { flag: Cell<number> }) {
+          for (;;) {
+            yield SPIN;
+            if (READ_ONCE(t, s.flag)) break;
+          }
+        },
+        *other() {
+          yield A;
+        },
+      },
+    }),
+  });
+  for (const mode of ["random", "pct"] as const) {
+    const r = check(sc, { mode, runs: 5 });
+    assert.equal(r.verdict, "incomplete", mode);
+    assert.deepEqual(r.warnings, ["5 of 5 sampled executions ran past 10,000 steps and were cut: a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them"], mode);
+  }
+  assert.throws(
+    () => replay(sc, { schedule: "0x10200.1" }),
+    (e: unknown) => e instanceof UsageError && /^the schedule runs past 10,000 steps, the bound on an execution's steps: the replay stopped at step 10,000/.test(e.message),
+  );
+});

@@ -404,6 +404,8 @@ export interface Part {
   invariantReads: number[];
   /** Why the part is not what it seems (state caching turned off, ...). */
   warnings: string[];
+  /** Random and pct modes: sampled executions cut at the step bound (a thread that never finished). */
+  cut?: number;
 }
 
 /** The request every strategy of a check is made from. */
@@ -418,6 +420,12 @@ function sample(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   const stats = runStrategy(sc, cfg, strategy, { stop: opts.stop, onProgress: progressOf(opts, t0) }, (v) => tally(part, v.exec, v.preemptions, 0, opts.counterexampleFor));
   part.executions = stats.executions + stats.cut;
   part.stopReason = stats.stopReason;
+  part.cut = stats.cut;
+  if (stats.cut > 0)
+    part.warnings.push(
+      `${stats.cut.toLocaleString("en-US")} of ${part.executions.toLocaleString("en-US")} sampled executions ran past 10,000 steps and were cut: ` +
+        `a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them`,
+    );
   return part;
 }
 
@@ -759,7 +767,8 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     violations: part.violations,
     findings,
     findingCounts,
-    verdict: part.violations > 0 ? "fail" : (mode === "exhaustive" && !complete) || part.stopReason !== null ? "incomplete" : "pass",
+    verdict:
+      part.violations > 0 ? "fail" : (mode === "exhaustive" && !complete) || part.stopReason !== null || (part.cut ?? 0) > 0 ? "incomplete" : "pass",
     reduction: mode === "exhaustive" ? reduction : null,
     crossCheck: cross,
     warnings,
@@ -817,7 +826,8 @@ function minimize(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, first:
 
 /**
  * Replays a schedule string under one fix and variant, tracing every step. Throws UsageError for
- * a malformed schedule or one that names a thread that cannot run.
+ * a malformed schedule, one that names a thread that cannot run, and one longer than the
+ * 10,000 steps an execution may take.
  *
  * @param ref the scenario object, or a bundled (or already seen) scenario's id.
  * @param opts `fix` (default `baseline`), `variant` (default `default`), `params`, `memoryModel`
@@ -838,7 +848,12 @@ export function replay(
   const variant = opts.variant ?? "default";
   const cfg = resolveConfig(sc, fix, variant, opts.params ?? {}, opts.memoryModel);
   const { tids, choices } = parseScheduleChoices(opts.schedule);
-  const { exec } = runOne(sc, cfg, new ReplayStrategy(tids, choices), { trace: true });
+  const { exec, cut } = runOne(sc, cfg, new ReplayStrategy(tids, choices), { trace: true });
+  // (An execution stops at 10,000 steps, as in every mode: the rest of the schedule never ran.)
+  if (cut)
+    throw new UsageError(
+      `the schedule runs past 10,000 steps, the bound on an execution's steps: the replay stopped at step 10,000 and the rest of the schedule did not run`,
+    );
   const keys = exec.findings.map(findingKey);
   return {
     exec,
