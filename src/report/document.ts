@@ -138,6 +138,8 @@ export function verdictsOf(sc: AnyScenario): Verdicts {
     scenario: sc.id,
     kernel: sc.kernel,
     variants: others.map(label),
+    memoryModel: sc.variants.find((v) => v.id === "default")?.memoryModel ?? "sc",
+    scOnly: sc.variants.every((v) => v.memoryModel === undefined || v.memoryModel === "sc"),
     rows: sc.fixes.map((f) => {
       const r = check(sc, { fix: f.id });
       const rest = others.map((v) => ({ label: label(v), r: check(sc, { fix: f.id, variant: v.id }) }));

@@ -13,7 +13,7 @@
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { renderInline, renderTokens } from "./markdown.js";
-import { otherVariants, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
+import { memoryModelClause, otherVariants, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -371,7 +371,7 @@ function verdictsHtml(v: Verdicts | null): string {
   return (
     `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
     `<p>racelab's model of this thread (scenario <code>${escapeHtml(v.scenario)}</code>, ${escapeHtml(v.kernel)}) explored every interleaving ` +
-    `of the modeled code paths, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
+    `of the modeled code paths ${escapeHtml(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
     `${others}${found.join("\n")}\n</section>`
   );

@@ -17,7 +17,7 @@ import { cellText, chartValues } from "../notebook/cell-text.js";
 import type { AnyScenario } from "../engine/scenario.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
-import { otherVariants, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
+import { memoryModelClause, otherVariants, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
 import type { Notebook } from "./notebook.js";
 import { numberLikeColumns } from "./outputs.js";
 
@@ -433,7 +433,8 @@ export interface MailOptions {
  */
 export function verdictLines(v: Verdicts): string[] {
   const out = wrapText(
-    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths, ` +
+    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths ` +
+      `${memoryModelClause(v)}, ` +
       (v.variants.length === 0 ? "per fix:" : "per fix and variant; per fix under the default variant:"),
     PROSE_WIDTH,
   );

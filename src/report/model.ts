@@ -66,6 +66,17 @@ export function otherVariants(r: VerdictRow): string {
   return `${r.fix}: ${parts.length === 0 ? "passes in every one" : parts.join("; ")}`;
 }
 
+/**
+ * The memory-model clause of the verdict section's first sentence: `under sequential consistency
+ * (sc; no variant explores store reordering: racelab check --memory-model tso or pso)` and the like.
+ */
+export function memoryModelClause(v: Verdicts): string {
+  if (v.memoryModel !== "sc") return `under the ${v.memoryModel} memory model`;
+  return v.scOnly
+    ? "under sequential consistency (sc; no variant explores store reordering: check with --memory-model tso or pso)"
+    : "under sequential consistency (sc) unless a variant names another model";
+}
+
 /** The verdict of every fix under every variant, explored again when the report is made. */
 export interface Verdicts {
   readonly scenario: string;
@@ -73,6 +84,10 @@ export interface Verdicts {
   readonly kernel: string;
   /** The variants other than `default`, each as `id` or `id [tso]`/`id [pso]` when it names a memory model other than sc. */
   readonly variants: readonly string[];
+  /** The default variant's memory model (`sc` unless it names another). */
+  readonly memoryModel: string;
+  /** Whether no variant names `tso` or `pso`: store reordering was not explored at all. */
+  readonly scOnly: boolean;
   readonly rows: readonly VerdictRow[];
 }
 
