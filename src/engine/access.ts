@@ -247,6 +247,17 @@ export function access(loc: number, cls: number, target?: object, key?: string |
 }
 
 /**
+ * An access to the engine's own bookkeeping (a thread's park state past a retry bound, see
+ * Task.retry): recorded for the partial-order reduction and seen by state caching's write hook,
+ * but no store to memory (no store-buffer ordering) and no observation of the thread's.
+ * @internal
+ */
+export function bookkeepingAccess(loc: number, cls: number): void {
+  if (recording !== null) recording.push(loc * 8 + cls);
+  if (writeHook !== null && cls !== R) writeHook(loc, undefined);
+}
+
+/**
  * Records an access that tells the step nothing, like {@link access} but unseen by the
  * {@link ReadHook}: a lock release, the taking of a lock a blocking acquire waited for, a
  * kfree() (they return nothing, and what else the lock or object held does not shape the thread;

@@ -1,9 +1,9 @@
 import { ModelError } from "../errors.js";
-import { access, HALT_ACCESS, locName, readHook, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, autoLoc, autoLocValue, bookkeepingAccess, HALT_ACCESS, locName, readHook, setAutoLocValue, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
-import { HALT, Task, type RunConfig, type TaskHost } from "./task.js";
+import { HALT, siteKey, Task, type RunConfig, type TaskHost } from "./task.js";
 import { beforeDirectWrite, runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
@@ -202,6 +202,7 @@ export class Execution implements TaskHost, TrackHost {
     if (this.halted) return false;
     const t = this.tasks[tid]!;
     if (t.done || (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))) return false;
+    if (t.parked !== null && (t.parked.quietTried || this.progressPossible(t))) return false;
     return !t.fence || this.buffers.length === 0 || t.daemon || this.buffers[tid]!.entries.length === 0;
   }
 
@@ -214,6 +215,7 @@ export class Execution implements TaskHost, TrackHost {
     const t = this.tasks[tid]!;
     if (t.done) return "has finished";
     if (this.halted) return "is stopped (the execution halted)";
+    if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} more than ${t.parked.bound} times: waits for another thread to make progress`;
     if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
       return t.daemon ? "has no buffered store to make visible" : `waits for ${t.waitOn.name}`;
     return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
@@ -306,6 +308,28 @@ export class Execution implements TaskHost, TrackHost {
     }
     // A full barrier ran because the thread's store buffer was empty: it read the buffer.
     if (fenced) access(this.buffers[tid]!.loc, R);
+    const quiet = t.parked !== null;
+    if (t.unparked || quiet) {
+      // It runs again because another thread made progress, or (a quiet retry) because no other
+      // thread can (see Task.retry): it read its park location, and the other threads' exits.
+      t.unparked = false;
+      // (A quiet retry changes the thread's park state: a write, so that state caching rehashes it.)
+      bookkeepingAccess(this.parkLoc(t), quiet ? W : R);
+      if (quiet) {
+        const hook = readHook;
+        setReadHook(null);
+        try {
+          this.readExits(t);
+        } finally {
+          setReadHook(hook);
+        }
+      }
+      if (quiet) {
+        t.parked = null;
+        this.parkedCount--;
+        t.quietRun = true;
+      }
+    }
     setRunningTask(t);
     this.running = t;
     setStepping(true);
@@ -338,6 +362,25 @@ export class Execution implements TaskHost, TrackHost {
       setRunningTask(null);
       this.running = null;
       setStepping(false);
+    }
+    // A step outside the body of every retry loop its thread has retried is progress: it ends
+    // every parking (and writes the parked threads' park locations, so that the reduction orders
+    // it before their next steps). See Task.retry.
+    if (t.retrySites !== null && !t.done) t.sinceRetry.push(site);
+    if (!this.halted && t.parked === null && (t.retrySites === null || !t.retrySites.has(siteKey(site)))) {
+      if (t.quietRun) {
+        t.quietRun = false;
+        bookkeepingAccess(this.parkLoc(t), W);
+      }
+      if (this.parkedCount > 0) {
+        this.parkedCount = 0;
+        for (const p of this.tasks)
+          if (p.parked !== null) {
+            p.parked = null;
+            p.unparked = true;
+            bookkeepingAccess(this.parkLoc(p), W);
+          }
+      }
     }
     recordInto(null);
     // (A model that caught NEEDS_TRACKING itself.)
@@ -428,6 +471,12 @@ export class Execution implements TaskHost, TrackHost {
     if (this.halted) return this.findings;
     if (this.tasks.some((t) => !t.done && !t.daemon)) {
       const stuck = this.tasks.filter((t) => !t.done && !t.daemon);
+      // Threads retrying past their bounds, and no other thread able to make progress: a livelock each.
+      const parked = stuck.filter((t) => t.parked !== null);
+      if (parked.length > 0) {
+        for (const t of parked) this.push({ kind: "livelock", message: `${t.parked!.loop} retried more than ${t.parked!.bound} times`, thread: t.id, step: t.parked!.step });
+        return this.findings;
+      }
       const parts = stuck.map(
         (t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}${t.next !== null ? ` at ${t.next.fn}() (${t.next.label})` : ""}`,
       );
@@ -440,6 +489,40 @@ export class Execution implements TaskHost, TrackHost {
           this.push({ kind, message, thread: -1, step: this.steps - 1 }),
       });
     return this.findings;
+  }
+
+  /** Threads parked past a retry bound (see {@link TaskHost.park}). */
+  private parkedCount = 0;
+
+  /** TaskHost: `t` retried `loop` past `bound` in the step running (see Task.retry). */
+  park(t: Task, loop: string, bound: number): void {
+    if (t.parked === null) this.parkedCount++;
+    t.parked = { loop, bound, step: this.steps - 1, quietTried: t.quietRun };
+    t.quietRun = false;
+    // (Written: the thread's park state changed, which state caching hashes; and the step that
+    // ends the parking writes it too, so the reduction orders the two.)
+    bookkeepingAccess(this.parkLoc(t), W);
+  }
+
+  /**
+   * Whether a thread other than `t` that is neither parked nor in a quiet retry can run: then a
+   * parked `t` waits for its progress instead of retrying quietly.
+   */
+  private progressPossible(t: Task): boolean {
+    for (const u of this.tasks) {
+      if (u === t || u.done || u.parked !== null || u.quietRun) continue;
+      if (u.waitOn !== null && !u.waitOn.canProceed(u, u.waitMode)) continue;
+      if (u.fence && this.buffers.length > 0 && !u.daemon && this.buffers[u.id]!.entries.length > 0) continue;
+      return true;
+    }
+    return false;
+  }
+
+  /** Thread `t`'s park location: written by the step that ends its parking, read by its next step. */
+  parkLoc(t: Task): number {
+    const loc = autoLoc(`task${t.id}:${t.name} parked past a retry bound`);
+    if (autoLocValue(loc) === undefined) setAutoLocValue(loc, () => (t.parked !== null ? 1 : 0));
+    return loc;
   }
 
   /** TrackHost: the thread whose step (or creation) is running. */

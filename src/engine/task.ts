@@ -57,11 +57,19 @@ export interface TaskHost extends MemoryHost {
   othersDone(task: Task): boolean;
   /** Records reads of every other thread's exit (the join's dependency on their last steps). */
   readExits(task: Task): void;
+  /** `task` retried `loop` past its bound: it waits for another thread's progress (see {@link Task.retry}). */
+  park(task: Task, loop: string, bound: number): void;
   /** Whether steps are traced (notes are kept only then). */
   readonly tracing: boolean;
   /** The execution's tracker of plain state and object lifetimes (see track.ts). */
   readonly tracker: Tracker;
 }
+
+/**
+ * A site's identity across executions and calls: its function and label.
+ * @internal
+ */
+export const siteKey = (at: Site): string => `${at.fn}\n${at.label}`;
 
 /** Thrown inside a thread body by `bug()` to stop the execution, as an oops would. */
 export const HALT: unique symbol = Symbol("racelab.halt");
@@ -79,6 +87,25 @@ export class Task {
   next: Site | null = null;
   /** Object the pending step waits for, or null when it is runnable as soon as scheduled. */
   waitOn: Waitable | null = null;
+  /**
+   * Past a retry loop's bound (see {@link retry}): the loop, its bound, the step that retried past
+   * it, and whether that was a *quiet* retry (one taken because no other thread could progress).
+   * Null when not parked.
+   * @internal
+   */
+  parked: { readonly loop: string; readonly bound: number; readonly step: number; readonly quietTried: boolean } | null = null;
+  /** Another thread's progress ended the parking: the next step reads the park location (the dependency). @internal */
+  unparked = false;
+  /** Running a quiet retry (see {@link retry}) and not out of its loop yet. @internal */
+  quietRun = false;
+  /**
+   * The sites of the retry loops' bodies, learned at each retry() (null before the first), by
+   * `siteKey()` (a site made per call is equal by its function and label, not by identity).
+   * @internal
+   */
+  retrySites: Set<string> | null = null;
+  /** Sites of the steps since the last retry() (kept once retrySites is set). @internal */
+  readonly sinceRetry: Site[] = [];
   /** Mode passed to `waitOn.canProceed` (primitive-specific, e.g. shared or exclusive for an rw_semaphore). */
   waitMode = 0;
   /** True once the thread's body has returned (or the execution stopped it). */
@@ -205,16 +232,31 @@ export class Task {
 
   /**
    * One more iteration of a retry loop the scenario declares (`goto repeat`, `goto retry_find`).
-   * Past `bound` retries it is a `livelock` finding and the execution stops there.
+   * Past `bound` retries the thread *parks*: its step goes on, and its next step waits until
+   * another thread makes progress, that is, takes a step outside the body of every retry loop it
+   * has retried (the holder of the lock it spins on running on, a writer finishing, a store
+   * becoming visible; a loop's body is the sites of its steps, learned at each retry). So a loop
+   * that waits for a thread the schedule merely has not run is not a livelock. When no thread
+   * that is neither parked nor retrying quietly can run, each parked thread gets one *quiet
+   * retry*: it runs again, with the other parked threads in any interleaving (so two threads
+   * failing each other's trylocks in lockstep are explored); one that leaves its loop is progress
+   * and ends every parking, one that retries past its bound again stays parked. When nothing can
+   * run and a thread is parked after its quiet retry, each such thread is a `livelock` finding
+   * `<loop> retried more than <bound> times` at the step that parked it. (Until 2026-12-01 the
+   * first retry past the bound was the finding, so a spinner whose lock holder was preempted was
+   * reported as a livelock: a new user's trial.)
    */
   retry(loop: string, bound: number): void {
     const loops = (this.loops ??= new Map());
     const n = loops.get(loop) ?? 0;
-    if (n >= bound) {
-      this.host.report(this, "livelock", `${loop} retried more than ${bound} times`);
-      throw HALT;
-    }
-    loops.set(loop, n + 1);
+    // (Counted up to bound + 1: every retry past the bound is the same state of the loop.)
+    loops.set(loop, Math.min(n + 1, bound + 1));
+    // The loop's body: the steps since the last retry, and this one.
+    const body = (this.retrySites ??= new Set());
+    for (const at of this.sinceRetry) body.add(siteKey(at));
+    this.sinceRetry.length = 0;
+    if (this.next !== null) body.add(siteKey(this.next));
+    if (n >= bound) this.host.park(this, loop, bound);
   }
 
   /** Retries so far per loop (see retry()). */

@@ -166,6 +166,7 @@ export class SourceDporSearch extends SleepSetSearch {
           if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode)) t.waitOn.waited(t, t.waitMode);
           const buf = exec.buffers[t.id];
           if (t.fence && !t.daemon && buf !== undefined && buf.entries.length > 0) pendingAcc.push(buf.loc * 8 + R);
+          if (t.parked !== null) pendingAcc.push(exec.parkLoc(t) * 8 + R);
           acc = pendingAcc.slice();
         } catch {
           acc = UNIVERSAL;

@@ -76,7 +76,7 @@ function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
   const t = exec.tasks[tid]!;
   const buf = exec.buffers[tid];
   const fenced = t.fence && !t.daemon && buf !== undefined;
-  if (t.waitOn === null && !fenced) return false;
+  if (t.waitOn === null && !fenced && t.parked === null) return false;
   recordInto(acc);
   try {
     t.waitOn?.waited(t, t.waitMode);
@@ -86,6 +86,7 @@ function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
     recordInto(null);
   }
   if (fenced) acc.push(buf.loc * 8 + R);
+  if (t.parked !== null) acc.push(exec.parkLoc(t) * 8 + R);
   return true;
 }
 
@@ -414,7 +415,8 @@ export class Footprints {
   persistentSet(exec: Execution, en: readonly number[]): readonly number[] | null {
     const tasks = exec.tasks;
     const n = tasks.length;
-    if (en.length < 2 || n > 31) return null;
+    // (A thread parked past a retry bound waits for any other thread's step: every thread can wake it.)
+    if (en.length < 2 || n > 31 || tasks.some((t) => t.parked !== null || t.quietRun)) return null;
     let alive = 0;
     let unknown = 0;
     let joins = 0;

@@ -12,12 +12,16 @@
  */
 import { StaleStateHash, StateCycle, UnhashableState } from "../../errors.js";
 import type { Execution } from "../execution.js";
-import { Fingerprinter, FingerprintTable } from "../fingerprint.js";
+import { Fingerprinter, FingerprintTable, registerTaskState } from "../fingerprint.js";
 import { R, setReadHook, setScopeHook, setTrackScopes, setWriteHook } from "../access.js";
 import { TID_MASK } from "../runner.js";
 import type { Frame, Sleeper } from "./dfs.js";
 import { isSolo, waitAccesses, type Footprints } from "./persistent.js";
 import { SleepSetSearch } from "./sleep-sets.js";
+
+// A thread parked past a retry bound (Task.retry) waits until another thread makes progress:
+// the same thread with the same history may be parked or not.
+registerTaskState((t) => (t.parked !== null ? (t.parked.quietTried ? 2 : 1) : t.quietRun ? 4 : undefined));
 
 /**
  * Probability that two of `states` distinct states share a 64-bit fingerprint (the birthday
