@@ -444,6 +444,12 @@ test("check, replay and claims take a scenario file; racelab new scaffolds one t
   // Text output: the counterexample line names the file, so it can be pasted.
   r = run(["check", file]);
   assert.match(r.stdout, new RegExp(`replay ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} --fix baseline`));
+  // A scenario without claims says so (a new user's trial: `racelab claims` printed nothing).
+  const bare = path.join(dir, "no-claims.ts");
+  writeFileSync(bare, readFileSync(file, "utf8").replace(/claims: \[[^\]]*\],?/s, ""));
+  r = run(["claims", bare]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^my-race: no claims \(add them to the scenario's claims: see "Modeling a new race" in the README\)\n$/);
 });
 
 test("scenario files: bad input is one line on stderr and exit status 2", () => {

@@ -632,6 +632,9 @@ export function buildProgram(): Command {
         out(JSON.stringify(results, null, 2));
         return;
       }
+      // (A scenario without claims: say so rather than print nothing.)
+      for (const sc of list)
+        if (sc.claims.length === 0) out(`${sc.id}: no claims (add them to the scenario's claims: see "Modeling a new race" in the README)`);
       for (const c of results) {
         out(`${c.holds ? "HOLDS " : "FAILS "} ${c.scenario}/${c.id}: ${c.statement}`);
         out(`        source:   ${c.source}`);
