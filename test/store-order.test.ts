@@ -128,83 +128,14 @@ test("the store a list_add() makes visible first is a note of its step", () => {
 import { spin_lock, spin_unlock, Spinlock } from "../src/linux/locks.js";
 import { smp_mb } from "../src/engine/memory.js";
 
-function sbUnderLock(mb: boolean, mm: MemoryModel): Scenario<{ x: Cell<number>; y: Cell<number>; l: Spinlock; r: number[] }, object> {
-  const S = at("cpu", "step");
-  return {
-    id: "sb-under-lock", title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
-    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
-    variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
-    setup() {
-      const state = { x: new Cell("x", 0), y: new Cell("y", 0), l: new Spinlock("l"), r: [-1, -1] };
-      return {
-        state,
-        threads: [
-          {
-            name: "cpu0",
-            *body(t: Task, s: typeof state) {
-              yield* spin_lock(t, s.l, S);
-              yield S;
-              store(t, s.x, 1);
-              yield* spin_unlock(t, s.l, S);
-              if (mb) yield* smp_mb(t, S);
-              yield S;
-              s.r[0] = load(t, s.y);
-            },
-          },
-          {
-            name: "cpu1",
-            *body(t: Task, s: typeof state) {
-              yield S;
-              store(t, s.y, 1);
-              yield* smp_mb(t, S);
-              yield S;
-              s.r[1] = load(t, s.x);
-            },
-          },
-        ],
-      };
-    },
-    view: (s) => ({ r0: s.r[0]!, r1: s.r[1]! }),
-    endChecks: [{ name: "sb", check: (s, r) => (s.r[0] === 0 && s.r[1] === 0 ? r.report("bug", "store buffering: r0 = r1 = 0") : undefined) }],
-    claims: [],
-    leftOut: [],
-  } as Scenario<{ x: Cell<number>; y: Cell<number>; l: Spinlock; r: number[] }, object>;
-}
-
-/** Two threads increment a counter under a spinlock: the unlock must publish the critical section. */
-function lockedCounter(mm: MemoryModel): Scenario<{ c: Cell<number>; l: Spinlock }, object> {
-  const S = at("inc", "step");
-  return {
-    id: "locked-counter", title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
-    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
-    variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
-    setup() {
-      const state = { c: new Cell("c", 0), l: new Spinlock("l") };
-      const body = function* (t: Task, s: typeof state) {
-        yield* spin_lock(t, s.l, S);
-        yield S;
-        const v = load(t, s.c);
-        yield S;
-        store(t, s.c, v + 1);
-        yield* spin_unlock(t, s.l, S);
-      };
-      return { state, threads: [{ name: "a", body }, { name: "b", body }] };
-    },
-    view: (s) => ({ c: s.c.value }),
-    endChecks: [{ name: "no lost update", check: (s, r) => (s.c.peek() !== 2 ? r.report("invariant", `lost update: c = ${s.c.peek()}`) : undefined) }],
-    claims: [],
-    leftOut: [],
-  } as Scenario<{ c: Cell<number>; l: Spinlock }, object>;
-}
-
 test("store buffering across spin_unlock() under tso and pso, closed by smp_mb(); the lock still publishes its critical section", () => {
   for (const reduction of REDUCTIONS) {
-    assert.equal(check(sbUnderLock(false, "sc"), { reduction }).verdict, "pass", `sc ${reduction}`);
+    assert.equal(check(sbAcross("spin", false, "sc"), { reduction }).verdict, "pass", `sc ${reduction}`);
     for (const mm of ["tso", "pso"] as const) {
-      const r = check(sbUnderLock(false, mm), { reduction });
+      const r = check(sbAcross("spin", false, mm), { reduction });
       assert.deepEqual(Object.keys(r.findings), ["bug: store buffering: r0 = r1 = 0"], `${mm} ${reduction}`);
-      assert.equal(check(sbUnderLock(true, mm), { reduction }).verdict, "pass", `${mm} smp_mb ${reduction}`);
-      assert.equal(check(lockedCounter(mm), { reduction }).verdict, "pass", `${mm} counter ${reduction}`);
+      assert.equal(check(sbAcross("spin", true, mm), { reduction }).verdict, "pass", `${mm} smp_mb ${reduction}`);
+      assert.equal(check(handoff("spin", mm), { reduction }).verdict, "pass", `${mm} counter ${reduction}`);
     }
   }
 });
@@ -219,15 +150,16 @@ test("store buffering across spin_unlock() under tso and pso, closed by smp_mb()
 import { down_read, down_write, Mutex, mutex_lock, mutex_unlock, read_lock, read_unlock, RwSemaphore, rwlock_t, up_read, up_write, write_lock, write_unlock } from "../src/linux/locks.js";
 import { embed } from "../src/linux/slab.js";
 
-type Kind = "mutex" | "embedded-mutex" | "rwsem-write" | "rwsem-read" | "read_lock" | "write_lock";
-interface Locks { m: Mutex; sem: RwSemaphore; rw: rwlock_t; box: { m: Mutex } }
+type Kind = "spin" | "mutex" | "embedded-mutex" | "rwsem-write" | "rwsem-read" | "read_lock" | "write_lock";
+interface Locks { sl: Spinlock; m: Mutex; sem: RwSemaphore; rw: rwlock_t; box: { m: Mutex } }
 const newLocks = (): Locks => {
   const box = { m: new Mutex("box->m") };
   box.m = embed(box.m, box);
-  return { m: new Mutex("m"), sem: new RwSemaphore("sem"), rw: new rwlock_t("rw"), box };
+  return { sl: new Spinlock("l"), m: new Mutex("m"), sem: new RwSemaphore("sem"), rw: new rwlock_t("rw"), box };
 };
 function* lockIt(t: Task, k: Kind, l: Locks, at: ReturnType<typeof sitesIn> extends (...a: never[]) => infer S ? S : never) {
-  if (k === "mutex") yield* mutex_lock(t, l.m, at);
+  if (k === "spin") yield* spin_lock(t, l.sl, at);
+  else if (k === "mutex") yield* mutex_lock(t, l.m, at);
   else if (k === "embedded-mutex") yield* mutex_lock(t, l.box.m, at);
   else if (k === "rwsem-write") yield* down_write(t, l.sem, at);
   else if (k === "rwsem-read") yield* down_read(t, l.sem, at);
@@ -235,7 +167,8 @@ function* lockIt(t: Task, k: Kind, l: Locks, at: ReturnType<typeof sitesIn> exte
   else yield* write_lock(t, l.rw, at);
 }
 function* unlockIt(t: Task, k: Kind, l: Locks, at: ReturnType<typeof sitesIn> extends (...a: never[]) => infer S ? S : never) {
-  if (k === "mutex") yield* mutex_unlock(t, l.m, at);
+  if (k === "spin") yield* spin_unlock(t, l.sl, at);
+  else if (k === "mutex") yield* mutex_unlock(t, l.m, at);
   else if (k === "embedded-mutex") yield* mutex_unlock(t, l.box.m, at);
   else if (k === "rwsem-write") yield* up_write(t, l.sem, at);
   else if (k === "rwsem-read") yield* up_read(t, l.sem, at);

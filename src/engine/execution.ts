@@ -201,9 +201,13 @@ export class Execution implements TaskHost, TrackHost {
   isEnabled(tid: number): boolean {
     if (this.halted) return false;
     const t = this.tasks[tid]!;
+    return this.runnable(t) && (t.parked === null || (!t.parked.quietTried && !this.progressPossible(t)));
+  }
+
+  /** Whether `t`'s next step can run as far as its wait and its full barrier go (parking aside). */
+  private runnable(t: Task): boolean {
     if (t.done || (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))) return false;
-    if (t.parked !== null && (t.parked.quietTried || this.progressPossible(t))) return false;
-    return !t.fence || this.buffers.length === 0 || t.daemon || this.buffers[tid]!.entries.length === 0;
+    return !t.fence || this.buffers.length === 0 || t.daemon || this.buffers[t.id]!.entries.length === 0;
   }
 
   /**
@@ -323,8 +327,6 @@ export class Execution implements TaskHost, TrackHost {
         } finally {
           setReadHook(hook);
         }
-      }
-      if (quiet) {
         t.parked = null;
         this.parkedCount--;
         t.quietRun = true;
@@ -366,8 +368,9 @@ export class Execution implements TaskHost, TrackHost {
     // A step outside the body of every retry loop its thread has retried is progress: it ends
     // every parking (and writes the parked threads' park locations, so that the reduction orders
     // it before their next steps). See Task.retry.
+    // (Only asked while a thread is parked or retrying quietly: no cost otherwise.)
     if (t.retrySites !== null && !t.done) t.sinceRetry.push(site);
-    if (!this.halted && t.parked === null && (t.retrySites === null || !t.retrySites.has(siteKey(site)))) {
+    if ((this.parkedCount > 0 || t.quietRun) && !this.halted && t.parked === null && (t.retrySites === null || !t.retrySites.has(siteKey(site)))) {
       if (t.quietRun) {
         t.quietRun = false;
         bookkeepingAccess(this.parkLoc(t), W);
@@ -509,12 +512,7 @@ export class Execution implements TaskHost, TrackHost {
    * parked `t` waits for its progress instead of retrying quietly.
    */
   private progressPossible(t: Task): boolean {
-    for (const u of this.tasks) {
-      if (u === t || u.done || u.parked !== null || u.quietRun) continue;
-      if (u.waitOn !== null && !u.waitOn.canProceed(u, u.waitMode)) continue;
-      if (u.fence && this.buffers.length > 0 && !u.daemon && this.buffers[u.id]!.entries.length > 0) continue;
-      return true;
-    }
+    for (const u of this.tasks) if (u !== t && u.parked === null && !u.quietRun && this.runnable(u)) return true;
     return false;
   }
 
