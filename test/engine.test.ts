@@ -366,7 +366,7 @@ test("validateCheckOptions: one-line UsageError naming the option for each bad v
     [{ crossCheck: NaN }, /^crossCheck .* got NaN$/],
     [{ mode: "sideways" }, /^unknown mode 'sideways' \(known: exhaustive, random, pct\)$/],
     [{ reduction: "magic" }, /^unknown reduction 'magic' \(known: /],
-    [{ memoryModel: "arm" }, /^unknown memory model 'arm' \(known: sc, tso, pso\)$/],
+    [{ memoryModel: "arm" }, /^unknown memory model 'arm' \(known: sc, tso, pso, rmo\)$/],
     [{ params: { threads: NaN } }, /^parameter threads must be an integer, got NaN$/],
     [{ params: { threads: Infinity } }, /^parameter threads must be an integer, got Infinity$/],
     [{ params: { threads: 1.5 } }, /^parameter threads must be an integer, got 1\.5$/],

@@ -80,7 +80,7 @@ const RUNS = envInt("RACELAB_PROP_RUNS", 150);
 const PATH = process.env.RACELAB_PROP_PATH;
 /** Executions at most per search; a program whose unreduced search needs more is a skipped sample. */
 const CAP = 3000;
-const MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
+const MODELS: readonly MemoryModel[] = ["sc", "tso", "pso", "rmo"];
 /** Keep unreduced searches small (see interleavingEstimate). */
 const BOUNDS = { maxInterleavings: 1000 };
 
@@ -149,9 +149,9 @@ function summary(r: CheckResult): string {
 function compare(r: Reduction, m: MemoryModel, none: CheckResult, red: CheckResult, noneOut: Outcomes, redOut: Outcomes | null): string[] {
   const diffs: string[] = [];
   // dpor under pso searches with sleep sets and says so (check.ts DPOR_PSO_WARNING).
-  const substituted = r === "dpor" && m === "pso";
+  const substituted = r === "dpor" && (m === "pso" || m === "rmo");
   const used = substituted ? "sleep-sets" : r;
-  const expectedWarnings = substituted ? [DPOR_PSO_WARNING] : [];
+  const expectedWarnings = substituted ? [DPOR_PSO_WARNING.replace("under pso", `under ${m}`)] : [];
   if (red.verdict !== none.verdict) diffs.push(`verdict: ${r} ${red.verdict}, none ${none.verdict}`);
   const nk = new Set(Object.keys(none.findings));
   const rk = new Set(Object.keys(red.findings));
@@ -361,7 +361,7 @@ const REGRESSIONS: Program[] = [
   }),
 ];
 
-test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso)", (t) => {
+test("every reduction agrees with --reduction none on generated programs (verdicts, findings, final states; sc, tso, pso, rmo)", (t) => {
   const tally = { programs: 0, checks: 0, skipped: 0, fail: 0, pass: 0, failingPrograms: 0 };
   const kinds = new Map<string, number>();
   const t0 = performance.now();

@@ -256,7 +256,7 @@ test("claims name a memory model: a barrier claim is checked under the ordering 
   assert.equal(evaluateClaims(bare)[0]!.holds, false);
   assert.throws(
     () => defineScenario({ id: "bad-mm", setup: () => ({ state: {}, threads: { *a() { yield A; } } }), claims: [{ id: "c", statement: "", fix: "baseline", memoryModel: "arm64" as never, verdict: "pass" }] }),
-    (e: unknown) => e instanceof UsageError && /claim c: unknown memory model 'arm64' \(known: sc, tso, pso\)/.test(e.message),
+    (e: unknown) => e instanceof UsageError && /claim c: unknown memory model 'arm64' \(known: sc, tso, pso, rmo\)/.test(e.message),
   );
 });
 

@@ -40,14 +40,14 @@ const PEEK2 = at("b", "if (mover->peek()) BUG()");
 const A_STORES = [0, 1, 2].map((i) => at("a", `WRITE_ONCE(cells[0], ${i + 1})`));
 const B_STORES = [0, 1, 2].map((i) => at("b", `WRITE_ONCE(cells[1], ${i + 1})`));
 
-test("incremental state hashes equal a full rehash after every step of every bundled configuration (sc, tso, pso)", () => {
+test("incremental state hashes equal a full rehash after every step of every bundled configuration (sc, tso, pso, rmo)", () => {
   StateCachingSearch.verifyUpdates = true;
   try {
     let configs = 0;
     for (const sc of scenarios)
       for (const fix of sc.fixes)
         for (const v of sc.variants)
-          for (const memoryModel of ["sc", "tso", "pso"] as const) {
+          for (const memoryModel of ["sc", "tso", "pso", "rmo"] as const) {
             // A bounded search: every step it takes is checked; the verdict is not the point here.
             const r = check(sc, { fix: fix.id, variant: v.id, memoryModel, reduction: "state-caching", maxStates: 400, crossCheckRuns: 0 });
             assert.equal(r.reduction, "state-caching", `${sc.id} ${fix.id} ${v.id} ${memoryModel}: ${r.warnings.join("; ")}`);

@@ -2,7 +2,7 @@ import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
 import { StaleStateHash, StateCycle, UnhashableState, UsageError } from "../errors.js";
 import { engineCopies } from "./access.js";
-import type { MemoryModel } from "./memory.js";
+import { reordersStores, type MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
 import { resolveConfig, type AnyScenario } from "./scenario.js";
 import { formatSchedule, parseScheduleChoices } from "./schedule.js";
@@ -283,16 +283,17 @@ export function check(ref: AnyScenario | string, opts: CheckOptions = {}): Check
   // dpor under pso: its store/flush dependency (memory.ts setChoiceDependencies) left
   // interleavings unexplored on generated programs (test/reduction-property.test.ts: 2,268 of
   // 2,520 counted), so the search is made with sleep sets, and the result says so.
-  const pso = mode === "exhaustive" && opts.reduction === "dpor" && cfg.memoryModel === "pso";
+  const pso = mode === "exhaustive" && opts.reduction === "dpor" && cfg.memoryModel !== undefined && reordersStores(cfg.memoryModel);
   const run = pso ? { ...opts, reduction: "sleep-sets" as const } : opts;
   const r = mode !== "exhaustive" ? finish(sc, cfg, run, sample(sc, cfg, run, t0), t0) : finish(sc, cfg, run, explore(sc, cfg, run, t0), t0);
-  if (pso) r.warnings.unshift(DPOR_PSO_WARNING);
+  if (pso) r.warnings.unshift(cfg.memoryModel === "pso" ? DPOR_PSO_WARNING : DPOR_PSO_WARNING.replace("under pso", `under ${cfg.memoryModel}`));
   recordResult("check", sc, opts, r);
   return r;
 }
 
 /**
- * The warning of a `--reduction dpor` check under pso, which searches with sleep sets instead:
+ * The warning of a `--reduction dpor` check under pso, which searches with sleep sets instead (the
+ * same with `rmo` for `pso` under rmo):
  * DPOR's dependency between a store and its buffer's flushes missed interleavings there.
  */
 export const DPOR_PSO_WARNING =

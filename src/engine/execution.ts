@@ -1,10 +1,10 @@
 import { ModelError } from "../errors.js";
-import { access, autoLoc, autoLocValue, bookkeepingAccess, HALT_ACCESS, locName, readHook, setAutoLocValue, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
+import { access, autoLoc, autoLocValue, blindAccess, bookkeepingAccess, HALT_ACCESS, locName, readHook, setAutoLocValue, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
 import { HALT, siteKey, Task, type RunConfig, type TaskHost } from "./task.js";
-import { beforeDirectWrite, runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
+import { applyInvalidations, beforeDirectWrite, runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
 
@@ -225,6 +225,12 @@ export class Execution implements TaskHost, TrackHost {
     return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
   }
 
+  /** MemoryHost: whether thread `i` has finished; records a read of its exit. */
+  threadFinished(i: number): boolean {
+    blindAccess(this.exitLocs[i]!, R);
+    return this.tasks[i]!.done;
+  }
+
   /** TaskHost / MemoryHost: the thread's store buffer, or null under sc. */
   bufferOf(task: Task): StoreBuffer | null {
     return task.daemon ? null : (this.buffers[task.id] ?? null);
@@ -310,8 +316,12 @@ export class Execution implements TaskHost, TrackHost {
         setReadHook(hook);
       }
     }
-    // A full barrier ran because the thread's store buffer was empty: it read the buffer.
-    if (fenced) access(this.buffers[tid]!.loc, R);
+    // A full barrier ran because the thread's store buffer was empty: it read the buffer (and,
+    // under rmo, applies the thread's pending invalidations).
+    if (fenced) {
+      access(this.buffers[tid]!.loc, R);
+      applyInvalidations(t);
+    }
     const quiet = t.parked !== null;
     if (t.unparked || quiet) {
       // It runs again because another thread made progress, or (a quiet retry) because no other
@@ -341,6 +351,14 @@ export class Execution implements TaskHost, TrackHost {
         t.done = true;
         t.next = null;
         access(this.exitLocs[tid]!, W);
+        // (rmo: a finished thread loads nothing more; its pending invalidations are dropped,
+        // with the write of the apply location that its daemon's every step reads.)
+        const buf = t.daemon ? undefined : this.buffers[tid];
+        if (buf !== undefined && buf.model === "rmo") {
+          blindAccess(buf.applyLoc, W);
+          for (const s of buf.stale) blindAccess(buf.staleLoc(s.cell), W);
+          buf.stale.length = 0;
+        }
       } else if (!isSite(r.value)) {
         throw new ModelError(
           `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,

@@ -51,6 +51,7 @@ import type { Label } from "./task.js";
 import type { Execution } from "./execution.js";
 import { findingKey } from "./finding.js";
 import { Task } from "./task.js";
+import { bufferIndexOf, VBASE } from "./memory.js";
 import { isSelfTracked, untracked } from "./track.js";
 
 // Two 32-bit lanes, each a multiply-xorshift mix with its own constant.
@@ -135,9 +136,6 @@ export interface ScopeCell {
 const initialA = (tid: number) => Math.imul(tid + 1, 0x9e3779b1);
 const initialB = (tid: number) => Math.imul(tid + 1, 0x85ebca6b);
 
-/** The store-buffer virtual locations (memory.ts): between these bounds, owned by a buffer. */
-const VBASE = 1 << 22;
-const VSTRIDE = 1 << 18;
 
 /**
  * One object hashed on its own (see the module comment): its stable key (two lanes) and its
@@ -405,7 +403,7 @@ export class Fingerprinter {
       // any other (a kfree()'s fields, given without their object): rehash everything.
       if (autoLocValue(loc) === undefined) this.dirtyAll = true;
       return;
-    } else if (loc >= VBASE) o = this.exec.buffers[Math.floor((loc - VBASE + 3) / VSTRIDE) - 1];
+    } else if (loc >= VBASE) o = this.exec.buffers[bufferIndexOf(loc)];
     else if (loc >= 0) {
       o = locOwner(loc);
       if (typeof o === "function") o = locContainer(loc);
@@ -455,7 +453,7 @@ export class Fingerprinter {
       }
       return this.pushValue();
     }
-    if (loc >= VBASE) owner = this.exec.buffers[Math.floor((loc - VBASE + 3) / VSTRIDE) - 1];
+    if (loc >= VBASE) owner = this.exec.buffers[bufferIndexOf(loc)];
     else owner = locOwner(loc);
     if (owner === undefined) {
       this.unhashable ??= locName(loc);

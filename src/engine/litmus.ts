@@ -12,7 +12,7 @@
 import { resolveConfig, type AnyScenario, type Scenario } from "./scenario.js";
 import { runStrategy } from "./runner.js";
 import { SleepSetSearch } from "./strategies/sleep-sets.js";
-import { Cell, load, smp_mb, smp_wmb, store, type MemoryModel } from "./memory.js";
+import { Cell, load, loadAcquire, smp_mb, smp_rmb, smp_wmb, store, type MemoryModel } from "./memory.js";
 import { sitesIn, type Site } from "./site.js";
 import type { Task } from "./task.js";
 import { Spinlock, spin_lock, spin_unlock } from "../linux/locks.js";
@@ -23,7 +23,7 @@ type Val = number | string;
 /** One parsed statement of a process, with its source `text` (the step's label). */
 type Stmt =
   | { k: "store"; v: string; val: Val; release: boolean; text: string }
-  | { k: "load"; r: string; v: string; viaReg: boolean; text: string }
+  | { k: "load"; r: string; v: string; viaReg: boolean; acquire: boolean; text: string }
   | { k: "nop"; text: string }
   | { k: "mb" | "wmb" | "rmb"; text: string }
   | { k: "lock" | "unlock"; l: string; text: string };
@@ -92,7 +92,7 @@ export function parseLitmus(text: string): Litmus {
           text: st,
         });
       else if ((x = /^(\w+) = (READ_ONCE|smp_load_acquire|rcu_dereference)\(\s*\*?(\w+)\s*\)$/.exec(st)))
-        body.push({ k: "load", r: x[1]!, v: x[3]!, viaReg: /^r\d+$/.test(x[3]!), text: st });
+        body.push({ k: "load", r: x[1]!, v: x[3]!, viaReg: /^r\d+$/.test(x[3]!), acquire: x[2] !== "READ_ONCE", text: st });
       else if (/^rcu_read_(un)?lock\(\)$/.test(st)) body.push({ k: "nop", text: st });
       else if ((x = /^smp_(mb|wmb|rmb)\(\)$/.exec(st))) body.push({ k: x[1] as "mb" | "wmb" | "rmb", text: st });
       else if ((x = /^spin_(lock|unlock)\(\s*(\w+)\s*\)$/.exec(st))) body.push({ k: x[1] as "lock" | "unlock", l: x[2]!, text: st });
@@ -209,7 +209,10 @@ export function litmusScenario(lit: Litmus): Scenario<LitmusState, object> {
                   const target = st.viaReg ? String(s.regs[pi]!.get(st.v)) : st.v;
                   const cell = s.cells.get(target);
                   if (cell === undefined) throw new Error(`${p.name}: ${st.text}: no variable '${target}'`);
-                  s.regs[pi]!.set(st.r, load(t, cell));
+                  // (A load through a register has an address dependency on the load that set it,
+                  // which LKMM orders: under rmo, as if after an smp_rmb().)
+                  if (st.viaReg) smp_rmb(t);
+                  s.regs[pi]!.set(st.r, st.acquire ? loadAcquire(t, cell) : load(t, cell));
                   break;
                 }
                 case "nop":
@@ -224,6 +227,7 @@ export function litmusScenario(lit: Litmus): Scenario<LitmusState, object> {
                   break;
                 case "rmb":
                   yield site;
+                  smp_rmb(t);
                   break;
                 case "lock":
                   yield* spin_lock(t, s.locks.get(st.l)!, site);
@@ -287,7 +291,9 @@ function disagreement(model: MemoryModel, expected: Litmus["expected"], observed
       ? "sc reorders nothing"
       : model === "tso"
         ? "tso (x86) keeps stores in order and never reorders loads; x86 forbids this outcome too, weaker CPUs do not"
-        : "pso never reorders loads: smp_rmb(), smp_load_acquire() and rcu_dereference() add nothing";
+        : model === "pso"
+          ? "pso never reorders loads: smp_rmb(), smp_load_acquire() and rcu_dereference() add nothing"
+          : "rmo reorders loads only by reading a value from before another CPU's store, keeps stores multi-copy atomic and makes lock acquires full barriers";
   return `racelab's ${model} model is stronger than the LKMM here (${why}): the outcome the LKMM allows is not reached, so a pass under ${model} does not rule it out`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Memory models: `sc` (sequential consistency, the default), and two store-buffer models in which
+ * Memory models: `sc` (sequential consistency, the default), and three store-buffer models in which
  * a CPU's stores become visible to the other CPUs later than they execute:
  *
  * - `tso`: each CPU's stores become visible in program order (one FIFO store buffer per CPU, as on
@@ -23,11 +23,19 @@
  * ({@link beforeDirectWrite}); plain fields a model writes itself do not (they are sequentially
  * consistent and may hold thread-local results).
  *
+ * - `rmo`: `pso` plus load reordering through per-CPU invalidate queues (Documentation/
+ *   memory-barriers.txt): when a `Cell` store becomes visible, every other running CPU may go on
+ *   reading the value before it until it applies the invalidation ({@link invalidate}); the CPU's
+ *   daemon applies them one at a time in any order, and smp_rmb(), acquires, full barriers and
+ *   pointer (address-dependent) loads apply them all ({@link applyInvalidations}).
+ *
  * Limitations (the model is stronger than the kernel's LKMM, never weaker, as the litmus tests in
- * test/memory-model.test.ts check): loads are never reordered with each other or with earlier
- * loads, so `smp_rmb`, `smp_load_acquire` and `rcu_dereference` add nothing and outcomes that need
- * load reordering or load buffering (e.g. LB+poonceonces, MP+wmbonceonce+poonceonces... under tso
- * also MP+poonceonces) are not reached; stores are multi-copy atomic (a store becomes visible to
+ * test/memory-model.test.ts check; one exception under rmo: a load whose address depends on an
+ * earlier load through a number is not ordered after it): under sc, tso and pso loads are never
+ * reordered, so `smp_rmb`, `smp_load_acquire` and `rcu_dereference` add nothing there, and
+ * outcomes that need load reordering (MP+wmbonceonce+poonceonces; under tso also MP+poonceonces)
+ * are reached only under rmo; load buffering (LB+poonceonces) under none; under rmo only `Cell`
+ * stores that go through a store buffer are read stale; stores are multi-copy atomic (a store becomes visible to
  * all other CPUs at once); lock acquires are full barriers; stores that act on memory directly
  * (plain fields, list links, relaxed RMWs under pso, a Counter) are never delayed, so store
  * buffering between two of them and later loads is not reached.
@@ -40,11 +48,18 @@ import { holdsValues, isSelfTracked, selfTracked, untracked } from "./track.js";
 /**
  * A memory model (see the module comment): `sc` sequential consistency, `tso` one FIFO store
  * buffer per CPU (x86-TSO), `pso` partial store order (stores to different locations may become
- * visible out of order unless a barrier separates them).
+ * visible out of order unless a barrier separates them), `rmo` relaxed memory order (`pso`, and a
+ * CPU's loads may read a value from before another CPU's store until it applies the store's
+ * invalidation: loads reordered unless smp_rmb(), an acquire or an address dependency orders them).
  */
-export type MemoryModel = "sc" | "tso" | "pso";
+export type MemoryModel = "sc" | "tso" | "pso" | "rmo";
 /** Every {@link MemoryModel}, strongest first. */
-export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
+export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso", "rmo"];
+
+/** True for the models whose stores to different locations may become visible out of order (`pso`, `rmo`). */
+export function reordersStores(model: MemoryModel): boolean {
+  return model === "pso" || model === "rmo";
+}
 
 /**
  * A shared memory location holding a value; stores to it may be buffered. Access it with
@@ -121,13 +136,40 @@ interface Pending {
 }
 
 /**
+ * A store of another CPU that has become visible but whose invalidation this CPU has not applied
+ * yet (`rmo`): until it does, the CPU's loads of `cell` read `value`, the value before.
+ */
+export interface Stale {
+  /** The cell another CPU stored to. */
+  readonly cell: Cell<unknown>;
+  /** The value before that store: what this CPU's loads of the cell read until it applies the invalidation. */
+  readonly value: unknown;
+  /** `<cell> = <value>`, for traces. */
+  readonly text: string;
+}
+
+/**
  * Virtual locations of the store buffers, for the reduction: a buffer is not one location but one
  * per (buffer, cell) — so appending a store to one cell and making a store to another cell
  * visible commute — plus an epoch location (barriers) and a drain location (written by every
- * flush, read by full barriers). They are numbers above every allocated location.
+ * flush, read by full barriers); under `rmo` also one per (buffer, cell) for the CPU's pending
+ * invalidations and one for applying them all. They are numbers above every allocated location:
+ * buffer `i`'s lie in `[VBASE + (i + 1) * VSTRIDE - 4, VBASE + (i + 2) * VSTRIDE - 4)`.
  */
-const VBASE = 1 << 22;
-const VSTRIDE = 1 << 18;
+/** @internal */
+export const VBASE = 1 << 22;
+/** Size of one buffer's range of virtual locations. @internal */
+export const VSTRIDE = 1 << 18;
+/** Offset of the invalidation slots in a buffer's range (cells take the half below). */
+const HALF = VSTRIDE / 2;
+
+/**
+ * The index of the store buffer whose range holds virtual location `loc` (>= VBASE).
+ * @internal
+ */
+export function bufferIndexOf(loc: number): number {
+  return Math.floor((loc - VBASE + 4) / VSTRIDE) - 1;
+}
 /** Slots of a buffer's range for cells at `autoLoc()` locations (see StoreBuffer.cellLoc). */
 const AUTO_CELL_SLOTS = 1024;
 
@@ -149,19 +191,30 @@ export class StoreBuffer implements Waitable {
   readonly entries: Pending[] = [];
   /** Barrier epoch: a store may become visible only after every store of an earlier epoch. */
   epoch = 0;
+  /**
+   * `rmo`: other CPUs' stores that became visible and whose invalidations this CPU has not
+   * applied, oldest first, at most one per cell; the CPU's loads of such a cell read the value
+   * before. The buffer's daemon applies them one at a time, in any order; smp_rmb(), acquires and
+   * full barriers apply them all. Always empty under the other models.
+   */
+  readonly stale: Stale[] = [];
+  /** `rmo`: location written when the CPU applies all its invalidations and by every new one; its daemon reads it. */
+  readonly applyLoc: number;
   private readonly base: number;
   constructor(
     /** Name of the thread (CPU) whose stores it holds. */
     readonly owner: string,
-    /** `tso` (drains in order) or `pso` (drains any store not held back by a barrier). */
+    /** `tso` (drains in order), `pso` or `rmo` (drain any store not held back by a barrier). */
     readonly model: MemoryModel,
-    index: number,
+    /** The thread's index (its buffer's position in the execution's buffers). */
+    readonly index: number,
   ) {
     this.name = `${owner} store buffer`;
     this.base = VBASE + (index + 1) * VSTRIDE;
     this.loc = this.base - 1;
     this.epochLoc = this.base - 2;
     this.tailLoc = this.base - 3;
+    this.applyLoc = this.base - 4;
   }
   /**
    * The virtual location of this buffer's entries for one cell. A cell at an `autoLoc()` location
@@ -171,17 +224,22 @@ export class StoreBuffer implements Waitable {
    */
   cellLoc(cell: { readonly loc: number }): number {
     const l = cell.loc;
-    if (l >= AUTO_LOC_BASE) return this.base + VSTRIDE - 4 - ((l - AUTO_LOC_BASE) % AUTO_CELL_SLOTS);
-    if (l >= VSTRIDE - 3 - AUTO_CELL_SLOTS) throw new Error(`store buffers support locations below ${VSTRIDE - 3 - AUTO_CELL_SLOTS}`);
+    if (l >= AUTO_LOC_BASE) return this.base + HALF - 5 - ((l - AUTO_LOC_BASE) % AUTO_CELL_SLOTS);
+    if (l >= HALF - 5 - AUTO_CELL_SLOTS) throw new Error(`store buffers support locations below ${HALF - 5 - AUTO_CELL_SLOTS}`);
     return this.base + l;
   }
-  /** The flusher can run when a store is pending. */
-  canProceed(): boolean {
-    return this.entries.length > 0;
+  /** `rmo`: the virtual location of this CPU's pending invalidation of `cell` (not an `autoLoc()` cell). */
+  staleLoc(cell: { readonly loc: number }): number {
+    return this.base + HALF + cell.loc;
   }
-  /** Waitable: the flush reads the buffer (its step writes it too). */
+  /** The flusher can run when a store is pending or (`rmo`) an invalidation is. */
+  canProceed(): boolean {
+    return this.entries.length > 0 || this.stale.length > 0;
+  }
+  /** Waitable: the flush reads the buffer (its step writes it too); under `rmo` also the apply location. */
   waited(): void {
     access(this.loc, R);
+    if (this.model === "rmo") access(this.applyLoc, R);
   }
   /**
    * The pending stores, oldest first, as `<cell> = <value>` joined by `; `, with ` | ` between
@@ -190,8 +248,9 @@ export class StoreBuffer implements Waitable {
    * `folio@1498.index = 1498 | folio@1498.order = 0; folio@1499.index = 1499`.
    */
   describe(): string {
-    if (this.entries.length === 0) return "empty";
-    return this.entries.map((e, i) => (i === 0 ? "" : e.epoch !== this.entries[i - 1]!.epoch ? " | " : "; ") + e.text).join("");
+    const stores = this.entries.length === 0 ? "empty" : this.entries.map((e, i) => (i === 0 ? "" : e.epoch !== this.entries[i - 1]!.epoch ? " | " : "; ") + e.text).join("");
+    if (this.stale.length === 0) return stores;
+    return `${stores}; reads stale: ${this.stale.map((e) => e.text).join("; ")}`;
   }
   /** Indices of the pending stores that may become visible next. */
   eligible(): number[] {
@@ -216,6 +275,13 @@ export interface MemoryHost {
   wrap<T>(v: T): T;
   /** Names an object the thread stores into shared memory (track.ts). */
   published(v: unknown): void;
+  /** Every CPU's store buffer, by thread index (empty under `sc`). */
+  readonly buffers: readonly StoreBuffer[];
+  /**
+   * Whether thread `i` has finished, recording a read of its exit (`rmo`: a store that becomes
+   * visible invalidates only the copies of CPUs whose threads still run).
+   */
+  threadFinished(i: number): boolean;
 }
 
 function hostOf(t: Task): MemoryHost {
@@ -319,8 +385,11 @@ function drainFor(t: Task, loc: number, all = false): void {
       buf.entries.splice(i, 1);
       blindAccess(buf.cellLoc(e.cell), W);
       blindAccess(e.cell.loc, W);
+      const stales = buf.model === "rmo" && e.onVisible === undefined && e.cell instanceof Cell;
+      const old = stales ? e.cell.peek() : undefined;
       e.cell.poke(e.value);
       e.onVisible?.();
+      if (stales) invalidate(t, buf, e.cell, old);
       t.say(() => `${e.text} becomes visible first`);
     }
   } finally {
@@ -343,16 +412,44 @@ function show(v: unknown): string {
   return (v as object).constructor?.name ?? "object";
 }
 
-/** A load: the thread's own latest buffered store to `cell` if any, else memory. */
+/**
+ * A load: the thread's own latest buffered store to `cell` if any; else, under `rmo`, the value
+ * before another CPU's store whose invalidation the thread has not applied yet; else memory.
+ * Under `rmo` a load that returns an object applies the thread's pending invalidations after it
+ * (the address dependency of loads through the pointer, which LKMM orders; see the module comment).
+ */
 export function load<T>(t: Task, cell: Cell<T>): T {
   const buf = hostOf(t).bufferOf(t);
   if (buf !== null) {
     access(buf.cellLoc(cell), R);
     for (let i = buf.entries.length - 1; i >= 0; i--)
       if (buf.entries[i]!.cell === cell) return hostOf(t).wrap(buf.entries[i]!.value as T);
+    if (buf.model === "rmo" && cell.loc < AUTO_LOC_BASE && cell instanceof Cell) {
+      access(buf.staleLoc(cell), R);
+      for (const s of buf.stale)
+        if (s.cell === cell) {
+          t.say(() => `reads the stale ${s.text} (the invalidation is pending)`);
+          const v = s.value as T;
+          if (v !== null && typeof v === "object") applyInvalidations(t);
+          return hostOf(t).wrap(v);
+        }
+    }
   }
   access(cell.loc, R);
-  return hostOf(t).wrap(cell.value);
+  const v = cell.value;
+  if (buf !== null && buf.model === "rmo" && v !== null && typeof v === "object") applyInvalidations(t);
+  return hostOf(t).wrap(v);
+}
+
+/**
+ * A load with acquire semantics (smp_load_acquire(), and rcu_dereference() for its address
+ * dependency): {@link load}, then, under `rmo`, the thread applies its pending invalidations, so
+ * that its later loads are not reordered before it.
+ */
+export function loadAcquire<T>(t: Task, cell: Cell<T>): T {
+  const v = load(t, cell);
+  applyInvalidations(t);
+  return v;
 }
 
 /** A store; buffered under tso/pso. `release` orders all earlier stores before it. */
@@ -371,7 +468,7 @@ export function store<T>(t: Task, cell: Cell<T>, value: T, release = false): voi
 /** Appends a store to `buf`, recording what appending it accesses; `onVisible` runs when it becomes visible. */
 function buffer(buf: StoreBuffer, cell: Cell<unknown>, value: unknown, release: boolean, text: string, onVisible?: () => void): void {
   access(buf.cellLoc(cell), W);
-  if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, W);
+  if (choiceDependencies && reordersStores(buf.model)) access(buf.tailLoc, W);
   // A release always opens a new epoch (harmless when nothing is buffered), so what the store
   // does never depends on which other stores are still buffered.
   if (release) {
@@ -400,8 +497,8 @@ export function storeReleaseOf(t: Task, word: Cell<number>, onVisible: () => voi
 export const READ_ONCE = load;
 /** WRITE_ONCE(). */
 export const WRITE_ONCE = <T>(t: Task, cell: Cell<T>, v: T) => store(t, cell, v);
-/** smp_load_acquire(): loads are in order in these models, so a plain load. */
-export const smp_load_acquire = load;
+/** smp_load_acquire(): a load; under `rmo` later loads are not reordered before it ({@link loadAcquire}). */
+export const smp_load_acquire = loadAcquire;
 /** What rcu_dereference() checks of the thread (src/linux/rcu.ts installs it), or null. */
 let rcuDereferenceCheck: ((t: Task, what: string) => void) | null = null;
 
@@ -431,7 +528,7 @@ export function rcu_dereference<T>(t: Task, cell: Cell<T>): T {
  */
 export function rcu_dereference_check<T>(t: Task, cell: Cell<T>, c: boolean): T {
   if (!c) rcuDereferenceCheck?.(t, "rcu_dereference_check");
-  return load(t, cell);
+  return loadAcquire(t, cell);
 }
 
 /**
@@ -463,8 +560,13 @@ export function smp_wmb(t: Task): void {
   buf.epoch++;
 }
 
-/** smp_rmb(): loads are never reordered in these models; nothing to do. */
-export function smp_rmb(_t: Task): void {}
+/**
+ * smp_rmb(): loads before it are ordered before loads after it. Under `rmo` the thread applies its
+ * pending invalidations; the other models never reorder loads (nothing to do). Call inside a step.
+ */
+export function smp_rmb(t: Task): void {
+  applyInvalidations(t);
+}
 
 /** smp_mb() as a step of its own: it runs once every earlier store of the thread is visible. */
 export function smp_mb(t: Task, at: Site): Generator<Site, void, undefined> {
@@ -486,19 +588,75 @@ function* smp_mb_body(t: Task, at: Site): Generator<Site, void, undefined> {
 export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generator<Site, void, undefined> {
   for (;;) {
     t.blockOn(buf, 0);
-    t.offer(() => Math.max(1, buf.eligible().length));
+    t.offer(() => Math.max(1, buf.eligible().length + buf.stale.length));
     yield at;
-    const idx = buf.eligible()[t.choice]!;
-    const e = buf.entries[idx]!;
-    buf.entries.splice(idx, 1);
+    const eligible = buf.eligible();
+    if (t.choice >= eligible.length) {
+      // rmo: the CPU applies one pending invalidation.
+      const s = buf.stale.splice(t.choice - eligible.length, 1)[0]!;
+      access(buf.staleLoc(s.cell), W);
+      t.say(() => `${buf.owner} applies the invalidation of ${s.cell.name} (it read ${s.text})`);
+      continue;
+    }
+    const e = buf.entries[eligible[t.choice]!]!;
+    buf.entries.splice(eligible[t.choice]!, 1);
     access(buf.loc, W);
-    if (choiceDependencies && buf.model === "pso") access(buf.tailLoc, R);
+    if (choiceDependencies && reordersStores(buf.model)) access(buf.tailLoc, R);
     access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
+    const stales = buf.model === "rmo" && e.onVisible === undefined && e.cell instanceof Cell;
+    const old = stales ? e.cell.peek() : undefined;
     e.cell.value = e.value;
     e.onVisible?.();
+    if (stales) invalidate(t, buf, e.cell, old);
     t.say(() => `${e.text} becomes visible`);
   }
+}
+
+/**
+ * `rmo`: a store of `buf`'s CPU to `cell` has become visible (`old` is the value before). Every
+ * other CPU whose thread still runs and holds no pending invalidation of the cell gets one: until
+ * it applies it, its loads of the cell read `old` (LKMM's loads reordered with later loads: the
+ * "invalidate queue" of Documentation/memory-barriers.txt and McKenney's "Memory Barriers: a
+ * Hardware View for Software Hackers"). The CPU's own pending invalidation of the cell is dropped:
+ * its loads see its own store or a later one (coherence). Cells at `autoLoc()` locations (lock
+ * words, a thread's `__state`) are never read stale. Records what it changes, unseen by `t`'s
+ * history.
+ */
+function invalidate(t: Task, buf: StoreBuffer, cell: Cell<unknown>, old: unknown): void {
+  if (cell.loc >= AUTO_LOC_BASE) return;
+  const host = hostOf(t);
+  const own = buf.stale.findIndex((s) => s.cell === cell);
+  if (own >= 0) {
+    buf.stale.splice(own, 1);
+    blindAccess(buf.staleLoc(cell), W);
+  }
+  const now = cell.peek();
+  for (const b of host.buffers) {
+    if (b === buf || host.threadFinished(b.index)) continue;
+    // (A write of the apply location: a new invalidation adds an alternative to the CPU's daemon,
+    // whose every step reads it, and must not commute with the CPU's applying them all.)
+    blindAccess(b.applyLoc, W);
+    blindAccess(b.staleLoc(cell), W);
+    if (Object.is(old, now) || b.stale.some((s) => s.cell === cell)) continue;
+    b.stale.push({ cell, value: old, text: `${cell.name} = ${showStored(t, old)}` });
+  }
+}
+
+/**
+ * `rmo`: the thread applies every pending invalidation (smp_rmb(), an acquire, a full barrier, a
+ * dependent load): its later loads read memory. Records the buffer's apply location always, and
+ * each invalidation applied. Nothing under the other models.
+ */
+export function applyInvalidations(t: Task): void {
+  const buf = hostOf(t).bufferOf(t);
+  if (buf === null || buf.model !== "rmo") return;
+  blindAccess(buf.applyLoc, W);
+  if (buf.stale.length === 0) return;
+  for (const s of buf.stale) blindAccess(buf.staleLoc(s.cell), W);
+  const n = buf.stale.length;
+  buf.stale.length = 0;
+  t.say(() => `${n === 1 ? "its pending invalidation is" : `its ${n} pending invalidations are`} applied`);
 }
 
 // racelab objects record their own accesses (see engine/track.ts).

@@ -25,7 +25,7 @@
  * {@link Bitmap.describe}).
  */
 import { access, R, W } from "../engine/access.js";
-import { atomic_rmw, Cell, load, store } from "../engine/memory.js";
+import { atomic_rmw, Cell, load, loadAcquire, store } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -133,9 +133,9 @@ export function test_bit(t: Task, nr: number, addr: Bitmap, at: Site): Step<bool
   return step(t, at, {}, () => load(t, addr.cell(nr)) !== 0);
 }
 
-/** test_bit_acquire(nr, addr): smp_load_acquire of the bit (loads are in order here: a load). One step. */
+/** test_bit_acquire(nr, addr): smp_load_acquire of the bit (under `rmo` later loads are not reordered before it). One step. */
 export function test_bit_acquire(t: Task, nr: number, addr: Bitmap, at: Site): Step<boolean> {
-  return test_bit(t, nr, addr, at);
+  return step(t, at, {}, () => loadAcquire(t, addr.cell(nr)) !== 0);
 }
 
 /** An unordered bit update: a store (buffered under pso), or under tso a locked RMW on memory. */

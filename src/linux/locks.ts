@@ -51,7 +51,7 @@
  * only; x86's are locked instructions).
  */
 import { access, ADD, autoLoc, blindAccess, isStepping, LS, LX, newLoc, R, setAutoLocValue } from "../engine/access.js";
-import { autoCell, storeReleaseOf, type Cell } from "../engine/memory.js";
+import { autoCell, reordersStores, storeReleaseOf, type Cell } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -375,7 +375,8 @@ const words = new WeakMap<object, Cell<number>>();
 
 /** True when the thread's mutex, rw_semaphore and read_unlock() releases go into its store buffer (pso). */
 function releasesWeakly(t: Task): boolean {
-  return t.memory.bufferOf(t)?.model === "pso";
+  const m = t.memory.bufferOf(t)?.model;
+  return m !== undefined && reordersStores(m);
 }
 
 /** Whether `t`'s read release of `lock` is still buffered. */

@@ -20,7 +20,7 @@
  * checks of write_seqcount_begin() (it is raw_write_seqcount_begin() here); read_seqbegin_or_lock,
  * read_seqlock_excl and the _irqsave/_bh variants; seqcount_latch.
  */
-import { load, smp_wmb, store, Cell } from "../engine/memory.js";
+import { load, loadAcquire, smp_rmb, smp_wmb, store, Cell } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -88,15 +88,18 @@ export function DEFINE_SEQLOCK(name: string): seqlock_t {
 
 /**
  * read_seqcount_begin(s): one step that runs once the sequence is even (the kernel spins) and
- * returns it; pass it to read_seqcount_retry().
+ * returns it, then smp_rmb(); pass it to read_seqcount_retry().
  */
 export function read_seqcount_begin(t: Task, s: seqcount_t, at: Site): Step<number> {
-  return step(t, at, { waitFor: s.even }, () => load(t, s.sequence));
+  return step(t, at, { waitFor: s.even }, () => loadAcquire(t, s.sequence));
 }
 
-/** read_seqcount_retry(s, start): true when a writer ran since read_seqcount_begin() returned `start` (retry). One step. */
+/** read_seqcount_retry(s, start): smp_rmb(), then true when a writer ran since read_seqcount_begin() returned `start` (retry). One step. */
 export function read_seqcount_retry(t: Task, s: seqcount_t, start: number, at: Site): Step<boolean> {
-  return step(t, at, {}, () => load(t, s.sequence) !== start);
+  return step(t, at, {}, () => {
+    smp_rmb(t);
+    return load(t, s.sequence) !== start;
+  });
 }
 
 function writeBegin(t: Task, s: seqcount_t): void {

@@ -23,7 +23,7 @@
 import type { Site } from "../engine/site.js";
 import { step, type Task } from "../engine/task.js";
 import { test_bit, test_bit_acquire, clear_bit_unlock, type Bitmap } from "./bitops.js";
-import { load } from "../engine/memory.js";
+import { load, loadAcquire } from "../engine/memory.js";
 import { access, R } from "../engine/access.js";
 import { schedule, TASK_NORMAL } from "./sched.js";
 import { smp_mb__after_atomic, subSite, type Step } from "./shared.js";
@@ -79,7 +79,7 @@ export function wait_on_bit(t: Task, word: Bitmap, bit: number, mode: number, at
 
 function* wait_on_bit_body(t: Task, word: Bitmap, bit: number, mode: number, at: Site): Step<number> {
   t.started();
-  if (!(yield* step(t, subSite(at, "test_bit_acquire"), { sleeps: true }, () => load(t, word.cell(bit)) !== 0))) return 0;
+  if (!(yield* step(t, subSite(at, "test_bit_acquire"), { sleeps: true }, () => loadAcquire(t, word.cell(bit)) !== 0))) return 0;
   // out_of_line_wait_on_bit() -> __wait_on_bit()
   const wq = word.wq;
   const wbq_entry = new wait_bit_queue_entry(t, { flags: word, bit_nr: bit });

@@ -36,7 +36,7 @@
  * xa_lock is not part of this object: model it with src/linux/locks.ts.
  */
 import { access, newLoc, R, W } from "../engine/access.js";
-import { load as memLoad, runningTask, store as memStore, type Cell } from "../engine/memory.js";
+import { load as memLoad, loadAcquire, runningTask, store as memStore, type Cell } from "../engine/memory.js";
 import { selfTracked } from "../engine/track.js";
 
 /** include/linux/xarray.h (v6.18): XA_CHUNK_SHIFT (6 unless CONFIG_BASE_SMALL). */
@@ -164,13 +164,13 @@ export class XaCell<V> {
  * plus address-dependency ordering) and rcu_dereference_raw(); `plain` for node->shift and for
  * xa_entry_locked() / xa_head_locked() (rcu_dereference_protected: a plain load under xa_lock).
  * Inside a step it goes through the execution's memory model (src/engine/memory.ts): under
- * tso/pso a thread reads its own buffered store first. Loads are never reordered there, so the
- * primitive adds no ordering.
+ * tso/pso/rmo a thread reads its own buffered store first. An XArray word is never read stale
+ * under rmo (only a `Cell` is); an `rcu_dereference` load still orders the thread's later loads
+ * of `Cell`s after it there (its address dependency).
  */
 export function loadSlot<V>(cell: XaCell<V>, primitive: XaLoadPrimitive): V {
-  void primitive;
   const t = runningTask();
-  if (t !== null) return memLoad(t, cell as unknown as Cell<V>);
+  if (t !== null) return (primitive === "rcu_dereference" ? loadAcquire : memLoad)(t, cell as unknown as Cell<V>);
   access(cell.loc, R);
   return cell.value;
 }

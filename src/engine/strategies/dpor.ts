@@ -11,7 +11,7 @@
  * Under pso a store and its buffer's flushes are dependent (memory.ts setChoiceDependencies): a
  * store can add an alternative to the flush's choice.
  */
-import { dependent, R, recordInto } from "../access.js";
+import { dependent, R, recordInto, W } from "../access.js";
 import type { Execution } from "../execution.js";
 import { setChoiceDependencies } from "../memory.js";
 import { TID_MASK } from "../runner.js";
@@ -165,7 +165,10 @@ export class SourceDporSearch extends SleepSetSearch {
         try {
           if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode)) t.waitOn.waited(t, t.waitMode);
           const buf = exec.buffers[t.id];
-          if (t.fence && !t.daemon && buf !== undefined && buf.entries.length > 0) pendingAcc.push(buf.loc * 8 + R);
+          if (t.fence && !t.daemon && buf !== undefined && buf.entries.length > 0) {
+            pendingAcc.push(buf.loc * 8 + R);
+            if (buf.model === "rmo") pendingAcc.push(buf.applyLoc * 8 + W);
+          }
           if (t.parked !== null) pendingAcc.push(exec.parkLoc(t) * 8 + R);
           acc = pendingAcc.slice();
         } catch {

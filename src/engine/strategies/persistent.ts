@@ -32,7 +32,7 @@
  * was sound, so the search would have run that step (with the same local state and the same
  * values read up to that access) and learned it.
  */
-import { HALT_ACCESS, locOwner, LS, LX, R, recordInto, SELF_COMMUTING } from "../access.js";
+import { HALT_ACCESS, locOwner, LS, LX, R, recordInto, SELF_COMMUTING, W } from "../access.js";
 import type { Execution } from "../execution.js";
 import { altOf, runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "../runner.js";
 import type { AnyScenario } from "../scenario.js";
@@ -85,7 +85,10 @@ function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
   } finally {
     recordInto(null);
   }
-  if (fenced) acc.push(buf.loc * 8 + R);
+  if (fenced) {
+    acc.push(buf.loc * 8 + R);
+    if (buf.model === "rmo") acc.push(buf.applyLoc * 8 + W);
+  }
   if (t.parked !== null) acc.push(exec.parkLoc(t) * 8 + R);
   return true;
 }
