@@ -8,8 +8,14 @@
  * read_seqretry, write_seqlock (spin_lock + do_write_seqcount_begin), write_sequnlock
  * (do_write_seqcount_end + spin_unlock).
  *
- * The sequence is a memory {@link Cell}, so under tso/pso the writer's smp_wmb()s are what keep a
- * reader from seeing data stores before the odd sequence. The reader's spin on an odd sequence is
+ * The sequence is a memory {@link Cell}, so under tso/pso/rmo the writer's smp_wmb()s are what
+ * keep a reader from seeing data stores before the odd sequence, and under rmo the reader's
+ * smp_rmb()s keep its data loads between the two sequence loads. That holds for data in `Cell`s
+ * written with WRITE_ONCE(): a plain field a model writes itself is sequentially consistent and
+ * is not held back by smp_wmb() (README, "Memory models"), so with plain data fields under tso or
+ * pso a reader can see the new data while the sequence increment is still buffered, a torn read
+ * the kernel's barriers forbid (a false failure; a new user's trial, 2026-12-01). Keep seqcount-
+ * protected data in Cells. The reader's spin on an odd sequence is
  * one step that runs once the sequence (as the reader would load it) is even; a writer that never
  * ends its section leaves the reader waiting: a deadlock finding `... waits for an even <name>
  * sequence in read_seqbegin() (a writer is inside its write section)`. Readers that see a change
