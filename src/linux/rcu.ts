@@ -51,7 +51,7 @@
  * rcu_read_lock_bh()/_sched() and their dereferences, expedited grace periods, callback batching and ordering across CPUs (one queue here),
  * and grace periods that end early for lack of readers (they end exactly when the readers leave).
  */
-import { access, ADD, autoLoc, R, W } from "../engine/access.js";
+import { access, ADD, autoLoc, bookkeepingAccess, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { sitesIn } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
@@ -77,8 +77,15 @@ const KFREE_RCU = sitesIn("include/linux/rcupdate.h", "v6.12")("kfree_rcu", "kfr
 /** A thread's read-side state. */
 interface Reader {
   nesting: number;
-  /** Outermost sections completed so far. */
+  /** Outermost sections whose rcu_read_unlock() has run. */
   completed: number;
+  /**
+   * Under tso/pso/rmo, for each of the last sections whose rcu_read_unlock() has run, oldest
+   * first, the thread's stores still buffered at that unlock: for a grace period the section ends
+   * only once they are visible (RCU's guarantee: what a section did is visible after a grace period
+   * that waited for it), without the unlock ordering the thread's later accesses.
+   */
+  ends: Set<unknown>[];
 }
 
 /** Readers inside a section when a grace period started, with their completed-section counts. */
@@ -105,21 +112,49 @@ class RcuState {
   thread: Task | null = null;
   reader(t: Task): Reader {
     let r = this.readers.get(t);
-    if (r === undefined) this.readers.set(t, (r = { nesting: 0, completed: 0 }));
+    if (r === undefined) this.readers.set(t, (r = { nesting: 0, completed: 0, ends: [] }));
     return r;
   }
-  /** The readers inside a section now (records a read of the readers' location). */
+  /**
+   * The sections of `t` that have ended for a grace period: those whose unlock has run and whose
+   * stores before it (and before every earlier unlock) are visible. No access.
+   */
+  ended(t: Task): number {
+    const r = this.reader(t);
+    if (r.ends.length === 0) return r.completed;
+    const entries = t.memory.bufferOf(t)?.entries ?? [];
+    while (r.ends.length > 0 && !entries.some((e) => r.ends[0]!.has(e))) r.ends.shift();
+    return r.completed - r.ends.length;
+  }
+  /**
+   * The readers inside a section now, each with the count of ended sections that ends the one
+   * it is in: a reader whose last section's stores are not all visible is still inside it. Records
+   * a read of the readers' location (and of such a reader's store buffer).
+   */
   snapshot(): Snapshot {
     access(this.loc, R);
     const m = new Map<Task, number>();
-    for (const [t, r] of this.readers) if (r.nesting > 0) m.set(t, r.completed);
+    for (const [t, r] of this.readers) {
+      if (r.ends.length > 0) this.readBuffer(t);
+      if (r.nesting > 0) m.set(t, r.completed);
+      else if (this.ended(t) < r.completed) m.set(t, r.completed - 1);
+    }
     return m;
   }
   /** Readers of `snap` still inside the section they were in (no access). */
   holding(snap: Snapshot): Task[] {
     const out: Task[] = [];
-    for (const [t, c] of snap) if (this.reader(t).completed <= c) out.push(t);
+    for (const [t, c] of snap) if (this.ended(t) <= c) out.push(t);
     return out;
+  }
+  /** Records what {@link holding} looked at: the readers' location and the snapshot readers' store buffers. */
+  readHolding(snap: Snapshot): void {
+    access(this.loc, R);
+    for (const t of snap.keys()) this.readBuffer(t);
+  }
+  private readBuffer(t: Task): void {
+    const buf = t.memory.bufferOf(t);
+    if (buf !== null) access(buf.loc, R);
   }
 }
 
@@ -146,7 +181,7 @@ class GracePeriod implements Waitable {
     return this.state.holding(this.snap).length === 0;
   }
   waited(): void {
-    access(this.state.loc, R);
+    this.state.readHolding(this.snap);
   }
 }
 
@@ -164,7 +199,9 @@ class CallbackReady implements Waitable {
     return first !== undefined && this.state.holding(first.snap).length === 0;
   }
   waited(): void {
-    access(this.state.loc, R);
+    const first = this.state.callbacks[0];
+    if (first !== undefined) this.state.readHolding(first.snap);
+    else access(this.state.loc, R);
     access(this.state.cbLoc, W);
   }
 }
@@ -186,22 +223,33 @@ export function rcu_read_lock_held(t: Task): boolean {
   return (rcu(t).readers.get(t)?.nesting ?? 0) > 0;
 }
 
-/** rcu_read_lock(): enters a read-side critical section (nestable); atomic context until the matching unlock. One step. */
+/**
+ * rcu_read_lock(): enters a read-side critical section (nestable); atomic context until the
+ * matching unlock. One step; it orders no memory access (preempt_disable() in the kernel, a
+ * compiler barrier): under tso/pso/rmo the thread's buffered stores stay buffered.
+ */
 export function rcu_read_lock(t: Task, at: Site): Step {
   return step(t, at, {}, () => {
     const s = rcu(t);
-    access(s.loc, ADD);
+    bookkeepingAccess(s.loc, ADD);
     s.reader(t).nesting++;
     t.atomicDepth++;
     t.atomicHeld.push(RCU_HELD);
   });
 }
 
-/** rcu_read_unlock(): leaves the section; the outermost unlock ends it. One (fully ordered) step. */
+/**
+ * rcu_read_unlock(): leaves the section; the outermost unlock ends it. One step. It orders
+ * nothing for the thread's later accesses (preempt_enable(), or __rcu_read_unlock() without a
+ * barrier on its fast path): under tso/pso/rmo the thread's buffered stores stay buffered, and a
+ * grace period that waits for the section ends only once the stores buffered at the unlock are
+ * visible. Until 2026-12-01 it was a full barrier and rcu_read_lock() a direct write, which hid
+ * store reordering and store buffering across them (a new user's trial).
+ */
 export function rcu_read_unlock(t: Task, at: Site): Step {
-  return step(t, at, { fence: true }, () => {
+  return step(t, at, {}, () => {
     const s = rcu(t);
-    access(s.loc, ADD);
+    bookkeepingAccess(s.loc, ADD);
     const r = s.reader(t);
     if (r.nesting === 0) {
       t.report(
@@ -210,7 +258,11 @@ export function rcu_read_unlock(t: Task, at: Site): Step {
       );
       throw HALT;
     }
-    if (--r.nesting === 0) r.completed++;
+    if (--r.nesting === 0) {
+      r.completed++;
+      const entries = t.memory.bufferOf(t)?.entries;
+      if (entries !== undefined && entries.length > 0) r.ends.push(new Set(entries));
+    }
     const i = t.atomicHeld.lastIndexOf(RCU_HELD);
     if (i >= 0) t.atomicHeld.splice(i, 1);
     t.atomicDepth--;

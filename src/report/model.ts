@@ -68,12 +68,12 @@ export function otherVariants(r: VerdictRow): string {
 
 /**
  * The memory-model clause of the verdict section's first sentence: `under sequential consistency
- * (sc; no variant explores store reordering: racelab check --memory-model tso or pso)` and the like.
+ * (sc; no variant of the scenario names another memory model, ...)` and the like.
  */
 export function memoryModelClause(v: Verdicts): string {
   if (v.memoryModel !== "sc") return `under the ${v.memoryModel} memory model`;
   return v.scOnly
-    ? "under sequential consistency (sc; no variant explores store reordering: check with --memory-model tso or pso)"
+    ? "under sequential consistency (sc; no variant of the scenario names another memory model, so this section explores no reordering: check with --memory-model tso, pso or rmo)"
     : "under sequential consistency (sc) unless a variant names another model";
 }
 
@@ -86,7 +86,7 @@ export interface Verdicts {
   readonly variants: readonly string[];
   /** The default variant's memory model (`sc` unless it names another). */
   readonly memoryModel: string;
-  /** Whether no variant names `tso` or `pso`: store reordering was not explored at all. */
+  /** Whether no variant names `tso`, `pso` or `rmo`: no reordering was explored at all. */
   readonly scOnly: boolean;
   readonly rows: readonly VerdictRow[];
 }
