@@ -14,7 +14,7 @@ import { sitesIn } from "../src/engine/site.js";
 import type { Task } from "../src/engine/task.js";
 import { renderDiagram } from "../src/engine/trace.js";
 import { Session } from "../src/notebook/session.js";
-import { checkAll, checkRows, violationsChart } from "../src/notebook/views.js";
+import { checkAll, checkRows, showClaims, showLeftOut, violationsChart } from "../src/notebook/views.js";
 import { renderChartSvg } from "../src/notebook/display.js";
 import { getScenario } from "../src/scenarios/index.js";
 
@@ -226,4 +226,14 @@ test("checkAll with memoryModels: one row per fix × variant × model, with a me
   assert.equal(violationsChart(plain).facet, undefined, "one model: no facet, as before");
   const onlyTso = violationsChart(results.filter((r) => r.memoryModel === "tso")) as { title: { text: string } };
   assert.match(onlyTso.title.text, /per fix \(tso\)$/);
+});
+
+test("showLeftOut() and showClaims() of a scenario that lists none say so in a row (an empty table printed its caption one word a line)", () => {
+  const shown = captureDisplays(() => {
+    showLeftOut(mp(true));
+    showClaims(mp(true));
+  });
+  assert.equal(shown.length, 2);
+  assert.match(shown[0]!, /\(nothing listed: the scenario's leftOut is empty\)/);
+  assert.match(shown[1]!, /\(none: the scenario lists no claims\)/);
 });

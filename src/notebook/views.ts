@@ -500,11 +500,14 @@ export function claimRows(results: readonly ClaimResult[]): Record<string, strin
  */
 export function showClaims(scenario: string | AnyScenario): void {
   const results: ClaimResult[] = evaluateClaims(lookupScenario(scenario));
-  displayBundle(tableBundle(claimRows(results), undefined, `claims of the thread, checked against the model`));
+  const rows = results.length > 0 ? claimRows(results) : [{ claim: "(none: the scenario lists no claims)" }];
+  displayBundle(tableBundle(rows, undefined, `claims of the thread, checked against the model`));
 }
 
 /** Displays what a scenario's model leaves out (`scenario`: an id or a scenario object). Needs the tslab kernel. */
 export function showLeftOut(scenario: string | AnyScenario): void {
   const sc = lookupScenario(scenario);
-  displayBundle(tableBundle(sc.leftOut.map((l) => ({ "left out or simplified": l })), undefined, `${sc.id}: what the model leaves out`));
+  // (An empty table prints as its caption alone, one word a line on paper: say so in a row.)
+  const rows = sc.leftOut.length > 0 ? sc.leftOut : ["(nothing listed: the scenario's leftOut is empty)"];
+  displayBundle(tableBundle(rows.map((l) => ({ "left out or simplified": l })), undefined, `${sc.id}: what the model leaves out`));
 }
