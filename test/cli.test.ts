@@ -205,3 +205,35 @@ test("options the mode ignores get a one-line note on stderr; the output is unch
     "racelab: note: --reduction is ignored in random mode (it applies to exhaustive mode)",
   ]);
 });
+
+test("racelab litmus runs the kernel's litmus tests under each model and says where racelab is stronger than LKMM; bad files are one line, exit 2", () => {
+  const dir = "src/scenarios/filemap-folio-split/litmus";
+  const r = racelab("litmus", `${dir}/MP+poonceonces.litmus`, `${dir}/MP+fencewmbonceonce+fencermbonceonce.litmus`, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as { name: string; model: string; expected: string; observed: string; agrees: boolean }[];
+  assert.deepEqual(
+    rows.map((x) => `${x.name} ${x.model} ${x.observed} ${x.agrees}`),
+    [
+      "MP+poonceonces sc Never false",
+      "MP+poonceonces tso Never false",
+      "MP+poonceonces pso Sometimes true",
+      "MP+poonceonces rmo Sometimes true",
+      "MP+fencewmbonceonce+fencermbonceonce sc Never true",
+      "MP+fencewmbonceonce+fencermbonceonce tso Never true",
+      "MP+fencewmbonceonce+fencermbonceonce pso Never true",
+      "MP+fencewmbonceonce+fencermbonceonce rmo Never true",
+    ],
+  );
+  const text = racelab("litmus", `${dir}/LB+poonceonces.litmus`, "--memory-model", "rmo");
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^LB\+poonceonces \(LKMM: Sometimes; exists .*\)\n {2}rmo {2}Never .* executions {2}racelab's rmo model is stronger than the LKMM here/);
+  for (const [args, msg] of [
+    [["litmus", "/nonexistent.litmus"], /^racelab: \/nonexistent\.litmus: cannot read \(ENOENT\)\n$/],
+    [["litmus", "package.json"], /^racelab: package\.json: litmus: missing 'C <name>' line\n$/],
+  ] as const) {
+    const bad = racelab(...args);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, "");
+    assert.match(bad.stderr, msg);
+  }
+});
