@@ -237,3 +237,11 @@ test("racelab litmus runs the kernel's litmus tests under each model and says wh
     assert.match(bad.stderr, msg);
   }
 });
+
+test("rates --exact says a fix that cannot fail has probability 0, not 0.000%", () => {
+  const r = racelab("rates", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--exact", "--runs", "50");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n {2}exact probability under the uniform random scheduler: 0 \(no execution fails\)\n/);
+  const b = racelab("rates", "ext4-delalloc-fallocate", "--fix", "baseline", "--exact", "--runs", "50");
+  assert.match(b.stdout, /\n {2}exact probability under the uniform random scheduler: \d+\.\d+%\n/);
+});

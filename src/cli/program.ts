@@ -256,7 +256,8 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
         `${r.partial ? `, PARTIAL (${r.stopReason})` : ""}, ${r.elapsedMs} ms`,
     );
     if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);
-    if (r.exact !== null) out(`  exact probability under the uniform random scheduler: ${(r.exact * 100).toPrecision(4)}%`);
+    if (r.exact !== null)
+      out(`  exact probability under the uniform random scheduler: ${r.exact === 0 ? "0 (no execution fails)" : r.exact === 1 ? "1 (every execution fails)" : `${(r.exact * 100).toPrecision(4)}%`}`);
     if (r.mttfHoursCi95 !== null) {
       const [lo, hi] = r.mttfHoursCi95;
       const per = `at ${r.attemptsPerSecond!.toLocaleString("en-US")} racing attempt${r.attemptsPerSecond === 1 ? "" : "s"}/s`;
