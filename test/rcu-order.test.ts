@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check } from "../src/engine/check.js";
-import { Cell, load, smp_mb, smp_rmb, store, type MemoryModel } from "../src/engine/memory.js";
+import { Cell, load, rcu_assign_pointer, rcu_dereference, smp_mb, smp_rmb, store, type MemoryModel } from "../src/engine/memory.js";
+import { embed, kfree } from "../src/linux/slab.js";
 import { REDUCTIONS } from "../src/engine/modes.js";
 import type { Scenario, SourceRef } from "../src/engine/scenario.js";
 import { sitesIn, type Site } from "../src/engine/site.js";
@@ -126,5 +127,75 @@ for (const reduction of REDUCTIONS) {
 
   test(`a grace period still sees every store of a section it waited for (${reduction})`, () => {
     assert.deepEqual(verdicts(gp, reduction), { sc: "pass", tso: "pass", pso: "pass", rmo: "pass" });
+  });
+}
+
+/**
+ * The other half of RCU's guarantee under rmo: a reader whose section begins after the grace
+ * period began sees the pointer published before it, so it never reaches the object the updater
+ * frees once synchronize_rcu() returns. racelab's rmo let such a reader still read the old pointer
+ * (its invalidation pending) and use it after the kfree() (a new user's trial, 2026-12-01).
+ * Without synchronize_rcu() the use-after-free is there under every model.
+ */
+interface Foo {
+  a: Cell<number>;
+}
+interface Pub {
+  gp: Cell<Foo>;
+  nw: Foo;
+}
+function replaceAndFree(sync: boolean): Scenario<Pub, object> {
+  const U = at("updater", "step");
+  const RD = at("reader", "step");
+  return {
+    id: `replace-free-${sync}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+    variants: [{ id: "default", title: "", description: "", options: {} }],
+    setup() {
+      const old = {} as Foo;
+      old.a = embed(new Cell("old->a", 1), old);
+      const nw = {} as Foo;
+      nw.a = embed(new Cell("new->a", 2), nw);
+      const state: Pub = { gp: new Cell<Foo>("gp", old), nw };
+      return {
+        state,
+        threads: [
+          {
+            name: "updater",
+            *body(t: Task, s: Pub) {
+              yield U;
+              const o = s.gp.peek();
+              rcu_assign_pointer(t, s.gp, s.nw);
+              if (sync) yield* synchronize_rcu(t, GP);
+              yield* kfree(t, o, U);
+            },
+          },
+          {
+            name: "reader",
+            *body(t: Task, s: Pub) {
+              yield* rcu_read_lock(t, RD);
+              yield RD;
+              const p = rcu_dereference(t, s.gp);
+              yield RD;
+              load(t, p.a);
+              yield* rcu_read_unlock(t, RD);
+            },
+          },
+        ],
+      };
+    },
+    claims: [],
+    leftOut: [],
+  } as Scenario<Pub, object>;
+}
+
+for (const reduction of REDUCTIONS) {
+  test(`a reader section that begins after the grace period began never sees the replaced pointer, under every model (${reduction})`, () => {
+    for (const m of MODELS) {
+      assert.equal(check(replaceAndFree(true), { memoryModel: m, reduction }).verdict, "pass", `${m} synchronize_rcu`);
+      const r = check(replaceAndFree(false), { memoryModel: m, reduction });
+      assert.equal(r.verdict, "fail", `${m} without synchronize_rcu`);
+      assert.ok(Object.keys(r.findings).every((k) => k.startsWith("bug: use-after-free")), JSON.stringify(r.findings));
+    }
   });
 }

@@ -644,6 +644,27 @@ function invalidate(t: Task, buf: StoreBuffer, cell: Cell<unknown>, old: unknown
 }
 
 /**
+ * `rmo`: RCU quiescent states, which include a full barrier: every CPU except those of threads
+ * `except` (by index) applies its pending invalidations. An RCU grace period calls it when it
+ * starts, for the CPUs outside a read-side section (their quiescent state may come at once: so a
+ * section they start later sees every store made before the grace period began), and when it
+ * ends, for every CPU (stronger than the kernel: also invalidations that arrived after a CPU's
+ * quiescent state). Without it, a reader whose section began after synchronize_rcu() started
+ * could still read the pointer the updater had replaced, and use it after the kfree() (a new
+ * user's trial, 2026-12-01). Records each buffer's apply location. Call inside a step.
+ */
+export function quiescentStates(t: Task, except: ReadonlySet<number> = NO_THREADS): void {
+  for (const b of hostOf(t).buffers) {
+    if (b.model !== "rmo" || except.has(b.index)) continue;
+    blindAccess(b.applyLoc, W);
+    for (const s of b.stale) blindAccess(b.staleLoc(s.cell), W);
+    b.stale.length = 0;
+  }
+}
+
+const NO_THREADS: ReadonlySet<number> = new Set();
+
+/**
  * `rmo`: the thread applies every pending invalidation (smp_rmb(), an acquire, a full barrier, a
  * dependent load): its later loads read memory. Records the buffer's apply location always, and
  * each invalidation applied. Nothing under the other models.

@@ -56,7 +56,7 @@ import type { Site } from "../engine/site.js";
 import { sitesIn } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { kfree } from "./slab.js";
-import { setRcuDereferenceCheck } from "../engine/memory.js";
+import { quiescentStates, setRcuDereferenceCheck } from "../engine/memory.js";
 import { subSite, type Step } from "./shared.js";
 
 export { rcu_dereference, rcu_dereference_check, rcu_dereference_protected, rcu_assign_pointer } from "../engine/memory.js";
@@ -129,9 +129,11 @@ class RcuState {
   /**
    * The readers inside a section now, each with the count of ended sections that ends the one
    * it is in: a reader whose last section's stores are not all visible is still inside it. Records
-   * a read of the readers' location (and of such a reader's store buffer).
+   * a read of the readers' location (and of such a reader's store buffer). Under rmo every other
+   * CPU passes a quiescent state here (see quiescentStates() in memory.ts). `by`: the thread
+   * starting the grace period.
    */
-  snapshot(): Snapshot {
+  snapshot(by: Task): Snapshot {
     access(this.loc, R);
     const m = new Map<Task, number>();
     for (const [t, r] of this.readers) {
@@ -139,6 +141,7 @@ class RcuState {
       if (r.nesting > 0) m.set(t, r.completed);
       else if (this.ended(t) < r.completed) m.set(t, r.completed - 1);
     }
+    quiescentStates(by, new Set([...m.keys()].map((t) => t.id)));
     return m;
   }
   /** Readers of `snap` still inside the section they were in (no access). */
@@ -283,9 +286,9 @@ function* synchronize_rcu_body(t: Task, at: Site): Step {
   const s = rcu(t);
   const snap = yield* step(t, subSite(at, "start grace period"), { sleeps: true, fence: true }, () => {
     if (rcu_read_lock_held(t)) t.warn("suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section");
-    return s.snapshot();
+    return s.snapshot(t);
   });
-  yield* step(t, subSite(at, "wait for readers"), { waitFor: new GracePeriod(s, snap), sleeps: true, fence: true });
+  yield* step(t, subSite(at, "wait for readers"), { waitFor: new GracePeriod(s, snap), sleeps: true, fence: true }, () => quiescentStates(t));
 }
 
 /**
@@ -297,7 +300,7 @@ export function call_rcu<H>(t: Task, head: H, func: rcu_callback_t<H>, at: Site)
   return step(t, at, { fence: true }, () => {
     const s = rcu(t);
     if (s.thread === null) throw new Error("call_rcu() needs rcu_callback_thread() among the scenario's threads to run its callbacks");
-    const snap = s.snapshot();
+    const snap = s.snapshot(t);
     access(s.cbLoc, W);
     s.callbacks.push({ head, func: func as rcu_callback_t<unknown>, snap, by: t.name });
   });
@@ -339,6 +342,7 @@ export function rcu_callback_thread(name = "rcu_do_batch"): {
       const ready = new CallbackReady(s);
       for (;;) {
         const cb = yield* step(t, RCU_DO_BATCH, { waitFor: ready }, () => {
+          quiescentStates(t);
           s.inFlight++;
           return s.callbacks.shift()!;
         });
