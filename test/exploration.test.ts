@@ -314,6 +314,11 @@ test("racelab check --shard k/N and racelab merge print what one check prints; -
   const w = spawnSync(process.execPath, [cli, ...args, "--workers", "2", "--json"], { encoding: "utf8" });
   assert.equal(w.status, 0, w.stderr);
   assert.deepEqual(strip(w.stdout), strip(one.stdout));
+  // elapsedMs covers the workers' search, not only the merge (it was the merge's 0.1 s against a
+  // search of seconds, a new user's trial): the same search, so at least a quarter of one worker's.
+  const e1 = (JSON.parse(one.stdout) as CheckResult).elapsedMs;
+  const e2 = (JSON.parse(w.stdout) as CheckResult).elapsedMs;
+  assert.ok(e2 >= e1 / 4, `--workers 2 elapsedMs ${e2} against ${e1} with one`);
   // Bad input: one line, exit 2.
   for (const [argv, re] of [
     [["merge", files[0]!, files[1]!], /need shards 0 to 2 of one search/],

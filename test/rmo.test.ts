@@ -94,6 +94,8 @@ test("an rmo counterexample shows the stale load: the reader reads data = 0 whil
   const text = renderDiagram(exec, 200);
   assert.match(text, /flag = 1 becomes visible/);
   assert.match(text, /reader applies the invalidation of flag \(it read flag = 0\)/);
+  // The stale read itself is drawn under the reader's step: it is why the outcome is reached.
+  assert.match(text, /\/\/ r1 = READ_ONCE\(data\)\n *\/\/ -> reads the stale data = 0 \(the invalidation is pending\)\n/);
 });
 
 /** rcu_assign_pointer() of an initialized object against rcu_dereference() and a load through it. */

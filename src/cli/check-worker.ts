@@ -115,7 +115,12 @@ export async function checkInWorker(
         if (!claims.has(c)) claims.set(c, new Int32Array(new SharedArrayBuffer(4 * 65_536)));
         return { ...c, shard: { index: k, count: workers, claims: claims.get(c)! } };
       },
-      (sc, c, parts) => mergeParts(sc, c, parts),
+      (sc, c, parts, elapsedMs) => {
+        // The workers' time and the merge's (mergeParts() alone times only the merge).
+        const t1 = performance.now();
+        const r = mergeParts(sc, c, parts);
+        return { ...r, elapsedMs: Math.round((elapsedMs + performance.now() - t1) * 10) / 10 };
+      },
       onProgress,
       stopped,
     );

@@ -105,6 +105,8 @@ function wrap(text: string, width: number, indent = "  "): string[] {
  * runs after another stopped unfinished (a deadlock) keeps its column. Lines are at
  * most `width` columns (default 75).
  */
+const MEMORY_NOTE = /^reads the stale |becomes visible first$|invalidations? (is|are) applied$/;
+
 export function renderDiagram(exec: Execution, width = 75): string {
   if (exec.trace === null) throw new Error("renderDiagram needs an execution run with trace: true");
   const trace = exec.trace;
@@ -153,7 +155,11 @@ export function renderDiagram(exec: Execution, width = 75): string {
       for (const l of wrap(`${s.site.fn}()`, w)) put(i, l);
       lastFn[i] = s.site.fn;
     }
-    const lines = wrap(`  // ${stepText(exec, s).label}`, w, "     ");
+    const text = stepText(exec, s);
+    const lines = wrap(`  // ${text.label}`, w, "     ");
+    // What the memory model did in a thread's step (a stale read under rmo, buffered stores made
+    // visible first, invalidations applied): the reason for the counterexample, so shown.
+    if (!exec.tasks[i]!.daemon) for (const note of text.notes) if (MEMORY_NOTE.test(note)) lines.push(...wrap(`  //  -> ${note}`, w, "        "));
     for (const l of lines) put(i, l);
     if (s.findings.length > 0) {
       put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.trim().length))))));
