@@ -95,6 +95,9 @@ function wrap(text: string, width: number, indent = "  "): string[] {
   return lines.length > 0 ? lines : [""];
 }
 
+/** Notes of a thread's step that say what the memory model did (drawn in diagrams). */
+const MEMORY_NOTE = /^reads the stale |becomes visible first$|invalidations? (is|are) applied$/;
+
 /**
  * Renders a traced execution as a race diagram in the style of kernel commit messages
  * (Documentation/process/maintainer-tip.rst): one column per racing thread, time going down, the
@@ -105,8 +108,6 @@ function wrap(text: string, width: number, indent = "  "): string[] {
  * runs after another stopped unfinished (a deadlock) keeps its column. Lines are at
  * most `width` columns (default 75).
  */
-const MEMORY_NOTE = /^reads the stale |becomes visible first$|invalidations? (is|are) applied$/;
-
 export function renderDiagram(exec: Execution, width = 75): string {
   if (exec.trace === null) throw new Error("renderDiagram needs an execution run with trace: true");
   const trace = exec.trace;
