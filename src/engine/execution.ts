@@ -354,11 +354,7 @@ export class Execution implements TaskHost, TrackHost {
         // (rmo: a finished thread loads nothing more; its pending invalidations are dropped,
         // with the write of the apply location that its daemon's every step reads.)
         const buf = t.daemon ? undefined : this.buffers[tid];
-        if (buf !== undefined && buf.model === "rmo") {
-          blindAccess(buf.applyLoc, W);
-          for (const s of buf.stale) blindAccess(buf.staleLoc(s.cell), W);
-          buf.stale.length = 0;
-        }
+        if (buf !== undefined && buf.model === "rmo") buf.dropStale();
       } else if (!isSite(r.value)) {
         throw new ModelError(
           `thread ${t.name} yielded ${describeYield(r.value)} after ${site.fn} (${site.label}), not a Site (yield a site made with sitesIn(), or yield* a primitive)`,

@@ -232,6 +232,17 @@ export class StoreBuffer implements Waitable {
   staleLoc(cell: { readonly loc: number }): number {
     return this.base + HALF + cell.loc;
   }
+  /**
+   * `rmo`: the CPU applies every pending invalidation at once; records the apply location and
+   * each invalidation applied, and returns how many there were.
+   */
+  dropStale(): number {
+    blindAccess(this.applyLoc, W);
+    const n = this.stale.length;
+    for (const s of this.stale) blindAccess(this.staleLoc(s.cell), W);
+    this.stale.length = 0;
+    return n;
+  }
   /** The flusher can run when a store is pending or (`rmo`) an invalidation is. */
   canProceed(): boolean {
     return this.entries.length > 0 || this.stale.length > 0;
@@ -385,11 +396,7 @@ function drainFor(t: Task, loc: number, all = false): void {
       buf.entries.splice(i, 1);
       blindAccess(buf.cellLoc(e.cell), W);
       blindAccess(e.cell.loc, W);
-      const stales = buf.model === "rmo" && e.onVisible === undefined && e.cell instanceof Cell;
-      const old = stales ? e.cell.peek() : undefined;
-      e.cell.poke(e.value);
-      e.onVisible?.();
-      if (stales) invalidate(t, buf, e.cell, old);
+      land(t, buf, e, false);
       t.say(() => `${e.text} becomes visible first`);
     }
   } finally {
@@ -604,13 +611,23 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     if (choiceDependencies && reordersStores(buf.model)) access(buf.tailLoc, R);
     access(buf.cellLoc(e.cell), W);
     access(e.cell.loc, W);
-    const stales = buf.model === "rmo" && e.onVisible === undefined && e.cell instanceof Cell;
-    const old = stales ? e.cell.peek() : undefined;
-    e.cell.value = e.value;
-    e.onVisible?.();
-    if (stales) invalidate(t, buf, e.cell, old);
+    land(t, buf, e, true);
     t.say(() => `${e.text} becomes visible`);
   }
+}
+
+/**
+ * Writes buffered store `e` of `buf`'s CPU to memory (through the Cell's `value` setter, which
+ * records the write, or with `poke()` when the caller recorded it), runs its `onVisible`, and
+ * under `rmo` gives the other CPUs their invalidations of the cell ({@link invalidate}).
+ */
+function land(t: Task, buf: StoreBuffer, e: Pending, viaSetter: boolean): void {
+  const stales = buf.model === "rmo" && e.onVisible === undefined && e.cell instanceof Cell;
+  const old = stales ? e.cell.peek() : undefined;
+  if (viaSetter) e.cell.value = e.value;
+  else e.cell.poke(e.value);
+  e.onVisible?.();
+  if (stales) invalidate(t, buf, e.cell, old);
 }
 
 /**
@@ -655,10 +672,7 @@ function invalidate(t: Task, buf: StoreBuffer, cell: Cell<unknown>, old: unknown
  */
 export function quiescentStates(t: Task, except: ReadonlySet<number> = NO_THREADS): void {
   for (const b of hostOf(t).buffers) {
-    if (b.model !== "rmo" || except.has(b.index)) continue;
-    blindAccess(b.applyLoc, W);
-    for (const s of b.stale) blindAccess(b.staleLoc(s.cell), W);
-    b.stale.length = 0;
+    if (b.model === "rmo" && !except.has(b.index)) b.dropStale();
   }
 }
 
@@ -672,12 +686,8 @@ const NO_THREADS: ReadonlySet<number> = new Set();
 export function applyInvalidations(t: Task): void {
   const buf = hostOf(t).bufferOf(t);
   if (buf === null || buf.model !== "rmo") return;
-  blindAccess(buf.applyLoc, W);
-  if (buf.stale.length === 0) return;
-  for (const s of buf.stale) blindAccess(buf.staleLoc(s.cell), W);
-  const n = buf.stale.length;
-  buf.stale.length = 0;
-  t.say(() => `${n === 1 ? "its pending invalidation is" : `its ${n} pending invalidations are`} applied`);
+  const n = buf.dropStale();
+  if (n > 0) t.say(() => `${n === 1 ? "its pending invalidation is" : `its ${n} pending invalidations are`} applied`);
 }
 
 // racelab objects record their own accesses (see engine/track.ts).
