@@ -281,3 +281,175 @@ test("store buffering across mutex_unlock(), up_read(), up_write() and read_unlo
       }
     }
 });
+
+// A lock acquire is an ACQUIRE, not a full barrier, on a weakly ordered CPU (LKMM; spinlock.h:
+// smp_mb__after_spinlock() exists to "guarantee a STORE before the spin_lock() is ordered against
+// a LOAD after it"): a store before the lock may stay buffered past the whole critical section,
+// so `WRITE_ONCE(x, 1); lock; unlock; r0 = READ_ONCE(y)` against `WRITE_ONCE(y, 1); smp_mb(); r1 =
+// READ_ONCE(x)` can end with r0 = r1 = 0 under pso and rmo (memory-barriers.txt: "an ACQUIRE
+// followed by a RELEASE [is not] a full barrier"). x86's locked instructions forbid it (tso).
+// racelab made every acquire a full barrier and passed it (new-user trial 10, 2026-12-01).
+import { smp_mb__after_spinlock } from "../src/linux/shared.js";
+import { mutex_trylock, spin_trylock } from "../src/linux/locks.js";
+
+type BeforeKind = Kind | "spin_trylock" | "mutex_trylock";
+/** cpu0: WRITE_ONCE(x, 1); lock; [smp_mb__after_spinlock();] unlock; r0 = READ_ONCE(y) | cpu1: WRITE_ONCE(y, 1); smp_mb(); r1 = READ_ONCE(x). */
+function sbBefore(k: BeforeKind, mbAfterLock: boolean, mm: MemoryModel): Scenario<{ x: Cell<number>; y: Cell<number>; l: Locks; r: number[] }, object> {
+  const S = at("cpu", "step");
+  type St = { x: Cell<number>; y: Cell<number>; l: Locks; r: number[] };
+  return {
+    id: `sb-before-${k}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+    variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
+    setup() {
+      const state: St = { x: new Cell("x", 0), y: new Cell("y", 0), l: newLocks(), r: [-1, -1] };
+      return {
+        state,
+        threads: [
+          {
+            name: "cpu0",
+            *body(t: Task, s: St) {
+              yield S;
+              store(t, s.x, 1);
+              let took = true;
+              if (k === "spin_trylock") took = yield* spin_trylock(t, s.l.sl, S);
+              else if (k === "mutex_trylock") took = yield* mutex_trylock(t, s.l.m, S);
+              else yield* lockIt(t, k, s.l, S);
+              if (mbAfterLock) yield* smp_mb__after_spinlock(t, S);
+              if (took) {
+                if (k === "spin_trylock") yield* spin_unlock(t, s.l.sl, S);
+                else if (k === "mutex_trylock") yield* mutex_unlock(t, s.l.m, S);
+                else yield* unlockIt(t, k, s.l, S);
+              }
+              yield S;
+              s.r[0] = load(t, s.y);
+            },
+          },
+          {
+            name: "cpu1",
+            *body(t: Task, s: St) {
+              yield S;
+              store(t, s.y, 1);
+              yield* smp_mb(t, S);
+              yield S;
+              s.r[1] = load(t, s.x);
+            },
+          },
+        ],
+      };
+    },
+    view: (s) => ({ r0: s.r[0]!, r1: s.r[1]! }),
+    endChecks: [{ name: "sb", check: (s, r) => (s.r[0] === 0 && s.r[1] === 0 ? r.report("bug", "store buffering: r0 = r1 = 0") : undefined) }],
+    claims: [],
+    leftOut: [],
+  } as Scenario<St, object>;
+}
+
+/**
+ * The release still publishes what came before the acquire: `a` stores x, then takes and drops
+ * the lock; `b` takes the lock and, when `a` had been in it first, must read x = 1 (x's store is
+ * ordered before a's release, which b's acquire reads from).
+ */
+function beforeHandoff(k: Kind, mm: MemoryModel): Scenario<{ x: Cell<number>; aDone: boolean; l: Locks }, object> {
+  const S = at("handoff", "step");
+  type St = { x: Cell<number>; aDone: boolean; l: Locks };
+  const writeKind: Kind = k === "rwsem-read" ? "rwsem-write" : k === "read_lock" ? "write_lock" : k;
+  return {
+    id: `before-handoff-${k}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+    fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+    variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
+    setup() {
+      const state: St = { x: new Cell("x", 0), aDone: false, l: newLocks() };
+      return {
+        state,
+        threads: [
+          {
+            name: "a",
+            *body(t: Task, s: St) {
+              yield S;
+              store(t, s.x, 1);
+              yield* lockIt(t, k, s.l, S);
+              yield S;
+              s.aDone = true;
+              yield* unlockIt(t, k, s.l, S);
+            },
+          },
+          {
+            name: "b",
+            *body(t: Task, s: St) {
+              yield* lockIt(t, writeKind, s.l, S);
+              yield S;
+              const v = load(t, s.x);
+              if (s.aDone && v !== 1) t.bug(`x = ${v} after a's critical section`);
+              yield* unlockIt(t, writeKind, s.l, S);
+            },
+          },
+        ],
+      };
+    },
+    view: (s) => ({ x: s.x.peek() }),
+    claims: [],
+    leftOut: [],
+  } as Scenario<St, object>;
+}
+
+test("a store before a lock acquire is not ordered before the critical section's loads under pso and rmo (an ACQUIRE; trylocks stay full barriers), under tso it is (locked RMW); smp_mb__after_spinlock() orders it; the release still publishes it", () => {
+  const kinds: BeforeKind[] = ["spin", "mutex", "embedded-mutex", "rwsem-write", "rwsem-read", "read_lock", "write_lock", "spin_trylock", "mutex_trylock"];
+  for (const reduction of REDUCTIONS)
+    for (const k of kinds) {
+      const why = `${k} ${reduction}`;
+      assert.equal(check(sbBefore(k, false, "sc"), { reduction }).verdict, "pass", `sc ${why}`);
+      // (write_unlock() is a plain release store, buffered under tso too, but the locked
+      // write_lock() before it drains x: x86 orders the store before the loads.)
+      assert.equal(check(sbBefore(k, false, "tso"), { reduction }).verdict, "pass", `tso ${why}`);
+      for (const mm of ["pso", "rmo"] as const) {
+        const r = check(sbBefore(k, false, mm), { reduction });
+        // Trylocks stay full barriers (locks.ts, acquireFences(): stronger than LKMM, documented).
+        const trylock = k === "spin_trylock" || k === "mutex_trylock";
+        assert.deepEqual(Object.keys(r.findings), trylock ? [] : ["bug: store buffering: r0 = r1 = 0"], `${mm} ${why}`);
+        assert.equal(r.complete, true, `${mm} ${why}`);
+        assert.equal(check(sbBefore(k, true, mm), { reduction }).verdict, "pass", `${mm} smp_mb__after_spinlock ${why}`);
+        if (trylock) continue;
+        const h = check(beforeHandoff(k, mm), { reduction });
+        assert.equal(h.verdict, "pass", `${mm} release publishes the store before the acquire, ${why}: ${JSON.stringify(h.findings)}`);
+        const c = check(handoff(k, mm), { reduction });
+        assert.equal(c.verdict, "pass", `${mm} handoff ${why}: ${JSON.stringify(c.findings)}`);
+      }
+    }
+});
+
+test("a thread that takes a lock again while its own release of it is still buffered takes it (no false recursion report) under pso and rmo", () => {
+  for (const k of ["spin", "mutex", "rwsem-read", "read_lock", "write_lock"] as Kind[])
+    for (const mm of ["pso", "rmo"] as const) {
+      const S = at("again", "step");
+      const sc = {
+        id: `again-${k}`, title: "", summary: "", kernel: "v6.12", thread: src, params: [], defaults: {},
+        fixes: [{ id: "baseline", title: "", description: "", source: src, options: {} }],
+        variants: [{ id: "default", title: "", description: "", options: {}, memoryModel: mm }],
+        setup() {
+          const state = { x: new Cell("x", 0), l: newLocks() };
+          return {
+            state,
+            threads: [
+              {
+                name: "cpu0",
+                *body(t: Task, s: typeof state) {
+                  for (let i = 0; i < 2; i++) {
+                    yield* lockIt(t, k, s.l, S);
+                    yield S;
+                    store(t, s.x, load(t, s.x) + 1);
+                    yield* unlockIt(t, k, s.l, S);
+                  }
+                },
+              },
+            ],
+          };
+        },
+        view: (s: { x: Cell<number> }) => ({ x: s.x.peek() }),
+        claims: [],
+        leftOut: [],
+      } as unknown as Scenario<object, object>;
+      const r = check(sc, { reduction: "none" });
+      assert.equal(r.verdict, "pass", `${k} ${mm}: ${JSON.stringify(r.findings)}`);
+    }
+});

@@ -8,9 +8,12 @@
  * print_unlock_imbalance_bug), kernel/locking/irqflag-debug.c, v6.12 (as far back as v6.6).
  *
  * Every acquire and every release is one atomic step made with step(): it waits until the lock is
- * free (the thread is not runnable before), is a full barrier (acquires are; so are the unlocks
- * of mutexes, rw_semaphores and read_unlock(), locked instructions on x86; spin_unlock() and
- * write_unlock() are release stores under tso and pso, see "Unlocks as release stores"), records its lock operation (LX exclusive, LS shared) so the reduction
+ * free (the thread is not runnable before), orders memory as the CPU model says (under sc and tso
+ * acquires are full barriers, x86's locked instructions, and so are the unlocks of mutexes,
+ * rw_semaphores and read_unlock(); spin_unlock() and write_unlock() are release stores under tso,
+ * pso and rmo, and every unlock is one under pso and rmo, see "Unlocks as release stores"; under
+ * pso and rmo an acquire is an ACQUIRE, see acquireFences(), and trylocks stay full barriers),
+ * records its lock operation (LX exclusive, LS shared) so the reduction
  * orders it against every other operation on the lock that conflicts, and, for sleeping locks
  * (rw_semaphore, mutex), may sleep: a `sleep-in-atomic` finding when the thread is in atomic
  * context. Spinlocks, rwlocks and disabled interrupts put the thread in atomic context until
@@ -46,12 +49,13 @@
  * and any free lock may be taken by any waiter. Interrupts are not modeled as preemption: the
  * interrupt flag only matters for the atomic-context check and for local_irq_restore()'s sanity
  * check. Lock classes and lock-order (ABBA) detection are lockdep's, not modeled: an ABBA
- * deadlock shows as a deadlock finding when an interleaving reaches it. Lock acquires and the
- * sleeping locks' and read_unlock()'s releases are full barriers (LKMM's are acquire / release
- * only; x86's are locked instructions).
+ * deadlock shows as a deadlock finding when an interleaving reaches it. Under sc and tso lock
+ * acquires and the sleeping locks' and read_unlock()'s releases are full barriers (x86's locked
+ * instructions); under pso and rmo they are ACQUIREs and releases as in LKMM, except trylocks,
+ * which stay full barriers.
  */
 import { access, ADD, autoLoc, blindAccess, isStepping, LS, LX, newLoc, R, setAutoLocValue } from "../engine/access.js";
-import { autoCell, reordersStores, storeReleaseOf, type Cell } from "../engine/memory.js";
+import { applyInvalidations, autoCell, reordersStores, storeReleaseOf, type Cell } from "../engine/memory.js";
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
@@ -87,8 +91,28 @@ class HeldBySelf implements Waitable {
  * task sleep; the other threads go on, and the execution ends in a deadlock finding naming it.
  */
 function acquire<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
-  return t.made(at, acquireBody(t, at, spec, name, effect));
+  return t.made(at, acquireBody(t, at, acquireFences(t) ? spec : { ...spec, fence: false }, name, effect));
 }
+
+/**
+ * Whether `t`'s lock acquires are full barriers. Under sc and tso they are (x86's locked
+ * instructions). Under pso and rmo, the models of weakly ordered CPUs, an acquire is an ACQUIRE
+ * only, as in LKMM: the thread's earlier stores may stay buffered past it, so `WRITE_ONCE(x, 1);
+ * spin_lock(l); spin_unlock(l); r = READ_ONCE(y)` against the mirror image can end with both
+ * loads reading 0 (include/linux/spinlock.h, v6.12: smp_mb__after_spinlock() exists to "guarantee
+ * a STORE before the spin_lock() is ordered against a LOAD after it"). A thread whose own release
+ * of the lock is still buffered waits until it is visible (each lock's canProceed(); a stronger
+ * ordering than the kernel's, in that one case). Trylocks (spin_trylock(), mutex_trylock(),
+ * down_read_trylock(), down_write_trylock()) stay full barriers under every model: a trylock
+ * whose own release is still buffered must not fail, and waiting for that release would be a
+ * wait the persistent sets take for the lock's (stronger than LKMM for a successful trylock).
+ */
+function acquireFences(t: Task): boolean {
+  return !releasesWeakly(t);
+}
+
+/** Whether `t`'s own release of `lock` (a write or a read release) is still in its store buffer. */
+const ownReleasePending = (lock: object, t: Task): boolean => releasing.get(lock) === t || readReleasePending(lock, t);
 
 function* acquireBody<T>(t: Task, at: Site, spec: StepSpec, name: string, effect: () => { recursion: string | null; value: T }): Step<T> {
   // step(t, at, spec, effect), made here (one generator per acquire instead of two).
@@ -100,6 +124,9 @@ function* acquireBody<T>(t: Task, at: Site, spec: StepSpec, name: string, effect
   inStep(spec);
   if (sleeping !== null) leave(t, sleeping);
   const r = effect();
+  // An acquire that was no full barrier (pso, rmo): under rmo the thread's later loads must not
+  // read what an invalidation it has not applied hides (an ACQUIRE orders them after it).
+  if (spec.fence !== true) applyInvalidations(t);
   if (r.recursion !== null) {
     t.report("bug", r.recursion);
     yield* step(t, at, { waitFor: new HeldBySelf(name, t) });
@@ -277,9 +304,9 @@ export class Spinlock implements Waitable, Holdable {
   holdMode(t: Task): number {
     return this.owner === t && releasing.get(this) !== t ? 2 : 0;
   }
-  /** Free, or held by `t` itself (so the recursion is reported rather than spun on). */
+  /** Free, or held by `t` itself (so the recursion is reported rather than spun on); not while `t`'s own release is buffered. */
   canProceed(t: Task): boolean {
-    return this.owner === null || this.owner === t;
+    return this.owner === null || (this.owner === t && releasing.get(this) !== t);
   }
   /** Waitable: the acquire is an exclusive operation on the lock. */
   waited(): void {
@@ -508,6 +535,7 @@ export class rwlock_t implements Waitable, Holdable {
     return this.readers.includes(t) && !readReleasePending(this, t) ? 1 : 0;
   }
   canProceed(t: Task, mode: number): boolean {
+    if (ownReleasePending(this, t)) return false;
     if (this.writer === t || (mode === EXCLUSIVE && this.readers.includes(t))) return true;
     return this.writer === null && (mode === SHARED || this.readers.length === 0);
   }
@@ -605,6 +633,7 @@ export class RwSemaphore implements Waitable, Holdable {
   }
   /** Free for `mode`, or held by `t` itself (so the recursion is reported). */
   canProceed(t: Task, mode: number): boolean {
+    if (ownReleasePending(this, t)) return false;
     if (this.writer === t || this.readers.includes(t)) return true;
     return this.writer === null && (mode === SHARED || this.readers.length === 0);
   }
@@ -739,9 +768,9 @@ export class Mutex implements Waitable, Holdable {
   holdMode(t: Task): number {
     return this.owner === t && releasing.get(this) !== t ? 2 : 0;
   }
-  /** Free, or held by `t` itself (so the recursion is reported). */
+  /** Free, or held by `t` itself (so the recursion is reported); not while `t`'s own release is buffered. */
   canProceed(t: Task): boolean {
-    return this.owner === null || this.owner === t;
+    return this.owner === null || (this.owner === t && releasing.get(this) !== t);
   }
   /** Waitable: the acquire is an exclusive operation on the lock. */
   waited(): void {

@@ -57,6 +57,15 @@ export const smp_mb__before_atomic: (t: Task, at: Site) => Step = smp_mb;
 export const smp_mb__after_atomic: (t: Task, at: Site) => Step = smp_mb;
 
 /**
+ * smp_mb__after_spinlock(): a full barrier after a lock acquire (include/linux/spinlock.h, v6.12:
+ * it "must guarantee a STORE before the spin_lock() is ordered against a LOAD after it"; a no-op
+ * on x86, smp_mb() on arm64, powerpc and riscv). An acquire alone is an ACQUIRE under pso and rmo
+ * (locks.ts), so this is what orders a store before `spin_lock()` against the critical section's
+ * loads there. A step of its own, like smp_mb().
+ */
+export const smp_mb__after_spinlock: (t: Task, at: Site) => Step = smp_mb;
+
+/**
  * The value the thread would load from `cell` now (its own latest buffered store, else memory),
  * without recording an access: for `Waitable.canProceed()`, which must not record. The waiting
  * step's `waited()` then records the read with `load()`.
