@@ -903,6 +903,20 @@ test("call_rcu: the callback runs after the readers that could see the object, a
   ]);
 });
 
+test("a schedule that names the RCU callback thread before a callback is queued says what it waits for (not a store buffer)", () => {
+  const sc = scenario<RcuS>("rcu-cb-blocked", () => ({
+    state: { gp: new Cell<Obj | null>("gp", { data: 1 }), freed: false },
+    threads: [{ name: "reader", body: rcuReader }, rcu_callback_thread()],
+  }));
+  // (New-user trial 11: "cannot run: it has no buffered store to make visible", under sc.)
+  for (const mm of ["sc", "tso"] as const)
+    assert.throws(
+      () => runStrategy(sc, resolveConfig(sc, "baseline", "default", {}, mm), new ReplayStrategy([1]), {}, () => {}),
+      /^UsageError: schedule step 1: thread 1 \(rcu_do_batch\) cannot run: it waits for RCU callbacks in rcu_do_batch\(\)$/,
+      mm,
+    );
+});
+
 // ---- kmalloc / kfree ----------------------------------------------------------------------------
 
 test("kfree: a later access is a use-after-free bug, a second kfree a double free", () => {

@@ -212,7 +212,8 @@ export class Execution implements TaskHost, TrackHost {
 
   /**
    * Why thread `tid` cannot take a step now, for messages: `has finished`, `has no buffered store
-   * to make visible` (a store-buffer thread), `waits for <object>`, `waits for its stores to become
+   * to make visible` (a store-buffer thread; under rmo `... and no invalidation to apply`),
+   * `waits for <object>` (what the thread's pending step waits for), `waits for its stores to become
    * visible` (a full barrier), or `is stopped` (a BUG halted the execution); `can run` when it can.
    */
   whyBlocked(tid: number): string {
@@ -221,7 +222,9 @@ export class Execution implements TaskHost, TrackHost {
     if (this.halted) return "is stopped (the execution halted)";
     if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} more than ${t.parked.bound} times: waits for another thread to make progress`;
     if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
-      return t.daemon ? "has no buffered store to make visible" : `waits for ${t.waitOn.name}`;
+      return t.waitOn instanceof StoreBuffer
+        ? `has no buffered store to make visible${t.waitOn.model === "rmo" ? " and no invalidation to apply" : ""}`
+        : `waits for ${t.waitOn.name}`;
     return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
   }
 
