@@ -34,6 +34,15 @@ test("check --all-fixes --all-variants prints an array; --fail-on-finding sets e
   assert.equal(racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--fail-on-finding").code, 0);
 });
 
+test("a reduced pass says what it rests on (the reduction and the sampled cross-check); an unreduced one says every interleaving", () => {
+  const reduced = racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es");
+  assert.match(reduced.stdout, /^ext4-delalloc-fallocate recheck-es\/default: pass \(sleep-sets; cross-check: 200 unreduced samples agree\) — 12 executions, /);
+  const none = racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--reduction", "none", "--variant", "write-vs-mkwrite");
+  assert.match(none.stdout, /: pass \(every interleaving\) — \d+ executions/);
+  const nocc = racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--cross-check", "0");
+  assert.match(nocc.stdout, /: pass \(sleep-sets; no cross-check\) — /);
+});
+
 test("replay --json reproduces the counterexample's finding", () => {
   const ce = JSON.parse(racelab("check", "ext4-delalloc-fallocate", "--json").stdout).counterexample;
   const r = racelab("replay", "ext4-delalloc-fallocate", "--fix", "baseline", "--schedule", ce.schedule, "--json");

@@ -60,6 +60,7 @@ import {
   list_for_each_entry,
   load,
   local_irq_restore,
+  local_irq_save,
   mutex_lock,
   mutex_trylock,
   mutex_unlock,
@@ -69,6 +70,7 @@ import {
   rcu_assign_pointer,
   rcu_callback_thread,
   rcu_dereference,
+  rcu_dereference_check,
   rcu_read_lock,
   rcu_read_unlock,
   read_lock,
@@ -861,6 +863,82 @@ test("rcu_read_lock: sleeping inside is sleep-in-atomic; an unbalanced unlock is
     "sleep-in-atomic: updater() may sleep while holding rcu_read_lock()",
     "warning: suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section",
   ]);
+});
+
+// Since the RCU flavours were consolidated (v4.20) synchronize_rcu() and call_rcu() wait for any
+// region with preemption or interrupts disabled (Documentation/RCU/Design/Requirements/
+// Requirements.rst: "anything that disables preemption also marks an RCU-sched read-side critical
+// section"). A grace period used to end while a reader held a spinlock: a false use-after-free
+// (new-user trial 11). A sleeping lock disables nothing: the use-after-free stays.
+test("a grace period waits for a reader that holds a spinlock, an rwlock, a bit spinlock or has interrupts off, not for one that holds a mutex", () => {
+  type How = "spin_lock" | "read_lock" | "bit_spin_lock" | "local_irq_save" | "mutex_lock" | "nothing";
+  interface S3 extends RcuS {
+    l: ReturnType<typeof DEFINE_SPINLOCK>;
+    rw: ReturnType<typeof DEFINE_RWLOCK>;
+    m: ReturnType<typeof DEFINE_MUTEX>;
+    bits: ReturnType<typeof DECLARE_BITMAP>;
+  }
+  const HOLD = at("reader", "enter the region");
+  const DEREF = at("reader", "p = rcu_dereference_check(gp, lockdep_is_held(&l))");
+  const LEAVE = at("reader", "leave the region");
+  const sc = (how: How, free: "synchronize_rcu" | "call_rcu") =>
+    scenario<S3>(`rcu-sched-${how}-${free}`, () => ({
+      state: {
+        gp: new Cell<Obj | null>("gp", { data: 1 }),
+        freed: false,
+        l: DEFINE_SPINLOCK("l"),
+        rw: DEFINE_RWLOCK("rw"),
+        m: DEFINE_MUTEX("m"),
+        bits: DECLARE_BITMAP("bits", 1),
+      },
+      threads: [
+        {
+          name: "reader",
+          *body(t: Task, s: S3) {
+            let flags = 0;
+            if (how === "spin_lock") yield* spin_lock(t, s.l, HOLD);
+            else if (how === "read_lock") yield* read_lock(t, s.rw, HOLD);
+            else if (how === "bit_spin_lock") yield* bit_spin_lock(t, 0, s.bits, HOLD);
+            else if (how === "local_irq_save") flags = yield* local_irq_save(t, HOLD);
+            else if (how === "mutex_lock") yield* mutex_lock(t, s.m, HOLD);
+            yield DEREF;
+            const p = rcu_dereference_check(t, s.gp, true);
+            if (p !== null) {
+              yield R_USE;
+              void p.data;
+            }
+            if (how === "spin_lock") yield* spin_unlock(t, s.l, LEAVE);
+            else if (how === "read_lock") yield* read_unlock(t, s.rw, LEAVE);
+            else if (how === "bit_spin_lock") yield* bit_spin_unlock(t, 0, s.bits, LEAVE);
+            else if (how === "local_irq_save") yield* local_irq_restore(t, flags, LEAVE);
+            else if (how === "mutex_lock") yield* mutex_unlock(t, s.m, LEAVE);
+          },
+        },
+        {
+          name: "updater",
+          *body(t: Task, s: S3) {
+            yield U_ASSIGN;
+            const old = load(t, s.gp)!;
+            rcu_assign_pointer(t, s.gp, null);
+            if (free === "synchronize_rcu") {
+              yield* synchronize_rcu(t, U_SYNC);
+              yield* kfree(t, old, U_FREE);
+            } else yield* kfree_rcu(t, old, U_CALL);
+          },
+        },
+        ...(free === "call_rcu" ? [rcu_callback_thread()] : []),
+      ],
+    }));
+  const uaf = "bug: use-after-free: reader accesses state.gp->data after kfree() by ";
+  for (const free of ["synchronize_rcu", "call_rcu"] as const) {
+    for (const how of ["spin_lock", "read_lock", "bit_spin_lock", "local_irq_save"] as const)
+      for (const mm of ["sc", "tso", "pso"] as const) assert.deepEqual(explore(sc(how, free), mm).keys, [], `${how} ${free} ${mm}`);
+    for (const how of ["mutex_lock", "nothing"] as const) {
+      const keys = explore(sc(how, free)).keys;
+      assert.equal(keys.length, 1, `${how} ${free}: ${keys.join("; ")}`);
+      assert.ok(keys[0]!.startsWith(uaf), `${how} ${free}: ${keys[0]}`);
+    }
+  }
 });
 
 test("call_rcu: the callback runs after the readers that could see the object, and it does run", () => {

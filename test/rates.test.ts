@@ -190,3 +190,15 @@ test("exact under pso: choice steps weigh 1/(alternatives) at every node, replay
   assert.ok(r.exact !== null && r.exact > 0);
   assert.ok(r.ci95[0] <= r.exact! && r.exact! <= r.ci95[1], `[${r.ci95}] contains ${r.exact}`);
 });
+
+import { configClock } from "../src/cli/program.js";
+
+test("rates progress: each configuration's rate counts from its own start, not the command's", () => {
+  const clock = configClock(1000);
+  // Configuration 0 reports at 1,500 and 3,000 ms; configuration 1 starts when 0 last reported.
+  assert.equal(clock(0, 1500), 500);
+  assert.equal(clock(0, 3000), 2000);
+  assert.equal(clock(1, 3100), 100);
+  assert.equal(clock(1, 4000), 1000);
+  assert.equal(clock(2, 4200), 200);
+});

@@ -307,6 +307,17 @@ test("model errors point at the cause: not a generator, a bare yield, a yield of
   assert.throws(() => check(nondet), /nondeterministic thread t0: replaying the same schedule/);
 });
 
+test("setup() that throws is a model error naming the scenario (exit status 3 in the CLI), not a bare message", () => {
+  const sc = defineScenario({
+    id: "setup-throws",
+    setup: (): { state: { n: number }; threads: Record<string, never> } => {
+      throw new RangeError("boom in setup");
+    },
+  });
+  // (New-user trial 11: `racelab: boom in setup`, exit status 2, as if the command line were wrong.)
+  assert.throws(() => check(sc), (e: unknown) => e instanceof ModelError && e.message === "setup-throws: setup() threw RangeError: boom in setup");
+});
+
 test("a primitive called without yield* is an error finding naming its step, never a step that silently vanishes", () => {
   const LOCK = at("t0", "spin_lock(&s->lock)");
   const SET = at("t0", "set_current_state(TASK_UNINTERRUPTIBLE)");

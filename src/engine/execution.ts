@@ -1,4 +1,4 @@
-import { ModelError } from "../errors.js";
+import { ModelError, UsageError } from "../errors.js";
 import { access, autoLoc, autoLocValue, blindAccess, bookkeepingAccess, HALT_ACCESS, locName, readHook, setAutoLocValue, setDirectWriteHook, setFreedAccessHandler, setReadHook, setStepping, newLoc, R, recordInto, resetLocations, W } from "./access.js";
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
@@ -100,8 +100,9 @@ export class Execution implements TaskHost, TrackHost {
 
   /**
    * Builds the initial state with `scenario.setup(cfg)` and starts every thread up to its first
-   * step. Throws ModelError when a thread body is not a generator, throws or writes shared state
-   * before its first yield, or yields something other than a Site.
+   * step. Throws ModelError when `setup()` throws (other than a UsageError), when a thread body is
+   * not a generator, throws or writes shared state before its first yield, or yields something
+   * other than a Site.
    */
   constructor(
     /** The scenario executed. */
@@ -114,7 +115,14 @@ export class Execution implements TaskHost, TrackHost {
     this.trace = this.tracing ? [] : null;
     this.invReads = opts.invariantReads ?? new Set();
     resetLocations();
-    const model = scenario.setup(cfg);
+    let model: ReturnType<AnyScenario["setup"]>;
+    try {
+      model = scenario.setup(cfg);
+    } catch (e) {
+      // The model's own code failed (exit status 3 in the CLI), unless racelab threw on purpose.
+      if (e instanceof UsageError || e instanceof ModelError) throw e;
+      throw new ModelError(`${scenario.id}: setup() threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
     this.state = model.state;
     this.tracker = new Tracker(this, opts.sampling === true);
     this.tracker.walk(model.state);

@@ -66,7 +66,7 @@ export interface RateOptions {
   readonly params?: Record<string, number>;
   /** Memory model; default the variant's, else `sc`. */
   readonly memoryModel?: MemoryModel;
-  /** `random` (default) or `pct`. */
+  /** `random` (default), `pct` or `timed` (see {@link RateMode}). */
   readonly mode?: RateMode;
   /** Executions; default 10,000 (1 to 1,000,000,000). */
   readonly runs?: number;

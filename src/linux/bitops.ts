@@ -30,6 +30,7 @@ import type { Site } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import { hasBufferedStore, lockedAtomics, OwnStoresVisible, rmw_relaxed, subSite, type Step } from "./shared.js";
+import { preempt_disable_region, preempt_enable_region } from "./rcu.js";
 import { wait_queue_head_t } from "./wait.js";
 
 /** BITS_PER_LONG on 64-bit kernels. */
@@ -213,6 +214,7 @@ export function bit_spin_lock(t: Task, nr: number, addr: Bitmap, at: Site): Step
     rmw_relaxed(t, addr.cell(nr), () => 1, W);
     t.atomicDepth++;
     t.atomicHeld.push(BIT_SPIN(addr, nr));
+    preempt_disable_region(t);
   });
 }
 
@@ -222,6 +224,7 @@ export function bit_spin_trylock(t: Task, nr: number, addr: Bitmap, at: Site): S
     if (rmw_relaxed(t, addr.cell(nr), () => 1, W) !== 0) return false;
     t.atomicDepth++;
     t.atomicHeld.push(BIT_SPIN(addr, nr));
+    preempt_disable_region(t);
     return true;
   });
 }
@@ -243,6 +246,7 @@ export function bit_spin_unlock(t: Task, nr: number, addr: Bitmap, at: Site): St
     if (i >= 0) {
       t.atomicHeld.splice(i, 1);
       t.atomicDepth--;
+      preempt_enable_region(t);
     }
   });
 }

@@ -60,6 +60,7 @@ import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import { subSite, type Step } from "./shared.js";
+import { preempt_disable_region, preempt_enable_region } from "./rcu.js";
 import { container_of } from "./slab.js";
 
 /** Wait mode of a shared (read) acquire. */
@@ -205,9 +206,11 @@ const recursive = (t: Task, name: string) =>
 const unbalanced = (t: Task, name: string) =>
   `lockdep: bad unlock balance detected! ${t.name} is trying to release lock (${name}) but there are no more locks to release!`;
 
+/** Atomic context (a spinlock or rwlock_t held, interrupts off): preemption is disabled, which an RCU grace period waits for. */
 function enterAtomic(t: Task, what: string): void {
   t.atomicDepth++;
   t.atomicHeld.push(what);
+  preempt_disable_region(t);
 }
 
 function leaveAtomic(t: Task, what: string): void {
@@ -215,6 +218,7 @@ function leaveAtomic(t: Task, what: string): void {
   if (i < 0) return;
   t.atomicHeld.splice(i, 1);
   t.atomicDepth--;
+  preempt_enable_region(t);
 }
 
 // ---- Interrupt flags -------------------------------------------------------------------------

@@ -15,7 +15,12 @@
  *
  * Grace periods: synchronize_rcu() is two steps. The first notes which threads are inside a
  * read-side section now; the second runs once each of them has left that section (its outermost
- * rcu_read_unlock()). Sections that begin after the first step do not hold it up. A reader that
+ * rcu_read_unlock()). Sections that begin after the first step do not hold it up. A region with
+ * preemption disabled (a spinlock or rwlock_t held, a bit spinlock, interrupts off) is such a
+ * section too, as in the kernel since the RCU flavours were consolidated (v4.20; Requirements.rst,
+ * "anything that disables preemption also marks an RCU-sched read-side critical section"); it
+ * does not make rcu_read_lock_held() true, so rcu_dereference() inside it is still lockdep's
+ * splat (use rcu_dereference_check() with the lock's condition, as the kernel does). A reader that
  * never leaves is a deadlock finding: `... waits for an RCU grace period in synchronize_rcu()
  * (<reader> still inside rcu_read_lock())`. synchronize_rcu() inside a read-side section is
  * `warning: suspicious RCU usage: Illegal synchronize_rcu() in RCU read-side critical section`
@@ -51,7 +56,7 @@
  * rcu_read_lock_bh()/_sched() and their dereferences, expedited grace periods, callback batching and ordering across CPUs (one queue here),
  * and grace periods that end early for lack of readers (they end exactly when the readers leave).
  */
-import { access, ADD, autoLoc, bookkeepingAccess, R, W } from "../engine/access.js";
+import { access, ADD, autoLoc, bookkeepingAccess, R, setAutoLocValue, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { sitesIn } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
@@ -76,8 +81,16 @@ const KFREE_RCU = sitesIn("include/linux/rcupdate.h", "v6.12")("kfree_rcu", "kfr
 
 /** A thread's read-side state. */
 interface Reader {
+  /** rcu_read_lock() depth. */
   nesting: number;
-  /** Outermost sections whose rcu_read_unlock() has run. */
+  /**
+   * Depth of the regions with preemption disabled that are no rcu_read_lock(): spinlocks and
+   * rwlock_ts held, bit spinlocks, interrupts disabled ({@link preempt_disable_region}). Since
+   * the RCU flavours were consolidated (v4.20), a grace period waits for them as for a read-side
+   * section (Documentation/RCU/Design/Requirements/Requirements.rst, "Consolidation").
+   */
+  preempt: number;
+  /** Outermost sections (rcu_read_lock() or preemption disabled, whichever ended last) that have ended. */
   completed: number;
   /**
    * Under tso/pso/rmo, for each of the last sections whose rcu_read_unlock() has run, oldest
@@ -112,7 +125,7 @@ class RcuState {
   thread: Task | null = null;
   reader(t: Task): Reader {
     let r = this.readers.get(t);
-    if (r === undefined) this.readers.set(t, (r = { nesting: 0, completed: 0, ends: [] }));
+    if (r === undefined) this.readers.set(t, (r = { nesting: 0, preempt: 0, completed: 0, ends: [] }));
     return r;
   }
   /**
@@ -135,10 +148,11 @@ class RcuState {
    */
   snapshot(by: Task): Snapshot {
     access(this.loc, R);
+    access(PREEMPT_LOC, R);
     const m = new Map<Task, number>();
     for (const [t, r] of this.readers) {
       if (r.ends.length > 0) this.readBuffer(t);
-      if (r.nesting > 0) m.set(t, r.completed);
+      if (r.nesting + r.preempt > 0) m.set(t, r.completed);
       else if (this.ended(t) < r.completed) m.set(t, r.completed - 1);
     }
     quiescentStates(by, new Set([...m.keys()].map((t) => t.id)));
@@ -153,6 +167,7 @@ class RcuState {
   /** Records what {@link holding} looked at: the readers' location and the snapshot readers' store buffers. */
   readHolding(snap: Snapshot): void {
     access(this.loc, R);
+    access(PREEMPT_LOC, R);
     for (const t of snap.keys()) this.readBuffer(t);
   }
   private readBuffer(t: Task): void {
@@ -261,15 +276,56 @@ export function rcu_read_unlock(t: Task, at: Site): Step {
       );
       throw HALT;
     }
-    if (--r.nesting === 0) {
-      r.completed++;
-      const entries = t.memory.bufferOf(t)?.entries;
-      if (entries !== undefined && entries.length > 0) r.ends.push(new Set(entries));
-    }
+    if (--r.nesting === 0 && r.preempt === 0) sectionEnded(t, r);
     const i = t.atomicHeld.lastIndexOf(RCU_HELD);
     if (i >= 0) t.atomicHeld.splice(i, 1);
     t.atomicDepth--;
   });
+}
+
+/** The outermost section of `t` (rcu_read_lock() or preemption disabled) ended: note the stores still buffered. */
+function sectionEnded(t: Task, r: Reader): void {
+  r.completed++;
+  const entries = t.memory.bufferOf(t)?.entries;
+  if (entries !== undefined && entries.length > 0) r.ends.push(new Set(entries));
+}
+
+/**
+ * Every thread's preemption-disabled regions as one location: entering and leaving one records an
+ * ADD (they commute with each other), the start of a grace period and every wait for one a read.
+ * Hashed as a constant: what a thread holds follows from its history.
+ */
+const PREEMPT_LOC = autoLoc("preempt_count");
+const ZERO = () => 0;
+
+/**
+ * The thread enters a region with preemption disabled that is not rcu_read_lock() (spin_lock(),
+ * read_lock(), write_lock(), bit_spin_lock(), local_irq_save(), ...; called inside the step by
+ * those primitives): until the matching {@link preempt_enable_region}, an RCU grace period
+ * waits for it as for a read-side section. In the kernel (v6.12) synchronize_rcu() and call_rcu()
+ * wait for any region with preemption or interrupts disabled ("anything that disables preemption
+ * also marks an RCU-sched read-side critical section", Requirements.rst); rcu_read_lock_held() and
+ * the rcu_dereference() check still say no, as lockdep does. Before 2026-12-01 a grace period
+ * ended while a reader held a spinlock, a false use-after-free (new-user trial 11).
+ * @internal
+ */
+export function preempt_disable_region(t: Task): void {
+  setAutoLocValue(PREEMPT_LOC, ZERO);
+  bookkeepingAccess(PREEMPT_LOC, ADD);
+  rcu(t).reader(t).preempt++;
+}
+
+/**
+ * The thread leaves a region {@link preempt_disable_region} entered; the outermost one (with no
+ * rcu_read_lock() held) ends its section for grace periods.
+ * @internal
+ */
+export function preempt_enable_region(t: Task): void {
+  setAutoLocValue(PREEMPT_LOC, ZERO);
+  bookkeepingAccess(PREEMPT_LOC, ADD);
+  const r = rcu(t).reader(t);
+  if (r.preempt === 0) return;
+  if (--r.preempt === 0 && r.nesting === 0) sectionEnded(t, r);
 }
 
 /**
