@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check, replayCounterexample } from "../src/engine/check.js";
-import { Cell, load, rcu_dereference, smp_load_acquire, smp_rmb, smp_wmb, store, rcu_assign_pointer, type MemoryModel } from "../src/engine/memory.js";
+import { Cell, load, rcu_dereference_check, smp_load_acquire, smp_rmb, smp_wmb, store, rcu_assign_pointer, type MemoryModel } from "../src/engine/memory.js";
 import { REDUCTIONS } from "../src/engine/modes.js";
 import type { Scenario, SourceRef } from "../src/engine/scenario.js";
 import { sitesIn } from "../src/engine/site.js";
@@ -135,7 +135,10 @@ function publish(deref: "rcu_dereference" | "READ_ONCE"): Scenario<PubState, obj
             name: "subscriber",
             *body(t: Task, s: PubState) {
               yield S1;
-              const p = deref === "rcu_dereference" ? rcu_dereference(t, s.ptr) : load(t, s.ptr);
+              // (rcu_dereference_check(p, 1): the same acquire load, with no CONFIG_PROVE_RCU splat for
+              // a subscriber outside rcu_read_lock(). The splat's check is installed whenever
+              // src/linux/rcu.ts is loaded, which locks.ts now imports.)
+              const p = deref === "rcu_dereference" ? rcu_dereference_check(t, s.ptr, true) : load(t, s.ptr);
               if (p === null) return;
               yield S2;
               if (load(t, p.val) === 0) t.report("invariant", "subscriber saw the object uninitialized");
