@@ -212,9 +212,7 @@ const BIT_SPIN = (addr: Bitmap, nr: number) => `bit_spin_lock(${addr.bitName(nr)
 export function bit_spin_lock(t: Task, nr: number, addr: Bitmap, at: Site): Step {
   return step(t, at, { waitFor: addr.spinWait(nr) }, () => {
     rmw_relaxed(t, addr.cell(nr), () => 1, W);
-    t.atomicDepth++;
-    t.atomicHeld.push(BIT_SPIN(addr, nr));
-    preempt_disable_region(t);
+    preempt_disable_region(t, BIT_SPIN(addr, nr));
   });
 }
 
@@ -222,9 +220,7 @@ export function bit_spin_lock(t: Task, nr: number, addr: Bitmap, at: Site): Step
 export function bit_spin_trylock(t: Task, nr: number, addr: Bitmap, at: Site): Step<boolean> {
   return step(t, at, { waitFor: addr.visibleBit(nr) }, () => {
     if (rmw_relaxed(t, addr.cell(nr), () => 1, W) !== 0) return false;
-    t.atomicDepth++;
-    t.atomicHeld.push(BIT_SPIN(addr, nr));
-    preempt_disable_region(t);
+    preempt_disable_region(t, BIT_SPIN(addr, nr));
     return true;
   });
 }
@@ -242,12 +238,7 @@ export function bit_spin_unlock(t: Task, nr: number, addr: Bitmap, at: Site): St
     }
     if (lockedAtomics(t)) rmw_relaxed(t, addr.cell(nr), () => 0, W);
     else store(t, addr.cell(nr), 0, true);
-    const i = t.atomicHeld.lastIndexOf(BIT_SPIN(addr, nr));
-    if (i >= 0) {
-      t.atomicHeld.splice(i, 1);
-      t.atomicDepth--;
-      preempt_enable_region(t);
-    }
+    preempt_enable_region(t, BIT_SPIN(addr, nr));
   });
 }
 

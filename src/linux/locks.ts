@@ -206,20 +206,6 @@ const recursive = (t: Task, name: string) =>
 const unbalanced = (t: Task, name: string) =>
   `lockdep: bad unlock balance detected! ${t.name} is trying to release lock (${name}) but there are no more locks to release!`;
 
-/** Atomic context (a spinlock or rwlock_t held, interrupts off): preemption is disabled, which an RCU grace period waits for. */
-function enterAtomic(t: Task, what: string): void {
-  t.atomicDepth++;
-  t.atomicHeld.push(what);
-  preempt_disable_region(t);
-}
-
-function leaveAtomic(t: Task, what: string): void {
-  const i = t.atomicHeld.lastIndexOf(what);
-  if (i < 0) return;
-  t.atomicHeld.splice(i, 1);
-  t.atomicDepth--;
-  preempt_enable_region(t);
-}
 
 // ---- Interrupt flags -------------------------------------------------------------------------
 
@@ -238,7 +224,7 @@ function irqSave(t: Task): number {
   const was = irqs_disabled(t);
   if (!was) {
     irqOff.set(t, true);
-    enterAtomic(t, IRQS_OFF);
+    preempt_disable_region(t, IRQS_OFF);
   }
   return was ? 0 : X86_EFLAGS_IF;
 }
@@ -249,21 +235,21 @@ function irqRestore(t: Task, flags: number): void {
   if (!irqs_disabled(t)) t.warn("raw_local_irq_restore() called with IRQs enabled");
   if ((flags & X86_EFLAGS_IF) !== 0) {
     irqOff.set(t, false);
-    leaveAtomic(t, IRQS_OFF);
+    preempt_enable_region(t, IRQS_OFF);
   }
 }
 
 function irqDisable(t: Task): void {
   if (!irqs_disabled(t)) {
     irqOff.set(t, true);
-    enterAtomic(t, IRQS_OFF);
+    preempt_disable_region(t, IRQS_OFF);
   }
 }
 
 function irqEnable(t: Task): void {
   if (irqs_disabled(t)) {
     irqOff.set(t, false);
-    leaveAtomic(t, IRQS_OFF);
+    preempt_enable_region(t, IRQS_OFF);
   }
 }
 
@@ -337,7 +323,7 @@ export function DEFINE_SPINLOCK(name: string): Spinlock {
 function spinAcquire(t: Task, lock: Spinlock): string | null {
   if (lock.owner === t) return `BUG: spinlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`;
   lock.owner = t;
-  enterAtomic(t, lock.name);
+  preempt_disable_region(t, lock.name);
   return null;
 }
 
@@ -369,7 +355,7 @@ export function spinRelease(t: Task, lock: Spinlock): void {
     blindAccess(lock.loc, LX);
     lockBug(t, `BUG: spinlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${lock.owner.name}`);
   }
-  leaveAtomic(t, lock.name);
+  preempt_enable_region(t, lock.name);
   releaseStore(t, lock, () => {
     lock.owner = null;
   });
@@ -468,7 +454,7 @@ export function spin_trylock(t: Task, lock: Spinlock, at: Site): Step<boolean> {
     }
     access(lock.loc, LX);
     lock.owner = t;
-    enterAtomic(t, lock.name);
+    preempt_disable_region(t, lock.name);
     return true;
   });
 }
@@ -572,7 +558,7 @@ export function read_lock(t: Task, lock: rwlock_t, at: Site): Step {
     if (lock.writer === t) return { recursion: `BUG: rwlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`, value: undefined };
     if (lock.readers.includes(t)) t.warn(recursive(t, lock.name));
     lock.readers.push(t);
-    enterAtomic(t, readerOf(lock));
+    preempt_disable_region(t, readerOf(lock));
     return { recursion: null, value: undefined };
   });
 }
@@ -584,7 +570,7 @@ export function read_unlock(t: Task, lock: rwlock_t, at: Site): Step {
       blindAccess(lock.loc, LS);
       lockBug(t, unbalanced(t, lock.name));
     }
-    leaveAtomic(t, readerOf(lock));
+    preempt_enable_region(t, readerOf(lock));
     releaseStore(t, lock, () => lock.readers.splice(lock.readers.indexOf(t), 1), { rmw: true, read: true });
   });
 }
@@ -595,7 +581,7 @@ export function write_lock(t: Task, lock: rwlock_t, at: Site): Step {
     if (lock.writer === t || lock.readers.includes(t))
       return { recursion: `BUG: rwlock recursion on ${t.name}: lock: ${lock.name}, .owner: ${t.name}`, value: undefined };
     lock.writer = t;
-    enterAtomic(t, lock.name);
+    preempt_disable_region(t, lock.name);
     return { recursion: null, value: undefined };
   });
 }
@@ -607,7 +593,7 @@ export function write_unlock(t: Task, lock: rwlock_t, at: Site): Step {
       blindAccess(lock.loc, LX);
       lockBug(t, `BUG: rwlock wrong owner on ${t.name}: lock: ${lock.name}, .owner: ${releasing.get(lock) === t ? "<none>" : (lock.writer?.name ?? "<none>")}`);
     }
-    leaveAtomic(t, lock.name);
+    preempt_enable_region(t, lock.name);
     releaseStore(t, lock, () => {
       lock.writer = null;
     });

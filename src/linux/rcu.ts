@@ -301,26 +301,34 @@ const ZERO = () => 0;
 /**
  * The thread enters a region with preemption disabled that is not rcu_read_lock() (spin_lock(),
  * read_lock(), write_lock(), bit_spin_lock(), local_irq_save(), ...; called inside the step by
- * those primitives): until the matching {@link preempt_enable_region}, an RCU grace period
- * waits for it as for a read-side section. In the kernel (v6.12) synchronize_rcu() and call_rcu()
- * wait for any region with preemption or interrupts disabled ("anything that disables preemption
- * also marks an RCU-sched read-side critical section", Requirements.rst); rcu_read_lock_held() and
- * the rcu_dereference() check still say no, as lockdep does. Before 2026-12-01 a grace period
- * ended while a reader held a spinlock, a false use-after-free (new-user trial 11).
+ * those primitives): atomic context named `what` (a sleeping step is a `sleep-in-atomic` finding)
+ * and, until the matching {@link preempt_enable_region}, an RCU grace period waits for it as for
+ * a read-side section. In the kernel (v6.12) synchronize_rcu() and call_rcu() wait for any region
+ * with preemption or interrupts disabled ("anything that disables preemption also marks an
+ * RCU-sched read-side critical section", Requirements.rst); rcu_read_lock_held() and the
+ * rcu_dereference() check still say no, as lockdep does. Before 2026-12-01 a grace period ended
+ * while a reader held a spinlock, a false use-after-free (new-user trial 11).
  * @internal
  */
-export function preempt_disable_region(t: Task): void {
+export function preempt_disable_region(t: Task, what: string): void {
+  t.atomicDepth++;
+  t.atomicHeld.push(what);
   setAutoLocValue(PREEMPT_LOC, ZERO);
   bookkeepingAccess(PREEMPT_LOC, ADD);
   rcu(t).reader(t).preempt++;
 }
 
 /**
- * The thread leaves a region {@link preempt_disable_region} entered; the outermost one (with no
- * rcu_read_lock() held) ends its section for grace periods.
+ * The thread leaves the innermost region `what` that {@link preempt_disable_region} entered
+ * (nothing when it is in none); the outermost one (with no rcu_read_lock() held) ends its section
+ * for grace periods.
  * @internal
  */
-export function preempt_enable_region(t: Task): void {
+export function preempt_enable_region(t: Task, what: string): void {
+  const i = t.atomicHeld.lastIndexOf(what);
+  if (i < 0) return;
+  t.atomicHeld.splice(i, 1);
+  t.atomicDepth--;
   setAutoLocValue(PREEMPT_LOC, ZERO);
   bookkeepingAccess(PREEMPT_LOC, ADD);
   const r = rcu(t).reader(t);
