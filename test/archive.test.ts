@@ -2,7 +2,9 @@
  * `racelab archive` and `racelab verify` (issue 10, section 4): an executed notebook with the
  * results it recorded becomes an archive that verifies (every result recomputed identical); a
  * tampered file, a changed result, an unsafe entry (`..`, absolute, a link) or a malformed archive
- * is refused, and nothing is written outside a temporary folder.
+ * is refused, and nothing is written outside a temporary folder. Each verify line names the
+ * parameters of a sweep (a new user's trial: four lines read `identical  rates check-act
+ * delay/default (timed)` after a `delay_us` sweep), and a DIFFERENT line the values that differ.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -173,5 +175,51 @@ describe("recorded results", () => {
       ],
     );
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe("verify lines name the parameters", { timeout: 120_000 }, () => {
+  it("after a sweep each line names its value, and a DIFFERENT line says which value differs and how", async () => {
+    const { rates, check } = await import("../src/index.js");
+    const dir = await mkdtemp(path.join(tmpdir(), "racelab-verify-params-"));
+    const name = "sweep";
+    const folder = path.join(dir, name);
+    await mkdir(folder);
+    const jsonl = path.join(folder, `${name}.results.jsonl`);
+    const old = process.env["RACELAB_RECORD"];
+    process.env["RACELAB_RECORD"] = jsonl;
+    try {
+      check("ext4-delalloc-fallocate", { fix: "baseline" });
+      for (const blocks of [1, 2]) rates("ext4-delalloc-fallocate", { fix: "baseline", runs: 300, mode: "timed", params: { blocks } });
+    } finally {
+      if (old === undefined) delete process.env["RACELAB_RECORD"];
+      else process.env["RACELAB_RECORD"] = old;
+    }
+    const pack = async (text: string, file: string) => {
+      await writeFile(jsonl, text);
+      const manifest = { format: "racelab-archive", version: 1, name, racelab: "0.1.0", commit: null, node: process.version, packageLockSha256: null, kernel: null, files: { [`${name}.results.jsonl`]: createHash("sha256").update(text).digest("hex") } };
+      await writeFile(path.join(folder, "manifest.json"), JSON.stringify(manifest));
+      const out = path.join(dir, file);
+      await tar.c({ gzip: true, file: out, cwd: dir }, [`${name}/manifest.json`, `${name}/${name}.results.jsonl`]);
+      return out;
+    };
+    try {
+      const text = await readFile(jsonl, "utf8");
+      const good = racelab("verify", await pack(text, "good.tar.gz"));
+      assert.equal(good.status, 0, good.stdout + good.stderr);
+      // The check ran at the default, blocks=1: named too, as blocks varies between the results.
+      assert.match(good.stdout, /^ {2}identical {2}check ext4-delalloc-fallocate baseline\/default blocks=1$/m);
+      assert.match(good.stdout, /^ {2}identical {2}rates ext4-delalloc-fallocate baseline\/default blocks=1 \(timed\)$/m);
+      assert.match(good.stdout, /^ {2}identical {2}rates ext4-delalloc-fallocate baseline\/default blocks=2 \(timed\)$/m);
+      const lines = text.trim().split("\n").map((l) => JSON.parse(l) as { result: { failures?: number } });
+      const was = lines[2]!.result.failures!;
+      lines[2]!.result.failures = was + 1;
+      const bad = racelab("verify", await pack(lines.map((l) => JSON.stringify(l)).join("\n") + "\n", "bad.tar.gz"));
+      assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stdout, new RegExp(`^ {2}DIFFERENT {2}rates ext4-delalloc-fallocate baseline/default blocks=2 \\(timed\\): failures \\(${was + 1} recorded, ${was} now\\)$`, "m"));
+      assert.match(bad.stdout, /^ {2}identical {2}rates ext4-delalloc-fallocate baseline\/default blocks=1 \(timed\)$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

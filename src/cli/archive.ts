@@ -164,11 +164,20 @@ export async function archiveNotebook(executed: string, opts: { out?: string; wa
 export interface VerifiedResult {
   /** `check` or `rates`. */
   readonly kind: string;
-  /** `<scenario> <fix>/<variant>` and the mode. */
+  /**
+   * `<scenario> <fix>/<variant>`, the parameters that tell it apart from the archive's other
+   * results of the scenario (`delay_us=2`: see {@link shownParams}), and the mode and memory model
+   * when given: `check-act delay/default delay_us=2 (timed)`.
+   */
   readonly what: string;
+  /** The parameters `what` names, with the recorded result's values. */
+  readonly params: Record<string, unknown>;
   /** identical, different, or not recomputable (a scenario defined in the notebook's cells). */
   readonly status: "identical" | "different" | "not recomputable";
-  /** The fields that differ (top-level keys), when different. */
+  /**
+   * The fields that differ (top-level keys), when different; a field whose two values are
+   * numbers, strings, booleans or null with both: `failures (13 recorded, 15 now)`.
+   */
   readonly fields: string[];
 }
 
@@ -182,13 +191,58 @@ export interface Verification {
   readonly ok: boolean;
 }
 
-/** Compares two JSON values, `elapsedMs` and `workers` aside; returns the differing top-level keys. */
+/**
+ * Compares two JSON values, `elapsedMs` and `workers` aside; returns the differing top-level keys,
+ * each with its recorded and recomputed value when both are scalars (`failures (13 recorded, 15 now)`).
+ */
 function differingFields(a: unknown, b: unknown): string[] {
   const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === "elapsedMs" || k === "workers" ? undefined : x)));
   const x = strip(a) as Record<string, unknown> | null;
   const y = strip(b) as Record<string, unknown> | null;
   if (x === null || y === null || typeof x !== "object" || typeof y !== "object") return JSON.stringify(x) === JSON.stringify(y) ? [] : ["(value)"];
-  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  const scalar = (v: unknown) => v === null || typeof v === "number" || typeof v === "string" || typeof v === "boolean";
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    .filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]))
+    .map((k) => (scalar(x[k]) && scalar(y[k]) ? `${k} (${clip(JSON.stringify(x[k]), 40)} recorded, ${clip(JSON.stringify(y[k]), 40)} now)` : k));
+}
+
+/** A recorded result's parameters: the result's own (every parameter, defaults included), else the options'. */
+function recordedParams(r: RecordedResult): Record<string, unknown> {
+  const res = r.result as { params?: unknown } | null;
+  const own = res !== null && typeof res === "object" && !Array.isArray(res) ? res.params : undefined;
+  const p = own ?? r.options["params"];
+  return p !== null && typeof p === "object" && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
+}
+
+/**
+ * The parameters a verify line names for each recorded result: those whose value differs between
+ * the archive's results of the same scenario (a sweep: `delay_us=0`, `delay_us=1`, ...), and those
+ * the call gave explicitly; in the scenario's order. Without them, the lines of a sweep read alike.
+ */
+export function shownParams(all: readonly RecordedResult[]): Record<string, unknown>[] {
+  const varying = new Map<string, Set<string>>();
+  for (const r of all) {
+    const names = (varying.get(r.scenario) ?? new Set<string>());
+    varying.set(r.scenario, names);
+    const others = all.filter((o) => o.scenario === r.scenario);
+    for (const k of Object.keys(recordedParams(r)))
+      if (others.some((o) => JSON.stringify(recordedParams(o)[k]) !== JSON.stringify(recordedParams(r)[k]))) names.add(k);
+  }
+  return all.map((r) => {
+    const p = recordedParams(r);
+    const given = r.options["params"];
+    const explicit = given !== null && typeof given === "object" ? Object.keys(given) : [];
+    const names = varying.get(r.scenario)!;
+    return Object.fromEntries(Object.entries(p).filter(([k]) => names.has(k) || explicit.includes(k)));
+  });
+}
+
+/** `<scenario> <fix>/<variant> [name=value ...] [(mode[, memory model])]` for a verify line. */
+function describeResult(r: RecordedResult, params: Record<string, unknown>): string {
+  const o = r.options as { fix?: string; variant?: string; mode?: string; memoryModel?: string };
+  const ps = Object.entries(params).map(([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("");
+  const how = [o.mode, o.memoryModel].filter((x): x is string => typeof x === "string");
+  return `${r.scenario} ${o.fix ?? "baseline"}/${o.variant ?? "default"}${ps}${how.length > 0 ? ` (${how.join(", ")})` : ""}`;
 }
 
 /**
@@ -255,20 +309,24 @@ export async function verifyArchive(path: string): Promise<Verification> {
     const fromFiles = new Map<string, AnyScenario>();
     const recorded = listed.find((f) => f.endsWith(".results.jsonl"));
     const lines = recorded === undefined ? [] : (await readFile(join(folder, recorded), "utf8")).split("\n").filter((l) => l.trim() !== "");
-    for (const [i, line] of lines.entries()) {
-      let r: RecordedResult;
+    const records = lines.map((line, i) => {
       try {
-        r = JSON.parse(line) as RecordedResult;
+        const r = JSON.parse(line) as RecordedResult;
+        if (r === null || typeof r !== "object" || typeof r.options !== "object" || r.options === null) throw new Error("not a record");
+        return r;
       } catch {
-        throw new InputError(`${clip(path)}: ${recorded} line ${i + 1} is not JSON`);
+        throw new InputError(`${clip(path)}: ${recorded} line ${i + 1} is not a recorded result (JSON)`);
       }
-      const o = r.options as { fix?: string; variant?: string; mode?: string };
-      const what = `${r.scenario} ${o.fix ?? "baseline"}/${o.variant ?? "default"}${o.mode ? ` (${o.mode})` : ""}`;
+    });
+    const shown = shownParams(records);
+    for (const [i, r] of records.entries()) {
+      const params = shown[i]!;
+      const what = describeResult(r, params);
       let sc: AnyScenario | string = r.scenario;
       if (!r.bundled) {
         const kept = typeof r.file === "string" ? manifest.scenarios?.[r.file] : undefined;
         if (kept === undefined || !listed.includes(kept)) {
-          results.push({ kind: r.kind, what, status: "not recomputable", fields: [] });
+          results.push({ kind: r.kind, what, params, status: "not recomputable", fields: [] });
           continue;
         }
         let loaded = fromFiles.get(kept);
@@ -284,7 +342,7 @@ export async function verifyArchive(path: string): Promise<Verification> {
       }
       const again = r.kind === "rates" ? rates(sc, r.options) : check(sc, r.options);
       const fields = differingFields(r.result, again);
-      results.push({ kind: r.kind, what, status: fields.length === 0 ? "identical" : "different", fields });
+      results.push({ kind: r.kind, what, params, status: fields.length === 0 ? "identical" : "different", fields });
     }
     return { manifest, results, ok: results.every((x) => x.status !== "different") };
   } finally {
