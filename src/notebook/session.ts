@@ -20,7 +20,8 @@ import { lookupScenario, resolveConfig, type AnyScenario } from "../engine/scena
 import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
 import { clip } from "../engine/clip.js";
 import { showValue } from "../engine/validate.js";
-import type { MemoryModel } from "../engine/memory.js";
+import { Cell, type MemoryModel } from "../engine/memory.js";
+import { isSelfTracked, untracked } from "../engine/track.js";
 import type { RunConfig } from "../engine/task.js";
 import { replayCommandFor } from "../engine/replay-hint.js";
 import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/trace.js";
@@ -31,6 +32,42 @@ import { displayBundle, displayPre, tableBundle } from "./display.js";
 function count(method: string, n: unknown): void {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
     throw new UsageError(`Session.${method}: the number of steps must be a non-negative integer, got ${showValue(n)}`);
+}
+
+/**
+ * The objects of an execution's state that kfree() freed (as the engine records it: the tracker's
+ * freedBy(), which also makes a later access a use-after-free), by the path the state table
+ * names them with (`obj`, `folios[2]`, as the default view does), with the thread that freed each.
+ * An object reached only through a `Cell` (an RCU-published pointer) is `*<path of the Cell>`.
+ */
+function freedObjects(e: Execution): Map<string, string> {
+  const out = new Map<string, string>();
+  const seen = new Set<object>();
+  const cells: [Cell<unknown>, string][] = [];
+  const visit = (v: unknown, path: string, d: number): void => {
+    v = untracked(v);
+    if (v === null || typeof v !== "object" || seen.has(v) || d > 8) return;
+    seen.add(v);
+    if (v instanceof Cell) cells.push([v, path]);
+    if (isSelfTracked(v)) return;
+    const by = e.tracker.freedBy(v);
+    if (by !== undefined && path !== "") out.set(path, by);
+    if (v instanceof Map) for (const [k, x] of v) visit(x, `${path}[${String(k)}]`, d + 1);
+    else if (!(v instanceof Set))
+      for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, d + 1);
+  };
+  visit(e.state, "", 0);
+  // Then what only a pointer leads to (the plain paths first, as the state table lists them).
+  for (let i = 0; i < cells.length; i++) {
+    const [c, path] = cells[i]!;
+    visit(c.peek(), `*${path}`, 1);
+  }
+  return out;
+}
+
+/** True when the state-table key `key` names object `path` or a field of it. */
+function under(key: string, path: string): boolean {
+  return key === path || key.startsWith(`${path}.`) || key.startsWith(`${path}[`) || key.startsWith(`${path}->`);
 }
 
 /** Options of a {@link Session}: the configuration it steps through. */
@@ -57,6 +94,8 @@ export class Session {
   readonly cfg: RunConfig<unknown>;
   private exec: Execution;
   private shown = 0;
+  /** {@link freed} for the schedule it was computed at. */
+  private freedCache: { at: string; freed: Record<string, string> } | null = null;
 
   /** Throws UsageError for an unknown scenario, fix, variant or parameter. */
   constructor(scenario: string | AnyScenario, opts: SessionOptions = {}) {
@@ -97,10 +136,63 @@ export class Session {
   /**
    * The modeled state now, as a flat table: the scenario's view and, under tso/pso, one row per
    * thread, `<thread> store buffer`, listing the stores it has not made visible yet (see
-   * {@link storeBuffers}).
+   * {@link storeBuffers}). After a kfree(), each freed object of the state has a row of its own
+   * (`obj`: `freed by kfree() in remover, step 7`, see {@link freed}), and the rows of its fields,
+   * and of a pointer to it (`&obj`), end in ` [freed]`: what they show is freed memory, which a
+   * thread can no longer read without a use-after-free.
    */
   get state(): Record<string, string | number | boolean> {
-    return { ...this.exec.view(), ...this.storeBuffers };
+    const view = this.exec.view();
+    const freed = Object.entries(this.freed);
+    if (freed.length === 0) return { ...view, ...this.storeBuffers };
+    const out: Record<string, string | number | boolean> = {};
+    const placed = new Set<string>();
+    const row = (path: string) => (path in view ? `${path} (freed)` : path);
+    for (const [k, v] of Object.entries(view)) {
+      const mine = freed.find(([p]) => under(k, p));
+      if (mine !== undefined && !placed.has(mine[0])) {
+        placed.add(mine[0]);
+        out[row(mine[0])] = mine[1];
+      }
+      const target = freed.find(([p]) => p === `*${k}`);
+      const pointsAt = target !== undefined || (typeof v === "string" && freed.some(([p]) => under(v, `&${p}`)));
+      out[k] = mine !== undefined || pointsAt ? `${String(v)} [freed]` : v;
+      // What only this pointer leads to, right after it.
+      if (target !== undefined && !placed.has(target[0])) {
+        placed.add(target[0]);
+        out[row(target[0])] = target[1];
+      }
+    }
+    for (const [p, what] of freed) if (!placed.has(p)) out[row(p)] = what;
+    return { ...out, ...this.storeBuffers };
+  }
+
+  /**
+   * The objects of the state that kfree() has freed so far (kfree_rcu()'s too, once its callback
+   * ran), by their path in the state table (`obj`, `folios[2]`; `*gp` for an object only the
+   * pointer `gp` leads to), each with who freed it and at which step:
+   * `{ obj: "freed by kfree() in remover, step 7" }`. Empty while nothing is freed.
+   */
+  get freed(): Record<string, string> {
+    const at = this.schedule;
+    if (this.freedCache?.at === at) return this.freedCache.freed;
+    const now = freedObjects(this.exec);
+    const freed: Record<string, string> = {};
+    if (now.size > 0) {
+      // The step of each free: replay the steps, as back() does (executions are deterministic),
+      // and keep the replay: an execution's engine state is global (access.ts), so the one made
+      // last must be the one that steps on.
+      const step = new Map<string, number>();
+      const e = this.fresh();
+      for (let i = 0; i < this.exec.steps; i++) {
+        e.step(this.exec.schedule[i]!, null, this.exec.choices[i]);
+        if (step.size < now.size) for (const p of freedObjects(e).keys()) if (now.has(p) && !step.has(p)) step.set(p, i + 1);
+      }
+      this.exec = e;
+      for (const [p, by] of now) freed[p] = `freed by kfree() in ${by}${step.has(p) ? `, step ${step.get(p)!}` : ""}`;
+    }
+    this.freedCache = { at, freed };
+    return freed;
   }
 
   /**

@@ -1,0 +1,124 @@
+/**
+ * Session marks freed objects (a new user's trial: after kfree(), `Session.show()` kept listing
+ * `obj.ref -1073741824` and `obj.data 42` as if the object were live). After a kfree() each freed
+ * object of the state has a row naming the thread and the step that freed it, its fields and the
+ * pointers to it end in ` [freed]`, and an object only a pointer Cell leads to is `*<cell>`. The
+ * step is found by replaying, which must leave the session able to step on: a later access is
+ * still the use-after-free the engine reports.
+ */
+import assert from "node:assert/strict";
+import Module from "node:module";
+import { test } from "node:test";
+import {
+  Cell,
+  defineScenario,
+  embed,
+  GFP_KERNEL,
+  kfree,
+  kmalloc,
+  kref_get,
+  KREF_INIT,
+  Session,
+  sitesIn,
+  WRITE_ONCE,
+  type kref,
+  type Task,
+} from "../src/index.js";
+
+const at = sitesIn("lib/test.c", "v6.12");
+const USE = at("reader", "kref_get(&obj->ref)");
+const LOOK = at("reader", "look");
+const FREE = at("updater", "kfree(obj)");
+const ALLOC = at("publisher", "n = kmalloc(...)");
+const PUB = at("publisher", "WRITE_ONCE(gp2, n)");
+const FREE2 = at("publisher", "kfree(n)");
+
+interface Obj {
+  ref: kref;
+  data: number;
+}
+interface S {
+  gp: Cell<Obj | null>;
+  gp2: Cell<{ v: number } | null>;
+  obj: Obj;
+}
+
+const sc = defineScenario<S, Record<string, never>>({
+  id: "session-freed-test",
+  setup: () => {
+    const obj: Obj = { ref: null as unknown as kref, data: 42 };
+    obj.ref = embed(KREF_INIT("obj->ref"), obj);
+    return {
+      state: { gp: new Cell<Obj | null>("gp", obj), gp2: new Cell<{ v: number } | null>("gp2", null), obj },
+      threads: {
+        *reader(t: Task, s: S) {
+          yield LOOK;
+          yield* kref_get(t, s.obj.ref, USE);
+        },
+        *updater(t: Task, s: S) {
+          yield* kfree(t, s.obj, FREE);
+        },
+        *publisher(t: Task, s: S) {
+          const n = yield* kmalloc(t, { v: 1 }, GFP_KERNEL, ALLOC);
+          yield PUB;
+          WRITE_ONCE(t, s.gp2, n);
+          yield* kfree(t, n, FREE2);
+        },
+      },
+    };
+  },
+});
+
+/** The text/plain of each display message `f` sends (a stand-in for tslab's display channel). */
+function captureDisplays(f: () => void): string[] {
+  const cache = (Module as unknown as { _cache: Record<string, NodeJS.Module> })._cache;
+  const key = "/racelab-test/node_modules/tslab/dist/jupyter.js";
+  const shown: string[] = [];
+  cache[key] = { exports: { lastWriteDisplayData: (c: { data: Record<string, unknown> }) => shown.push(String(c.data["text/plain"])) } } as unknown as NodeJS.Module;
+  try {
+    f();
+  } finally {
+    delete cache[key];
+  }
+  return shown;
+}
+
+test("Session.state and show() mark a freed object, with who freed it and at which step", () => {
+  const s = new Session(sc);
+  s.step("reader");
+  assert.deepEqual(s.freed, {});
+  assert.equal(s.state["obj.data"], 42);
+  assert.equal(s.state["gp"], "&obj");
+  s.step("updater");
+  assert.deepEqual(s.freed, { obj: "freed by kfree() in updater, step 2" });
+  const st = s.state;
+  assert.equal(st["obj"], "freed by kfree() in updater, step 2");
+  assert.equal(st["obj.data"], "42 [freed]");
+  assert.equal(st["obj.ref"], "1 [freed]");
+  assert.equal(st["gp"], "&obj [freed]", "a dangling pointer");
+  assert.equal(st["gp2"], "null");
+  // The object's row comes just before its fields.
+  const keys = Object.keys(st);
+  assert.equal(keys.indexOf("obj") + 1, keys.indexOf("obj.ref"));
+  const shown = captureDisplays(() => s.show());
+  assert.match(shown.at(-1)!, /^obj +freed by kfree\(\) in updater, step 2$/m);
+  assert.match(shown.at(-1)!, /^obj\.data +42 \[freed\]$/m);
+
+  // Finding the step replayed the execution: stepping on still reports the use-after-free.
+  s.step("reader");
+  assert.ok(s.findings.some((f) => /^bug: use-after-free: reader .*after kfree\(\) by updater/.test(f)), s.findings.join("\n"));
+});
+
+test("an object only a pointer Cell leads to is marked as *<cell>; back() unmarks it", () => {
+  const s = new Session(sc);
+  s.step("publisher", 3);
+  assert.deepEqual(s.freed, { "*gp2": "freed by kfree() in publisher, step 3" });
+  assert.equal(s.state["*gp2"], "freed by kfree() in publisher, step 3");
+  assert.equal(s.state["gp2"], '{"v":1} [freed]');
+  const keys = Object.keys(s.state);
+  assert.equal(keys.indexOf("gp2") + 1, keys.indexOf("*gp2"), "right after the pointer");
+  s.back();
+  assert.deepEqual(s.freed, {});
+  assert.ok(!("*gp2" in s.state));
+  assert.doesNotMatch(String(s.state["gp2"]), /freed/);
+});
