@@ -86,6 +86,32 @@ if [[ -f "$dest/kernel.json" ]] && cmp -s "$dest/kernel.json" "$tmp/kernel.json"
   echo "racelab kernel already registered: $dest"
   exit 0
 fi
+# A spec there that starts another racelab (another checkout or project, or something else named
+# racelab) is replaced, as the last install wins; say so in one line, naming both (no prompt: CI
+# and npm start run this). The same racelab with another node is updated quietly.
+if [[ -f "$dest/kernel.json" ]]; then
+  old="$("$python" - "$dest/kernel.json" "$root" <<'PY' || true
+import json, os, sys
+path, root = sys.argv[1:]
+try:
+    with open(path) as f:
+        spec = json.load(f)
+    old = (spec.get("metadata") or {}).get("racelab", {}).get("root") or (spec.get("env") or {}).get("RACELAB_ROOT")
+    argv = spec.get("argv") or []
+    if not old and argv and str(argv[0]).endswith("/kernel/racelab-kernel"):
+        old = os.path.dirname(os.path.dirname(str(argv[0])))
+    if not old:
+        old = " ".join(str(a) for a in argv[:3]) or "an unknown target"
+except (OSError, ValueError, AttributeError):
+    old = "an unreadable kernel.json"
+if os.path.realpath(str(old)) != os.path.realpath(root):
+    print(str(old) + ("" if not str(old).startswith("/") or os.path.exists(str(old)) else " (no longer exists)"))
+PY
+)"
+  if [[ -n "$old" ]]; then
+    echo "kernel/install.sh: replacing the racelab kernel spec in $dest: it pointed at $old, now at $root" >&2
+  fi
+fi
 
 "$python" -m jupyter kernelspec install "${scope[@]}" --name racelab "$tmp" >/dev/null 2>"$tmp.log" || {
   cat "$tmp.log" >&2; rm -f "$tmp.log"; exit 1; }
