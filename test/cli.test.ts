@@ -54,6 +54,18 @@ test("replay --json reproduces the counterexample's finding", () => {
   assert.match(text.stdout, /\^\^\^\^/);
 });
 
+test("replay without --fix replays baseline, as check defaults to it (a new user's trial: replay required --fix)", () => {
+  const ce = JSON.parse(racelab("check", "ext4-delalloc-fallocate", "--json").stdout).counterexample;
+  const given = racelab("replay", "ext4-delalloc-fallocate", "--fix", "baseline", "--schedule", ce.schedule, "--json");
+  const dflt = racelab("replay", "ext4-delalloc-fallocate", "--schedule", ce.schedule, "--json");
+  assert.equal(dflt.code, 0, dflt.stderr);
+  assert.equal(dflt.stdout, given.stdout);
+  assert.equal(JSON.parse(dflt.stdout).fix, "baseline");
+  assert.match(racelab("replay", "--help").stdout, /--fix <id> +fix id \(default: "baseline"\)/);
+  // Another fix is still taken when given.
+  assert.equal(JSON.parse(racelab("replay", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--schedule", "0", "--json").stdout).fix, "recheck-es");
+});
+
 test("claims --json: statement, source, expected, observed, holds", () => {
   const r = racelab("claims", "ext4-delalloc-fallocate", "--json");
   const claims = JSON.parse(r.stdout);

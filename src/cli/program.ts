@@ -376,6 +376,13 @@ export function needsReportCommands(argv: readonly string[]): boolean {
 }
 
 /** The commands {@link buildProgram} registers itself. */
+/**
+ * The fix `check`, `rates` and `replay` use without `--fix`: `baseline`, which every scenario has
+ * (defineScenario() adds it first when the scenario does not list it), as check(), rates() and
+ * replay() default to in the library.
+ */
+const DEFAULT_FIX = "baseline";
+
 const CORE_COMMANDS = new Set(["list", "check", "rates", "merge", "replay", "claims", "new", "run"]);
 
 /** Builds the commander program without report, archive and verify (see {@link addReportCommands}). */
@@ -424,7 +431,7 @@ export function buildProgram(): Command {
     .command("check")
     .description("explore a scenario under one or all fixes and variants")
     .argument("<scenario>", "scenario id (see `racelab list`) or a scenario file (./my-race.ts)")
-    .option("--fix <id>", "fix id", "baseline")
+    .option("--fix <id>", "fix id", DEFAULT_FIX)
     .option("--all-fixes", "every fix")
     .option("--variant <id>", "variant id", "default")
     .option("--all-variants", "every variant")
@@ -543,7 +550,7 @@ export function buildProgram(): Command {
     .command("rates")
     .description("failure rate of each fix under the random, PCT or timed scheduler, with 95% Wilson intervals")
     .argument("<scenario>", "scenario id (see `racelab list`) or a scenario file (./my-race.ts)")
-    .option("--fix <id>", "fix id", "baseline")
+    .option("--fix <id>", "fix id", DEFAULT_FIX)
     .option("--all-fixes", "every fix, in the order the scenario declares them")
     .option("--variant <id>", "variant id", "default")
     .option("--mode <modes>", `scheduler: ${RATE_MODES.join(", ")}, or several comma-separated to compare them`, "random")
@@ -642,7 +649,7 @@ export function buildProgram(): Command {
     .command("replay")
     .description("replay a schedule string and draw the interleaving")
     .argument("<scenario>", "scenario id or a scenario file (./my-race.ts)")
-    .requiredOption("--fix <id>", "fix id")
+    .option("--fix <id>", "fix id", DEFAULT_FIX)
     .option("--variant <id>", "variant id", "default")
     .requiredOption("--schedule <string>", "schedule, e.g. 0x7.1x7.0x8.2x3 (a choice step: <thread>c<k>)")
     .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
