@@ -236,6 +236,15 @@ export class Execution implements TaskHost, TrackHost {
     return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
   }
 
+  private locals: Map<object, unknown> | null = null;
+  /** MemoryHost: the execution's value for `key`, made at the first call. */
+  local<T>(key: object, make: () => T): T {
+    const m = (this.locals ??= new Map());
+    let v = m.get(key) as T | undefined;
+    if (v === undefined) m.set(key, (v = make()));
+    return v;
+  }
+
   /** MemoryHost: whether thread `i` has finished; records a read of its exit. */
   threadFinished(i: number): boolean {
     blindAccess(this.exitLocs[i]!, R);

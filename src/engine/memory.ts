@@ -293,6 +293,13 @@ export interface MemoryHost {
    * visible invalidates only the copies of CPUs whose threads still run).
    */
   threadFinished(i: number): boolean;
+  /**
+   * The execution's value for `key`, made by `make()` at the first call: state a kernel model
+   * keeps per execution (RCU's readers and callbacks), dropped with the execution. (Not a WeakMap
+   * keyed by the execution: its entries outlive their executions until a full collection, and every
+   * scavenge walks them; filemap-folio-split's relaxed-stores check took 3.6 s that way, 1.8 s now.)
+   */
+  local<T>(key: object, make: () => T): T;
 }
 
 function hostOf(t: Task): MemoryHost {

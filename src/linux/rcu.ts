@@ -98,7 +98,7 @@ interface Reader {
    * only once they are visible (RCU's guarantee: what a section did is visible after a grace period
    * that waited for it), without the unlock ordering the thread's later accesses.
    */
-  ends: Set<unknown>[];
+  ends: (readonly unknown[])[];
 }
 
 /** Readers inside a section when a grace period started, with their completed-section counts. */
@@ -135,8 +135,7 @@ class RcuState {
   ended(t: Task): number {
     const r = this.reader(t);
     if (r.ends.length === 0) return r.completed;
-    const entries = t.memory.bufferOf(t)?.entries ?? [];
-    while (r.ends.length > 0 && !entries.some((e) => r.ends[0]!.has(e))) r.ends.shift();
+    dropVisible(r, t.memory.bufferOf(t)?.entries ?? []);
     return r.completed - r.ends.length;
   }
   /**
@@ -176,12 +175,12 @@ class RcuState {
   }
 }
 
-const states = new WeakMap<object, RcuState>();
+/** The key of the execution's RcuState (MemoryHost.local). */
+const RCU_STATE = {};
+const newRcuState = () => new RcuState();
 
 function rcu(t: Task): RcuState {
-  let s = states.get(t.memory);
-  if (s === undefined) states.set(t.memory, (s = new RcuState()));
-  return s;
+  return t.memory.local(RCU_STATE, newRcuState);
 }
 
 const names = (ts: readonly Task[]) => ts.map((x) => x.name).join(", ");
@@ -287,7 +286,16 @@ export function rcu_read_unlock(t: Task, at: Site): Step {
 function sectionEnded(t: Task, r: Reader): void {
   r.completed++;
   const entries = t.memory.bufferOf(t)?.entries;
-  if (entries !== undefined && entries.length > 0) r.ends.push(new Set(entries));
+  if (entries === undefined || entries.length === 0) return;
+  // (Trimmed here too, not only when a grace period looks: every spin_unlock() ends a section,
+  // and a model without grace periods would keep a list as long as its unlocks.)
+  dropVisible(r, entries);
+  r.ends.push(entries.slice());
+}
+
+/** Drops the oldest ended sections of `r` whose stores are all visible (none left in `entries`, the thread's store buffer). */
+function dropVisible(r: Reader, entries: readonly unknown[]): void {
+  while (r.ends.length > 0 && !r.ends[0]!.some((e) => entries.includes(e))) r.ends.shift();
 }
 
 /**
