@@ -102,6 +102,7 @@ import {
   wait_for_completion,
   wait_on_bit,
   waitqueue_active,
+  wq_has_sleeper,
   remove_wait_queue,
   task_state,
   wake_up,
@@ -573,7 +574,8 @@ test("wait queues: prepare_to_wait after the test loses the wake-up; wait_event 
     cond: Cell<number>;
     wq: ReturnType<typeof DECLARE_WAIT_QUEUE_HEAD>;
   }
-  const sc = (sleeper: "wrong" | "wait_event", waker: "wake_up" | "active" | "mb+active") =>
+  const HAS_SLEEPER = at("waker", "wq_has_sleeper(&wq)");
+  const sc = (sleeper: "wrong" | "wait_event", waker: "wake_up" | "active" | "mb+active" | "has_sleeper") =>
     scenario<S>(`wq-${sleeper}-${waker}`, () => ({
       state: { cond: new Cell("cond", 0), wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
       threads: [
@@ -599,7 +601,9 @@ test("wait queues: prepare_to_wait after the test loses the wake-up; wait_event 
             yield SETC;
             store(t, s.cond, 1);
             if (waker === "mb+active") yield* smp_mb(t, MB);
-            if (waker === "wake_up" || (yield* waitqueue_active(t, s.wq, ACTIVE))) yield* wake_up(t, s.wq, WAKE);
+            const active =
+              waker === "wake_up" || (waker === "has_sleeper" ? yield* wq_has_sleeper(t, s.wq, HAS_SLEEPER) : yield* waitqueue_active(t, s.wq, ACTIVE));
+            if (active) yield* wake_up(t, s.wq, WAKE);
           },
         },
       ],
@@ -613,6 +617,9 @@ test("wait queues: prepare_to_wait after the test loses the wake-up; wait_event 
     "deadlock: sleeper waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (wait_event(wq, READ_ONCE(s->cond)): schedule())";
   assert.deepEqual(explore(sc("wait_event", "active"), "tso").keys, [lostInWaitEvent]);
   assert.deepEqual(explore(sc("wait_event", "mb+active"), "tso").keys, []);
+  // wq_has_sleeper() is smp_mb() + waitqueue_active(): closed under every store order.
+  for (const mm of ["sc", "tso", "pso"] as const) assert.deepEqual(explore(sc("wait_event", "has_sleeper"), mm).keys, [], mm);
+  assert.deepEqual(explore(sc("wait_event", "active"), "pso").keys, [lostInWaitEvent]);
 });
 
 test("add_wait_queue, then __set_current_state() without a barrier: under tso and pso the state store waits in the store buffer while the test of the condition passes it, and the wake-up is lost; set_current_state() closes it", () => {

@@ -1,6 +1,6 @@
 /**
  * Wait queues: wait_queue_head_t, prepare_to_wait(), finish_wait(), add_wait_queue(),
- * remove_wait_queue(), wake_up(), wait_event().
+ * remove_wait_queue(), wake_up(), waitqueue_active(), wq_has_sleeper(), wait_event().
  *
  * Source: include/linux/wait.h (wait_queue_head, wait_queue_entry, DEFINE_WAIT, DECLARE_WAITQUEUE,
  * waitqueue_active, wait_event, ___wait_event) and kernel/sched/wait.c (add_wait_queue,
@@ -255,6 +255,19 @@ export function wake_up_all(t: Task, wq: wait_queue_head_t, at: Site): Step<numb
  */
 export function waitqueue_active(t: Task, wq: wait_queue_head_t, at: Site): Step<boolean> {
   return step(t, at, {}, () => {
+    access(wq.loc, R);
+    return wq.head.length > 0;
+  });
+}
+
+/**
+ * wq_has_sleeper(wq_head): `smp_mb(); return waitqueue_active(wq_head);` (include/linux/wait.h,
+ * v6.12): the waker's test with the full barrier the waitqueue_active() comment asks for,
+ * pairing with the sleeper's set_current_state() in prepare_to_wait(). One fully ordered step
+ * (the barrier, then the plain read of the queue).
+ */
+export function wq_has_sleeper(t: Task, wq: wait_queue_head_t, at: Site): Step<boolean> {
+  return step(t, at, { fence: true }, () => {
     access(wq.loc, R);
     return wq.head.length > 0;
   });
