@@ -66,6 +66,16 @@ test("replay without --fix replays baseline, as check defaults to it (a new user
   assert.equal(JSON.parse(racelab("replay", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--schedule", "0", "--json").stdout).fix, "recheck-es");
 });
 
+test("the progress line of a check whose executions are cut at the step bound says so, not only '0 executions (0/s)' (a new user's trial)", async () => {
+  const { progressText } = await import("../src/cli/program.js");
+  assert.equal(
+    progressText(0, null, { elapsedMs: 10_000, sleepBlocked: 1431, states: 0, steps: 13_307_904, cut: 2 }),
+    "0 executions finished (0/s), 2 cut at the step bound of 10,000 steps (a thread that never finishes?), 1,431 redundant prefixes pruned, 13,307,904 steps, 10 s",
+  );
+  // Without cut executions, as before.
+  assert.equal(progressText(1200, 10_000, { elapsedMs: 2000, sleepBlocked: 5, states: 0, steps: 100, cut: 0 }), "1,200/10,000 executions (600/s), 2 s, ~15 s left");
+});
+
 test("claims --json: statement, source, expected, observed, holds", () => {
   const r = racelab("claims", "ext4-delalloc-fallocate", "--json");
   const claims = JSON.parse(r.stdout);

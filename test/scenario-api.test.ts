@@ -708,28 +708,56 @@ test("a primitive called without its site is an error finding that says so (scen
 test("a thread that never finishes: sampled executions cut at the step bound make the result incomplete, and a replay past the bound is an error (a new user's trial)", () => {
   // while (!READ_ONCE(flag)) cpu_relax(); and nobody sets flag: a hang.
   const SPIN = at("spinner", "while (!READ_ONCE(flag)) cpu_relax()");
+  function* spinner(t: Task, s: { flag: Cell<number> }) {
+    for (;;) {
+      yield SPIN;
+      if (READ_ONCE(t, s.flag)) break;
+    }
+  }
   const sc = defineScenario<{ flag: Cell<number> }, Record<string, never>>({
     id: "spin-forever",
     setup: () => ({
       state: { flag: new Cell("flag", 0) },
       threads: {
-        *spinner(t: Task, s: { flag: Cell<number> }) {
-          for (;;) {
-            yield SPIN;
-            if (READ_ONCE(t, s.flag)) break;
-          }
-        },
+        spinner,
         *other() {
           yield A;
         },
       },
     }),
   });
+  // The warning names the thread that took the steps of a cut execution and the step it repeated
+  // (a new user's trial: "cut at 10,000 steps" alone, after a long search of 0 executions).
+  const named =
+    "in a cut execution, spinner took 10,000 of the 10,000 steps, all of them at spinner() (while (!READ_ONCE(flag)) cpu_relax()): " +
+    "a loop that can go round forever should call t.retry(loop, bound) each time round (past the bound, with no other thread able to make progress, " +
+    "it is a livelock finding), or wait with a blocking primitive instead of spinning";
   for (const mode of ["random", "pct"] as const) {
     const r = check(sc, { mode, runs: 5 });
     assert.equal(r.verdict, "incomplete", mode);
-    assert.deepEqual(r.warnings, ["5 of 5 sampled executions ran past 10,000 steps and were cut: a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them"], mode);
+    assert.deepEqual(r.warnings, [`5 of 5 sampled executions ran past 10,000 steps and were cut: a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them; ${named}`], mode);
   }
+  // Exhaustive, stopped by a time limit before any execution finished: the same diagnosis; the
+  // progress reports count the executions cut.
+  let cut = 0;
+  const limited = check(sc, { timeLimitMs: 500, onProgress: (_done, _total, d) => void (cut = d.cut ?? 0) });
+  assert.equal(limited.executions, 0);
+  assert.ok(cut > 0, "progress counts the executions cut");
+  assert.deepEqual(limited.warnings, [
+    "the search stopped early (time limit of 500 ms): not every interleaving was covered; no execution finished, and executions run past 10,000 steps " +
+      `and are cut: likely an unbounded loop or a livelock: ${named.replace("): a loop", "); a loop")}`,
+  ]);
+  // Exhaustive, every execution cut (one thread: one execution): the warning says none finished.
+  const alone = defineScenario<{ flag: Cell<number> }, Record<string, never>>({
+    id: "spin-forever-alone",
+    setup: () => ({ state: { flag: new Cell("flag", 0) }, threads: { spinner } }),
+  });
+  const r = check(alone);
+  assert.equal(r.verdict, "incomplete");
+  assert.deepEqual(r.warnings, [
+    "no execution finished: each one explored ran past 10,000 steps and was cut, so not every interleaving was covered: likely an unbounded loop " +
+      `or a livelock: ${named.replace("): a loop", "); a loop")}`,
+  ]);
   assert.throws(
     () => replay(sc, { schedule: "0x10200.1" }),
     (e: unknown) => e instanceof UsageError && /^the schedule runs past 10,000 steps, the bound on an execution's steps: the replay stopped at step 10,000/.test(e.message),

@@ -233,7 +233,7 @@ async function runJob(job: Job): Promise<void> {
       const config = job.configs[index]!;
       if ("rates" in config) {
         const { rates: _, ...ro } = config;
-        const none: Progress = { elapsedMs: 0, sleepBlocked: 0, states: 0, steps: 0 };
+        const none: Progress = { elapsedMs: 0, sleepBlocked: 0, states: 0, steps: 0, cut: 0 };
         const result = rateChunks(sc, { ...ro, stop, onProgress: (done, total) => post({ type: "progress", index, done, total, detail: none }) });
         post({ type: "result", index, result });
         continue;

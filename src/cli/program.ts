@@ -187,6 +187,24 @@ export function configClock(t0: number): (i: number, now: number) => number {
 }
 
 /**
+ * The text of a check's progress line: executions done (of the total when known), their rate,
+ * states, elapsed time and an estimate. When executions were cut at the step bound, it says so,
+ * with the redundant prefixes pruned and the steps run, since a thread that never finishes would
+ * otherwise show `0 executions (0/s)` for as long as the search runs (a new user's trial).
+ */
+export function progressText(done: number, total: number | null, d: Progress): string {
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  const secs = d.elapsedMs / 1000;
+  const rate = secs > 0 ? ` (${fmt(done / secs)}/s)` : "";
+  const states = d.states > 0 ? `, ${fmt(d.states)} states` : "";
+  const eta = total !== null && done > 0 ? `, ~${Math.ceil(((total - done) * secs) / done)} s left` : "";
+  const cut = d.cut ?? 0;
+  const pruned = d.sleepBlocked > 0 ? `, ${fmt(d.sleepBlocked)} redundant prefixes pruned` : "";
+  const cuts = cut > 0 ? `, ${fmt(cut)} cut at the step bound of 10,000 steps (a thread that never finishes?)${pruned}, ${fmt(d.steps)} steps` : "";
+  return `${fmt(done)}${total !== null ? `/${fmt(total)}` : ""} executions${cut > 0 ? " finished" : ""}${rate}${cuts}${states}, ${secs.toFixed(0)} s${eta}`;
+}
+
+/**
  * Progress of a long check on stderr: a bar on a terminal (restored on exit), else one line every
  * 10 s; nothing when `quiet` (--json, --quiet).
  */
@@ -195,14 +213,7 @@ function progress(quiet: boolean): {
   note(line: string): void;
   stop(): void;
 } {
-  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-  const describe = (done: number, total: number | null, d: Progress) => {
-    const secs = d.elapsedMs / 1000;
-    const rate = secs > 0 ? ` (${fmt(done / secs)}/s)` : "";
-    const states = d.states > 0 ? `, ${fmt(d.states)} states` : "";
-    const eta = total !== null && done > 0 ? `, ~${Math.ceil(((total - done) * secs) / done)} s left` : "";
-    return `${fmt(done)}${total !== null ? `/${fmt(total)}` : ""} executions${rate}${states}, ${secs.toFixed(0)} s${eta}`;
-  };
+  const describe = progressText;
   if (quiet) return { update() {}, note: (line) => process.stderr.write(`racelab: ${line}\n`), stop() {} };
   if (!process.stderr.isTTY) {
     let last = performance.now();

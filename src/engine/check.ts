@@ -29,6 +29,7 @@ export { MODES, REDUCTIONS, type Mode, type Reduction } from "./modes.js";
 import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
 import { clip } from "./clip.js";
+import { CUT_ADVICE, cutDiagnosis } from "./cut.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -122,6 +123,12 @@ export interface Progress {
   readonly states: number;
   /** Steps executed so far (replays included). */
   readonly steps: number;
+  /**
+   * Executions cut so far at the bound of 10,000 steps, not counted in the executions done: a
+   * thread that never finishes (an unbounded loop, a livelock) cuts every execution, and the
+   * executions done stay 0.
+   */
+  readonly cut?: number;
 }
 
 /** What the cross-check of a reduced search found (see CheckOptions.crossCheck). */
@@ -422,11 +429,14 @@ function sample(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   part.executions = stats.executions + stats.cut;
   part.stopReason = stats.stopReason;
   part.cut = stats.cut;
-  if (stats.cut > 0)
+  if (stats.cut > 0) {
+    const why = cutDiagnosis(sc, cfg, opts.seed ?? 1);
     part.warnings.push(
       `${stats.cut.toLocaleString("en-US")} of ${part.executions.toLocaleString("en-US")} sampled executions ran past 10,000 steps and were cut: ` +
-        `a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them`,
+        `a thread that never finishes (an unbounded loop, a livelock, a hang) or a model that needs more steps; no verdict for them` +
+        (why === null ? "" : `; in a cut execution, ${why}: ${CUT_ADVICE}`),
     );
+  }
   return part;
 }
 
@@ -440,6 +450,7 @@ function progressOf(opts: CheckOptions, t0: number): Parameters<typeof runStrate
       sleepBlocked: p.counters.sleepBlocked,
       states: p.counters.states,
       steps: p.steps,
+      cut: p.cut,
     });
 }
 
@@ -739,10 +750,10 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   if (mode === "exhaustive" && !complete && warnings.length === 0)
     warnings.push(
       part.stopReason !== null
-        ? `the search stopped early (${part.stopReason}): not every interleaving was covered`
+        ? `the search stopped early (${part.stopReason}): not every interleaving was covered${part.executions === 0 ? stoppedCutHint(sc, cfg, opts.seed ?? 1) : ""}`
         : part.shard !== null
           ? `one shard of ${part.shard.count} (racelab merge combines them)`
-          : `an execution exceeded 10,000 steps and was cut: not every interleaving was covered`,
+          : cutWarning(sc, cfg, part.executions, opts.seed ?? 1),
     );
   const findingCounts = part.findings
     .map((f) => ({ kind: f.kind, message: f.message, executions: f.executions }))
@@ -779,6 +790,31 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     stopReason: part.stopReason,
     elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
   };
+}
+
+/**
+ * The warning of an exhaustive search that cut executions at the step bound (and nothing else made
+ * it incomplete): likely an unbounded loop or a livelock, with the thread that dominates a cut
+ * execution (see cut.ts). `done`: the executions that finished.
+ */
+function cutWarning(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, done: number, seed: number): string {
+  const why = cutDiagnosis(sc, cfg, seed);
+  return (
+    `${done === 0 ? "no execution finished: each one explored ran past 10,000 steps and was cut" : "an execution ran past 10,000 steps and was cut"}` +
+    `, so not every interleaving was covered: ` +
+    (why === null
+      ? "a thread that never finishes (an unbounded loop, a livelock) or a model that needs more steps"
+      : `likely an unbounded loop or a livelock: in a cut execution, ${why}; ${CUT_ADVICE}`)
+  );
+}
+
+/**
+ * What a search stopped before any execution finished adds to its warning when executions run past
+ * the step bound (see {@link cutWarning}); "" when the executions tried finish.
+ */
+function stoppedCutHint(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, seed: number): string {
+  const why = cutDiagnosis(sc, cfg, seed);
+  return why === null ? "" : `; no execution finished, and executions run past 10,000 steps and are cut: likely an unbounded loop or a livelock: in a cut execution, ${why}; ${CUT_ADVICE}`;
 }
 
 /**

@@ -137,6 +137,8 @@ export interface RunProgress {
   readonly total: number | null;
   /** Steps executed, replays included. */
   readonly steps: number;
+  /** Executions the step bound cut so far (a thread that never finished). */
+  readonly cut: number;
   /** Wall-clock time since the run started, ms. */
   readonly elapsedMs: number;
   /** The strategy's counters. */
@@ -221,6 +223,7 @@ export function runStrategy(
       executions: stats.executions,
       total: strategy.total,
       steps: stats.steps,
+      cut: stats.cut,
       elapsedMs: performance.now() - t0,
       counters: strategy.counters,
     });
