@@ -94,3 +94,101 @@ test("report --mail: the writeup of an executed notebook and its .eml reply", as
     await rm(out, { recursive: true, force: true });
   }
 });
+
+/** A notebook of display outputs and markdown cells, for mailText. */
+function notebookOf(...cells: ({ md: string } | { data: Record<string, unknown> })[]) {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: cells.map((c) =>
+      "md" in c
+        ? { cell_type: "markdown", source: c.md, metadata: {} }
+        : { cell_type: "code", source: "x", metadata: {}, execution_count: 1, outputs: [{ output_type: "display_data", data: c.data, metadata: {} }] },
+    ),
+  } as never;
+}
+
+test("a long or wide table is printed whole in the writeup (one record per row when too wide), up to 60 rows, then counted", async () => {
+  const { mailText, MAIL_TABLE_ROWS } = await import("../src/report/mail.js");
+  const { tableBundle } = await import("../src/notebook/display.js");
+  const modes = ["uniform random", "PCT d=3", "timed (window 1,000 ns)"];
+  const fixes = ["baseline", "lock-check", "delay", "recheck", "cmpxchg", "lock-all"];
+  // The failure-rate table of a new user's trial: 18 rows, too wide for aligned columns.
+  const rows = modes.flatMap((m) => fixes.map((f, i) => ({ fix: f, scheduler: m, executions: 20000, failing: i * 1000, "failure rate [95% CI]": `${i * 5}.00% [${i * 5}.00%, ${i * 5 + 1}.00%]`, "MTTF at 1.00 attempts/s": m.startsWith("timed") ? "1.7 s [1.7 s, 1.8 s]" : "—" })));
+  const text = mailText(notebookOf({ data: tableBundle(rows, undefined, "failure rate per fix") }), "x.ipynb", { scenario: null });
+  assert.doesNotMatch(text, /rows, in the HTML and PDF reports\]/);
+  assert.match(text, /Table 1\. failure rate per fix:\n\nEvery row: executions: 20000\.\n\n- baseline: scheduler: uniform random; failing: 0;/);
+  assert.equal(text.match(/^- /gm)?.length, 18, text);
+  assert.ok(text.replace(/\n {4}/g, " ").includes("- lock-all: scheduler: timed (window 1,000 ns); failing: 5000; failure rate [95% CI]: 25.00% [25.00%, 26.00%]; MTTF at 1.00 attempts/s: 1.7 s [1.7 s, 1.8 s]\n"), text);
+  assert.deepEqual(overWide(text), []);
+  // Past 60 rows: the first 60, and how many were left out.
+  const long = Array.from({ length: 75 }, (_, i) => ({ step: i + 1, thread: `cpu${i % 2}`, site: `site_${i}` }));
+  const lt = mailText(notebookOf({ data: tableBundle(long, undefined, "steps") }), "x.ipynb", { scenario: null });
+  assert.equal(MAIL_TABLE_ROWS, 60);
+  assert.match(lt, /\n +60 {2}cpu1 {4}site_59\n\n {2}\.\.\. and 15 more rows, in the HTML and PDF reports\n/);
+  assert.doesNotMatch(lt, /site_60/);
+  // A one-column table: each row alone, no trailing colon.
+  const one = mailText(notebookOf({ data: tableBundle([{ "left out or simplified": "Two callers; kmalloc() never fails; the pool stands in for the two allocations, and more words to need records." }], undefined, "left out") }), "x.ipynb", { scenario: null });
+  assert.match(one, /- Two callers; kmalloc\(\) never fails; the pool stands in for the two\n {4}allocations, and more words to need records\.\n/);
+  assert.doesNotMatch(one, /records\.:/);
+});
+
+test("chart values in the writeup: a table of the encoded fields, rounded, percent for rates, the log-scale floor as 0, in the data's order", async () => {
+  const { mailText } = await import("../src/report/mail.js");
+  const { chartTable } = await import("../src/report/chart-text.js");
+  const { ratesChart, firstFailureChart, rateSweepChart, violationsChart, checkAll } = await import("../src/notebook/views.js");
+  const { rates } = await import("../src/engine/rates.js");
+  const sc = "ext4-delalloc-fallocate";
+  const results = (["random", "pct"] as const).flatMap((mode) => ["baseline", "recheck-es"].map((fix) => rates(sc, { fix, mode, runs: 400, seed: 1 })));
+  assert.ok(results.some((r) => r.failures === 0) && results.some((r) => r.failures > 0));
+  const t = chartTable(ratesChart(results) as Record<string, unknown>)!;
+  assert.deepEqual(t.header, ["fix", "scheduler", "rate", "lo", "hi"]);
+  assert.deepEqual(t.rows.map((r) => r.slice(0, 2)), results.map((r) => [r.fix, r.mode === "pct" ? `PCT d=${r.pctDepth}` : "uniform random"]));
+  for (const [k, r] of results.entries()) {
+    const row = t.rows[k]!;
+    if (r.failures === 0) assert.deepEqual(row.slice(2, 4), ["0%", "0%"], "the log-scale floor is a zero");
+    else assert.equal(row[2], `${Number((r.rate * 100).toPrecision(3))}%`);
+    for (const cell of row) assert.doesNotMatch(cell, /\d{6,}/, "no 16-digit floats");
+  }
+  // The runs to the first failure: no record keyed by a float or by nothing; `none in N` kept.
+  const ff = chartTable(firstFailureChart(results) as Record<string, unknown>)!;
+  assert.deepEqual(ff.header.slice(0, 4), ["fix", "scheduler", "first", "expected"]);
+  for (const row of ff.rows) for (const cell of row) assert.doesNotMatch(cell, /\d\.\d{4,}/);
+  // A violations chart: fix, kind, count (its y is a computed field).
+  const v = chartTable(violationsChart(checkAll(sc)) as Record<string, unknown>)!;
+  assert.deepEqual(v.header, ["fix", "kind", "count"]);
+  // A sweep: the line, the swept parameter, the rate.
+  const sweep = [0, 1].flatMap((d) => ["baseline"].map((fix) => ({ ...results[0]!, fix, params: { ...results[0]!.params, blocks: d + 1 } })));
+  assert.deepEqual(chartTable(rateSweepChart(sweep, "blocks") as Record<string, unknown>)!.header.slice(0, 3), ["line", "blocks", "rate"]);
+  // In the writeup.
+  const { chartBundle } = await import("../src/notebook/display.js");
+  const text = mailText(notebookOf({ data: await chartBundle(ratesChart(results)) }), "x.ipynb", { scenario: null });
+  assert.match(text, /its values:\]\n\n {2}fix {9}scheduler {8}rate {5}lo {6}hi\n.*\n {2}baseline {4}uniform random +\d+(\.\d)?% +\d/);
+  assert.doesNotMatch(text, /0\.0000099|\d\.\d{6,}/);
+});
+
+test("markdown code blocks are kept verbatim in the writeup, however long their lines", () => {
+  const code = "if (!READ_ONCE(dev->buf)) {           /* check */\n\tWRITE_ONCE(dev->buf, buf);      /* act: overwrites the other CPU's buffer */\n}";
+  const lines = markdownToText("Before.\n\n```c\n" + code + "\n```\n\nAfter.");
+  assert.deepEqual(lines.slice(2, 5), code.split("\n").map((l) => "    " + l));
+  assert.equal(lines[6], "After.");
+});
+
+test("the .eml body is the writeup as it is: 8bit (7bit when ASCII), format=fixed, no quoted-printable", async () => {
+  const { mailEml } = await import("../src/report/mail.js");
+  const text = "Title — with a dash\n\n  fix         verdict  violating\n  ----------  -------  ------------------\n  baseline    FAIL     4 of 6 executions\n\n" + "x".repeat(90) + "\n";
+  const eml = await mailEml(text, { date: new Date(Date.UTC(2026, 0, 2)), subject: "[PATCH] x", inReplyTo: "a@b" });
+  assert.match(eml, /^Content-Transfer-Encoding: 8bit$/m);
+  assert.match(eml, /^Content-Type: text\/plain; charset=utf-8; format=fixed$/m);
+  assert.doesNotMatch(eml, /quoted-printable|=\n/);
+  assert.ok(eml.endsWith("\n\n" + text), "the body is the text, byte for byte");
+  const mail = await simpleParser(eml);
+  assert.equal(mail.text, text);
+  const ascii = await mailEml("plain\n", { date: new Date(Date.UTC(2026, 0, 2)), subject: "x", inReplyTo: null });
+  assert.match(ascii, /^Content-Transfer-Encoding: 7bit$/m);
+  // A line longer than SMTP allows (998 octets) is still encoded.
+  const huge = await mailEml("y".repeat(1200) + "\n", { date: new Date(Date.UTC(2026, 0, 2)), subject: "x", inReplyTo: null });
+  assert.match(huge, /^Content-Transfer-Encoding: quoted-printable$/m);
+  assert.equal((await simpleParser(huge)).text, "y".repeat(1200) + "\n");
+});

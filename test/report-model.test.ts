@@ -200,7 +200,7 @@ describe("race diagrams", () => {
     assert.deepEqual(out.slice(9, 13), [
       "xas_reload()",
       "// if (folio != xas_reload(&xas))",
-      "  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+      "  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
       "  invariant: filemap_get_entry() returned folio@1498 (not containing index",
     ]);
     assert.equal(out[13], "  1499)");

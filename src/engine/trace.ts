@@ -58,41 +58,58 @@ export function stepsJson(exec: Execution): StepJson[] {
   });
 }
 
-function wrap(text: string, width: number, indent = "  "): string[] {
-  const words = text.split(/\s+/).filter((w) => w.length > 0);
-  const lines: string[] = [];
-  let line = "";
-  const room = () => (lines.length === 0 ? width : width - indent.length);
-  const flush = () => {
-    lines.push(lines.length === 0 ? line : indent + line);
-    line = "";
+/**
+ * `text` in lines of at most `width` columns, the continuations prefixed with `indent`. Lines break
+ * at spaces when that makes every token fit; else also after a `(` that opens a call's arguments, a
+ * `,` or a `;` inside a token. An identifier is split only when it alone is wider than a line,
+ * after the last `_`, `(`, `,`, `.`, `/`, `>` or `-` that leaves at least half a line
+ * (`filemap_invalidate_` / `unlock_shared()`), else at the edge. A leading `//` stays on the line
+ * of the first token after it. Used by {@link renderDiagram} and the mail writeup.
+ * @internal
+ */
+export function wrapTokens(text: string, width: number, indent = "  "): string[] {
+  const words = [...text.trim().matchAll(/(\s*)(\S+)/g)].map((m) => ({ sep: m[1]!, t: m[2]! }));
+  const layout = (fine: boolean): { lines: string[]; split: boolean } => {
+    // Tokens with the spaces before them ("" inside a word, after `(` `,` `;`).
+    const units = words.flatMap(({ sep, t }) => (fine ? t.split(/(?<=\w\((?!\))|[,;](?=.))/) : [t]).map((u, k) => ({ sep: k === 0 ? sep : "", t: u })));
+    if (units.length > 1 && units[0]!.t === "//") units.splice(0, 2, { sep: "", t: `//${units[1]!.sep}${units[1]!.t}` });
+    const lines: string[] = [];
+    let line = "";
+    let split = false;
+    const room = () => (lines.length === 0 ? width : width - indent.length);
+    const flush = () => {
+      lines.push(lines.length === 0 ? line : indent + line);
+      line = "";
+    };
+    for (const { sep, t } of units) {
+      let w = t;
+      if (line !== "" && line.length + sep.length + w.length <= room()) {
+        line += sep + w;
+        continue;
+      }
+      if (line !== "") flush();
+      while (w.length > room()) {
+        split = true;
+        const r = room();
+        const head = w.slice(0, r);
+        let cut = -1;
+        for (let i = head.length - 1; i >= Math.floor(r / 2); i--)
+          if ("_(,./>-".includes(head[i]!) && !/^[)\],;]/.test(w.slice(i + 1))) {
+            cut = i + 1;
+            break;
+          }
+        if (cut < 0) cut = r;
+        line = w.slice(0, cut);
+        w = w.slice(cut);
+        flush();
+      }
+      line = w;
+    }
+    if (line !== "") flush();
+    return { lines: lines.length > 0 ? lines : [""], split };
   };
-  for (const word of words) {
-    let w = word;
-    if (line && line.length + 1 + w.length <= room()) {
-      line += " " + w;
-      continue;
-    }
-    if (line) flush();
-    while (w.length > room()) {
-      // A word wider than the column: break it after the last '_', '(', ',', '.', '/', '>' or '-'
-      // that leaves at least half a line (filemap_invalidate_ / unlock_shared()), else at the edge.
-      const head = w.slice(0, room());
-      let cut = -1;
-      for (let i = head.length - 1; i >= Math.floor(room() / 2); i--)
-        if ("_(,./>-".includes(head[i]!)) {
-          cut = i + 1;
-          break;
-        }
-      if (cut < 0) cut = room();
-      line = w.slice(0, cut);
-      w = w.slice(cut);
-      flush();
-    }
-    line = w;
-  }
-  if (line) flush();
-  return lines.length > 0 ? lines : [""];
+  const coarse = layout(false);
+  return coarse.split ? layout(true).lines : coarse.lines;
 }
 
 /** Notes of a thread's step that say what the memory model did (drawn in diagrams). */
@@ -106,7 +123,10 @@ const MEMORY_NOTE = /^reads the stale |becomes visible first$|invalidations? (is
  * store it made visible (see {@link stepText}). Threads that only run after every other thread
  * has finished (writeback, eviction) are drawn below the columns at full width; a thread that
  * runs after another stopped unfinished (a deadlock) keeps its column. Lines are at
- * most `width` columns (default 75).
+ * most `width` columns (default 75): a step's text wraps inside its column at spaces, else also
+ * after a call's `(`, a `,` or a `;`, continuations indented five; an identifier is split only
+ * when it alone is wider than the column, a `//` never stands alone on a line, and the `^^^^`
+ * spans every line of the step.
  */
 export function renderDiagram(exec: Execution, width = 75): string {
   if (exec.trace === null) throw new Error("renderDiagram needs an execution run with trace: true");
@@ -153,29 +173,30 @@ export function renderDiagram(exec: Execution, width = 75): string {
     }
     const w = widthOf(i);
     if (s.site.fn !== lastFn[i]) {
-      for (const l of wrap(`${s.site.fn}()`, w)) put(i, l);
+      for (const l of wrapTokens(`${s.site.fn}()`, w)) put(i, l);
       lastFn[i] = s.site.fn;
     }
     const text = stepText(exec, s);
-    const lines = wrap(`  // ${text.label}`, w, "     ");
+    const lines = wrapTokens(`// ${text.label}`, w, "     ");
     // What the memory model did in a thread's step (a stale read under rmo, buffered stores made
     // visible first, invalidations applied): the reason for the counterexample, so shown.
-    if (!exec.tasks[i]!.daemon) for (const note of text.notes) if (MEMORY_NOTE.test(note)) lines.push(...wrap(`  //  -> ${note}`, w, "        "));
+    if (!exec.tasks[i]!.daemon) for (const note of text.notes) if (MEMORY_NOTE.test(note)) lines.push(...wrapTokens(`// -> ${note}`, w, "        "));
     for (const l of lines) put(i, l);
     if (s.findings.length > 0) {
-      put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.trim().length))))));
+      // Under every line of the step: from its text's start to the end of its longest line.
+      put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.length)) - 2))));
       for (const f of s.findings) {
         // A finding may run past its column: indent it under the column, wrap at the full width.
         const c = colOf.get(i);
         const indent = c === undefined ? 2 : Math.min(c * (col + gap) + 2, Math.max(0, width - 40));
-        for (const l of wrap(findingKey(f), width - indent)) out.push(" ".repeat(indent) + l);
+        for (const l of wrapTokens(findingKey(f), width - indent)) out.push(" ".repeat(indent) + l);
       }
     }
   });
   const whole = exec.findings.filter((f) => f.thread < 0);
   if (whole.length > 0) {
     out.push("");
-    for (const f of whole) for (const l of wrap(`after all threads: ${findingKey(f)}`, width)) out.push(l);
+    for (const f of whole) for (const l of wrapTokens(`after all threads: ${findingKey(f)}`, width)) out.push(l);
   }
   return out.join("\n");
 }

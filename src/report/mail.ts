@@ -12,9 +12,10 @@
  * `References`), built by nodemailer's stream transport.
  */
 import type { Token } from "markdown-it";
-import nodemailer from "nodemailer";
-import { cellText, chartValues } from "../notebook/cell-text.js";
+import MailComposer from "nodemailer/lib/mail-composer";
 import type { AnyScenario } from "../engine/scenario.js";
+import { wrapTokens } from "../engine/trace.js";
+import { chartTable } from "./chart-text.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
 import { memoryModelClause, otherVariants, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
@@ -175,9 +176,9 @@ export function tokensToText(tokens: readonly Token[]): string[] {
       case "fence":
       case "code_block":
         blank();
-        // Code keeps its lines; one longer than a mail line is folded, the rest indented further.
-        for (const l of t.content.replace(/\n$/, "").split("\n"))
-          out.push(...([...l].length + 4 + prefix().length <= MAIL_WIDTH ? [prefix() + "    " + l] : foldLine(l, prefix() + "    ", prefix() + "      ")));
+        // Code is kept verbatim, indented four columns: a line longer than a mail line stays whole
+        // (folding it would change the code a reader copies).
+        for (const l of t.content.replace(/\n$/, "").split("\n")) out.push(l === "" ? prefix().trimEnd() : prefix() + "    " + l);
         out.push("");
         break;
       case "hr":
@@ -256,8 +257,10 @@ export function foldDiagramLine(l: string): string[] {
 /**
  * A race diagram (CPU columns under a header of thread names and dashes, as `renderDiagram` draws
  * it) narrowed to `width` columns when a line is longer: the columns move closer and each step's
- * text is wrapped again at word ends inside its column (continuations indented five, as
- * `renderDiagram` does), the `^^^^` under the bad access and its finding follow their column, and
+ * text is wrapped again inside its column at token boundaries, as `renderDiagram` wraps it (spaces,
+ * after `,` `(` `;`; an identifier split only when wider than the column; a `//` never alone;
+ * continuations indented five), the `^^^^` under the bad access spans every line of its step and
+ * it and its finding follow their column, and
  * the lines after the columns (`then <thread>:`, `after all threads:`) are wrapped at the full
  * width. Lead lines (before the header) are folded. A diagram that fits is returned as it is.
  */
@@ -274,12 +277,17 @@ export function fitDiagram(lines: readonly string[], header: number, width = MAI
   const out = [...lead, row(names.map((n) => n.slice(0, col))), row(dashes.map((d) => "-".repeat(Math.min(col, d))))];
   // A logical line: a step's function or comment line with its continuations, in one column (or full width).
   let pending: { c: number | null; rel: number; text: string } | null = null;
+  // The column of the step last written, and the end of its longest line (for a `^^^^` under it).
+  let written: { c: number | null; end: number } | null = null;
   const flush = () => {
     if (pending === null) return;
     const { c, rel, text } = pending;
     const left = c === null ? 0 : at(c);
     const right = c === null || c === k - 1 ? width : at(c) + col;
-    out.push(...wrapText(text, right, " ".repeat(left + rel), " ".repeat(left + Math.min(rel + 5, 5))));
+    // Wrapped at token boundaries as renderDiagram does, continuations five columns in.
+    const lines = wrapTokens(text, right - left - rel, " ".repeat(Math.max(0, Math.min(rel + 5, 5) - rel))).map((l) => " ".repeat(left + rel) + l);
+    out.push(...lines);
+    written = { c, end: Math.max(...lines.map((l) => [...l].length)) };
     pending = null;
   };
   let tail = false;
@@ -310,12 +318,17 @@ export function fitDiagram(lines: readonly string[], header: number, width = MAI
     if (/^\^+$/.test(text)) {
       flush();
       const room = (c === null ? width : c === k - 1 ? width - at(c) : col) - rel;
-      out.push(" ".repeat((c === null ? 0 : at(c)) + rel) + "^".repeat(Math.max(4, Math.min(text.length, room))));
+      // Under every line of the step above it (as rewrapped), else as long as it was.
+      const start = (c === null ? 0 : at(c)) + rel;
+      const last = written as { c: number | null; end: number } | null;
+      const under = last !== null && last.c === c ? last.end - start : text.length;
+      out.push(" ".repeat(start) + "^".repeat(Math.max(4, Math.min(under, room))));
       caretColumn = c ?? 0;
       continue;
     }
     if (pending !== null && rel >= 5 && pending.c === c && pending.rel < 5) {
-      pending.text += " " + text;
+      // Rejoined as renderDiagram broke it: no space after `(` or inside a split identifier.
+      pending.text += (/\($/.test(pending.text) || (/[_./>-]$/.test(pending.text) && /^\w/.test(text)) ? "" : " ") + text;
       continue;
     }
     flush();
@@ -343,12 +356,20 @@ export function tableText(header: readonly string[] | null, rows: readonly (read
       .trimEnd();
   const aligned = [...(header !== null ? [line(header), widths.map((w) => "-".repeat(w)).join("  ")] : []), ...rows.map((r) => line(r))];
   if (aligned.every((l) => [...l].length <= MAIL_WIDTH)) return aligned.map((l) => "  " + l).every((l) => [...l].length <= MAIL_WIDTH) ? aligned.map((l) => "  " + l) : aligned;
-  // Too wide: a record per row, named by its first column.
+  return tableRecords(header, rows);
+}
+
+/**
+ * A table as one record per row: `- <first>: <header>: <value>; ...` reflowed with a hanging
+ * indent (`- <first>` alone when the row has no other cell).
+ */
+export function tableRecords(header: readonly string[] | null, rows: readonly (readonly string[])[]): string[] {
+  const ncols = Math.max(header?.length ?? 0, ...rows.map((r) => r.length));
   const out: string[] = [];
   for (const r of rows) {
     const name = r[0] ?? "";
-    const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) => ((r[c] ?? "") === "" ? [] : [header !== null ? `${header[c] ?? ""}: ${r[c]}` : r[c]!]));
-    out.push(...wrapText(`${name}: ${fields.join("; ")}`, PROSE_WIDTH, "- ", "    "));
+    const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) => ((r[c] ?? "") === "" ? [] : [header !== null && (header[c] ?? "") !== "" ? `${header[c]}: ${r[c]}` : r[c]!]));
+    out.push(...wrapText(fields.length > 0 ? `${name}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    "));
   }
   return out;
 }
@@ -360,35 +381,58 @@ function textLines(text: string): string[] {
   return lines.flatMap((l) => ([...l].length <= MAIL_WIDTH ? [l] : wrapText(l, MAIL_WIDTH, "", "    ")));
 }
 
-/** A table block as mail lines: `Table N. caption:` then the table; a long one that does not fit is named only. */
+/** Most rows of a table (or a chart's values) the writeup prints; the rest are counted. */
+export const MAIL_TABLE_ROWS = 60;
+
+/** `  ... and N more rows (in the HTML and PDF reports)` after a table cut at {@link MAIL_TABLE_ROWS}, or nothing. */
+function moreRows(n: number): string[] {
+  return n > 0 ? ["", ...wrapText(`... and ${n.toLocaleString("en-US")} more row${n === 1 ? "" : "s"}, in the HTML and PDF reports`, PROSE_WIDTH, "  ", "  ")] : [];
+}
+
+/**
+ * A table as mail lines ({@link tableText}) of at most {@link MAIL_TABLE_ROWS} rows, saying how
+ * many were left out. Laid out one record per row, a column with one value in every row (of
+ * three rows or more) is said once above the records rather than in each.
+ */
+export function mailTable(header: readonly string[] | null, rows: readonly (readonly string[])[], numeric?: readonly boolean[], more = 0): string[] {
+  const shown = rows.slice(0, MAIL_TABLE_ROWS);
+  const left = more + rows.length - shown.length;
+  const laid = tableText(header, shown, numeric);
+  if (!laid.some((l) => l.startsWith("- ")) || header === null || shown.length < 3) return [...laid, ...moreRows(left)];
+  const same = header.map((_, c) => c > 0 && shown.every((r) => (r[c] ?? "") !== "" && r[c] === shown[0]![c]));
+  if (!same.some(Boolean)) return [...laid, ...moreRows(left)];
+  const keep = header.map((_, c) => !same[c]);
+  const common = header.flatMap((h, c) => (same[c] ? [`${h}: ${shown[0]![c]}`] : []));
+  return [
+    ...wrapText(`Every row: ${common.join("; ")}.`, PROSE_WIDTH),
+    "",
+    ...tableRecords(header.filter((_, c) => keep[c]), shown.map((r) => r.filter((_, c) => keep[c]))),
+    ...moreRows(left),
+  ];
+}
+
+/** A table block as mail lines: `Table N. caption:` then the table ({@link mailTable}). */
 function tableLines(t: TableBlock): string[] {
   const name = t.number !== null ? `Table ${t.number}. ` : "";
   const rows = t.rows.map((r) => r.map((v) => v.replace(/\s*\n\s*/g, " ")));
   const head = t.caption !== null ? wrapText(`${name}${t.caption}:`, PROSE_WIDTH) : [];
-  const laid = tableText(t.header, rows, t.numeric);
-  if ((laid.every((l) => [...l].length <= MAIL_WIDTH) && !laid.some((l) => l.startsWith("- "))) || rows.length <= 12)
-    return head.length > 0 ? [...head, "", ...laid] : laid;
-  const what = t.caption !== null ? `${name}${t.caption}` : "table";
-  return wrapText(`[${what}: ${rows.length} rows, in the HTML and PDF reports]`, PROSE_WIDTH);
+  const laid = mailTable(t.header, rows, t.numeric);
+  return head.length > 0 ? [...head, "", ...laid] : laid;
 }
 
-/** A figure as mail lines: a chart's number, title and the values it draws; an image's number. */
+/**
+ * A figure as mail lines: a chart's number and title, then the values it draws as a table of the
+ * fields it encodes (chart-text.ts); an image's number.
+ */
 function figureLines(f: FigureBlock): string[] {
   if (f.spec === null) {
     const head = wrapText(`Figure ${f.number}.${f.caption ? ` ${f.caption}` : ""} [in the HTML and PDF reports]`, PROSE_WIDTH);
     return f.text !== null && f.text.trim() !== "" ? [...head, "", ...textLines(f.text)] : head;
   }
-  const values = chartValues(f.spec);
-  const rows = values?.rows.map((r) => r.map((v) => cellText(v).replace(/\s*\n\s*/g, " "))) ?? [];
-  const laid = values ? tableText(values.columns, rows) : [];
-  // Values that only fit as one record per row, and many of them, are left to the HTML and PDF.
-  const shown = values !== null && (!laid.some((l) => l.startsWith("- ")) || rows.length <= 12);
-  const head = wrapText(
-    `Figure ${f.number}. [chart${f.caption ? `: ${f.caption}` : ""}; drawn in the HTML and PDF reports${shown ? "; its values:" : values ? `, with its ${(rows.length + values.more).toLocaleString("en-US")} values` : ""}]`,
-    PROSE_WIDTH,
-  );
-  if (!shown) return head;
-  return [...head, "", ...laid, ...(values.more > 0 ? [`  ... ${values.more} more rows`] : [])];
+  const values = chartTable(f.spec);
+  const head = wrapText(`Figure ${f.number}. [chart${f.caption ? `: ${f.caption}` : ""}; drawn in the HTML and PDF reports${values !== null ? "; its values:" : ""}]`, PROSE_WIDTH);
+  if (values === null) return head;
+  return [...head, "", ...mailTable(values.header, values.rows, values.numeric, values.more)];
 }
 
 /** One block as mail lines; [] for what the writeup leaves out (code, stderr, errors, notes, untexted HTML). */
@@ -530,24 +574,34 @@ export interface EmlOptions {
 }
 
 /**
- * The writeup as an RFC 5322 message (a reply when `inReplyTo` is given): `text/plain;
- * charset=utf-8`, Subject encoded as RFC 2047 when not ASCII, a Message-Id derived from the text.
- * Resolves to the message's bytes as a string.
+ * The writeup as an RFC 5322 message (a reply when `inReplyTo` is given), as git send-email and b4
+ * send a patch: `text/plain; charset=utf-8; format=fixed`, the body as it is with
+ * `Content-Transfer-Encoding: 7bit` (ASCII) or `8bit` (UTF-8), so that the raw message reads like
+ * the writeup; quoted-printable only for a line longer than SMTP's 998 octets. The Subject is
+ * encoded as RFC 2047 when not ASCII, a Message-Id is derived from the text. Headers are
+ * nodemailer's (its mail composer). Resolves to the message's bytes as a string (`\n` line ends).
  */
 export async function mailEml(text: string, opts: EmlOptions): Promise<string> {
   const { createHash } = await import("node:crypto");
   const id = createHash("sha256").update(text).digest("hex").slice(0, 24);
   const ref = opts.inReplyTo === null ? undefined : `<${opts.inReplyTo.replace(/^<|>$/g, "")}>`;
   const subject = /^re:/i.test(opts.subject) ? opts.subject : `Re: ${opts.subject}`;
-  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" }).sendMail({
+  const body = text.replace(/\r\n?/g, "\n");
+  const node = new MailComposer({
     from: opts.from ?? "racelab <racelab@localhost.invalid>",
     ...(opts.to !== undefined ? { to: opts.to } : {}),
     subject: ref === undefined ? opts.subject : subject,
-    text,
+    text: body,
     date: opts.date,
     messageId: `<racelab-${id}@localhost.invalid>`,
     ...(ref !== undefined ? { inReplyTo: ref, references: [ref] } : {}),
     textEncoding: "quoted-printable",
-  });
-  return (info.message as Buffer).toString("utf8");
+  }).compile();
+  // Lines SMTP carries as they are (RFC 5322 2.1.1: at most 998 octets): the body is not encoded.
+  if (body.split("\n").every((l) => Buffer.byteLength(l) <= 998)) {
+    const ascii = /^[\x00-\x7f]*$/.test(body);
+    node.getTransferEncoding = () => (ascii ? "7bit" : "8bit");
+    node.setHeader("Content-Type", "text/plain; charset=utf-8; format=fixed");
+  }
+  return (await node.build()).toString("utf8").replace(/\r\n/g, "\n");
 }
