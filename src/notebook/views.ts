@@ -72,7 +72,8 @@ export function checkRows(results: readonly CheckResult[]): Record<string, strin
  * A Vega-Lite spec: for each fix, all interleavings vs violating interleavings (log scale), one
  * panel per variant given (default: only `default`), and one row of panels per memory model when
  * the results of those variants span more than one (a single model other than `sc` is named in
- * the title instead). Results without unreduced counts (incomplete or not exhaustive) are left out.
+ * the title instead). Fixes in the order of `results` (the scenario's, from {@link checkAll}).
+ * Results without unreduced counts (incomplete or not exhaustive) are left out.
  */
 export function violationsChart(results: readonly CheckResult[], variants: readonly string[] = ["default"]): VegaLiteSpec {
   const shown = results.filter((r) => variants.includes(r.variant) && r.naiveExecutions !== null);
@@ -84,7 +85,8 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   const modelNote = models.length === 1 && models[0] !== "sc" ? ` (${models[0]})` : "";
   const sc = results[0]?.scenario ?? "";
   const kinds = ["all interleavings", "violating"];
-  const x = { field: "fix", type: "nominal", title: "fix", axis: { labelAngle: 0 } };
+  // Fixes in the data's order (the scenario's, as checkAll runs them), not alphabetical.
+  const x = { field: "fix", type: "nominal", title: "fix", sort: [...new Set(values.map((v) => v.fix))], axis: { labelAngle: 0 } };
   const xOffset = { field: "kind", type: "nominal", sort: kinds };
   // Log scale: zero counts are drawn at 0.5 (below one interleaving) and labelled 0.
   const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
@@ -186,7 +188,8 @@ function rateAxis(values: readonly number[]): { log: boolean; floor: number; y: 
  * A Vega-Lite spec: the failure rate of each fix (in the order of `results`, the scenario's order
  * for `racelab rates --all-fixes`) as a point with its 95% Wilson interval as an error bar, on a
  * log scale when the non-zero rates span more than a decade (a zero rate is then drawn at the
- * floor of the axis and labelled 0), with one column per swept parameter combination when the
+ * floor of the axis); a fix with no failure is a hollow marker under its interval's upper bound
+ * (the subtitle says so), labelled `0 of N` with one mode; with one column per swept parameter combination when the
  * results have several, and the modes side by side (coloured) when they have several. The title
  * names the scenario, the variant, the mode and the runs.
  */
@@ -218,9 +221,12 @@ export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
   const color = several
     ? { color: { field: "mode", type: "nominal", sort: modeList, title: "scheduler", scale: { range: ["#c0392b", "#2c7fb8", "#7a9a01", "#8e44ad"] } } }
     : {};
+  // A fix with no failure is a hollow marker (at the floor of a log axis, under its interval's upper bound).
+  const zero = results.some((r) => r.failures === 0);
   const layer = [
     { mark: { type: "rule", color: "#555" }, encoding: { x, ...byMode, y: { ...y, field: "lo" }, y2: { field: "hi" } } },
-    { mark: { type: "point", filled: true, size: 60, ...(several ? {} : { color: "#c0392b" }) }, encoding: { x, ...byMode, y, ...color } },
+    { transform: [{ filter: `datum.rate > ${floor}` }], mark: { type: "point", filled: true, size: 60, ...(several ? {} : { color: "#c0392b" }) }, encoding: { x, ...byMode, y, ...color } },
+    ...(zero ? [{ transform: [{ filter: `datum.rate <= ${floor}` }], mark: { type: "point", filled: false, strokeWidth: 1.5, size: 60, ...(several ? {} : { color: "#c0392b" }) }, encoding: { x, ...byMode, y, ...color } }] : []),
     // With several modes side by side the labels would collide: the table gives the figures.
     ...(several ? [] : [{ mark: { type: "text", dx: 8, align: "left", fontSize: 10 }, encoding: { x, y, text: { field: "text" } } }]),
   ];
@@ -229,8 +235,8 @@ export function ratesChart(results: readonly RateResult[]): VegaLiteSpec {
     title: {
       text: `${first?.scenario ?? ""}: failure rate per fix`,
       subtitle: several
-        ? [`variant ${first?.variant ?? "default"}${mm}, ${runs} executions per point`, `schedulers: ${modes}; bars: 95% Wilson intervals`]
-        : subtitleLines(`variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals`),
+        ? [`variant ${first?.variant ?? "default"}${mm}, ${runs} executions per point${zero ? `; hollow: no failure${floor > 0 ? " (drawn at the axis floor)" : ""}` : ""}`, `schedulers: ${modes}; bars: 95% Wilson intervals`]
+        : subtitleLines(`variant ${first?.variant ?? "default"}${mm}, ${modes} scheduler, ${runs} executions each; bars: 95% Wilson intervals${zero ? `; hollow: no failure${floor > 0 ? " (drawn at the axis floor)" : ""}` : ""}`),
       fontSize: 13,
     },
     data: { values },
@@ -267,7 +273,7 @@ export function sweptParam(results: readonly RateResult[]): string | null {
  * varies across `results`), one line per fix (and per mode when there are several) in the order
  * of `results`, each point with its 95% Wilson interval. The x axis is logarithmic (symlog, so 0
  * stays on it) when the non-zero values span more than a decade; the y axis as in
- * {@link ratesChart}. Throws UsageError when no single parameter varies and `param` is not given.
+ * {@link ratesChart}, a point with no failure hollow. Throws UsageError when no single parameter varies and `param` is not given.
  */
 export function rateSweepChart(results: readonly RateResult[], param?: string): VegaLiteSpec {
   const p = param ?? sweptParam(results);
@@ -297,11 +303,15 @@ export function rateSweepChart(results: readonly RateResult[], param?: string): 
   const first = results[0];
   const mm = first !== undefined && first.memoryModel !== "sc" ? `, ${first.memoryModel}` : "";
   const runs = [...new Set(results.map((r) => r.runs.toLocaleString("en-US")))].join("/");
+  const zero = results.some((r) => r.failures === 0);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
       text: `${first?.scenario ?? ""}: failure rate vs ${p}`,
-      subtitle: [`variant ${first?.variant ?? "default"}${mm}, ${modeList.join(", ")} scheduler`, `${runs} executions per point; bars: 95% Wilson intervals`],
+      subtitle: [
+        `variant ${first?.variant ?? "default"}${mm}, ${modeList.join(", ")} scheduler`,
+        `${runs} executions per point; bars: 95% Wilson intervals${zero ? `; hollow: no failure${floor > 0 ? " (at the axis floor)" : ""}` : ""}`,
+      ],
       fontSize: 13,
     },
     data: { values },
@@ -310,7 +320,9 @@ export function rateSweepChart(results: readonly RateResult[], param?: string): 
     layer: [
       { mark: { type: "line", strokeWidth: 1.5 }, encoding: { x, y, color } },
       { mark: { type: "rule" }, encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" }, color } },
-      { mark: { type: "point", filled: true, size: 40 }, encoding: { x, y, color } },
+      { transform: [{ filter: `datum.rate > ${floor}` }], mark: { type: "point", filled: true, size: 40 }, encoding: { x, y, color } },
+      // No failure: a hollow marker (at the floor of a log axis).
+      ...(zero ? [{ transform: [{ filter: `datum.rate <= ${floor}` }], mark: { type: "point", filled: false, strokeWidth: 1.5, size: 40 }, encoding: { x, y, color } }] : []),
     ],
     config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", legend: { orient: "bottom", columns: 2, labelLimit: 300 } },
   };
