@@ -175,6 +175,20 @@ test("replay: steps after every thread finished are an error naming the first ex
   assert.equal(r.stdout, "");
 });
 
+test("commander's errors read like the others: 'racelab: ' first, the suggestion on the same line, no literal \\n (a new user's trial)", () => {
+  const cases: [string[], RegExp][] = [
+    [["check", S, "--all-fix"], /^racelab: unknown option '--all-fix' \(did you mean --all-fixes\?\)\n$/],
+    [["chek"], /^racelab: unknown command 'chek' \(did you mean check\?\)\n$/],
+    [["check", S, "--memory-model", "x86"], /^racelab: option '--memory-model <model>' argument 'x86' is invalid\. Allowed choices are sc, tso, pso, rmo\.\n$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = racelab(...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, want);
+    assert.equal(r.stdout, "");
+  }
+});
+
 test("error messages clip echoed input to 80 characters (a 100 KB argument is not echoed whole)", () => {
   const long = "z".repeat(100_000);
   const cases: string[][] = [

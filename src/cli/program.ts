@@ -360,7 +360,13 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
 function clipCommanderError(s: string): string {
   if (!s.startsWith("error:")) return s;
   const end = s.endsWith("\n") ? "\n" : "";
-  const body = (end ? s.slice(0, -1) : s).replace(/'([^']*)'/g, (_, q: string) => `'${clip(q)}'`);
+  // One line, with the prefix every other message has: commander puts its suggestion on a line
+  // of its own ("error: unknown option '--all-fix'\n(Did you mean --all-fixes?)").
+  const body = (end ? s.slice(0, -1) : s)
+    .replace(/^error:\s*/, "racelab: ")
+    .replace(/\s*\n\s*\(Did you mean /g, " (did you mean ")
+    .replace(/\s*\n\s*/g, " ")
+    .replace(/'([^']*)'/g, (_, q: string) => `'${clip(q)}'`);
   return clip(body, 400) + end;
 }
 
