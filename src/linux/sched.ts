@@ -109,6 +109,17 @@ export function peek_task_state(p: Task): number {
 }
 
 /**
+ * The thread's `__state` in memory when it is not TASK_RUNNING, else undefined. Records no access
+ * and, unlike {@link peek_task_state}, makes no state for a thread that never set one (for displays
+ * that look at every thread: `Session.threadStatus`).
+ * @internal
+ */
+export function peek_sleep_state(p: Task): number | undefined {
+  const s = states.get(p);
+  return s === undefined || s.state === TASK_RUNNING ? undefined : s.state;
+}
+
+/**
  * READ_ONCE(p->__state) inside a step: records a read of the task's state location. `p` itself
  * reads its own latest buffered store first (store forwarding), any other thread reads memory.
  */

@@ -10,6 +10,11 @@
  * ```
  * Going back replays the schedule without its last steps from the initial state: executions are
  * deterministic, so this restores the exact earlier state.
+ *
+ * Who waits for what: `s.threadStatus` gives each thread (store-buffer threads included) as
+ * runnable, blocked (with the reason, e.g. `waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE)`)
+ * or finished, with its `__state` when it is not TASK_RUNNING and its next step; `show()` prints it
+ * as its `threads` table.
  */
 import { UsageError } from "../errors.js";
 import { check, type CheckOptions, type CheckResult } from "../engine/check.js";
@@ -21,8 +26,9 @@ import { formatSchedule, parseScheduleChoices } from "../engine/schedule.js";
 import { clip } from "../engine/clip.js";
 import { showValue } from "../engine/validate.js";
 import { Cell, type MemoryModel } from "../engine/memory.js";
+import { peek_sleep_state, task_state_name } from "../linux/sched.js";
 import { isSelfTracked, untracked } from "../engine/track.js";
-import type { RunConfig } from "../engine/task.js";
+import type { RunConfig, Task } from "../engine/task.js";
 import { replayCommandFor } from "../engine/replay-hint.js";
 import { renderDiagram, stepsJson, stepText, type StepJson } from "../engine/trace.js";
 import "../registry.js";
@@ -70,6 +76,62 @@ function under(key: string, path: string): boolean {
   return key === path || key.startsWith(`${path}.`) || key.startsWith(`${path}[`) || key.startsWith(`${path}->`);
 }
 
+/**
+ * What the pending step of store-buffer thread `t` would do: make a store visible (`makes cond = 1
+ * visible`) or, under rmo, apply an invalidation; with several alternatives, each with the choice
+ * that picks it. Null when there is nothing to do.
+ */
+function pendingFlush(e: Execution, t: Task): string | null {
+  const buf = e.buffers[t.id - e.buffers.length];
+  if (buf === undefined) return null;
+  const alts = [
+    ...buf.eligible().map((i) => `makes ${buf.entries[i]!.text} visible`),
+    ...buf.stale.map((x) => `applies the invalidation of ${x.cell.name} (it read ${x.text})`),
+  ];
+  if (alts.length <= 1) return alts[0] ?? null;
+  return alts.map((a, i) => `${a} (choice ${i})`).join(" or ");
+}
+
+/**
+ * One thread of a {@link Session} and what it is doing now (see {@link Session.threadStatus}), e.g.
+ * `{ name: "waiter", status: "blocked", why: "waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE)",
+ * taskState: "TASK_UNINTERRUPTIBLE", next: "schedule()" }`.
+ */
+export interface ThreadStatus {
+  /** The thread's name, as `step()` takes it; under tso/pso a store-buffer thread is `<thread> store buffer`. */
+  readonly name: string;
+  /**
+   * `runnable`: `step()` can take its next step now; `blocked`: it cannot yet (see `why`);
+   * `finished`: its body has returned. A store-buffer thread never finishes: with no store to
+   * make visible it is blocked.
+   */
+  readonly status: "runnable" | "blocked" | "finished";
+  /**
+   * When blocked, why, in the words of the error `step()` would throw: `waits for <object>` (what
+   * its next step waits for: a lock, `wake-up in schedule() (TASK_UNINTERRUPTIBLE)`, a
+   * completion), `waits for its stores to become visible` (a full barrier under tso/pso), `has no
+   * buffered store to make visible` (a store-buffer thread), `retried <loop> more than <n> times:
+   * waits for another thread to make progress`, or `is stopped (the execution halted)` after a BUG.
+   */
+  readonly why?: string;
+  /**
+   * The thread's kernel task state, `__state` in memory, when it is not TASK_RUNNING:
+   * `TASK_UNINTERRUPTIBLE` or `TASK_INTERRUPTIBLE` from prepare_to_wait() or set_current_state()
+   * until a wake-up sets TASK_RUNNING again; what try_to_wake_up() on another CPU reads. A
+   * runnable thread can have one (between prepare_to_wait() and schedule()). A
+   * __set_current_state() store still in the thread's store buffer (tso/pso) is not in memory yet:
+   * it shows in the `<thread> store buffer` row of {@link Session.state} (`waiter->__state = 2`).
+   */
+  readonly taskState?: string;
+  /**
+   * What the thread's next step is, unless it has finished: its label as in the steps table
+   * (`schedule()`, `if (!READ_ONCE(cond))`); for a store-buffer thread the store it makes visible
+   * (`makes cond = 1 visible`; under pso, with several stores it may pick, each with the
+   * `choose()` alternative that picks it). None for a store-buffer thread with nothing to do.
+   */
+  readonly next?: string;
+}
+
 /** Options of a {@link Session}: the configuration it steps through. */
 export interface SessionOptions {
   /** Fix id; default `baseline`. */
@@ -84,8 +146,9 @@ export interface SessionOptions {
 
 /**
  * Steps one execution of a scenario by hand (see the module comment): take steps of named
- * threads, go back, replay a schedule, and show the state, the steps and the race diagram as
- * notebook tables. Methods that change the position return the session, so calls chain.
+ * threads, go back, replay a schedule, and show the steps, the threads (who is blocked on what,
+ * {@link Session.threadStatus}), the state and the race diagram as notebook tables. Methods that
+ * change the position return the session, so calls chain.
  */
 export class Session {
   /** The scenario stepped. */
@@ -108,9 +171,36 @@ export class Session {
     return new Execution(this.scenario, this.cfg, { trace: true });
   }
 
-  /** Thread names, by index. */
+  /**
+   * Thread names, by index (under tso/pso the `<thread> store buffer` threads last); what each is
+   * doing now is {@link threadStatus}.
+   */
   get threads(): string[] {
     return this.exec.tasks.map((t) => t.name);
+  }
+
+  /**
+   * Every thread, by index, and what it is doing now: runnable, blocked and why, or finished; its
+   * task state (`__state`) when not TASK_RUNNING; its next step (see {@link ThreadStatus}). Under
+   * tso/pso the store-buffer threads follow the scenario's threads. E.g. a lost wake-up under tso:
+   * `waker` finished, `waiter` blocked, `waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE)`,
+   * `waker store buffer` runnable, next `makes cond = 1 visible`.
+   */
+  get threadStatus(): ThreadStatus[] {
+    const e = this.exec;
+    return e.tasks.map((t): ThreadStatus => {
+      if (t.done) return { name: t.name, status: "finished" };
+      const runnable = e.isEnabled(t.id);
+      const sleep = t.daemon ? undefined : peek_sleep_state(t);
+      const next = t.daemon ? pendingFlush(e, t) : (t.next?.label ?? null);
+      return {
+        name: t.name,
+        status: runnable ? "runnable" : "blocked",
+        ...(runnable ? {} : { why: e.whyBlocked(t.id) }),
+        ...(sleep === undefined ? {} : { taskState: task_state_name(sleep) }),
+        ...(next === null ? {} : { next }),
+      };
+    });
   }
 
   /** Names of the threads that can take a step now. */
@@ -342,22 +432,41 @@ export class Session {
   }
 
   /**
-   * Displays the steps taken since the last `show()` and the state after them (under tso/pso
-   * with each thread's pending stores, see {@link state}), as one table each (text/html +
-   * text/plain). Returns nothing, so a cell ending in `.show()` prints nothing else. Needs the
-   * tslab kernel.
+   * Rows of the `threads` table of {@link show}: per thread (store-buffer threads included) its
+   * status (`runnable`, `finished`, or `blocked: ` and why), its next step, and, when some thread's
+   * task state is not TASK_RUNNING, a `__state` column (see {@link threadStatus}).
+   */
+  threadRows(): Record<string, string>[] {
+    const ts = this.threadStatus;
+    const states = ts.some((t) => t.taskState !== undefined);
+    return ts.map((t) => ({
+      thread: t.name,
+      status: t.why === undefined ? t.status : `${t.status}: ${t.why}`,
+      "next step": t.next ?? "",
+      ...(states ? { __state: t.taskState ?? "" } : {}),
+    }));
+  }
+
+  /**
+   * Displays the steps taken since the last `show()`; the threads after them: who is runnable,
+   * who is blocked and on what, who has finished, with each thread's next step and task state
+   * (see {@link threadRows}); and the state (under tso/pso with each thread's pending stores, see
+   * {@link state}), as one table each (text/html + text/plain); then the findings so far. Returns
+   * nothing, so a cell ending in `.show()` prints nothing else. Needs the tslab kernel.
    */
   show(): void {
     const rows = this.stepRows();
     if (rows.length > 0) displayBundle(tableBundle(rows, undefined, `steps ${rows[0]!["#"]}–${this.exec.steps}`));
     this.shown = this.exec.steps;
+    const after = `after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"}`;
+    displayBundle(tableBundle(this.threadRows(), undefined, `threads ${after}`));
     const st = this.state;
     const next = this.runnable.join(", ") || "none";
     displayBundle(
       tableBundle(
         Object.entries(st).map(([k, v]) => ({ state: k, value: v })),
         ["state", "value"],
-        `state after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"} — runnable: ${next}`,
+        `state ${after} — runnable: ${next}`,
       ),
     );
     const fs = this.findings;
