@@ -763,3 +763,59 @@ test("a thread that never finishes: sampled executions cut at the step bound mak
     (e: unknown) => e instanceof UsageError && /^the schedule runs past 10,000 steps, the bound on an execution's steps: the replay stopped at step 10,000/.test(e.message),
   );
 });
+
+test("the model's own code failing in a step: check exits 3 naming it, its error is the counterexample even when another finding came first, and Math.random() in a step is that error every time (new-user trial 12)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "racelab-model-error-"));
+  // The waker forgets yield* on wake_up(): the waiter's deadlock (found first in exploration
+  // order) is a consequence; the error names the cause.
+  const forgot = path.join(dir, "forgot.ts");
+  writeFileSync(
+    forgot,
+    `import { defineScenario, sitesIn, Cell, READ_ONCE, WRITE_ONCE, DECLARE_WAIT_QUEUE_HEAD, DEFINE_WAIT, prepare_to_wait, finish_wait, schedule, waitqueue_active, wake_up, TASK_UNINTERRUPTIBLE, type Task } from "racelab";
+const at = sitesIn("kernel/sched/wait.c", "v6.12");
+const S = { store: at("waker", "WRITE_ONCE(cond, 1)"), active: at("waker", "if (waitqueue_active(&wq))"), wake: at("waker", "wake_up(&wq)"), prep: at("waiter", "prepare_to_wait()"), test: at("waiter", "if (!READ_ONCE(cond))"), sched: at("waiter", "schedule()"), fin: at("waiter", "finish_wait()") };
+export default defineScenario({
+  id: "forgot-yield-star",
+  setup: () => ({
+    state: { cond: new Cell("cond", 0), wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+    threads: {
+      *waiter(t: Task, s) { const w = DEFINE_WAIT(t); yield* prepare_to_wait(t, s.wq, w, TASK_UNINTERRUPTIBLE, S.prep); yield S.test; if (READ_ONCE(t, s.cond) === 0) yield* schedule(t, S.sched); yield* finish_wait(t, s.wq, w, S.fin); },
+      *waker(t: Task, s) { yield S.store; WRITE_ONCE(t, s.cond, 1); if (yield* waitqueue_active(t, s.wq, S.active)) wake_up(t, s.wq, S.wake); },
+    },
+  }),
+});
+`,
+  );
+  // (Under tso the store to cond can wait in the buffer: the lost wake-up, a deadlock, is found
+  // before the execution in which waitqueue_active() sees the waiter and reaches the error.)
+  const r = run(["check", forgot, "--memory-model", "tso"]);
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /^racelab: model error: waker at waker\(\) \(if \(waitqueue_active\(&wq\)\)\): the step at waker\(\) \(wake_up\(&wq\)\) was made by a primitive that never ran: call it with yield\*/);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  const lines = r.stdout.split("\n");
+  assert.match(lines[1]!, /^ {2}\d+ × error: waker at waker\(\)/, "the error is listed first");
+  assert.ok(lines.some((l) => /^ {2}\d+ × deadlock: waiter waits for wake-up/.test(l)), r.stdout);
+  const j = JSON.parse(run(["check", forgot, "--memory-model", "tso", "--json"]).stdout) as { counterexample: { finding: string }; findings: object };
+  assert.match(Object.keys(j.findings)[0]!, /^deadlock: /, "the deadlock is found first");
+  assert.match(j.counterexample.finding, /^error: waker at waker\(\)/);
+  // A coin in a step: a model error in every run, not pass / fail / a bad schedule by turns.
+  const coin = path.join(dir, "coin.ts");
+  writeFileSync(
+    coin,
+    `import { defineScenario, sitesIn, type Task } from "racelab";
+const at = sitesIn("lib/x.c", "v6.12");
+const A = at("f", "a"), B = at("f", "b");
+export default defineScenario({
+  id: "coin",
+  setup: () => ({ state: { x: 0 }, threads: { *a(t: Task, s: { x: number }) { yield A; if (Math.random() < 0.5) yield B; s.x++; }, *b(t: Task, s: { x: number }) { yield A; s.x++; } } }),
+});
+`,
+  );
+  for (let i = 0; i < 3; i++) {
+    const c = run(["check", coin]);
+    assert.equal(c.status, 3, c.stderr);
+    assert.match(c.stderr, /^racelab: model error: a at f\(\) \(a\): Math\.random\(\) in a step: racelab replays schedules/);
+  }
+  // Outside a step Math.random() is untouched.
+  assert.equal(typeof Math.random(), "number");
+});

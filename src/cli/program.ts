@@ -343,7 +343,9 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
 function printCheck(sc: AnyScenario, r: CheckResult): void {
   out(summaryLine(r));
   for (const w of r.warnings) out(`  warning: ${w}`);
-  for (const [k, n] of Object.entries(r.findings)) out(`  ${n} × ${k}`);
+  // (An `error`, the model's own code failing, first: the other findings may follow from it.)
+  const findings = Object.entries(r.findings);
+  for (const [k, n] of [...findings.filter(([k]) => k.startsWith("error: ")), ...findings.filter(([k]) => !k.startsWith("error: "))]) out(`  ${n} × ${k}`);
   if (r.counterexample) {
     const ce = r.counterexample;
     out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
@@ -561,6 +563,15 @@ export function buildProgram(): Command {
       if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
       else for (const r of results) printCheck(sc, r);
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
+      // The model's own code threw in a step (an `error` finding): exit status 3, as for every
+      // model error, with the first such error named (the counterexample shows it, tally()).
+      const modelError = results.flatMap((r) => Object.keys(r.findings)).find((k) => k.startsWith("error: "));
+      if (modelError !== undefined && stopReason === null) {
+        process.stderr.write(
+          `racelab: model error: ${clip(modelError.slice("error: ".length), 300)} (the model's own code threw in a step; the other findings may follow from it)\n`,
+        );
+        process.exitCode = 3;
+      }
     });
 
   program

@@ -15,6 +15,7 @@
  * - `LS` shared lock operation (`down_read`, `up_read`): commutes with other shared operations.
  * - `LX` exclusive lock operation (`down_write`, `up_write`, `spin_lock`, `mutex_lock`, unlocks).
  */
+import { ModelError } from "../errors.js";
 import type { Label } from "./task.js";
 
 /** Access class: plain read; commutes with other reads. */
@@ -137,6 +138,21 @@ export function setWriteHook(h: WriteHook | null): void {
 export function setReadHook(h: ReadHook | null): void {
   readHook = h;
 }
+
+/**
+ * Math.random() inside a step is a model error (the step's `error` finding names the thread and
+ * the step): a thread must do the same thing each time a schedule replays it, or the search
+ * explores a tree that changes under it and its verdict means nothing (a new user's model passed,
+ * failed or was a model error from one run to the next). Outside steps it is Math.random().
+ */
+const realRandom = Math.random;
+Math.random = function random(): number {
+  if (stepping)
+    throw new ModelError(
+      "Math.random() in a step: racelab replays schedules, so a thread must do the same each time (it may depend only on the state setup() builds, cfg and what it reads); to model a choice, give the step alternatives: yield* step(t, SITE, { choices: 2 }, (choice) => ...) explores each",
+    );
+  return realRandom();
+};
 
 /** Marks a step running (no location may be allocated then) or finished; the engine calls this around each step. */
 export function setStepping(b: boolean): void {

@@ -334,7 +334,7 @@ export function mergeParts(ref: AnyScenario | string, opts: CheckOptions, parts:
   validateCheckOptions(rest);
   const sc = lookupScenario(ref);
   const cfg = resolveConfig(sc, rest.fix ?? "baseline", rest.variant ?? "default", rest.params ?? {}, rest.memoryModel);
-  return finish(sc, cfg, rest, combineParts(parts), performance.now());
+  return finish(sc, cfg, rest, combineParts(parts, rest.counterexampleFor), performance.now());
 }
 
 /** Which part of an exhaustive search to run (see {@link CheckOptions.shard}). */
@@ -514,9 +514,19 @@ function tally(part: Part, exec: Execution, preemptions: number, unit: number, w
     if (c !== undefined) c.executions++;
     else part.findings.push({ kind: f.kind, message: f.message, executions: 1 });
   }
-  if (part.first !== null) return;
+  // The counterexample is the first violating execution in exploration order, unless a later one
+  // has an `error` (the model's own code threw in a step) and the first has none: the other
+  // findings may be that error's consequences, so the counterexample shows the cause.
+  if (part.first !== null && (want !== undefined || part.first.finding.kind === "error" || !exec.findings.some((f) => f.kind === "error"))) return;
   const finding = want === undefined ? mostSevere(exec.findings) : exec.findings.find((f) => findingKey(f).includes(want));
   if (finding !== undefined) part.first = { tids: exec.schedule.slice(), choices: exec.choices.slice(), finding, preemptions, unit };
+}
+
+/** Whether counterexample `a` comes before `b` (see tally()): an `error` first, then the earlier in exploration order. */
+function firstBefore(a: NonNullable<Part["first"]>, b: NonNullable<Part["first"]>, want: string | undefined): boolean {
+  const ea = want === undefined && a.finding.kind === "error";
+  const eb = want === undefined && b.finding.kind === "error";
+  return ea !== eb ? ea : a.unit < b.unit;
 }
 
 /** The exhaustive search (or one shard of it) on the runner. */
@@ -651,7 +661,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
  * summed, the first violation the earliest in exploration order. Throws UsageError when the parts
  * are not the shards 0..N-1 of one search.
  */
-function combineParts(parts: readonly Part[]): Part {
+function combineParts(parts: readonly Part[], want: string | undefined): Part {
   const n = parts[0]?.shard?.count ?? 0;
   const idx = parts.map((p) => p.shard?.index ?? -1).sort((a, b) => a - b);
   if (n === 0 || parts.length !== n || idx.some((x, i) => x !== i) || parts.some((p) => p.shard?.count !== n))
@@ -672,7 +682,7 @@ function combineParts(parts: readonly Part[]): Part {
       if (c !== undefined) c.executions += f.executions;
       else out.findings.push({ ...f });
     }
-    if (p.first !== null && (out.first === null || p.first.unit < out.first.unit)) out.first = p.first;
+    if (p.first !== null && (out.first === null || firstBefore(p.first, out.first, want))) out.first = p.first;
     for (const o of p.outcomes) outcomes.add(o);
     for (const w of p.warnings) if (!out.warnings.includes(w)) out.warnings.push(w);
   }
