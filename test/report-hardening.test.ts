@@ -102,9 +102,9 @@ test("the report's footer gives its provenance: racelab, commit, what was comput
     await reportNotebooks(["test/fixtures/executed.ipynb"], { html: true, out });
     const html = await readFile(join(out, "executed.html"), "utf8");
     const sha = createHash("sha256").update(await readFile("test/fixtures/executed.ipynb")).digest("hex");
-    assert.match(html, new RegExp(`<dt>notebook SHA-256</dt><dd><code>${sha}</code>`));
+    assert.match(html, new RegExp(`<dt>notebook SHA-256</dt><dd><code class="long">${sha}</code>`));
     assert.match(html, /<dt>racelab<\/dt><dd>\d+\.\d+\.\d+/);
-    assert.match(html, /<dt>reproduce<\/dt><dd><code>racelab run test\/fixtures\/executed\.ipynb --force &amp;&amp; racelab report reports\/executed\.ipynb<\/code>/);
+    assert.match(html, /<dt>reproduce<\/dt><dd><code class="long">racelab run test\/fixtures\/executed\.ipynb --force &amp;&amp; racelab report reports\/executed\.ipynb<\/code>/);
   } finally {
     await rm(out, { recursive: true, force: true });
   }

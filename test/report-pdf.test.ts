@@ -10,6 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { preBundle, tableBundle } from "../src/notebook/display.js";
 import { reportNotebooks } from "../src/cli/report.js";
 import { DEFAULT_CHROMIUM, printPdf, withBrowser } from "../src/report/pdf.js";
+import { buildReport } from "../src/report/document.js";
+import { assembleHtml } from "../src/report/html.js";
 
 function need(bin: string, pkg: string): void {
   assert.ok(existsSync(bin), `${bin} is missing: install Debian's ${pkg} (scripts/test.sh does this)`);
@@ -84,6 +86,65 @@ describe("racelab report --pdf", { timeout: 180_000 }, () => {
     const later = execFileSync("/usr/bin/pdftotext", ["-bbox", "-f", String(diagramPages[0]! + 1), "-l", String(diagramPages[0]! + 1), pdf, "-"], { encoding: "utf8" });
     const mono = [...later.matchAll(/yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">cpu_zero_thread</g)].map((m) => (Number(m[2]) - Number(m[1])) / 1.164);
     assert.ok(mono.length > 0 && mono.every((h) => h >= 7.9), `diagram text ${mono.map((h) => h.toFixed(1))} pt`);
+  });
+
+  it("keeps --memory-model, lock-check and dev->buf whole, and step-table identifiers unbroken", async () => {
+    need(process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM, "chromium");
+    need("/usr/bin/pdftotext", "poppler-utils");
+    const md = (source: string) => ({ cell_type: "markdown", metadata: {}, source });
+    const text = (pdf: string) => execFileSync("/usr/bin/pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+    // Hyphenated words at every position of a line: the verdict clause's --memory-model, a fix
+    // name and dev->buf in a finding, code spans in markdown; none may break at a hyphen.
+    const steps = [
+      "spin_lock(&dev->lock)", "if (!READ_ONCE(dev->buf))", "spin_unlock(&dev->lock)", "buf = kmalloc(SZ, GFP_KERNEL)",
+      "spin_lock(&dev->lock)", "if (!READ_ONCE(dev->buf))", "spin_unlock(&dev->lock)",
+    ].map((step, i) => ({ "#": i + 1, thread: `cpu${i < 4 ? 0 : 1}`, function: "example_get_buf", step, source: "drivers/example/buf.c: example_get_buf()", model: "" }));
+    const nbook = {
+      nbformat: 4, nbformat_minor: 5, metadata: { racelab: { title: "Hyphens" } },
+      cells: [
+        ...Array.from({ length: 40 }, (_, k) => md(`${"word ".repeat(k + 8)}check with \`--memory-model\` and the \`lock-check\` fix on \`dev->buf\` here.`)),
+        { cell_type: "code", source: "s.show()", metadata: {}, execution_count: 1, outputs: [{ output_type: "display_data", metadata: {}, data: tableBundle(steps, undefined, "steps 1–7") }] },
+      ],
+    };
+    const doc = buildReport(nbook as never, "h.ipynb", { scenario: null });
+    const verdicts = (k: number) => ({
+      scenario: "check-act" + "x".repeat(k), kernel: "v6.12 (illustrative driver code)", variants: [], memoryModel: "sc", scOnly: true,
+      rows: [{ fix: "lock-check", verdict: "fail" as const, violations: 8, executions: 10, finding: `${"word ".repeat(k)}invariant: 1 buffer(s) leaked: dev->buf overwritten`, replay: null, findingVariant: "default", failsIn: [], incompleteIn: [] }],
+    });
+    const pdfs: string[] = [];
+    await withBrowser(async (b) => {
+      for (let k = 0; k < 14; k++) {
+        const path = join(out, `hyphens-${k}.pdf`);
+        await printPdf(b, assembleHtml({ ...doc, verdicts: verdicts(k) }), path);
+        pdfs.push(path);
+      }
+    });
+    for (const pdf of pdfs) {
+      const t = text(pdf);
+      assert.doesNotMatch(t, /--\s*\n\s*memory-model|lock-\s*\n\s*check|dev-\s*\n\s*>buf/, `a hyphenated word broken in ${pdf}`);
+      assert.equal(t.match(/example_get_buf(?!\()/g)?.length, 7, "the function column keeps example_get_buf whole");
+      assert.equal(t.match(/example_get_buf\(\)/g)?.length, 7, "the source column keeps example_get_buf() whole");
+    }
+  });
+
+  it("never leaves the provenance footer alone on the last page", async () => {
+    need(process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM, "chromium");
+    need("/usr/bin/pdftotext", "poppler-utils");
+    const md = (source: string) => ({ cell_type: "markdown", metadata: {}, source });
+    const text = (pdf: string, page: number) => execFileSync("/usr/bin/pdftotext", ["-f", String(page), "-l", String(page), "-layout", pdf, "-"], { encoding: "utf8" });
+    const pagesOf = (pdf: string) => Number(/^Pages:\s+(\d+)/m.exec(execFileSync("/usr/bin/pdfinfo", [pdf], { encoding: "utf8" }))?.[1]);
+    // However much precedes it: one more line at a time over most of a page.
+    await withBrowser(async (b) => {
+      for (let n = 30; n < 62; n += 2) {
+        const nb2 = { nbformat: 4, nbformat_minor: 5, metadata: { racelab: { title: "Footer" } }, cells: Array.from({ length: n }, (_, i) => md(`Filler paragraph ${i}.`)) };
+        const d = buildReport(nb2 as never, "f.ipynb", { scenario: null });
+        const provenance = { racelab: "0.1.0", commit: "0123456789abcdef", node: "v20.0.0", kernel: "racelab", notebookSha256: "f".repeat(64), computed: ["10 checks of x: modes exhaustive", "42 failure-rate runs of x"], reproduce: "racelab run f.ipynb --force && racelab report f.ipynb" };
+        const path = join(out, `footer-${n}.pdf`);
+        await printPdf(b, assembleHtml({ ...d, provenance }), path);
+        const pages = pagesOf(path);
+        assert.match(text(path, pages), /Filler paragraph/, `${n} paragraphs: the last page holds more than the footer`);
+      }
+    });
   });
 
   it("blocks every network request the page would make", async () => {

@@ -12,7 +12,7 @@
  */
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
-import { renderInline, renderTokens } from "./markdown.js";
+import { inlineCode, keepHyphens, renderInline, renderTokens } from "./markdown.js";
 import { memoryModelClause, otherVariants, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
@@ -43,7 +43,11 @@ a { color: var(--accent); }
 .link { text-decoration: underline dotted; }
 code, pre, kbd, samp { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace; font-size: .86em; }
 pre code { font-size: inherit; }
-:not(pre) > code { background: var(--code-bg); padding: .05em .3em; border-radius: 3px; }
+:not(pre) > code { background: var(--code-bg); padding: .05em .3em; border-radius: 3px; white-space: nowrap; }
+/* Short inline code and hyphenated words stay on one line (no break at the hyphens of
+   --memory-model or lock-check); long inline code wraps. */
+:not(pre) > code.long { white-space: normal; overflow-wrap: anywhere; }
+.nw { white-space: nowrap; }
 pre { margin: .5em 0; padding: .6em .8em; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.4; }
 section.markdown pre, .markdown-output pre { background: var(--code-bg); border-radius: 2px; }
 blockquote { margin: .8em 0; padding: .1em 1em; border-left: 3px solid var(--rule); color: var(--muted); }
@@ -97,6 +101,7 @@ dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: .1re
 dl.provenance dt { font-weight: bold; }
 dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
 footer.report { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid var(--rule); color: var(--muted); font-size: .8rem; }
+dl.provenance dd code { font-size: .95em; }
 @media screen {
   .table-output, .racelab-diagram { overflow-x: auto; }
 }
@@ -116,6 +121,10 @@ footer.report { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid va
   .table-output.squeeze th, .table-output.squeeze td { overflow-wrap: anywhere; }
   main { max-width: none; padding: 0; }
   section.code .input, pre, table, tr, nav.toc { break-inside: avoid; page-break-inside: avoid; }
+  /* The footer (provenance) is compact, kept whole and with what precedes it: never a page of its own. */
+  footer.report { margin-top: 1.2rem; padding-top: .3rem; font-size: .72rem; line-height: 1.35;
+    break-inside: avoid; page-break-inside: avoid; break-before: avoid; page-break-before: avoid; }
+  main > section.cell:last-of-type { break-after: avoid; page-break-after: avoid; }
   /* Diagrams (their thread header repeats on each page) and long tables split rather than leave a
      page blank before them. */
   table.diagram, table.long { break-inside: auto; page-break-inside: auto; }
@@ -158,10 +167,10 @@ function emWidth(s: string, bold: boolean): number {
  * The pieces of a cell's text that a line never breaks inside: words, cut after each soft break
  * (`_`, `/`, `.` before a letter, as the HTML's `<wbr>`s) and after a hyphen between letters.
  */
-function unbreakable(text: string): string[] {
+function unbreakable(text: string, soft = true): string[] {
   return text
     .split(/\s+/)
-    .flatMap((w) => w.replace(SOFT_BREAK, "$1\u0000").replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"))
+    .flatMap((w) => (soft ? w.replace(SOFT_BREAK, "$1\u0000").replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000") : [w]))
     .filter((p) => p !== "");
 }
 
@@ -176,7 +185,7 @@ export const PAGE_WIDTH_PX = { portrait: ((210 - 30) / 25.4) * 96, landscape: ((
  * caption's widest piece. Within a few px of Chromium's own min-content width for the shipped
  * reports' tables.
  */
-export function tableMinWidth(t: Pick<TableBlock, "header" | "rows"> & { caption?: string | null }): number {
+export function tableMinWidth(t: Pick<TableBlock, "header" | "rows"> & { caption?: string | null }, soft = true): number {
   const ncols = Math.max(t.header?.length ?? 0, ...t.rows.map((r) => r.length));
   // The caption (bold) is as wide as the table at least.
   let caption = 0;
@@ -184,8 +193,8 @@ export function tableMinWidth(t: Pick<TableBlock, "header" | "rows"> & { caption
   let total = 1;
   for (let c = 0; c < ncols; c++) {
     let w = 0;
-    for (const p of unbreakable(t.header?.[c] ?? "")) w = Math.max(w, emWidth(p, true));
-    for (const r of t.rows) for (const p of unbreakable(r[c] ?? "")) w = Math.max(w, emWidth(p, false));
+    for (const p of unbreakable(t.header?.[c] ?? "", soft)) w = Math.max(w, emWidth(p, true));
+    for (const r of t.rows) for (const p of unbreakable(r[c] ?? "", soft)) w = Math.max(w, emWidth(p, false));
     total += w * PRINT.tableFontPx + PRINT.cellPaddingPx;
   }
   return Math.max(total, caption);
@@ -202,16 +211,20 @@ const LONG_TABLE_ROWS = 12;
 
 function tableHtml(t: TableBlock): string {
   const width = tableMinWidth(t);
+  // Identifiers (example_get_buf, lock-check, dev->buf) break only when the table does not fit the
+  // page with its words whole: then at <wbr>s after _ / . and at hyphens, as before.
+  const soft = tableMinWidth(t, false) > PAGE_WIDTH_PX.portrait - 4;
+  const cell = (v: string) => (soft ? softBreaks(escapeHtml(v)) : keepHyphens(v));
   const cls = ["html-output", "table-output", ...(width > PAGE_WIDTH_PX.portrait - 4 ? ["wide"] : []), ...(width > PAGE_WIDTH_PX.landscape ? ["squeeze"] : [])];
   const id = t.number !== null ? ` id="table-${t.number}"` : "";
   // A long table may split between pages (rows never do, the header repeats): kept whole, it
   // would leave the rest of the page blank.
   const parts = [`<table class="racelab-table${t.rows.length > LONG_TABLE_ROWS ? " long" : ""}"${id}>`];
-  if (t.caption !== null) parts.push(`<caption>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${softBreaks(escapeHtml(t.caption))}</caption>`);
+  if (t.caption !== null) parts.push(`<caption>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${soft ? softBreaks(escapeHtml(t.caption)) : keepHyphens(t.caption)}</caption>`);
   if (t.header !== null) parts.push(`<thead><tr>${t.header.map((h, c) => `<th${t.numeric[c] ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("")}</tr></thead>`);
   parts.push("<tbody>");
   for (const r of t.rows)
-    parts.push(`<tr>${r.map((v, c) => (t.numeric[c] ? `<td class="num">${escapeHtml(v)}</td>` : `<td>${softBreaks(escapeHtml(v))}</td>`)).join("")}</tr>`);
+    parts.push(`<tr>${r.map((v, c) => (t.numeric[c] ? `<td class="num">${escapeHtml(v)}</td>` : `<td>${cell(v)}</td>`)).join("")}</tr>`);
   parts.push("</tbody></table>");
   return `<div class="${cls.join(" ")}">${parts.join("")}</div>`;
 }
@@ -325,7 +338,7 @@ function tocEntry(h: HeadingBlock): string {
   let out = "";
   for (const t of h.inline) {
     if (t.type === "text") out += escapeHtml(t.content);
-    else if (t.type === "code_inline") out += `<code>${escapeHtml(t.content)}</code>`;
+    else if (t.type === "code_inline") out += inlineCode(t.content);
     else if (t.type === "softbreak" || t.type === "hardbreak") out += " ";
     else if (t.type === "image") out += escapeHtml((t.children ?? []).map((c) => c.content).join(""));
   }
@@ -352,26 +365,26 @@ function verdictsHtml(v: Verdicts | null): string {
   if (v === null) return "";
   const rows = v.rows.map(
     (r) =>
-      `<tr><td>${softBreaks(escapeHtml(r.fix))}</td><td>${r.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(r.verdict)}</td>` +
+      `<tr><td>${keepHyphens(r.fix)}</td><td>${r.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(r.verdict)}</td>` +
       `<td>${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions</td></tr>`,
   );
   const others =
     v.variants.length === 0
       ? ""
-      : `<p>In the other variants (${v.variants.map((x) => `<code>${escapeHtml(x)}</code>`).join(", ")}):</p>\n<ul class="variants">` +
-        v.rows.map((r) => `<li>${escapeHtml(otherVariants(r))}</li>`).join("") +
+      : `<p>In the other variants (${v.variants.map((x) => inlineCode(x)).join(", ")}):</p>\n<ul class="variants">` +
+        v.rows.map((r) => `<li>${keepHyphens(otherVariants(r))}</li>`).join("") +
         `</ul>\n`;
   const found = v.rows
     .filter((r) => r.finding !== null)
     .map(
       (r) =>
-        `<p class="finding"><code>${escapeHtml(r.fix)}</code>${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant <code>${escapeHtml(r.findingVariant)}</code>)` : ""}: ` +
-        `${escapeHtml(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`,
+        `<p class="finding">${inlineCode(r.fix)}${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant ${inlineCode(r.findingVariant)})` : ""}: ` +
+        `${keepHyphens(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`,
     );
   return (
     `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
-    `<p>racelab's model of this thread (scenario <code>${escapeHtml(v.scenario)}</code>, ${escapeHtml(v.kernel)}) explored every interleaving ` +
-    `of the modeled code paths ${escapeHtml(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
+    `<p>racelab's model of this thread (scenario ${inlineCode(v.scenario)}, ${keepHyphens(v.kernel)}) explored every interleaving ` +
+    `of the modeled code paths ${keepHyphens(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
     `${others}${found.join("\n")}\n</section>`
   );
@@ -381,10 +394,10 @@ function verdictsHtml(v: Verdicts | null): string {
 function provenanceHtml(p: Provenance | null): string {
   if (p === null) return "";
   const rows: [string, string][] = [
-    ["racelab", `${escapeHtml(p.racelab)}${p.commit ? ` (commit <code>${escapeHtml(p.commit.slice(0, 12))}</code>)` : ""}, Node ${escapeHtml(p.node)}${p.kernel ? `, kernel <code>${escapeHtml(p.kernel)}</code>` : ""}`],
+    ["racelab", `${escapeHtml(p.racelab)}${p.commit ? ` (commit ${inlineCode(p.commit.slice(0, 12))})` : ""}, Node ${escapeHtml(p.node)}${p.kernel ? `, kernel ${inlineCode(p.kernel)}` : ""}`],
     ...p.computed.map((c): [string, string] => ["computed", escapeHtml(c)]),
-    ["reproduce", `<code>${escapeHtml(p.reproduce)}</code>`],
-    ["notebook SHA-256", `<code>${escapeHtml(p.notebookSha256)}</code>`],
+    ["reproduce", `${inlineCode(p.reproduce)}`],
+    ["notebook SHA-256", `${inlineCode(p.notebookSha256)}`],
   ];
   return `\n<dl class="provenance">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>`;
 }
@@ -392,9 +405,9 @@ function provenanceHtml(p: Provenance | null): string {
 /** The page header: the title, the scenario, the message replied to (linked to lore), the date. */
 function headerHtml(t: TitleBlock): string {
   const meta = [
-    t.scenario ? `<span>scenario <code>${escapeHtml(t.scenario)}</code></span>` : "",
+    t.scenario ? `<span>scenario ${inlineCode(t.scenario)}</span>` : "",
     t.inReplyTo
-      ? `<span>in reply to <a class="link" href="${escapeHtml(`https://lore.kernel.org/r/${encodeURIComponent(t.inReplyTo.replace(/^<|>$/g, ""))}`)}" rel="noreferrer noopener"><code>${escapeHtml(t.inReplyTo)}</code></a></span>`
+      ? `<span>in reply to <a class="link" href="${escapeHtml(`https://lore.kernel.org/r/${encodeURIComponent(t.inReplyTo.replace(/^<|>$/g, ""))}`)}" rel="noreferrer noopener">${inlineCode(t.inReplyTo)}</a></span>`
       : "",
     `<span>${escapeHtml(t.date)}</span>`,
   ].filter(Boolean);
@@ -423,7 +436,7 @@ ${headerHtml(doc.title)}
 ${verdictsHtml(doc.verdicts)}
 ${tableOfContents(doc)}
 ${byCell(doc.blocks).map(cellHtml).join("\n")}
-<footer class="report">Generated by racelab from <code>${escapeHtml(doc.title.source)}</code> on ${escapeHtml(doc.title.date)}.${provenanceHtml(doc.provenance)}</footer>
+<footer class="report">Generated by racelab from ${inlineCode(doc.title.source)} on ${escapeHtml(doc.title.date)}.${provenanceHtml(doc.provenance)}</footer>
 </main>
 </body>
 </html>

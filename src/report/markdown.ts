@@ -46,10 +46,34 @@ function attachmentUri(name: string, attachments: Attachments | undefined): stri
   return null;
 }
 
+/** Code spans up to this many characters never break across lines (CSS `white-space: nowrap`). */
+export const SHORT_CODE = 32;
+
+/**
+ * Inline code as HTML: `<code>` (kept on one line by the report's CSS, so that `--memory-model`
+ * never breaks at its hyphens), or `<code class="long">` for one longer than {@link SHORT_CODE}
+ * characters, which wraps.
+ */
+export function inlineCode(text: string): string {
+  return `<code${[...text].length > SHORT_CODE ? ' class="long"' : ""}>${escapeHtml(text)}</code>`;
+}
+
+/**
+ * Text as HTML with each word that holds a hyphen (`lock-check`, `dev->buf`, `--memory-model`)
+ * kept whole (`<span class="nw">`) when it is short: a line breaks at spaces, not at `-`.
+ */
+export function keepHyphens(text: string): string {
+  return text
+    .split(/(\s+)/)
+    .map((w) => (/\S-|-\S/.test(w) && [...w].length <= 24 ? `<span class="nw">${escapeHtml(w)}</span>` : escapeHtml(w)))
+    .join("");
+}
+
 function createRenderer(): MarkdownItT {
   const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
   const rules = md.renderer.rules;
 
+  rules.code_inline = (tokens: Token[], idx: number): string => inlineCode(tokens[idx]!.content);
   rules.link_open = (tokens: Token[], idx: number, _opts, envArg): string => {
     const env = envArg as RenderEnv;
     const href = String(tokens[idx]!.attrGet("href") ?? "");
