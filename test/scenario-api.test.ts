@@ -819,3 +819,31 @@ export default defineScenario({
   // Outside a step Math.random() is untouched.
   assert.equal(typeof Math.random(), "number");
 });
+
+test("a loop inside a step that waits for another thread (no yield in it) is an error finding naming the step, not a process that dies out of memory (new-user trial 12)", () => {
+  const SPIN = at("waiter", "while (!READ_ONCE(s->cond)) ;");
+  const SET = at("waker", "WRITE_ONCE(s->cond, 1)");
+  const sc = defineScenario<{ cond: Cell<number> }, object>({
+    id: "spin-in-a-step",
+    setup: () => ({
+      state: { cond: new Cell("s->cond", 0) },
+      threads: {
+        *waiter(t: Task, s) {
+          yield SPIN;
+          while (READ_ONCE(t, s.cond) === 0);
+        },
+        *waker(t: Task, s) {
+          yield SET;
+          WRITE_ONCE(t, s.cond, 1);
+        },
+      },
+    }),
+  });
+  const r = check(sc, { crossCheck: 0 });
+  assert.equal(r.verdict, "fail");
+  assert.deepEqual(Object.keys(r.findings), [
+    "error: waiter at waiter() (while (!READ_ONCE(s->cond)) ;): the step made more than 1,000,000 accesses without yielding: a loop inside a step that waits for another thread never ends (no other thread runs until the step yields); yield a site in the loop, and bound it with t.retry(loop, bound)",
+  ]);
+  // The waker first: the loop ends at once, no finding.
+  assert.equal(check(sc, { crossCheck: 0 }).executions, 2);
+});

@@ -157,6 +157,23 @@ Math.random = function random(): number {
 /** Marks a step running (no location may be allocated then) or finished; the engine calls this around each step. */
 export function setStepping(b: boolean): void {
   stepping = b;
+  stepAccesses = 0;
+}
+
+/**
+ * Accesses one step may make. A loop inside a step that waits for another thread
+ * (`while (!READ_ONCE(t, s.flag)) {}` without a `yield` in it) never ends, since no other thread
+ * runs until the step yields; past this bound it is a model error rather than a process that
+ * runs out of memory (a new user's check died in V8 with "invalid size error", exit 133).
+ */
+const MAX_STEP_ACCESSES = 1_000_000;
+let stepAccesses = 0;
+
+function tooManyAccesses(): never {
+  stepAccesses = 0;
+  throw new ModelError(
+    `the step made more than ${MAX_STEP_ACCESSES.toLocaleString("en-US")} accesses without yielding: a loop inside a step that waits for another thread never ends (no other thread runs until the step yields); yield a site in the loop, and bound it with t.retry(loop, bound)`,
+  );
 }
 
 /** True while a step runs (false in setup and while a thread is created, before its first yield). */
@@ -253,6 +270,7 @@ export function isRecording(): boolean {
  * `target`, `key`: the plain object and field whose location `loc` is (track.ts only).
  */
 export function access(loc: number, cls: number, target?: object, key?: string | symbol): void {
+  if (++stepAccesses > MAX_STEP_ACCESSES && stepping) tooManyAccesses();
   if (freedLocs !== null) freedAccess(loc);
   if (directWriteHook !== null && target === undefined && (cls === W || cls === ADD)) directWriteHook(loc);
   if (recording !== null) recording.push(loc * 8 + cls);
