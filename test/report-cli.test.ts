@@ -1,6 +1,6 @@
 // `racelab report` end to end on a fixture (HTML only; the PDF has its own test file).
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -68,6 +68,30 @@ describe("racelab report", () => {
       assert.deepEqual(await readdir(bad), [], "nothing written when any input is bad");
     } finally {
       await rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it("a notebook none of whose code cells ran is bad input (exit 2, one line, the executed copy's report kept); --unexecuted renders it (new-user trial 12)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "racelab-unexecuted-"));
+    try {
+      const nb = JSON.parse(await readFile(FIXTURE, "utf8")) as { cells: { cell_type: string; outputs?: unknown[]; execution_count?: number | null }[] };
+      for (const c of nb.cells) if (c.cell_type === "code") Object.assign(c, { outputs: [], execution_count: null });
+      const src = join(dir, "src");
+      await mkdir(src);
+      await writeFile(join(src, "executed.ipynb"), JSON.stringify(nb));
+      const good = await captureStderr(() => reportCommand([FIXTURE], { html: true, out: dir }));
+      assert.equal(good.value, 0, good.stderr);
+      const before = await readFile(join(dir, "executed.html"), "utf8");
+      const { value, stderr } = await captureStderr(() => reportCommand([join(src, "executed.ipynb")], { html: true, out: dir }));
+      assert.equal(value, 2);
+      assert.match(stderr, /^racelab report: .*executed\.ipynb has no outputs \(none of its code cells ran\): report the executed copy that 'racelab run .*' writes to reports\/, or pass --unexecuted to render it as it is; nothing was written\n$/);
+      assert.equal(await readFile(join(dir, "executed.html"), "utf8"), before, "the executed notebook's report is kept");
+      const forced = await captureStderr(() => reportCommand([join(src, "executed.ipynb")], { html: true, out: dir, unexecuted: true }));
+      assert.equal(forced.value, 0, forced.stderr);
+      assert.match(forced.stderr, /has no outputs \(--unexecuted: rendered as it is\)/);
+      assert.notEqual(await readFile(join(dir, "executed.html"), "utf8"), before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -44,6 +44,12 @@ export interface ReportOptions {
   chromium?: string;
   /** Where warnings go; default stderr. */
   warn?: (line: string) => void;
+  /**
+   * Render a notebook none of whose code cells ran (its text and code only). Default false: such
+   * a notebook is an InputError, as its report would replace the executed copy's with one that
+   * has no results.
+   */
+  unexecuted?: boolean;
 }
 
 /** What {@link reportNotebooks} wrote for one notebook (null: not requested). */
@@ -69,8 +75,8 @@ function looksUnexecuted(nb: Notebook): boolean {
  *
  * @param paths executed notebooks (.ipynb).
  * @returns one entry per notebook, in order, with the paths written.
- * @throws InputError (exit 2) for no paths, a missing/invalid notebook, or two notebooks with the
- *   same name; Error when Chromium cannot print or a file cannot be written. The verdict section
+ * @throws InputError (exit 2) for no paths, a missing/invalid notebook, a notebook none of whose
+ *   code cells ran (unless `unexecuted`), or two notebooks with the same name; Error when Chromium cannot print or a file cannot be written. The verdict section
  *   explores the scenario the notebook's metadata names: a bundled one, or the one in the scenario
  *   file its metadata (`racelab.file`) or its recorded results name; a scenario defined in the
  *   notebook's own cells gets none (a warning).
@@ -91,7 +97,15 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     const other = names.get(name);
     if (other !== undefined) throw new InputError(`${other} and ${path} would both write ${name}.* in ${outDir}`);
     names.set(name, path);
-    if (looksUnexecuted(nb)) warn(`racelab report: ${path} has no outputs; run 'racelab run' first to execute it`);
+    if (looksUnexecuted(nb)) {
+      // (A new user's `report lost-wakeup.ipynb` replaced the executed copy's 9-page PDF with 3
+      // pages of code and exited 0.)
+      if (opts.unexecuted !== true)
+        throw new InputError(
+          `${clip(path)} has no outputs (none of its code cells ran): report the executed copy that 'racelab run ${clip(path)}' writes to reports/, or pass --unexecuted to render it as it is; nothing was written`,
+        );
+      warn(`racelab report: ${path} has no outputs (--unexecuted: rendered as it is)`);
+    }
     // One document per notebook, read by every writer: the HTML (printed to the PDF) and the mail.
     let scenario: AnyScenario | null = null;
     try {
@@ -206,7 +220,8 @@ export function registerReportCommand(program: Command): Command {
     .option("--pdf", "write <out>/<name>.pdf (A4, printed by headless Chromium)")
     .option("--mail", "write <out>/<name>.mail.txt (plain text, 75 columns) and <out>/<name>.eml (the reply to the thread)")
     .option("--out <dir>", "output folder", "reports")
-    .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string }) => {
-      process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out });
+    .option("--unexecuted", "render a notebook none of whose code cells ran (else that is an error: its report would have no results)")
+    .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string; unexecuted?: boolean }) => {
+      process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out, unexecuted: o.unexecuted === true });
     });
 }
