@@ -368,8 +368,11 @@ export function tableRecords(header: readonly string[] | null, rows: readonly (r
   const out: string[] = [];
   for (const r of rows) {
     const name = r[0] ?? "";
-    const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) => ((r[c] ?? "") === "" ? [] : [header !== null && (header[c] ?? "") !== "" ? `${header[c]}: ${r[c]}` : r[c]!]));
-    out.push(...wrapText(fields.length > 0 ? `${name}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    "));
+    // A column's name is not split across lines (`failure rate [95% CI]:` stays whole).
+    const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) =>
+      (r[c] ?? "") === "" ? [] : [header !== null && (header[c] ?? "") !== "" ? `${header[c]!.replace(/ /g, "\u0001")}: ${r[c]}` : r[c]!],
+    );
+    out.push(...wrapText(fields.length > 0 ? `${name}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    ").map((l) => l.replace(/\u0001/g, " ")));
   }
   return out;
 }
