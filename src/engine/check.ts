@@ -30,6 +30,7 @@ import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
 import { clip } from "./clip.js";
 import { CUT_ADVICE, cutDiagnosis } from "./cut.js";
+import { unbufferedSharedFields } from "./plain-fields.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -705,6 +706,18 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
  * The end of a check, shared by one search and a merge of shards: the cross-check of a reduced
  * exhaustive search, the warnings, the counterexample and the result.
  */
+/** The warning for plain fields that are never buffered under `mm` (plain-fields.ts). */
+function plainFieldsWarning(fields: readonly string[], mm: MemoryModel): string {
+  const shown = fields.slice(0, 4).join(", ") + (fields.length > 4 ? ` and ${fields.length - 4} more` : "");
+  const one = fields.length === 1;
+  return (
+    `plain field${one ? "" : "s"} ${shown} ${one ? "is" : "are"} written by one thread and read by another with no lock in common, ` +
+    `and racelab never buffers a plain field's store, whatever the memory model: this ${mm} check reorders no access to ${one ? "it" : "them"}; ` +
+    `if one publishes data or is a flag another thread tests, make it a Cell written with WRITE_ONCE()/smp_store_release() ` +
+    `and read with READ_ONCE()/smp_load_acquire()`
+  );
+}
+
 function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, part: Part, t0: number): CheckResult {
   const mode = opts.mode ?? "exhaustive";
   const asked = opts.reduction ?? REDUCTIONS[0]!;
@@ -765,6 +778,11 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
           ? `one shard of ${part.shard.count} (racelab merge combines them)`
           : cutWarning(sc, cfg, part.executions, opts.seed ?? 1),
     );
+  // (After the incomplete search's warning, which is given only when there is no other.)
+  if (cfg.memoryModel !== undefined && cfg.memoryModel !== "sc") {
+    const fields = unbufferedSharedFields(sc, cfg, seed);
+    if (fields.length > 0) warnings.push(plainFieldsWarning(fields, cfg.memoryModel));
+  }
   const findingCounts = part.findings
     .map((f) => ({ kind: f.kind, message: f.message, executions: f.executions }))
     .sort((a, b) => cmp(findingKey(a), findingKey(b)));
