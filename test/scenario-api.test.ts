@@ -847,3 +847,33 @@ test("a loop inside a step that waits for another thread (no yield in it) is an 
   // The waker first: the loop ends at once, no finding.
   assert.equal(check(sc, { crossCheck: 0 }).executions, 2);
 });
+
+test("a search stopped early whose executions ran past the step bound says a busy-wait multiplies the interleavings and points at t.retry() (new-user trial 12: 300 executions/s for an hour, no hint)", () => {
+  const SPIN = at("waiter", "if (READ_ONCE(s->cond))");
+  const SET = at("waker", "WRITE_ONCE(s->cond, 1)");
+  const sc = defineScenario<{ cond: Cell<number> }, object>({
+    id: "busy-wait",
+    setup: () => ({
+      state: { cond: new Cell("s->cond", 0) },
+      threads: {
+        *waiter(t: Task, s) {
+          for (;;) {
+            yield SPIN;
+            if (READ_ONCE(t, s.cond) !== 0) break;
+          }
+        },
+        *waker(t: Task, s) {
+          yield SET;
+          WRITE_ONCE(t, s.cond, 1);
+        },
+      },
+    }),
+  });
+  const r = check(sc, { timeLimitMs: 1500, crossCheck: 0 });
+  assert.equal(r.verdict, "incomplete");
+  assert.ok(r.executions > 0);
+  assert.match(
+    r.warnings[0]!,
+    /^the search stopped early \(time limit of 1\.5 s\): not every interleaving was covered; [\d,]+ executions? ran past 10,000 steps and (was|were) cut: a loop a thread can repeat without end \(a busy-wait\) multiplies the interleavings without bound.*t\.retry\(loop, bound\)/,
+  );
+});

@@ -645,6 +645,8 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
     }
   }
   part.executions = stats.executions;
+  // (Exhaustive: only set when some were cut, so a shard's JSON is otherwise as it was.)
+  if (stats.cut > 0) part.cut = stats.cut;
   part.sleepBlocked = strategy.counters.sleepBlocked;
   part.complete = complete;
   part.stopReason = stats.stopReason;
@@ -677,6 +679,7 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
   for (const p of parts) {
     out.executions += p.executions;
     out.sleepBlocked += p.sleepBlocked;
+    if (p.cut !== undefined) out.cut = (out.cut ?? 0) + p.cut;
     out.violations += p.violations;
     for (const f of p.findings) {
       const c = out.findings.find((x) => x.kind === f.kind && x.message === f.message);
@@ -773,7 +776,9 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   if (mode === "exhaustive" && !complete && warnings.length === 0)
     warnings.push(
       part.stopReason !== null
-        ? `the search stopped early (${part.stopReason}): not every interleaving was covered${part.executions === 0 ? stoppedCutHint(sc, cfg, opts.seed ?? 1) : ""}`
+        ? `the search stopped early (${part.stopReason}): not every interleaving was covered${
+            part.executions === 0 ? stoppedCutHint(sc, cfg, opts.seed ?? 1) : (part.cut ?? 0) > 0 ? cutSeenHint(sc, cfg, part.cut!, opts.seed ?? 1) : ""
+          }`
         : part.shard !== null
           ? `one shard of ${part.shard.count} (racelab merge combines them)`
           : cutWarning(sc, cfg, part.executions, opts.seed ?? 1),
@@ -833,6 +838,21 @@ function cutWarning(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, done
     (why === null
       ? "a thread that never finishes (an unbounded loop, a livelock) or a model that needs more steps"
       : `likely an unbounded loop or a livelock: in a cut execution, ${why}; ${CUT_ADVICE}`)
+  );
+}
+
+/**
+ * What a search stopped early adds to its warning when some of the executions it ran past the step
+ * bound: a loop a thread may repeat without end (a busy-wait without t.retry()) gives every
+ * interleaving of up to 10,000 of its steps, a search that does not end (a new user's
+ * `for (;;) { yield SITE; if (READ_ONCE(t, s.cond)) break; }` ran at 300 executions/s with no hint).
+ */
+function cutSeenHint(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, cut: number, seed: number): string {
+  const why = cutDiagnosis(sc, cfg, seed);
+  return (
+    `; ${cut.toLocaleString("en-US")} execution${cut === 1 ? "" : "s"} ran past 10,000 steps and ${cut === 1 ? "was" : "were"} cut: ` +
+    `a loop a thread can repeat without end (a busy-wait) multiplies the interleavings without bound` +
+    (why === null ? `; ${CUT_ADVICE}` : `: in a cut execution, ${why}; ${CUT_ADVICE}`)
   );
 }
 
