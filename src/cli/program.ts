@@ -255,8 +255,8 @@ function progress(quiet: boolean): {
 function summaryLine(r: CheckResult): string {
   const counts =
     r.mode === "exhaustive"
-      ? `${r.executions} executions${r.states !== null ? `, ${r.states} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
-      : `${r.executions} ${r.mode} executions, seed ${r.seed}`;
+      ? `${r.executions.toLocaleString("en-US")} executions${r.states !== null ? `, ${r.states.toLocaleString("en-US")} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+      : `${r.executions.toLocaleString("en-US")} ${r.mode} executions, seed ${r.seed}`;
   const verdict =
     r.verdict === "fail"
       ? `FAIL: ${r.violations} violating`
