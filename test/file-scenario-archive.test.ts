@@ -45,8 +45,8 @@ describe("a scenario file's notebook: report verdicts, archive and verify", { ti
     assert.equal(r.stderr, "", "no warning");
     const mail = await readFile(path.join(project, "out/my-race.mail.txt"), "utf8");
     assert.match(mail, /explored every\s+interleaving/);
-    assert.match(mail, /^ {2}baseline +FAIL +\d+ of \d+ executions$/m);
-    assert.match(mail, /^ {2}take-lock +pass +0 of \d+ executions$/m);
+    assert.match(mail, /^ {2}baseline +FAIL under sc +\d+ of \d+ executions$/m);
+    assert.match(mail, /^ {2}take-lock +pass under sc +0 of \d+ executions$/m);
     // The replay command names the file as the notebook does, from the project root.
     assert.match(mail, /racelab replay \.\/races\/my-race\.ts --fix baseline --schedule/);
   });

@@ -73,7 +73,7 @@ test("report --mail: the writeup of an executed notebook and its .eml reply", as
     assert.deepEqual(overWide(text), []);
     assert.match(text, /^Fixture: delalloc vs fallocate\n/);
     // The verdict per fix, from exploring the model, before the narrative.
-    assert.match(text, /\n {2}baseline {4}FAIL {5}\d+ of \d+ executions\n {2}recheck-es {2}pass {5}0 of \d+ executions\n/);
+    assert.match(text, /\n {2}baseline {4}FAIL under sc {2}\d+ of \d+ executions\n {2}recheck-es {2}pass under sc {2}0 of \d+ executions\n/);
     assert.match(text, /Reproduce with:\n {2}racelab replay ext4-delalloc-fallocate --fix baseline --schedule/);
     assert.ok(text.indexOf("verdict") < text.indexOf("^^^^"), "verdicts come first");
     assert.match(text, /\^\^\^\^/);

@@ -6,10 +6,11 @@
  * fix, explored now). {@link buildReport} chains them.
  */
 import { basename } from "node:path";
-import { check } from "../engine/check.js";
+import { check, type CheckResult } from "../engine/check.js";
+import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { formatSource } from "../engine/claims.js";
 import { replayCommand } from "../engine/replay-hint.js";
-import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
+import { lookupScenario, resolveConfig, type AnyScenario } from "../engine/scenario.js";
 import "../registry.js";
 import { applyCellTags, type ViewCell } from "./cells.js";
 import { headingSlug, inlineText, parseMarkdown, uniqueSlug, type Attachments } from "./markdown.js";
@@ -125,38 +126,127 @@ export function sourceDate(env: NodeJS.ProcessEnv = process.env): Date | null {
   return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : null;
 }
 
+/** A (variant, memory model) pair some check of the notebook explored (see {@link Provenance.checked}). */
+export interface CheckedModel {
+  readonly scenario?: string;
+  readonly variant: string;
+  readonly memoryModel: string;
+  /** The fix checked, for {@link params}. */
+  readonly fix?: string;
+  /** Every parameter's value; a check with parameters other than the fix and variant's defaults (which the verdicts use) is not counted. */
+  readonly params?: Readonly<Record<string, number>>;
+}
+
+/** Whether `c`'s parameters are the defaults of its fix and variant (the verdict section explores only those). */
+function defaultParams(sc: AnyScenario, c: CheckedModel): boolean {
+  if (c.params === undefined) return true;
+  try {
+    const d = resolveConfig(sc, c.fix ?? sc.fixes[0]!.id, c.variant).params;
+    return Object.keys(d).length === Object.keys(c.params).length && Object.entries(c.params).every(([k, v]) => d[k] === v);
+  } catch {
+    return false;
+  }
+}
+
+/** Thrown by {@link claimModels}'s context: the claim's first check is all it needs to know. */
+const SEEN = Symbol("seen");
+
+/**
+ * The (variant, memory model) pairs the scenario's claims check: each claim is started with a
+ * context that notes its first `ctx.check()` and stops it there (nothing is explored). A
+ * declarative claim (`{ fix, memoryModel, verdict }`) makes exactly that one check.
+ */
+export function claimModels(sc: AnyScenario): CheckedModel[] {
+  const out: CheckedModel[] = [];
+  for (const c of sc.claims) {
+    try {
+      c.evaluate({
+        check(fix: string, variant: string, params?: Record<string, number>, memoryModel?: MemoryModel): never {
+          const m = memoryModel ?? sc.variants.find((v) => v.id === variant)?.memoryModel ?? "sc";
+          out.push({ variant, memoryModel: m, fix, ...(params !== undefined && Object.keys(params).length > 0 ? { params: { ...resolveDefaults(sc, fix, variant), ...params } } : {}) });
+          throw SEEN;
+        },
+      });
+    } catch {
+      // SEEN, or a claim that failed before checking anything: it names no model.
+    }
+  }
+  return out;
+}
+
+/** The parameters of a fix and variant (their defaults), or {} for an unknown one. */
+function resolveDefaults(sc: AnyScenario, fix: string, variant: string): Record<string, number> {
+  try {
+    return resolveConfig(sc, fix, variant).params;
+  } catch {
+    return {};
+  }
+}
+
+/** Options of {@link verdictsOf}. */
+export interface VerdictOptions {
+  /**
+   * Variant and memory-model pairs the notebook checked (its recorded results; pairs of other
+   * scenarios are ignored): each model is explored for that variant too. The scenario's claims'
+   * pairs ({@link claimModels}) are always added.
+   */
+  readonly checked?: readonly CheckedModel[];
+}
+
 /**
  * The verdict of every fix of `sc` under every variant, checked exhaustively now (the same build
- * as the notebook's): per fix, the default variant's verdict and the other variants it fails in,
- * with the replay command of one counterexample (the default variant's, else the first failing
- * variant's).
+ * as the notebook's): per fix, the default variant's verdict under its own memory model and under
+ * every other model the notebook's recorded checks ({@link VerdictOptions.checked}) or the
+ * scenario's claims use for it, and the other variants (each under its own model and those) it
+ * fails in, with the replay command of one counterexample (the default variant's, under the first
+ * model it fails in, else the first failing variant's).
  */
-export function verdictsOf(sc: AnyScenario): Verdicts {
-  const others = sc.variants.filter((v) => v.id !== "default");
-  const label = (v: (typeof others)[number]) => (v.memoryModel === undefined || v.memoryModel === "sc" ? v.id : `${v.id} [${v.memoryModel}]`);
+export function verdictsOf(sc: AnyScenario, opts: VerdictOptions = {}): Verdicts {
+  const own = (id: string): MemoryModel => sc.variants.find((v) => v.id === id)?.memoryModel ?? "sc";
+  const extra = new Map<string, Set<string>>();
+  for (const c of [...(opts.checked ?? []).filter((c) => (c.scenario === undefined || c.scenario === sc.id) && defaultParams(sc, c)), ...claimModels(sc)])
+    if (sc.variants.some((v) => v.id === c.variant)) extra.set(c.variant, (extra.get(c.variant) ?? new Set()).add(c.memoryModel));
+  const modelsOf = (id: string): MemoryModel[] => [own(id), ...MEMORY_MODELS.filter((m) => m !== own(id) && extra.get(id)?.has(m))];
+  const label = (id: string, m: MemoryModel) => (m === own(id) && (m === "sc" || m === id) ? id : `${id} [${m}]`);
+  const others = sc.variants.filter((v) => v.id !== "default").flatMap((v) => modelsOf(v.id).map((m) => ({ id: v.id, m, label: label(v.id, m) })));
+  const defaults = modelsOf("default");
   return {
     scenario: sc.id,
     kernel: sc.kernel,
-    variants: others.map(label),
-    memoryModel: sc.variants.find((v) => v.id === "default")?.memoryModel ?? "sc",
-    scOnly: sc.variants.every((v) => v.memoryModel === undefined || v.memoryModel === "sc"),
+    variants: others.map((o) => o.label),
+    memoryModel: own("default"),
+    memoryModels: defaults,
+    scOnly: defaults.length === 1 && defaults[0] === "sc" && others.every((o) => o.m === "sc"),
     rows: sc.fixes.map((f) => {
-      const r = check(sc, { fix: f.id });
-      const rest = others.map((v) => ({ label: label(v), r: check(sc, { fix: f.id, variant: v.id }) }));
-      const shown = r.counterexample !== null ? r : (rest.find((x) => x.r.counterexample !== null)?.r ?? null);
+      const rs = defaults.map((m) => check(sc, { fix: f.id, ...(m !== own("default") ? { memoryModel: m } : {}) }));
+      const r = rs[0]!;
+      const rest = others.map((o) => ({ label: o.label, r: check(sc, { fix: f.id, variant: o.id, ...(o.m !== own(o.id) ? { memoryModel: o.m } : {}) }) }));
+      const shown = rs.find((x) => x.counterexample !== null) ?? rest.find((x) => x.r.counterexample !== null)?.r ?? null;
       return {
         fix: r.fix,
         verdict: r.verdict,
         violations: r.violations,
         executions: r.executions,
         finding: shown?.counterexample?.finding ?? null,
-        replay: shown?.counterexample ? replayCommand(shown, sc) : null,
+        replay: shown?.counterexample ? replayOf(shown, sc) : null,
         findingVariant: shown === null ? null : shown.variant,
+        findingModel: shown === null || shown.memoryModel === own(shown.variant) ? null : shown.memoryModel,
         failsIn: rest.filter((x) => x.r.verdict === "fail").map((x) => x.label),
         incompleteIn: rest.filter((x) => x.r.verdict === "incomplete").map((x) => x.label),
+        models: rs.map((x) => ({ memoryModel: x.memoryModel, verdict: x.verdict, violations: x.violations, executions: x.executions })),
       };
     }),
   };
+}
+
+/**
+ * {@link replayCommand} of a counterexample, without a `--memory-model` that repeats the variant's
+ * name and own model (`--variant tso --memory-model tso` reads `--variant tso`).
+ */
+function replayOf(r: CheckResult, sc: AnyScenario): string {
+  const cmd = replayCommand(r, sc);
+  const own = sc.variants.find((v) => v.id === r.variant)?.memoryModel ?? "sc";
+  return r.variant === r.memoryModel && own === r.memoryModel ? cmd.replace(` --memory-model ${r.memoryModel} `, " ") : cmd;
 }
 
 /** The scenario a notebook's metadata names, when racelab knows it (bundled or loaded); else null. */
@@ -180,6 +270,8 @@ export interface BuildOptions {
   readonly verdicts?: boolean;
   /** The provenance block; default none. */
   readonly provenance?: Provenance | null;
+  /** For the verdicts: the variant and memory-model pairs the notebook checked; default those of {@link provenance} ({@link Provenance.checked}). */
+  readonly checked?: readonly CheckedModel[];
 }
 
 /**
@@ -205,7 +297,7 @@ export function buildReport(nb: Notebook, source: string, opts: BuildOptions | D
   return {
     title,
     provenance: o.provenance ?? null,
-    verdicts: o.verdicts && sc ? verdictsOf(sc) : null,
+    verdicts: o.verdicts && sc ? verdictsOf(sc, { checked: o.checked ?? o.provenance?.checked ?? [] }) : null,
     blocks: numberBlocks(dropRepeatedTitle(cellBlocks(applyCellTags(nb)))),
   };
 }

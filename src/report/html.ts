@@ -13,7 +13,7 @@
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { inlineCode, keepHyphens, renderInline, renderTokens } from "./markdown.js";
-import { memoryModelClause, otherVariants, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
+import { findingWhere, memoryModelClause, otherVariants, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -363,10 +363,12 @@ export function tableOfContents(doc: ReportDocument): string {
  */
 function verdictsHtml(v: Verdicts | null): string {
   if (v === null) return "";
+  const several = (v.memoryModels ?? [v.memoryModel]).length > 1;
   const rows = v.rows.map(
     (r) =>
-      `<tr><td>${keepHyphens(r.fix)}</td><td>${r.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(r.verdict)}</td>` +
-      `<td>${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions</td></tr>`,
+      `<tr><td>${keepHyphens(r.fix)}</td><td>${verdictGroups(r, v)
+        .map((g) => `${g.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(g.verdict)} under ${escapeHtml(g.models.join(", "))}`)
+        .join("; ")}</td>` + `<td>${escapeHtml(violatingCell(r, v))}</td></tr>`,
   );
   const others =
     v.variants.length === 0
@@ -378,13 +380,14 @@ function verdictsHtml(v: Verdicts | null): string {
     .filter((r) => r.finding !== null)
     .map(
       (r) =>
-        `<p class="finding">${inlineCode(r.fix)}${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant ${inlineCode(r.findingVariant)})` : ""}: ` +
+        `<p class="finding">${inlineCode(r.fix)}${escapeHtml(findingWhere(r)).replace(/variant (\S+?)([,)])/, (_m, id: string, end: string) => `variant ${inlineCode(id)}${end}`)}: ` +
         `${keepHyphens(r.finding!)}${r.replay !== null ? "; reproduce with:" : ""}</p>${r.replay !== null ? pre("replay", r.replay) : ""}`,
     );
   return (
     `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
     `<p>racelab's model of this thread (scenario ${inlineCode(v.scenario)}, ${keepHyphens(v.kernel)}) explored every interleaving ` +
-    `of the modeled code paths ${keepHyphens(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant:</p>\n` +
+    `of the modeled code paths ${keepHyphens(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant` +
+    `${several ? " (violating: of the executions explored, per memory model in the verdict's order)" : ""}:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
     `${others}${found.join("\n")}\n</section>`
   );

@@ -18,7 +18,7 @@ import { wrapTokens } from "../engine/trace.js";
 import { chartTable } from "./chart-text.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
-import { memoryModelClause, otherVariants, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
+import { findingWhere, memoryModelClause, otherVariants, verdictCell, violatingCell, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
 import type { Notebook } from "./notebook.js";
 import { numberLikeColumns } from "./outputs.js";
 
@@ -479,18 +479,16 @@ export interface MailOptions {
  * command). Lines fit {@link MAIL_WIDTH}.
  */
 export function verdictLines(v: Verdicts): string[] {
+  const several = (v.memoryModels ?? [v.memoryModel]).length > 1;
   const out = wrapText(
     `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths ` +
       `${memoryModelClause(v)}, ` +
-      (v.variants.length === 0 ? "per fix:" : "per fix and variant; per fix under the default variant:"),
+      (v.variants.length === 0 ? "per fix" : "per fix and variant; per fix under the default variant") +
+      (several ? " (violating: of the executions explored, per memory model in the verdict's order):" : ":"),
     PROSE_WIDTH,
   );
   out.push("");
-  const rows = v.rows.map((r) => [
-    r.fix,
-    r.verdict === "fail" ? "FAIL" : r.verdict,
-    `${r.violations.toLocaleString("en-US")} of ${r.executions.toLocaleString("en-US")} executions`,
-  ]);
+  const rows = v.rows.map((r) => [r.fix, verdictCell(r, v), violatingCell(r, v)]);
   out.push(...tableText(["fix", "verdict", "violating"], rows));
   if (v.variants.length > 0) {
     out.push("");
@@ -500,7 +498,7 @@ export function verdictLines(v: Verdicts): string[] {
   for (const r of v.rows) {
     if (r.finding === null) continue;
     out.push("");
-    out.push(...wrapText(`${r.fix}${r.findingVariant !== null && r.findingVariant !== "default" ? ` (variant ${r.findingVariant})` : ""}: ${r.finding}`, PROSE_WIDTH, "", "  "));
+    out.push(...wrapText(`${r.fix}${findingWhere(r)}: ${r.finding}`, PROSE_WIDTH, "", "  "));
     if (r.replay !== null) {
       out.push("Reproduce with:");
       out.push(...shellLines(r.replay));

@@ -56,6 +56,67 @@ export interface VerdictRow {
   readonly failsIn: readonly string[];
   /** The other variants whose check of this fix was cut short (`incomplete`). */
   readonly incompleteIn: readonly string[];
+  /**
+   * The default variant's verdict under each memory model explored ({@link Verdicts.memoryModels}:
+   * its own first, then those the notebook's recorded checks or its claims use); absent: only
+   * {@link verdict} under {@link Verdicts.memoryModel}.
+   */
+  readonly models?: readonly ModelVerdict[];
+  /** The memory model of {@link finding} (absent or null: the variant's own). */
+  readonly findingModel?: string | null;
+}
+
+/** One fix under one memory model (the default variant), in {@link VerdictRow.models}. */
+export interface ModelVerdict {
+  readonly memoryModel: string;
+  readonly verdict: "pass" | "fail" | "incomplete";
+  readonly violations: number;
+  readonly executions: number;
+}
+
+/** One cell of the verdict table: the verdict, the memory models it holds under, the violating counts (`1 of 6` each). */
+export interface VerdictGroup {
+  readonly verdict: "pass" | "fail" | "incomplete";
+  readonly models: readonly string[];
+  /** `1 of 6` when every model of the group has that count, else `1 of 6, 2 of 20` in model order. */
+  readonly counts: string;
+}
+
+/**
+ * A fix's verdicts grouped by outcome (fail, then incomplete, then pass), each with the memory
+ * models it holds under: the verdict table prints `FAIL under tso, pso; pass under sc`.
+ */
+export function verdictGroups(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): VerdictGroup[] {
+  const models = r.models ?? [{ memoryModel: v.memoryModel, verdict: r.verdict, violations: r.violations, executions: r.executions }];
+  const n = (x: number) => x.toLocaleString("en-US");
+  return (["fail", "incomplete", "pass"] as const).flatMap((verdict) => {
+    const ms = models.filter((m) => m.verdict === verdict);
+    if (ms.length === 0) return [];
+    const counts = [...new Set(ms.map((m) => `${n(m.violations)} of ${n(m.executions)}`))];
+    return [{ verdict, models: ms.map((m) => m.memoryModel), counts: counts.length === 1 ? counts[0]! + (ms.length > 1 ? " each" : "") : counts.join(", ") }];
+  });
+}
+
+/** The verdict cell as text: `FAIL under tso, pso; pass under sc`. */
+export function verdictCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): string {
+  return verdictGroups(r, v)
+    .map((g) => `${g.verdict === "fail" ? "FAIL" : g.verdict} under ${g.models.join(", ")}`)
+    .join("; ");
+}
+
+/** The violating cell, in the verdict cell's order: `1 of 6 each; 0 of 5` (one model: `0 of 5 executions`). */
+export function violatingCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): string {
+  const g = verdictGroups(r, v);
+  return g.length === 1 && g[0]!.models.length === 1 ? `${g[0]!.counts} executions` : g.map((x) => x.counts).join("; ");
+}
+
+/** `(variant large-folio, under tso)`, `(under tso)` or `` after a fix's name, where its counterexample comes from. */
+export function findingWhere(r: VerdictRow): string {
+  const parts = [
+    ...(r.findingVariant !== null && r.findingVariant !== "default" ? [`variant ${r.findingVariant}`] : []),
+    ...(r.findingModel !== undefined && r.findingModel !== null ? [`under ${r.findingModel}`] : []),
+  ];
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
 
 /** `<fix>: fails in a, b; incomplete in c` or `<fix>: passes in every one`, for the verdict section's other variants. */
@@ -71,6 +132,12 @@ export function otherVariants(r: VerdictRow): string {
  * (sc; no variant of the scenario names another memory model, ...)` and the like.
  */
 export function memoryModelClause(v: Verdicts): string {
+  const ms = v.memoryModels ?? [v.memoryModel];
+  if (ms.length > 1)
+    return (
+      `under each of the memory models ${ms.join(", ")} (the default variant's own, ${v.memoryModel}, and those the notebook's recorded checks or its claims use)` +
+      (v.variants.length > 0 ? `, and each other variant under its own` : "")
+    );
   if (v.memoryModel !== "sc") return `under the ${v.memoryModel} memory model`;
   return v.scOnly
     ? "under sequential consistency (sc; no variant of the scenario names another memory model, so this section explores no reordering: check with --memory-model tso, pso or rmo)"
@@ -82,11 +149,21 @@ export interface Verdicts {
   readonly scenario: string;
   /** The kernel version the scenario models. */
   readonly kernel: string;
-  /** The variants other than `default`, each as `id` or `id [tso]`/`id [pso]` when it names a memory model other than sc. */
+  /**
+   * The other variant-and-model pairs explored: each variant other than `default` as `id`, or
+   * `id [pso]` under a model other than sc (`tso` alone for a variant named after its model), once
+   * per model its recorded checks or claims use besides its own.
+   */
   readonly variants: readonly string[];
   /** The default variant's memory model (`sc` unless it names another). */
   readonly memoryModel: string;
-  /** Whether no variant names `tso`, `pso` or `rmo`: no reordering was explored at all. */
+  /**
+   * The memory models the default variant was explored under: its own first, then (in `sc`, `tso`,
+   * `pso`, `rmo` order) every other one the notebook's recorded checks or its claims use; absent:
+   * just {@link memoryModel}.
+   */
+  readonly memoryModels?: readonly string[];
+  /** Whether no variant names `tso`, `pso` or `rmo` and no recorded check or claim uses one: no reordering was explored at all. */
   readonly scOnly: boolean;
   readonly rows: readonly VerdictRow[];
 }

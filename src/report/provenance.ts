@@ -49,6 +49,36 @@ export interface Provenance {
   readonly computed: string[];
   /** Shell commands that make the report again. */
   readonly reproduce: string;
+  /**
+   * The configuration of each distinct recorded check (any mode), in recorded order; the verdict
+   * section explores each fix under those memory models too (for checks with default parameters). Absent or []:
+   * none recorded.
+   */
+  readonly checked?: readonly CheckedRecord[];
+}
+
+/** A recorded check's configuration (see {@link Provenance.checked}). */
+export interface CheckedRecord {
+  readonly scenario: string;
+  readonly fix?: string;
+  readonly variant: string;
+  readonly memoryModel: string;
+  /** Every parameter's value, when recorded. */
+  readonly params?: Readonly<Record<string, number>>;
+}
+
+/** The distinct configurations (scenario, fix, variant, memory model, parameters) of the recorded checks (see {@link Provenance.checked}). */
+export function checkedModels(results: readonly RecordedResult[]): CheckedRecord[] {
+  const seen = new Map<string, CheckedRecord>();
+  for (const r of results) {
+    if (r.kind !== "check" || r.result === null || typeof r.result !== "object") continue;
+    const res = r.result as { fix?: unknown; variant?: unknown; memoryModel?: unknown; params?: unknown };
+    if (typeof res.variant !== "string" || typeof res.memoryModel !== "string") continue;
+    const params = res.params !== null && typeof res.params === "object" ? (res.params as Record<string, number>) : undefined;
+    const c: CheckedRecord = { scenario: r.scenario, ...(typeof res.fix === "string" ? { fix: res.fix } : {}), variant: res.variant, memoryModel: res.memoryModel, ...(params ? { params } : {}) };
+    seen.set(JSON.stringify(c), c);
+  }
+  return [...seen.values()];
 }
 
 const list = (xs: Iterable<unknown>) => [...new Set([...xs].map((x) => String(x)))].join(", ");
@@ -84,6 +114,7 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provena
   const name = basename(path).replace(/\.ipynb$/, "");
   const resultsPath = join(dirname(path), `${name}.results.jsonl`);
   let computed: string[] = [];
+  let checked: ReturnType<typeof checkedModels> = [];
   if (existsSync(resultsPath)) {
     try {
       const rs = readFileSync(resultsPath, "utf8")
@@ -91,6 +122,7 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provena
         .filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l) as RecordedResult);
       computed = summarizeResults(rs);
+      checked = checkedModels(rs);
     } catch {
       computed = ["(the recorded results could not be read)"];
     }
@@ -106,6 +138,7 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provena
     kernel: typeof kernel === "string" ? kernel : null,
     notebookSha256: createHash("sha256").update(bytes).digest("hex"),
     computed,
+    checked,
     reproduce: `racelab run ${source}${params.join("")} --force && racelab report reports/${name}.ipynb`,
   };
 }
