@@ -35,6 +35,23 @@ describe("chartBundle", () => {
     assert.equal(b["text/plain"], "<Vega-Lite chart: Failures per fix>\nfix       failures\n--------  --------\nbaseline         6\nrecheck          0");
   });
 
+  it("gives a rates chart's text the mail's table: 3 significant digits, rates in %, the log floor as 0", async () => {
+    // New-user trial 12: the notebook's text/plain printed 0.00009999999999999999 and 17-digit bounds.
+    const { ratesAll, ratesChart } = await import("../src/notebook/views.js");
+    const { chartTable } = await import("../src/report/chart-text.js");
+    const { lostWakeupScenario } = await import("./fixtures/lost-wakeup.js");
+    const spec = ratesChart(ratesAll(lostWakeupScenario("lw-rates-text"), { runs: 400, memoryModel: "tso" }));
+    const text = (await chartBundle(spec))["text/plain"] as string;
+    assert.doesNotMatch(text, /0\.0000999|\d\.\d{4,}/, text);
+    const lines = text.split("\n");
+    assert.match(lines[0]!, /^<Vega-Lite chart: .*failure rate per fix>$/);
+    const t = chartTable(spec)!;
+    assert.ok(t.rows.some((r) => r.some((c) => /^\d+(\.\d+)?%$/.test(c))), "rates in %");
+    // Every row of the mail's table, cell for cell, in the notebook's text.
+    t.rows.forEach((r, i) => assert.deepEqual(lines[i + 3]!.trim().split(/\s{2,}/), r.filter((c) => c !== ""), lines[i + 3]));
+    assert.match(text, /\nsmp-mb +.* 0%? /);
+  });
+
   it("renders deterministically, whatever was rendered before", async () => {
     const a = await chartBundle(spec);
     await chartBundle({ ...spec, mark: "line" });

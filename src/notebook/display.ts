@@ -22,7 +22,7 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { cellText, chartValues, softBreaks } from "./cell-text.js";
+import { cellText, chartTable, softBreaks } from "./cell-text.js";
 
 export { numberText } from "./cell-text.js";
 
@@ -188,12 +188,15 @@ function chartText(spec: VegaLiteSpec): string {
           ? (spec["description"] as string)
           : "";
   const head = title ? `<Vega-Lite chart: ${title}>` : "<Vega-Lite chart>";
-  // The values drawn, as a text table (what a text front end, a mail or a screen reader gets).
-  const values = chartValues(spec);
-  if (values === null) return head;
-  const shown = values.rows.map((r) => Object.fromEntries(values.columns.map((k, i) => [k, r[i]])));
-  const table = String(tableBundle(shown, values.columns)["text/plain"]);
-  return `${head}\n${table}${values.more > 0 ? `\n... ${values.more} more rows` : ""}`;
+  // The values drawn, as a text table (what a text front end or a screen reader gets): the mail's
+  // table (three significant digits, rates in %, a log scale's floor as 0).
+  const tab = chartTable(spec);
+  if (tab === null) return head;
+  const widths = tab.header.map((h, c) => Math.max(width(h), ...tab.rows.map((r) => width(r[c] ?? ""))));
+  const line = (cells: readonly string[], num: readonly boolean[]) =>
+    widths.map((w, c) => (num[c] ? " ".repeat(w - width(cells[c] ?? "")) + (cells[c] ?? "") : (cells[c] ?? "") + " ".repeat(w - width(cells[c] ?? "")))).join("  ").trimEnd();
+  const lines = [line(tab.header, []), widths.map((w) => "-".repeat(w)).join("  "), ...tab.rows.map((r) => line(r, tab.numeric))];
+  return `${head}\n${lines.join("\n")}${tab.more > 0 ? `\n... ${tab.more} more rows` : ""}`;
 }
 
 /**
