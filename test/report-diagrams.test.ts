@@ -95,3 +95,14 @@ test("the mail rewraps a wider diagram the same way", () => {
   const caret = narrow.findIndex((l) => /^\s*\^{4,}$/.test(l));
   assert.deepEqual(fitted.slice(0, caret + 1), narrow.slice(0, caret + 1));
 });
+
+test("race diagram: a name's underline is its column's width; a store-buffer step is '(store buffer)', not a call", async () => {
+  // New-user trial 12: 8 dashes under `waker`, and `store buffer()` over a store made visible.
+  const { replay, renderDiagram } = await import("../src/index.js");
+  const { lostWakeupScenario } = await import("./fixtures/lost-wakeup.js");
+  const lines = renderDiagram(replay(lostWakeupScenario("lw-diagram"), { fix: "baseline", memoryModel: "tso", schedule: "0x2.1x2.2" }).exec).split("\n");
+  assert.match(lines[0]!, /^waker +waiter +waker store buffer$/);
+  assert.equal(lines[1], ["-".repeat(23), "-".repeat(23), "-".repeat(23)].join("  "), "each column's width, as its steps wrap");
+  assert.ok(lines.some((l) => /^ +\(store buffer\)$/.test(l)), lines.join("\n"));
+  assert.ok(!lines.some((l) => l.includes("store buffer()")), lines.join("\n"));
+});

@@ -161,7 +161,8 @@ export function renderDiagram(exec: Execution, width = 75): string {
   };
   const widthOf = (tid: number) => (colOf.has(tid) ? col : width);
   out.push(cols.map((tid, c) => exec.tasks[tid]!.name.slice(0, col).padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
-  out.push(cols.map((tid, c) => "-".repeat(Math.min(col, Math.max(8, exec.tasks[tid]!.name.length))).padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
+  // Each name underlined the column's width, the width its steps wrap at.
+  out.push(cols.map(() => "-".repeat(col)).join(" ".repeat(gap)));
   const lastFn = new Array<string>(n).fill("");
   let inTail = -1;
   trace.forEach((s: TraceStep) => {
@@ -173,7 +174,8 @@ export function renderDiagram(exec: Execution, width = 75): string {
     }
     const w = widthOf(i);
     if (s.site.fn !== lastFn[i]) {
-      for (const l of wrapTokens(`${s.site.fn}()`, w)) put(i, l);
+      // The memory model's own steps (a store buffer's) are no call: `(store buffer)`, not `store buffer()`.
+      for (const l of wrapTokens(s.site.source.startsWith("(memory model):") ? `(${s.site.fn})` : `${s.site.fn}()`, w)) put(i, l);
       lastFn[i] = s.site.fn;
     }
     const text = stepText(exec, s);
