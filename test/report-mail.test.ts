@@ -193,3 +193,10 @@ test("the .eml body is the writeup as it is: 8bit (7bit when ASCII), format=fixe
   assert.match(huge, /^Content-Transfer-Encoding: quoted-printable$/m);
   assert.equal((await simpleParser(huge)).text, "y".repeat(1200) + "\n");
 });
+
+test("a record whose first cell ends a sentence has no '.:' (a claim's statement)", async () => {
+  // New-user trial 12: 'loses no wake-up.: expected: ...'.
+  const { tableRecords } = await import("../src/report/mail.js");
+  const lines = tableRecords(["claim", "expected"], [["The test loses no wake-up.", "baseline/default passes"], ["Alone.", ""]]);
+  assert.deepEqual(lines, ["- The test loses no wake-up: expected: baseline/default passes", "- Alone."]);
+});

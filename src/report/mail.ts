@@ -372,7 +372,9 @@ export function tableRecords(header: readonly string[] | null, rows: readonly (r
     const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) =>
       (r[c] ?? "") === "" ? [] : [header !== null && (header[c] ?? "") !== "" ? `${header[c]!.replace(/ /g, "\u0001")}: ${r[c]}` : r[c]!],
     );
-    out.push(...wrapText(fields.length > 0 ? `${name}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    ").map((l) => l.replace(/\u0001/g, " ")));
+    // A name that ends a sentence (a claim's statement) loses its stop before the colon: no `.:`.
+    const head = fields.length > 0 ? name.replace(/(?<=\w)[.;,]$/, "") : name;
+    out.push(...wrapText(fields.length > 0 ? `${head}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    ").map((l) => l.replace(/\u0001/g, " ")));
   }
   return out;
 }
