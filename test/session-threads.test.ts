@@ -193,3 +193,14 @@ test("under pso a store-buffer thread's next step lists each store it may make v
   s.choose("writer store buffer", 1);
   assert.equal(s.threadStatus[1]!.next, "makes a = 1 visible");
 });
+
+test("show() after one step captions its steps table 'step 1', not 'steps 1–1' (a new user's trial)", () => {
+  const s = new Session(lostWakeUp, { memoryModel: "tso" });
+  s.step("waker");
+  const one = captureDisplays(() => s.show());
+  assert.ok(one.some((t) => t.startsWith("step 1\n")), one.join("\n\n"));
+  // (show() lists the steps since the last show().)
+  s.step("waker").step("waiter");
+  const two = captureDisplays(() => s.show());
+  assert.ok(two.some((t) => t.startsWith("steps 2–3\n")), two.join("\n\n"));
+});

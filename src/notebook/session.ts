@@ -456,7 +456,11 @@ export class Session {
    */
   show(): void {
     const rows = this.stepRows();
-    if (rows.length > 0) displayBundle(tableBundle(rows, undefined, `steps ${rows[0]!["#"]}–${this.exec.steps}`));
+    if (rows.length > 0) {
+      const first = rows[0]!["#"];
+      // (One step: "step 5", not "steps 5–5".)
+      displayBundle(tableBundle(rows, undefined, Number(first) === this.exec.steps ? `step ${first}` : `steps ${first}–${this.exec.steps}`));
+    }
     this.shown = this.exec.steps;
     const after = `after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"}`;
     displayBundle(tableBundle(this.threadRows(), undefined, `threads ${after}`));
