@@ -2,10 +2,10 @@
 // store-buffer step makes visible; Session shows pending stores; the replay hint carries the
 // configuration (--variant, --param, --memory-model); checkAll takes the memory model as a dimension.
 import { test } from "node:test";
+import { captureDisplays } from "./fixtures/capture-displays.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { check, replay, replayCounterexample, type CheckResult } from "../src/engine/check.js";
 import { Cell, load, smp_wmb, store } from "../src/engine/memory.js";
 import { replayCommand, replayCommandFor } from "../src/engine/replay-hint.js";
@@ -93,21 +93,6 @@ test("a pso counterexample's diagram and trace JSON name the store each store-bu
   assert.ok(steps.every((s) => s.label !== STATIC));
   assert.match(renderDiagram(replayCounterexample(fs, f)!, 200), /\/\/ folio@1499\.index = 1499 becomes visible/);
 });
-
-/** Runs `f` with a fake tslab display channel; returns the text/plain of each display message. */
-function captureDisplays(f: () => void): string[] {
-  const cache = createRequire(import.meta.url).cache;
-  const key = "/racelab-test/node_modules/tslab/dist/jupyter.js";
-  const shown: string[] = [];
-  const writer = (c: { data: Record<string, unknown> }) => shown.push(String(c.data["text/plain"]));
-  cache[key] = { exports: { lastWriteDisplayData: writer } } as unknown as NodeJS.Module;
-  try {
-    f();
-  } finally {
-    delete cache[key];
-  }
-  return shown;
-}
 
 test("Session.state and Session.show list each CPU's pending stores under tso/pso, not under sc", () => {
   const s = new Session(mp(true));

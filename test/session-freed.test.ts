@@ -7,8 +7,8 @@
  * still the use-after-free the engine reports.
  */
 import assert from "node:assert/strict";
-import Module from "node:module";
 import { test } from "node:test";
+import { captureDisplays } from "./fixtures/capture-displays.js";
 import {
   Cell,
   defineScenario,
@@ -68,20 +68,6 @@ const sc = defineScenario<S, Record<string, never>>({
     };
   },
 });
-
-/** The text/plain of each display message `f` sends (a stand-in for tslab's display channel). */
-function captureDisplays(f: () => void): string[] {
-  const cache = (Module as unknown as { _cache: Record<string, NodeJS.Module> })._cache;
-  const key = "/racelab-test/node_modules/tslab/dist/jupyter.js";
-  const shown: string[] = [];
-  cache[key] = { exports: { lastWriteDisplayData: (c: { data: Record<string, unknown> }) => shown.push(String(c.data["text/plain"])) } } as unknown as NodeJS.Module;
-  try {
-    f();
-  } finally {
-    delete cache[key];
-  }
-  return shown;
-}
 
 test("Session.state and show() mark a freed object, with who freed it and at which step", () => {
   const s = new Session(sc);

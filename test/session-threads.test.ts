@@ -7,8 +7,8 @@
  * step; `show()` prints it as a `threads` table between the steps and the state table.
  */
 import assert from "node:assert/strict";
-import Module from "node:module";
 import { test } from "node:test";
+import { captureDisplays } from "./fixtures/capture-displays.js";
 import {
   Cell,
   DECLARE_WAIT_QUEUE_HEAD,
@@ -63,20 +63,6 @@ const lostWakeUp = defineScenario<S, Record<string, never>>({
     },
   }),
 });
-
-/** The text/plain of each display message `f` sends (a stand-in for tslab's display channel). */
-function captureDisplays(f: () => void): string[] {
-  const cache = (Module as unknown as { _cache: Record<string, NodeJS.Module> })._cache;
-  const key = "/racelab-test/node_modules/tslab/dist/jupyter.js";
-  const shown: string[] = [];
-  cache[key] = { exports: { lastWriteDisplayData: (c: { data: Record<string, unknown> }) => shown.push(String(c.data["text/plain"])) } } as unknown as NodeJS.Module;
-  try {
-    f();
-  } finally {
-    delete cache[key];
-  }
-  return shown;
-}
 
 const idle: ThreadStatus = { name: "waiter store buffer", status: "blocked", why: "has no buffered store to make visible" };
 

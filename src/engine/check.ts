@@ -705,10 +705,6 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
   return out;
 }
 
-/**
- * The end of a check, shared by one search and a merge of shards: the cross-check of a reduced
- * exhaustive search, the warnings, the counterexample and the result.
- */
 /** The warning for plain fields that are never buffered under `mm` (plain-fields.ts). */
 function plainFieldsWarning(fields: readonly string[], mm: MemoryModel): string {
   const shown = fields.slice(0, 4).join(", ") + (fields.length > 4 ? ` and ${fields.length - 4} more` : "");
@@ -721,6 +717,10 @@ function plainFieldsWarning(fields: readonly string[], mm: MemoryModel): string 
   );
 }
 
+/**
+ * The end of a check, shared by one search and a merge of shards: the cross-check of a reduced
+ * exhaustive search, the warnings, the counterexample and the result.
+ */
 function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: CheckOptions, part: Part, t0: number): CheckResult {
   const mode = opts.mode ?? "exhaustive";
   const asked = opts.reduction ?? REDUCTIONS[0]!;
@@ -777,7 +777,7 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     warnings.push(
       part.stopReason !== null
         ? `the search stopped early (${part.stopReason}): not every interleaving was covered${
-            part.executions === 0 ? stoppedCutHint(sc, cfg, opts.seed ?? 1) : (part.cut ?? 0) > 0 ? cutSeenHint(sc, cfg, part.cut!, opts.seed ?? 1) : ""
+            stoppedCutHint(sc, cfg, part.executions, part.cut ?? 0, opts.seed ?? 1)
           }`
         : part.shard !== null
           ? `one shard of ${part.shard.count} (racelab merge combines them)`
@@ -842,27 +842,24 @@ function cutWarning(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, done
 }
 
 /**
- * What a search stopped early adds to its warning when some of the executions it ran past the step
- * bound: a loop a thread may repeat without end (a busy-wait without t.retry()) gives every
- * interleaving of up to 10,000 of its steps, a search that does not end (a new user's
- * `for (;;) { yield SITE; if (READ_ONCE(t, s.cond)) break; }` ran at 300 executions/s with no hint).
+ * What a search stopped early (a time limit, a budget, Ctrl-C) adds to its warning when
+ * executions ran past the step bound; "" when none did. With none finished: likely an unbounded
+ * loop or a livelock. With some finished and `cut` cut: a loop a thread can repeat without end (a
+ * busy-wait without t.retry()) gives every interleaving of up to 10,000 of its steps, a search
+ * that does not end (a new user's `for (;;) { yield SITE; if (READ_ONCE(t, s.cond)) break; }` ran
+ * at 300 executions/s with no hint). Either names the thread that dominates a cut execution
+ * (cut.ts) when a diagnosis run finds one.
  */
-function cutSeenHint(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, cut: number, seed: number): string {
+function stoppedCutHint(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, done: number, cut: number, seed: number): string {
+  if (done > 0 && cut === 0) return "";
   const why = cutDiagnosis(sc, cfg, seed);
+  if (done === 0)
+    return why === null ? "" : `; no execution finished, and executions run past 10,000 steps and are cut: likely an unbounded loop or a livelock: in a cut execution, ${why}; ${CUT_ADVICE}`;
   return (
     `; ${cut.toLocaleString("en-US")} execution${cut === 1 ? "" : "s"} ran past 10,000 steps and ${cut === 1 ? "was" : "were"} cut: ` +
     `a loop a thread can repeat without end (a busy-wait) multiplies the interleavings without bound` +
     (why === null ? `; ${CUT_ADVICE}` : `: in a cut execution, ${why}; ${CUT_ADVICE}`)
   );
-}
-
-/**
- * What a search stopped before any execution finished adds to its warning when executions run past
- * the step bound (see {@link cutWarning}); "" when the executions tried finish.
- */
-function stoppedCutHint(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, seed: number): string {
-  const why = cutDiagnosis(sc, cfg, seed);
-  return why === null ? "" : `; no execution finished, and executions run past 10,000 steps and are cut: likely an unbounded loop or a livelock: in a cut execution, ${why}; ${CUT_ADVICE}`;
 }
 
 /**

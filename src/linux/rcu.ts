@@ -123,6 +123,11 @@ class RcuState {
   /** Callbacks dequeued and not finished yet. */
   inFlight = 0;
   thread: Task | null = null;
+  constructor() {
+    // (Once an execution: the engine drops auto-location values with each new execution, and an
+    // execution makes its RcuState before any access to PREEMPT_LOC.)
+    setAutoLocValue(PREEMPT_LOC, ZERO);
+  }
   reader(t: Task): Reader {
     let r = this.readers.get(t);
     if (r === undefined) this.readers.set(t, (r = { nesting: 0, preempt: 0, completed: 0, ends: [] }));
@@ -321,9 +326,9 @@ const ZERO = () => 0;
 export function preempt_disable_region(t: Task, what: string): void {
   t.atomicDepth++;
   t.atomicHeld.push(what);
-  setAutoLocValue(PREEMPT_LOC, ZERO);
+  const r = rcu(t).reader(t);
   bookkeepingAccess(PREEMPT_LOC, ADD);
-  rcu(t).reader(t).preempt++;
+  r.preempt++;
 }
 
 /**
@@ -337,9 +342,8 @@ export function preempt_enable_region(t: Task, what: string): void {
   if (i < 0) return;
   t.atomicHeld.splice(i, 1);
   t.atomicDepth--;
-  setAutoLocValue(PREEMPT_LOC, ZERO);
-  bookkeepingAccess(PREEMPT_LOC, ADD);
   const r = rcu(t).reader(t);
+  bookkeepingAccess(PREEMPT_LOC, ADD);
   if (r.preempt === 0) return;
   if (--r.preempt === 0 && r.nesting === 0) sectionEnded(t, r);
 }

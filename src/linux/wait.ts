@@ -254,10 +254,13 @@ export function wake_up_all(t: Task, wq: wait_queue_head_t, at: Site): Step<numb
  * condition and this test, pairing with the barrier of the sleeper's set_current_state().
  */
 export function waitqueue_active(t: Task, wq: wait_queue_head_t, at: Site): Step<boolean> {
-  return step(t, at, {}, () => {
-    access(wq.loc, R);
-    return wq.head.length > 0;
-  });
+  return step(t, at, {}, () => queueActive(wq));
+}
+
+/** `!list_empty(&wq_head->head)` inside a step: records a read of the queue. */
+function queueActive(wq: wait_queue_head_t): boolean {
+  access(wq.loc, R);
+  return wq.head.length > 0;
 }
 
 /**
@@ -267,10 +270,7 @@ export function waitqueue_active(t: Task, wq: wait_queue_head_t, at: Site): Step
  * (the barrier, then the plain read of the queue).
  */
 export function wq_has_sleeper(t: Task, wq: wait_queue_head_t, at: Site): Step<boolean> {
-  return step(t, at, { fence: true }, () => {
-    access(wq.loc, R);
-    return wq.head.length > 0;
-  });
+  return step(t, at, { fence: true }, () => queueActive(wq));
 }
 
 /**
