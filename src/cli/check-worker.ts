@@ -14,6 +14,7 @@ import { check, explorePart, mergeParts, type CheckOptions, type CheckResult, ty
 import { loadScenario } from "../registry.js";
 import type { AnyScenario } from "../engine/scenario.js";
 import { mergeRates, rateChunks, type RateOptions, type RatePart, type RateResult } from "../engine/rates.js";
+import { STANDBY, takeStandby } from "./standby.js";
 
 /** Why a stop was asked, by the value of the shared flag. */
 const REASONS = ["", "interrupted (SIGINT)", "interrupted (SIGTERM)"] as const;
@@ -61,14 +62,20 @@ function runWorker(
   flag: Int32Array,
   onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
 ): Promise<(CheckResult | Part | RatePart)[]> {
-  const self = fileURLToPath(import.meta.url);
-  // Under tsx (tests, `node --import tsx src/cli/main.ts`) the worker is this .ts file.
-  const worker = new Worker(self, {
-    workerData: { ref, configs, flag } satisfies Job,
-    execArgv: self.endsWith(".ts") ? ["--import", "tsx"] : [],
-    stdout: false,
-    stderr: false,
-  });
+  const job: Job = { ref, configs, flag };
+  // The worker main.ts started before the CLI loaded (standby.ts), else a new one.
+  let worker = takeStandby();
+  if (worker !== null) worker.postMessage(job);
+  else {
+    const self = fileURLToPath(import.meta.url);
+    // Under tsx (tests, `node --import tsx src/cli/main.ts`) the worker is this .ts file.
+    worker = new Worker(self, {
+      workerData: job,
+      execArgv: self.endsWith(".ts") ? ["--import", "tsx"] : [],
+      stdout: false,
+      stderr: false,
+    });
+  }
   const results: (CheckResult | Part | RatePart)[] = [];
   return new Promise((resolve, reject) => {
     let failed: Error | null = null;
@@ -252,4 +259,13 @@ async function runJob(job: Job): Promise<void> {
   }
 }
 
-if (!isMainThread && parentPort !== null && (workerData as Partial<Job> | null)?.flag instanceof Int32Array) void runJob(workerData as Job);
+if (!isMainThread && parentPort !== null) {
+  const port = parentPort;
+  if (workerData === STANDBY)
+    // Started by main.ts before the command line was parsed: one job comes as a message.
+    port.once("message", (job: Job) => {
+      port.unref();
+      void runJob(job);
+    });
+  else if ((workerData as Partial<Job> | null)?.flag instanceof Int32Array) void runJob(workerData as Job);
+}

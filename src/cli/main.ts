@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /** Entry point of the `racelab` command (package.json "bin"). */
 import { clip } from "../engine/clip.js";
-import { main } from "./program.js";
+import { startStandby } from "./standby.js";
+
+// A check's worker starts loading the engine now, alongside the main thread's modules (standby.ts).
+startStandby(process.argv.slice(2));
+const { main } = await import("./program.js");
 
 // A reader that stops early (`racelab list | head`) is not an error. Any other failure to write
 // the output (ENOSPC: `racelab list > /dev/full`, EIO, ...) is one line on stderr and exit status 2,
