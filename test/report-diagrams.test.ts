@@ -100,9 +100,16 @@ test("race diagram: a name's underline is its column's width; a store-buffer ste
   // New-user trial 12: 8 dashes under `waker`, and `store buffer()` over a store made visible.
   const { replay, renderDiagram } = await import("../src/index.js");
   const { lostWakeupScenario } = await import("./fixtures/lost-wakeup.js");
-  const lines = renderDiagram(replay(lostWakeupScenario("lw-diagram"), { fix: "baseline", memoryModel: "tso", schedule: "0x2.1x2.2" }).exec).split("\n");
+  const { exec } = replay(lostWakeupScenario("lw-diagram"), { fix: "baseline", memoryModel: "tso", schedule: "0x2.1x2.2" });
+  const lines = renderDiagram(exec).split("\n");
   assert.match(lines[0]!, /^waker +waiter +waker store buffer$/);
   assert.equal(lines[1], ["-".repeat(23), "-".repeat(23), "-".repeat(23)].join("  "), "each column's width, as its steps wrap");
   assert.ok(lines.some((l) => /^ +\(store buffer\)$/.test(l)), lines.join("\n"));
   assert.ok(!lines.some((l) => l.includes("store buffer()")), lines.join("\n"));
+  // Nor in the step table's source column (Session.stepRows(), JSON steps): no C function there.
+  const { stepsJson } = await import("../src/index.js");
+  const sources = stepsJson(exec).map((s) => s.source);
+  assert.ok(sources.includes("(memory model): store buffer"), sources.join(" | "));
+  assert.ok(!sources.some((s) => s.endsWith("store buffer()")), sources.join(" | "));
+  assert.ok(sources.every((s) => s === "(memory model): store buffer" || s.endsWith("()")), sources.join(" | "));
 });

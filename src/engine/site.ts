@@ -24,13 +24,15 @@ export interface Site {
 /**
  * Builds a Site factory for one source file and kernel version:
  * `const at = sitesIn("fs/ext4/inode.c", "v6.9"); const S = at("ext4_da_map_blocks", "find hole")`.
+ * A site's `source` is `file: fn()`; for a pseudo-file in parentheses, which names no C function
+ * (`(memory model)`: a store buffer's step), `file: fn`.
  */
 export function sitesIn(file: string, version: string) {
   return (fn: string, label: string, extra: { note?: string; mightSleep?: boolean; costNs?: number } = {}): Site => {
     const c = extra.costNs;
     if (c !== undefined && !(typeof c === "number" && Number.isFinite(c) && c >= 0))
       throw new RangeError(`site ${fn} (${label}): costNs must be a finite number of ns >= 0, got ${String(c)}`);
-    const site: Site = Object.freeze({ fn, label, source: `${file}: ${fn}()`, version, ...extra });
+    const site: Site = Object.freeze({ fn, label, source: file.startsWith("(") ? `${file}: ${fn}` : `${file}: ${fn}()`, version, ...extra });
     made.add(site);
     return site;
   };
