@@ -1095,8 +1095,9 @@ test("kfree: a racelab object embedded in the freed struct (embed()) is freed wi
       };
     });
   // (explore() also checks that the reduction finds what unreduced search does: kfree() writes the kref's locations.)
-  // Freed before the getter takes the pointer: reading obj->ref is the use-after-free; after: kref_get().
-  const early = "bug: use-after-free: getter accesses state.obj.ref after kfree() by freer";
+  // Freed before the getter's first step: `&obj->ref` loads nothing, `obj->other` (a pointer
+  // member) is a load of the freed struct, the use-after-free; freed after: kref_get().
+  const early = "bug: use-after-free: getter accesses state.obj.other after kfree() by freer";
   assert.deepEqual(explore(sc("embedded")).keys, ["bug: use-after-free: getter accesses obj->ref after kfree() by freer", early]);
   // The refcount_t behind a pointer field is not freed with the struct: only the early read is a finding.
   assert.deepEqual(explore(sc("pointer")).keys, [early]);

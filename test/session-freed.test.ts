@@ -108,3 +108,42 @@ test("an object only a pointer Cell leads to is marked as *<cell>; back() unmark
   assert.ok(!("*gp2" in s.state));
   assert.doesNotMatch(String(s.state["gp2"]), /freed/);
 });
+
+// New-user trial 13: `refcount_dec_and_test(t, o.ref, ...)` after `kfree(t, o, ...)`: reading the
+// field that holds an embedded member is `&obj->ref` (no load), so the use-after-free is the
+// refcount's own access in the next step, not a read charged to the kfree() step.
+test("a use-after-free through an embedded member is found at the member's access, not at the read of &obj->member", async () => {
+  const { defineScenario, sitesIn, refcount_t, refcount_dec_and_test, kfree, embed, replay } = await import("../src/index.js");
+  const at = sitesIn("drivers/example/obj.c", "v6.12");
+  const PUT = at("obj_put", "refcount_dec_and_test(&obj->ref)");
+  const FREE = at("obj_put", "kfree(obj)");
+  const PUT2 = at("obj_put_again", "refcount_dec_and_test(&obj->ref)");
+  const mk = (embedded: boolean) =>
+    defineScenario<{ obj: { ref: InstanceType<typeof refcount_t> } }, object>({
+      id: `put-after-free-${embedded}`,
+      setup: () => {
+        const obj = {} as { ref: InstanceType<typeof refcount_t> };
+        obj.ref = embedded ? embed(new refcount_t("obj->ref", 1), obj) : new refcount_t("obj->ref", 1);
+        return {
+          state: { obj },
+          threads: {
+            *cpu0(t, s) {
+              const o = s.obj;
+              if (yield* refcount_dec_and_test(t, o.ref, PUT)) yield* kfree(t, o, FREE);
+              yield* refcount_dec_and_test(t, o.ref, PUT2);
+            },
+          },
+        };
+      },
+    });
+  const { exec } = replay(mk(true), { schedule: "0x3" });
+  assert.deepEqual(
+    exec.findings.map((f) => [f.kind, f.message, exec.trace![f.step]!.site.label]),
+    [["bug", "use-after-free: cpu0 accesses obj->ref after kfree() by cpu0", "refcount_dec_and_test(&obj->ref)"]],
+  );
+  assert.equal(exec.trace![exec.findings[0]!.step]!.site.fn, "obj_put_again");
+  // A pointer member (`struct refcount *ref`, not embedded) is a load of the freed struct: found
+  // when the thread reads it, right after the kfree() in the same step.
+  const ptr = replay(mk(false), { schedule: "0x2" }).exec;
+  assert.deepEqual(ptr.findings.map((f) => f.message), ["use-after-free: cpu0 accesses state.obj.ref after kfree() by cpu0"]);
+});

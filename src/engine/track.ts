@@ -114,6 +114,14 @@ const fieldLocCache = new Map<string, Map<string | symbol, number>>();
 
 const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", "size", Symbol.iterator]);
 
+/** embed()'s link from a member to the object it is embedded in (src/linux/slab.ts). */
+const CONTAINER = Symbol.for("racelab.container_of");
+
+/** Whether `v` is a member embedded in `container` (embed()): reading the field that holds it is `&container->member`. */
+function isEmbeddedIn(v: unknown, container: object): boolean {
+  return v !== null && typeof v === "object" && (v as Record<symbol, unknown>)[CONTAINER] === container;
+}
+
 /** The tracker of one execution: names objects, wraps them in proxies, knows what was freed. */
 export class Tracker {
   // Plain Maps, not WeakMaps: a tracker lives as long as its execution, and a WeakMap costs far
@@ -351,7 +359,9 @@ export class Tracker {
     return {
       get(target, key, receiver) {
         if (typeof key === "symbol") return key === RAW ? target : Reflect.get(target, key, receiver);
-        if (tr.freed !== null) tr.checkLive(target, key);
+        // `&obj->member` of a member embedded in it (embed(), src/linux/slab.ts) loads nothing:
+        // a use-after-free is the member's own access in the step that uses it, not this one.
+        if (tr.freed !== null && !isEmbeddedIn(Reflect.get(target, key, receiver), target)) tr.checkLive(target, key);
         if (isRecording() || readHook !== null) tr.rec(target, key, R);
         const v = Reflect.get(target, key, receiver) as unknown;
         if (v === null || typeof v !== "object") return v;
