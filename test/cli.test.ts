@@ -297,3 +297,16 @@ test("rates --exact says a fix that cannot fail has probability 0, not 0.000%", 
   const b = racelab("rates", "ext4-delalloc-fallocate", "--fix", "baseline", "--exact", "--runs", "50");
   assert.match(b.stdout, /\n {2}exact probability under the uniform random scheduler: \d+\.\d+%\n/);
 });
+
+test("racelab run: a cell that cannot find the racelab module says where to import it from (new-user trial 13)", async () => {
+  const { formatFailure } = await import("../src/cli/run.js");
+  const msg = formatFailure("notebooks/x.ipynb", {
+    cell: 3,
+    id: "a1764451",
+    source: 'import { check } from "racelab";',
+    message: "1:148 - Cannot find module 'racelab' or its corresponding type declarations.",
+  });
+  assert.match(msg, /^notebooks\/x\.ipynb: cell 3 \(id a1764451\) failed: 1:148 - Cannot find module 'racelab' .*\(cells import racelab from "racelab" in a project that installed it, from "\.\/dist" \(or "\."\) in a racelab checkout after npm run build\)/);
+  const other = formatFailure("x.ipynb", { cell: 2, id: null, source: "", message: "1:1 - Cannot find name 'foo'." });
+  assert.equal(other, "x.ipynb: cell 2 failed: 1:1 - Cannot find name 'foo'.");
+});

@@ -411,11 +411,23 @@ export function errorSummary(details: string): string | null {
   );
 }
 
+/**
+ * What to do about a cell's error message, or "": where the racelab package is imported from
+ * (a new user's notebook in a checkout imported "racelab", which only a project that installed
+ * it has).
+ */
+export function failureHint(message: string): string {
+  if (/Cannot find module '(racelab|\.\/dist|\.)'/.test(message))
+    return ` (cells import racelab from "racelab" in a project that installed it, from "./dist" (or ".") in a racelab checkout after npm run build)`;
+  return "";
+}
+
 /** Message text of a failure: one summary line, then the cell's first line and the details. */
 export function formatFailure(notebook: string, f: CellFailure): string {
   const id = f.id ? ` (id ${f.id})` : "";
   // cell 0: the notebook ran (or did not start) but failed outside any cell.
-  const head = f.cell === 0 ? `${notebook}: ${f.message}` : `${notebook}: cell ${f.cell}${id} failed: ${f.message}`;
+  const msg = f.message + failureHint(f.message);
+  const head = f.cell === 0 ? `${notebook}: ${msg}` : `${notebook}: cell ${f.cell}${id} failed: ${msg}`;
   const src = f.source ? `\n${indent("> " + f.source)}` : "";
   return head + src;
 }
