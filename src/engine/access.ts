@@ -134,13 +134,13 @@ export function setWriteHook(h: WriteHook | null): void {
   writeHook = h;
 }
 
-let fieldHook: ((loc: number, cls: number) => void) | null = null;
+let fieldHook: ((loc: number, cls: number, target: object) => void) | null = null;
 /**
  * Installs (or removes, with null) a function called with every access to a tracked plain field
  * (a proxy-tracked field of the state, track.ts) in a step (see plain-fields.ts).
  * @internal
  */
-export function setFieldHook(h: ((loc: number, cls: number) => void) | null): void {
+export function setFieldHook(h: ((loc: number, cls: number, target: object) => void) | null): void {
   fieldHook = h;
 }
 
@@ -286,7 +286,7 @@ export function access(loc: number, cls: number, target?: object, key?: string |
   if (recording !== null) recording.push(loc * 8 + cls);
   // What the step observes (state-caching histories): a read, and any access to a kernel object's
   // location but an ADD (a value-returning RMW such as folio_try_get() records W; a trylock LX).
-  if (fieldHook !== null && target !== undefined) fieldHook(loc, cls);
+  if (fieldHook !== null && target !== undefined) fieldHook(loc, cls, target);
   if (readHook !== null && (cls === R || (target === undefined && cls !== ADD))) readHook(loc, target, key);
   if (writeHook !== null && cls !== R) writeHook(loc, target);
 }

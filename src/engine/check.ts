@@ -30,7 +30,7 @@ import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
 import { clip } from "./clip.js";
 import { CUT_ADVICE, cutDiagnosis } from "./cut.js";
-import { unbufferedSharedFields } from "./plain-fields.js";
+import { listHeadsMade, sharedFieldRaces } from "./plain-fields.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -705,15 +705,40 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
   return out;
 }
 
+/** `a, b, c and 2 more` (at most four names). */
+function someNames(names: readonly string[]): string {
+  return names.slice(0, 4).join(", ") + (names.length > 4 ? ` and ${names.length - 4} more` : "");
+}
+
 /** The warning for plain fields that are never buffered under `mm` (plain-fields.ts). */
 function plainFieldsWarning(fields: readonly string[], mm: MemoryModel): string {
-  const shown = fields.slice(0, 4).join(", ") + (fields.length > 4 ? ` and ${fields.length - 4} more` : "");
   const one = fields.length === 1;
   return (
-    `plain field${one ? "" : "s"} ${shown} ${one ? "is" : "are"} written by one thread and read by another with no lock in common, ` +
+    `plain field${one ? "" : "s"} ${someNames(fields)} ${one ? "is" : "are"} written by one thread and read by another with no lock in common, ` +
     `and racelab never buffers a plain field's store, whatever the memory model: this ${mm} check reorders no access to ${one ? "it" : "them"}; ` +
     `if one publishes data or is a flag another thread tests, make it a Cell written with WRITE_ONCE()/smp_store_release() ` +
     `and read with READ_ONCE()/smp_load_acquire()`
+  );
+}
+
+/** The warning for list links two threads write with no lock in common (plain-fields.ts). */
+function listWritesWarning(links: readonly string[]): string {
+  const one = links.length === 1;
+  return (
+    `list_head link${one ? "" : "s"} ${someNames(links)} ${one ? "is" : "are"} written by two threads with no lock in common, ` +
+    `and racelab runs a list function (list_add(), list_del(), list_del_init(), ...) inside the one atomic step that calls it: ` +
+    `the interleavings inside two of them that corrupt a list in the kernel (__list_del() is two stores) are not explored, so this check does not cover them; ` +
+    `in the kernel both writers need a lock in common (RCU list writers too)`
+  );
+}
+
+/** The warning for list links written by one thread and read by another with no lock in common, under `mm` (plain-fields.ts). */
+function listReadsWarning(links: readonly string[], mm: MemoryModel): string {
+  const one = links.length === 1;
+  return (
+    `list_head link${one ? "" : "s"} ${someNames(links)} ${one ? "is" : "are"} written by one thread and read by another with no lock in common ` +
+    `(a lockless list_empty() or list walk), and racelab writes list links straight to memory, whatever the memory model: ` +
+    `this ${mm} check reorders no store to ${one ? "it" : "them"}`
   );
 }
 
@@ -784,9 +809,14 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
           : cutWarning(sc, cfg, part.executions, opts.seed ?? 1),
     );
   // (After the incomplete search's warning, which is given only when there is no other.)
-  if (cfg.memoryModel !== undefined && cfg.memoryModel !== "sc") {
-    const fields = unbufferedSharedFields(sc, cfg, seed);
-    if (fields.length > 0) warnings.push(plainFieldsWarning(fields, cfg.memoryModel));
+  // Fields no lock orders: plain ones and list links under a store-buffer model (never
+  // buffered), and list links two threads write (list functions are atomic) under every model.
+  const mm = cfg.memoryModel ?? "sc";
+  if (mm !== "sc" || listHeadsMade() > 0) {
+    const races = sharedFieldRaces(sc, cfg, seed);
+    if (races.linkWrites.length > 0) warnings.push(listWritesWarning(races.linkWrites));
+    if (mm !== "sc" && races.linkReads.length > 0) warnings.push(listReadsWarning(races.linkReads, mm));
+    if (mm !== "sc" && races.plain.length > 0) warnings.push(plainFieldsWarning(races.plain, mm));
   }
   const findingCounts = part.findings
     .map((f) => ({ kind: f.kind, message: f.message, executions: f.executions }))

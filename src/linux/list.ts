@@ -21,6 +21,16 @@
  * entry frees its embedded list_head too, so a list walk that reaches a freed entry is a
  * use-after-free finding.
  *
+ * Granularity: a list function is memory code inside the step that calls it, so it is atomic
+ * with the rest of that step. Two list functions that change the same links from two threads
+ * never interleave inside each other, as `__list_del()`'s two stores (`next->prev = prev;
+ * WRITE_ONCE(prev->next, next)`) and `__list_add()`'s four can in the kernel when no lock orders
+ * them: racelab does not explore that corruption. check() warns instead, under every memory
+ * model, when two threads write the same links with no lock held at every one of those writes
+ * (engine/plain-fields.ts, from 20 random executions), and the report's verdict table then says
+ * `pass (warning)`. To explore the interleavings inside, write the loads and stores as steps of
+ * their own.
+ *
  * Findings: list_del() poisons the entry's links (LIST_POISON1/2); a list walk or list_del()
  * that meets the poison is `bug: general protection fault ... LIST_POISON1` (the kernel's oops on
  * 0xdead000000000100). The CONFIG_DEBUG_LIST checks of __list_add_valid_or_report() and
@@ -39,6 +49,7 @@
  * list_sort.
  */
 import { orderStores } from "../engine/memory.js";
+import { markListHead } from "../engine/plain-fields.js";
 import type { Task } from "../engine/task.js";
 import { untracked } from "../engine/track.js";
 import { container_of, embed } from "./slab.js";
@@ -68,6 +79,7 @@ export function LIST_HEAD_INIT(container?: object): list_head {
   const h = {} as list_head;
   h.next = h;
   h.prev = h;
+  markListHead(h);
   if (container !== undefined) embed(h, container);
   return h;
 }
@@ -75,8 +87,12 @@ export function LIST_HEAD_INIT(container?: object): list_head {
 /** LIST_HEAD(name): LIST_HEAD_INIT() for a list's head. */
 export const LIST_HEAD = (): list_head => LIST_HEAD_INIT();
 
-/** The running thread, or null in setup() (before any thread runs: nothing is recorded). */
-type Ctx = Task | null;
+/**
+ * The first argument of the list functions: the running thread inside a step, or `null` in
+ * setup() to build the initial lists (`list_add_tail(null, obj.node, list)`: nothing is recorded
+ * before the threads run, and a corruption check throws instead of reporting).
+ */
+export type Ctx = Task | null;
 
 function tracked(t: Ctx, h: list_head): list_head {
   return t === null ? h : t.tracker.wrap(h);

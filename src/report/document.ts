@@ -233,7 +233,13 @@ export function verdictsOf(sc: AnyScenario, opts: VerdictOptions = {}): Verdicts
         findingModel: shown === null || shown.memoryModel === own(shown.variant) ? null : shown.memoryModel,
         failsIn: rest.filter((x) => x.r.verdict === "fail").map((x) => x.label),
         incompleteIn: rest.filter((x) => x.r.verdict === "incomplete").map((x) => x.label),
-        models: rs.map((x) => ({ memoryModel: x.memoryModel, verdict: x.verdict, violations: x.violations, executions: x.executions })),
+        models: rs.map((x) => ({
+          memoryModel: x.memoryModel,
+          verdict: x.verdict,
+          violations: x.violations,
+          executions: x.executions,
+          ...(x.warnings.length > 0 ? { warnings: x.warnings } : {}),
+        })),
       };
     }),
   };

@@ -13,7 +13,7 @@
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { inlineCode, keepHyphens, renderInline, renderTokens } from "./markdown.js";
-import { findingWhere, memoryModelClause, otherVariants, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
+import { findingWhere, groupVerdict, memoryModelClause, otherVariants, passWarnings, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -367,9 +367,10 @@ function verdictsHtml(v: Verdicts | null): string {
   const rows = v.rows.map(
     (r) =>
       `<tr><td>${keepHyphens(r.fix)}</td><td>${verdictGroups(r, v)
-        .map((g) => `${g.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(g.verdict)} under ${escapeHtml(g.models.join(", "))}`)
+        .map((g) => `${g.verdict === "fail" ? "<b>FAIL</b>" : escapeHtml(groupVerdict(g))} under ${escapeHtml(g.models.join(", "))}`)
         .join("; ")}</td>` + `<td>${escapeHtml(violatingCell(r, v))}</td></tr>`,
   );
+  const warned = v.rows.flatMap(passWarnings).map((w) => `<p class="finding">${keepHyphens(w)}</p>`);
   const others =
     v.variants.length === 0
       ? ""
@@ -389,7 +390,7 @@ function verdictsHtml(v: Verdicts | null): string {
     `of the modeled code paths ${keepHyphens(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant` +
     `${several ? " (violating: of the executions explored, per memory model in the verdict's order)" : ""}:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +
-    `${others}${found.join("\n")}\n</section>`
+    `${warned.join("\n")}${others}${found.join("\n")}\n</section>`
   );
 }
 

@@ -18,7 +18,7 @@ import { wrapTokens } from "../engine/trace.js";
 import { chartTable } from "./chart-text.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
-import { findingWhere, memoryModelClause, otherVariants, verdictCell, violatingCell, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
+import { findingWhere, memoryModelClause, otherVariants, passWarnings, verdictCell, violatingCell, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
 import type { Notebook } from "./notebook.js";
 import { numberLikeColumns } from "./outputs.js";
 
@@ -492,6 +492,10 @@ export function verdictLines(v: Verdicts): string[] {
   out.push("");
   const rows = v.rows.map((r) => [r.fix, verdictCell(r, v), violatingCell(r, v)]);
   out.push(...tableText(["fix", "verdict", "violating"], rows));
+  for (const w of v.rows.flatMap(passWarnings)) {
+    out.push("");
+    out.push(...wrapText(w, PROSE_WIDTH, "", "  "));
+  }
   if (v.variants.length > 0) {
     out.push("");
     out.push(...wrapText(`In the other variants (${v.variants.join(", ")}):`, PROSE_WIDTH));

@@ -72,36 +72,59 @@ export interface ModelVerdict {
   readonly verdict: "pass" | "fail" | "incomplete";
   readonly violations: number;
   readonly executions: number;
+  /** The check's warnings (CheckResult.warnings: what its verdict does not cover); absent: none. */
+  readonly warnings?: readonly string[];
 }
 
 /** One cell of the verdict table: the verdict, the memory models it holds under, the violating counts (`1 of 6` each). */
 export interface VerdictGroup {
   readonly verdict: "pass" | "fail" | "incomplete";
+  /** A pass whose checks gave warnings ({@link ModelVerdict.warnings}): printed `pass (warning)`. */
+  readonly warned: boolean;
   readonly models: readonly string[];
   /** `1 of 6` when every model of the group has that count, else `1 of 6, 2 of 20` in model order. */
   readonly counts: string;
 }
 
 /**
- * A fix's verdicts grouped by outcome (fail, then incomplete, then pass), each with the memory
- * models it holds under: the verdict table prints `FAIL under tso, pso; pass under sc`.
+ * A fix's verdicts grouped by outcome (fail, then incomplete, then pass with warnings, then
+ * pass), each with the memory models it holds under: the verdict table prints `FAIL under tso,
+ * pso; pass under sc`.
  */
 export function verdictGroups(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): VerdictGroup[] {
   const models = r.models ?? [{ memoryModel: v.memoryModel, verdict: r.verdict, violations: r.violations, executions: r.executions }];
   const n = (x: number) => x.toLocaleString("en-US");
-  return (["fail", "incomplete", "pass"] as const).flatMap((verdict) => {
-    const ms = models.filter((m) => m.verdict === verdict);
+  const warned = (m: ModelVerdict) => (m.warnings?.length ?? 0) > 0;
+  const kinds = [["fail", false], ["incomplete", false], ["pass", true], ["pass", false]] as const;
+  return kinds.flatMap(([verdict, w]) => {
+    const ms = models.filter((m) => m.verdict === verdict && (verdict !== "pass" || warned(m) === w));
     if (ms.length === 0) return [];
     const counts = [...new Set(ms.map((m) => `${n(m.violations)} of ${n(m.executions)}`))];
-    return [{ verdict, models: ms.map((m) => m.memoryModel), counts: counts.length === 1 ? counts[0]! + (ms.length > 1 ? " each" : "") : counts.join(", ") }];
+    return [{ verdict, warned: verdict === "pass" && w, models: ms.map((m) => m.memoryModel), counts: counts.length === 1 ? counts[0]! + (ms.length > 1 ? " each" : "") : counts.join(", ") }];
   });
+}
+
+/** A verdict group's verdict as the table prints it: `FAIL`, `incomplete`, `pass (warning)` or `pass`. */
+export function groupVerdict(g: VerdictGroup): string {
+  return g.verdict === "fail" ? "FAIL" : g.warned ? "pass (warning)" : g.verdict;
 }
 
 /** The verdict cell as text: `FAIL under tso, pso; pass under sc`. */
 export function verdictCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): string {
   return verdictGroups(r, v)
-    .map((g) => `${g.verdict === "fail" ? "FAIL" : g.verdict} under ${g.models.join(", ")}`)
+    .map((g) => `${groupVerdict(g)} under ${g.models.join(", ")}`)
     .join("; ");
+}
+
+/**
+ * The warnings of a fix's passing checks, for the lines under the verdict table: each distinct
+ * warning once, with the memory models whose check gave it (`under sc, tso: list_head links ...`).
+ */
+export function passWarnings(r: VerdictRow): string[] {
+  const by = new Map<string, string[]>();
+  for (const m of r.models ?? [])
+    if (m.verdict === "pass") for (const w of m.warnings ?? []) by.set(w, [...(by.get(w) ?? []), m.memoryModel]);
+  return [...by].map(([w, ms]) => `${r.fix} passes under ${ms.join(", ")} with a warning: ${w}`);
 }
 
 /** The violating cell, in the verdict cell's order: `1 of 6 each; 0 of 5` (one model: `0 of 5 executions`). */
