@@ -150,3 +150,34 @@ test("the report's verdict table says `pass (warning)` for a pass with a warning
   assert.match(mail, /no-lock +pass \(warning\) under sc/);
   assert.match(mail.replace(/\n\s*/g, " "), /no-lock passes under sc with a warning: list_head link/);
 });
+
+test("the state view shows where list links point (&entry.node, the head itself, LIST_POISON1), and an entry's head is named after its entry", async () => {
+  const { replay, list_del } = await import("../src/index.js");
+  const links = (state: unknown) => Object.fromEntries(Object.entries(teardown.view(state as LS)).filter(([k]) => k.includes("next") || k.includes("prev")));
+  // In setup(): head <-> a <-> b.
+  const setupState = (teardown.setup({ fix: "no-lock", variant: "default", params: {}, options: { lock: false } } as never) as { state: LS }).state;
+  assert.deepEqual(links(setupState), {
+    "list.next": "&a.node", "list.prev": "&b.node", "a.node.next": "&b.node", "a.node.prev": "&list", "b.node.next": "&list", "b.node.prev": "&a.node",
+  });
+  // Both torn down (list_del_init()): every head points to itself.
+  const { exec } = replay(teardown, { fix: "no-lock", schedule: "0x2.1x2" });
+  assert.deepEqual(links(exec.state), { "list.next": "&list", "list.prev": "&list", "a.node.next": "&a.node", "a.node.prev": "&a.node", "b.node.next": "&b.node", "b.node.prev": "&b.node" });
+  // A list_del()ed entry's links are the poison values, by name (they were `{"name":"LIST_POISON1"}`),
+  // and a message names the entry's head after its entry (`state.a.node`, not `state.list.next`).
+  const poisoned = defineScenario<LS, object>({
+    id: "list-del-twice",
+    setup: () => {
+      const { state } = teardown.setup({ fix: "no-lock", variant: "default", params: {}, options: { lock: false } } as never) as { state: LS };
+      const del = function* (t: Task, s: LS) {
+        yield L.del;
+        list_del(t, s.a.node);
+      };
+      return { state, threads: { cpu0: del, cpu1: del } };
+    },
+  });
+  const r = replay(poisoned, { schedule: "0.1" }).exec;
+  const view = poisoned.view(r.state);
+  assert.equal(view["a.node.next"], "LIST_POISON1");
+  assert.equal(view["a.node.prev"], "LIST_POISON2");
+  assert.deepEqual(r.findings.map((f) => f.message), ["list_del corruption, state.a.node->next is LIST_POISON1 (dead000000000100)"]);
+});

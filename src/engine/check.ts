@@ -30,7 +30,8 @@ import { type Mode, type Reduction, REDUCTIONS } from "./modes.js";
 import { validateCheckOptions } from "./validate.js";
 import { clip } from "./clip.js";
 import { CUT_ADVICE, cutDiagnosis } from "./cut.js";
-import { listHeadsMade, sharedFieldRaces } from "./plain-fields.js";
+import { sharedFieldRaces } from "./plain-fields.js";
+import { listHeadsMade } from "./track.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:

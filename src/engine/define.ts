@@ -43,7 +43,7 @@ import {
   type Variant,
 } from "./scenario.js";
 import type { RunConfig, ThreadBody } from "./task.js";
-import { isSelfTracked, untracked } from "./track.js";
+import { isListHead, isSelfTracked, untracked } from "./track.js";
 
 /** A parameter in a definition: a full ParamSpec, or `{ default, min?, max?, description? }` keyed by name. */
 export interface ParamDefinition {
@@ -361,6 +361,8 @@ export function describeState(state: unknown, depth = 3): Record<string, string 
     if (v === null || typeof v !== "object" || d >= depth || paths.has(v) || isSelfTracked(v)) return;
     if (typeof (v as { peek?: unknown }).peek === "function" || typeof (v as { describe?: unknown }).describe === "function") return;
     if (name !== "") paths.set(v, name);
+    // (A list_head's links point to other entries' heads, named where their entries are.)
+    if (isListHead(v)) return;
     if (v instanceof Map) for (const [k, x] of v) collect(x, `${name}[${String(k)}]`, d + 1);
     else if (!(v instanceof Set))
       for (const k of Object.keys(v)) collect((v as Record<string, unknown>)[k], Array.isArray(v) ? `${name}[${k}]` : name ? `${name}.${k}` : k, d + 1);
@@ -395,6 +397,15 @@ export function describeState(state: unknown, depth = 3): Record<string, string 
       return;
     }
     v = untracked(v);
+    if (isListHead(v)) {
+      // A list_head: where its links point (`&state.obj.node`, `&state.list` for an empty list,
+      // LIST_POISON1 after list_del()), not the objects behind them.
+      const l = v as { next: unknown; prev: unknown };
+      out[`${name}.next`] = pointer(l.next);
+      out[`${name}.prev`] = pointer(l.prev);
+      rows += 2;
+      return;
+    }
     if (v === null || typeof v !== "object" || d >= depth) {
       if (typeof v === "object") {
         out[name] = showValue(v);
@@ -420,6 +431,8 @@ export function describeState(state: unknown, depth = 3): Record<string, string 
 function showValue(v: unknown): string {
   v = untracked(v);
   if (v === null || typeof v !== "object") return String(v);
+  // A named constant (LIST_POISON1): its name.
+  if (Object.isFrozen(v) && typeof (v as { name?: unknown }).name === "string" && Object.keys(v).length === 1) return (v as { name: string }).name;
   if ((v as object).toString !== Object.prototype.toString) return String(v);
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : untracked(x))).slice(0, 80);

@@ -24,6 +24,7 @@
  * through something else than a lock (a completion) are named too.
  */
 import { isHoldable, type Holdable, type RunConfig, type Task } from "./task.js";
+import { isListHead } from "./track.js";
 import { locationCount, locName, locOwner, R, setFieldHook } from "./access.js";
 import { runningTask } from "./memory.js";
 import { runStrategy } from "./runner.js";
@@ -39,23 +40,6 @@ interface FieldUse {
   wlocks: Set<number> | null;
   /** A `next`/`prev` link of a list_head. */
   readonly link: boolean;
-}
-
-const listHeads = new WeakSet<object>();
-let listHeadCount = 0;
-
-/**
- * Marks `o` as a list_head (LIST_HEAD_INIT(), src/linux/list.ts): its fields are list links.
- * @internal
- */
-export function markListHead(o: object): void {
-  listHeads.add(o);
-  listHeadCount++;
-}
-
-/** How many list_heads this process has made: check() looks for unlocked list links under sc only once some exist. @internal */
-export function listHeadsMade(): number {
-  return listHeadCount;
 }
 
 /** What {@link sharedFieldRaces} found: field names (`obj.field`, as traces name them), sorted. */
@@ -94,7 +78,7 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
     const t = runningTask();
     if (t === null || t.daemon || t.afterOthers) return;
     let u = uses.get(loc);
-    if (u === undefined) uses.set(loc, (u = { readers: new Set(), writers: new Set(), locks: null, wlocks: null, link: listHeads.has(target) }));
+    if (u === undefined) uses.set(loc, (u = { readers: new Set(), writers: new Set(), locks: null, wlocks: null, link: isListHead(target) }));
     const write = cls !== R;
     (write ? u.writers : u.readers).add(t.id);
     const now = held(t);

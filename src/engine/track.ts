@@ -114,6 +114,29 @@ const fieldLocCache = new Map<string, Map<string | symbol, number>>();
 
 const MAP_READ = new Set(["get", "has", "forEach", "entries", "keys", "values", "size", Symbol.iterator]);
 
+const listHeads = new WeakSet<object>();
+let listHeadCount = 0;
+
+/**
+ * Marks `o` as a list_head (LIST_HEAD_INIT(), src/linux/list.ts): its `next`/`prev` fields are
+ * list links (the setup walk names an entry's head after the entry, plain-fields.ts names the
+ * links). @internal
+ */
+export function markListHead(o: object): void {
+  listHeads.add(o);
+  listHeadCount++;
+}
+
+/** Whether `o` (raw) is a list_head made by LIST_HEAD_INIT(). @internal */
+export function isListHead(o: unknown): boolean {
+  return typeof o === "object" && o !== null && listHeads.has(o);
+}
+
+/** How many list_heads this process has made: check() looks for unlocked list links under sc only once some exist. @internal */
+export function listHeadsMade(): number {
+  return listHeadCount;
+}
+
 /** embed()'s link from a member to the object it is embedded in (src/linux/slab.ts). */
 const CONTAINER = Symbol.for("racelab.container_of");
 
@@ -156,8 +179,17 @@ export class Tracker {
 
   /** Names every plain object reachable from the state returned by setup() (deterministic walk); nothing in sampling mode. */
   walk(root: unknown, name = "state"): void {
-    if (!this.sampling) this.visit(root, name, name);
+    if (this.sampling) return;
+    this.visit(root, name, name);
+    // A list_head's links last: an entry's head is named after the entry (`state.obj.node`), not
+    // after the neighbour it is linked from (`state.list.next`).
+    const links = this.links;
+    for (let i = 0; links !== null && i < links.length; i += 2) this.visit(links[i], links[i + 1] as string, name);
+    this.links = null;
   }
+
+  /** The setup walk's list links, visited after everything else: (object, path) pairs. */
+  private links: unknown[] | null = null;
 
   /** Gives up on sampling untracked: the runner runs the execution again, tracked. */
   private giveUp(): never {
@@ -197,9 +229,12 @@ export class Tracker {
     }
     if (o instanceof Set) return;
     const arr = Array.isArray(o);
+    const head = listHeads.has(o);
     for (const k of Object.keys(o)) {
       const v = (o as Record<string, unknown>)[k];
-      if (walkable(v)) this.visit(v, arr ? `${path}[${k}]` : `${path}.${k}`, name);
+      if (!walkable(v)) continue;
+      if (head && (k === "next" || k === "prev")) (this.links ??= []).push(v, `${path}.${k}`);
+      else this.visit(v, arr ? `${path}[${k}]` : `${path}.${k}`, name);
     }
   }
 

@@ -14,7 +14,9 @@
  * runs, pass `null` for the task to build the initial lists (nothing is recorded then, and a
  * corruption check throws). Entries must be reachable from the state by their own fields (an
  * array of them, or kmalloc()) to be named: the walk that names setup state follows `next`/`prev`
- * to the list_heads but not back to the entries that embed them. Entries embed their list_head:
+ * to the list_heads (after everything else, so an entry's head is named after its entry,
+ * `state.obj.node`) but not back to the entries that embed them. The state view shows where the
+ * links point (`&obj.node`, the head itself, `LIST_POISON1`). Entries embed their list_head:
  * make it with `LIST_HEAD_INIT(entry)` (setting container_of) and store it in a field of the
  * entry, e.g. `const foo = { id: 1, list: null as unknown as list_head }; foo.list =
  * LIST_HEAD_INIT(foo);`. A list's head is `LIST_HEAD_INIT()` with no container. kfree() of an
@@ -49,9 +51,8 @@
  * list_sort.
  */
 import { orderStores } from "../engine/memory.js";
-import { markListHead } from "../engine/plain-fields.js";
 import type { Task } from "../engine/task.js";
-import { untracked } from "../engine/track.js";
+import { markListHead, untracked } from "../engine/track.js";
 import { container_of, embed } from "./slab.js";
 
 /** struct list_head. */
