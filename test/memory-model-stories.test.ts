@@ -210,7 +210,18 @@ test("checkAll with memoryModels: one row per fix × variant × model, with a me
   assert.match(svg, /tso/);
   assert.equal(violationsChart(plain).facet, undefined, "one model: no facet, as before");
   const onlyTso = violationsChart(results.filter((r) => r.memoryModel === "tso")) as { title: { text: string } };
-  assert.match(onlyTso.title.text, /per fix \(tso\)$/);
+  assert.match(onlyTso.title.text, /per fix, variant default \(tso\)$/);
+  // New-user trial 13: a chart of the default variant said "per fix" only, so a fix that fails in
+  // another variant read as never failing; one variant is named, several are panels.
+  assert.match((violationsChart(plain) as { title: { text: string } }).title.text, /^ext4-delalloc-fallocate: violating vs all interleavings per fix, variant default$/);
+  assert.doesNotMatch((violationsChart(plain, ["default", "write-vs-mkwrite"]) as { title: { text: string } }).title.text, /variant/);
+});
+
+test("the failure-rate table's caption names the variant its rates are of", async () => {
+  const { ratesAll, showRates } = await import("../src/index.js");
+  const rs = ratesAll("ext4-delalloc-fallocate", { runs: 50 });
+  const [caption] = captureDisplays(() => showRates(rs));
+  assert.match(caption!, /failure rate per fix, variant default: uniform random scheduler, seed 1; 95% Wilson score intervals/);
 });
 
 test("showLeftOut() and showClaims() of a scenario that lists none say so in a row (an empty table printed its caption one word a line)", () => {

@@ -92,7 +92,8 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
   const spec: VegaLiteSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: `${sc}: violating vs all interleavings per fix${modelNote}`, fontSize: 13 },
+    // (One variant: named, so a fix that fails only in another variant is not read as passing.)
+    title: { text: `${sc}: violating vs all interleavings per fix${variants.length === 1 ? `, variant ${variants[0]}` : ""}${modelNote}`, fontSize: 13 },
     data: { values },
     transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
     width: panelWidth(new Set(values.map((v) => v.fix)).size, variants.length > 1 && models.length <= 1 ? variants.length : 1),
@@ -428,7 +429,9 @@ export function ratesAll(scenario: string | AnyScenario, opts: Omit<RateOptions,
 export function showRates(results: readonly RateResult[], caption?: string): void {
   const first = results[0];
   const how = first === undefined ? "" : `${[...new Set(results.map(modeLabel))].join(", ")} scheduler, seed ${first.seed}`;
-  displayBundle(tableBundle(rateRows(results), undefined, caption ?? `failure rate per fix: ${how}; 95% Wilson score intervals`));
+  const variants = [...new Set(results.map((r) => r.variant))];
+  const of = variants.length === 0 ? "" : `, variant${variants.length > 1 ? "s" : ""} ${variants.join(", ")}`;
+  displayBundle(tableBundle(rateRows(results), undefined, caption ?? `failure rate per fix${of}: ${how}; 95% Wilson score intervals`));
 }
 
 /**
