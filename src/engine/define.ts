@@ -134,6 +134,29 @@ export interface ModelDefinition<S, O> {
   readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body">>>;
 }
 
+/**
+ * An invariant of a {@link ScenarioDefinition}: checked after every step, e.g.
+ * `{ name: "one owner", check: (s) => (s.owners > 1 ? `${s.owners} owners` : null) }`.
+ */
+export interface InvariantDefinition<S> {
+  /** Names the invariant in findings and listings. */
+  readonly name: string;
+  /** The violation as a message (an `invariant` finding), or null when the state satisfies the invariant. */
+  check(s: S): string | null;
+}
+
+/**
+ * An end check of a {@link ScenarioDefinition}: run once all threads have finished (not after a
+ * deadlock or a BUG), e.g. `{ name: "no leak", check: (s, r) => { if (s.refs !== 0)
+ * r.report("warning", `${s.refs} references leaked`); } }`.
+ */
+export interface EndCheckDefinition<S> {
+  /** Names the check in listings. */
+  readonly name: string;
+  /** Reports each problem of the final state with `r.report(kind, message)` (see {@link EndReporter}). */
+  check(s: S, r: EndReporter): void;
+}
+
 /** The argument of {@link defineScenario}. `S` is the modeled state, `O` the options fixes and variants set. */
 export interface ScenarioDefinition<S, O> {
   /** Lowercase-hyphenated id, e.g. `rcu-lookup-vs-free`. */
@@ -157,19 +180,9 @@ export interface ScenarioDefinition<S, O> {
   /** Builds the initial state and the racing threads; must be deterministic (no Math.random, no clocks). */
   setup(cfg: RunConfig<O>): ModelDefinition<S, O>;
   /** Checked after every step; a non-null string is an `invariant` finding. */
-  readonly invariants?: readonly {
-    /** Names the invariant in findings and listings. */
-    readonly name: string;
-    /** The violation as a message, or null when the state satisfies the invariant. */
-    check(s: S): string | null
-  }[];
+  readonly invariants?: readonly InvariantDefinition<S>[];
   /** Checked once all threads have finished (not after a deadlock or a BUG). */
-  readonly endChecks?: readonly {
-    /** Names the check in listings. */
-    readonly name: string;
-    /** Reports each problem of the final state with `r.report(kind, message)`. */
-    check(s: S, r: EndReporter): void
-  }[];
+  readonly endChecks?: readonly EndCheckDefinition<S>[];
   /** The state as a flat table. Default: derived from the state (see {@link describeState}). */
   view?(s: S): Record<string, string | number | boolean>;
   /** The thread's claims, checked by `racelab claims` and `evaluateClaims`. Default: none. */
