@@ -190,3 +190,23 @@ test("show() after one step captions its steps table 'step 1', not 'steps 1–1'
   const two = captureDisplays(() => s.show());
   assert.ok(two.some((t) => t.startsWith("steps 2–3\n")), two.join("\n\n"));
 });
+
+test("show() after back() says where the session went back to, and from which step (new-user trial 13: nothing was shown)", () => {
+  const s = new Session(lostWakeUp);
+  s.step("waker", 2).step("waiter");
+  captureDisplays(() => s.show());
+  s.back(2);
+  const back = captureDisplays(() => s.show());
+  assert.ok(back.some((t) => t.startsWith("step 1, the last one now (back from step 3)\n")), back.join("\n\n"));
+  assert.ok(back.some((t) => t.startsWith("threads after 1 step (back from step 3)\n")), back.join("\n\n"));
+  assert.ok(back.some((t) => t.startsWith("state after 1 step (back from step 3) — runnable:")), back.join("\n\n"));
+  // A step after the back(): the new step only, and no more "back from".
+  s.step("waiter");
+  const next = captureDisplays(() => s.show());
+  assert.ok(next.some((t) => t.startsWith("step 2\n")), next.join("\n\n"));
+  assert.ok(!next.some((t) => t.includes("back from")), next.join("\n\n"));
+  // Back to the start: no step to show, the threads table says it.
+  s.reset();
+  const start = captureDisplays(() => s.show());
+  assert.ok(start.some((t) => t.startsWith("threads after 0 steps (back from step 2)\n")), start.join("\n\n"));
+});

@@ -157,6 +157,8 @@ export class Session {
   readonly cfg: RunConfig<unknown>;
   private exec: Execution;
   private shown = 0;
+  /** The step count before the first back() since the last show(), or null (see {@link show}). */
+  private backFrom: number | null = null;
   /** {@link freed} for the schedule it was computed at. */
   private freedCache: { at: string; freed: Record<string, string> } | null = null;
 
@@ -380,6 +382,7 @@ export class Session {
   back(n = 1): this {
     count("back", n);
     const m = Math.max(0, this.exec.steps - n);
+    if (m < this.exec.steps) this.backFrom = Math.max(this.backFrom ?? 0, this.exec.steps);
     const keep = this.exec.schedule.slice(0, m);
     const picks = this.exec.choices.slice(0, m);
     this.exec = this.fresh();
@@ -402,6 +405,7 @@ export class Session {
     const { tids, choices } = parseScheduleChoices(schedule, this.exec.tasks.length);
     this.exec = runOne(this.scenario, this.cfg, new ReplayStrategy(tids, choices), { trace: true }).exec;
     this.shown = 0;
+    this.backFrom = null;
     return this;
   }
 
@@ -456,13 +460,18 @@ export class Session {
    */
   show(): void {
     const rows = this.stepRows();
+    // After back() with no step taken since: where the session went back to, and from where (a
+    // report read as if nothing happened; new-user trial 13).
+    const back = this.backFrom !== null && this.backFrom > this.exec.steps ? ` (back from step ${this.backFrom})` : "";
     if (rows.length > 0) {
       const first = rows[0]!["#"];
       // (One step: "step 5", not "steps 5–5".)
       displayBundle(tableBundle(rows, undefined, Number(first) === this.exec.steps ? `step ${first}` : `steps ${first}–${this.exec.steps}`));
-    }
+    } else if (back !== "" && this.exec.steps > 0)
+      displayBundle(tableBundle(this.stepRows(true).slice(-1), undefined, `step ${this.exec.steps}, the last one now${back}`));
     this.shown = this.exec.steps;
-    const after = `after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"}`;
+    this.backFrom = null;
+    const after = `after ${this.exec.steps} step${this.exec.steps === 1 ? "" : "s"}${back}`;
     displayBundle(tableBundle(this.threadRows(), undefined, `threads ${after}`));
     const st = this.state;
     const next = this.runnable.join(", ") || "none";
