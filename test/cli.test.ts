@@ -310,3 +310,13 @@ test("racelab run: a cell that cannot find the racelab module says where to impo
   const other = formatFailure("x.ipynb", { cell: 2, id: null, source: "", message: "1:1 - Cannot find name 'foo'." });
   assert.equal(other, "x.ipynb: cell 2 failed: 1:1 - Cannot find name 'foo'.");
 });
+
+test("racelab report: a notebook that defines its scenario in its own cells (the tutorial) is no reason for a warning; one that names an unknown scenario is", async () => {
+  const { definedInCells } = await import("../src/cli/report.js");
+  const { readNotebook } = await import("../src/report/notebook.js");
+  const tutorial = await readNotebook("notebooks/writing-a-scenario.ipynb");
+  assert.equal(tutorial.metadata.racelab?.scenario, "rcu-lookup-vs-free");
+  assert.equal(definedInCells(tutorial, "rcu-lookup-vs-free"), true);
+  assert.equal(definedInCells(tutorial, "rcu-lookup"), false, "the whole id");
+  assert.equal(definedInCells(await readNotebook("notebooks/ext4-delalloc-fallocate.ipynb"), "ext4-delalloc-fallocate"), false);
+});

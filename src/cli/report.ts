@@ -17,7 +17,7 @@ import { buildReport, reportDate } from "../report/document.js";
 import type { AnyScenario } from "../engine/scenario.js";
 import { loadNotebookScenario } from "./scenario-file.js";
 import { assembleHtml } from "../report/html.js";
-import { readNotebook, type Notebook } from "../report/notebook.js";
+import { joinText, readNotebook, type Notebook } from "../report/notebook.js";
 import { printPdf, stopBrowsers, withBrowser } from "../report/pdf.js";
 import { mailEml, mailFromDocument } from "../report/mail.js";
 import { writeReportIndex } from "../report/index-page.js";
@@ -117,8 +117,9 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {
-      // A scenario the notebook defines in its own cells (the tutorial's): no verdict section.
-      if (doc.title.scenario !== null && scenario === null)
+      // A scenario the notebook defines in its own cells (the tutorial's): no verdict section, as
+      // expected (said only when the notebook does not define it: a file it forgot to name).
+      if (doc.title.scenario !== null && scenario === null && !definedInCells(nb, doc.title.scenario))
         warn(
           `racelab report: ${path}: scenario '${doc.title.scenario}' is neither bundled nor in a scenario file the notebook names ` +
             `(metadata racelab.file, or a result recorded by racelab run); the writeup has no verdict section`,
@@ -224,4 +225,10 @@ export function registerReportCommand(program: Command): Command {
     .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string; unexecuted?: boolean }) => {
       process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out, unexecuted: o.unexecuted === true });
     });
+}
+
+/** Whether a code cell of `nb` defines scenario `id` itself (`defineScenario({ id: "<id>", ... })`). */
+export function definedInCells(nb: Notebook, id: string): boolean {
+  const quoted = new RegExp(`\\bid\\s*:\\s*["'\`]${id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["'\`]`);
+  return nb.cells.some((c) => c.cell_type === "code" && /\bdefineScenario\b/.test(joinText(c.source)) && quoted.test(joinText(c.source)));
 }
