@@ -181,3 +181,12 @@ test("the state view shows where list links point (&entry.node, the head itself,
   assert.equal(view["a.node.prev"], "LIST_POISON2");
   assert.deepEqual(r.findings.map((f) => f.message), ["list_del corruption, state.a.node->next is LIST_POISON1 (dead000000000100)"]);
 });
+
+test("a warning given under several memory models is printed once under the verdict table, naming them", () => {
+  const v = verdictsOf(teardown, { checked: [{ variant: "default", memoryModel: "tso", fix: "locked", params: {} } as never, { variant: "default", memoryModel: "pso", fix: "locked", params: {} } as never] });
+  const row = v.rows.find((r) => r.fix === "locked")!;
+  assert.equal(verdictCell(row, v), "pass (warning) under tso, pso; pass under sc");
+  const ws = passWarnings(row);
+  assert.equal(ws.length, 1, ws.join("\n"));
+  assert.match(ws[0]!, /^locked passes under tso, pso with a warning: list_head link .* this check reorders no store/);
+});

@@ -123,8 +123,13 @@ export function verdictCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): st
 export function passWarnings(r: VerdictRow): string[] {
   const by = new Map<string, string[]>();
   for (const m of r.models ?? [])
-    if (m.verdict === "pass") for (const w of m.warnings ?? []) by.set(w, [...(by.get(w) ?? []), m.memoryModel]);
-  return [...by].map(([w, ms]) => `${r.fix} passes under ${ms.join(", ")} with a warning: ${w}`);
+    if (m.verdict === "pass")
+      for (const w of m.warnings ?? []) {
+        // The same warning under several models, but for the model it names: once.
+        const key = w.replace(new RegExp(`\\bthis ${m.memoryModel} check\\b`, "g"), "this check");
+        by.set(key, [...(by.get(key) ?? []), m.memoryModel]);
+      }
+  return [...by].map(([w, ms]) => `${r.fix} passes under ${ms.join(", ")} with a warning: ${ms.length === 1 ? w.replace(/\bthis check\b/g, `this ${ms[0]} check`) : w}`);
 }
 
 /** The violating cell, in the verdict cell's order: `1 of 6 each; 0 of 5` (one model: `0 of 5 executions`). */
