@@ -320,3 +320,16 @@ test("racelab report: a notebook that defines its scenario in its own cells (the
   assert.equal(definedInCells(tutorial, "rcu-lookup"), false, "the whole id");
   assert.equal(definedInCells(await readNotebook("notebooks/ext4-delalloc-fallocate.ipynb"), "ext4-delalloc-fallocate"), false);
 });
+
+test("check: a passing tso or pso check is followed by one note that those models never reorder loads (rmo does); violations are grouped by thousands (new-user trial 14)", () => {
+  const r = racelab("check", "test/fixtures/lost-wakeup.ts", "--all-fixes", "--memory-model", "pso");
+  assert.equal(r.code, 0, r.stderr);
+  const notes = r.stdout.split("\n").filter((l) => l.startsWith("note: "));
+  assert.deepEqual(notes, [
+    "note: pso reorders only stores (a store buffer per CPU), never a thread's loads: a reader's ordering (smp_rmb(), smp_load_acquire(), test_bit_acquire(), an acquire after a lockless test) is tested only by --memory-model rmo",
+  ]);
+  const sc = racelab("check", "test/fixtures/lost-wakeup.ts", "--all-fixes");
+  assert.ok(!sc.stdout.includes("note: "), sc.stdout);
+  const many = racelab("check", "ext4-delalloc-fallocate", "--mode", "random", "--runs", "20000");
+  assert.match(many.stdout, /FAIL: \d{1,3},\d{3} violating — 20,000 random executions/);
+});

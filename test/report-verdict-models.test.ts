@@ -74,3 +74,20 @@ describe("verdict section: memory models", () => {
     assert.deepEqual(v2.rows[0]!.failsIn, ["tso", "pso"]);
   });
 });
+
+describe("verdict table: violating counts per memory model (new-user trial 14)", () => {
+  it("gives every model its own count unless they are all equal, instead of merging equal ones into a shorter list", async () => {
+    const { violatingCell, verdictGroups } = await import("../src/report/model.js");
+    const m = (memoryModel: string, verdict: "pass" | "fail", violations: number, executions: number) => ({ memoryModel, verdict, violations, executions });
+    const row = (models: ReturnType<typeof m>[]) => ({ fix: "f", verdict: models[0]!.verdict, violations: 0, executions: 0, finding: null, replay: null, findingVariant: null, failsIn: [], incompleteIn: [], models });
+    const v = { memoryModel: "sc" };
+    // Four models, sc and tso alike: "12 of 14, 172 of 180, 10,470 of 10,506" read as tso, pso, rmo.
+    const fail = row([m("sc", "fail", 12, 14), m("tso", "fail", 12, 14), m("pso", "fail", 172, 180), m("rmo", "fail", 10470, 10506)]);
+    assert.equal(violatingCell(fail, v), "sc: 12 of 14, tso: 12 of 14, pso: 172 of 180, rmo: 10,470 of 10,506");
+    const pass = row([m("sc", "pass", 0, 2), m("tso", "pass", 0, 8), m("pso", "pass", 0, 224), m("rmo", "pass", 0, 224)]);
+    assert.equal(violatingCell(pass, v), "sc: 0 of 2, tso: 0 of 8, pso: 0 of 224, rmo: 0 of 224");
+    assert.equal(violatingCell(row([m("sc", "pass", 0, 4), m("tso", "pass", 0, 4)]), v), "0 of 4 each");
+    assert.equal(violatingCell(row([m("tso", "fail", 1, 6), m("pso", "fail", 1, 6), m("sc", "pass", 0, 5)]), v), "1 of 6 each; 0 of 5");
+    assert.equal(verdictGroups(fail, v).length, 1);
+  });
+});

@@ -82,7 +82,7 @@ export interface VerdictGroup {
   /** A pass whose checks gave warnings ({@link ModelVerdict.warnings}): printed `pass (warning)`. */
   readonly warned: boolean;
   readonly models: readonly string[];
-  /** `1 of 6` when every model of the group has that count, else `1 of 6, 2 of 20` in model order. */
+  /** `1 of 6` (`1 of 6 each`) when every model of the group has that count, else each model's: `tso: 1 of 6, pso: 2 of 20`. */
   readonly counts: string;
 }
 
@@ -99,8 +99,12 @@ export function verdictGroups(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): 
   return kinds.flatMap(([verdict, w]) => {
     const ms = models.filter((m) => m.verdict === verdict && (verdict !== "pass" || warned(m) === w));
     if (ms.length === 0) return [];
-    const counts = [...new Set(ms.map((m) => `${n(m.violations)} of ${n(m.executions)}`))];
-    return [{ verdict, warned: verdict === "pass" && w, models: ms.map((m) => m.memoryModel), counts: counts.length === 1 ? counts[0]! + (ms.length > 1 ? " each" : "") : counts.join(", ") }];
+    const of = (m: ModelVerdict) => `${n(m.violations)} of ${n(m.executions)}`;
+    const counts = new Set(ms.map(of));
+    // The same count under every model: once, `each`; else every model with its own (merging
+    // equal ones left a reader to pin `172 of 180` on the wrong model; new-user trial 14).
+    const text = counts.size === 1 ? of(ms[0]!) + (ms.length > 1 ? " each" : "") : ms.map((m) => `${m.memoryModel}: ${of(m)}`).join(", ");
+    return [{ verdict, warned: verdict === "pass" && w, models: ms.map((m) => m.memoryModel), counts: text }];
   });
 }
 
