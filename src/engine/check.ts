@@ -51,7 +51,7 @@ export interface CheckOptions {
   readonly params?: Record<string, number>;
   /** Default `exhaustive`. */
   readonly mode?: Mode;
-  /** Memory model: `sc` (default), `tso` or `pso` (see memory.ts). */
+  /** Memory model: `sc` (default), `tso`, `pso` or `rmo` (see memory.ts; only `rmo` reorders a thread's loads). */
   readonly memoryModel?: MemoryModel;
   /** Executions in random and pct modes; default 10,000. */
   readonly runs?: number;

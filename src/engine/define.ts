@@ -111,7 +111,7 @@ export type ClaimDefinition =
       /** Parameters of the check; default: the variant's. */
       readonly params?: Record<string, number>;
       /**
-       * Memory model of the check (`sc`, `tso`, `pso`); default: the variant's, else `sc`. For a
+       * Memory model of the check (`sc`, `tso`, `pso`, `rmo`); default: the variant's, else `sc`. For a
        * claim about a barrier: "without the smp_wmb() a reader can see the flag before the data"
        * is `{ fix: "no-wmb", memoryModel: "pso", verdict: "fail" }`.
        */

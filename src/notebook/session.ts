@@ -140,7 +140,7 @@ export interface SessionOptions {
   readonly variant?: string;
   /** Scenario parameters; defaults from the variant, then the scenario. */
   readonly params?: Record<string, number>;
-  /** `sc` (default), `tso` or `pso`: under the store-buffer models each thread gets a store-buffer thread. */
+  /** `sc` (default), `tso`, `pso` or `rmo`: under the store-buffer models each thread gets a store-buffer thread. */
   readonly memoryModel?: MemoryModel;
 }
 

@@ -20,7 +20,7 @@ export { replayCommand, replayCommandFor, type ReplayTarget } from "../engine/re
 /** Options of {@link checkAll}. */
 export interface CheckAllOptions {
   /**
-   * Memory models to check each fix × variant under, in this order (`sc`, `tso`, `pso`; see
+   * Memory models to check each fix × variant under, in this order (`sc`, `tso`, `pso`, `rmo`; see
    * memory.ts). Default: each variant's own model only (`sc` unless the variant names one).
    */
   readonly memoryModels?: readonly MemoryModel[];
