@@ -609,7 +609,8 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
       // rmo: the CPU applies one pending invalidation.
       const s = buf.stale.splice(t.choice - eligible.length, 1)[0]!;
       access(buf.staleLoc(s.cell), W);
-      t.say(() => `${buf.owner} applies the invalidation of ${s.cell.name} (it read ${s.text})`);
+      // (Whether or not the CPU loaded the cell meanwhile: until now a load would have read the stale value.)
+      t.say(() => `${buf.owner} applies the invalidation of ${s.cell.name} (stale until now: ${s.text})`);
       continue;
     }
     const e = buf.entries[eligible[t.choice]!]!;

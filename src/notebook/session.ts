@@ -86,7 +86,7 @@ function pendingFlush(e: Execution, t: Task): string | null {
   if (buf === undefined) return null;
   const alts = [
     ...buf.eligible().map((i) => `makes ${buf.entries[i]!.text} visible`),
-    ...buf.stale.map((x) => `applies the invalidation of ${x.cell.name} (it read ${x.text})`),
+    ...buf.stale.map((x) => `applies the invalidation of ${x.cell.name} (stale until then: ${x.text})`),
   ];
   if (alts.length <= 1) return alts[0] ?? null;
   return alts.map((a, i) => `${a} (choice ${i})`).join(" or ");
