@@ -207,6 +207,40 @@ test("declarative claims are evaluated by exhaustive search", () => {
   assert.deepEqual(res.map((c) => c.source), ["—", "—", "—"]);
 });
 
+test("a pass claim with a finding holds when no interleaving reports that finding, whatever else fails (new-user trial 14: the finding was ignored)", () => {
+  // Two bugs: a lost update and, with `warn`, a warning; the lock fixes the lost update only.
+  const sc = defineScenario<{ n: number; l: Spinlock }, { locked: boolean }>({
+    id: "two-bugs",
+    defaults: { locked: false },
+    fixes: [{ id: "locked", options: { locked: true } }],
+    setup: (cfg) => {
+      function* inc(t: Task, s: { n: number; l: Spinlock }) {
+        if (cfg.options.locked) yield* spin_lock(t, s.l, at("inc", "spin_lock"));
+        yield at("inc", "load");
+        const v = s.n;
+        yield at("inc", "store");
+        s.n = v + 1;
+        if (cfg.options.locked) yield* spin_unlock(t, s.l, at("inc", "spin_unlock"));
+      }
+      return { state: { n: 0, l: new Spinlock("l") }, threads: { cpu0: inc, cpu1: inc } };
+    },
+    endChecks: [
+      { name: "n", check: (s, r) => (s.n !== 2 ? r.report("invariant", `lost update: n = ${s.n}`) : undefined) },
+      { name: "leak", check: (_s, r) => r.report("warning", "leak: the buffer of the first init") },
+    ],
+    claims: [
+      { id: "lock-fixes-lost-update", statement: "the lock fixes the lost update", fix: "locked", verdict: "pass", finding: /lost update/ },
+      { id: "lock-fixes-leak", statement: "the lock fixes the leak too", fix: "locked", verdict: "pass", finding: /leak/ },
+      { id: "baseline-no-lost-update", statement: "no lost update without it", fix: "baseline", verdict: "pass", finding: /lost update/ },
+      { id: "lock-passes", statement: "the lock passes", fix: "locked", verdict: "pass" },
+    ],
+  });
+  const res = evaluateClaims(sc);
+  assert.deepEqual(res.map((c) => [c.id, c.holds]), [["lock-fixes-lost-update", true], ["lock-fixes-leak", false], ["baseline-no-lost-update", false], ["lock-passes", false]]);
+  assert.equal(res[0]!.expected, "locked/default reports no finding matching /lost update/ in any interleaving");
+  assert.equal(res[3]!.expected, "locked/default passes in every interleaving");
+});
+
 test("claims name a memory model: a barrier claim is checked under the ordering it is about", () => {
   // Message passing: WRITE_ONCE(data, 1); [smp_wmb();] WRITE_ONCE(flag, 1) against
   // if (READ_ONCE(flag)) BUG_ON(READ_ONCE(data) != 1). Without the barrier only pso reorders the stores.
