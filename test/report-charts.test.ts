@@ -22,6 +22,13 @@ test("the violations chart orders fixes as the scenario (and the checks table) d
   for (const l of layers(spec)) assert.deepEqual(l.encoding["x"]!.sort, order);
 });
 
+test("the violations chart slants fix names wider than their band, which ran into each other side by side (new-user trial 14)", () => {
+  const short = violationsChart(checkAll("ext4-delalloc-fallocate")) as Record<string, unknown>;
+  for (const l of layers(short)) assert.equal((l.encoding["x"]!.axis as { labelAngle: number }).labelAngle, 0);
+  const long = violationsChart(checkAll("buffer-migrate-jbd2").filter((r) => r.variant === "bs-2048"), ["bs-2048"]) as Record<string, unknown>;
+  for (const l of layers(long)) assert.deepEqual(l.encoding["x"]!.axis, { labelAngle: -25, labelAlign: "right", labelLimit: 220 });
+});
+
 test("a rates chart draws a fix with no failure as a hollow marker and says so", async () => {
   const sc = "ext4-delalloc-fallocate";
   const results: RateResult[] = (["random", "pct"] as const).flatMap((mode) => ["baseline", "recheck-es"].map((fix) => rates(sc, { fix, mode, runs: 300, seed: 1 })));

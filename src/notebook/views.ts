@@ -86,7 +86,12 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   const sc = results[0]?.scenario ?? "";
   const kinds = ["all interleavings", "violating"];
   // Fixes in the data's order (the scenario's, as checkAll runs them), not alphabetical.
-  const x = { field: "fix", type: "nominal", title: "fix", sort: [...new Set(values.map((v) => v.fix))], axis: { labelAngle: 0 } };
+  const fixes = [...new Set(values.map((v) => v.fix))];
+  const width = panelWidth(fixes.length, variants.length > 1 && models.length <= 1 ? variants.length : 1);
+  // Names wider than their band (about 6 px a character at the axis' 10 px font) are slanted, as
+  // the rates chart's are: side by side they ran into each other (new-user trial 14).
+  const slant = fixes.length > 0 && Math.max(...fixes.map((f) => f.length)) * 6 > width / fixes.length;
+  const x = { field: "fix", type: "nominal", title: "fix", sort: fixes, axis: slant ? { labelAngle: -25, labelAlign: "right", labelLimit: 220 } : { labelAngle: 0 } };
   const xOffset = { field: "kind", type: "nominal", sort: kinds };
   // Log scale: zero counts are drawn at 0.5 (below one interleaving) and labelled 0.
   const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
@@ -96,7 +101,7 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
     title: { text: `${sc}: violating vs all interleavings per fix${variants.length === 1 ? `, variant ${variants[0]}` : ""}${modelNote}`, fontSize: 13 },
     data: { values },
     transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
-    width: panelWidth(new Set(values.map((v) => v.fix)).size, variants.length > 1 && models.length <= 1 ? variants.length : 1),
+    width,
     height: 220,
     layer: [
       {
