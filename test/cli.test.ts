@@ -333,3 +333,11 @@ test("check: a passing tso or pso check is followed by one note that those model
   const many = racelab("check", "ext4-delalloc-fallocate", "--mode", "random", "--runs", "20000");
   assert.match(many.stdout, /FAIL: \d{1,3},\d{3} violating — 20,000 random executions/);
 });
+
+test("check: with several findings, the counterexample line says which one it shows and how to see another (new-user trial 14)", () => {
+  const several = racelab("check", "ext4-delalloc-fallocate");
+  assert.match(several.stdout, /\n  \(it shows '[^']+'; --counterexample-for TEXT shows an execution whose finding contains TEXT\)\n/);
+  const one = racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "tso");
+  assert.match(one.stdout, /1 × deadlock/);
+  assert.ok(!one.stdout.includes("--counterexample-for TEXT"), one.stdout);
+});

@@ -361,6 +361,9 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   if (r.counterexample) {
     const ce = r.counterexample;
     out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
+    // Several findings: the counterexample shows one; say how to see another (new-user trial 14
+    // wanted the stale read, and got the double init first).
+    if (findings.length > 1) out(`  (it shows '${clip(ce.finding, 60)}'; --counterexample-for TEXT shows an execution whose finding contains TEXT)`);
     out("");
     out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");
