@@ -817,7 +817,10 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     const races = sharedFieldRaces(sc, cfg, seed);
     if (races.linkWrites.length > 0) warnings.push(listWritesWarning(races.linkWrites));
     if (mm !== "sc" && races.linkReads.length > 0) warnings.push(listReadsWarning(races.linkReads, mm));
-    if (mm !== "sc" && races.plain.length > 0) warnings.push(plainFieldsWarning(races.plain, mm));
+    // (Less the model's own bookkeeping, which stands for no kernel store.)
+    const own = (sc.bookkeeping ?? []).map((f) => `state.${f}`);
+    const plain = races.plain.filter((f) => !own.some((o) => f === o || f.startsWith(`${o}.`) || f.startsWith(`${o}[`)));
+    if (mm !== "sc" && plain.length > 0) warnings.push(plainFieldsWarning(plain, mm));
   }
   const findingCounts = part.findings
     .map((f) => ({ kind: f.kind, message: f.message, executions: f.executions }))

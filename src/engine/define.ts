@@ -195,6 +195,14 @@ export interface ScenarioDefinition<S, O> {
   /** What the model leaves out or simplifies, one sentence each. */
   readonly leftOut?: readonly string[];
   /**
+   * Plain fields of the state that the model keeps for its own checks, not kernel memory (a count
+   * of the inits made, to tell a double init), by their path under the state (`"inits"`,
+   * `"dev.updates"`; an array or object there covers its elements): a tso/pso/rmo check does not
+   * warn that their stores are never buffered.
+   * Default: none.
+   */
+  readonly bookkeeping?: readonly string[];
+  /**
    * Step costs of `racelab rates --mode timed` that differ from the defaults, ns (see
    * {@link Timing}: `windowNs`, `stepNs`, `atomicNs`, `sleepNs`, `spinHandoffNs`, `wakeupNs`,
    * `storeDrainNs`, `jitter`). Default: none.
@@ -367,6 +375,7 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
     view: def.view ?? ((s: S) => describeState(s)),
     claims,
     leftOut: def.leftOut ?? [],
+    ...(def.bookkeeping !== undefined && def.bookkeeping.length > 0 ? { bookkeeping: def.bookkeeping } : {}),
     ...(def.timing !== undefined ? { timing: checkedTiming(def.timing, where) } : {}),
   };
 }

@@ -163,6 +163,8 @@ export interface Scenario<S, O> {
   readonly claims: readonly Claim[];
   /** What the model leaves out or simplifies, each a sentence. */
   readonly leftOut: readonly string[];
+  /** Plain fields the model keeps for its own checks (paths under the state): no plain-field warning names them. */
+  readonly bookkeeping?: readonly string[];
   /** Step costs of the `timed` mode that differ from the defaults (timing.ts), ns. */
   readonly timing?: Partial<Timing>;
 }

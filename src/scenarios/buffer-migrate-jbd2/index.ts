@@ -136,6 +136,8 @@ export const bufferMigrateJbd2: Scenario<BmState, BmOptions> = defineScenario<Bm
     return out;
   },
   claims,
+  // The updates made per block: the end check's count of what a lost update loses, no kernel store.
+  bookkeeping: ["updates"],
   leftOut: [
     "One folio is migrated in one attempt, in MIGRATE_ASYNC mode (compaction): buffer_migrate_lock_buffers() uses trylock_buffer(); the sync modes' lock_buffer() and migrate_pages_batch()'s retry passes after -EAGAIN (which keep both folios locked) are not modeled: each pass runs the same code.",
     "Migration's unmap (try_to_migrate, migration PTEs) and the LRU isolation are left out: the folio is isolated (one reference held by migration) and not mapped; migrate_folio_unmap() is one trylock step.",
