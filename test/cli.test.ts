@@ -179,7 +179,7 @@ test("commander's errors read like the others: 'racelab: ' first, the suggestion
   const cases: [string[], RegExp][] = [
     [["check", S, "--all-fix"], /^racelab: unknown option '--all-fix' \(did you mean --all-fixes\?\)\n$/],
     [["chek"], /^racelab: unknown command 'chek' \(did you mean check\?\)\n$/],
-    [["check", S, "--memory-model", "x86"], /^racelab: option '--memory-model <model>' argument 'x86' is invalid\. Allowed choices are sc, tso, pso, rmo\.\n$/],
+    [["rates", S, "--memory-model", "x86"], /^racelab: option '--memory-model <model>' argument 'x86' is invalid\. Allowed choices are sc, tso, pso, rmo\.\n$/],
   ];
   for (const [args, want] of cases) {
     const r = racelab(...args);
@@ -340,4 +340,20 @@ test("check: with several findings, the counterexample line says which one it sh
   const one = racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "tso");
   assert.match(one.stdout, /1 × deadlock/);
   assert.ok(!one.stdout.includes("--counterexample-for TEXT"), one.stdout);
+});
+
+test("check --memory-model takes several models, comma-separated, and checks each in turn (new-user trial 14 had to loop)", () => {
+  const r = racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "sc,tso");
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l.startsWith("lost-wakeup "));
+  assert.equal(lines.length, 2, r.stdout);
+  assert.match(lines[0]!, /^lost-wakeup baseline\/default: pass/);
+  assert.match(lines[1]!, /^lost-wakeup baseline\/default \[tso\]: FAIL: 1 violating/);
+  const json = JSON.parse(racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "pso,sc", "--json").stdout) as { memoryModel: string; verdict: string }[];
+  assert.deepEqual(json.map((x) => [x.memoryModel, x.verdict]), [["pso", "fail"], ["sc", "pass"]]);
+  for (const [arg, msg] of [["sc,x86", /^racelab: --memory-model: unknown memory model 'x86' \(known: sc, tso, pso, rmo; several comma-separated\)\n$/], ["tso,tso", /names a model twice/]] as const) {
+    const bad = racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", arg);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, msg);
+  }
 });

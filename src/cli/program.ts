@@ -341,6 +341,21 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
 }
 
 /**
+ * The memory models of `--memory-model` (`pso`, or `sc,tso,pso,rmo` to check each in turn), in the
+ * order given; [undefined] without it (each variant's own). Throws UsageError for an unknown or
+ * repeated name.
+ */
+function memoryModelList(arg: string | undefined): (MemoryModel | undefined)[] {
+  if (arg === undefined) return [undefined];
+  const names = arg.split(",").map((m) => m.trim());
+  for (const m of names)
+    if (!(MEMORY_MODELS as readonly string[]).includes(m))
+      throw new UsageError(`--memory-model: unknown memory model '${clip(m)}' (known: ${MEMORY_MODELS.join(", ")}; several comma-separated)`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--memory-model: '${clip(arg)}' names a model twice`);
+  return names as MemoryModel[];
+}
+
+/**
  * The note under passing tso/pso checks: those models reorder stores only, so a reader's missing
  * acquire passes (new-user trial 14: a `test_bit()` fast path without `test_bit_acquire()` passed
  * under pso; only rmo finds it).
@@ -470,7 +485,7 @@ export function buildProgram(): Command {
     .option("--variant <id>", "variant id", "default")
     .option("--all-variants", "every variant")
     .addOption(new Option("--mode <mode>", "exploration mode").choices(MODES as string[]).default("exhaustive"))
-    .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
+    .option("--memory-model <models>", `memory model: ${MEMORY_MODELS.join(", ")}, or several comma-separated to check each (default: the variant's, else sc)`)
     .option("--runs <n>", "executions in random and pct modes (default 10000)")
     .option("--seed <s>", "PRNG seed for random and pct modes (default 1)")
     .option("--pct-depth <d>", "pct mode: bug depth d, d - 1 priority change points (default 3)")
@@ -508,9 +523,10 @@ export function buildProgram(): Command {
         throw new UsageError(`${splits} needs --mode exhaustive and --reduction sleep-sets or none (the subtrees of dpor and state-caching searches depend on each other)`);
       if (shard !== undefined && (o.allFixes || o.allVariants || workers > 1))
         throw new UsageError("--shard runs one part of one configuration: not with --all-fixes, --all-variants or --workers");
+      const models = memoryModelList(o.memoryModel as string | undefined);
+      if (shard !== undefined && models.length > 1) throw new UsageError("--shard runs one part of one configuration: not with several memory models");
       // Every configuration is checked before any runs, so that bad input is one line on stderr.
-      for (const fix of fixIds)
-        for (const variant of variantIds) resolveConfig(sc, fix, variant, params, o.memoryModel as MemoryModel | undefined);
+      for (const fix of fixIds) for (const variant of variantIds) for (const m of models) resolveConfig(sc, fix, variant, params, m);
       const mode = o.mode as Mode;
       const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
       const ignored: string[] = [];
@@ -530,24 +546,25 @@ export function buildProgram(): Command {
       const configs: Omit<CheckOptions, "onProgress" | "stop">[] = [];
       for (const fix of fixIds)
         for (const variant of variantIds)
-          configs.push({
-            fix,
-            variant,
-            params,
-            mode,
-            memoryModel: o.memoryModel as MemoryModel,
-            runs,
-            seed,
-            pctDepth,
-            maxExecutions,
-            reduction: o.reduction as Reduction,
-            crossCheck,
-            countNaive: o.countNaive === true,
-            persistentSets: o.persistentSets !== false,
-            timeLimitMs,
-            maxStates,
-            ...(o.counterexampleFor !== undefined ? { counterexampleFor: o.counterexampleFor as string } : {}),
-          });
+          for (const memoryModel of models)
+            configs.push({
+              fix,
+              variant,
+              params,
+              mode,
+              memoryModel,
+              runs,
+              seed,
+              pctDepth,
+              maxExecutions,
+              reduction: o.reduction as Reduction,
+              crossCheck,
+              countNaive: o.countNaive === true,
+              persistentSets: o.persistentSets !== false,
+              timeLimitMs,
+              maxStates,
+              ...(o.counterexampleFor !== undefined ? { counterexampleFor: o.counterexampleFor as string } : {}),
+            });
       const bar = progress(o.json === true || o.quiet === true || shard !== undefined);
       if (shard !== undefined) {
         // One part, as JSON for `racelab merge`.
@@ -567,7 +584,7 @@ export function buildProgram(): Command {
         ({ results, stopReason } = await checkInWorker(
           id,
           configs,
-          (i, done, total, detail) => bar.update(`${configs[i]!.fix}/${configs[i]!.variant}`, done, total, detail),
+          (i, done, total, detail) => bar.update(`${configs[i]!.fix}/${configs[i]!.variant}${models.length > 1 ? ` [${configs[i]!.memoryModel}]` : ""}`, done, total, detail),
           (why) => bar.note(`${why}: stopping, printing what was explored (again to quit at once)`),
           workers,
         ));
@@ -575,7 +592,7 @@ export function buildProgram(): Command {
         bar.stop();
       }
       if (stopReason !== null) process.exitCode = stopReason.includes("SIGTERM") ? 143 : 130;
-      if (o.json) out(JSON.stringify(o.allFixes || o.allVariants ? results : results[0], null, 2));
+      if (o.json) out(JSON.stringify(o.allFixes || o.allVariants || models.length > 1 ? results : results[0], null, 2));
       else {
         for (const r of results) printCheck(sc, r);
         const weak = [...new Set(results.filter((r) => (r.memoryModel === "tso" || r.memoryModel === "pso") && r.verdict === "pass").map((r) => r.memoryModel))];
