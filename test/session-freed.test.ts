@@ -147,3 +147,32 @@ test("a use-after-free through an embedded member is found at the member's acces
   const ptr = replay(mk(false), { schedule: "0x2" }).exec;
   assert.deepEqual(ptr.findings.map((f) => f.message), ["use-after-free: cpu0 accesses state.obj.ref after kfree() by cpu0"]);
 });
+
+// New-user trial 15: a thread whose first step is refcount_dec_and_test(&obj->ref) on an object
+// another thread may free was a model error ("reads state.obj.ref before its first yield ...
+// but B writes it at kfree(obj)"): taking `&obj->ref` loads nothing, before the first step too.
+test("a thread may take &obj->member before its first step on an object another thread frees: no model error, and the double put is found", async () => {
+  const { defineScenario, sitesIn, refcount_t, refcount_dec_and_test, kfree, embed, check } = await import("../src/index.js");
+  const at = sitesIn("drivers/example/obj.c", "v6.12");
+  const PUT = at("obj_put", "refcount_dec_and_test(&obj->ref)");
+  const FREE = at("obj_put", "kfree(obj)");
+  type Obj = { ref: InstanceType<typeof refcount_t> };
+  function* obj_put(t: Parameters<typeof kfree>[0], o: Obj) {
+    if (yield* refcount_dec_and_test(t, o.ref, PUT)) yield* kfree(t, o, FREE);
+  }
+  const mk = (refs: number) =>
+    defineScenario<{ obj: Obj }, object>({
+      id: `first-step-put-${refs}`,
+      setup: () => {
+        const obj = {} as Obj;
+        obj.ref = embed(new refcount_t("obj->ref", refs), obj);
+        return { state: { obj }, threads: { A: (t, s) => obj_put(t, s.obj), B: (t, s) => obj_put(t, s.obj) } };
+      },
+    });
+  const two = check(mk(2));
+  assert.equal(two.verdict, "pass", JSON.stringify(two.findings));
+  const one = check(mk(1));
+  assert.equal(one.verdict, "fail");
+  assert.ok(!Object.keys(one.findings).some((k) => k.startsWith("error: ")), Object.keys(one.findings).join("; "));
+  assert.ok(Object.keys(one.findings).some((k) => /^bug: use-after-free: [AB] accesses obj->ref after kfree\(\) by [AB]$/.test(k)), Object.keys(one.findings).join("; "));
+});
