@@ -119,7 +119,9 @@ export type ClaimDefinition =
       /** The verdict the claim expects of the exhaustive check. */
       readonly verdict: "pass" | "fail";
       /**
-       * A finding key (`"kind: message"`), as a RegExp. With `fail`: the check must report one that
+       * A finding key (`"kind: message"`), as a RegExp, tested against the whole key: anchor the
+       * kind when it matters (`/^bug: use-after-free/`: refcount_t's `warning: refcount_t: addition
+       * on 0; use-after-free.` matches `/use-after-free/` too). With `fail`: the check must report one that
        * matches. With `pass`: no interleaving may report one that matches, whatever else it reports
        * ("test_and_set_bit() fixes the double init", though a fix's other bug remains): the claim
        * holds when the exhaustive check is complete and no finding key matches.
