@@ -113,3 +113,29 @@ test("race diagram: a name's underline is its column's width; a store-buffer ste
   assert.ok(!sources.some((s) => s.endsWith("store buffer()")), sources.join(" | "));
   assert.ok(sources.every((s) => s === "(memory model): store buffer" || s.endsWith("()")), sources.join(" | "));
 });
+
+test("race diagram: what a step noted with t.say() is drawn under it as '// -> note' (new-user trials 12, 13 and 15 missed what a test returned)", async () => {
+  const { defineScenario, sitesIn, replay, renderDiagram, Cell, READ_ONCE, WRITE_ONCE } = await import("../src/index.js");
+  const at = sitesIn("drivers/example/flag.c", "v6.12");
+  const sc = defineScenario<{ flag: InstanceType<typeof Cell<number>> }, object>({
+    id: "say-in-diagram",
+    setup: () => ({
+      state: { flag: new Cell("dev->flag", 0) },
+      threads: {
+        *setter(t, s) {
+          yield at("setter", "WRITE_ONCE(dev->flag, 1)");
+          WRITE_ONCE(t, s.flag, 1);
+        },
+        *tester(t, s) {
+          yield at("tester", "if (READ_ONCE(dev->flag))");
+          const v = READ_ONCE(t, s.flag);
+          t.say(`READ_ONCE(dev->flag) = ${v}`);
+        },
+      },
+    }),
+  });
+  const lines = renderDiagram(replay(sc, { schedule: "1.0" }).exec).split("\n");
+  const i = lines.findIndex((l) => l.includes("// if (READ_ONCE(dev->flag))"));
+  assert.ok(i >= 0, lines.join("\n"));
+  assert.match(lines[i + 1]!, /^\/\/ -> READ_ONCE\(dev->flag\) = 0$/, lines.join("\n"));
+});

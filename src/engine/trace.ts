@@ -112,14 +112,13 @@ export function wrapTokens(text: string, width: number, indent = "  "): string[]
   return coarse.split ? layout(true).lines : coarse.lines;
 }
 
-/** Notes of a thread's step that say what the memory model did (drawn in diagrams). */
-const MEMORY_NOTE = /^reads the stale |becomes visible first$|invalidations? (is|are) applied$/;
-
 /**
  * Renders a traced execution as a race diagram in the style of kernel commit messages
  * (Documentation/process/maintainer-tip.rst): one column per racing thread, time going down, the
- * function name when it changes, the step label as a `//` comment, and `^^^^` under the step
- * where a finding fires followed by the finding. A store-buffer step (tso/pso) is labelled with the
+ * function name when it changes, the step label as a `//` comment, under it what the step noted
+ * (`t.say()`: what it found, what a test returned; what the memory model did: a stale read, stores
+ * made visible first) as `// -> note`, and `^^^^` under the step where a finding fires followed by
+ * the finding. A store-buffer step (tso/pso) is labelled with the
  * store it made visible (see {@link stepText}). Threads that only run after every other thread
  * has finished (writeback, eviction) are drawn below the columns at full width; a thread that
  * runs after another stopped unfinished (a deadlock) keeps its column. Lines are at
@@ -180,9 +179,10 @@ export function renderDiagram(exec: Execution, width = 75): string {
     }
     const text = stepText(exec, s);
     const lines = wrapTokens(`// ${text.label}`, w, "     ");
-    // What the memory model did in a thread's step (a stale read under rmo, buffered stores made
-    // visible first, invalidations applied): the reason for the counterexample, so shown.
-    if (!exec.tasks[i]!.daemon) for (const note of text.notes) if (MEMORY_NOTE.test(note)) lines.push(...wrapTokens(`// -> ${note}`, w, "        "));
+    // What the step noted: the model's `t.say()` (what it found, what a test returned: new-user
+    // trials 12, 13 and 15 missed them) and what the memory model did (a stale read under rmo,
+    // buffered stores made visible first, invalidations applied): the reasons for the outcome.
+    if (!exec.tasks[i]!.daemon) for (const note of text.notes) lines.push(...wrapTokens(`// -> ${note}`, w, "        "));
     for (const l of lines) put(i, l);
     if (s.findings.length > 0) {
       // Under every line of the step: from its text's start to the end of its longest line.
