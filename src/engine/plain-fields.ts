@@ -81,6 +81,9 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
     if (u === undefined) uses.set(loc, (u = { readers: new Set(), writers: new Set(), locks: null, wlocks: null, link: isListHead(target) }));
     const write = cls !== R;
     (write ? u.writers : u.readers).add(t.id);
+    // (A lockset already empty stays so: the locks held are asked only while one may shrink.)
+    const open = (set: Set<number> | null) => set === null || set.size > 0;
+    if (!open(u.locks) && !(write && open(u.wlocks))) return;
     const now = held(t);
     if (u.locks === null) u.locks = new Set(now);
     else narrow(u.locks, now);

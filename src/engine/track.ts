@@ -137,8 +137,8 @@ export function listHeadsMade(): number {
   return listHeadCount;
 }
 
-/** embed()'s link from a member to the object it is embedded in (src/linux/slab.ts). */
-const CONTAINER = Symbol.for("racelab.container_of");
+/** embed()'s link from a member to the object it is embedded in (src/linux/slab.ts). @internal */
+export const CONTAINER = Symbol.for("racelab.container_of");
 
 /** Whether `v` is a member embedded in `container` (embed()): reading the field that holds it is `&container->member`. */
 function isEmbeddedIn(v: unknown, container: object): boolean {
@@ -229,7 +229,7 @@ export class Tracker {
     }
     if (o instanceof Set) return;
     const arr = Array.isArray(o);
-    const head = listHeads.has(o);
+    const head = listHeadCount > 0 && listHeads.has(o);
     for (const k of Object.keys(o)) {
       const v = (o as Record<string, unknown>)[k];
       if (!walkable(v)) continue;
@@ -400,9 +400,11 @@ export class Tracker {
         // thread may take it before its first step, as `refcount_dec_and_test(&obj->ref)` as a
         // thread's first step does; new-user trials 13 and 15). The field never changes: an
         // embedded member is made in setup() with its struct.
-        if (!isEmbeddedIn(v, target)) {
-          if (tr.freed !== null) tr.checkLive(target, key);
-          if (isRecording() || readHook !== null) tr.rec(target, key, R);
+        const live = tr.freed !== null;
+        const rec = isRecording() || readHook !== null;
+        if ((live || rec) && !isEmbeddedIn(v, target)) {
+          if (live) tr.checkLive(target, key);
+          if (rec) tr.rec(target, key, R);
         }
         if (v === null || typeof v !== "object") return v;
         // (Self-tracked objects are never wrapped, so never in `proxies`: test them first, the

@@ -37,7 +37,7 @@
 import { blindAccess, locationCount, locContainer, locOwner, markLocationsFreed, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { HALT, isHoldable, step, Task } from "../engine/task.js";
-import { isSelfTracked, untracked } from "../engine/track.js";
+import { CONTAINER, isSelfTracked, untracked } from "../engine/track.js";
 import type { Step } from "./shared.js";
 
 /** gfp_t: allocation flags. */
@@ -71,8 +71,6 @@ export const GFP_NOFS = __GFP_RECLAIM | __GFP_IO;
 export function gfpflags_allow_blocking(gfp: gfp_t): boolean {
   return (gfp & __GFP_DIRECT_RECLAIM) !== 0;
 }
-
-const CONTAINER = Symbol.for("racelab.container_of");
 
 /**
  * Marks `member` as embedded in `container` (a struct member, not a pointer): kmalloc() names it
