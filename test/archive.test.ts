@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as tar from "tar";
 import { createHash } from "node:crypto";
@@ -222,4 +222,14 @@ describe("verify lines name the parameters", { timeout: 120_000 }, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("verify compares what the archive recorded: a field a later racelab adds is not a difference, a changed or dropped one is", async () => {
+  const { differingFields } = await import("../src/cli/archive.js");
+  const recorded = { verdict: "pass", states: 91, rows: [{ a: 1 }], elapsedMs: 3 };
+  assert.deepEqual(differingFields(recorded, { ...recorded, elapsedMs: 9, unreachedSteps: [] }), []);
+  assert.deepEqual(differingFields(recorded, { ...recorded, rows: [{ a: 1, added: true }] }), []);
+  assert.deepEqual(differingFields(recorded, { ...recorded, states: 92 }), ["states (91 recorded, 92 now)"]);
+  assert.deepEqual(differingFields(recorded, { verdict: "pass", rows: [{ a: 1 }] }), ["states"]);
+  assert.deepEqual(differingFields(recorded, { ...recorded, rows: [{ a: 1 }, { a: 2 }] }), ["rows"]);
 });

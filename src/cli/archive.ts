@@ -192,18 +192,33 @@ export interface Verification {
 }
 
 /**
- * Compares two JSON values, `elapsedMs` and `workers` aside; returns the differing top-level keys,
+ * Compares two JSON values, `elapsedMs` and `workers` aside, and keys only the recomputed one has
+ * (fields a later racelab version adds); returns the differing top-level keys,
  * each with its recorded and recomputed value when both are scalars (`failures (13 recorded, 15 now)`).
  */
-function differingFields(a: unknown, b: unknown): string[] {
+export function differingFields(a: unknown, b: unknown): string[] {
   const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === "elapsedMs" || k === "workers" ? undefined : x)));
   const x = strip(a) as Record<string, unknown> | null;
-  const y = strip(b) as Record<string, unknown> | null;
+  const y = withoutNewKeys(x, strip(b)) as Record<string, unknown> | null;
   if (x === null || y === null || typeof x !== "object" || typeof y !== "object") return JSON.stringify(x) === JSON.stringify(y) ? [] : ["(value)"];
   const scalar = (v: unknown) => v === null || typeof v === "number" || typeof v === "string" || typeof v === "boolean";
   return [...new Set([...Object.keys(x), ...Object.keys(y)])]
     .filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]))
     .map((k) => (scalar(x[k]) && scalar(y[k]) ? `${k} (${clip(JSON.stringify(x[k]), 40)} recorded, ${clip(JSON.stringify(y[k]), 40)} now)` : k));
+}
+
+/**
+ * `now` without the object keys `recorded` lacks at the same place (in objects of objects and
+ * arrays, as deep as both go): fields a later racelab adds, such as `unreachedSteps`, so that an
+ * archive made before them still verifies on what it recorded.
+ */
+function withoutNewKeys(recorded: unknown, now: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (Array.isArray(recorded) && Array.isArray(now)) return now.map((v, i) => (i < recorded.length ? withoutNewKeys(recorded[i], v) : v));
+  if (!isObj(recorded) || !isObj(now)) return now;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(now)) if (k in recorded) out[k] = withoutNewKeys(recorded[k], v);
+  return out;
 }
 
 /** A recorded result's parameters: the result's own (every parameter, defaults included), else the options'. */

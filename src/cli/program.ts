@@ -373,6 +373,8 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   // (An `error`, the model's own code failing, first: the other findings may follow from it.)
   const findings = Object.entries(r.findings);
   for (const [k, n] of [...findings.filter(([k]) => k.startsWith("error: ")), ...findings.filter(([k]) => !k.startsWith("error: "))]) out(`  ${n} × ${k}`);
+  const unreached = unreachedLine(r);
+  if (unreached !== null) out(`  ${unreached}`);
   if (r.counterexample) {
     const ce = r.counterexample;
     out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
@@ -383,6 +385,29 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
     out(renderDiagram(replayCounterexample(sc, r)!).replace(/^/gm, "    "));
     out("");
   }
+}
+
+/**
+ * The note on steps of the model that ran in no interleaving though their function did
+ * (`CheckResult.unreachedSteps`): a pass says nothing about their code. Null when there are none.
+ */
+export function unreachedLine(r: CheckResult): string | null {
+  const u = r.unreachedSteps;
+  if (u === null || u.length === 0) return null;
+  // By function: `fn(): "label", "label"; fn2(): "label"`, five labels at most.
+  const byFn = new Map<string, string[]>();
+  for (const x of u.slice(0, 5)) {
+    const labels = byFn.get(x.fn) ?? [];
+    labels.push(`"${clip(x.label, 70)}"`);
+    byFn.set(x.fn, labels);
+  }
+  const shown = [...byFn].map(([fn, labels]) => `${fn}(): ${labels.join(", ")}`).join("; ");
+  const more = u.length > 5 ? `; and ${u.length - 5} more (--json lists them)` : "";
+  const one = u.length === 1;
+  return (
+    `note: ${u.length} step${one ? "" : "s"} ran in no interleaving though ${one ? "its" : "their"} function did` +
+    `${r.verdict === "pass" ? ` (the pass says nothing about ${one ? "its" : "their"} code)` : ""}: ${shown}${more}`
+  );
 }
 
 /**

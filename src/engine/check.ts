@@ -32,6 +32,7 @@ import { clip } from "./clip.js";
 import { CUT_ADVICE, cutDiagnosis } from "./cut.js";
 import { sharedFieldRaces } from "./plain-fields.js";
 import { listHeadsMade } from "./track.js";
+import { baseSite, siteSourceKey, unreachedSites, type Site, type StepRef } from "./site.js";
 
 /**
  * Default number of unreduced sampled executions that cross-check a reduced exhaustive search:
@@ -240,6 +241,14 @@ export interface CheckResult {
    * bound of 1,000,000`, `interrupted (SIGINT)`), or null.
    */
   readonly stopReason: string | null;
+  /**
+   * Exhaustive mode, once every interleaving was covered: the steps of the model that ran in no
+   * interleaving though an earlier or later step of the same function did (a branch the model
+   * never takes, by `sitesIn()` factory and function; see `unreachedSites()`), in the order the
+   * sites were made; empty when every such step ran. A pass says nothing about the code of these
+   * steps. Null in the sampling modes and when the search was cut short.
+   */
+  readonly unreachedSteps: readonly StepRef[] | null;
   /** Wall-clock time of the exploration, ms. */
   readonly elapsedMs: number;
 }
@@ -416,6 +425,8 @@ export interface Part {
   warnings: string[];
   /** Random and pct modes: sampled executions cut at the step bound (a thread that never finished). */
   cut?: number;
+  /** Exhaustive mode: the keys (`siteSourceKey()`) of the sites of the steps the part took, sorted. */
+  reached?: string[];
 }
 
 /** The request every strategy of a check is made from. */
@@ -557,6 +568,8 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   const bad = new NaiveSum();
   let countable = counting;
   const req = requestOf(opts);
+  // (Every search's: a site reached in any real execution is reachable.)
+  const reachedSites = new Set<Site>();
   const search = (name: string) => {
     part = emptyPart(shard);
     outcomes = new Set();
@@ -574,6 +587,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
         maxExecutions: opts.maxExecutions ?? 1_000_000,
         keepAccesses: counting,
         invariantReads,
+        reachedSites,
         timeLimitMs: opts.timeLimitMs,
         maxStates: opts.maxStates,
         stop: opts.stop,
@@ -657,6 +671,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
   part.outcomes = [...outcomes].sort();
   part.invariantReads = [...invariantReads].sort((x, y) => x - y);
   part.warnings = warnings;
+  part.reached = [...new Set([...reachedSites].map((x) => siteSourceKey(baseSite(x))))].sort();
   return part;
 }
 
@@ -677,6 +692,7 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
   out.complete = parts.every((p) => p.complete);
   out.stopReason = parts.find((p) => p.stopReason !== null)?.stopReason ?? null;
   const outcomes = new Set<string>();
+  const reached = new Set<string>();
   for (const p of parts) {
     out.executions += p.executions;
     out.sleepBlocked += p.sleepBlocked;
@@ -690,7 +706,9 @@ function combineParts(parts: readonly Part[], want: string | undefined): Part {
     if (p.first !== null && (out.first === null || firstBefore(p.first, out.first, want))) out.first = p.first;
     for (const o of p.outcomes) outcomes.add(o);
     for (const w of p.warnings) if (!out.warnings.includes(w)) out.warnings.push(w);
+    if (p.reached !== undefined) for (const k of p.reached) reached.add(k);
   }
+  out.reached = [...reached].sort();
   if (parts.every((p) => p.naive !== null)) {
     const sum = new NaiveSum();
     const bad = new NaiveSum();
@@ -855,6 +873,7 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
     states: part.states,
     hashCollisionProbability: part.states === null ? null : collisionProbability(part.states),
     stopReason: part.stopReason,
+    unreachedSteps: mode === "exhaustive" && complete && part.reached !== undefined ? unreachedSites(new Set(part.reached)) : null,
     elapsedMs: Math.round((performance.now() - t0) * 10) / 10,
   };
 }

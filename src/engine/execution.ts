@@ -50,6 +50,8 @@ export interface ExecutionOptions {
    * execution again without this. Default false.
    */
   readonly sampling?: boolean;
+  /** Receives the site of every step taken (coverage: see `CheckResult.unreachedSteps`). */
+  readonly reachedSites?: Set<Site>;
 }
 
 /**
@@ -86,6 +88,7 @@ export class Execution implements TaskHost, TrackHost {
   private readonly exitLocs: number[];
   private readonly gens: Generator<Site, void, undefined>[] = [];
   private readonly invReads: Set<number>;
+  private readonly reached: Set<Site> | null;
   private readonly scratch: number[] = [];
   private currentStep: TraceStep | null = null;
   private running: Task | null = null;
@@ -114,6 +117,7 @@ export class Execution implements TaskHost, TrackHost {
     this.tracing = opts.trace === true;
     this.trace = this.tracing ? [] : null;
     this.invReads = opts.invariantReads ?? new Set();
+    this.reached = opts.reachedSites ?? null;
     resetLocations();
     let model: ReturnType<AnyScenario["setup"]>;
     try {
@@ -309,6 +313,7 @@ export class Execution implements TaskHost, TrackHost {
     t.delayNs = 0;
     this.choices.push(choice);
     const site = t.next!;
+    this.reached?.add(site);
     if (preempts) this.preemptions++;
     if (this.tracing) {
       this.currentStep = { thread: tid, site, notes: [], findings: [] };

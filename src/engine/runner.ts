@@ -8,6 +8,7 @@
  */
 import { Execution, type ExecutionOptions } from "./execution.js";
 import type { AnyScenario } from "./scenario.js";
+import type { Site } from "./site.js";
 import type { RunConfig } from "./task.js";
 import { NEEDS_TRACKING } from "./track.js";
 
@@ -127,6 +128,8 @@ export interface RunOptions {
    * `RunStats.invariantReadsGrew` tells when the run learned a new one.
    */
   readonly invariantReads?: Set<number>;
+  /** Receives the site of every step the run takes (see `ExecutionOptions.reachedSites`). */
+  readonly reachedSites?: Set<Site>;
 }
 
 /** What {@link RunOptions.onProgress} gets. */
@@ -203,7 +206,7 @@ export function runStrategy(
   const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
   const invariantReads = opts.invariantReads ?? new Set<number>();
   const known = invariantReads.size;
-  const execOpts: ExecutionOptions = { invariantReads, trace: opts.trace === true };
+  const execOpts: ExecutionOptions = { invariantReads, trace: opts.trace === true, reachedSites: opts.reachedSites };
   const keep = opts.keepAccesses === true;
   const stats: RunStats = {
     executions: 0,

@@ -28,18 +28,76 @@ export interface Site {
  * (`(memory model)`: a store buffer's step), `file: fn`.
  */
 export function sitesIn(file: string, version: string) {
+  // The factory's sites by function: the steps a check expects to see run once one of them has.
+  const byFn = new Map<string, Site[]>();
   return (fn: string, label: string, extra: { note?: string; mightSleep?: boolean; costNs?: number } = {}): Site => {
     const c = extra.costNs;
     if (c !== undefined && !(typeof c === "number" && Number.isFinite(c) && c >= 0))
       throw new RangeError(`site ${fn} (${label}): costNs must be a finite number of ns >= 0, got ${String(c)}`);
     const site: Site = Object.freeze({ fn, label, source: file.startsWith("(") ? `${file}: ${fn}` : `${file}: ${fn}()`, version, ...extra });
     made.add(site);
+    let group = byFn.get(fn);
+    if (group === undefined) byFn.set(fn, (group = []));
+    group.push(site);
+    const key = siteSourceKey(site);
+    // (A site made again with the same text, a notebook cell run twice: the latest factory's group.)
+    groupByKey.set(key, group);
     return site;
   };
 }
 
 /** Sites made by {@link sitesIn} (their shapes vary with `extra`: a set is faster than testing fields). */
 const made = new WeakSet<Site>();
+/** Per site key, the sites of its function made by the same {@link sitesIn} factory. */
+const groupByKey = new Map<string, readonly Site[]>();
+/** Sites derived from another (a primitive's second step), to the site they derive from. */
+const bases = new WeakMap<Site, Site>();
+
+/** A site's identity across processes (shards): its source, function and label. */
+export function siteSourceKey(site: Site): string {
+  return `${site.source}\u0000${site.fn}\u0000${site.label}`;
+}
+
+/**
+ * Records that `sub` is a step derived from `base` (`subSite()`: a lock primitive's wake step):
+ * a step of `sub` counts as one of `base` for {@link unreachedSites}.
+ */
+export function deriveSite(sub: Site, base: Site): void {
+  bases.set(sub, bases.get(base) ?? base);
+}
+
+/** The site a step at `site` counts as in {@link unreachedSites}: its base, or itself. */
+export function baseSite(site: Site): Site {
+  return bases.get(site) ?? site;
+}
+
+/** A step of the model's code, by where it is in the source (a {@link Site}'s identity). */
+export interface StepRef {
+  /** Kernel function: `ext4_da_map_blocks`. */
+  readonly fn: string;
+  /** The step's label. */
+  readonly label: string;
+  /** Source file and function: `fs/ext4/inode.c: ext4_da_map_blocks()`. */
+  readonly source: string;
+}
+
+/**
+ * The steps that never ran though their function did: for each reached site key (see
+ * {@link siteSourceKey}), the other sites its {@link sitesIn} factory made for the same function that
+ * are not reached, in the order they were made. A function none of whose steps ran (another
+ * variant's code path, a fix's code) is not listed: only branches of code that did run.
+ */
+export function unreachedSites(reached: ReadonlySet<string>): StepRef[] {
+  const out: StepRef[] = [];
+  const seen = new Set<readonly Site[]>();
+  for (const key of reached) {
+    const group = groupByKey.get(key);
+    if (group === undefined || seen.has(group)) continue;
+    seen.add(group);
+    for (const s of group) if (!reached.has(siteSourceKey(s))) out.push({ fn: s.fn, label: s.label, source: s.source });
+  }
+  return out;
+}
 
 /** True when `v` is a Site: made by {@link sitesIn}, or an object with a string `fn` and `label`. */
 export function isSite(v: unknown): v is Site {

@@ -21,7 +21,7 @@
  */
 import { access, R, W } from "../engine/access.js";
 import { atomic_rmw, type Cell, smp_mb } from "../engine/memory.js";
-import type { Site } from "../engine/site.js";
+import { deriveSite, type Site } from "../engine/site.js";
 import { step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked, untracked } from "../engine/track.js";
 
@@ -207,6 +207,7 @@ export function subSite(at: Site, what: string): Site {
       ...(at.note !== undefined ? { note: at.note } : {}),
     });
     m.set(what, s);
+    deriveSite(s, at);
   }
   return s;
 }

@@ -21,9 +21,6 @@ export const GET = {
   load: xarrayC("xas_load", "repeat: xas_reset(); folio = xas_load(&xas)", {
     note: "filemap_get_entry(): rcu_dereference of xa_head, node->slots[] (siblings followed)",
   }),
-  awaitGet: filemap("filemap_get_entry", "folio frozen: goto repeat (spins until it changes)", {
-    note: "modeled as an await: the loop re-runs once the refcount or a slot it read has changed",
-  }),
   tryGet: pageRef("folio_try_get", "folio_try_get(folio): atomic_add_unless(&_refcount, 1, 0)"),
   reload: xarrayH("xas_reload", "if (folio != xas_reload(&xas))"),
   put: filemap("filemap_get_entry", "folio_put(folio); goto repeat"),
@@ -89,7 +86,6 @@ export const SPLIT = {
   unfreezeOrig: pageRef("folio_ref_unfreeze", "folio_ref_unfreeze(folio): the original, last"),
   xasUnlock: hugeMem("__folio_split", "xas_unlock(&xas)"),
   unlockNew: hugeMem("__folio_split", "folio_unlock(new_folio): after-split folios"),
-  abort: hugeMem("__folio_split", "-EAGAIN: back out"),
   unlockOrig: truncate("truncate_inode_pages_range", "folio_unlock(folio) after truncate_inode_partial_folio()"),
 };
 
