@@ -104,3 +104,42 @@ test("litmus parsing errors are clear", () => {
   assert.throws(() => parseLitmus("C X\n{}\nP0(int *x)\n{\n\tcmpxchg(x, 0, 1);\n}\nexists (x=1)\n"), /unsupported statement 'cmpxchg\(x, 0, 1\)'/);
   assert.throws(() => parseLitmus("nothing"), /missing 'C <name>'/);
 });
+
+test("smp_wmb() and smp_rmb() are no step: `yield* smp_wmb(t)` (written as for smp_mb()) is the plain call (new-user trial 16)", async () => {
+  const { check, defineScenario, sitesIn, Cell, READ_ONCE, WRITE_ONCE, smp_wmb, smp_rmb } = await import("../src/index.js");
+  const at = sitesIn("lib/mp.c", "v6.12");
+  const A = at("w", "store data"), B = at("w", "store flag"), C = at("r", "load flag"), D = at("r", "load data");
+  const make = (form: "plain" | "yield*" | "none") =>
+    defineScenario({
+      id: `mp-${form === "yield*" ? "yield" : form}`,
+      setup: () => ({
+        state: { data: new Cell("data", 0), flag: new Cell("flag", 0) },
+        threads: {
+          *w(t, s) {
+            yield A;
+            WRITE_ONCE(t, s.data, 1);
+            if (form === "plain") smp_wmb(t);
+            if (form === "yield*") yield* smp_wmb(t);
+            yield B;
+            WRITE_ONCE(t, s.flag, 1);
+          },
+          *r(t, s) {
+            yield C;
+            const f = READ_ONCE(t, s.flag);
+            if (form === "yield*") yield* smp_rmb(t);
+            else smp_rmb(t);
+            yield D;
+            if (f === 1 && READ_ONCE(t, s.data) === 0) t.bug("flag seen before data");
+          },
+        },
+      }),
+    });
+  for (const memoryModel of ["pso", "rmo"] as const) {
+    const plain = check(make("plain"), { memoryModel });
+    const yielded = check(make("yield*"), { memoryModel });
+    assert.equal(plain.verdict, "pass", memoryModel);
+    assert.deepEqual({ ...yielded, scenario: "", elapsedMs: 0 }, { ...plain, scenario: "", elapsedMs: 0 }, memoryModel);
+    // (Without the barrier the reader sees the flag first: the barrier is what passes.)
+    assert.equal(check(make("none"), { memoryModel }).verdict, "fail", memoryModel);
+  }
+});

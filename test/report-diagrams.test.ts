@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defineScenario, renderDiagram, replay, sitesIn, type Task } from "../src/index.js";
+import { check, defineScenario, renderDiagram, replay, replayCounterexample, sitesIn, type Task } from "../src/index.js";
 import { wrapTokens } from "../src/engine/trace.js";
 import { fitDiagram, MAIL_WIDTH } from "../src/report/mail.js";
 
@@ -138,4 +138,21 @@ test("race diagram: what a step noted with t.say() is drawn under it as '// -> n
   const i = lines.findIndex((l) => l.includes("// if (READ_ONCE(dev->flag))"));
   assert.ok(i >= 0, lines.join("\n"));
   assert.match(lines[i + 1]!, /^\/\/ -> READ_ONCE\(dev->flag\) = 0$/, lines.join("\n"));
+});
+
+test("narrow columns: an identifier breaks after its `_` and its rest stays whole; a thread name wraps instead of being cut (new-user trial 16)", async () => {
+  // `TASK_UNINTERRUPTIBLE)` in a 17-column line: not `TASK_UNINTERRUPTIB` / `LE)`.
+  const lines = wrapTokens("// prepare_to_wait(&wq, &wait, TASK_UNINTERRUPTIBLE)", 17, "     ");
+  assert.ok(lines.includes("     TASK_"), lines.join("|"));
+  assert.ok(lines.some((l) => l.trim() === "UNINTERRUPTIBLE)" && l.length <= 17), lines.join("|"));
+  assert.ok(lines.every((l) => l.length <= 17));
+  // Four columns in 75: `waker store buffer` wraps in its header.
+  const { loadScenario } = await import("../src/registry.js");
+  const sc = await loadScenario("test/fixtures/lost-wakeup.ts");
+  const r = check(sc, { memoryModel: "rmo" });
+  const text = renderDiagram(replayCounterexample(sc, r)!);
+  const [h1, h2] = text.split("\n");
+  assert.match(h1!, /waker store +waiter store$/);
+  assert.match(h2!, /^ +buffer +buffer$/);
+  assert.ok(!text.includes("buffe\n") && !/UNINTERRUPTIB\s*\n\s*LE\)/.test(text), text);
 });

@@ -43,9 +43,9 @@ describe("verdict section: memory models", () => {
     assert.match(base.finding!, /^deadlock: waiter waits for wake-up in schedule\(\)/);
     assert.match(base.replay!, /--fix baseline --memory-model tso --schedule \S+$/);
     const mail = mailFromDocument(doc);
-    assert.match(mail, /\n {2}baseline {8}FAIL under tso; pass under sc {2}1 of 6; 0 of 5\n {2}smp-mb {10}pass under sc, tso {13}0 of 5 each\n/);
+    assert.match(mail, /\n {2}baseline {8}FAIL under tso; pass under sc {2}tso: 1 of 6; sc: 0 of 5\n {2}smp-mb {10}pass under sc, tso {13}0 of 5 each\n/);
     assert.match(mail, /\nbaseline \(under tso\): deadlock: /);
-    assert.match(plain(assembleHtml(doc)), /<tr><td>baseline<\/td><td><b>FAIL<\/b> under tso; pass under sc<\/td><td>1 of 6; 0 of 5<\/td><\/tr>/);
+    assert.match(plain(assembleHtml(doc)), /<tr><td>baseline<\/td><td><b>FAIL<\/b> under tso; pass under sc<\/td><td>tso: 1 of 6; sc: 0 of 5<\/td><\/tr>/);
     assert.match(plain(assembleHtml(doc)), /<code>baseline<\/code> \(under tso\): deadlock: /);
   });
 
@@ -87,7 +87,7 @@ describe("verdict table: violating counts per memory model (new-user trial 14)",
     const pass = row([m("sc", "pass", 0, 2), m("tso", "pass", 0, 8), m("pso", "pass", 0, 224), m("rmo", "pass", 0, 224)]);
     assert.equal(violatingCell(pass, v), "sc: 0 of 2, tso: 0 of 8, pso: 0 of 224, rmo: 0 of 224");
     assert.equal(violatingCell(row([m("sc", "pass", 0, 4), m("tso", "pass", 0, 4)]), v), "0 of 4 each");
-    assert.equal(violatingCell(row([m("tso", "fail", 1, 6), m("pso", "fail", 1, 6), m("sc", "pass", 0, 5)]), v), "1 of 6 each; 0 of 5");
+    assert.equal(violatingCell(row([m("tso", "fail", 1, 6), m("pso", "fail", 1, 6), m("sc", "pass", 0, 5)]), v), "tso, pso: 1 of 6 each; sc: 0 of 5");
     assert.equal(verdictGroups(fail, v).length, 1);
   });
 });

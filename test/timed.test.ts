@@ -252,3 +252,22 @@ test("charts fit a 978 px notebook output area: wide fix sets and variant panels
   assert.ok(spec.width <= CHART_WIDTH);
   assert.ok(Array.isArray(spec.title.subtitle) || String(spec.title.subtitle).length <= 80);
 });
+
+test("timed under tso: a drain time no plain step outlasts is a warning on the rate (the lost wake-up ran 0 times; new-user trial 16)", async () => {
+  const { loadScenario } = await import("../src/registry.js");
+  const sc = await loadScenario(path.join(root, "test/fixtures/lost-wakeup.ts"));
+  const tso = rates(sc, { mode: "timed", memoryModel: "tso", runs: 2000 });
+  assert.equal(tso.failures, 0);
+  assert.equal(tso.warnings.length, 1);
+  assert.match(tso.warnings[0]!, /^under tso, a buffered store becomes visible 20 ns after it is made \(storeDrainNs\), before its CPU's next plain step can start \(stepNs 50 ns × \(1 − jitter 0.5\) = 25 ns at the soonest\)/);
+  // A drain that outlasts a step: the window opens, the rate is no longer 0, and no warning.
+  const slow = rates(sc, { mode: "timed", memoryModel: "tso", runs: 2000, timing: { storeDrainNs: 100 } });
+  assert.ok(slow.failures > 0, `${slow.failures} failures`);
+  assert.deepEqual(slow.warnings, []);
+  // sc and the sampling modes: nothing to warn of.
+  assert.deepEqual(rates(sc, { mode: "timed", runs: 200 }).warnings, []);
+  assert.deepEqual(rates(sc, { mode: "random", memoryModel: "tso", runs: 200 }).warnings, []);
+  const text = spawnSync(process.execPath, [cli, "rates", "test/fixtures/lost-wakeup.ts", "--mode", "timed", "--memory-model", "tso", "--runs", "500"], { cwd: root, encoding: "utf8" });
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\n  warning: under tso, a buffered store becomes visible 20 ns/);
+});

@@ -1,7 +1,8 @@
 /**
  * The `racelab` command. Contracts (arguments, JSON shapes, exit statuses) are in the README's
  * reference section. Exit status: 0 when the command ran, 1 for a finding only with
- * `--fail-on-finding`, 2 for bad usage or bad input (one line on stderr).
+ * `--fail-on-finding` (and for anything but a pass without a warning with `--strict`), 2 for bad
+ * usage or bad input (one line on stderr).
  */
 import { ModelError, UsageError } from "../errors.js";
 import { Command, CommanderError, Option } from "commander";
@@ -257,9 +258,12 @@ function summaryLine(r: CheckResult): string {
     r.mode === "exhaustive"
       ? `${r.executions.toLocaleString("en-US")} executions${r.states !== null ? `, ${r.states.toLocaleString("en-US")} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${r.executions.toLocaleString("en-US")} ${r.mode} executions, seed ${r.seed}`;
+  // Executions where the model's own code threw (an `error` finding, exit status 3): the model's
+  // bug, not the kernel's (new-user trial 16 read `FAIL: 3 violating` for a `yield*` typo).
+  const errors = r.findingCounts.filter((f) => f.kind === "error").reduce((a, f) => a + f.executions, 0);
   const verdict =
     r.verdict === "fail"
-      ? `FAIL: ${r.violations.toLocaleString("en-US")} violating`
+      ? `FAIL: ${r.violations.toLocaleString("en-US")} violating${errors > 0 ? ` (in ${errors === r.violations ? "every one" : errors.toLocaleString("en-US")} the model's own code threw: an error in the model, see below)` : ""}`
       : r.verdict === "incomplete"
         ? `no violation found (incomplete: ${r.stopReason ?? (r.crossCheck !== null && r.crossCheck.mismatches > 0 ? "the cross-check found executions the search missed" : "see the warnings")})`
         : `pass${passBasis(r)}`;
@@ -273,10 +277,14 @@ function summaryLine(r: CheckResult): string {
  * access the tracking never saw (a variable a thread closes over) that few interleavings expose.
  */
 function passBasis(r: CheckResult): string {
-  if (r.mode !== "exhaustive") return "";
-  if (r.reduction === "none") return " (every interleaving)";
-  const cc = r.crossCheck;
-  return ` (${r.reduction}; ${cc === null || cc.runs === 0 ? "no cross-check" : `cross-check: ${cc.runs} unreduced samples agree`})`;
+  // Warnings first (new-user trial 16 read a bare `pass` over a warning that the tso check
+  // reordered nothing on its flag).
+  const parts = r.warnings.length === 0 ? [] : [`${r.warnings.length === 1 ? "a warning" : `${r.warnings.length} warnings`} below`];
+  if (r.mode === "exhaustive") {
+    const cc = r.crossCheck;
+    parts.push(r.reduction === "none" ? "every interleaving" : `${r.reduction}; ${cc === null || cc.runs === 0 ? "no cross-check" : `cross-check: ${cc.runs} unreduced samples agree`}`);
+  }
+  return parts.length === 0 ? "" : ` (${parts.join("; ")})`;
 }
 
 /** ` blocks=2` for the swept parameters (those given with --param), else "". */
@@ -300,6 +308,7 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
       `${head}: ${r.failures.toLocaleString("en-US")} of ${r.runs.toLocaleString("en-US")} executions fail, ${pct(r.rate, r.ci95)} (95% Wilson)` +
         `${r.partial ? `, PARTIAL (${r.stopReason})` : ""}, ${r.elapsedMs} ms`,
     );
+    for (const w of r.warnings) out(`  warning: ${w}`);
     if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);
     if (r.exact !== null)
       out(`  exact probability under the uniform random scheduler: ${r.exact === 0 ? "0 (no execution fails)" : r.exact === 1 ? "1 (every execution fails)" : `${(r.exact * 100).toPrecision(4)}%`}`);
@@ -367,6 +376,14 @@ function storeOnlyNote(models: readonly string[]): string {
   );
 }
 
+/**
+ * For `--strict`: anything but a pass without a warning (new-user trial 16: a plain field's store
+ * never buffered under tso passed with a warning, and `--fail-on-finding` exited 0).
+ */
+function notCleanPass(r: CheckResult): boolean {
+  return r.verdict !== "pass" || r.warnings.length > 0;
+}
+
 function printCheck(sc: AnyScenario, r: CheckResult): void {
   out(summaryLine(r));
   for (const w of r.warnings) out(`  warning: ${w}`);
@@ -405,8 +422,8 @@ export function unreachedLine(r: CheckResult): string | null {
   const more = u.length > 5 ? `; and ${u.length - 5} more (--json lists them)` : "";
   const one = u.length === 1;
   return (
-    `note: ${u.length} step${one ? "" : "s"} ran in no interleaving though ${one ? "its" : "their"} function did` +
-    `${r.verdict === "pass" ? ` (the pass says nothing about ${one ? "its" : "their"} code)` : ""}: ${shown}${more}`
+    `note: ${u.length} step${one ? "" : "s"} ran in no interleaving though ${one ? "its" : "their"} function did: ${shown}${more} ` +
+    `(another fix's or variant's code, or a branch this configuration never takes${r.verdict === "pass" ? `: the pass says nothing about ${one ? "it" : "them"}` : ""})`
   );
 }
 
@@ -528,6 +545,7 @@ export function buildProgram(): Command {
     .option("--shard <k/N>", "exhaustive sleep-sets or none: explore part k of N only and print it as JSON for `racelab merge`")
     .option("--counterexample-for <text>", "show the first execution with a finding that contains this text (e.g. use-after-free) as the counterexample")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
+    .option("--strict", "exit status 1 unless every configuration passes with no warning (a violation, an incomplete search, a pass with a warning): for CI")
     .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
       const params = parseParams(o.param as string[], sc);
@@ -624,6 +642,7 @@ export function buildProgram(): Command {
         if (weak.length > 0) out(storeOnlyNote(weak));
       }
       if (o.failOnFinding && results.some((r) => r.verdict === "fail")) process.exitCode = 1;
+      if (o.strict && stopReason === null && results.some(notCleanPass)) process.exitCode = 1;
       // The model's own code threw in a step (an `error` finding): exit status 3, as for every
       // model error, with the first such error named (the counterexample shows it, tally()).
       const modelError = results.flatMap((r) => Object.keys(r.findings)).find((k) => k.startsWith("error: "));
@@ -721,6 +740,7 @@ export function buildProgram(): Command {
     .argument("<part.json...>", "the parts, one per shard 0..N-1")
     .option("--json", "JSON output, as `racelab check --json` prints it")
     .option("--fail-on-finding", "exit status 1 when the check has a violation")
+    .option("--strict", "exit status 1 unless the check passes with no warning: for CI")
     .action(async (files: string[], o: Record<string, unknown>) => {
       const shards = files.map(readShardFile);
       const first = shards[0]!;
@@ -732,6 +752,7 @@ export function buildProgram(): Command {
       if (o.json) out(JSON.stringify(r, null, 2));
       else printCheck(sc, r);
       if (o.failOnFinding && r.verdict === "fail") process.exitCode = 1;
+      if (o.strict && notCleanPass(r)) process.exitCode = 1;
     });
 
   program

@@ -561,25 +561,37 @@ export const smp_store_release = <T>(t: Task, cell: Cell<T>, v: T) => store(t, c
 export const rcu_assign_pointer = smp_store_release;
 
 /**
+ * What smp_wmb() and smp_rmb() return: no step. They take effect where they are called, inside
+ * the current step, so `yield* smp_wmb(t)` (written as for smp_mb(), which is a step of its own)
+ * does the same as the plain call (new-user trial 16: it threw "yield* ... is not iterable").
+ */
+export type NoStep = Iterable<never>;
+const NO_STEP: NoStep = Object.freeze([]) as readonly never[];
+
+/**
  * smp_wmb(): stores before it become visible before stores after it: buffered stores, and the
  * stores that act on memory directly (a relaxed atomic RMW, a `Counter`, `list_add()`'s links; see
- * {@link beforeDirectWrite}), but not a plain field the model writes itself. Call inside a step.
+ * {@link beforeDirectWrite}), but not a plain field the model writes itself. Call inside a step;
+ * it is no step of its own (it returns an empty iterable, so `yield* smp_wmb(t)` is the same call).
  */
-export function smp_wmb(t: Task): void {
+export function smp_wmb(t: Task): NoStep {
   const buf = hostOf(t).bufferOf(t);
-  if (buf === null) return;
+  if (buf === null) return NO_STEP;
   // Always a new epoch: the barrier's effect must not depend on which stores are still buffered
   // (a state-dependent access set would break the reduction's equivalence).
   access(buf.epochLoc, W);
   buf.epoch++;
+  return NO_STEP;
 }
 
 /**
  * smp_rmb(): loads before it are ordered before loads after it. Under `rmo` the thread applies its
- * pending invalidations; the other models never reorder loads (nothing to do). Call inside a step.
+ * pending invalidations; the other models never reorder loads (nothing to do). Call inside a step;
+ * it is no step of its own (it returns an empty iterable, so `yield* smp_rmb(t)` is the same call).
  */
-export function smp_rmb(t: Task): void {
+export function smp_rmb(t: Task): NoStep {
   applyInvalidations(t);
+  return NO_STEP;
 }
 
 /** smp_mb() as a step of its own: it runs once every earlier store of the thread is visible. */

@@ -63,7 +63,8 @@ export function stepsJson(exec: Execution): StepJson[] {
  * at spaces when that makes every token fit; else also after a `(` that opens a call's arguments, a
  * `,` or a `;` inside a token. An identifier is split only when it alone is wider than a line,
  * after the last `_`, `(`, `,`, `.`, `/`, `>` or `-` that leaves at least half a line
- * (`filemap_invalidate_` / `unlock_shared()`), else at the edge. A leading `//` stays on the line
+ * (`filemap_invalidate_` / `unlock_shared()`), else after the last of them at all (`TASK_` /
+ * `UNINTERRUPTIBLE`), else at the edge. A leading `//` stays on the line
  * of the first token after it. Used by {@link renderDiagram} and the mail writeup.
  * @internal
  */
@@ -89,15 +90,25 @@ export function wrapTokens(text: string, width: number, indent = "  "): string[]
       }
       if (line !== "") flush();
       while (w.length > room()) {
+        // A continuation wider than the indented room but not than the line: whole, indented
+        // less (`UNINTERRUPTIBLE)` in a narrow column rather than `UNINTERRUPTI` / `BLE)`).
+        if (fine && lines.length > 0 && w.length <= width) {
+          lines.push(indent.slice(0, width - w.length) + w);
+          w = "";
+          break;
+        }
         split = true;
         const r = room();
         const head = w.slice(0, r);
         let cut = -1;
-        for (let i = head.length - 1; i >= Math.floor(r / 2); i--)
-          if ("_(,./>-".includes(head[i]!) && !/^[)\],;]/.test(w.slice(i + 1))) {
-            cut = i + 1;
-            break;
-          }
+        // The last boundary that leaves half a line; else any boundary (`TASK_` /
+        // `UNINTERRUPTIBLE)` in a narrow column, not `TASK_UNINTERRUPTIB` / `LE)`: new-user
+        // trial 16); the edge only for a word with none.
+        for (const low of [Math.floor(r / 2), 1]) {
+          for (let i = head.length - 1; i >= low && cut < 0; i--)
+            if ("_(,./>-".includes(head[i]!) && !/^[)\],;]/.test(w.slice(i + 1))) cut = i + 1;
+          if (cut >= 0) break;
+        }
         if (cut < 0) cut = r;
         line = w.slice(0, cut);
         w = w.slice(cut);
@@ -159,7 +170,10 @@ export function renderDiagram(exec: Execution, width = 75): string {
     out.push(c === undefined ? text : (" ".repeat(c * (col + gap)) + text).trimEnd());
   };
   const widthOf = (tid: number) => (colOf.has(tid) ? col : width);
-  out.push(cols.map((tid, c) => exec.tasks[tid]!.name.slice(0, col).padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
+  // A name wider than its column wraps (`waker store` / `buffer`), never cut short.
+  const heads = cols.map((tid) => wrapTokens(exec.tasks[tid]!.name, col, ""));
+  for (let r = 0; r < Math.max(...heads.map((h) => h.length)); r++)
+    out.push(heads.map((h, c) => (h[r] ?? "").padEnd(c === cols.length - 1 ? 0 : col + gap)).join("").trimEnd());
   // Each name underlined the column's width, the width its steps wrap at.
   out.push(cols.map(() => "-".repeat(col)).join(" ".repeat(gap)));
   const lastFn = new Array<string>(n).fill("");

@@ -436,7 +436,10 @@ export function showRates(results: readonly RateResult[], caption?: string): voi
   const how = first === undefined ? "" : `${[...new Set(results.map(modeLabel))].join(", ")} scheduler, seed ${first.seed}`;
   const variants = [...new Set(results.map((r) => r.variant))];
   const of = variants.length === 0 ? "" : `, variant${variants.length > 1 ? "s" : ""} ${variants.join(", ")}`;
-  displayBundle(tableBundle(rateRows(results), undefined, caption ?? `failure rate per fix${of}: ${how}; 95% Wilson score intervals`));
+  // (A rate that is not what it seems says so under its table, as `racelab rates` does.)
+  const warnings = [...new Set(results.flatMap((r) => r.warnings ?? []))];
+  const warned = warnings.length === 0 ? "" : warnings.map((w) => `; warning: ${w}`).join("");
+  displayBundle(tableBundle(rateRows(results), undefined, (caption ?? `failure rate per fix${of}: ${how}; 95% Wilson score intervals`) + warned));
 }
 
 /**

@@ -139,7 +139,11 @@ export function passWarnings(r: VerdictRow): string[] {
 /** The violating cell, in the verdict cell's order: `1 of 6 each; 0 of 5` (one model: `0 of 5 executions`). */
 export function violatingCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): string {
   const g = verdictGroups(r, v);
-  return g.length === 1 && g[0]!.models.length === 1 ? `${g[0]!.counts} executions` : g.map((x) => x.counts).join("; ");
+  if (g.length === 1 && g[0]!.models.length === 1) return `${g[0]!.counts} executions`;
+  // Every count names its model (new-user trial 16: `tso: 1 of 6, pso: 1 of 6; 0 of 5` left the
+  // last count's model to guess): a group of one model or of equal counts gets the models first.
+  if (g.length === 1) return g[0]!.counts;
+  return g.map((x) => (x.models.length === 1 || x.counts.endsWith(" each") ? `${x.models.join(", ")}: ${x.counts}` : x.counts)).join("; ");
 }
 
 /** `(variant large-folio, under tso)`, `(under tso)` or `` after a fix's name, where its counterexample comes from. */
