@@ -35,6 +35,8 @@ describe("racelab run (Jupyter + racelab kernel)", { timeout: 300_000 }, () => {
     assert.deepEqual((await readdir(out)).sort(), ["smoke.ipynb", "smoke.results.jsonl"], "no temp file left");
 
     const nb = parseNotebook(await readFile(res.output, "utf8"), "executed smoke");
+    // The notebook it ran, as named: the report's reproduce command runs that one (new-user trial 16).
+    assert.equal((nb.metadata["racelab"] as { run?: { source?: string } }).run?.source, "test/fixtures/smoke.ipynb");
     const outputs = (i: number): NotebookOutput[] => nb.cells[i]!.outputs ?? [];
     // The kernel runs at the project root, whatever folder the notebook is in.
     assert.deepEqual(outputs(1).map((o) => o.output_type), ["stream"]);

@@ -156,3 +156,32 @@ test("narrow columns: an identifier breaks after its `_` and its rest stays whol
   assert.match(h2!, /^ +buffer +buffer$/);
   assert.ok(!text.includes("buffe\n") && !/UNINTERRUPTIB\s*\n\s*LE\)/.test(text), text);
 });
+
+test("a deadlock's diagram shows where each stuck thread waits, in its column; the finding names a site labelled fn() once (new-user trial 16)", async () => {
+  const at = sitesIn("kernel/sched/core.c", "v6.12");
+  const SLEEP = at("schedule", "schedule()");
+  const { DECLARE_WAIT_QUEUE_HEAD, prepare_to_wait, schedule, DEFINE_WAIT, TASK_UNINTERRUPTIBLE } = await import("../src/index.js");
+  const PREP = at("waiter", "prepare_to_wait()");
+  const sleeper = defineScenario({
+    id: "sleeps-forever",
+    setup: () => ({
+      state: { wq: DECLARE_WAIT_QUEUE_HEAD("wq") },
+      threads: {
+        *waiter(t: Task, s) {
+          const wait = DEFINE_WAIT(t);
+          yield* prepare_to_wait(t, s.wq, wait, TASK_UNINTERRUPTIBLE, PREP);
+          yield* schedule(t, SLEEP);
+        },
+        *other(t: Task) {
+          yield at("other", "return");
+        },
+      },
+    }),
+  });
+  const r = check(sleeper);
+  assert.equal(r.verdict, "fail");
+  const key = Object.keys(r.findings)[0]!;
+  assert.match(key, /^deadlock: waiter waits for .* at schedule\(\)$/);
+  const text = renderDiagram(replayCounterexample(sleeper, r)!);
+  assert.match(text, /\nschedule\(\)\n\/\/ schedule\(\)\n\/\/ -> blocked: waits for wake-up in\n/);
+});

@@ -104,10 +104,26 @@ test("the report's footer gives its provenance: racelab, commit, what was comput
     const sha = createHash("sha256").update(await readFile("test/fixtures/executed.ipynb")).digest("hex");
     assert.match(html, new RegExp(`<dt>notebook SHA-256</dt><dd><code class="long">${sha}</code>`));
     assert.match(html, /<dt>racelab<\/dt><dd>\d+\.\d+\.\d+/);
-    assert.match(html, /<dt>reproduce<\/dt><dd><code class="long">racelab run test\/fixtures\/executed\.ipynb --force &amp;&amp; racelab report reports\/executed\.ipynb<\/code>/);
+    assert.match(html, /<dt>reproduce<\/dt><dd><code class="long">racelab run test\/fixtures\/executed\.ipynb --force &amp;&amp; racelab report reports\/executed\.ipynb --out [^ <]+<\/code>/);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+});
+
+test("the reproduce command runs the notebook `racelab run` executed, into the folder it wrote to, and reports from there (new-user trial 16: it named the copy and reports/)", async () => {
+  const { provenanceOf } = await import("../src/report/provenance.js");
+  const { readFileSync } = await import("node:fs");
+  const bytes = readFileSync("test/fixtures/executed.ipynb");
+  const nb = JSON.parse(bytes.toString("utf8"));
+  nb.metadata.racelab = { ...(nb.metadata.racelab ?? {}), run: { key: "k", source: "test/fixtures/smoke.ipynb" } };
+  assert.equal(
+    provenanceOf("myreports/smoke.ipynb", bytes, nb, "myreports").reproduce,
+    "racelab run test/fixtures/smoke.ipynb --out myreports --force && racelab report myreports/smoke.ipynb --out myreports",
+  );
+  assert.equal(provenanceOf("reports/smoke.ipynb", bytes, nb).reproduce, "racelab run test/fixtures/smoke.ipynb --force && racelab report reports/smoke.ipynb");
+  // A source that is gone: the copy itself, as before.
+  nb.metadata.racelab.run.source = "nowhere/gone.ipynb";
+  assert.equal(provenanceOf("my dir/gone.ipynb", bytes, nb).reproduce, "racelab run 'my dir/gone.ipynb' --force && racelab report reports/gone.ipynb");
 });
 
 test("a malformed output (traceback not a list of strings, ename not a string) is bad input: exit 2, one line", async () => {

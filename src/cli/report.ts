@@ -113,7 +113,7 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     } catch (e) {
       warn(`racelab report: ${path}: ${(e as Error).message}; the writeup has no verdict section`);
     }
-    const doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance: provenanceOf(path, await readFile(path), nb) });
+    const doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance: provenanceOf(path, await readFile(path), nb, outDir) });
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {

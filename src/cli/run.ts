@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -241,6 +241,9 @@ if sys.argv[1] == "--check":
     sys.exit(0)
 
 src, dst, kernel_name, timeout, run_key = sys.argv[1:6]
+# The notebook as the user named it (src may be a copy with injected parameters), for the
+# report's reproduce command.
+source = sys.argv[6] if len(sys.argv) > 6 else src
 nb = nbformat.read(src, as_version=4)
 skip_tag = "skip-execution"
 def runnable(c):
@@ -307,7 +310,7 @@ except Exception as e:
     sys.exit(3)
 
 # What the cache compares next time (see runKey in run.ts).
-nb.metadata.setdefault("racelab", {})["run"] = {"key": run_key}
+nb.metadata.setdefault("racelab", {})["run"] = {"key": run_key, "source": source}
 tmp = os.path.join(os.path.dirname(dst) or ".", ".%s.%d.tmp" % (os.path.basename(dst), os.getpid()))
 try:
     with open(tmp, "w", encoding="utf-8") as f:
@@ -578,7 +581,7 @@ async function runAll(
       await writeFile(runPath, source);
     }
     const attempt = () =>
-      runPython(python, [resolve(runPath), resolve(out), kernel, String(timeoutSec), key], (e) => {
+      runPython(python, [resolve(runPath), resolve(out), kernel, String(timeoutSec), key, relative(process.cwd(), resolve(nbPath)) || nbPath], (e) => {
         if (e.event === "start") {
           cells = Number(e["cells"]);
           bar?.start(Math.max(cells, 1), 0, { status: "starting kernel" });

@@ -520,7 +520,11 @@ export class Execution implements TaskHost, TrackHost {
         return this.findings;
       }
       const parts = stuck.map(
-        (t) => `${t.name} waits for ${t.waitOn?.name ?? "?"}${t.next !== null ? ` at ${t.next.fn}() (${t.next.label})` : ""}`,
+        (t) =>
+          `${t.name} waits for ${t.waitOn?.name ?? "?"}${
+            // (`at schedule()`, not `at schedule() (schedule())`: new-user trial 16.)
+            t.next === null ? "" : t.next.label === `${t.next.fn}()` ? ` at ${t.next.label}` : ` at ${t.next.fn}() (${t.next.label})`
+          }`,
       );
       this.push({ kind: "deadlock", message: parts.join(", "), thread: -1, step: this.steps - 1 });
       return this.findings;

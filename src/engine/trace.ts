@@ -209,6 +209,17 @@ export function renderDiagram(exec: Execution, width = 75): string {
       }
     }
   });
+  // A deadlock: where each stuck thread waits, in its column (new-user trial 16: the waiter's
+  // schedule(), where it sleeps forever, was in no row, being a step that never ran).
+  if (exec.findings.some((f) => f.kind === "deadlock"))
+    for (const tid of cols) {
+      const t = exec.tasks[tid]!;
+      if (t.done || t.daemon || t.next === null || t.parked !== null) continue;
+      const w = widthOf(tid);
+      if (t.next.fn !== lastFn[tid]) for (const l of wrapTokens(`${t.next.fn}()`, w)) put(tid, l);
+      for (const l of wrapTokens(`// ${t.next.label}`, w, "     ")) put(tid, l);
+      for (const l of wrapTokens(`// -> blocked: ${exec.whyBlocked(tid)}`, w, "        ")) put(tid, l);
+    }
   const whole = exec.findings.filter((f) => f.thread < 0);
   if (whole.length > 0) {
     out.push("");

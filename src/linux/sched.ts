@@ -152,7 +152,10 @@ export function set_current_state(t: Task, state: number, at: Site): Step {
 
 /**
  * __set_current_state(state): WRITE_ONCE(current->__state, state), no barrier. One step; under
- * tso/pso the store is buffered (see the module comment): the thread's next loads can pass it.
+ * tso, pso and rmo the store waits in the thread's store buffer, so the thread's later loads (of
+ * the condition it sleeps on) can pass it, and a try_to_wake_up() in between still reads
+ * TASK_RUNNING and wakes nobody: the lost wake-up the comment above set_current_state() in
+ * include/linux/sched.h (v6.12) describes. set_current_state() is the fully ordered form.
  */
 export function __set_current_state(t: Task, state: number, at: Site): Step {
   return step(t, at, {}, () => store(t, sched(t).cell, state));

@@ -106,11 +106,14 @@ export function summarizeResults(results: readonly RecordedResult[]): string[] {
 
 /**
  * The provenance of the executed notebook at `path` (its bytes `bytes`, parsed `nb`): reads
- * `<name>.results.jsonl` beside it when there is one. The reproduce command names
- * `notebooks/<name>.ipynb` when that file exists (else the executed copy) and repeats the
- * parameters of an `injected-parameters` cell as `-p`.
+ * `<name>.results.jsonl` beside it when there is one. The reproduce command runs the notebook
+ * `racelab run` executed (its metadata's `racelab.run.source`, when that file is there; else
+ * `notebooks/<name>.ipynb` when that exists) into the executed copy's folder (`--out` unless
+ * `reports`) and reports `path`; with neither, it runs the executed copy itself into `reports/` and
+ * reports that. It repeats the parameters of an `injected-parameters` cell as `-p`, and the
+ * report's `outDir` (`--out`, default `reports`).
  */
-export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provenance {
+export function provenanceOf(path: string, bytes: Buffer, nb: Notebook, outDir = "reports"): Provenance {
   const name = basename(path).replace(/\.ipynb$/, "");
   const resultsPath = join(dirname(path), `${name}.results.jsonl`);
   let computed: string[] = [];
@@ -129,7 +132,13 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provena
   }
   const injected = nb.cells.find((c) => Array.isArray(c.metadata.tags) && (c.metadata.tags as unknown[]).includes("injected-parameters"));
   const params = injected === undefined ? [] : [...joinText(injected.source).matchAll(/const\s+([A-Za-z_$][\w$]*)\s*=\s*(.*?);\s*$/gm)].map((m) => ` -p ${m[1]}=${m[2]}`);
-  const source = existsSync(join("notebooks", `${name}.ipynb`)) ? join("notebooks", `${name}.ipynb`) : path;
+  const ran = (nb.metadata["racelab"] as { run?: { source?: unknown } } | undefined)?.run?.source;
+  const source =
+    typeof ran === "string" && ran !== "" && existsSync(ran) ? ran : existsSync(join("notebooks", `${name}.ipynb`)) ? join("notebooks", `${name}.ipynb`) : path;
+  // (new-user trial 16: `racelab run x.ipynb --out myreports` printed `racelab run
+  // myreports/x.ipynb --force && racelab report reports/x.ipynb`: the copy, and the wrong folder.)
+  const runOut = dirname(path) === "reports" ? "" : ` --out ${shellWord(dirname(path))}`;
+  const reportOut = outDir === "reports" ? "" : ` --out ${shellWord(outDir)}`;
   const kernel = (nb.metadata["kernelspec"] as { name?: unknown } | undefined)?.name;
   return {
     racelab: racelabVersion(),
@@ -139,6 +148,14 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook): Provena
     notebookSha256: createHash("sha256").update(bytes).digest("hex"),
     computed,
     checked,
-    reproduce: `racelab run ${source}${params.join("")} --force && racelab report reports/${name}.ipynb`,
+    reproduce:
+      source === path
+        ? `racelab run ${shellWord(path)}${params.join("")} --force && racelab report reports/${shellWord(name)}.ipynb${reportOut}`
+        : `racelab run ${shellWord(source)}${params.join("")}${runOut} --force && racelab report ${shellWord(path)}${reportOut}`,
   };
+}
+
+/** A path as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
