@@ -233,3 +233,11 @@ test("verify compares what the archive recorded: a field a later racelab adds is
   assert.deepEqual(differingFields(recorded, { verdict: "pass", rows: [{ a: 1 }] }), ["states"]);
   assert.deepEqual(differingFields(recorded, { ...recorded, rows: [{ a: 1 }, { a: 2 }] }), ["rows"]);
 });
+
+test("a verify line names the reduction and the seed a result was computed with (new-user trial 17: sleep-sets and none read alike)", async () => {
+  const { describeResult } = await import("../src/cli/archive.js");
+  const rec = (options: Record<string, unknown>) => ({ kind: "check" as const, scenario: "s", bundled: true, options, result: null });
+  assert.equal(describeResult(rec({ fix: "baseline" }), {}), "s baseline/default");
+  assert.equal(describeResult(rec({ fix: "baseline", reduction: "none" }), {}), "s baseline/default (none)");
+  assert.equal(describeResult(rec({ mode: "random", memoryModel: "tso", seed: 7 }), { blocks: 2 }), "s baseline/default blocks=2 (random, tso, seed 7)");
+});

@@ -202,6 +202,16 @@ test("checkAll with memoryModels: one row per fix × variant × model, with a me
   assert.equal(plain.length, sc.fixes.length * sc.variants.length);
   assert.ok(!("memory model" in checkRows(plain)[0]!));
   assert.throws(() => checkAll("ext4-delalloc-fallocate", {}, { memoryModels: ["x86" as never] }), /unknown memory model 'x86'/);
+  // Of the executions explored and of every interleaving, each named (new-user trial 17 read 3
+  // in the verdict section and 35 here, both "violating"); without a reduction, the search's own.
+  const base = rows[0]!;
+  assert.equal(base["violating explored"], results[0]!.violations);
+  assert.equal(base["violating interleavings"], results[0]!.naiveViolations);
+  const none = checkAll("ext4-delalloc-fallocate", {}, { reduction: "none" });
+  assert.ok(none.every((r) => r.reduction === "none"));
+  const noneRow = checkRows(none.map((r) => ({ ...r, naiveExecutions: null, naiveViolations: null })))[0]!;
+  assert.equal(noneRow.interleavings, none[0]!.executions);
+  assert.equal(noneRow["violating interleavings"], none[0]!.violations);
 
   const chart = violationsChart(results) as Record<string, unknown>;
   assert.deepEqual((chart.facet as Record<string, { field: string }>).row!.field, "memory model");
@@ -232,4 +242,18 @@ test("showLeftOut() and showClaims() of a scenario that lists none say so in a r
   assert.equal(shown.length, 2);
   assert.match(shown[0]!, /\(nothing listed: the scenario's leftOut is empty\)/);
   assert.match(shown[1]!, /\(none: the scenario lists no claims\)/);
+});
+
+test("replayCommand of a file scenario's result names its file, given the scenario or not (new-user trial 17: showCounterexample(result) printed the id)", async () => {
+  const { loadScenario } = await import("../src/registry.js");
+  const { check } = await import("../src/index.js");
+  const sc = await loadScenario("./test/fixtures/lost-wakeup.ts");
+  const r = check(sc, { memoryModel: "tso" });
+  assert.equal(r.verdict, "fail");
+  const withObject = replayCommand(r, sc);
+  assert.match(withObject, /^racelab replay \.\/test\/fixtures\/lost-wakeup\.ts --fix baseline --memory-model tso --schedule /);
+  assert.equal(replayCommand(r), withObject);
+  // A bundled scenario is named by its id.
+  const ext4 = check("ext4-delalloc-fallocate", {});
+  assert.match(replayCommand(ext4), /^racelab replay ext4-delalloc-fallocate /);
 });

@@ -253,10 +253,12 @@ export function shownParams(all: readonly RecordedResult[]): Record<string, unkn
 }
 
 /** `<scenario> <fix>/<variant> [name=value ...] [(mode[, memory model])]` for a verify line. */
-function describeResult(r: RecordedResult, params: Record<string, unknown>): string {
-  const o = r.options as { fix?: string; variant?: string; mode?: string; memoryModel?: string };
+export function describeResult(r: RecordedResult, params: Record<string, unknown>): string {
+  const o = r.options as { fix?: string; variant?: string; mode?: string; memoryModel?: string; reduction?: string; seed?: number };
   const ps = Object.entries(params).map(([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("");
-  const how = [o.mode, o.memoryModel].filter((x): x is string => typeof x === "string");
+  // (The reduction and seed too: two checks of one fix under sleep-sets and none read alike;
+  // new-user trial 17.)
+  const how = [o.mode, o.memoryModel, o.reduction, typeof o.seed === "number" ? `seed ${o.seed}` : undefined].filter((x): x is string => typeof x === "string");
   return `${r.scenario} ${o.fix ?? "baseline"}/${o.variant ?? "default"}${ps}${how.length > 0 ? ` (${how.join(", ")})` : ""}`;
 }
 

@@ -39,9 +39,9 @@ function shellWord(w: string): string {
  * parameter order; `--memory-model` when the model is not `sc` or is not the variant's own (a
  * `pso` variant checked under `sc` needs `--memory-model sc`). `scenario`, when given, supplies
  * those defaults; otherwise the bundled scenario with the target's id does. When neither is
- * available (a scenario loaded from a file), every parameter and the memory model are given
- * explicitly, which replays the same run. `scenarioRef` is how the command names the scenario
- * (default: the file `scenario` was loaded from by `loadScenario()`, else the target's id). Words
+ * available, every parameter and the memory model are given explicitly, which replays the same
+ * run. `scenarioRef` is how the command names the scenario (default: the file `loadScenario()`
+ * loaded the scenario from, `scenario` or the one the target's id finds, else the id). Words
  * the shell would interpret are single-quoted.
  */
 export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, scenario?: AnyScenario): string {
@@ -62,7 +62,9 @@ export function replayCommandFor(target: ReplayTarget, scenarioRef?: string, sce
       if (!(e instanceof UsageError)) throw e;
     }
   }
-  const fromFile = scenario === undefined ? undefined : scenarioFileOf(scenario);
+  // (The scenario found by id names its file too: `showCounterexample(result)` of a file scenario
+  // printed `racelab replay <id>`, which replay cannot find; new-user trial 17.)
+  const fromFile = sc !== null && sc.id === target.scenario ? scenarioFileOf(sc) : undefined;
   const words = ["racelab", "replay", scenarioRef ?? fromFile ?? target.scenario, "--fix", target.fix];
   if (target.variant !== "default") words.push("--variant", target.variant);
   for (const [name, value] of Object.entries(target.params))
