@@ -1,9 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const BIN = "dist/cli/main.js";
+/** A path for a scenario file of a test's own, in a new temporary folder. */
+function scenarioFile(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), "racelab-cli-")), name);
+}
+
 function racelab(...args: string[]) {
   assert.ok(existsSync(BIN), "build first (npm test builds)");
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
@@ -359,11 +366,7 @@ test("check --memory-model takes several models, comma-separated, and checks eac
 });
 
 test("a check where the model's own code threw says so on its verdict line, not only `FAIL: n violating` (new-user trial 16)", async () => {
-  const { mkdtempSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const dir = mkdtempSync(join(tmpdir(), "racelab-error-"));
-  const file = join(dir, "typo.ts");
+  const file = scenarioFile("typo.ts");
   writeFileSync(
     file,
     `import { defineScenario, sitesIn } from "racelab";
@@ -388,11 +391,7 @@ export default defineScenario({
 });
 
 test("a pass with a warning says so on its line, and --strict exits 1 for it, for a violation and for an incomplete search (new-user trial 16)", async () => {
-  const { mkdtempSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const dir = mkdtempSync(join(tmpdir(), "racelab-strict-"));
-  const file = join(dir, "plain-sb.ts");
+  const file = scenarioFile("plain-sb.ts");
   // Store buffering on plain fields: racelab never buffers them, so tso reorders nothing (a warning).
   writeFileSync(
     file,
