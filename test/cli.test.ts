@@ -424,4 +424,24 @@ export default defineScenario({
   assert.equal(racelab("check", "ext4-delalloc-fallocate", "--strict").code, 1);
   assert.equal(racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--param", "blocks=2", "--max-executions", "5", "--strict").code, 1);
   assert.equal(racelab("check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--strict").code, 0);
+  // A warning that only names the reduction used instead (dpor under pso) leaves the pass sound:
+  // --strict exits 0 (new-user trial 18).
+  const dpor = racelab("check", "test/fixtures/lost-wakeup.ts", "--fix", "smp-mb", "--memory-model", "pso", "--reduction", "dpor", "--strict");
+  assert.match(dpor.stdout, /warning: --reduction dpor is not used under pso/);
+  assert.equal(dpor.code, 0, dpor.stdout);
+});
+
+test("isReductionFallback() knows the two warnings that only name the reduction used instead, and no other", async () => {
+  const { isReductionFallback, DPOR_PSO_WARNING } = await import("../src/engine/check.js");
+  assert.ok(isReductionFallback(DPOR_PSO_WARNING));
+  assert.ok(isReductionFallback(DPOR_PSO_WARNING.replace("under pso", "under rmo")));
+  const { check, getScenario } = await import("../src/index.js");
+  // (The text state caching gives where a step observes RCU state; scenario-api.test.ts makes one.)
+  assert.ok(
+    isReductionFallback(
+      "state caching is off: a step observes rcu_state, state no fingerprint covers (racelab's RCU state lives outside the scenario's state, as does a newLoc(name) without an owner); the search used sleep sets",
+    ),
+  );
+  assert.ok(!isReductionFallback("plain fields state.cond are written by one thread and read by another with no lock in common"));
+  assert.ok(check(getScenario("ext4-delalloc-fallocate"), { fix: "recheck-es" }).warnings.every((w) => !isReductionFallback(w)));
 });

@@ -1539,3 +1539,31 @@ test("wait queues: setting the condition after wake_up() loses the wake-up; an e
     "deadlock: S1 waits for wake-up in schedule() (TASK_UNINTERRUPTIBLE) at sleeper() (schedule())",
   ]);
 });
+
+test("seqcount_t in a state table shows its sequence, odd while a writer is inside; a blocked reader waits in read_seqcount_begin() (new-user trial 18)", async () => {
+  const { Session, defineScenario, sitesIn, SEQCNT_ZERO, read_seqcount_begin, write_seqcount_begin, write_seqcount_end } = await import("../src/index.js");
+  const at = sitesIn("include/linux/seqlock.h", "v6.12");
+  const B = at("write_seqcount_begin", "begin"), E = at("write_seqcount_end", "end"), R = at("read_seqcount_begin", "start");
+  const sc = defineScenario({
+    id: "seq-view",
+    setup: () => ({
+      state: { seq: SEQCNT_ZERO("d->seq") },
+      threads: {
+        *writer(t, s) {
+          yield* write_seqcount_begin(t, s.seq, B);
+          yield* write_seqcount_end(t, s.seq, E);
+        },
+        *reader(t, s) {
+          yield* read_seqcount_begin(t, s.seq, R);
+        },
+      },
+    }),
+  });
+  const s = new Session(sc);
+  assert.equal(s.state["seq"], "0");
+  s.step("writer");
+  assert.equal(s.state["seq"], "1 (odd: a writer is inside)");
+  assert.match(s.threadStatus.find((x) => x.name === "reader")!.why ?? "", /in read_seqcount_begin\(\)/);
+  s.step("writer");
+  assert.equal(s.state["seq"], "2");
+});

@@ -7,7 +7,7 @@
 import { ModelError, UsageError } from "../errors.js";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
+import { isReductionFallback, mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
 import { numberText } from "../notebook/display.js";
 import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
@@ -381,7 +381,8 @@ function storeOnlyNote(models: readonly string[]): string {
  * never buffered under tso passed with a warning, and `--fail-on-finding` exited 0).
  */
 function notCleanPass(r: CheckResult): boolean {
-  return r.verdict !== "pass" || r.warnings.length > 0;
+  // (A warning that only names the reduction used instead leaves the pass as sound.)
+  return r.verdict !== "pass" || r.warnings.some((w) => !isReductionFallback(w));
 }
 
 function printCheck(sc: AnyScenario, r: CheckResult): void {
@@ -545,7 +546,7 @@ export function buildProgram(): Command {
     .option("--shard <k/N>", "exhaustive sleep-sets or none: explore part k of N only and print it as JSON for `racelab merge`")
     .option("--counterexample-for <text>", "show the first execution with a finding that contains this text (e.g. use-after-free) as the counterexample")
     .option("--fail-on-finding", "exit status 1 when any configuration has a violation")
-    .option("--strict", "exit status 1 unless every configuration passes with no warning (a violation, an incomplete search, a pass with a warning): for CI")
+    .option("--strict", "exit status 1 unless every configuration passes with no warning (a violation, an incomplete search, a pass with a warning other than which reduction ran): for CI")
     .action(async (id: string, o: Record<string, unknown>, cmd: Command) => {
       const sc = await loadScenario(id);
       const params = parseParams(o.param as string[], sc);

@@ -18,7 +18,7 @@
  * protected data in Cells. The reader's spin on an odd sequence is
  * one step that runs once the sequence (as the reader would load it) is even; a writer that never
  * ends its section leaves the reader waiting: a deadlock finding `... waits for an even <name>
- * sequence in read_seqbegin() (a writer is inside its write section)`. Readers that see a change
+ * sequence in read_seqcount_begin() (a writer is inside its write section)`. Readers that see a change
  * retry: loop on read_seqretry() in the model as in the C, with `t.retry()` bounding the loop if
  * a writer can run forever.
  *
@@ -37,7 +37,7 @@ import { peek, subSite, type Step } from "./shared.js";
 class EvenSequence implements Waitable {
   readonly name: string;
   constructor(readonly s: seqcount_t) {
-    this.name = `an even ${s.name} sequence in read_seqbegin() (a writer is inside its write section)`;
+    this.name = `an even ${s.name} sequence in read_seqcount_begin() (a writer is inside its write section)`;
   }
   canProceed(t: Task): boolean {
     return (peek(t, this.s.sequence) & 1) === 0;
@@ -64,6 +64,14 @@ export class seqcount_t {
   /** `<name>=<sequence in memory>`, without recording an access. */
   toString(): string {
     return `${this.name}=${this.sequence.peek()}`;
+  }
+  /**
+   * The sequence in memory for state tables, `2`, or `3 (odd: a writer is inside)`, without
+   * recording an access (new-user trial 18: the table showed the seqcount's name, not its value).
+   */
+  describe(): string {
+    const v = this.sequence.peek();
+    return (v & 1) === 1 ? `${v} (odd: a writer is inside)` : String(v);
   }
 }
 
