@@ -1567,3 +1567,32 @@ test("seqcount_t in a state table shows its sequence, odd while a writer is insi
   s.step("writer");
   assert.equal(s.state["seq"], "2");
 });
+
+test("read_seqcount_begin() and read_seqcount_retry() say what they saw, in race diagrams (new-user trial 18)", async () => {
+  const { defineScenario, sitesIn, SEQCNT_ZERO, read_seqcount_begin, read_seqcount_retry, write_seqcount_begin, write_seqcount_end, replay, renderDiagram } = await import("../src/index.js");
+  const at = sitesIn("include/linux/seqlock.h", "v6.12");
+  const B = at("write_seqcount_begin", "begin"), E = at("write_seqcount_end", "end");
+  const R = at("read_seqcount_begin", "start"), Q = at("read_seqcount_retry", "retry?");
+  const sc = defineScenario({
+    id: "seq-notes",
+    setup: () => ({
+      state: { seq: SEQCNT_ZERO("d->seq") },
+      threads: {
+        *writer(t, s) {
+          yield* write_seqcount_begin(t, s.seq, B);
+          yield* write_seqcount_end(t, s.seq, E);
+        },
+        *reader(t, s) {
+          const start = yield* read_seqcount_begin(t, s.seq, R);
+          yield* read_seqcount_retry(t, s.seq, start, Q);
+        },
+      },
+    }),
+  });
+  // The reader begins at 0, the writer runs whole, the retry sees 2.
+  const text = renderDiagram(replay(sc, { schedule: "1.0.0.1" }).exec);
+  assert.match(text, /-> start = 0/);
+  assert.match(text, /-> sequence 2, not 0: retry/);
+  const calm = renderDiagram(replay(sc, { schedule: "1.1.0.0" }).exec);
+  assert.match(calm, /-> sequence still 0: done/);
+});

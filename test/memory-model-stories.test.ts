@@ -257,3 +257,11 @@ test("replayCommand of a file scenario's result names its file, given the scenar
   const ext4 = check("ext4-delalloc-fallocate", {});
   assert.match(replayCommand(ext4), /^racelab replay ext4-delalloc-fallocate /);
 });
+
+test("showViolationsChart of results without interleaving counts says so instead of drawing an empty chart (new-user trial 18)", async () => {
+  const { showViolationsChart } = await import("../src/notebook/views.js");
+  const { check } = await import("../src/index.js");
+  const r = check("ext4-delalloc-fallocate", {});
+  assert.equal(r.naiveExecutions, null);
+  await assert.rejects(() => showViolationsChart([r]), /showViolationsChart: no result of variant default counts its interleavings \(naiveExecutions\): check with countNaive: true, or use checkAll\(\)/);
+});

@@ -201,7 +201,7 @@ test("declarative claims are evaluated by exhaustive search", () => {
   });
   const res = evaluateClaims(sc);
   assert.deepEqual(res.map((c) => [c.id, c.holds]), [["race", true], ["lock", true], ["wrong", false]]);
-  assert.match(res[0]!.observed, /^baseline\/default: fail \(\d+ of \d+ executions explored: invariant: lost update: n = 1\)$/);
+  assert.match(res[0]!.observed, /^baseline\/default: fail \(\d+ violating of \d+ executions explored: invariant: lost update: n = 1\)$/);
   // A claim with no source of its own is the scenario's thread's, not its own statement; here no
   // thread is given, so none ("—": a new user's trial read the quoted title as a source).
   assert.deepEqual(res.map((c) => c.source), ["—", "—", "—"]);

@@ -64,10 +64,10 @@ export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
   });
 }
 
-/** One line for a claim's `observed`: `fix/variant [model]: verdict (n of m executions explored: findings)` (the reduced search's executions, not every interleaving). */
+/** One line for a claim's `observed`: `fix/variant [model]: verdict (n violating of m executions explored: findings)` (the reduced search's executions, not every interleaving). */
 export function summarizeCheck(r: CheckResult): string {
   return (
-    `${r.fix}/${r.variant}${r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`}: ${r.verdict} (${r.violations} of ${r.executions} executions explored` +
+    `${r.fix}/${r.variant}${r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`}: ${r.verdict} (${r.violations} violating of ${r.executions} executions explored` +
     (r.violations > 0 ? `: ${Object.keys(r.findings).join("; ")}` : "") +
     ")"
   );

@@ -105,14 +105,21 @@ export function DEFINE_SEQLOCK(name: string): seqlock_t {
  * returns it, then smp_rmb(); pass it to read_seqcount_retry().
  */
 export function read_seqcount_begin(t: Task, s: seqcount_t, at: Site): Step<number> {
-  return step(t, at, { waitFor: s.even }, () => loadAcquire(t, s.sequence));
+  return step(t, at, { waitFor: s.even }, () => {
+    const v = loadAcquire(t, s.sequence);
+    // (What the reader saw, in race diagrams: new-user trial 18 had to work it out.)
+    t.say(() => `start = ${v}`);
+    return v;
+  });
 }
 
 /** read_seqcount_retry(s, start): smp_rmb(), then true when a writer ran since read_seqcount_begin() returned `start` (retry). One step. */
 export function read_seqcount_retry(t: Task, s: seqcount_t, start: number, at: Site): Step<boolean> {
   return step(t, at, {}, () => {
     smp_rmb(t);
-    return load(t, s.sequence) !== start;
+    const now = load(t, s.sequence);
+    t.say(() => (now !== start ? `sequence ${now}, not ${start}: retry` : `sequence still ${start}: done`));
+    return now !== start;
   });
 }
 

@@ -482,9 +482,19 @@ export function showChecks(results: readonly CheckResult[], caption?: string): v
 
 /**
  * Displays the violations chart ({@link violationsChart}: one panel per variant given, one row per
- * memory model) as one display message: Vega-Lite + SVG + text. Needs the tslab kernel.
+ * memory model) as one display message: Vega-Lite + SVG + text. Needs the tslab kernel. Throws
+ * UsageError when no result of those variants counts its interleavings (`countNaive`; checkAll()
+ * counts them): the chart would be empty.
  */
 export async function showViolationsChart(results: readonly CheckResult[], variants?: readonly string[]): Promise<void> {
+  // (Without interleaving counts the chart is empty and vega warns into the report: new-user
+  // trial 18 passed check() results made without countNaive.)
+  const shown = variants ?? ["default"];
+  if (!results.some((r) => shown.includes(r.variant) && r.naiveExecutions !== null))
+    throw new UsageError(
+      `showViolationsChart: no result of variant${shown.length === 1 ? "" : "s"} ${shown.join(", ")} counts its interleavings ` +
+        `(naiveExecutions): check with countNaive: true, or use checkAll(), which counts them`,
+    );
   await displayChart(violationsChart(results, variants));
 }
 
