@@ -2,7 +2,7 @@ import { recordResult } from "./record.js";
 import { countLinearizations } from "./count.js";
 import { StaleStateHash, StateCycle, UnhashableState, UsageError } from "../errors.js";
 import { engineCopies } from "./access.js";
-import { reordersStores, type MemoryModel } from "./memory.js";
+import { MEMORY_MODELS, reordersStores, type MemoryModel } from "./memory.js";
 import { findingKey, type Finding, type FindingKind } from "./finding.js";
 import { resolveConfig, type AnyScenario } from "./scenario.js";
 import { formatSchedule, parseScheduleChoices } from "./schedule.js";
@@ -324,7 +324,21 @@ export const DPOR_PSO_WARNING =
  * count it (new-user trials 17 and 18: a correct pass exited 1).
  */
 export function isReductionFallback(warning: string): boolean {
-  return /^--reduction dpor is not used under \w+ \(/.test(warning) || /^state caching is off: .*; the search used sleep sets$/.test(warning);
+  return (
+    MEMORY_MODELS.some((m) => warning === DPOR_PSO_WARNING.replace("under pso", `under ${m}`)) ||
+    (warning.startsWith(STATE_CACHING_OFF[0]) && warning.endsWith(STATE_CACHING_OFF[1]))
+  );
+}
+
+/** The two ends of {@link stateCachingOffWarning}'s text, around the location. */
+const STATE_CACHING_OFF = [
+  "state caching is off: a step observes ",
+  ", state no fingerprint covers (racelab's RCU state lives outside the scenario's state, as does a newLoc(name) without an owner); the search used sleep sets",
+] as const;
+
+/** The warning of a state-caching search that observed `location`, which no fingerprint covers, and used sleep sets. */
+function stateCachingOffWarning(location: string): string {
+  return STATE_CACHING_OFF[0] + location + STATE_CACHING_OFF[1];
 }
 
 /**
@@ -651,10 +665,7 @@ function explore(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: C
       if (!(e instanceof UnhashableState)) throw e;
       // A read no fingerprint covers: search without caching (sleep sets), and say so.
       unhashable = e.location;
-      warnings.push(
-        `state caching is off: a step observes ${e.location}, state no fingerprint covers (racelab's RCU state lives outside the ` +
-          `scenario's state, as does a newLoc(name) without an owner); the search used sleep sets`,
-      );
+      warnings.push(stateCachingOffWarning(e.location));
       stats = search("sleep-sets");
     }
     complete = stats.complete;

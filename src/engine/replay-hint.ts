@@ -25,7 +25,7 @@ export interface ReplayTarget {
 }
 
 /** Quotes a word for a POSIX shell when it has characters the shell would interpret. */
-function shellWord(w: string): string {
+export function shellWord(w: string): string {
   return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 

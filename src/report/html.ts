@@ -12,7 +12,7 @@
  */
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
-import { inlineCode, keepHyphens, renderInline, renderTokens } from "./markdown.js";
+import { inlineCode, keepHyphens, renderInline, renderTokens, shortHyphenated } from "./markdown.js";
 import { findingWhere, groupVerdict, memoryModelClause, otherVariants, passWarnings, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
@@ -171,26 +171,18 @@ function unbreakable(text: string, soft = true): string[] {
   return text
     .split(/\s+/)
     .flatMap((w) =>
-      !soft || keptWhole(w) ? [w] : w.replace(SOFT_BREAK, "$1\u0000").replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"),
+      !soft || shortHyphenated(w) ? [w] : w.replace(SOFT_BREAK, "$1\u0000").replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"),
     )
     .filter((p) => p !== "");
 }
 
 /**
- * A short word with a hyphen (`wq-has-sleeper`, `lock-check`, `--memory-model`): kept whole even
- * in a table whose identifiers break (new-user trial 16 read `wq-has-` / `sleeper` in a fix column
- * because a long finding made the table too wide), as keepHyphens() keeps it in running text.
+ * A table cell's text when its identifiers may break: at <wbr>s after _ / . , short hyphenated
+ * words whole (new-user trial 16 read `wq-has-` / `sleeper` in a fix column because a long finding
+ * made the table too wide), as keepHyphens() keeps them in running text.
  */
-function keptWhole(w: string): boolean {
-  return /\S-|-\S/.test(w) && [...w].length <= 24;
-}
-
-/** A table cell's text when its identifiers may break: at <wbr>s after _ / . , short hyphenated words whole. */
 function softCell(v: string): string {
-  return v
-    .split(/(\s+)/)
-    .map((w) => (keptWhole(w) ? `<span class="nw">${escapeHtml(w)}</span>` : softBreaks(escapeHtml(w))))
-    .join("");
+  return keepHyphens(v, softBreaks);
 }
 
 /** Printed sizes, in CSS px (1/96 in): the table font (0.82 of 10.5 pt), a cell's horizontal padding and border. */

@@ -60,13 +60,19 @@ export function inlineCode(text: string): string {
 
 /**
  * Text as HTML with each word that holds a hyphen (`lock-check`, `dev->buf`, `--memory-model`)
- * kept whole (`<span class="nw">`) when it is short: a line breaks at spaces, not at `-`.
+ * kept whole (`<span class="nw">`) when it is short: a line breaks at spaces, not at `-`. The
+ * other words pass through `rest` once escaped (default: as they are).
  */
-export function keepHyphens(text: string): string {
+export function keepHyphens(text: string, rest: (escaped: string) => string = (e) => e): string {
   return text
     .split(/(\s+)/)
-    .map((w) => (/\S-|-\S/.test(w) && [...w].length <= 24 ? `<span class="nw">${escapeHtml(w)}</span>` : escapeHtml(w)))
+    .map((w) => (shortHyphenated(w) ? `<span class="nw">${escapeHtml(w)}</span>` : rest(escapeHtml(w))))
     .join("");
+}
+
+/** A word {@link keepHyphens} keeps whole: one with a hyphen (`lock-check`, `--memory-model`), 24 characters at most. */
+export function shortHyphenated(w: string): boolean {
+  return /\S-|-\S/.test(w) && [...w].length <= 24;
 }
 
 function createRenderer(): MarkdownItT {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RecordedResult } from "../engine/record.js";
+import { shellWord } from "../engine/replay-hint.js";
 import { joinText, type Notebook } from "./notebook.js";
 
 /** racelab's package root. */
@@ -153,9 +154,4 @@ export function provenanceOf(path: string, bytes: Buffer, nb: Notebook, outDir =
         ? `racelab run ${shellWord(path)}${params.join("")} --force && racelab report reports/${shellWord(name)}.ipynb${reportOut}`
         : `racelab run ${shellWord(source)}${params.join("")}${runOut} --force && racelab report ${shellWord(path)}${reportOut}`,
   };
-}
-
-/** A path as one shell word: as it is when it is plain, else in single quotes. */
-function shellWord(p: string): string {
-  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
