@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -444,4 +444,29 @@ test("isReductionFallback() knows the two warnings that only name the reduction 
   );
   assert.ok(!isReductionFallback("plain fields state.cond are written by one thread and read by another with no lock in common"));
   assert.ok(check(getScenario("ext4-delalloc-fallocate"), { fix: "recheck-es" }).warnings.every((w) => !isReductionFallback(w)));
+});
+
+test("the commands the CLI prints name it as the user ran it (npx, npm run, a racelab on the PATH, else node and the script)", async () => {
+  const { racelabInvocation } = await import("../src/cli/invocation.js");
+  const dir = mkdtempSync(join(tmpdir(), "racelab-inv-"));
+  const script = join(dir, "pkg", "dist", "cli", "main.js");
+  mkdirSync(join(dir, "pkg", "dist", "cli"), { recursive: true });
+  writeFileSync(script, "");
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  symlinkSync(script, join(bin, "racelab"));
+  const other = join(dir, "other");
+  mkdirSync(other);
+  writeFileSync(join(other, "racelab"), "");
+  const argv = ["node", script];
+  assert.equal(racelabInvocation({ npm_command: "exec", PATH: bin }, argv, dir), "npx racelab");
+  assert.equal(racelabInvocation({ npm_command: "run", npm_lifecycle_event: "racelab", PATH: "" }, argv, dir), "npm run -s racelab --");
+  // Another npm script (npm test, npm start) that runs the CLI: not `npm run racelab`.
+  assert.equal(racelabInvocation({ npm_command: "run", npm_lifecycle_event: "start", PATH: "" }, argv, dir), "node pkg/dist/cli/main.js");
+  // The first racelab on the PATH is this one (npm link): `racelab`.
+  assert.equal(racelabInvocation({ PATH: `/nonexistent:${bin}:${other}` }, argv, dir), "racelab");
+  // It is another copy: `racelab` would run that one.
+  assert.equal(racelabInvocation({ PATH: `${other}:${bin}` }, argv, dir), "node pkg/dist/cli/main.js");
+  // Outside the current directory: the absolute path, quoted for the shell when it needs it.
+  assert.equal(racelabInvocation({ PATH: "" }, ["node", "/opt/my tools/main.js"], dir), "node '/opt/my tools/main.js'");
 });

@@ -123,7 +123,9 @@ test("Session.state and Session.show list each CPU's pending stores under tso/ps
 const BIN = "dist/cli/main.js";
 function racelab(args: readonly string[]) {
   assert.ok(existsSync(BIN), "build first (npm test builds)");
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  // (Not started by npm, as a user would run it: the printed commands then say `node dist/cli/main.js`.)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 /** The words of a command replayCommand printed (no quoting needed for these ids). */
@@ -155,10 +157,11 @@ test("replayCommand carries --variant, --param and --memory-model; the printed c
   // `racelab check` prints the same command next to its counterexample.
   const printed = racelab(["check", "ext4-delalloc-fallocate", "--variant", "default", "--memory-model", "tso"]);
   assert.equal(printed.code, 0, printed.stderr);
-  const line = /counterexample \(\d+ preemptions?\): (racelab replay .*)$/m.exec(printed.stdout);
+  // (As this process ran it, so that it pastes back: `node dist/cli/main.js` here, `npx racelab` under npx.)
+  const line = /counterexample \(\d+ preemptions?\): (node dist\/cli\/main\.js replay .*)$/m.exec(printed.stdout);
   assert.ok(line, printed.stdout);
-  assert.match(line[1]!, /^racelab replay ext4-delalloc-fallocate --fix baseline --memory-model tso --schedule \S+$/);
-  const again = racelab([...words(line[1]!).slice(1), "--json"]);
+  assert.match(line[1]!, /^node dist\/cli\/main\.js replay ext4-delalloc-fallocate --fix baseline --memory-model tso --schedule \S+$/);
+  const again = racelab([...words(line[1]!).slice(2), "--json"]);
   assert.equal(again.code, 0, again.stderr);
   assert.notEqual(JSON.parse(again.stdout).finding, null);
 });

@@ -160,7 +160,9 @@ describe("npm pack -> npm install in an empty project -> kernel -> notebook", { 
     assert.ok(dep?.["racelab"], "racelab is a dependency of the project");
 
     timed("racelab new + check", () => {
-      sh(bin, ["new", "my-race"], project);
+      // Its hints say the command as the user ran it: `racelab` is not on a project's PATH.
+      assert.match(sh(bin, ["new", "my-race"], project).stderr, /^next: node node_modules\/\.bin\/racelab check my-race\.ts --all-fixes$/m);
+      assert.match(sh("npx", ["racelab", "new", "other-race"], project).stderr, /^next: npx racelab check other-race\.ts --all-fixes$/m);
       const nb = readFileSync(path.join(project, "my-race.ipynb"), "utf8");
       assert.match(nb, /from \\"racelab\\"/, "the scaffolded notebook imports the package by name");
       assert.match(nb, /loadScenario\(\\"\.\/my-race\.ts\\"\)/);

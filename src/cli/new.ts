@@ -11,6 +11,8 @@ import type { Command } from "commander";
 import { clip } from "../engine/clip.js";
 import { writeFileAtomic } from "../report/atomic.js";
 import { projectOf } from "./project.js";
+import { racelabInvocation } from "./invocation.js";
+import { shellWord } from "../engine/replay-hint.js";
 
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -164,6 +166,6 @@ export function registerNewCommand(program: Command): void {
       await writeFileAtomic(ts, scenarioTemplate(id));
       await writeFileAtomic(nbPath, notebookTemplate(id, importFrom, rel));
       process.stdout.write(`${ts}\n${nbPath}\n`);
-      process.stderr.write(`next: racelab check ${path.relative(process.cwd(), ts) || ts} --all-fixes\n`);
+      process.stderr.write(`next: ${racelabInvocation()} check ${shellWord(path.relative(process.cwd(), ts) || ts)} --all-fixes\n`);
     });
 }

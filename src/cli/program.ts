@@ -20,6 +20,7 @@ import { clip } from "../engine/clip.js";
 import { MAX_CROSS_CHECK, MAX_PCT_DEPTH, MAX_RUNS, MAX_SEED } from "../engine/validate.js";
 import { renderDiagram } from "../engine/trace.js";
 import { replayCommand } from "../engine/replay-hint.js";
+import { asInvoked } from "./invocation.js";
 import { scenarios } from "../scenarios/index.js";
 import { loadScenario } from "../registry.js";
 import { registerNewCommand } from "./new.js";
@@ -395,7 +396,7 @@ function printCheck(sc: AnyScenario, r: CheckResult): void {
   if (unreached !== null) out(`  ${unreached}`);
   if (r.counterexample) {
     const ce = r.counterexample;
-    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${replayCommand(r, sc)}`);
+    out(`  counterexample (${ce.preemptions} preemption${ce.preemptions === 1 ? "" : "s"}): ${asInvoked(replayCommand(r, sc))}`);
     // Several findings: the counterexample shows one; say how to see another (new-user trial 14
     // wanted the stale read, and got the double init first).
     if (findings.length > 1) out(`  (it shows '${clip(ce.finding, 60)}'; --counterexample-for TEXT shows an execution whose finding contains TEXT)`);
