@@ -200,7 +200,15 @@ test("the summary line groups thousands as the progress line does (2,000 random 
   const rnd = racelab("check", S, "--mode", "random", "--runs", "2000", "--fix", "recheck-es");
   assert.match(rnd.stdout, /— 2,000 random executions, seed 1/);
   const sc = racelab("check", S, "--fix", "recheck-es", "--param", "blocks=2", "--reduction", "state-caching");
-  assert.match(sc.stdout, /— 1 executions, 1,514 states \(hash collision probability/);
+  // (State caching: the states lead; `1 executions` read as a typo and said nothing of the search.)
+  assert.match(sc.stdout, /— 1,514 states \(1 execution to an end state not seen before; hash collision probability \S+\), \d+ ms$/m);
+  const one = racelab("check", S, "--mode", "random", "--runs", "1");
+  assert.match(one.stdout, /— 1 random execution, seed 1, \d+ ms$/m);
+});
+
+test("elapsed times read as ms under a second, then as seconds (a summary line said 13087.3 ms)", async () => {
+  const { elapsedText } = await import("../src/notebook/cell-text.js");
+  assert.deepEqual([0.4, 559.3, 999.4, 999.6, 1152, 9_994, 13_087.3, 1_234_567].map(elapsedText), ["0 ms", "559 ms", "999 ms", "1 s", "1.15 s", "9.99 s", "13.1 s", "1,234.6 s"]);
 });
 
 test("error messages clip echoed input to 80 characters (a 100 KB argument is not echoed whole)", () => {

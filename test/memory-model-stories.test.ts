@@ -268,3 +268,18 @@ test("showViolationsChart of results without interleaving counts says so instead
   assert.equal(r.naiveExecutions, null);
   await assert.rejects(() => showViolationsChart([r]), /showViolationsChart: no result of variant default counts its interleavings \(naiveExecutions\): check with countNaive: true, or use checkAll\(\)/);
 });
+
+test("checkAll takes the fixes and variants to check, in the order given; an unknown or repeated id is a UsageError naming the known ones", () => {
+  const some = checkAll("ext4-delalloc-fallocate", {}, { fixes: ["recheck-es"], variants: ["write-vs-fallocate", "default"] });
+  assert.deepEqual(
+    some.map((r) => [r.fix, r.variant]),
+    [
+      ["recheck-es", "write-vs-fallocate"],
+      ["recheck-es", "default"],
+    ],
+  );
+  assert.deepEqual(some[1]!.findings, check(getScenario("ext4-delalloc-fallocate"), { fix: "recheck-es" }).findings);
+  assert.throws(() => checkAll("ext4-delalloc-fallocate", {}, { fixes: ["recheck"] }), /^UsageError: checkAll: unknown fix 'recheck' \(known: baseline, recheck-es\)$/);
+  assert.throws(() => checkAll("ext4-delalloc-fallocate", {}, { variants: ["default", "default"] }), /variant 'default' is given twice/);
+  assert.throws(() => checkAll("ext4-delalloc-fallocate", {}, { fixes: [] }), /checkAll: fixes: \[\] checks nothing/);
+});

@@ -132,6 +132,63 @@ test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 
   }
 });
 
+test("a racelab run killed at once (a second SIGTERM) leaves no temporary file; a later run removes those of a run killed with SIGKILL", { timeout: 120_000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const { readdirSync } = await import("node:fs");
+  const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-kill2-"));
+  const pidFile = path.join(dir, "kernel.pid");
+  const name = `.run-kill2-test-${process.pid}`;
+  const nbPath = path.join(root, "notebooks", `${name}.ipynb`);
+  // What a run killed with SIGKILL leaves: its process is gone.
+  const deadPid = spawnSync("true").pid!;
+  const stale = path.join(dir, `.${name}.results.${deadPid}.jsonl`);
+  const ours = (f: string) => f.startsWith(`.${name}.`);
+  try {
+    await writeFile(stale, "");
+    await writeFile(
+      nbPath,
+      JSON.stringify({
+        cells: [
+          { cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: [
+              // (A check records its result: the run's results file exists.)
+              'import { check, getScenario } from ".";\n',
+              'check(getScenario("ext4-delalloc-fallocate"), {});\n',
+              `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`,
+            ] },
+          { cell_type: "code", id: "b", metadata: {}, outputs: [], execution_count: null, source: ["await new Promise((r) => setTimeout(r, 300000));"] },
+        ],
+        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const child = spawn(process.execPath, [cli, "run", nbPath, "--out", dir], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    let kernelPid = 0;
+    for (let i = 0; i < 120 && kernelPid === 0; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      kernelPid = Number(await readFile(pidFile, "utf8").catch(() => "0"));
+    }
+    assert.ok(kernelPid > 0, `the kernel started: ${stderr}`);
+    assert.deepEqual(readdirSync(dir).filter(ours), [`.${name}.results.${child.pid}.jsonl`], "the stale file is gone; this run's is being recorded");
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.deepEqual(readdirSync(dir).filter(ours), [], stderr);
+    try {
+      process.kill(kernelPid, "SIGKILL");
+    } catch {
+      // (nbclient shut it down already.)
+    }
+  } finally {
+    await rm(nbPath, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("racelab run -p name=value sets a parameter of the cell tagged 'parameters', as papermill does", { timeout: 300_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-params-"));
   const nbPath = path.join(root, "notebooks", `.run-params-test-${process.pid}.ipynb`);

@@ -176,3 +176,25 @@ test("a thread may take &obj->member before its first step on an object another 
   assert.ok(!Object.keys(one.findings).some((k) => k.startsWith("error: ")), Object.keys(one.findings).join("; "));
   assert.ok(Object.keys(one.findings).some((k) => /^bug: use-after-free: [AB] accesses obj->ref after kfree\(\) by [AB]$/.test(k)), Object.keys(one.findings).join("; "));
 });
+
+test("a saturated refcount_t reads REFCOUNT_SATURATED in the state table, not -1073741824", async () => {
+  const { REFCOUNT_INIT, refcount_inc, REFCOUNT_SATURATED } = await import("../src/linux/refcount.js");
+  const INC = at("user", "refcount_inc(&obj->users)");
+  const sc = defineScenario({
+    id: "saturate",
+    setup: () => ({
+      state: { users: REFCOUNT_INIT("obj->users", 0) },
+      threads: {
+        *user(t: Task, s) {
+          yield* refcount_inc(t, s.users, INC);
+        },
+      },
+    }),
+  });
+  const s = new Session(sc);
+  assert.equal(s.state["users"], "0");
+  s.step("user");
+  assert.match(s.findings.join("\n"), /refcount_t: addition on 0; use-after-free/);
+  assert.equal(s.state["users"], "REFCOUNT_SATURATED (a misuse warned: the count no longer moves)");
+  assert.equal(REFCOUNT_SATURATED, -0x40000000);
+});

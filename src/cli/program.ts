@@ -10,6 +10,8 @@ import { SingleBar, Presets } from "cli-progress";
 import { isReductionFallback, mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
 import { numberText } from "../notebook/display.js";
+import { elapsedText } from "../notebook/cell-text.js";
+
 import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
 import { durationText, resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";
@@ -254,11 +256,18 @@ function progress(quiet: boolean): {
   };
 }
 
+/** `1 execution`, `2,000 executions`: the count grouped by thousands, the noun plural unless it is 1. */
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function summaryLine(r: CheckResult): string {
   const counts =
     r.mode === "exhaustive"
-      ? `${r.executions.toLocaleString("en-US")} executions${r.states !== null ? `, ${r.states.toLocaleString("en-US")} states (hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : ""}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
-      : `${r.executions.toLocaleString("en-US")} ${r.mode} executions, seed ${r.seed}`;
+      ? // (State caching stops an execution at a state explored before: few run to the end, and
+        // its line led with `1 executions`; the states are what it counts.)
+        `${r.states !== null ? `${r.states.toLocaleString("en-US")} states (${plural(r.executions, "execution")} to an end state not seen before; hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : plural(r.executions, "execution")}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+      : `${plural(r.executions, `${r.mode} execution`)}, seed ${r.seed}`;
   // Executions where the model's own code threw (an `error` finding, exit status 3): the model's
   // bug, not the kernel's (new-user trial 16 read `FAIL: 3 violating` for a `yield*` typo).
   const errors = r.findingCounts.filter((f) => f.kind === "error").reduce((a, f) => a + f.executions, 0);
@@ -269,7 +278,7 @@ function summaryLine(r: CheckResult): string {
         ? `no violation found (incomplete: ${r.stopReason ?? (r.crossCheck !== null && r.crossCheck.mismatches > 0 ? "the cross-check found executions the search missed" : "see the warnings")})`
         : `pass${passBasis(r)}`;
   const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
-  return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${r.elapsedMs} ms`;
+  return `${r.scenario} ${r.fix}/${r.variant}${mm}: ${verdict} — ${counts}, ${elapsedText(r.elapsedMs)}`;
 }
 
 /**
@@ -307,7 +316,7 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
     const head = `${r.scenario} ${r.fix}/${r.variant}${sweepLabel(r.params, given)}${mm}, ${r.mode}${r.mode === "pct" ? ` d=${r.pctDepth}` : ""}`;
     out(
       `${head}: ${r.failures.toLocaleString("en-US")} of ${r.runs.toLocaleString("en-US")} executions fail, ${pct(r.rate, r.ci95)} (95% Wilson)` +
-        `${r.partial ? `, PARTIAL (${r.stopReason})` : ""}, ${r.elapsedMs} ms`,
+        `${r.partial ? `, PARTIAL (${r.stopReason})` : ""}, ${elapsedText(r.elapsedMs)}`,
     );
     for (const w of r.warnings) out(`  warning: ${w}`);
     if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);

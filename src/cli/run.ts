@@ -12,6 +12,7 @@
  */
 import { InputError } from "../errors.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
@@ -123,6 +124,52 @@ export function stopNotebooks(reason: string): void {
   setTimeout(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }, 10_000).unref();
+}
+
+/**
+ * Files a run writes only for itself (the results file being recorded, a notebook copy with
+ * parameters injected, the private kernel folder): removed when the run ends, and by the CLI's
+ * exit handler when a second SIGINT or SIGTERM ends the process at once (new-user trial 18 found a
+ * `.name.results.<pid>.jsonl` left behind by a killed run).
+ */
+const ownTemp = new Set<string>();
+
+/** Removes what {@link ownTemp} still holds, synchronously (it runs in an `exit` handler too). */
+export function removeOwnTemp(): void {
+  for (const p of ownTemp) rmSync(p, { recursive: true, force: true });
+  ownTemp.clear();
+}
+
+/** Whether process `pid` is alive on this machine (EPERM: alive, another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes, in `dir`, the per-process files of `name`'s earlier runs whose process is gone (one
+ * killed with SIGKILL cleans nothing up): `.<name>.results.<pid>.jsonl` and
+ * `.<name>.parameters-<pid>.ipynb`.
+ */
+async function sweepStale(dir: string, name: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`^\\.${esc}\\.(?:results\\.(\\d+)\\.jsonl|parameters-(\\d+)\\.ipynb)$`);
+  for (const e of entries) {
+    const m = re.exec(e);
+    if (m === null) continue;
+    const pid = Number(m[1] ?? m[2]);
+    if (pid !== process.pid && !alive(pid)) await rm(join(dir, e), { force: true });
+  }
 }
 
 /** Python with Jupyter when neither an option nor RACELAB_PYTHON names one. */
@@ -505,11 +552,15 @@ export async function runNotebooks(paths: readonly string[], opts: RunOptions = 
   // The `racelab` kernel is this package's own (see privateKernelDir); another name is looked up
   // as Jupyter finds it.
   const prefix = kernel === "racelab" ? await privateKernelDir(python) : undefined;
+  if (prefix !== undefined) ownTemp.add(prefix);
   const jupyterPath = prefix === undefined ? undefined : join(prefix, "share", "jupyter");
   try {
     return await runAll(list, outDir, kernel, timeoutSec, python, log, progress, jupyterPath, opts.force === true, opts.parameters ?? {});
   } finally {
-    if (prefix !== undefined) await rm(prefix, { recursive: true, force: true });
+    if (prefix !== undefined) {
+      await rm(prefix, { recursive: true, force: true });
+      ownTemp.delete(prefix);
+    }
   }
 }
 
@@ -573,11 +624,16 @@ async function runAll(
       log(`racelab run: ${nbPath} ...`);
     }
     // The results the notebook computes (check(), rates()), for `racelab archive` and `verify`.
-    const recorded = join(outDir, `.${basename(nbPath, ".ipynb")}.results.${process.pid}.jsonl`);
+    const stem = basename(nbPath, ".ipynb");
+    await sweepStale(outDir, stem);
+    await sweepStale(dirname(nbPath), stem);
+    const recorded = join(outDir, `.${stem}.results.${process.pid}.jsonl`);
     await rm(recorded, { force: true });
+    ownTemp.add(recorded);
     let runPath = nbPath;
     if (Object.keys(parameters).length > 0) {
-      runPath = join(dirname(nbPath), `.${basename(nbPath, ".ipynb")}.parameters-${process.pid}.ipynb`);
+      runPath = join(dirname(nbPath), `.${stem}.parameters-${process.pid}.ipynb`);
+      ownTemp.add(runPath);
       await writeFile(runPath, source);
     }
     const attempt = () =>
@@ -603,7 +659,10 @@ async function runAll(
         r = await attempt();
       }
     } finally {
-      if (runPath !== nbPath) await rm(runPath, { force: true });
+      if (runPath !== nbPath) {
+        await rm(runPath, { force: true });
+        ownTemp.delete(runPath);
+      }
     }
     const resultsPath = join(outDir, `${basename(nbPath, ".ipynb")}.results.jsonl`);
     if (r.code === 0 && r.events.some((e) => e.event === "done")) {
@@ -611,6 +670,7 @@ async function runAll(
       await writeFile(recorded, "", { flag: "a" });
       await rename(recorded, resultsPath);
     } else await rm(recorded, { force: true });
+    ownTemp.delete(recorded);
     const elapsedMs = Date.now() - started;
     if (stopRequested !== null && !r.events.some((e) => e.event === "done")) {
       bar?.stop();
@@ -679,6 +739,8 @@ export async function runCommand(paths: readonly string[], opts: RunOptions = {}
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // (A second signal exits at once: no finally runs, this does.)
+  process.on("exit", removeOwnTemp);
   try {
     const results = await runNotebooks(paths, opts);
     if (signal !== null) return signal === "SIGINT" ? 130 : 143;
@@ -695,6 +757,7 @@ export async function runCommand(paths: readonly string[], opts: RunOptions = {}
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("exit", removeOwnTemp);
   }
 }
 

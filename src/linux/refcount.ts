@@ -52,9 +52,18 @@ export class refcount_t {
   peek(): number {
     return this.refs.peek();
   }
-  /** `<name>=<count in memory>`, without recording an access. */
+  /** `<name>=<count in memory>` (see {@link describe}), without recording an access. */
   toString(): string {
-    return `${this.name}=${this.peek()}`;
+    return `${this.name}=${this.describe()}`;
+  }
+  /**
+   * The count in memory for state tables and traces: `2`, or `REFCOUNT_SATURATED (a misuse
+   * warned: the count no longer moves)` for a count refcount_warn_saturate() parked (it showed
+   * -1073741824), without recording an access.
+   */
+  describe(): string {
+    const v = this.peek();
+    return v === REFCOUNT_SATURATED ? "REFCOUNT_SATURATED (a misuse warned: the count no longer moves)" : String(v);
   }
 }
 

@@ -6,6 +6,7 @@
 import { rates, type RateOptions, type RateResult } from "../engine/rates.js";
 import { durationText } from "../engine/timing.js";
 import { UsageError } from "../errors.js";
+import { clip } from "../engine/clip.js";
 import { check, replayCounterexample, type CheckResult, type Reduction } from "../engine/check.js";
 import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
@@ -29,14 +30,30 @@ export interface CheckAllOptions {
    * every interleaving run, its counts the table's; see `CheckOptions.reduction`).
    */
   readonly reduction?: Reduction;
+  /** Only these fixes, in this order (ids; default every fix, in the scenario's order). */
+  readonly fixes?: readonly string[];
+  /** Only these variants, in this order (ids; default every variant, in the scenario's order). */
+  readonly variants?: readonly string[];
+}
+
+/** The ids `wanted` of `known` (every one when undefined), in `wanted`'s order; UsageError for an unknown or repeated id or none. */
+function pick(what: string, known: readonly { id: string }[], wanted: readonly string[] | undefined): string[] {
+  const ids = known.map((k) => k.id);
+  if (wanted === undefined) return ids;
+  if (wanted.length === 0) throw new UsageError(`checkAll: ${what === "fix" ? "fixes" : "variants"}: [] checks nothing (leave it out for every ${what})`);
+  for (const [i, w] of wanted.entries()) {
+    if (!ids.includes(w)) throw new UsageError(`checkAll: unknown ${what} '${clip(String(w))}' (known: ${ids.join(", ")})`);
+    if (wanted.indexOf(w) !== i) throw new UsageError(`checkAll: ${what} '${w}' is given twice`);
+  }
+  return [...wanted];
 }
 
 /**
  * Exhaustive checks of every fix × variant (× memory model, with `opts.memoryModels`) of a
- * scenario, in fix-major order, then variant, then memory model, counting the interleavings
+ * scenario (or of the fixes and variants `opts.fixes` and `opts.variants` name), in fix-major order, then variant, then memory model, counting the interleavings
  * (`countNaive`) for the tables and charts. `scenario` is a bundled
  * scenario's id or a scenario object; `params` apply to every check. Throws UsageError for an
- * unknown scenario or memory model, or bad params; ModelError for a broken model.
+ * unknown scenario, fix, variant or memory model, or bad params; ModelError for a broken model.
  */
 export function checkAll(scenario: string | AnyScenario, params: Record<string, number> = {}, opts: CheckAllOptions = {}): CheckResult[] {
   const sc = lookupScenario(scenario);
@@ -44,9 +61,11 @@ export function checkAll(scenario: string | AnyScenario, params: Record<string, 
   for (const m of models)
     if (m !== undefined && !MEMORY_MODELS.includes(m))
       throw new UsageError(`unknown memory model '${String(m)}' (known: ${MEMORY_MODELS.join(", ")})`);
-  return sc.fixes.flatMap((f) =>
-    sc.variants.flatMap((v) =>
-      models.map((memoryModel) => check(sc, { fix: f.id, variant: v.id, params, memoryModel, countNaive: true, ...(opts.reduction !== undefined ? { reduction: opts.reduction } : {}) })),
+  const fixes = pick("fix", sc.fixes, opts.fixes);
+  const variants = pick("variant", sc.variants, opts.variants);
+  return fixes.flatMap((fix) =>
+    variants.flatMap((variant) =>
+      models.map((memoryModel) => check(sc, { fix, variant, params, memoryModel, countNaive: true, ...(opts.reduction !== undefined ? { reduction: opts.reduction } : {}) })),
     ),
   );
 }
