@@ -238,7 +238,8 @@ test("ABBA lock order is a deadlock finding, found by the reduced search", () =>
     [{ k: "lock", l: 1, body: [{ k: "lock", l: 0, body: [{ k: "w", v: 1 }] }] }],
   ];
   const r = check(programScenario(prog), {});
-  const dl = "deadlock: T0 waits for l1 at prog() (op), T1 waits for l0 at prog() (op)";
+  // (Each names the thread holding its lock: two `waits for i_rwsem` named no inode, trial 19.)
+  const dl = "deadlock: T0 waits for l1 (held by T1) at prog() (op), T1 waits for l0 (held by T0) at prog() (op)";
   assert.equal(r.findings[dl], 1);
   // T0 takes l0, T1 takes l1: neither can go on.
   const rep = replay(programScenario(prog), { schedule: "0.1" });

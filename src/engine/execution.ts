@@ -3,7 +3,7 @@ import { access, autoLoc, autoLocValue, blindAccess, bookkeepingAccess, HALT_ACC
 import type { Finding, FindingKind } from "./finding.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";
-import { HALT, siteKey, Task, type RunConfig, type TaskHost } from "./task.js";
+import { HALT, isHoldable, siteKey, Task, type RunConfig, type TaskHost } from "./task.js";
 import { applyInvalidations, beforeDirectWrite, runningTask, setRunningTask, StoreBuffer, storeBufferDaemon } from "./memory.js";
 import { isSite, sitesIn } from "./site.js";
 import { NEEDS_TRACKING, Tracker, type TrackHost } from "./track.js";
@@ -236,8 +236,19 @@ export class Execution implements TaskHost, TrackHost {
     if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
       return t.waitOn instanceof StoreBuffer
         ? `has no buffered store to make visible${t.waitOn.model === "rmo" ? " and no invalidation to apply" : ""}`
-        : `waits for ${t.waitOn.name}`;
+        : `waits for ${t.waitOn.name}${this.heldBy(t.waitOn, t)}`;
     return this.isEnabled(tid) ? "can run" : "waits for its stores to become visible";
+  }
+
+  /**
+   * ` (held by B)`, ` (held by B and C)` when `obj` is a lock other threads hold (an ABBA
+   * deadlock's two `waits for i_rwsem` named no inode: new-user trial 19), else "".
+   */
+  private heldBy(obj: object | null, t: Task): string {
+    if (!isHoldable(obj)) return "";
+    const names = this.tasks.filter((u) => u !== t && !u.daemon && obj.holdMode(u) > 0).map((u) => u.name);
+    if (names.length === 0) return "";
+    return ` (held by ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`})`;
   }
 
   private locals: Map<object, unknown> | null = null;
@@ -521,7 +532,7 @@ export class Execution implements TaskHost, TrackHost {
       }
       const parts = stuck.map(
         (t) =>
-          `${t.name} waits for ${t.waitOn?.name ?? "?"}${
+          `${t.name} waits for ${t.waitOn?.name ?? "?"}${this.heldBy(t.waitOn, t)}${
             // (`at schedule()`, not `at schedule() (schedule())`: new-user trial 16.)
             t.next === null ? "" : t.next.label === `${t.next.fn}()` ? ` at ${t.next.label}` : ` at ${t.next.fn}() (${t.next.label})`
           }`,
