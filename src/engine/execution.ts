@@ -232,7 +232,7 @@ export class Execution implements TaskHost, TrackHost {
     const t = this.tasks[tid]!;
     if (t.done) return "has finished";
     if (this.halted) return "is stopped (the execution halted)";
-    if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} more than ${t.parked.bound} times: waits for another thread to make progress`;
+    if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} more than ${t.parked.bound === 1 ? "once" : `${t.parked.bound} times`}: waits for another thread to make progress`;
     if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
       return t.waitOn instanceof StoreBuffer
         ? `has no buffered store to make visible${t.waitOn.model === "rmo" ? " and no invalidation to apply" : ""}`
@@ -420,7 +420,7 @@ export class Execution implements TaskHost, TrackHost {
     // it before their next steps). See Task.retry.
     // (Only asked while a thread is parked or retrying quietly: no cost otherwise.)
     if (t.retrySites !== null && !t.done) t.sinceRetry.push(site);
-    if ((this.parkedCount > 0 || t.quietRun) && !this.halted && t.parked === null && (t.retrySites === null || !t.retrySites.has(siteKey(site)))) {
+    if ((this.parkedCount > 0 || t.quietRun) && !this.halted && t.parked === null && this.isProgress(t, site)) {
       if (t.quietRun) {
         t.quietRun = false;
         bookkeepingAccess(this.parkLoc(t), W);
@@ -527,7 +527,7 @@ export class Execution implements TaskHost, TrackHost {
       // Threads retrying past their bounds, and no other thread able to make progress: a livelock each.
       const parked = stuck.filter((t) => t.parked !== null);
       if (parked.length > 0) {
-        for (const t of parked) this.push({ kind: "livelock", message: `${t.parked!.loop} retried more than ${t.parked!.bound} times`, thread: t.id, step: t.parked!.step });
+        for (const t of parked) this.push({ kind: "livelock", message: `${t.parked!.loop} retried more than ${t.parked!.bound === 1 ? "once" : `${t.parked!.bound} times`}`, thread: t.id, step: t.parked!.step });
         return this.findings;
       }
       const parts = stuck.map(
@@ -559,6 +559,26 @@ export class Execution implements TaskHost, TrackHost {
     // (Written: the thread's park state changed, which state caching hashes; and the step that
     // ends the parking writes it too, so the reduction orders the two.)
     bookkeepingAccess(this.parkLoc(t), W);
+  }
+
+  /**
+   * Whether `t`'s step at `site`, just taken, is progress (see Task.retry): a step outside the
+   * body of every retry loop its thread has retried. A store buffer's step is its CPU's: making a
+   * store visible is progress unless the CPU made the store inside the body of a retry loop it
+   * has retried (so that under pso a trylock-and-back-off loop's own unlock becoming visible does
+   * not end the other thread's parking each time round, which let two such loops retry without
+   * end, every execution cut at the step bound; new-user trial 19). Applying an invalidation
+   * (rmo) is progress.
+   */
+  private isProgress(t: Task, site: Site): boolean {
+    let owner = t;
+    let at: Site | null = site;
+    if (t.daemon) {
+      const i = t.id - this.buffers.length;
+      at = this.buffers[i]!.lastFlushedSite;
+      owner = this.tasks[i]!;
+    }
+    return at === null || owner.retrySites === null || !owner.retrySites.has(siteKey(at));
   }
 
   /**

@@ -133,6 +133,8 @@ interface Pending {
   readonly text: string;
   /** A lock release made visible ({@link storeReleaseOf}): what it does to the lock then. */
   readonly onVisible?: () => void;
+  /** The site of the step that made the store (null outside a step). */
+  readonly site: Site | null;
 }
 
 /**
@@ -198,6 +200,12 @@ export class StoreBuffer implements Waitable {
    * full barriers apply them all. Always empty under the other models.
    */
   readonly stale: Stale[] = [];
+  /**
+   * The site of the step that made the store the daemon's last step made visible (null: the
+   * step applied an invalidation, or the store was made outside a step). The execution asks it
+   * to tell whether that step was its CPU's progress (see Task.retry).
+   */
+  lastFlushedSite: Site | null = null;
   /** `rmo`: location written when the CPU applies all its invalidations and by every new one; its daemon reads it. */
   readonly applyLoc: number;
   private readonly base: number;
@@ -489,7 +497,9 @@ function buffer(buf: StoreBuffer, cell: Cell<unknown>, value: unknown, release: 
     access(buf.epochLoc, W);
     buf.epoch++;
   } else access(buf.epochLoc, R);
-  buf.entries.push(onVisible === undefined ? { cell, value, epoch: buf.epoch, text } : { cell, value, epoch: buf.epoch, text, onVisible });
+  // (The running task is the buffer's CPU: its pending site is the step making the store.)
+  const site = running?.next ?? null;
+  buf.entries.push(onVisible === undefined ? { cell, value, epoch: buf.epoch, text, site } : { cell, value, epoch: buf.epoch, text, onVisible, site });
 }
 
 /**
@@ -617,6 +627,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     t.offer(() => Math.max(1, buf.eligible().length + buf.stale.length));
     yield at;
     const eligible = buf.eligible();
+    buf.lastFlushedSite = null;
     if (t.choice >= eligible.length) {
       // rmo: the CPU applies one pending invalidation.
       const s = buf.stale.splice(t.choice - eligible.length, 1)[0]!;
@@ -627,6 +638,7 @@ export function* storeBufferDaemon(t: Task, buf: StoreBuffer, at: Site): Generat
     }
     const e = buf.entries[eligible[t.choice]!]!;
     buf.entries.splice(eligible[t.choice]!, 1);
+    buf.lastFlushedSite = e.site;
     access(buf.loc, W);
     if (choiceDependencies && reordersStores(buf.model)) access(buf.tailLoc, R);
     access(buf.cellLoc(e.cell), W);

@@ -242,7 +242,7 @@ export class Task {
    * failing each other's trylocks in lockstep are explored); one that leaves its loop is progress
    * and ends every parking, one that retries past its bound again stays parked. When nothing can
    * run and a thread is parked after its quiet retry, each such thread is a `livelock` finding
-   * `<loop> retried more than <bound> times` at the step that parked it. (Until 2026-12-01 the
+   * `<loop> retried more than <bound> times` (`more than once` for a bound of 1) at the step that parked it. (Until 2026-12-01 the
    * first retry past the bound was the finding, so a spinner whose lock holder was preempted was
    * reported as a livelock: a new user's trial.)
    */
