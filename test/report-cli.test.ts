@@ -106,3 +106,62 @@ describe("racelab report", () => {
     }
   });
 });
+
+describe("racelab report's verdict checks", () => {
+  it("stop at --check-time-limit and read incomplete (a check that could not finish ran for hours, silently; new-user trial 19); a bad limit is exit 2", { timeout: 120_000 }, async () => {
+    const { symlinkSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const { resolve } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "racelab-report-limit-"));
+    try {
+      mkdirSync(join(dir, "node_modules"));
+      symlinkSync(resolve("."), join(dir, "node_modules", "racelab"));
+      // Two threads that spin on a flag nobody sets, without t.retry(): every execution runs to
+      // the step bound, and there are ever more of them.
+      const file = join(dir, "spin.ts");
+      writeFileSync(
+        file,
+        `import { defineScenario, sitesIn, type Task } from "racelab";
+const at = sitesIn("lib/spin.c", "v6.12");
+const POLL = at("spin", "while (!READ_ONCE(s->go))");
+export default defineScenario({
+  id: "spin-forever",
+  setup: () => ({
+    state: { go: 0, n: 0 },
+    threads: {
+      *a(t: Task, s: { go: number; n: number }) { for (;;) { yield POLL; if (s.go) break; s.n++; } },
+      *b(t: Task, s: { go: number; n: number }) { for (;;) { yield POLL; if (s.go) break; s.n++; } },
+    },
+  }),
+});
+`,
+      );
+      const nb = join(dir, "spin.ipynb");
+      writeFileSync(
+        nb,
+        JSON.stringify({
+          cells: [{ cell_type: "code", id: "c", metadata: {}, execution_count: 1, source: ["1"], outputs: [{ output_type: "stream", name: "stdout", text: ["1\n"] }] }],
+          metadata: { kernelspec: { name: "racelab", display_name: "racelab", language: "typescript" }, racelab: { scenario: "spin-forever", file } },
+          nbformat: 4,
+          nbformat_minor: 5,
+        }),
+      );
+      const lines: string[] = [];
+      const t0 = Date.now();
+      await reportNotebooks([nb], { html: true, out: dir, checkTimeLimitMs: 1500, warn: (l) => lines.push(l), date: new Date("2025-06-07T00:00:00Z") });
+      assert.ok(Date.now() - t0 < 60_000, `${Date.now() - t0} ms`);
+      const html = await readFile(join(dir, "spin.html"), "utf8");
+      assert.match(html, /incomplete/i);
+      // (Not "explored every interleaving" above an incomplete verdict.)
+      assert.match(html, /explored the interleavings it could \(a verdict cut short reads incomplete\)/);
+      assert.doesNotMatch(html, /explored every interleaving/);
+      const bad = await captureStderr(() => reportCommand([nb], { html: true, out: dir, checkTimeLimitMs: 1500 }));
+      assert.equal(bad.value, 0, bad.stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(process.execPath, ["dist/cli/main.js", "report", FIXTURE, "--check-time-limit", "soon"], { encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^racelab report: --check-time-limit: expected seconds, more than 0 and at most 604800, got "soon"\n$/);
+  });
+});

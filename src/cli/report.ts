@@ -50,7 +50,23 @@ export interface ReportOptions {
    * has no results.
    */
   unexecuted?: boolean;
+  /**
+   * Time limit of each exhaustive check behind the verdict section, in ms; default
+   * {@link DEFAULT_VERDICT_CHECK_MS}. A check it cuts short is `incomplete` in the verdicts.
+   */
+  checkTimeLimitMs?: number;
+  /**
+   * Called with true before a notebook's verdict checks run and with false after (nothing is
+   * written meanwhile: every notebook's report is built before the first file is written). The
+   * checks run on the main thread, where no signal handler runs until they end, so the CLI drops
+   * its SIGINT/SIGTERM handlers meanwhile: Ctrl-C then stops the process at once (Node's default,
+   * exit status 130; a report's checks ignored Ctrl-C for minutes: new-user trial 19).
+   */
+  checking?: (busy: boolean) => void;
 }
+
+/** Default time limit of each check behind a report's verdict section: 5 minutes. */
+export const DEFAULT_VERDICT_CHECK_MS = 300_000;
 
 /** What {@link reportNotebooks} wrote for one notebook (null: not requested). */
 export interface ReportOutput {
@@ -88,6 +104,7 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
   const wantPdf = opts.pdf || (!opts.html && !opts.mail);
   const outDir = opts.out ?? "reports";
   const date = opts.date ?? reportDate();
+  const checkTimeLimitMs = opts.checkTimeLimitMs ?? DEFAULT_VERDICT_CHECK_MS;
 
   const names = new Map<string, string>();
   const jobs: { path: string; name: string; html: string; title: string; mail: string | null; eml: string | null }[] = [];
@@ -113,7 +130,26 @@ export async function reportNotebooks(paths: readonly string[], opts: ReportOpti
     } catch (e) {
       warn(`racelab report: ${path}: ${(e as Error).message}; the writeup has no verdict section`);
     }
-    const doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance: provenanceOf(path, await readFile(path), nb, outDir) });
+    const provenance = provenanceOf(path, await readFile(path), nb, outDir);
+    // Progress of a long verdict check: a line every 10 s (none for the quick ones).
+    let lastLine = 0;
+    const onCheck = (what: { fix: string; variant: string; memoryModel: string }, p: { executions: number; elapsedMs: number } | null) => {
+      if (p === null) lastLine = 0;
+      else if (p.elapsedMs - lastLine >= 10_000) {
+        lastLine = p.elapsedMs;
+        warn(
+          `racelab report: ${path}: checking ${what.fix}/${what.variant} [${what.memoryModel}] for the verdict section: ` +
+            `${p.executions.toLocaleString("en-US")} executions, ${Math.round(p.elapsedMs / 1000)} s (time limit ${Math.round(checkTimeLimitMs / 1000)} s)`,
+        );
+      }
+    };
+    opts.checking?.(true);
+    let doc: ReturnType<typeof buildReport>;
+    try {
+      doc = buildReport(nb, path, { date, scenario, verdicts: scenario !== null, provenance, verdictChecks: { timeLimitMs: checkTimeLimitMs, onCheck } });
+    } finally {
+      opts.checking?.(false);
+    }
     let mail: string | null = null;
     let eml: string | null = null;
     if (opts.mail) {
@@ -191,8 +227,13 @@ export async function reportCommand(paths: readonly string[], opts: ReportOption
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const checking = (busy: boolean) => {
+    const f = busy ? process.off.bind(process) : process.on.bind(process);
+    f("SIGINT", onSignal);
+    f("SIGTERM", onSignal);
+  };
   try {
-    for (const r of await reportNotebooks(paths, opts)) {
+    for (const r of await reportNotebooks(paths, { checking, ...opts })) {
       if (r.html) process.stdout.write(r.html + "\n");
       if (r.pdf) process.stdout.write(r.pdf + "\n");
       if (r.mail) process.stdout.write(r.mail + "\n");
@@ -222,8 +263,26 @@ export function registerReportCommand(program: Command): Command {
     .option("--mail", "write <out>/<name>.mail.txt (plain text, 75 columns) and <out>/<name>.eml (the reply to the thread)")
     .option("--out <dir>", "output folder", "reports")
     .option("--unexecuted", "render a notebook none of whose code cells ran (else that is an error: its report would have no results)")
-    .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string; unexecuted?: boolean }) => {
-      process.exitCode = await reportCommand(paths, { html: !!o.html, pdf: !!o.pdf, mail: !!o.mail, out: o.out, unexecuted: o.unexecuted === true });
+    .option("--check-time-limit <s>", `time limit of each check behind the verdict section, in seconds (default ${DEFAULT_VERDICT_CHECK_MS / 1000}); a check cut short is incomplete there`)
+    .action(async (paths: string[], o: { html?: boolean; pdf?: boolean; mail?: boolean; out: string; unexecuted?: boolean; checkTimeLimit?: string }) => {
+      let checkTimeLimitMs: number | undefined;
+      if (o.checkTimeLimit !== undefined) {
+        const v = Number(o.checkTimeLimit);
+        if (!/^\d+(\.\d+)?$/.test(o.checkTimeLimit) || !(v > 0) || v > 7 * 24 * 3600) {
+          process.stderr.write(`racelab report: --check-time-limit: expected seconds, more than 0 and at most 604800, got ${JSON.stringify(clip(o.checkTimeLimit))}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        checkTimeLimitMs = v * 1000;
+      }
+      process.exitCode = await reportCommand(paths, {
+        html: !!o.html,
+        pdf: !!o.pdf,
+        mail: !!o.mail,
+        out: o.out,
+        unexecuted: o.unexecuted === true,
+        ...(checkTimeLimitMs !== undefined ? { checkTimeLimitMs } : {}),
+      });
     });
 }
 

@@ -191,6 +191,14 @@ export interface VerdictOptions {
    * pairs ({@link claimModels}) are always added.
    */
   readonly checked?: readonly CheckedModel[];
+  /**
+   * Time limit of each check, in ms (default none): a check it cuts short is `incomplete` in the
+   * verdicts (a report of a notebook whose model one check cannot finish under some memory model
+   * ran for hours, with no output; new-user trial 19).
+   */
+  readonly timeLimitMs?: number;
+  /** Called as each check starts, with its fix, variant and memory model, and with its progress (as `CheckOptions.onProgress`). */
+  readonly onCheck?: (what: { fix: string; variant: string; memoryModel: MemoryModel }, progress: { executions: number; elapsedMs: number } | null) => void;
 }
 
 /**
@@ -210,6 +218,18 @@ export function verdictsOf(sc: AnyScenario, opts: VerdictOptions = {}): Verdicts
   const label = (id: string, m: MemoryModel) => (m === own(id) && (m === "sc" || m === id) ? id : `${id} [${m}]`);
   const others = sc.variants.filter((v) => v.id !== "default").flatMap((v) => modelsOf(v.id).map((m) => ({ id: v.id, m, label: label(v.id, m) })));
   const defaults = modelsOf("default");
+  /** One check of the verdicts, with the time limit and the progress callback. */
+  const run = (fix: string, variant: string, m: MemoryModel): CheckResult => {
+    const what = { fix, variant, memoryModel: m };
+    opts.onCheck?.(what, null);
+    return check(sc, {
+      fix,
+      ...(variant !== "default" ? { variant } : {}),
+      ...(m !== own(variant) ? { memoryModel: m } : {}),
+      ...(opts.timeLimitMs !== undefined ? { timeLimitMs: opts.timeLimitMs } : {}),
+      ...(opts.onCheck !== undefined ? { onProgress: (done: number, _t: number | null, p: { elapsedMs: number }) => opts.onCheck!(what, { executions: done, elapsedMs: p.elapsedMs }) } : {}),
+    });
+  };
   return {
     scenario: sc.id,
     kernel: sc.kernel,
@@ -218,9 +238,9 @@ export function verdictsOf(sc: AnyScenario, opts: VerdictOptions = {}): Verdicts
     memoryModels: defaults,
     scOnly: defaults.length === 1 && defaults[0] === "sc" && others.every((o) => o.m === "sc"),
     rows: sc.fixes.map((f) => {
-      const rs = defaults.map((m) => check(sc, { fix: f.id, ...(m !== own("default") ? { memoryModel: m } : {}) }));
+      const rs = defaults.map((m) => run(f.id, "default", m));
       const r = rs[0]!;
-      const rest = others.map((o) => ({ label: o.label, r: check(sc, { fix: f.id, variant: o.id, ...(o.m !== own(o.id) ? { memoryModel: o.m } : {}) }) }));
+      const rest = others.map((o) => ({ label: o.label, r: run(f.id, o.id, o.m) }));
       const shown = rs.find((x) => x.counterexample !== null) ?? rest.find((x) => x.r.counterexample !== null)?.r ?? null;
       return {
         fix: r.fix,
@@ -278,6 +298,8 @@ export interface BuildOptions {
   readonly provenance?: Provenance | null;
   /** For the verdicts: the variant and memory-model pairs the notebook checked; default those of {@link provenance} ({@link Provenance.checked}). */
   readonly checked?: readonly CheckedModel[];
+  /** For the verdicts: each check's time limit and progress ({@link VerdictOptions}). */
+  readonly verdictChecks?: Pick<VerdictOptions, "timeLimitMs" | "onCheck">;
 }
 
 /**
@@ -303,7 +325,7 @@ export function buildReport(nb: Notebook, source: string, opts: BuildOptions | D
   return {
     title,
     provenance: o.provenance ?? null,
-    verdicts: o.verdicts && sc ? verdictsOf(sc, { checked: o.checked ?? o.provenance?.checked ?? [] }) : null,
+    verdicts: o.verdicts && sc ? verdictsOf(sc, { ...o.verdictChecks, checked: o.checked ?? o.provenance?.checked ?? [] }) : null,
     blocks: numberBlocks(dropRepeatedTitle(cellBlocks(applyCellTags(nb)))),
   };
 }

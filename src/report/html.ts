@@ -13,7 +13,7 @@
 import { SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { inlineCode, keepHyphens, renderInline, renderTokens, shortHyphenated } from "./markdown.js";
-import { findingWhere, groupVerdict, memoryModelClause, otherVariants, passWarnings, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
+import { exploredClause, findingWhere, groupVerdict, memoryModelClause, otherVariants, passWarnings, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
 import type { Provenance } from "./provenance.js";
 
 /** The page's Content-Security-Policy: nothing loads but inline styles and data: images. */
@@ -397,7 +397,7 @@ function verdictsHtml(v: Verdicts | null): string {
     );
   return (
     `<section class="verdicts">\n<h2 id="racelab-verdicts">Verdict per fix</h2>\n` +
-    `<p>racelab's model of this thread (scenario ${inlineCode(v.scenario)}, ${keepHyphens(v.kernel)}) explored every interleaving ` +
+    `<p>racelab's model of this thread (scenario ${inlineCode(v.scenario)}, ${keepHyphens(v.kernel)}) ${exploredClause(v)} ` +
     `of the modeled code paths ${keepHyphens(memoryModelClause(v))}, ${v.variants.length === 0 ? "per fix" : "per fix and variant"}, when this report was made; per fix under the default variant` +
     `${several ? " (violating: of the executions explored, per memory model in the verdict's order)" : ""}:</p>\n` +
     `<table class="racelab-table"><thead><tr><th>fix</th><th>verdict</th><th>violating</th></tr></thead><tbody>${rows.join("")}</tbody></table>\n` +

@@ -18,7 +18,7 @@ import { wrapTokens } from "../engine/trace.js";
 import { chartTable } from "./chart-text.js";
 import { buildReport } from "./document.js";
 import { parseMarkdown } from "./markdown.js";
-import { findingWhere, memoryModelClause, otherVariants, passWarnings, verdictCell, violatingCell, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
+import { exploredClause, findingWhere, memoryModelClause, otherVariants, passWarnings, verdictCell, violatingCell, type Block, type FigureBlock, type ReportDocument, type TableBlock, type Verdicts } from "./model.js";
 import type { Notebook } from "./notebook.js";
 import { numberLikeColumns } from "./outputs.js";
 
@@ -483,7 +483,7 @@ export interface MailOptions {
 export function verdictLines(v: Verdicts): string[] {
   const several = (v.memoryModels ?? [v.memoryModel]).length > 1;
   const out = wrapText(
-    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) explored every interleaving of the modeled code paths ` +
+    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) ${exploredClause(v)} of the modeled code paths ` +
       `${memoryModelClause(v)}, ` +
       (v.variants.length === 0 ? "per fix" : "per fix and variant; per fix under the default variant") +
       (several ? " (violating: of the executions explored, per memory model in the verdict's order):" : ":"),

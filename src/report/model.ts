@@ -164,6 +164,16 @@ export function otherVariants(r: VerdictRow): string {
 }
 
 /**
+ * `explored every interleaving`, or, when a check behind the verdicts was cut short (a budget,
+ * the report's time limit), `explored the interleavings it could (a verdict cut short reads
+ * incomplete)`: the section said "every interleaving" above an `incomplete` row (new-user trial 19).
+ */
+export function exploredClause(v: Verdicts): string {
+  const cut = v.rows.some((r) => r.verdict === "incomplete" || r.incompleteIn.length > 0 || (r.models ?? []).some((m) => m.verdict === "incomplete"));
+  return cut ? "explored the interleavings it could (a verdict cut short reads incomplete)" : "explored every interleaving";
+}
+
+/**
  * The memory-model clause of the verdict section's first sentence: `under sequential consistency
  * (sc; no variant of the scenario names another memory model, ...)` and the like.
  */
