@@ -156,6 +156,16 @@ export default defineScenario({
       assert.doesNotMatch(html, /explored every interleaving/);
       const bad = await captureStderr(() => reportCommand([nb], { html: true, out: dir, checkTimeLimitMs: 1500 }));
       assert.equal(bad.value, 0, bad.stderr);
+      // Ctrl-C while the checks run stops the process at once (they ignored SIGINT and SIGTERM).
+      const { spawn } = await import("node:child_process");
+      const child = spawn(process.execPath, ["dist/cli/main.js", "report", nb, "--html", "--out", join(dir, "stopped"), "--check-time-limit", "100"], { stdio: "ignore" });
+      const exited = new Promise<string>((res) => child.on("exit", (code, signal) => res(`${code} ${signal}`)));
+      await new Promise((r) => setTimeout(r, 3000));
+      child.kill("SIGINT");
+      const t1 = Date.now();
+      // (Node's default for SIGINT: the process ends by the signal, status 130 in a shell.)
+      assert.equal(await exited, "null SIGINT");
+      assert.ok(Date.now() - t1 < 5000, `${Date.now() - t1} ms after SIGINT`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

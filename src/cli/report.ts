@@ -59,8 +59,8 @@ export interface ReportOptions {
    * Called with true before a notebook's verdict checks run and with false after (nothing is
    * written meanwhile: every notebook's report is built before the first file is written). The
    * checks run on the main thread, where no signal handler runs until they end, so the CLI drops
-   * its SIGINT/SIGTERM handlers meanwhile: Ctrl-C then stops the process at once (Node's default,
-   * exit status 130; a report's checks ignored Ctrl-C for minutes: new-user trial 19).
+   * its SIGINT/SIGTERM handlers meanwhile: Ctrl-C then stops the process at once (Node's default:
+   * it ends by the signal, status 130 in a shell; a report's checks ignored Ctrl-C for minutes: new-user trial 19).
    */
   checking?: (busy: boolean) => void;
 }
