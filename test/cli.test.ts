@@ -478,3 +478,27 @@ test("the commands the CLI prints name it as the user ran it (npx, npm run, a ra
   // Outside the current directory: the absolute path, quoted for the shell when it needs it.
   assert.equal(racelabInvocation({ PATH: "" }, ["node", "/opt/my tools/main.js"], dir), "node '/opt/my tools/main.js'");
 });
+
+test("rates --exact says when the exact probability was not computed (it left the line out; new-user trial 19)", () => {
+  const file = scenarioFile("spin.ts");
+  writeFileSync(
+    file,
+    `import { defineScenario, sitesIn } from "racelab";
+const POLL = sitesIn("lib/spin.c", "v6.12")("spin", "while (!READ_ONCE(s->go))");
+export default defineScenario({
+  id: "spin-forever",
+  setup: () => ({
+    state: { go: 0 },
+    threads: {
+      *a(t, s) { for (;;) { yield POLL; if (s.go) break; } },
+      *b(t, s) { for (;;) { yield POLL; if (s.go) break; } },
+    },
+  }),
+});
+`,
+  );
+  const r = racelab("rates", file, "--exact", "--runs", "10");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^  exact probability: not computed \(more than 1,000,000 interleavings, an execution past the step bound, or the run stopped first\)$/m);
+  assert.match(r.stdout, /warning: 10 of 10 executions ran past the step bound/);
+});

@@ -202,3 +202,40 @@ test("rates progress: each configuration's rate counts from its own start, not t
   assert.equal(clock(1, 4000), 1000);
   assert.equal(clock(2, 4200), 200);
 });
+
+test("executions cut at the step bound are a warning on the rate, and --exact gives up at the first one (a spin without t.retry() read '0 of 10 executions fail' and --exact ran for minutes; trial 19)", () => {
+  const POLL = sitesIn("lib/spin.c", "v6.12")("spin", "while (!READ_ONCE(s->go))");
+  const spin = defineScenario({
+    id: "spin-forever",
+    setup: () => ({
+      state: { go: 0, n: 0 },
+      threads: {
+        *a(t: Task, s: { go: number; n: number }) {
+          for (;;) {
+            yield POLL;
+            if (s.go) break;
+            s.n++;
+          }
+        },
+        *b(t: Task, s: { go: number; n: number }) {
+          for (;;) {
+            yield POLL;
+            if (s.go) break;
+            s.n++;
+          }
+        },
+      },
+    }),
+  });
+  const t0 = Date.now();
+  assert.equal(exactFailureProbability(spin), null);
+  assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+  const r = rates(spin, { runs: 10 });
+  assert.equal(r.failures, 0);
+  assert.deepEqual(r.warnings, [
+    "10 of 10 executions ran past the step bound (10,000 steps) and were cut: they count as executions that did not fail, so the rate may be too low; " +
+      "a loop that can go round forever should call t.retry(loop, bound) each time round",
+  ]);
+  // A model whose executions end has no such warning.
+  assert.deepEqual(rates("ext4-delalloc-fallocate", { runs: 100 }).warnings, []);
+});

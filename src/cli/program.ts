@@ -12,7 +12,7 @@ import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } f
 import { numberText } from "../notebook/display.js";
 import { elapsedText } from "../notebook/cell-text.js";
 
-import { MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
+import { EXACT_LIMIT, MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
 import { durationText, resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";
 import { evaluateClaims, formatSource } from "../engine/claims.js";
@@ -310,7 +310,8 @@ function pct(rate: number, ci: readonly [number, number]): string {
 }
 
 
-function printRates(results: readonly RateResult[], given: readonly string[]): void {
+/** `exactAsked`: --exact was given, so a missing exact probability is said, not left out (new-user trial 19). */
+function printRates(results: readonly RateResult[], given: readonly string[], exactAsked = false): void {
   for (const r of results) {
     const mm = r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`;
     const head = `${r.scenario} ${r.fix}/${r.variant}${sweepLabel(r.params, given)}${mm}, ${r.mode}${r.mode === "pct" ? ` d=${r.pctDepth}` : ""}`;
@@ -322,6 +323,10 @@ function printRates(results: readonly RateResult[], given: readonly string[]): v
     if (r.firstFailure !== null) out(`  first failure at execution ${r.firstFailure.toLocaleString("en-US")}`);
     if (r.exact !== null)
       out(`  exact probability under the uniform random scheduler: ${r.exact === 0 ? "0 (no execution fails)" : r.exact === 1 ? "1 (every execution fails)" : `${(r.exact * 100).toPrecision(4)}%`}`);
+    else if (exactAsked && r.mode === "random")
+      out(
+        `  exact probability: not computed (more than ${EXACT_LIMIT.toLocaleString("en-US")} interleavings, an execution past the step bound, or the run stopped first)`,
+      );
     if (r.mttfHoursCi95 !== null) {
       const [lo, hi] = r.mttfHoursCi95;
       const per = `at ${r.attemptsPerSecond!.toLocaleString("en-US")} racing attempt${r.attemptsPerSecond === 1 ? "" : "s"}/s`;
@@ -742,7 +747,7 @@ export function buildProgram(): Command {
       }
       if (stopReason !== null) process.exitCode = stopReason.includes("SIGTERM") ? 143 : 130;
       if (o.json) out(JSON.stringify(results, null, 2));
-      else printRates(results, o.param as string[]);
+      else printRates(results, o.param as string[], o.exact === true);
     });
 
   program

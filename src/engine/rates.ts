@@ -14,7 +14,7 @@ import { UsageError } from "../errors.js";
 import { findingKey, type Finding } from "./finding.js";
 import { recordResult } from "./record.js";
 import type { MemoryModel } from "./memory.js";
-import { runStrategy, TID_MASK } from "./runner.js";
+import { MAX_STEPS, runStrategy, TID_MASK } from "./runner.js";
 import { UnreducedSearch } from "./strategies/sleep-sets.js";
 import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
 import { PctStrategy } from "./strategies/pct.js";
@@ -208,6 +208,8 @@ export interface RatePart {
   stopReason: string | null;
   /** The exact probability (computed by part 0 when asked), else null. */
   exact: number | null;
+  /** Executions cut at the step bound (counted as runs that did not fail). */
+  cut?: number;
 }
 
 /** Most interleavings {@link exactFailureProbability} enumerates. */
@@ -245,7 +247,11 @@ export function exactFailureProbability(ref: AnyScenario | string, opts: RateOpt
   const s = new Weighing();
   let p = 0;
   const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop }, (v) => {
-    if (!v.cut && v.exec.findings.length > 0) p += s.probability();
+    // An execution past the step bound makes the answer null: stop there (a loop without
+    // t.retry() enumerated cut executions for minutes; new-user trial 19).
+    if (v.cut) return true;
+    if (v.exec.findings.length > 0) p += s.probability();
+    return false;
   });
   return st.complete ? Math.min(1, p) : null;
 }
@@ -312,6 +318,7 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
     let first = -1;
     const st = runStrategy(sc, cfg, strategy, { stop: opts.stop }, (v) => {
       const exec = v.exec;
+      if (v.cut) out.cut = (out.cut ?? 0) + 1;
       out.threads = Math.max(out.threads, exec.tasks.length);
       out.steps = Math.max(out.steps, exec.steps);
       if (exec.findings.length > 0) {
@@ -375,8 +382,10 @@ export function mergeRates(
   let steps = 0;
   let stopReason: string | null = null;
   let exact: number | null = null;
+  let cut = 0;
   for (const p of parts) {
     exact ??= p.exact;
+    cut += p.cut ?? 0;
     runs += p.runs;
     failures += p.failures;
     for (const [k, v] of Object.entries(p.findings)) findings[k] = (findings[k] ?? 0) + v;
@@ -427,7 +436,16 @@ export function mergeRates(
     firstFailure,
     pctDepth: mode === "pct" ? d : null,
     pctBound: mode === "pct" && threads > 0 ? 1 / (threads * Math.max(1, steps) ** (d - 1)) : null,
-    warnings: timed ? timedWarnings(cfg.memoryModel ?? "sc", resolveTiming(sc.timing, opts.timing)) : [],
+    warnings: [
+      ...(timed ? timedWarnings(cfg.memoryModel ?? "sc", resolveTiming(sc.timing, opts.timing)) : []),
+      // (A spin without t.retry() read "0 of 10 executions fail", every one of them cut; trial 19.)
+      ...(cut > 0
+        ? [
+            `${cut.toLocaleString("en-US")} of ${runs.toLocaleString("en-US")} executions ran past the step bound (${MAX_STEPS.toLocaleString("en-US")} steps) and were cut: ` +
+              `they count as executions that did not fail, so the rate may be too low; a loop that can go round forever should call t.retry(loop, bound) each time round`,
+          ]
+        : []),
+    ],
     partial: stopReason !== null,
     stopReason,
     elapsedMs: Math.round(elapsedMs * 10) / 10,

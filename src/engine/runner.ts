@@ -12,6 +12,8 @@ import type { Site } from "./site.js";
 import type { RunConfig } from "./task.js";
 import { NEEDS_TRACKING } from "./track.js";
 
+/** Default step bound of an execution ({@link RunOptions.maxSteps}): one still running after this many steps is cut. */
+export const MAX_STEPS = 10_000;
 /** Bits of an alternative that name the thread (see {@link altOf}). */
 export const TID_MASK = 0xfff;
 /** An alternative: thread `tid` taking its step with explicit choice `choice` (0 unless the step offers several). */
@@ -201,7 +203,7 @@ export function runStrategy(
 ): RunStats {
   const t0 = performance.now();
   const maxExec = opts.maxExecutions ?? Infinity;
-  const maxSteps = opts.maxSteps ?? 10_000;
+  const maxSteps = opts.maxSteps ?? MAX_STEPS;
   const maxStates = opts.maxStates ?? Infinity;
   const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
   const invariantReads = opts.invariantReads ?? new Set<number>();
