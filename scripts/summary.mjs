@@ -19,4 +19,4 @@ for (const [k, r] of rows.entries()) {
   console.log(r.map((c, i) => (i > 0 && i < 4 ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ").trimEnd());
   if (k === 0) console.log(w.map((n) => "-".repeat(n)).join("  "));
 }
-console.log(`\nindex: ${join(dir, "index.html")}; check an archive with: racelab verify ${join(dir, "<name>.racelab.tar.gz")}`);
+console.log(`\nindex: ${join(dir, "index.html")}; check an archive with: node dist/cli/main.js verify ${join(dir, "<name>.racelab.tar.gz")}`);
