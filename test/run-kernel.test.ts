@@ -84,38 +84,48 @@ test("racelab run does not re-execute an unchanged notebook; a change or --force
   }
 });
 
-test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 143)", { timeout: 120_000 }, async () => {
+/**
+ * Writes a notebook whose first cell runs `before` and writes the kernel's pid to `pidFile`, and
+ * whose second sleeps five minutes; starts `racelab run` on it and waits until the kernel wrote
+ * its pid. Returns the child, its stderr so far, its exit (code) and the kernel's pid.
+ */
+async function runSleepyNotebook(nbPath: string, pidFile: string, outDir: string, before: string[] = []) {
   const { spawn } = await import("node:child_process");
+  await writeFile(
+    nbPath,
+    JSON.stringify({
+      cells: [
+        { cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: [...before, `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`] },
+        { cell_type: "code", id: "b", metadata: {}, outputs: [], execution_count: null, source: ["await new Promise((r) => setTimeout(r, 300000));"] },
+      ],
+      metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+  );
+  const child = spawn(process.execPath, [cli, "run", nbPath, "--out", outDir], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const out = { stderr: "" };
+  child.stderr.on("data", (d: Buffer) => (out.stderr += d.toString()));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  let kernelPid = 0;
+  for (let i = 0; i < 120 && kernelPid === 0; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    kernelPid = Number(await readFile(pidFile, "utf8").catch(() => "0"));
+  }
+  assert.ok(kernelPid > 0, `the kernel started: ${out.stderr}`);
+  return { child, out, exited, kernelPid };
+}
+
+test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 143)", { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-kill-"));
   const pidFile = path.join(dir, "kernel.pid");
   const nbPath = path.join(root, "notebooks", `.run-kill-test-${process.pid}.ipynb`);
   try {
-    await writeFile(
-      nbPath,
-      JSON.stringify({
-        cells: [
-          { cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: [`require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`] },
-          { cell_type: "code", id: "b", metadata: {}, outputs: [], execution_count: null, source: ["await new Promise((r) => setTimeout(r, 300000));"] },
-        ],
-        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
-        nbformat: 4,
-        nbformat_minor: 5,
-      }),
-    );
-    const child = spawn(process.execPath, [cli, "run", nbPath, "--out", dir], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-    let kernelPid = 0;
-    for (let i = 0; i < 120 && kernelPid === 0; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      kernelPid = Number(await readFile(pidFile, "utf8").catch(() => "0"));
-    }
-    assert.ok(kernelPid > 0, `the kernel started: ${stderr}`);
+    const { child, out, exited, kernelPid } = await runSleepyNotebook(nbPath, pidFile, dir);
     await new Promise((r) => setTimeout(r, 500));
     child.kill("SIGTERM");
-    assert.equal(await exited, 143, stderr);
-    assert.match(stderr, /stopped \(SIGTERM\)/);
+    assert.equal(await exited, 143, out.stderr);
+    assert.match(out.stderr, /stopped \(SIGTERM\)/);
     const alive = () => {
       try {
         process.kill(kernelPid, 0);
@@ -133,7 +143,6 @@ test("SIGTERM to racelab run stops the notebook and shuts its kernel down (exit 
 });
 
 test("a racelab run killed at once (a second SIGTERM) leaves no temporary file; a later run removes those of a run killed with SIGKILL", { timeout: 120_000 }, async () => {
-  const { spawn } = await import("node:child_process");
   const { readdirSync } = await import("node:fs");
   const dir = await mkdtemp(path.join(tmpdir(), "racelab-run-kill2-"));
   const pidFile = path.join(dir, "kernel.pid");
@@ -145,39 +154,14 @@ test("a racelab run killed at once (a second SIGTERM) leaves no temporary file; 
   const ours = (f: string) => f.startsWith(`.${name}.`);
   try {
     await writeFile(stale, "");
-    await writeFile(
-      nbPath,
-      JSON.stringify({
-        cells: [
-          { cell_type: "code", id: "a", metadata: {}, outputs: [], execution_count: null, source: [
-              // (A check records its result: the run's results file exists.)
-              'import { check, getScenario } from ".";\n',
-              'check(getScenario("ext4-delalloc-fallocate"), {});\n',
-              `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`,
-            ] },
-          { cell_type: "code", id: "b", metadata: {}, outputs: [], execution_count: null, source: ["await new Promise((r) => setTimeout(r, 300000));"] },
-        ],
-        metadata: { kernelspec: { name: "racelab", display_name: "racelab (TypeScript)", language: "typescript" } },
-        nbformat: 4,
-        nbformat_minor: 5,
-      }),
-    );
-    const child = spawn(process.execPath, [cli, "run", nbPath, "--out", dir], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-    let kernelPid = 0;
-    for (let i = 0; i < 120 && kernelPid === 0; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      kernelPid = Number(await readFile(pidFile, "utf8").catch(() => "0"));
-    }
-    assert.ok(kernelPid > 0, `the kernel started: ${stderr}`);
+    // (A check records its result: the run's results file exists.)
+    const { child, out, exited, kernelPid } = await runSleepyNotebook(nbPath, pidFile, dir, ['import { check, getScenario } from ".";\n', 'check(getScenario("ext4-delalloc-fallocate"), {});\n']);
     assert.deepEqual(readdirSync(dir).filter(ours), [`.${name}.results.${child.pid}.jsonl`], "the stale file is gone; this run's is being recorded");
     child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 100));
     child.kill("SIGTERM");
-    assert.equal(await exited, 143, stderr);
-    assert.deepEqual(readdirSync(dir).filter(ours), [], stderr);
+    assert.equal(await exited, 143, out.stderr);
+    assert.deepEqual(readdirSync(dir).filter(ours), [], out.stderr);
     try {
       process.kill(kernelPid, "SIGKILL");
     } catch {
