@@ -207,7 +207,7 @@ test("the summary line groups thousands as the progress line does (2,000 random 
 });
 
 test("elapsed times read as ms under a second, then as seconds (a summary line said 13087.3 ms)", async () => {
-  const { elapsedText } = await import("../src/notebook/cell-text.js");
+  const { elapsedText } = await import("../src/engine/runner.js");
   assert.deepEqual([0.4, 559.3, 999.4, 999.6, 1152, 9_994, 13_087.3, 1_234_567].map(elapsedText), ["0 ms", "559 ms", "999 ms", "1 s", "1.15 s", "9.99 s", "13.1 s", "1,234.6 s"]);
 });
 

@@ -10,8 +10,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { isReductionFallback, mergeParts, MODES, REDUCTIONS, replay, replayCounterexample, type CheckOptions, type CheckResult, type Mode, type Part, type Progress, type Reduction } from "../engine/check.js";
 import { checkInWorker, partInWorker, ratesInWorker, type WorkerCheckOptions } from "./check-worker.js";
 import { numberText } from "../notebook/display.js";
-import { elapsedText } from "../notebook/cell-text.js";
-
+import { elapsedText } from "../engine/runner.js";
 import { EXACT_LIMIT, MAX_ATTEMPT_RATE, RATE_MODES, type RateMode, type RateResult } from "../engine/rates.js";
 import { durationText, resolveTiming, TIMING_FIELDS, type Timing } from "../engine/timing.js";
 import { readFileSync } from "node:fs";

@@ -232,7 +232,7 @@ export class Execution implements TaskHost, TrackHost {
     const t = this.tasks[tid]!;
     if (t.done) return "has finished";
     if (this.halted) return "is stopped (the execution halted)";
-    if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} more than ${t.parked.bound === 1 ? "once" : `${t.parked.bound} times`}: waits for another thread to make progress`;
+    if (t.parked !== null && !this.isEnabled(tid)) return `retried ${t.parked.loop} ${moreThan(t.parked.bound)}: waits for another thread to make progress`;
     if (t.waitOn !== null && !t.waitOn.canProceed(t, t.waitMode))
       return t.waitOn instanceof StoreBuffer
         ? `has no buffered store to make visible${t.waitOn.model === "rmo" ? " and no invalidation to apply" : ""}`
@@ -527,7 +527,7 @@ export class Execution implements TaskHost, TrackHost {
       // Threads retrying past their bounds, and no other thread able to make progress: a livelock each.
       const parked = stuck.filter((t) => t.parked !== null);
       if (parked.length > 0) {
-        for (const t of parked) this.push({ kind: "livelock", message: `${t.parked!.loop} retried more than ${t.parked!.bound === 1 ? "once" : `${t.parked!.bound} times`}`, thread: t.id, step: t.parked!.step });
+        for (const t of parked) this.push({ kind: "livelock", message: `${t.parked!.loop} retried ${moreThan(t.parked!.bound)}`, thread: t.id, step: t.parked!.step });
         return this.findings;
       }
       const parts = stuck.map(
@@ -693,4 +693,9 @@ function neverRan(t: Task): string {
   const at = t.unstartedAt;
   const where = at === null ? "a step" : `the step at ${at.fn}() (${at.label})`;
   return `${where} was made by a primitive that never ran: call it with yield* (\`yield* spin_lock(t, lock, SITE)\`, not \`spin_lock(t, lock, SITE)\`)`;
+}
+
+/** `more than once`, `more than 3 times`: how a livelock finding and a parked thread's status say its retry bound. */
+function moreThan(bound: number): string {
+  return bound === 1 ? "more than once" : `more than ${bound} times`;
 }

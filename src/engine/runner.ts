@@ -237,7 +237,7 @@ export function runStrategy(
     loop.nextPoll = stats.steps + 256;
     const now = performance.now();
     let why: string | null = null;
-    if (now >= deadline) why = `time limit of ${fmtMs(opts.timeLimitMs!)}`;
+    if (now >= deadline) why = `time limit of ${elapsedText(opts.timeLimitMs!)}`;
     else if (strategy.counters.states >= maxStates) why = `state bound of ${maxStates.toLocaleString("en-US")}`;
     else why = opts.stop?.() ?? null;
     if (opts.onProgress !== undefined && (why !== null || now - lastProgress >= 250)) {
@@ -354,6 +354,13 @@ function runSteps(loop: StepLoop, exec: Execution, accesses: number[][]): Execut
 /** `Visit.accesses` when they are not kept: one empty list for every execution. */
 const NO_ACCESSES: number[][] = Object.freeze([]) as unknown as number[][];
 
-function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+/**
+ * A duration for a summary line or a time limit: under a second in whole ms (`559 ms`), else in
+ * seconds with two significant decimals below 10 s and one above, thousands grouped (`1.15 s`,
+ * `13.1 s`, `1,234.5 s`).
+ * @internal
+ */
+export function elapsedText(ms: number): string {
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toLocaleString("en-US", { maximumFractionDigits: ms < 9_995 ? 2 : 1 })} s`;
 }

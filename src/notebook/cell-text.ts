@@ -14,15 +14,6 @@ export function numberText(v: number): string {
   return `≈${m} × 10^${Number(e)}`;
 }
 
-/**
- * A duration for a summary line: under a second in whole ms (`559 ms`), else in seconds with two
- * significant decimals below 10 s and one above, thousands grouped (`1.15 s`, `13.1 s`, `1,234.5 s`).
- */
-export function elapsedText(ms: number): string {
-  if (ms < 999.5) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toLocaleString("en-US", { maximumFractionDigits: ms < 9_995 ? 2 : 1 })} s`;
-}
-
 /** Text of one table cell: "" for null/undefined, JSON for objects, String() otherwise. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return "";
