@@ -20,6 +20,8 @@
  *
  * @packageDocumentation
  */
+// First: V8's inlining budgets for the search (v8-tuning.ts), before any of it is compiled.
+import "./engine/v8-tuning.js";
 export * from "./engine/access.js";
 export * from "./engine/check.js";
 export * from "./engine/define.js";
@@ -32,6 +34,7 @@ export * from "./engine/memory.js";
 export * from "./engine/scenario.js";
 export * from "./engine/schedule.js";
 export * from "./engine/runner.js";
+export { V8_TUNING_FLAGS, applyV8Tuning, v8TuningApplied } from "./engine/v8-tuning.js";
 export * from "./engine/strategies/index.js";
 export * from "./errors.js";
 export * from "./engine/site.js";

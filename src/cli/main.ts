@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the `racelab` command (package.json "bin"). */
+// First of all, before the check worker starts: V8's inlining budgets for the search (v8-tuning.ts).
+import "../engine/v8-tuning.js";
 import { clip } from "../engine/clip.js";
 import { startStandby } from "./standby.js";
 

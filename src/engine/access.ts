@@ -332,7 +332,7 @@ export function setDirectWriteHook(h: ((loc: number) => void) | null): void {
 
 /** Starts recording into `into` (cleared first); pass null to stop recording. */
 export function recordInto(into: number[] | null): void {
-  if (into !== null && into.length !== 0) into.length = 0;
+  if (into !== null) while (into.length > 0) into.pop();
   recording = into;
 }
 

@@ -271,9 +271,10 @@ export class Fingerprinter {
   beginStep(choice: number): void {
     this.choice = choice;
     this.choiceGone = false;
-    if (this.readA.length !== 0) this.readA.length = 0;
-    if (this.readB.length !== 0) this.readB.length = 0;
-    if (this.dirty.length !== 0) this.dirty.length = 0;
+    // (pop() rather than `length = 0`: the length setter is a runtime call, pop is inlined.)
+    while (this.readA.length > 0) this.readA.pop();
+    while (this.readB.length > 0) this.readB.pop();
+    while (this.dirty.length > 0) this.dirty.pop();
     this.dirtyAll = false;
     this.updates++;
     setReadHook(this.hook);
@@ -354,8 +355,8 @@ export class Fingerprinter {
   private cutTo(tid: number): void {
     this.history[2 * tid] = la;
     this.history[2 * tid + 1] = lb;
-    if (this.readA.length !== 0) this.readA.length = 0;
-    if (this.readB.length !== 0) this.readB.length = 0;
+    while (this.readA.length > 0) this.readA.pop();
+    while (this.readB.length > 0) this.readB.pop();
     this.choiceGone = true;
   }
 

@@ -6,6 +6,7 @@
  * (src/engine/strategies/); budgets, stop requests, progress, the step bound and access recording
  * are the runner's, the same for all of them.
  */
+import "./v8-tuning.js";
 import { Execution, type ExecutionOptions } from "./execution.js";
 import type { AnyScenario } from "./scenario.js";
 import type { Site } from "./site.js";

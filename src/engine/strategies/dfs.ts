@@ -71,7 +71,7 @@ export interface Frame {
   /** Sleep set on arrival. */
   readonly sleep: readonly Sleeper[];
   /** Alternatives explored here so far (they sleep in later siblings). */
-  readonly done: Sleeper[];
+  done: readonly Sleeper[];
   /** Index in `order` of the alternative taken. */
   idx: number;
   /** The alternative taken (thread and choice). */
@@ -99,7 +99,9 @@ export interface Frame {
   lidx: number;
 }
 
-const NONE: readonly Sleeper[] = [];
+const NONE: readonly Sleeper[] = Object.freeze([]);
+/** `Frame.curAcc` before its step ran (never written: a step's accesses come in a fresh array). */
+const NO_ACCESSES = Object.freeze([]) as unknown as number[];
 /** True when alternative `alt` is in sleep set `s`. */
 export const inSleep = (s: readonly Sleeper[], alt: number): boolean => s.some((x) => x.alt === alt);
 
@@ -152,7 +154,10 @@ export class DepthFirstSearch implements Strategy {
     const frames = this.frames;
     while (frames.length > 0) {
       const f = frames[frames.length - 1]!;
-      if (this.useSleep) f.done.push({ alt: f.cur, acc: f.curAcc });
+      if (this.useSleep) {
+        if (f.done === NONE) f.done = [];
+        (f.done as Sleeper[]).push({ alt: f.cur, acc: f.curAcc });
+      }
       const base = frames.length >= 2 ? frames[frames.length - 2]!.pre : 0;
       const i = this.nextAlternative(f, base);
       if (i === f.order.length) {
@@ -161,7 +166,7 @@ export class DepthFirstSearch implements Strategy {
       }
       f.idx = i;
       f.cur = f.order[i]!;
-      f.curAcc = [];
+      f.curAcc = NO_ACCESSES;
       f.pre = base + this.costOf(f, f.cur);
       return true;
     }
@@ -212,19 +217,22 @@ export class DepthFirstSearch implements Strategy {
     if (en.length === 0) return k < this.shardDepth && !this.mineShallow() ? ABANDON : FINISH;
     const prev = k === 0 ? -1 : frames[k - 1]!.cur & TID_MASK;
     const prevEnabled = prev >= 0 && en.includes(prev);
-    let order = alternatives(exec, prevEnabled ? [prev, ...en.filter((t) => t !== prev)] : en);
+    // The thread that ran last first, then the others in ascending order (prev is not in `en`
+    // when it cannot run), each with its choices, those `restrict` allows.
+    const order: number[] = [];
     const restrict = this.restrict as readonly number[] | null;
-    if (restrict !== null) order = order.filter((a) => restrict.includes(a));
+    if (prevEnabled) alternatives(exec, prev, restrict, order);
+    for (let j = 0; j < en.length; j++) if (en[j] !== prev) alternatives(exec, en[j]!, restrict, order);
     const base = k === 0 ? 0 : frames[k - 1]!.pre;
     const f: Frame = {
       order,
       prevEnabled,
       prev,
       sleep: this.sleep,
-      done: [],
+      done: NONE,
       idx: -1,
       cur: -1,
-      curAcc: [],
+      curAcc: NO_ACCESSES,
       pre: base,
       site: null,
       hist: null,
@@ -320,14 +328,13 @@ export class DepthFirstSearch implements Strategy {
   }
 }
 
-/** The alternatives of threads `tids` at the current state: each thread with each of its choices. */
-function alternatives(exec: Execution, tids: readonly number[]): number[] {
-  const out: number[] = [];
-  for (const tid of tids) {
-    const n = exec.tasks[tid]!.alternatives();
-    for (let c = 0; c < n; c++) out.push(altOf(tid, c));
+/** Appends to `out` the alternatives of thread `tid` at the current state (each of its choices) that `restrict` holds (all when null). */
+function alternatives(exec: Execution, tid: number, restrict: readonly number[] | null, out: number[]): void {
+  const n = exec.tasks[tid]!.alternatives();
+  for (let c = 0; c < n; c++) {
+    const a = altOf(tid, c);
+    if (restrict === null || restrict.includes(a)) out.push(a);
   }
-  return out;
 }
 
 /** Sites are module constants, but some are made per call (labels with values): compare fields. */

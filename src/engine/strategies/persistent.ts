@@ -40,13 +40,40 @@ import type { Site } from "../site.js";
 import { isHoldable, type Holdable, type RunConfig } from "../task.js";
 import { RandomStrategy } from "./random.js";
 
-/** A footprint: per location, the mask of access classes made on it; `halts`: some step stopped the execution. */
+/**
+ * A footprint: per location, the mask of access classes made on it; `halts`: some step stopped
+ * the execution. Change `locs` only through {@link setMask} and {@link deleteLoc}, which drop
+ * `flat`.
+ */
 interface Footprint {
   readonly locs: Map<number, number>;
   halts: boolean;
+  /** `locs` as `[loc, mask, ...]`, made when first needed (iterating a Map allocates an entry per location until V8 optimizes the loop). */
+  flat: number[] | null;
 }
 
-const newFootprint = (): Footprint => ({ locs: new Map(), halts: false });
+const newFootprint = (): Footprint => ({ locs: new Map(), halts: false, flat: null });
+
+function setMask(fp: Footprint, loc: number, mask: number): void {
+  fp.locs.set(loc, mask);
+  fp.flat = null;
+}
+
+function deleteLoc(fp: Footprint, loc: number): void {
+  fp.locs.delete(loc);
+  fp.flat = null;
+}
+
+/** `fp.locs` flattened (see Footprint.flat). */
+function flatOf(fp: Footprint): readonly number[] {
+  let f = fp.flat;
+  if (f === null) {
+    f = [];
+    for (const [loc, m] of fp.locs) f.push(loc, m);
+    fp.flat = f;
+  }
+  return f;
+}
 
 /** Whether two class masks on one location hold a conflicting pair (different classes, or one class that does not commute with itself). */
 function masksConflict(a: number, b: number): boolean {
@@ -57,11 +84,11 @@ function masksConflict(a: number, b: number): boolean {
 function footprintsConflict(a: Footprint, b: Footprint): boolean {
   if (a.halts || b.halts) return true;
   const swap = a.locs.size > b.locs.size;
-  const small = swap ? b.locs : a.locs;
+  const small = flatOf(swap ? b : a);
   const big = swap ? a.locs : b.locs;
-  for (const [loc, m] of small) {
-    const n = big.get(loc);
-    if (n !== undefined && masksConflict(m, n)) return true;
+  for (let i = 0; i < small.length; i += 2) {
+    const n = big.get(small[i]!);
+    if (n !== undefined && masksConflict(small[i + 1]!, n)) return true;
   }
   return false;
 }
@@ -95,7 +122,7 @@ function pendingAccesses(exec: Execution, tid: number, acc: number[]): boolean {
 
 /** What thread `tid`'s pending wait (or full barrier) would access, into `out` (empty: it waits for nothing). */
 export function waitAccesses(exec: Execution, tid: number, out: number[]): number[] {
-  if (!pendingAccesses(exec, tid, out)) out.length = 0;
+  if (!pendingAccesses(exec, tid, out)) while (out.length > 0) out.pop();
   return out;
 }
 
@@ -104,7 +131,7 @@ function footprintOf(acc: readonly number[]): Footprint {
   const out = newFootprint();
   for (const w of acc) {
     if (w === HALT_ACCESS) out.halts = true;
-    else out.locs.set(w >> 3, (out.locs.get(w >> 3) ?? 0) | (1 << (w & 7)));
+    else setMask(out, w >> 3, (out.locs.get(w >> 3) ?? 0) | (1 << (w & 7)));
   }
   return out;
 }
@@ -243,12 +270,12 @@ export class Footprints {
       const bit = 1 << (w & 7);
       const a = t.locs.get(loc) ?? 0;
       if ((a & bit) === 0) {
-        t.locs.set(loc, a | bit);
+        setMask(t, loc, a | bit);
         this.changed();
       }
       const b = s.fp.locs.get(loc) ?? 0;
       if ((b & bit) === 0) {
-        s.fp.locs.set(loc, b | bit);
+        setMask(s.fp, loc, b | bit);
         this.changed();
       }
     }
@@ -383,8 +410,8 @@ export class Footprints {
             }
       }
       if (!drop) continue;
-      if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts };
-      out.locs.delete(loc);
+      if (out === null) out = { locs: new Map(fp.locs), halts: fp.halts, flat: null };
+      deleteLoc(out, loc);
     }
     return out ?? fp;
   }
@@ -442,12 +469,7 @@ export class Footprints {
       if (t.waitOn?.untilOthersDone === true) joins |= 1 << u;
       const acc = (waits[u] ??= []);
       if (pendingAccesses(exec, u, acc) && acc.length > 0) {
-        // (Most waits make one access: their footprints are kept.)
-        if (acc.length === 1) {
-          let f = this.oneAccess.get(acc[0]!);
-          if (f === undefined) this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
-          pending[u] = f;
-        } else pending[u] = footprintOf(acc);
+        pending[u] = this.waitFootprint(acc);
       }
     }
     this.decisions++;
@@ -499,6 +521,25 @@ export class Footprints {
   private readonly hitNow: number[] = [];
   /** Footprints of single accesses (pending waits). */
   private readonly oneAccess = new Map<number, Footprint>();
+  /** Footprints of pending waits of several accesses, by a hash of the access list (entries compared whole). */
+  private readonly manyAccesses = new Map<number, { readonly acc: readonly number[]; readonly fp: Footprint }[]>();
+
+  /** The footprint of a pending wait's accesses `acc` (scratch: copied when kept), shared by every wait that makes the same accesses in the same order. */
+  private waitFootprint(acc: readonly number[]): Footprint {
+    if (acc.length === 1) {
+      let f = this.oneAccess.get(acc[0]!);
+      if (f === undefined) this.oneAccess.set(acc[0]!, (f = footprintOf(acc)));
+      return f;
+    }
+    let h = acc.length;
+    for (let i = 0; i < acc.length; i++) h = Math.imul(h ^ acc[i]!, 0x9e3779b1) ^ (h >>> 15);
+    let bucket = this.manyAccesses.get(h);
+    if (bucket === undefined) this.manyAccesses.set(h, (bucket = []));
+    for (const e of bucket) if (sameNumbers(e.acc, acc)) return e.fp;
+    const fp = footprintOf(acc);
+    bucket.push({ acc: acc.slice(), fp });
+    return fp;
+  }
   /** Per thread, its sites by Site object (a cache of {@link sites}; sites made per call are collected). */
   private readonly byObject: WeakMap<Site, SiteInfo>[] = [];
 
@@ -623,8 +664,8 @@ export class Footprints {
     const w = this.pending[tid] ?? null;
     const out = newFootprint();
     out.halts = site.fp.halts || (w !== null && w.halts);
-    for (const [loc, m] of site.fp.locs) out.locs.set(loc, m);
-    if (w !== null) for (const [loc, m] of w.locs) out.locs.set(loc, (out.locs.get(loc) ?? 0) | m);
+    for (const [loc, m] of site.fp.locs) setMask(out, loc, m);
+    if (w !== null) for (const [loc, m] of w.locs) setMask(out, loc, (out.locs.get(loc) ?? 0) | m);
     return out.locs.size === 0 && !out.halts ? null : out;
   }
 }

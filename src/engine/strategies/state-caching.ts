@@ -101,7 +101,9 @@ export class StateCachingSearch extends SleepSetSearch {
   protected override resume(exec: Execution, k: number): void {
     this.fpr = new Fingerprinter(exec);
     this.fprExec = exec;
-    this.fpr.setHistory(k >= 1 ? this.frames[k - 1]!.hist! : this.initialHist!, k >= 1 ? this.frames[k - 1]!.scopes : null);
+    const before = k >= 1 ? this.frames[k - 1]! : null;
+    if (before !== null && before.hist === null) throw new Error(`state caching: no thread histories kept for the node at depth ${k}, which the search returns to`);
+    this.fpr.setHistory(before !== null ? before.hist! : this.initialHist!, before !== null ? before.scopes : null);
     // The unit hashes saved after the same steps, else a full walk.
     const saved = k >= 1 ? this.frames[k - 1]!.hashes : this.initialHashes;
     if (this.fullRehash || saved === null || !this.fpr.restoreHashes(saved)) this.fpr.walk();
@@ -139,7 +141,6 @@ export class StateCachingSearch extends SleepSetSearch {
       this.counters.states = table.size;
       this.counters.tableBytes = table.bytes;
       if (fps !== null) this.restrict = fps.persistentSet(exec, en);
-      this.keepHashes(en);
       return true;
     }
     const stored = table.sleepOf(i);
@@ -156,7 +157,6 @@ export class StateCachingSearch extends SleepSetSearch {
     this.restrict = wake;
     this.sleep = this.sleep.filter((x) => stored.includes(x.alt));
     table.setSleep(i, sleepAlts(this.sleep));
-    this.keepHashes(en);
     return true;
   }
 
@@ -179,10 +179,20 @@ export class StateCachingSearch extends SleepSetSearch {
     this.stackB = b;
   }
 
-  /** A node explored with more than one thread to run may be returned to (resume()): keep its unit hashes. */
-  private keepHashes(en: readonly number[]): void {
-    const r = this.restrict;
-    if ((r === null ? en.length : r.length) >= 2 && this.depth >= 1) this.frames[this.depth - 1]!.hashes = this.fpr!.saveHashes();
+  /**
+   * A node with an alternative after the one it takes first may be returned to (resume()): keep
+   * what a replay of the path to it needs on the frame before it, the threads' histories, their
+   * `deadOnReturn()` entries and the unit hashes. (Kept only there: most nodes have one
+   * alternative, and a copy per step was a tenth of a cold check's allocations.)
+   */
+  protected override newFrame(f: Frame): void {
+    const k = this.depth;
+    if (k === 0 || f.idx >= f.order.length - 1) return;
+    const prev = this.frames[k - 1]!;
+    const fpr = this.fpr!;
+    prev.hist = fpr.history.slice();
+    prev.scopes = fpr.scoped ? fpr.scopes.slice() : null;
+    prev.hashes = fpr.saveHashes();
   }
 
   protected override beforeStep(exec: Execution, f: Frame): void {
@@ -216,9 +226,10 @@ export class StateCachingSearch extends SleepSetSearch {
         }
       }
     }
-    f.hist = fpr.history.slice();
-    f.scopes = fpr.scoped ? fpr.scopes.slice() : null;
-    f.hashes = null; // (set by atNode() below it when the node it leads to may be returned to)
+    // (Set by newFrame() below it when the node it leads to may be returned to.)
+    f.hist = null;
+    f.scopes = null;
+    f.hashes = null;
     this.tally();
   }
 
