@@ -545,14 +545,24 @@ export class Footprints {
 
   /** Thread `tid`'s footprint of `site`, or undefined when no step of it started there. */
   private siteOf(tid: number, site: Site): SiteInfo | undefined {
+    // (Between two questions only the thread that stepped has moved: its site is the one looked up.)
+    if (this.lastSite[tid] === site) return this.lastInfo[tid];
     const m = (this.byObject[tid] ??= new WeakMap());
     let s = m.get(site);
     if (s === undefined) {
       s = this.sites[tid]?.get(siteKey(site));
       if (s !== undefined) m.set(site, s);
     }
+    // (A site that never ran may run later: only a footprint found is kept.)
+    if (s !== undefined) {
+      this.lastSite[tid] = site;
+      this.lastInfo[tid] = s;
+    }
     return s;
   }
+  /** Per thread, the last site {@link siteOf} found a footprint for, and that footprint. */
+  private readonly lastSite: (Site | undefined)[] = [];
+  private readonly lastInfo: (SiteInfo | undefined)[] = [];
 
   /** Bit u set: thread u (of 0 to n - 1) has no footprint yet (it may access anything) or one that conflicts with `fp`. */
   private conflictMask(fp: Footprint, n: number): number {
