@@ -182,8 +182,8 @@ export class StateCachingSearch extends SleepSetSearch {
   /**
    * A node with an alternative after the one it takes first may be returned to (resume()): keep
    * what a replay of the path to it needs on the frame before it, the threads' histories, their
-   * `deadOnReturn()` entries and the unit hashes. (Kept only there: most nodes have one
-   * alternative, and a copy per step was a tenth of a cold check's allocations.)
+   * `deadOnReturn()` entries and the unit hashes. (Kept only there, not copied after every step:
+   * most nodes have one alternative.)
    */
   protected override newFrame(f: Frame): void {
     const k = this.depth;
