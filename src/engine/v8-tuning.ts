@@ -10,9 +10,9 @@
  * compile queue and ran in the interpreter meanwhile. Smaller inlining budgets make each
  * compilation cheaper, so the queue drains sooner.
  *
- * Measured on 2026-12-02 (AMD EPYC, 2 cores, Node 20.20, medians of 6 to 8 interleaved runs in
- * new processes): that cold check 650 to 680 ms with V8's defaults, 565 to 585 ms with these
- * flags (-12 to -15 %); the warm check (190 ms), blocks=4 (3.9 s) and random mode (about 85,000
+ * Measured on 2026-12-02 (AMD EPYC, 2 cores, Node 20.20, medians of 6 to 10 interleaved runs in
+ * new processes): that cold check 650 to 715 ms with V8's defaults, 565 to 645 ms with these
+ * flags (-10 to -15 %); the warm check (190 ms), blocks=4 (3.9 s) and random mode (about 85,000
  * runs/s) unchanged within the machine's noise. Also tried, no better: no TurboFan inlining at all,
  * budgets of 120/60, no escape analysis or load elimination, earlier tier-up (interrupt budget,
  * ticks), larger young generation (`--max-semi-space-size` is fixed once the heap is set up).
