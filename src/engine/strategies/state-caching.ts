@@ -105,7 +105,7 @@ export class StateCachingSearch extends SleepSetSearch {
     if (before !== null && before.hist === null) throw new Error(`state caching: no thread histories kept for the node at depth ${k}, which the search returns to`);
     this.fpr.setHistory(before !== null ? before.hist! : this.initialHist!, before !== null ? before.scopes : null);
     // The unit hashes saved after the same steps, else a full walk.
-    const saved = k >= 1 ? this.frames[k - 1]!.hashes : this.initialHashes;
+    const saved = before !== null ? before.hashes : this.initialHashes;
     if (this.fullRehash || saved === null || !this.fpr.restoreHashes(saved)) this.fpr.walk();
     else if (StateCachingSearch.verifyUpdates) {
       const bad = this.fpr.inconsistency();
