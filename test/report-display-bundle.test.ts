@@ -116,6 +116,30 @@ describe("tableBundle soft breaks", () => {
   });
 });
 
+describe("tableBundle digit grouping", () => {
+  it("groups the thousands of every integer in a column that holds one of five digits or more, in all three forms", () => {
+    const b = tableBundle([
+      { fix: "baseline", interleavings: 8445206, year: 2024, rate: 0.4745 },
+      { fix: "meta-head", interleavings: 8984, year: 2025, rate: 12345.5 },
+      { fix: "big", interleavings: 10n ** 20n, year: 2026, rate: 1 },
+    ]);
+    const data = b[TABLE_MIME] as { rows: string[][]; numeric: boolean[] };
+    assert.deepEqual(
+      data.rows.map((r) => r.slice(1)),
+      [
+        ["8,445,206", "2024", "0.4745"],
+        ["8,984", "2025", "12345.5"],
+        ["100,000,000,000,000,000,000", "2026", "1"],
+      ],
+    );
+    assert.deepEqual(data.numeric, [false, true, true, true]);
+    assert.match(b["text/html"] as string, /<td class="num">8,445,206<\/td><td class="num">2024<\/td>/);
+    assert.match(b["text/plain"] as string, /^baseline\s+8,445,206\s+2024\s+0\.4745$/m);
+    // A column of smaller integers (years, block numbers) keeps its digits as they are.
+    assert.equal((tableBundle([{ n: 9999 }])[TABLE_MIME] as { rows: string[][] }).rows[0]![0], "9999");
+  });
+});
+
 describe("counts beyond 2^53", () => {
   it("are printed as approximations, never as false digits", async () => {
     const { numberText } = await import("../src/notebook/display.js");

@@ -118,7 +118,7 @@ test("a long or wide table is printed whole in the writeup (one record per row w
   const rows = modes.flatMap((m) => fixes.map((f, i) => ({ fix: f, scheduler: m, executions: 20000, failing: i * 1000, "failure rate [95% CI]": `${i * 5}.00% [${i * 5}.00%, ${i * 5 + 1}.00%]`, "MTTF at 1.00 attempts/s": m.startsWith("timed") ? "1.7 s [1.7 s, 1.8 s]" : "—" })));
   const text = mailText(notebookOf({ data: tableBundle(rows, undefined, "failure rate per fix") }), "x.ipynb", { scenario: null });
   assert.doesNotMatch(text, /rows, in the HTML and PDF reports\]/);
-  assert.match(text, /Table 1\. failure rate per fix:\n\nEvery row: executions: 20000\.\n\n- baseline: scheduler: uniform random; failing: 0;/);
+  assert.match(text, /Table 1\. failure rate per fix:\n\nEvery row: executions: 20,000\.\n\n- baseline: scheduler: uniform random; failing: 0;/);
   assert.equal(text.match(/^- /gm)?.length, 18, text);
   assert.doesNotMatch(text, /\[95%\n|MTTF at\n/, "a column's name stays on one line");
   assert.ok(text.replace(/\n {4}/g, " ").includes("- lock-all: scheduler: timed (window 1,000 ns); failing: 5000; failure rate [95% CI]: 25.00% [25.00%, 26.00%]; MTTF at 1.00 attempts/s: 1.7 s [1.7 s, 1.8 s]\n"), text);

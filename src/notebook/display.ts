@@ -22,7 +22,7 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { cellText, chartTable, softBreaks } from "./cell-text.js";
+import { cellText as plainCellText, chartTable, softBreaks } from "./cell-text.js";
 
 export { numberText } from "./cell-text.js";
 
@@ -68,6 +68,11 @@ function isNumeric(v: unknown): boolean {
   return typeof v === "number" || typeof v === "bigint";
 }
 
+/** An integer a double holds exactly (or a bigint): its digits can be grouped (beyond 2^53 numberText() approximates instead). */
+function isWholeNumber(v: unknown): v is number | bigint {
+  return typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v));
+}
+
 /** Display width of a string in a monospace font (code points; good enough for ASCII tables). */
 function width(s: string): number {
   return [...s].length;
@@ -99,7 +104,9 @@ function normalizeTable(
 /**
  * Build the MIME bundle of a table: `text/html` (all text escaped, numbers in `td.num`),
  * `text/plain` (columns aligned with spaces) and {@link TABLE_MIME} (the caption, header and cell
- * texts as JSON, for racelab's reports).
+ * texts as JSON, for racelab's reports). In a column holding an integer of 10,000 or more, every
+ * integer is printed with its thousands grouped (`8,445,206`, and `8,984` beside it); other
+ * numbers print as they are (integers beyond 2^53 - 1 as `≈1.03 × 10^17`).
  *
  * @param rows objects keyed by column name, or arrays of cells in column order.
  * @param columns column names and order; default: the keys of the object rows in first-seen order.
@@ -110,6 +117,11 @@ function normalizeTable(
 export function tableBundle(rows: readonly TableRow[], columns?: readonly string[], caption?: string): MimeBundle {
   const t = normalizeTable(rows, columns);
   const ncols = Math.max(t.columns?.length ?? 0, ...t.cells.map((r) => r.length));
+  // A column that holds an integer of five digits or more groups the thousands of every integer
+  // in it (8,445,206; 8,984 beside it): counts of interleavings are read, not decoded. Columns of
+  // smaller numbers (years, line numbers, block indices) stay as they are.
+  const grouped = Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isWholeNumber(r[i]) && Math.abs(Number(r[i])) >= 10_000));
+  const cellText = (v: unknown, i: number): string => (grouped[i] && isWholeNumber(v) ? v.toLocaleString("en-US") : plainCellText(v));
   const html: string[] = ['<table class="racelab-table">'];
   if (caption) html.push(`<caption>${escapeHtml(caption)}</caption>`);
   if (t.columns && t.columns.length > 0) {
@@ -120,7 +132,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
     const tds: string[] = [];
     for (let i = 0; i < ncols; i++) {
       const v = r[i];
-      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v))}</td>` : `<td>${softBreaks(escapeHtml(cellText(v)))}</td>`);
+      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v, i))}</td>` : `<td>${softBreaks(escapeHtml(cellText(v, i)))}</td>`);
     }
     html.push("<tr>" + tds.join("") + "</tr>");
   }
@@ -128,7 +140,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
 
   // text/plain: aligned columns, numbers right-aligned.
   const header = t.columns && t.columns.length > 0 ? t.columns : null;
-  const textRows = t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i]).replace(/\s*\n\s*/g, " ")));
+  const textRows = t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i], i).replace(/\s*\n\s*/g, " ")));
   const widths = Array.from({ length: ncols }, (_, i) =>
     Math.max(header ? width(header[i] ?? "") : 0, ...textRows.map((r) => width(r[i] ?? ""))),
   );
@@ -146,8 +158,8 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
   const data: TableData = {
     caption: caption ? caption : null,
     columns: header,
-    rows: t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i]))),
-    numeric: Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isNumeric(r[i])) && t.cells.every((r) => isNumeric(r[i]) || cellText(r[i]) === "")),
+    rows: t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i], i))),
+    numeric: Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isNumeric(r[i])) && t.cells.every((r) => isNumeric(r[i]) || plainCellText(r[i]) === "")),
   };
   return { "text/html": html.join(""), "text/plain": lines.join("\n"), [TABLE_MIME]: data };
 }
