@@ -147,6 +147,23 @@ describe("racelab report --pdf", { timeout: 180_000 }, () => {
     });
   });
 
+  it("keeps the page footer on one line: a long title ends in an ellipsis, the page number stays whole", async () => {
+    need(process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM, "chromium");
+    need("/usr/bin/pdftotext", "poppler-utils");
+    const title =
+      "ext4: a long investigation title about delalloc vs fallocate vs writeback vs eviction races in ext4_da_map_blocks() and ext4_map_blocks() under i_data_sem";
+    const md = (source: string) => ({ cell_type: "markdown", metadata: {}, source });
+    const nb2 = { nbformat: 4, nbformat_minor: 5, metadata: { racelab: { title } }, cells: Array.from({ length: 60 }, (_, i) => md(`Filler paragraph ${i}.`)) };
+    const path = join(out, "long-title.pdf");
+    await withBrowser((b) => printPdf(b, assembleHtml(buildReport(nb2 as never, "t.ipynb", { scenario: null })), path, title));
+    const page2 = execFileSync("/usr/bin/pdftotext", ["-f", "2", "-l", "2", "-layout", path, "-"], { encoding: "utf8" });
+    const lines = page2.split("\n").filter((l) => l.trim() !== "");
+    const last = lines[lines.length - 1]!;
+    // (Before: the title wrapped to a second line, and "2 /" and its total were split over both.)
+    assert.match(last, /^\s*ext4: a long investigation title .*…\s+2\s*\/\s*\d+\s*$/, page2);
+    assert.doesNotMatch(page2, /under i_data_sem/, "the title's tail is cut, not wrapped");
+  });
+
   it("blocks every network request the page would make", async () => {
     need(process.env["RACELAB_CHROMIUM"] ?? DEFAULT_CHROMIUM, "chromium");
     // A page without the report's CSP, so that only request interception stands in the way.

@@ -215,9 +215,11 @@ export async function printPdf(browser: Browser, html: string, outPath: string, 
       displayHeaderFooter: true,
       headerTemplate: "<span></span>",
       footerTemplate:
-        '<div style="width:100%;font-size:7.5pt;color:#777;padding:0 15mm;display:flex;justify-content:space-between;' +
+        // One line: a title longer than the line ends in an ellipsis, and the page number stays whole.
+        '<div style="box-sizing:border-box;width:100%;font-size:7.5pt;color:#777;padding:0 15mm;display:flex;justify-content:space-between;' +
         'font-family:DejaVu Sans,Arial,sans-serif">' +
-        `<span>${escapeHtml(title)}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
+        `<span style="flex:1 1 auto;min-width:0;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">${escapeHtml(title)}</span>` +
+        '<span style="flex:none;white-space:nowrap;padding-left:6mm"><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>',
       tagged: true,
       // PDF bookmarks from the headings (h1-h3), for the reader's navigation pane.
       outline: true,
