@@ -59,6 +59,8 @@ test("replay --json reproduces the counterexample's finding", () => {
   assert.deepEqual(j.steps, ce.steps);
   const text = racelab("replay", "ext4-delalloc-fallocate", "--fix", "baseline", "--schedule", ce.schedule);
   assert.match(text.stdout, /\^\^\^\^/);
+  // What ran, named above the diagram: scenario, fix, variant, memory model, schedule, steps.
+  assert.equal(text.stdout.split("\n")[0], `ext4-delalloc-fallocate baseline/default [sc]: schedule ${j.schedule}, ${j.steps.length} steps`);
 });
 
 test("replay without --fix replays baseline, as check defaults to it (a new user's trial: replay required --fix)", () => {
@@ -336,6 +338,26 @@ test("racelab report: a notebook that defines its scenario in its own cells (the
   assert.equal(definedInCells(await readNotebook("notebooks/ext4-delalloc-fallocate.ipynb"), "ext4-delalloc-fallocate"), false);
 });
 
+test("check: every line names its memory model when the command checked several, or when sc is not the variant's own (new-user trial 20)", () => {
+  const r = racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "sc,pso,rmo");
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l.startsWith("lost-wakeup "));
+  assert.deepEqual(
+    lines.map((l) => /^lost-wakeup baseline\/default( \[\w+\])?:/.exec(l)?.[1]),
+    [" [sc]", " [pso]", " [rmo]"],
+    r.stdout,
+  );
+  // rmo ran in the same command: no note sending the reader to it.
+  assert.ok(!/^note: /m.test(r.stdout), r.stdout);
+  // A variant whose own model is pso, checked under sc alone: the line says [sc].
+  const v = racelab("check", "filemap-folio-split", "--variant", "relaxed-stores", "--memory-model", "sc", "--mode", "random", "--runs", "50");
+  assert.match(v.stdout, /^filemap-folio-split baseline\/relaxed-stores \[sc\]: /m, v.stdout + v.stderr);
+  const own = racelab("check", "filemap-folio-split", "--variant", "relaxed-stores", "--mode", "random", "--runs", "50");
+  assert.match(own.stdout, /^filemap-folio-split baseline\/relaxed-stores \[pso\]: /m, own.stdout + own.stderr);
+  const plain = racelab("check", "test/fixtures/lost-wakeup.ts");
+  assert.match(plain.stdout, /^lost-wakeup baseline\/default: /m, "sc, the variant's own model, and the only one: no tag");
+});
+
 test("check: a passing tso or pso check is followed by one note that those models never reorder loads (rmo does); violations are grouped by thousands (new-user trial 14)", () => {
   const r = racelab("check", "test/fixtures/lost-wakeup.ts", "--all-fixes", "--memory-model", "pso");
   assert.equal(r.code, 0, r.stderr);
@@ -362,7 +384,7 @@ test("check --memory-model takes several models, comma-separated, and checks eac
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("lost-wakeup "));
   assert.equal(lines.length, 2, r.stdout);
-  assert.match(lines[0]!, /^lost-wakeup baseline\/default: pass/);
+  assert.match(lines[0]!, /^lost-wakeup baseline\/default \[sc\]: pass/);
   assert.match(lines[1]!, /^lost-wakeup baseline\/default \[tso\]: FAIL: 1 violating/);
   const json = JSON.parse(racelab("check", "test/fixtures/lost-wakeup.ts", "--memory-model", "pso,sc", "--json").stdout) as { memoryModel: string; verdict: string }[];
   assert.deepEqual(json.map((x) => [x.memoryModel, x.verdict]), [["pso", "fail"], ["sc", "pass"]]);

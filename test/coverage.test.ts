@@ -159,7 +159,7 @@ export default defineScenario({
   assert.match(text.stdout, /^branch baseline\/default: pass /m);
   assert.match(
     text.stdout,
-    /\n  note: 1 step ran in no interleaving though its function did: f\(\): "taken only when x == 1" \(another fix's or variant's code, or a branch this configuration never takes: the pass says nothing about it\)\n/,
+    /\n  note: 1 step ran in no interleaving though its function did: f\(\): "taken only when x == 1" \(another fix's or variant's code: give the lines only some fixes or variants run, the baseline's a fix replaces too, a sitesIn\(\) of their own; or a branch this configuration never takes: the pass says nothing about it\)\n/,
   );
   const json = spawnSync(process.execPath, [cli, "check", file, "--json"], { encoding: "utf8" });
   assert.deepEqual(JSON.parse(json.stdout).unreachedSteps, [{ fn: "f", label: "taken only when x == 1", source: "lib/branch.c: f()" }]);

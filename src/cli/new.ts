@@ -38,7 +38,9 @@ const at = sitesIn("lib/example.c", "v6.12");
 const LOAD = at("example_inc", "v = ex->count");
 const STORE = at("example_inc", "ex->count = v + 1");
 // The fix's steps come from a factory of their own: a check of another fix, where they never run,
-// then does not note them as steps that ran in no interleaving (CheckResult.unreachedSteps).
+// then does not note them as steps that ran in no interleaving (CheckResult.unreachedSteps). So
+// do baseline lines that a fix replaces (WRITE_ONCE(gp, p) where the fix has smp_store_release()):
+// one factory per group of lines that only some fixes or variants run.
 const fix = sitesIn("lib/example.c", "v6.12");
 const LOCK = fix("example_inc", "spin_lock(&ex->lock)");
 const UNLOCK = fix("example_inc", "spin_unlock(&ex->lock)");

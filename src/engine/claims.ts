@@ -64,10 +64,27 @@ export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
   });
 }
 
-/** One line for a claim's `observed`: `fix/variant [model]: verdict (n violating of m executions explored: findings)` (the reduced search's executions, not every interleaving). */
+/**
+ * The memory model after `fix/variant` in a result's line: ` [tso]` for any model but sc, and
+ * ` [sc]` too when the variant's own model is another one (a `--memory-model sc` check of a tso
+ * variant read as the variant's tso: new-user trial 20) or when `always` (the lines of one command
+ * that checked several models); else "".
+ */
+export function modelTag(r: { readonly scenario: string; readonly variant: string; readonly memoryModel: MemoryModel }, always = false): string {
+  if (always || r.memoryModel !== "sc") return ` [${r.memoryModel}]`;
+  let own: MemoryModel = "sc";
+  try {
+    own = lookupScenario(r.scenario).variants.find((v) => v.id === r.variant)?.memoryModel ?? "sc";
+  } catch {
+    // (A result of a scenario this process never saw: its variant's model is unknown.)
+  }
+  return own === "sc" ? "" : " [sc]";
+}
+
+/** One line for a claim's `observed`: `fix/variant [model]: verdict (n violating of m executions explored: findings)` (the reduced search's executions, not every interleaving; the model as {@link modelTag} gives it). */
 export function summarizeCheck(r: CheckResult): string {
   return (
-    `${r.fix}/${r.variant}${r.memoryModel === "sc" ? "" : ` [${r.memoryModel}]`}: ${r.verdict} (${r.violations} violating of ${r.executions} executions explored` +
+    `${r.fix}/${r.variant}${modelTag(r)}: ${r.verdict} (${r.violations} violating of ${r.executions} executions explored` +
     (r.violations > 0 ? `: ${Object.keys(r.findings).join("; ")}` : "") +
     ")"
   );

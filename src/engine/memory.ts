@@ -535,8 +535,12 @@ export function setRcuDereferenceCheck(f: ((t: Task, what: string) => void) | nu
 }
 
 /**
- * rcu_dereference(p) (include/linux/rcupdate.h, v6.12): a plain load here (dependency ordering
- * holds trivially: loads are never reordered). Outside rcu_read_lock() it is CONFIG_PROVE_RCU's
+ * rcu_dereference(p) (include/linux/rcupdate.h, v6.12): READ_ONCE() of the pointer, whose address
+ * dependency orders the loads made through it. Here a load-acquire ({@link smp_load_acquire}):
+ * under `sc`, `tso` and `pso` loads are never reordered, so it is a plain load; under `rmo` it
+ * applies the CPU's pending invalidations, so the loads after it read at least what was visible
+ * when the pointer was published (stronger than the kernel: it orders every later load, not only
+ * those through the pointer). Outside rcu_read_lock() it is CONFIG_PROVE_RCU's
  * lockdep splat, a `warning: suspicious RCU usage: suspicious rcu_dereference_check() usage`;
  * an updater that holds the lock the pointer is updated under uses
  * {@link rcu_dereference_protected}. Call inside a step.

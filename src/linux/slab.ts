@@ -99,11 +99,14 @@ function embedded(raw: object): object[] {
 /**
  * kmalloc(size, gfp): a new object adopted from `init` (a fresh plain object), named `name#N`
  * (default: the thread's name) and returned tracked. One step; may sleep when the gfp allows
- * blocking. Throws Error (an `error` finding) for a racelab object (lock, Cell); and since
- * racelab objects cannot be created inside a step, create the Cell or lock in setup() (a pool
- * in the state), kmalloc() the plain struct in the step, then {@link embed} the member in it
- * (`n.next = embed(s.pool[0], n)`), so that kfree(n) frees it too. Memory is never reused: a kmalloc() after a kfree() is a new object, and any access
- * to the freed one stays a use-after-free.
+ * blocking. Throws Error (an `error` finding) when `init` itself is a racelab object (a lock, a
+ * Cell): kmalloc() adopts a plain struct. Its fields may hold racelab objects, which cannot be
+ * created inside a step: create each Cell or lock in setup() (a pool in the state), and in the
+ * step {@link embed} it in the new struct (`n.next = embed(s.pool[0], n)`), so that it is a
+ * member: kfree(n) frees it too, and a later access to it is a use-after-free. A racelab object put in a field
+ * without embed() is a pointer to one that lives elsewhere: kfree() leaves it alone. Memory is
+ * never reused: a kmalloc() after a kfree() is a new object, and any access to the freed one
+ * stays a use-after-free.
  */
 export function kmalloc<T extends object>(t: Task, init: T, gfp: gfp_t, at: Site, name?: string): Step<T> {
   return step(t, at, { sleeps: gfpflags_allow_blocking(gfp) }, () => {

@@ -92,7 +92,19 @@ export const autoremove_wake_function: wait_queue_func_t = (e, mode, key) => {
   return ret;
 };
 
-/** DEFINE_WAIT(wait): an entry for the current task with autoremove_wake_function. */
+/**
+ * DEFINE_WAIT(wait): an entry for the current task with autoremove_wake_function. Call it in the
+ * thread that waits, with its own task, where the C declares it (before or between steps; it is
+ * no step and accesses nothing), then pass it to prepare_to_wait() and finish_wait():
+ *
+ * ```ts
+ * const wait = DEFINE_WAIT(t);
+ * yield* prepare_to_wait(t, s.wq, wait, TASK_UNINTERRUPTIBLE, PREPARE);
+ * yield TEST;                                     // if (!READ_ONCE(cond))
+ * if (!READ_ONCE(t, s.cond)) yield* schedule(t, SCHEDULE);
+ * yield* finish_wait(t, s.wq, wait, FINISH);
+ * ```
+ */
 export function DEFINE_WAIT(t: Task): wait_queue_entry_t {
   return new wait_queue_entry_t(t, autoremove_wake_function);
 }
