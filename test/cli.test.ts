@@ -83,6 +83,11 @@ test("the progress line of a check whose executions are cut at the step bound sa
   );
   // Without cut executions, as before.
   assert.equal(progressText(1200, 10_000, { elapsedMs: 2000, sleepBlocked: 5, states: 0, steps: 100, cut: 0 }), "1,200/10,000 executions (600/s), 2 s, ~15 s left");
+  // rates --exact while it enumerates (new-user trial 21 read 106 s of it as 9 sampled runs/s).
+  assert.equal(
+    progressText(0, 20_000, { elapsedMs: 12_000, sleepBlocked: 0, states: 0, steps: 0, exact: 112_702 }),
+    "exact: 112,702 interleavings (at most 1,000,000) before the 20,000 sampled executions, 12 s",
+  );
 });
 
 test("claims --json: statement, source, expected, observed, holds", () => {
@@ -305,6 +310,16 @@ test("racelab litmus runs the kernel's litmus tests under each model and says wh
     assert.equal(bad.stdout, "");
     assert.match(bad.stderr, msg);
   }
+});
+
+test("rates --all-variants runs every variant, as check does (new-user trial 21 tried it)", () => {
+  const r = racelab("rates", "ext4-delalloc-fallocate", "--all-fixes", "--all-variants", "--runs", "20", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const rows = (JSON.parse(r.stdout) as { fix: string; variant: string }[]).map((x) => `${x.fix}/${x.variant}`);
+  const sc = JSON.parse(racelab("list", "--json").stdout) as { id: string; fixes: { id: string }[]; variants: { id: string }[] }[];
+  const ext4 = sc.find((s) => s.id === "ext4-delalloc-fallocate")!;
+  assert.deepEqual(rows, ext4.fixes.flatMap((f) => ext4.variants.map((v) => `${f.id}/${v.id}`)));
+  assert.ok(ext4.variants.length > 1);
 });
 
 test("rates --exact says a fix that cannot fail has probability 0, not 0.000%", () => {

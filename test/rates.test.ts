@@ -201,6 +201,24 @@ test("rates progress: each configuration's rate counts from its own start, not t
   assert.equal(clock(1, 3100), 100);
   assert.equal(clock(1, 4000), 1000);
   assert.equal(clock(2, 4200), 200);
+  // --exact's enumeration reports first: its time counts from the configuration's start; the
+  // sampled executions' rate then counts from its last report, not across it (trial 21).
+  const ex = configClock(0);
+  assert.equal(ex(0, 50_000, true), 50_000);
+  assert.equal(ex(0, 106_000, true), 106_000);
+  assert.equal(ex(0, 107_000), 1000);
+  assert.equal(ex(0, 108_000), 2000);
+});
+
+test("rates --exact reports its enumeration as progress before the sampled executions", () => {
+  const seen: [number, number, number | undefined][] = [];
+  const r = rates("ext4-delalloc-fallocate", { runs: 1000, exact: true, onProgress: (done, total, exact) => seen.push([done, total, exact]) });
+  assert.ok(r.exact !== null);
+  const enumerating = seen.filter((x) => x[2] !== undefined);
+  assert.ok(enumerating.length > 0, "at least the last report of the enumeration (1.5 s of it)");
+  assert.ok(enumerating.every(([done, total, n]) => done === 0 && total === 1000 && n! > 0 && n! <= 1_000_000), JSON.stringify(enumerating));
+  // Then the sampled executions, without `exact`.
+  assert.deepEqual(seen.at(-1), [1000, 1000, undefined]);
 });
 
 test("executions cut at the step bound are a warning on the rate, and --exact gives up at the first one (a spin without t.retry() read '0 of 10 executions fail' and --exact ran for minutes; trial 19)", () => {

@@ -174,12 +174,13 @@ export async function partInWorker(ref: string, config: WorkerCheckOptions, onSt
  * the same result for any `workers`. A stop request (SIGINT, SIGTERM) ends the running
  * configuration with its partial result (`partial: true`) and skips the rest.
  *
- * @param onProgress called with the configuration's index, the executions done and the total.
+ * @param onProgress called with the configuration's index, the executions done and the total,
+ *   and, while `--exact`'s enumeration runs first, the interleavings it has covered.
  */
 export async function ratesInWorker(
   ref: string,
   configs: readonly Omit<RateOptions, "onProgress" | "stop" | "part">[],
-  onProgress: (index: number, done: number, total: number) => void,
+  onProgress: (index: number, done: number, total: number, exact?: number) => void,
   onStop: (reason: string) => void,
   workers = 1,
 ): Promise<{ results: RateResult[]; stopReason: string | null }> {
@@ -190,7 +191,7 @@ export async function ratesInWorker(
       flags,
       (c, k) => ({ ...c, part: { index: k, count: workers }, rates: true }),
       (sc, c, parts, elapsedMs) => mergeRates(sc, c, parts, workers, elapsedMs),
-      (i, done, total) => onProgress(i, done, total ?? 0),
+      (i, done, total, detail) => onProgress(i, done, total ?? 0, detail.exact),
       stopped,
     ),
   );
@@ -241,7 +242,11 @@ async function runJob(job: Job): Promise<void> {
       if ("rates" in config) {
         const { rates: _, ...ro } = config;
         const none: Progress = { elapsedMs: 0, sleepBlocked: 0, states: 0, steps: 0, cut: 0 };
-        const result = rateChunks(sc, { ...ro, stop, onProgress: (done, total) => post({ type: "progress", index, done, total, detail: none }) });
+        const result = rateChunks(sc, {
+          ...ro,
+          stop,
+          onProgress: (done, total, exact) => post({ type: "progress", index, done, total, detail: exact === undefined ? none : { ...none, exact } }),
+        });
         post({ type: "result", index, result });
         continue;
       }

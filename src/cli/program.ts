@@ -172,16 +172,26 @@ const collect = (v: string, prev: string[]) => [...prev, v];
  * and estimate: configurations run one after another, the first from `t0`, each later one from
  * the previous one's last progress report (its last chunk). Before 2026-12-01 every configuration
  * counted from the command's start: the fifth one showed 24 runs/s and "~4051 s left" for a
- * command that ended 3 s later (new-user trial 11).
+ * command that ended 3 s later (new-user trial 11). With `exact` (a report of `--exact`'s
+ * enumeration, which runs before the sampled executions), the time since the configuration
+ * started; the sampled executions' time then counts from the enumeration's last report
+ * (new-user trial 21: 106 s of enumeration read as 9 runs/s).
  * @internal
  */
-export function configClock(t0: number): (i: number, now: number) => number {
+export function configClock(t0: number): (i: number, now: number, exact?: boolean) => number {
   let cur = 0;
   let start = t0;
   let last = t0;
-  return (i, now) => {
+  let enumerating = false;
+  return (i, now, exact = false) => {
     if (i !== cur) {
       cur = i;
+      start = last;
+      enumerating = false;
+    }
+    if (exact) enumerating = true;
+    else if (enumerating) {
+      enumerating = false;
       start = last;
     }
     last = now;
@@ -198,6 +208,8 @@ export function configClock(t0: number): (i: number, now: number) => number {
 export function progressText(done: number, total: number | null, d: Progress): string {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   const secs = d.elapsedMs / 1000;
+  // `rates --exact` enumerating before it samples (new-user trial 21 read 106 s of it as 9 runs/s).
+  if (d.exact !== undefined) return `exact: ${fmt(d.exact)} interleavings (at most ${fmt(EXACT_LIMIT)}) before the ${total !== null ? `${fmt(total)} ` : ""}sampled executions, ${secs.toFixed(0)} s`;
   const rate = secs > 0 ? ` (${fmt(done / secs)}/s)` : "";
   const states = d.states > 0 ? `, ${fmt(d.states)} states` : "";
   const eta = total !== null && done > 0 ? `, ~${Math.ceil(((total - done) * secs) / done)} s left` : "";
@@ -675,7 +687,7 @@ export function buildProgram(): Command {
       const modelError = results.flatMap((r) => Object.keys(r.findings)).find((k) => k.startsWith("error: "));
       if (modelError !== undefined && stopReason === null) {
         process.stderr.write(
-          `racelab: model error: ${clip(modelError.slice("error: ".length), 300)} (the model's own code threw in a step; the other findings may follow from it)\n`,
+          `racelab: model error: ${clip(modelError.slice("error: ".length), 300)} (the model's own code threw in a step, in the code from its yield to the thread's next one, the next primitive's arguments included; the other findings may follow from it)\n`,
         );
         process.exitCode = 3;
       }
@@ -688,6 +700,7 @@ export function buildProgram(): Command {
     .option("--fix <id>", "fix id", DEFAULT_FIX)
     .option("--all-fixes", "every fix, in the order the scenario declares them")
     .option("--variant <id>", "variant id", "default")
+    .option("--all-variants", "every variant, in the order the scenario declares them")
     .option("--mode <modes>", `scheduler: ${RATE_MODES.join(", ")}, or several comma-separated to compare them`, "random")
     .addOption(new Option("--memory-model <model>", "memory model (default: the variant's, else sc)").choices(MEMORY_MODELS as string[]))
     .option("--runs <n>", "executions per configuration (default 10000)")
@@ -704,6 +717,7 @@ export function buildProgram(): Command {
       const sc = await loadScenario(id);
       const sweep = parseSweep(o.param as string[], sc);
       const fixIds = o.allFixes ? sc.fixes.map((f) => f.id) : [o.fix as string];
+      const variantIds = o.allVariants ? sc.variants.map((v) => v.id) : [o.variant as string];
       const runs = intOption("--runs", o.runs as string | undefined, 1, MAX_RUNS) ?? 10_000;
       const seed = intOption("--seed", o.seed as string | undefined, 0, MAX_SEED) ?? 1;
       const pctDepth = intOption("--pct-depth", o.pctDepth as string | undefined, 1, MAX_PCT_DEPTH) ?? 3;
@@ -715,19 +729,21 @@ export function buildProgram(): Command {
         process.stderr.write("racelab: note: --timing and --attempts-per-second are ignored without --mode timed\n");
       if (!modes.includes("pct") && o.pctDepth !== undefined) process.stderr.write("racelab: note: --pct-depth is ignored without --mode pct\n");
       const configs = fixIds.flatMap((fix) =>
-        sweep.flatMap((params) =>
-          modes.map((mode) => ({
-            fix,
-            variant: o.variant as string,
-            params,
-            mode,
-            runs,
-            seed,
-            pctDepth,
-            exact: o.exact === true,
-            memoryModel: o.memoryModel as MemoryModel | undefined,
-            ...(mode === "timed" ? { timing, ...(attemptsPerSecond !== undefined ? { attemptsPerSecond } : {}) } : {}),
-          })),
+        variantIds.flatMap((variant) =>
+          sweep.flatMap((params) =>
+            modes.map((mode) => ({
+              fix,
+              variant,
+              params,
+              mode,
+              runs,
+              seed,
+              pctDepth,
+              exact: o.exact === true,
+              memoryModel: o.memoryModel as MemoryModel | undefined,
+              ...(mode === "timed" ? { timing, ...(attemptsPerSecond !== undefined ? { attemptsPerSecond } : {}) } : {}),
+            })),
+          ),
         ),
       );
       // Every configuration is checked before any runs, so that bad input is one line on stderr.
@@ -742,12 +758,13 @@ export function buildProgram(): Command {
         ({ results, stopReason } = await ratesInWorker(
           id,
           configs,
-          (i, done, total) => {
-            bar.update(`${configs[i]!.fix}${sweepLabel(configs[i]!.params, o.param as string[])}`, done, total, {
-              elapsedMs: elapsedOf(i, performance.now()),
+          (i, done, total, exact) => {
+            bar.update(`${configs[i]!.fix}${o.allVariants ? `/${configs[i]!.variant}` : ""}${sweepLabel(configs[i]!.params, o.param as string[])}`, done, total, {
+              elapsedMs: elapsedOf(i, performance.now(), exact !== undefined),
               sleepBlocked: 0,
               states: 0,
               steps: 0,
+              ...(exact !== undefined ? { exact } : {}),
             });
           },
           (why) => bar.note(`${why}: stopping, printing the partial rates (again to quit at once)`),

@@ -132,6 +132,11 @@ export interface Progress {
    * executions done stay 0.
    */
   readonly cut?: number;
+  /**
+   * `racelab rates --exact`: interleavings the exact probability's enumeration has covered so far
+   * (it runs before the sampled executions, which stay at 0 meanwhile); absent otherwise.
+   */
+  readonly exact?: number;
 }
 
 /** What the cross-check of a reduced search found (see CheckOptions.crossCheck). */

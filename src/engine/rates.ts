@@ -14,7 +14,7 @@ import { UsageError } from "../errors.js";
 import { findingKey, type Finding } from "./finding.js";
 import { recordResult } from "./record.js";
 import type { MemoryModel } from "./memory.js";
-import { MAX_STEPS, runStrategy, TID_MASK } from "./runner.js";
+import { MAX_STEPS, runStrategy, TID_MASK, type RunProgress } from "./runner.js";
 import { UnreducedSearch } from "./strategies/sleep-sets.js";
 import { lookupScenario, resolveConfig, type AnyScenario } from "./scenario.js";
 import { PctStrategy } from "./strategies/pct.js";
@@ -96,8 +96,11 @@ export interface RateOptions {
   };
   /** Polled every 256 steps: a reason stops the run there (the result is then `partial`). */
   readonly stop?: () => string | null;
-  /** Called after each chunk with the executions done and the total. */
-  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each chunk with the executions done and the total; with `exact`, also every
+   * 250 ms of the enumeration that runs first, with `exact` the interleavings it has covered.
+   */
+  readonly onProgress?: (done: number, total: number, exact?: number) => void;
 }
 
 /** One finding's (or one kind's) count and rate. */
@@ -246,7 +249,10 @@ export function exactFailureProbability(ref: AnyScenario | string, opts: RateOpt
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
   const s = new Weighing();
   let p = 0;
-  const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop }, (v) => {
+  const onProgress = opts.onProgress;
+  const runs = opts.runs ?? 10_000;
+  const progress = onProgress === undefined ? undefined : (q: RunProgress) => onProgress(0, runs, q.executions);
+  const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop, onProgress: progress }, (v) => {
     // An execution past the step bound makes the answer null: stop there (a loop without
     // t.retry() enumerated cut executions for minutes; new-user trial 19).
     if (v.cut) return true;

@@ -36,7 +36,7 @@ let applied: readonly string[] | null = null;
  * flags set, or an empty list when `RACELAB_V8_TUNING=0` (or `false`, `off`, `no`) keeps V8's
  * defaults. Never throws: a V8 that refuses a flag keeps its default.
  */
-export function applyV8Tuning(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+export function applyV8Tuning(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
   if (applied !== null) return applied;
   const off = /^(0|false|off|no)$/i.test((env.RACELAB_V8_TUNING ?? "").trim());
   const set: string[] = [];

@@ -29,7 +29,7 @@ import { atomic_rmw, Cell, load, loadAcquire, store } from "../engine/memory.js"
 import type { Site } from "../engine/site.js";
 import { HALT, step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
-import { hasBufferedStore, lockedAtomics, OwnStoresVisible, rmw_relaxed, subSite, type Step } from "./shared.js";
+import { hasBufferedStore, lockedAtomics, OwnStoresVisible, rmw_relaxed, subSite, tryFailed, tryTook, type Step } from "./shared.js";
 import { preempt_disable_region, preempt_enable_region } from "./rcu.js";
 import { wait_queue_head_t } from "./wait.js";
 
@@ -219,9 +219,9 @@ export function bit_spin_lock(t: Task, nr: number, addr: Bitmap, at: Site): Step
 /** bit_spin_trylock(nr, addr): true (and atomic context) when it set the bit. One step. */
 export function bit_spin_trylock(t: Task, nr: number, addr: Bitmap, at: Site): Step<boolean> {
   return step(t, at, { waitFor: addr.visibleBit(nr) }, () => {
-    if (rmw_relaxed(t, addr.cell(nr), () => 1, W) !== 0) return false;
+    if (rmw_relaxed(t, addr.cell(nr), () => 1, W) !== 0) return tryFailed(t, "bit_spin_trylock", BIT_SPIN(addr, nr), "already set");
     preempt_disable_region(t, BIT_SPIN(addr, nr));
-    return true;
+    return tryTook(t, "bit_spin_trylock", BIT_SPIN(addr, nr));
   });
 }
 

@@ -59,7 +59,7 @@ import { applyInvalidations, autoCell, reordersStores, storeReleaseOf, type Cell
 import type { Site } from "../engine/site.js";
 import { beforeStep, HALT, inStep, step, type Holdable, type StepSpec, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
-import { subSite, type Step } from "./shared.js";
+import { subSite, tryFailed, tryTook, type Step } from "./shared.js";
 import { preempt_disable_region, preempt_enable_region } from "./rcu.js";
 import { container_of } from "./slab.js";
 
@@ -450,12 +450,12 @@ export function spin_trylock(t: Task, lock: Spinlock, at: Site): Step<boolean> {
   return step(t, at, { fence: true }, () => {
     if (lock.owner !== null) {
       access(lock.loc, R);
-      return false;
+      return tryFailed(t, "spin_trylock", lock.name, heldByText(lock.owner));
     }
     access(lock.loc, LX);
     lock.owner = t;
     preempt_disable_region(t, lock.name);
-    return true;
+    return tryTook(t, "spin_trylock", lock.name);
   });
 }
 
@@ -719,11 +719,11 @@ export function down_read_trylock(t: Task, sem: RwSemaphore, at: Site): Step<boo
   return step(t, at, { fence: true }, () => {
     if (sem.writer !== null) {
       access(sem.loc, R);
-      return false;
+      return tryFailed(t, "down_read_trylock", sem.name, `held for write by ${sem.writer.name}`);
     }
     access(sem.loc, LS);
     sem.readers.push(t);
-    return true;
+    return tryTook(t, "down_read_trylock", sem.name);
   });
 }
 
@@ -732,11 +732,11 @@ export function down_write_trylock(t: Task, sem: RwSemaphore, at: Site): Step<bo
   return step(t, at, { fence: true }, () => {
     if (sem.writer !== null || sem.readers.length > 0) {
       access(sem.loc, R);
-      return false;
+      return tryFailed(t, "down_write_trylock", sem.name, sem.writer !== null ? `held for write by ${sem.writer.name}` : `held for read by ${sem.readers.map((r) => r.name).join(", ")}`);
     }
     access(sem.loc, LX);
     sem.writer = t;
-    return true;
+    return tryTook(t, "down_write_trylock", sem.name);
   });
 }
 
@@ -817,13 +817,16 @@ export function mutex_trylock(t: Task, m: Mutex, at: Site): Step<boolean> {
   return step(t, at, { fence: true }, () => {
     if (m.owner !== null) {
       access(m.loc, R);
-      return false;
+      return tryFailed(t, "mutex_trylock", m.name, heldByText(m.owner));
     }
     access(m.loc, LX);
     m.owner = t;
-    return true;
+    return tryTook(t, "mutex_trylock", m.name);
   });
 }
+
+/** `held by path_ab` (`held by itself` for the trying thread). */
+const heldByText = (owner: Task): string => `held by ${owner.name}`;
 
 // racelab objects record their own accesses (see engine/track.ts).
 selfTracked(Spinlock, RwSemaphore, Mutex, rwlock_t);

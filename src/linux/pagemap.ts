@@ -20,16 +20,17 @@ import { access, LX, R } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
 import { step, type Task } from "../engine/task.js";
 import type { Folio } from "./folio.js";
+import { tryFailed, tryTook } from "./shared.js";
 
 /** folio_trylock(): one step; true when the thread now holds the folio lock. */
 export function folio_trylock(t: Task, folio: Folio, at: Site): Generator<Site, boolean, undefined> {
   return step(t, at, { fence: true }, () => {
     if (folio.owner !== null) {
       access(folio.lockLoc, R);
-      return false;
+      return tryFailed(t, "folio_trylock", "the folio lock", `held by ${folio.owner.name}`);
     }
     access(folio.lockLoc, LX);
     folio.owner = t;
-    return true;
+    return tryTook(t, "folio_trylock", "the folio lock");
   });
 }

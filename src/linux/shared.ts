@@ -228,3 +228,20 @@ export function warn_once(t: Task, key: string, message: string): void {
 
 // racelab objects record their own accesses (see engine/track.ts).
 selfTracked(OwnStoresVisible);
+
+/**
+ * A trylock that failed, in the trace: the race diagram's `-> mutex_trylock() = 0: B held by
+ * path_ba` under the step (new-user trial 21 had to infer it from the back-off after it). Call it
+ * inside the step of a trylock primitive of your own (`return tryFailed(t, "my_trylock", l.name,
+ * "held by " + owner.name)`); returns false. Free when not tracing.
+ */
+export function tryFailed(t: Task, fn: string, lock: string, why: string): false {
+  t.say(() => `${fn}() = 0: ${lock} ${why}`);
+  return false;
+}
+
+/** A trylock that took its lock, in the trace (`-> mutex_trylock() = 1: took B`); see {@link tryFailed}. Returns true. */
+export function tryTook(t: Task, fn: string, lock: string): true {
+  t.say(() => `${fn}() = 1: took ${lock}`);
+  return true;
+}
