@@ -217,11 +217,15 @@ async function inParts<C, P, R>(
   for (let i = 0; i < configs.length && !stopped(); i++) {
     const t0 = performance.now();
     const done = new Array<number>(flags.length).fill(0);
+    // `rates --exact`: part 0 enumerates before it samples; until it is done, every report of the
+    // configuration says so (with several workers the others' sampling would alternate with it).
+    let exact: number | undefined;
     const parts = await Promise.all(
       flags.map((flag, k) =>
         runWorker(ref, [partOf(configs[i]!, k)], flag, (_, d, total, detail) => {
           done[k] = d;
-          onProgress(i, done.reduce((a, b) => a + b, 0), total, detail);
+          if (k === 0) exact = detail.exact;
+          onProgress(i, done.reduce((a, b) => a + b, 0), total, exact !== undefined && detail.exact === undefined ? { ...detail, exact } : detail);
         }).then((r) => r[0] as P),
       ),
     );
