@@ -45,8 +45,11 @@ describe("a scenario file's notebook: report verdicts, archive and verify", { ti
     assert.equal(r.stderr, "", "no warning");
     const mail = await readFile(path.join(project, "out/my-race.mail.txt"), "utf8");
     assert.match(mail, /explored every\s+interleaving/);
-    assert.match(mail, /^ {2}baseline +FAIL under sc +\d+ of \d+ executions$/m);
-    assert.match(mail, /^ {2}take-lock +pass under sc +0 of \d+ executions$/m);
+    assert.match(mail, /^ {2}baseline +FAIL under sc +\d+ of \d+ executions explored$/m);
+    assert.match(mail, /^ {2}take-lock +pass under sc +0 of \d+ executions explored$/m);
+    // The scaffold names no thread: no "model of this thread", no `Thread: —` (new-user trial 22).
+    assert.match(mail, /racelab's model \(scenario my-race,/);
+    assert.doesNotMatch(mail, /this thread|^Thread:/m);
     // The replay command names the file as the notebook does, from the project root.
     assert.match(mail, /racelab replay \.\/races\/my-race\.ts --fix baseline --schedule/);
   });

@@ -29,6 +29,18 @@ test("the violations chart slants fix names wider than their band, which ran int
   for (const l of layers(long)) assert.deepEqual(l.encoding["x"]!.axis, { labelAngle: -25, labelAlign: "right", labelLimit: 220 });
 });
 
+test("the violations chart is on a log scale only when some count exceeds 1,000 (4 to 20 interleavings got ticks at 0.5 and 0.6; trial 22)", async () => {
+  const r0 = checkAll("ext4-delalloc-fallocate")[0]!;
+  const small = [{ ...r0, fix: "baseline", naiveExecutions: 20, naiveViolations: 18 }, { ...r0, fix: "fixed", naiveExecutions: 4, naiveViolations: 0 }];
+  const yOf = (spec: Record<string, unknown>) => layers(spec)[0]!.encoding["y"] as { scale: { type?: string }; title: string };
+  assert.equal(yOf(violationsChart(small) as Record<string, unknown>).scale.type, undefined);
+  assert.equal(yOf(violationsChart(small) as Record<string, unknown>).title, "interleavings");
+  const large = [{ ...r0, fix: "baseline", naiveExecutions: 21_000, naiveViolations: 0 }, { ...r0, fix: "fixed", naiveExecutions: 4, naiveViolations: 0 }];
+  assert.equal(yOf(violationsChart(large) as Record<string, unknown>).scale.type, "log");
+  const svg = String((await chartBundle(violationsChart(small) as never))["image/svg+xml"]);
+  assert.ok(svg.includes(">20<") || svg.includes(">20 <") || /<text[^>]*>20<\/text>/.test(svg), "a linear axis up to 20");
+});
+
 test("a rates chart draws a fix with no failure as a hollow marker and says so", async () => {
   const sc = "ext4-delalloc-fallocate";
   const results: RateResult[] = (["random", "pct"] as const).flatMap((mode) => ["baseline", "recheck-es"].map((fix) => rates(sc, { fix, mode, runs: 300, seed: 1 })));

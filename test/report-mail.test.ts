@@ -73,7 +73,7 @@ test("report --mail: the writeup of an executed notebook and its .eml reply", as
     assert.deepEqual(overWide(text), []);
     assert.match(text, /^Fixture: delalloc vs fallocate\n/);
     // The verdict per fix, from exploring the model, before the narrative.
-    assert.match(text, /\n {2}baseline {4}FAIL under sc {2}\d+ of \d+ executions\n {2}recheck-es {2}pass under sc {2}0 of \d+ executions\n/);
+    assert.match(text, /\n {2}baseline {4}FAIL under sc {2}\d+ of \d+ executions explored\n {2}recheck-es {2}pass under sc {2}0 of \d+ executions explored\n/);
     assert.match(text, /Reproduce with:\n {2}racelab replay ext4-delalloc-fallocate --fix baseline --schedule/);
     assert.ok(text.indexOf("verdict") < text.indexOf("^^^^"), "verdicts come first");
     assert.match(text, /\^\^\^\^/);
@@ -121,7 +121,7 @@ test("a long or wide table is printed whole in the writeup (one record per row w
   assert.match(text, /Table 1\. failure rate per fix:\n\nEvery row: executions: 20,000\.\n\n- baseline: scheduler: uniform random; failing: 0;/);
   assert.equal(text.match(/^- /gm)?.length, 18, text);
   assert.doesNotMatch(text, /\[95%\n|MTTF at\n/, "a column's name stays on one line");
-  assert.ok(text.replace(/\n {4}/g, " ").includes("- lock-all: scheduler: timed (window 1,000 ns); failing: 5000; failure rate [95% CI]: 25.00% [25.00%, 26.00%]; MTTF at 1.00 attempts/s: 1.7 s [1.7 s, 1.8 s]\n"), text);
+  assert.ok(text.replace(/\n {4}/g, " ").includes("- lock-all: scheduler: timed (window 1,000 ns); failing: 5,000; failure rate [95% CI]: 25.00% [25.00%, 26.00%]; MTTF at 1.00 attempts/s: 1.7 s [1.7 s, 1.8 s]\n"), text);
   assert.deepEqual(overWide(text), []);
   // Past 60 rows: the first 60, and how many were left out.
   const long = Array.from({ length: 75 }, (_, i) => ({ step: i + 1, thread: `cpu${i % 2}`, site: `site_${i}` }));
@@ -199,4 +199,6 @@ test("a record whose first cell ends a sentence has no '.:' (a claim's statement
   const { tableRecords } = await import("../src/report/mail.js");
   const lines = tableRecords(["claim", "expected"], [["The test loses no wake-up.", "baseline/default passes"], ["Alone.", ""]]);
   assert.deepEqual(lines, ["- The test loses no wake-up: expected: baseline/default passes", "- Alone."]);
+  // New-user trial 22: 'init_hw().: source: —' after a call; an ellipsis stays.
+  assert.deepEqual(tableRecords(["claim", "source"], [["It runs init_hw().", "—"], ["And then...", "x"]]), ["- It runs init_hw(): source: —", "- And then...: source: x"]);
 });

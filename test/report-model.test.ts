@@ -62,10 +62,10 @@ describe("one document, two writers", () => {
     const replay = doc.verdicts!.rows[0]!.replay!;
     const html = assembleHtml(doc);
     assert.match(html, /<h2 id="racelab-verdicts">Verdict per fix<\/h2>/);
-    assert.match(html, /<tr><td>baseline<\/td><td><b>FAIL<\/b> under sc<\/td><td>\d+ of \d+ executions<\/td><\/tr>/);
+    assert.match(html, /<tr><td>baseline<\/td><td><b>FAIL<\/b> under sc<\/td><td>\d+ of \d+ executions explored<\/td><\/tr>/);
     assert.ok(html.includes(replay), "the replay command in the HTML");
     const mail = mailFromDocument(doc);
-    assert.match(mail, /\n {2}baseline {4}FAIL under sc {2}\d+ of \d+ executions\n/);
+    assert.match(mail, /\n {2}baseline {4}FAIL under sc {2}\d+ of \d+ executions explored\n/);
     assert.ok(mail.replace(/ \\\n {6}/g, " ").includes(replay), "the same replay command in the mail");
   });
 

@@ -21,7 +21,7 @@ describe("verdict section: memory models", () => {
     assert.deepEqual(v.memoryModels, ["sc"]);
     assert.deepEqual(v.rows.map((r) => verdictCell(r, v)), ["pass under sc", "pass under sc", "pass under sc", "pass under sc"]);
     const mail = mailFromDocument(buildReport(nb, "t.ipynb", { scenario: sc, verdicts: true }));
-    assert.match(mail, /\n {2}baseline {8}pass under sc {2}0 of 5 executions\n/);
+    assert.match(mail, /\n {2}baseline {8}pass under sc {2}0 of 5 executions explored\n/);
   });
 
   it("explores each fix under the models of the notebook's recorded checks: baseline FAIL under tso", () => {

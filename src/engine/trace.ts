@@ -202,9 +202,11 @@ export function renderDiagram(exec: Execution, width = 75): string {
       // Under every line of the step: from its text's start to the end of its longest line.
       put(i, "  " + "^".repeat(Math.max(4, Math.min(w - 2, Math.max(...lines.map((l) => l.length)) - 2))));
       for (const f of s.findings) {
-        // A finding may run past its column: indent it under the column, wrap at the full width.
+        // Under the column, as its ^^^^ is (new-user trial 22 read a finding that started three
+        // columns left of it as another thread's), wrapped at the full width; only a column too
+        // close to the right edge for 30 characters moves it left.
         const c = colOf.get(i);
-        const indent = c === undefined ? 2 : Math.min(c * (col + gap) + 2, Math.max(0, width - 40));
+        const indent = c === undefined ? 2 : Math.min(c * (col + gap) + 2, Math.max(0, width - 30));
         for (const l of wrapTokens(findingKey(f), width - indent)) out.push(" ".repeat(indent) + l);
       }
     }

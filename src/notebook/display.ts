@@ -104,7 +104,7 @@ function normalizeTable(
 /**
  * Build the MIME bundle of a table: `text/html` (all text escaped, numbers in `td.num`),
  * `text/plain` (columns aligned with spaces) and {@link TABLE_MIME} (the caption, header and cell
- * texts as JSON, for racelab's reports). In a column holding an integer of 10,000 or more, every
+ * texts as JSON, for racelab's reports). In a table holding an integer of 10,000 or more, every
  * integer is printed with its thousands grouped (`8,445,206`, and `8,984` beside it); other
  * numbers print as they are (integers beyond 2^53 - 1 as `≈1.03 × 10^17`).
  *
@@ -117,11 +117,12 @@ function normalizeTable(
 export function tableBundle(rows: readonly TableRow[], columns?: readonly string[], caption?: string): MimeBundle {
   const t = normalizeTable(rows, columns);
   const ncols = Math.max(t.columns?.length ?? 0, ...t.cells.map((r) => r.length));
-  // A column that holds an integer of five digits or more groups the thousands of every integer
-  // in it (8,445,206; 8,984 beside it): counts of interleavings are read, not decoded. Columns of
-  // smaller numbers (years, line numbers, block indices) stay as they are.
-  const grouped = Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isWholeNumber(r[i]) && Math.abs(Number(r[i])) >= 10_000));
-  const cellText = (v: unknown, i: number): string => (grouped[i] && isWholeNumber(v) ? v.toLocaleString("en-US") : plainCellText(v));
+  // A table that holds an integer of five digits or more groups the thousands of every integer in
+  // it (8,445,206; 8,984 and 7,480 beside it, in any column: new-user trial 22 read `7480` next to
+  // `10,000` as a bug): counts of interleavings are read, not decoded. Tables of smaller numbers
+  // (years, line numbers, block indices) print them as they are.
+  const grouping = t.cells.some((r) => r.some((v) => isWholeNumber(v) && Math.abs(Number(v)) >= 10_000));
+  const cellText = (v: unknown, _i: number): string => (grouping && isWholeNumber(v) ? v.toLocaleString("en-US") : plainCellText(v));
   const html: string[] = ['<table class="racelab-table">'];
   if (caption) html.push(`<caption>${escapeHtml(caption)}</caption>`);
   if (t.columns && t.columns.length > 0) {

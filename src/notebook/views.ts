@@ -8,7 +8,7 @@ import { durationText } from "../engine/timing.js";
 import { UsageError } from "../errors.js";
 import { clip } from "../engine/clip.js";
 import { check, replayCounterexample, type CheckResult, type Reduction } from "../engine/check.js";
-import { evaluateClaims, type ClaimResult } from "../engine/claims.js";
+import { evaluateClaims, formatSource, type ClaimResult } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
@@ -102,8 +102,8 @@ export function checkRows(results: readonly CheckResult[]): Record<string, strin
 }
 
 /**
- * A Vega-Lite spec: for each fix, all interleavings vs violating interleavings (log scale), one
- * panel per variant given (default: only `default`), and one row of panels per memory model when
+ * A Vega-Lite spec: for each fix, all interleavings vs violating interleavings (a log scale when
+ * some count exceeds 1,000, else a linear one from 0), one panel per variant given (default: only `default`), and one row of panels per memory model when
  * the results of those variants span more than one (a single model other than `sc` is named in
  * the title instead). Fixes in the order of `results` (the scenario's, from {@link checkAll}).
  * Results without unreduced counts (incomplete or not exhaustive) are left out.
@@ -126,14 +126,26 @@ export function violationsChart(results: readonly CheckResult[], variants: reado
   const slant = fixes.length > 0 && Math.max(...fixes.map((f) => f.length)) * 6 > width / fixes.length;
   const x = { field: "fix", type: "nominal", title: "fix", sort: fixes, axis: slant ? { labelAngle: -25, labelAlign: "right", labelLimit: 220 } : { labelAngle: 0 } };
   const xOffset = { field: "kind", type: "nominal", sort: kinds };
-  // Log scale: zero counts are drawn at 0.5 (below one interleaving) and labelled 0.
-  const y = { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" };
+  // Log scale: zero counts are drawn at 0.5 (below one interleaving) and labelled 0. Only when the
+  // counts need it: 4 to 20 interleavings on a log axis got ticks at 0.5 and 0.6 (new-user trial 22).
+  const log = values.some((v) => v.count > 1000);
+  const y = log
+    ? { field: "shown", type: "quantitative", stack: null, scale: { type: "log", domainMin: 0.5 }, title: "interleavings (log scale)" }
+    : {
+        field: "shown",
+        type: "quantitative",
+        stack: null,
+        // (Room above the tallest bar for its count, drawn upright above it.)
+        scale: { domainMin: 0, domainMax: Math.max(1, ...values.map((v) => v.count)) * 1.2 },
+        axis: { tickMinStep: 1, format: ",d" },
+        title: "interleavings",
+      };
   const spec: VegaLiteSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     // (One variant: named, so a fix that fails only in another variant is not read as passing.)
     title: { text: `${sc}: violating vs all interleavings per fix${variants.length === 1 ? `, variant ${variants[0]}` : ""}${modelNote}`, fontSize: 13 },
     data: { values },
-    transform: [{ calculate: "max(datum.count, 0.5)", as: "shown" }],
+    transform: [{ calculate: log ? "max(datum.count, 0.5)" : "datum.count", as: "shown" }],
     width,
     height: 220,
     layer: [
@@ -565,9 +577,19 @@ export function claimRows(results: readonly ClaimResult[]): Record<string, strin
  * object). Needs the tslab kernel.
  */
 export function showClaims(scenario: string | AnyScenario): void {
-  const results: ClaimResult[] = evaluateClaims(lookupScenario(scenario));
-  const rows = results.length > 0 ? claimRows(results) : [{ claim: "(none: the scenario lists no claims)" }];
-  displayBundle(tableBundle(rows, undefined, `claims of the thread, checked against the model`));
+  const sc = lookupScenario(scenario);
+  const results: ClaimResult[] = evaluateClaims(sc);
+  // A scenario that names no thread (new-user trial 22): no `source` column of dashes, no "thread".
+  const threadless = formatSource(sc.thread) === "—" && results.every((c) => c.source === "—");
+  const rows =
+    results.length === 0 ? [{ claim: "(none: the scenario lists no claims)" }] : claimRows(results).map((r) => (threadless ? omit(r, "source") : r));
+  displayBundle(tableBundle(rows, undefined, threadless ? "claims, checked against the model" : "claims of the thread, checked against the model"));
+}
+
+/** `r` without its field `key`. */
+function omit(r: Record<string, string>, key: string): Record<string, string> {
+  const { [key]: _, ...rest } = r;
+  return rest;
 }
 
 /** Displays what a scenario's model leaves out (`scenario`: an id or a scenario object). Needs the tslab kernel. */

@@ -316,7 +316,8 @@ export function buildReport(nb: Notebook, source: string, opts: BuildOptions | D
   const title: TitleBlock = {
     title: reportTitle(nb, source),
     scenario: typeof meta.scenario === "string" ? meta.scenario : (sc?.id ?? null),
-    thread: sc ? { subject: sc.thread.subject, author: sc.thread.author, date: sc.thread.date, source: formatSource(sc.thread) } : null,
+    // (None for a scenario that names no thread: no `Thread: —` in the writeup; new-user trial 22.)
+    thread: sc && formatSource(sc.thread) !== "—" ? { subject: sc.thread.subject, author: sc.thread.author, date: sc.thread.date, source: formatSource(sc.thread) } : null,
     inReplyTo,
     lore: inReplyTo !== null ? `https://lore.kernel.org/r/${inReplyTo.replace(/^<|>$/g, "")}` : null,
     date: isoDate(o.date ?? reportDate()),

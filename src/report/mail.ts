@@ -372,8 +372,9 @@ export function tableRecords(header: readonly string[] | null, rows: readonly (r
     const fields = Array.from({ length: ncols - 1 }, (_, k) => k + 1).flatMap((c) =>
       (r[c] ?? "") === "" ? [] : [header !== null && (header[c] ?? "") !== "" ? `${header[c]!.replace(/ /g, "\u0001")}: ${r[c]}` : r[c]!],
     );
-    // A name that ends a sentence (a claim's statement) loses its stop before the colon: no `.:`.
-    const head = fields.length > 0 ? name.replace(/(?<=\w)[.;,]$/, "") : name;
+    // A name that ends a sentence (a claim's statement) loses its stop before the colon: no `.:`
+    // (also after a call or a quote: `init_hw().` in new-user trial 22; an ellipsis stays).
+    const head = fields.length > 0 ? name.replace(/(?<=[^\s.])[.;,]$/, "") : name;
     out.push(...wrapText(fields.length > 0 ? `${head}: ${fields.join("; ")}` : name, PROSE_WIDTH, "- ", "    ").map((l) => l.replace(/\u0001/g, " ")));
   }
   return out;
@@ -480,10 +481,10 @@ export interface MailOptions {
  * the other variants each fix fails in, then one counterexample per failing fix with its replay
  * command). Lines fit {@link MAIL_WIDTH}.
  */
-export function verdictLines(v: Verdicts): string[] {
+export function verdictLines(v: Verdicts, ofThread = true): string[] {
   const several = (v.memoryModels ?? [v.memoryModel]).length > 1;
   const out = wrapText(
-    `racelab's model of this thread (scenario ${v.scenario}, ${v.kernel}) ${exploredClause(v)} of the modeled code paths ` +
+    `racelab's model${ofThread ? " of this thread" : ""} (scenario ${v.scenario}, ${v.kernel}) ${exploredClause(v)} of the modeled code paths ` +
       `${memoryModelClause(v)}, ` +
       (v.variants.length === 0 ? "per fix" : "per fix and variant; per fix under the default variant") +
       (several ? " (violating: of the executions explored, per memory model in the verdict's order):" : ":"),
@@ -539,7 +540,7 @@ export function mailFromDocument(doc: ReportDocument, opts: Pick<MailOptions, "v
   out.push(...wrapText(doc.title.title, PROSE_WIDTH));
   out.push("");
   if (doc.verdicts !== null) {
-    out.push(...verdictLines(doc.verdicts));
+    out.push(...verdictLines(doc.verdicts, doc.title.thread !== null));
     out.push("");
   }
   for (const b of doc.blocks) {

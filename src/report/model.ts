@@ -139,7 +139,9 @@ export function passWarnings(r: VerdictRow): string[] {
 /** The violating cell, in the verdict cell's order: `1 of 6 each; 0 of 5` (one model: `0 of 5 executions`). */
 export function violatingCell(r: VerdictRow, v: Pick<Verdicts, "memoryModel">): string {
   const g = verdictGroups(r, v);
-  if (g.length === 1 && g[0]!.models.length === 1) return `${g[0]!.counts} executions`;
+  // ("explored": the reduced search's executions, not the interleavings a checks table counts
+  // beside them; new-user trial 22 read `4 of 6` against `18 of 20 interleavings`.)
+  if (g.length === 1 && g[0]!.models.length === 1) return `${g[0]!.counts} executions explored`;
   // Every count names its model (new-user trial 16: `tso: 1 of 6, pso: 1 of 6; 0 of 5` left the
   // last count's model to guess): a group of one model or of equal counts gets the models first.
   if (g.length === 1) return g[0]!.counts;
