@@ -65,7 +65,7 @@ describe("racelab run (Jupyter + racelab kernel)", { timeout: 300_000 }, () => {
     const [rep] = await reportNotebooks([res.output], { html: true, out });
     const html = await readFile(rep!.html!, "utf8");
     assert.match(html, /<figure id="figure-1"><svg/);
-    assert.match(html, /<caption><b>Table 1\.<\/b> Failures per fix<\/caption>/);
+    assert.match(html, /<caption( class="one-line")?><b>Table 1\.<\/b> Failures per fix<\/caption>/);
   });
 
   it("names the notebook and cell when a cell fails, and writes no executed copy", async () => {

@@ -45,7 +45,7 @@ describe("one document, two writers", () => {
     const mail = mailFromDocument(doc);
     const text = html.replace(/<\/?span[^>]*>/g, "");
     for (const t of tables.filter((t) => t.number !== null)) {
-      assert.match(text, new RegExp(`<table class="racelab-table" id="table-${t.number}"><caption><b>Table ${t.number}\\.</b> ${t.caption}</caption>`));
+      assert.match(text, new RegExp(`<table class="racelab-table" id="table-${t.number}"><caption( class="one-line")?><b>Table ${t.number}\\.</b> ${t.caption}</caption>`));
       assert.match(mail, new RegExp(`\\nTable ${t.number}\\. ${t.caption}:\\n`));
     }
     assert.match(html, /<figure id="figure-1">[\s\S]*<figcaption><b>Figure 1\.<\/b> rate per fix<\/figcaption>/);
@@ -94,6 +94,19 @@ describe("one document, two writers", () => {
     const bmMail = mailFromDocument(bm);
     assert.match(bmMail, /\nbaseline \(variant large-folio\): sleep-in-atomic: /);
     assert.match(assembleHtml(bm).replace(/<\/?span[^>]*>/g, ""), /<code>baseline<\/code> \(variant <code>large-folio<\/code>\): sleep-in-atomic: /);
+  });
+
+  it("keeps a short caption over a narrow table on one line (the table widens to it), not a long one", () => {
+    const table = (caption: string, rows: string[][]) =>
+      display({ [TABLE_MIME]: { caption, columns: ["state", "value"], rows, numeric: [false, false] } });
+    const narrow = [["flags", "INITED"], ["hw_inits", "1"]];
+    const html = (caption: string, rows: string[][]) => assembleHtml(buildReport(nb([table(caption, rows)]), "t.ipynb", { scenario: null }));
+    // New-user trial 22: "Table 6. state / after 4 steps — / runnable: none" in three lines.
+    assert.match(html("state after 4 steps — runnable: none", narrow), /<caption class="one-line"><b>Table 1\.<\/b> state after 4 steps — runnable: none<\/caption>/);
+    // Longer than 60 % of the page: it wraps over the table as before.
+    assert.match(html("x ".repeat(80).trim(), narrow), /<caption><b>Table 1\.<\/b> x x/);
+    // A table wider than its caption: nothing to keep.
+    assert.match(html("state", [["a long value that makes the table wider than its caption", "1"]]), /<caption><b>Table 1\.<\/b> state<\/caption>/);
   });
 
   it("renders a table carried only as structured JSON in both writers, escaped", () => {

@@ -78,6 +78,7 @@ table { border-collapse: collapse; margin: .6rem 0; font-size: .88rem; font-vari
    push the table past the column; a table too wide even so prints on a landscape page. */
 th, td { overflow-wrap: break-word; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 0 0 .3rem; }
+caption.one-line { white-space: nowrap; }
 th, td { border: 1px solid var(--rule); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #eef2f6; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
@@ -220,6 +221,9 @@ function pre(cls: string, text: string): string {
 /** Rows past which a table may split between printed pages. */
 const LONG_TABLE_ROWS = 12;
 
+/** The widest caption kept on one line over a narrower table: 60 % of the portrait page's text width. */
+const ONE_LINE_CAPTION_PX = 0.6 * PAGE_WIDTH_PX.portrait;
+
 function tableHtml(t: TableBlock): string {
   const width = tableMinWidth(t);
   // Identifiers (example_get_buf, lock-check, dev->buf) break only when the table does not fit the
@@ -231,7 +235,15 @@ function tableHtml(t: TableBlock): string {
   // A long table may split between pages (rows never do, the header repeats): kept whole, it
   // would leave the rest of the page blank.
   const parts = [`<table class="racelab-table${t.rows.length > LONG_TABLE_ROWS ? " long" : ""}"${id}>`];
-  if (t.caption !== null) parts.push(`<caption>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${soft ? softBreaks(escapeHtml(t.caption)) : keepHyphens(t.caption)}</caption>`);
+  if (t.caption !== null) {
+    // A short caption over a narrow table stays on one line and the table widens to it (new-user
+    // trial 22: "Table 6. state / after 4 steps — / runnable: none" over two narrow columns).
+    const captionPx = emWidth(`${t.number !== null ? `Table ${t.number}. ` : ""}${t.caption}`, true) * PRINT.tableFontPx;
+    const oneLine = captionPx <= ONE_LINE_CAPTION_PX && captionPx > tableMinWidth({ header: t.header, rows: t.rows }, soft);
+    parts.push(
+      `<caption${oneLine ? ' class="one-line"' : ""}>${t.number !== null ? `<b>Table ${t.number}.</b> ` : ""}${soft ? softBreaks(escapeHtml(t.caption)) : keepHyphens(t.caption)}</caption>`,
+    );
+  }
   if (t.header !== null) parts.push(`<thead><tr>${t.header.map((h, c) => `<th${t.numeric[c] ? ' class="num"' : ""}>${escapeHtml(h)}</th>`).join("")}</tr></thead>`);
   parts.push("<tbody>");
   for (const r of t.rows)
