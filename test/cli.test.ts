@@ -90,6 +90,19 @@ test("the progress line of a check whose executions are cut at the step bound sa
   );
 });
 
+test("claims --time-limit bounds each check: a pass claim on a check cut short does not hold and says incomplete (new-user trial 23 waited on an rmo claim with no way out)", () => {
+  const r = racelab("claims", "ext4-delalloc-fallocate", "--time-limit", "0.001", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const claims = JSON.parse(r.stdout) as { expected: string; observed: string; holds: boolean }[];
+  const fix = claims.find((c) => c.expected.startsWith("recheck-es/default passes"))!;
+  assert.deepEqual([fix.holds, /^recheck-es\/default: incomplete/.test(fix.observed)], [false, true], fix.observed);
+  const full = JSON.parse(racelab("claims", "ext4-delalloc-fallocate", "--json").stdout) as { expected: string; holds: boolean }[];
+  assert.equal(full.find((c) => c.expected.startsWith("recheck-es/default passes"))!.holds, true, "without the limit it holds");
+  const bad = racelab("claims", "ext4-delalloc-fallocate", "--time-limit", "0");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^racelab: --time-limit must be a positive number of seconds, got '0'\n$/);
+});
+
 test("claims --json: statement, source, expected, observed, holds", () => {
   const r = racelab("claims", "ext4-delalloc-fallocate", "--json");
   const claims = JSON.parse(r.stdout);

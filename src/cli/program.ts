@@ -837,10 +837,12 @@ export function buildProgram(): Command {
     .command("claims")
     .description("evaluate the claims made in the thread against the model")
     .argument("[scenario]", "scenario id or a scenario file (default: every bundled scenario)")
+    .option("--time-limit <seconds>", "bound each check a claim needs (a check cut short is incomplete: a pass claim then does not hold)")
     .option("--json", "JSON output")
-    .action(async (id: string | undefined, o: { json?: boolean }) => {
+    .action(async (id: string | undefined, o: { json?: boolean; timeLimit?: string }) => {
+      const timeLimitMs = secondsOption("--time-limit", o.timeLimit);
       const list = id === undefined ? scenarios : [await loadScenario(id)];
-      const results = list.flatMap((sc) => evaluateClaims(sc));
+      const results = list.flatMap((sc) => evaluateClaims(sc, timeLimitMs !== undefined ? { timeLimitMs } : {}));
       if (o.json) {
         out(JSON.stringify(results, null, 2));
         return;

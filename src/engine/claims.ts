@@ -35,8 +35,10 @@ export function formatSource(s: SourceRef): string {
  * Evaluates every claim of a scenario by exhaustive exploration (checks are cached per
  * fix/variant/params, so claims that share a configuration explore it once). `ref` is the scenario
  * object or a bundled (or already seen) scenario's id; throws UsageError for an unknown id.
+ * `opts.timeLimitMs` bounds each check (ms): a check it cuts short is `incomplete`, so a claim
+ * that needs a pass does not hold, and one that needs a failure holds only if one was found.
  */
-export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
+export function evaluateClaims(ref: AnyScenario | string, opts: { readonly timeLimitMs?: number } = {}): ClaimResult[] {
   const sc = lookupScenario(ref);
   const cache = new Map<string, CheckResult>();
   const ctx = {
@@ -44,7 +46,14 @@ export function evaluateClaims(ref: AnyScenario | string): ClaimResult[] {
       const key = JSON.stringify([fix, variant, params, memoryModel ?? null]);
       let r = cache.get(key);
       if (!r) {
-        r = check(sc, { fix, variant, params, mode: "exhaustive", ...(memoryModel !== undefined ? { memoryModel } : {}) });
+        r = check(sc, {
+          fix,
+          variant,
+          params,
+          mode: "exhaustive",
+          ...(memoryModel !== undefined ? { memoryModel } : {}),
+          ...(opts.timeLimitMs !== undefined ? { timeLimitMs: opts.timeLimitMs } : {}),
+        });
         cache.set(key, r);
       }
       return r;

@@ -135,7 +135,12 @@ function writeEnd(t: Task, s: seqcount_t): void {
 
 /**
  * raw_write_seqcount_begin(s): `s->sequence++; smp_wmb();` — one step. Writers must be
- * serialized by the caller (a lock), as in the kernel.
+ * serialized by the caller (a lock), as in the kernel. The increment is a load and a store of
+ * `s->sequence` inside the one step: under `sc` two unserialized writers cannot lose an
+ * increment here (in the kernel, a plain `++`, they can), so their torn reads show but a
+ * sequence left odd does not; under `tso`/`pso`/`rmo` the store is buffered and an increment can
+ * be lost, which leaves readers waiting in read_seqcount_begin() (a `deadlock` finding: the
+ * reader spins forever there in the kernel). Unserialized writers are the bug either way.
  */
 export function raw_write_seqcount_begin(t: Task, s: seqcount_t, at: Site): Step {
   return step(t, at, {}, () => writeBegin(t, s));
@@ -146,9 +151,9 @@ export function raw_write_seqcount_end(t: Task, s: seqcount_t, at: Site): Step {
   return step(t, at, {}, () => writeEnd(t, s));
 }
 
-/** write_seqcount_begin(s): raw_write_seqcount_begin() (no lockdep checks here). */
+/** write_seqcount_begin(s): {@link raw_write_seqcount_begin} (no lockdep checks here); a function like it. */
 export const write_seqcount_begin = raw_write_seqcount_begin;
-/** write_seqcount_end(s): raw_write_seqcount_end(). */
+/** write_seqcount_end(s): {@link raw_write_seqcount_end}; a function like it. */
 export const write_seqcount_end = raw_write_seqcount_end;
 
 /** read_seqbegin(sl): read_seqcount_begin(&sl->seqcount). One step. */
