@@ -184,6 +184,9 @@ export async function ratesInWorker(
   onStop: (reason: string) => void,
   workers = 1,
 ): Promise<{ results: RateResult[]; stopReason: string | null }> {
+  // `--exact`: part 0 enumerates before it samples; until it is done, every report of the
+  // configuration says so (with several workers the others' sampling would alternate with it).
+  let exact: { index: number; n: number | undefined } = { index: -1, n: undefined };
   return withStopFlags(workers, onStop, (flags, stopped) =>
     inParts<Omit<RateOptions, "onProgress" | "stop" | "part">, RatePart, RateResult>(
       ref,
@@ -191,7 +194,10 @@ export async function ratesInWorker(
       flags,
       (c, k) => ({ ...c, part: { index: k, count: workers }, rates: true }),
       (sc, c, parts, elapsedMs) => mergeRates(sc, c, parts, workers, elapsedMs),
-      (i, done, total, detail) => onProgress(i, done, total ?? 0, detail.exact),
+      (i, done, total, detail, k) => {
+        if (k === 0 || exact.index !== i) exact = { index: i, n: k === 0 ? detail.exact : undefined };
+        onProgress(i, done, total ?? 0, detail.exact ?? exact.n);
+      },
       stopped,
     ),
   );
@@ -200,8 +206,8 @@ export async function ratesInWorker(
 /**
  * Runs each configuration of `configs` in order as one part per worker thread (worker k gets
  * `partOf(config, k)`, with `flags[k]` as its stop flag) and merges its parts with `merge`;
- * progress reports the parts' executions summed. Stops before the next configuration once
- * `stopped()`.
+ * progress reports the parts' executions summed, with the detail of part `k` that reported.
+ * Stops before the next configuration once `stopped()`.
  */
 async function inParts<C, P, R>(
   ref: string,
@@ -209,7 +215,7 @@ async function inParts<C, P, R>(
   flags: readonly Int32Array[],
   partOf: (config: C, k: number) => WorkerCheckOptions | WorkerRateOptions,
   merge: (sc: AnyScenario, config: C, parts: P[], elapsedMs: number) => R,
-  onProgress: (index: number, done: number, total: number | null, detail: Progress) => void,
+  onProgress: (index: number, done: number, total: number | null, detail: Progress, k: number) => void,
   stopped: () => boolean,
 ): Promise<R[]> {
   const sc = await loadScenario(ref);
@@ -217,15 +223,11 @@ async function inParts<C, P, R>(
   for (let i = 0; i < configs.length && !stopped(); i++) {
     const t0 = performance.now();
     const done = new Array<number>(flags.length).fill(0);
-    // `rates --exact`: part 0 enumerates before it samples; until it is done, every report of the
-    // configuration says so (with several workers the others' sampling would alternate with it).
-    let exact: number | undefined;
     const parts = await Promise.all(
       flags.map((flag, k) =>
         runWorker(ref, [partOf(configs[i]!, k)], flag, (_, d, total, detail) => {
           done[k] = d;
-          if (k === 0) exact = detail.exact;
-          onProgress(i, done.reduce((a, b) => a + b, 0), total, exact !== undefined && detail.exact === undefined ? { ...detail, exact } : detail);
+          onProgress(i, done.reduce((a, b) => a + b, 0), total, detail, k);
         }).then((r) => r[0] as P),
       ),
     );

@@ -31,6 +31,11 @@ export function formatSource(s: SourceRef): string {
   return `${s.seed ? `${s.seed}: ` : ""}${s.author}, ${s.date}, "${s.subject}"`;
 }
 
+/** Whether `s` names a source: a seed, a message or a link ({@link formatSource} gives more than `—`). */
+export function namesSource(s: SourceRef): boolean {
+  return formatSource(s) !== "—";
+}
+
 /**
  * Evaluates every claim of a scenario by exhaustive exploration (checks are cached per
  * fix/variant/params, so claims that share a configuration explore it once). `ref` is the scenario

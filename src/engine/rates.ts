@@ -215,6 +215,9 @@ export interface RatePart {
   cut?: number;
 }
 
+/** Executions per configuration when {@link RateOptions.runs} is not given. */
+const DEFAULT_RUNS = 10_000;
+
 /** Most interleavings {@link exactFailureProbability} enumerates. */
 export const EXACT_LIMIT = 1_000_000;
 
@@ -250,7 +253,7 @@ export function exactFailureProbability(ref: AnyScenario | string, opts: RateOpt
   const s = new Weighing();
   let p = 0;
   const onProgress = opts.onProgress;
-  const runs = opts.runs ?? 10_000;
+  const runs = opts.runs ?? DEFAULT_RUNS;
   const progress = onProgress === undefined ? undefined : (q: RunProgress) => onProgress(0, runs, q.executions);
   const st = runStrategy(sc, cfg, s, { maxExecutions: limit, stop: opts.stop, onProgress: progress }, (v) => {
     // An execution past the step bound makes the answer null: stop there (a loop without
@@ -303,7 +306,7 @@ export function rateChunks(ref: AnyScenario | string, opts: RateOptions = {}): R
   validateRateOptions(opts);
   const sc = lookupScenario(ref);
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
-  const runs = opts.runs ?? 10_000;
+  const runs = opts.runs ?? DEFAULT_RUNS;
   const seed = opts.seed ?? 1;
   const size = chunkSize(runs);
   const chunks = Math.ceil(runs / size);
@@ -377,7 +380,7 @@ export function mergeRates(
 ): RateResult {
   const sc = lookupScenario(ref);
   const cfg = resolveConfig(sc, opts.fix ?? "baseline", opts.variant ?? "default", opts.params ?? {}, opts.memoryModel);
-  const runsAsked = opts.runs ?? 10_000;
+  const runsAsked = opts.runs ?? DEFAULT_RUNS;
   const size = chunkSize(runsAsked);
   let runs = 0;
   let failures = 0;

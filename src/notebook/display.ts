@@ -122,7 +122,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
   // `10,000` as a bug): counts of interleavings are read, not decoded. Tables of smaller numbers
   // (years, line numbers, block indices) print them as they are.
   const grouping = t.cells.some((r) => r.some((v) => isWholeNumber(v) && Math.abs(Number(v)) >= 10_000));
-  const cellText = (v: unknown, _i: number): string => (grouping && isWholeNumber(v) ? v.toLocaleString("en-US") : plainCellText(v));
+  const cellText = (v: unknown): string => (grouping && isWholeNumber(v) ? v.toLocaleString("en-US") : plainCellText(v));
   const html: string[] = ['<table class="racelab-table">'];
   if (caption) html.push(`<caption>${escapeHtml(caption)}</caption>`);
   if (t.columns && t.columns.length > 0) {
@@ -133,7 +133,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
     const tds: string[] = [];
     for (let i = 0; i < ncols; i++) {
       const v = r[i];
-      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v, i))}</td>` : `<td>${softBreaks(escapeHtml(cellText(v, i)))}</td>`);
+      tds.push(isNumeric(v) ? `<td class="num">${escapeHtml(cellText(v))}</td>` : `<td>${softBreaks(escapeHtml(cellText(v)))}</td>`);
     }
     html.push("<tr>" + tds.join("") + "</tr>");
   }
@@ -141,7 +141,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
 
   // text/plain: aligned columns, numbers right-aligned.
   const header = t.columns && t.columns.length > 0 ? t.columns : null;
-  const textRows = t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i], i).replace(/\s*\n\s*/g, " ")));
+  const textRows = t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i]).replace(/\s*\n\s*/g, " ")));
   const widths = Array.from({ length: ncols }, (_, i) =>
     Math.max(header ? width(header[i] ?? "") : 0, ...textRows.map((r) => width(r[i] ?? ""))),
   );
@@ -159,7 +159,7 @@ export function tableBundle(rows: readonly TableRow[], columns?: readonly string
   const data: TableData = {
     caption: caption ? caption : null,
     columns: header,
-    rows: t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i], i))),
+    rows: t.cells.map((r) => Array.from({ length: ncols }, (_, i) => cellText(r[i]))),
     numeric: Array.from({ length: ncols }, (_, i) => t.cells.some((r) => isNumeric(r[i])) && t.cells.every((r) => isNumeric(r[i]) || plainCellText(r[i]) === "")),
   };
   return { "text/html": html.join(""), "text/plain": lines.join("\n"), [TABLE_MIME]: data };

@@ -8,7 +8,7 @@ import { durationText } from "../engine/timing.js";
 import { UsageError } from "../errors.js";
 import { clip } from "../engine/clip.js";
 import { check, replayCounterexample, type CheckResult, type Reduction } from "../engine/check.js";
-import { evaluateClaims, formatSource, type ClaimResult } from "../engine/claims.js";
+import { evaluateClaims, namesSource, type ClaimResult } from "../engine/claims.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { lookupScenario, type AnyScenario } from "../engine/scenario.js";
@@ -580,16 +580,14 @@ export function showClaims(scenario: string | AnyScenario): void {
   const sc = lookupScenario(scenario);
   const results: ClaimResult[] = evaluateClaims(sc);
   // A scenario that names no thread (new-user trial 22): no `source` column of dashes, no "thread".
-  const threadless = formatSource(sc.thread) === "—" && results.every((c) => c.source === "—");
+  const threadless = !namesSource(sc.thread) && results.every((c) => c.source === "—");
   const rows =
-    results.length === 0 ? [{ claim: "(none: the scenario lists no claims)" }] : claimRows(results).map((r) => (threadless ? omit(r, "source") : r));
+    results.length === 0
+      ? [{ claim: "(none: the scenario lists no claims)" }]
+      : threadless
+        ? claimRows(results).map(({ source: _source, ...rest }) => rest)
+        : claimRows(results);
   displayBundle(tableBundle(rows, undefined, threadless ? "claims, checked against the model" : "claims of the thread, checked against the model"));
-}
-
-/** `r` without its field `key`. */
-function omit(r: Record<string, string>, key: string): Record<string, string> {
-  const { [key]: _, ...rest } = r;
-  return rest;
 }
 
 /** Displays what a scenario's model leaves out (`scenario`: an id or a scenario object). Needs the tslab kernel. */

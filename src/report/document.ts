@@ -8,7 +8,7 @@
 import { basename } from "node:path";
 import { check, type CheckResult } from "../engine/check.js";
 import { MEMORY_MODELS, type MemoryModel } from "../engine/memory.js";
-import { formatSource } from "../engine/claims.js";
+import { formatSource, namesSource } from "../engine/claims.js";
 import { replayCommand } from "../engine/replay-hint.js";
 import { lookupScenario, resolveConfig, type AnyScenario } from "../engine/scenario.js";
 import "../registry.js";
@@ -317,7 +317,7 @@ export function buildReport(nb: Notebook, source: string, opts: BuildOptions | D
     title: reportTitle(nb, source),
     scenario: typeof meta.scenario === "string" ? meta.scenario : (sc?.id ?? null),
     // (None for a scenario that names no thread: no `Thread: —` in the writeup; new-user trial 22.)
-    thread: sc && formatSource(sc.thread) !== "—" ? { subject: sc.thread.subject, author: sc.thread.author, date: sc.thread.date, source: formatSource(sc.thread) } : null,
+    thread: sc && namesSource(sc.thread) ? { subject: sc.thread.subject, author: sc.thread.author, date: sc.thread.date, source: formatSource(sc.thread) } : null,
     inReplyTo,
     lore: inReplyTo !== null ? `https://lore.kernel.org/r/${inReplyTo.replace(/^<|>$/g, "")}` : null,
     date: isoDate(o.date ?? reportDate()),
