@@ -61,6 +61,11 @@ test("replay --json reproduces the counterexample's finding", () => {
   assert.match(text.stdout, /\^\^\^\^/);
   // What ran, named above the diagram: scenario, fix, variant, memory model, schedule, steps.
   assert.equal(text.stdout.split("\n")[0], `ext4-delalloc-fallocate baseline/default [sc]: schedule ${j.schedule}, ${j.steps.length} steps`);
+  // Into a file: 75 columns, a mail's; COLUMNS widens it (new-user trial 24 set COLUMNS=140 in vain).
+  const widest = (out: string) => Math.max(...out.split("\n").filter((l) => /^-{10,}/.test(l)).map((l) => l.trimEnd().length));
+  assert.ok(widest(text.stdout) <= 76, `${widest(text.stdout)} columns`);
+  const wide = spawnSync(process.execPath, [BIN, "replay", "ext4-delalloc-fallocate", "--schedule", ce.schedule], { encoding: "utf8", env: { ...process.env, COLUMNS: "140" } });
+  assert.ok(widest(wide.stdout) > 100 && widest(wide.stdout) <= 140, `${widest(wide.stdout)} columns with COLUMNS=140`);
 });
 
 test("replay without --fix replays baseline, as check defaults to it (a new user's trial: replay required --fix)", () => {
@@ -397,6 +402,10 @@ test("check: a passing tso or pso check is followed by one note that those model
   assert.ok(!/^note: /m.test(sc.stdout), sc.stdout);
   const many = racelab("check", "ext4-delalloc-fallocate", "--mode", "random", "--runs", "20000");
   assert.match(many.stdout, /FAIL: \d{1,3},\d{3} violating — 20,000 random executions/);
+  // The per-finding counts and the unreduced count too (new-user trial 24 read `1338 ×` beside `3,118 violating`).
+  assert.match(many.stdout, /^ {2}\d{1,3},\d{3} × /m, many.stdout);
+  const naive = racelab("check", "ext4-delalloc-fallocate", "--count-naive");
+  assert.match(naive.stdout, /\(\d{1,3}(,\d{3})+ without reduction\)/, naive.stdout);
 });
 
 test("check: with several findings, the counterexample line says which one it shows and how to see another (new-user trial 14)", () => {

@@ -3,6 +3,7 @@
  * findings every interleaving can reach. Each scenario is also explored without the sleep-set
  * reduction, and both must reach the same set of findings.
  */
+import { describeState } from "../src/engine/define.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { check } from "../src/engine/check.js";
@@ -100,6 +101,7 @@ import {
   up_read,
   wait_event,
   wait_for_completion,
+  wait_for_completion_timeout,
   wait_on_bit,
   waitqueue_active,
   wq_has_sleeper,
@@ -757,6 +759,44 @@ test("completion: the waiter sees the work; never completed is a deadlock naming
     (s, r) => r(s.got),
   );
   assert.deepEqual(explore(tr).keys, ["invariant: false", "invariant: true"]);
+});
+
+test("wait_for_completion_timeout: times out (0, nothing consumed) or takes the completion (1); never a deadlock; state tables show done", () => {
+  const DONE = at("worker", "complete(&done)");
+  const WAIT = at("waiter", "wait_for_completion_timeout(&done, HZ)");
+  const AGAIN = at("waiter", "try_wait_for_completion(&done)");
+  interface S {
+    done: ReturnType<typeof DECLARE_COMPLETION>;
+    got: string;
+  }
+  const sc = (completes: boolean) =>
+    scenario<S>(
+      `completion-timeout-${completes}`,
+      () => ({
+        state: { done: DECLARE_COMPLETION("done"), got: "" },
+        threads: [
+          ...(completes ? [{ name: "worker", *body(t: Task, s: S) { yield* complete(t, s.done, DONE); } }] : []),
+          {
+            name: "waiter",
+            *body(t: Task, s: S) {
+              const left = yield* wait_for_completion_timeout(t, s.done, 4_000_000, WAIT);
+              // A timed-out wait consumed nothing: a completion that came later is still there.
+              const late = yield* try_wait_for_completion(t, s.done, AGAIN);
+              s.got = `${left}/${String(late)}`;
+            },
+          },
+        ],
+      }),
+      (s, r) => r(s.got),
+    );
+  // The timer fires before complete() (then its completion is left for the next wait), between, or it is woken.
+  assert.deepEqual(explore(sc(true)).keys, ["invariant: 0/false", "invariant: 0/true", "invariant: 1/false"]);
+  // Nobody completes: a timeout, not a deadlock.
+  assert.deepEqual(explore(sc(false)).keys, ["invariant: 0/false"]);
+  const x = DECLARE_COMPLETION("cmd_done");
+  assert.equal(String(x), "cmd_done: done=0");
+  assert.deepEqual(describeState({ x }), { x: "done=0" });
+  assert.throws(() => wait_for_completion_timeout({} as Task, x, 0, WAIT), /timeout of 0 ns/);
 });
 
 // ---- RCU ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // field passed under tso with no word (trial 12); the check now says which fields those are.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { check, defineScenario, getScenario, sitesIn, Cell, READ_ONCE, WRITE_ONCE, Spinlock, spin_lock, spin_unlock, afterAll, type Task } from "../src/index.js";
+import { check, defineScenario, getScenario, sitesIn, Cell, READ_ONCE, WRITE_ONCE, Spinlock, spin_lock, spin_unlock, afterAll, complete, wait_for_completion, DECLARE_COMPLETION, type Task } from "../src/index.js";
 
 const at = sitesIn("drivers/example/flag.c", "v6.12");
 const SET = at("writer", "dev->ready = 1");
@@ -12,11 +12,15 @@ const LOCK = at("f", "spin_lock(&dev->lock)");
 const UNLOCK = at("f", "spin_unlock(&dev->lock)");
 const CHECK = at("checker", "after both");
 
-type How = "plain" | "cell" | "locked" | "after-all";
+const DONE = at("writer", "complete(&dev->done)");
+const WAIT = at("reader", "wait_for_completion(&dev->done)");
+
+type How = "plain" | "cell" | "locked" | "after-all" | "completion" | "completion-read-first";
 interface S {
   ready: number;
   flag: Cell<number>;
   lock: InstanceType<typeof Spinlock>;
+  done: ReturnType<typeof DECLARE_COMPLETION>;
   seen: number;
 }
 
@@ -24,7 +28,7 @@ const mk = (how: How) =>
   defineScenario<S, object>({
     id: `flag-${how}`,
     setup: () => ({
-      state: { ready: 0, flag: new Cell("dev->flag", 0), lock: new Spinlock("dev->lock"), seen: 0 },
+      state: { ready: 0, flag: new Cell("dev->flag", 0), lock: new Spinlock("dev->lock"), done: DECLARE_COMPLETION("dev->done"), seen: 0 },
       threads: {
         *writer(t: Task, s) {
           if (how === "locked") yield* spin_lock(t, s.lock, LOCK);
@@ -32,8 +36,17 @@ const mk = (how: How) =>
           if (how === "cell") WRITE_ONCE(t, s.flag, 1);
           else s.ready = 1;
           if (how === "locked") yield* spin_unlock(t, s.lock, UNLOCK);
+          if (how.startsWith("completion")) yield* complete(t, s.done, DONE);
         },
         *reader(t: Task, s) {
+          if (how === "completion-read-first") {
+            // Reads the result before waiting for it: the race stays, and so does the warning.
+            yield TEST;
+            s.seen = s.ready;
+            yield* wait_for_completion(t, s.done, WAIT);
+            return;
+          }
+          if (how === "completion") yield* wait_for_completion(t, s.done, WAIT);
           if (how === "after-all") {
             yield* afterAll(t, CHECK);
             s.seen = s.ready;
@@ -58,6 +71,12 @@ test("a plain field written by one thread and read by another with no common loc
     ]);
   assert.deepEqual(plainWarning("plain", "sc"), []);
   for (const how of ["cell", "locked", "after-all"] as const) assert.deepEqual(plainWarning(how, "tso"), [], how);
+  // Published with complete() and read after wait_for_completion(): ordered (both are fully
+  // ordered steps on the completion), so no warning (new-user trial 24); read before the wait, named.
+  for (const mm of ["tso", "pso", "rmo"] as const) {
+    assert.deepEqual(plainWarning("completion", mm), [], mm);
+    assert.equal(plainWarning("completion-read-first", mm).length, 1, mm);
+  }
 });
 
 // New-user trial 13: an unlocked list_del_init() racing a locked one of the next entry passed

@@ -357,7 +357,7 @@ test("setup() that throws is a model error naming the scenario (exit status 3 in
 test("a primitive called without yield* is an error finding naming its step, never a step that silently vanishes", () => {
   const LOCK = at("t0", "spin_lock(&s->lock)");
   const SET = at("t0", "set_current_state(TASK_UNINTERRUPTIBLE)");
-  const mk = (forget: "spin_lock" | "set_current_state" | "smp_mb" | "none" | "before-first-yield") =>
+  const mk = (forget: "spin_lock" | "set_current_state" | "smp_mb" | "spin_lock-then-smp_mb" | "none" | "before-first-yield") =>
     defineScenario({
       id: `forgot-${forget.replace(/_/g, "-")}`,
       setup: () => ({
@@ -370,7 +370,11 @@ test("a primitive called without yield* is an error finding naming its step, nev
             if (forget === "spin_lock") spin_lock(t, s.lock, LOCK);
             else if (forget === "set_current_state") set_current_state(t, TASK_UNINTERRUPTIBLE, SET);
             else if (forget === "smp_mb") smp_mb(t, at("t0", "smp_mb()"));
-            else yield* spin_lock(t, s.lock, LOCK);
+            else if (forget === "spin_lock-then-smp_mb") {
+              // (New-user trial 24: the step made after the forgotten one was named instead.)
+              spin_lock(t, s.lock, LOCK);
+              yield* smp_mb(t, at("t0", "smp_mb()"));
+            } else yield* spin_lock(t, s.lock, LOCK);
             yield A;
             s.n++;
             if (forget === "none") yield* spin_unlock(t, s.lock, at("t0", "spin_unlock(&s->lock)"));
@@ -378,7 +382,7 @@ test("a primitive called without yield* is an error finding naming its step, nev
         },
       }),
     });
-  for (const [forget, site] of [["spin_lock", "t0() (spin_lock(&s->lock))"], ["set_current_state", "t0() (set_current_state(TASK_UNINTERRUPTIBLE))"], ["smp_mb", "t0() (smp_mb())"]] as const) {
+  for (const [forget, site] of [["spin_lock", "t0() (spin_lock(&s->lock))"], ["set_current_state", "t0() (set_current_state(TASK_UNINTERRUPTIBLE))"], ["smp_mb", "t0() (smp_mb())"], ["spin_lock-then-smp_mb", "t0() (spin_lock(&s->lock))"]] as const) {
     const r = check(mk(forget));
     assert.equal(r.verdict, "fail", forget);
     const key = Object.keys(r.findings)[0]!;

@@ -12,6 +12,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  complete,
+  DECLARE_COMPLETION,
   defineScenario,
   mergeRates,
   Mutex,
@@ -25,6 +27,7 @@ import {
   spin_unlock,
   Spinlock,
   udelay,
+  wait_for_completion_timeout,
   type Task,
 } from "../src/index.js";
 import { mttfHours } from "../src/engine/timing.js";
@@ -165,6 +168,41 @@ test("timed: a spinning waiter gets the lock a hand-off after the release, a sle
   assert.equal(fast.failures, 0);
 });
 
+/**
+ * The device answers after `answer` ns (a udelay, then complete()); the driver waits with a
+ * timeout of `timeout` ns: it times out (the finding) exactly when the answer comes later than the
+ * timeout, whatever the start offsets in a window of 1 ns.
+ */
+function commandTimeout(timeoutNs: number) {
+  const t_ = sitesIn("drivers/misc/test.c", "v6.12");
+  const WORK = t_("device", "udelay(answer)");
+  const DONE = t_("device", "complete(&cmd_done)");
+  const WAIT = t_("driver", "wait_for_completion_timeout(&cmd_done, timeout)");
+  return defineScenario<{ done: ReturnType<typeof DECLARE_COMPLETION> }, Record<string, never>>({
+    id: `test-timed-completion-timeout-${timeoutNs}`,
+    timing: { windowNs: 1, stepNs: 0, atomicNs: 0, sleepNs: 0, wakeupNs: 0, jitter: 0 },
+    setup: () => ({
+      state: { done: DECLARE_COMPLETION("cmd_done") },
+      threads: {
+        *device(t: Task, s) {
+          yield* udelay(t, 50, WORK);
+          yield* complete(t, s.done, DONE);
+        },
+        *driver(t: Task, s) {
+          if ((yield* wait_for_completion_timeout(t, s.done, timeoutNs, WAIT)) === 0) t.violated("timed out");
+        },
+      },
+    }),
+  });
+}
+
+test("timed: wait_for_completion_timeout() times out only when the complete() comes after the timeout; the other modes see both", () => {
+  assert.equal(rates(commandTimeout(10_000), { mode: "timed", runs: 200 }).failures, 200, "a 10 µs timeout before a 50 µs answer");
+  assert.equal(rates(commandTimeout(1_000_000), { mode: "timed", runs: 200 }).failures, 0, "a 1 ms timeout after a 50 µs answer");
+  const random = rates(commandTimeout(1_000_000), { mode: "random", runs: 400 });
+  assert.ok(random.failures > 0 && random.failures < 400, `random mode: the timer may fire at any point (${random.failures} of 400)`);
+});
+
 test("timed: the mean time to failure is 1/(rate x attempts/s), with its interval; null without a failure", () => {
   const r = rates(lost, { mode: "timed", runs: 10_000, params: { delay: 500 }, attemptsPerSecond: 128 / 86400 });
   assert.ok(r.mttfHours !== null && Math.abs(r.mttfHours - 1 / (r.rate * (128 / 86400)) / 3600) < 1e-9);
@@ -236,7 +274,17 @@ test("charts: rate vs a swept parameter, modes side by side, runs to first failu
   }
   const rows = rateRows(modes);
   assert.ok("scheduler" in rows[0]! && Object.keys(rows[2]!).some((k) => k.startsWith("MTTF at")));
-  for (const spec of [s, m, f]) assert.match(await renderChartSvg(spec as never), /^<svg[\s\S]*<\/svg>\s*$/);
+  // A mode that found no failure is a faded, dashed lower bound (new-user trial 24 read it as the slowest failure).
+  const nf = firstFailureChart([modes[0]!, { ...modes[2]!, failures: 0, firstFailure: null }]) as {
+    data: { values: { none: boolean; text: string }[] };
+    layer: { encoding: Record<string, unknown> }[];
+    title: { subtitle: string[] };
+  };
+  assert.deepEqual(nf.data.values.map((v) => v.none), [false, true]);
+  assert.equal(nf.data.values[1]!.text, "none in 2,000");
+  assert.ok("fillOpacity" in nf.layer[0]!.encoding && "strokeDash" in nf.layer[0]!.encoding);
+  assert.match(nf.title.subtitle.join(" "), /faded dashed bar: no failure in that many runs/);
+  for (const spec of [s, m, f, nf]) assert.match(await renderChartSvg(spec as never), /^<svg[\s\S]*<\/svg>\s*$/);
 });
 
 test("charts fit a 978 px notebook output area: wide fix sets and variant panels shrink or stack, long subtitles wrap", async () => {

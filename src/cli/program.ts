@@ -272,11 +272,20 @@ function progress(quiet: boolean): {
  * on a terminal (at most 200), else 75 (a mail's width); never under 75.
  */
 function diagramWidth(indent: number): number {
-  const cols = process.stdout.isTTY ? Math.min(200, process.stdout.columns ?? 80) - 1 : 75 + indent;
+  // COLUMNS as the shell sets it (`COLUMNS=140 racelab replay ... > file`), else the terminal's width.
+  const env = Number(process.env["COLUMNS"]);
+  const width = Number.isInteger(env) && env > 0 ? env : process.stdout.isTTY ? (process.stdout.columns ?? 80) : 0;
+  const cols = width > 0 ? Math.min(200, width) - 1 : 75 + indent;
   return Math.max(75, cols - indent);
 }
 
+/** A count for a summary line: digits grouped (`4,091`), or numberText()'s approximation past 2^53. */
+function countText(n: number): string {
+  return Number.isSafeInteger(n) ? n.toLocaleString("en-US") : numberText(n);
+}
+
 /** `1 execution`, `2,000 executions`: the count grouped by thousands, the noun plural unless it is 1. */
+
 function plural(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
@@ -287,7 +296,7 @@ function summaryLine(r: CheckResult, several = false): string {
     r.mode === "exhaustive"
       ? // (State caching stops an execution at a state explored before: few run to the end, and
         // its line led with `1 executions`; the states are what it counts.)
-        `${r.states !== null ? `${r.states.toLocaleString("en-US")} states (${plural(r.executions, "execution")} to an end state not seen before; hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : plural(r.executions, "execution")}${r.naiveExecutions !== null ? ` (${numberText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
+        `${r.states !== null ? `${r.states.toLocaleString("en-US")} states (${plural(r.executions, "execution")} to an end state not seen before; hash collision probability ${r.hashCollisionProbability!.toPrecision(2)})` : plural(r.executions, "execution")}${r.naiveExecutions !== null ? ` (${countText(r.naiveExecutions)} without reduction)` : ""}${r.complete ? "" : ", INCOMPLETE"}`
       : `${plural(r.executions, `${r.mode} execution`)}, seed ${r.seed}`;
   // Executions where the model's own code threw (an `error` finding, exit status 3): the model's
   // bug, not the kernel's (new-user trial 16 read `FAIL: 3 violating` for a `yield*` typo).
@@ -426,7 +435,7 @@ function printCheck(sc: AnyScenario, r: CheckResult, several = false): void {
   for (const w of r.warnings) out(`  warning: ${w}`);
   // (An `error`, the model's own code failing, first: the other findings may follow from it.)
   const findings = Object.entries(r.findings);
-  for (const [k, n] of [...findings.filter(([k]) => k.startsWith("error: ")), ...findings.filter(([k]) => !k.startsWith("error: "))]) out(`  ${n} × ${k}`);
+  for (const [k, n] of [...findings.filter(([k]) => k.startsWith("error: ")), ...findings.filter(([k]) => !k.startsWith("error: "))]) out(`  ${countText(n)} × ${k}`);
   const unreached = unreachedLine(r);
   if (unreached !== null) out(`  ${unreached}`);
   if (r.counterexample) {

@@ -24,6 +24,7 @@ import { clip } from "../engine/clip.js";
 import { readNotebook } from "../report/notebook.js";
 import { PACKAGE_ROOT } from "../report/provenance.js";
 import { ensureDir } from "../report/atomic.js";
+import { notebookInputsHash } from "./run-inputs.js";
 
 /** Largest per-cell timeout, seconds (11.6 days): bounded, so that the number reaches the Python side as written. */
 const MAX_TIMEOUT_SEC = 1_000_000;
@@ -72,13 +73,24 @@ async function treeHash(dir: string): Promise<string> {
 
 /**
  * The cache key of running `notebook` (its bytes) with `kernel`: SHA-256 over the notebook, this
- * racelab's build (every file of dist/), its package-lock.json, the kernel name and Node's
- * version. `racelab run` stores it in the executed copy's metadata (`racelab.run.key`) and skips a
+ * racelab's build (every file of dist/), its package-lock.json, the kernel name, Node's version
+ * and `inputs` (the hash of the local files the notebook loads, {@link notebookInputsHash}).
+ * `racelab run` stores it in the executed copy's metadata (`racelab.run.key`) and skips a
  * notebook whose copy has the same key and no error output.
  */
-export async function runKey(notebook: Buffer, kernel: string, build?: string): Promise<string> {
+export async function runKey(notebook: Buffer, kernel: string, build?: string, inputs = ""): Promise<string> {
   const b = build ?? (await buildFingerprint());
-  return createHash("sha256").update(notebook).update("\0").update(b).update("\0").update(kernel).update("\0").update(process.version).digest("hex");
+  return createHash("sha256")
+    .update(notebook)
+    .update("\0")
+    .update(b)
+    .update("\0")
+    .update(kernel)
+    .update("\0")
+    .update(process.version)
+    .update("\0")
+    .update(inputs)
+    .digest("hex");
 }
 
 let fingerprint: Promise<string> | null = null;
@@ -595,12 +607,12 @@ async function runAll(
     const out = join(outDir, basename(nbPath));
     const started = Date.now();
     const source = sources.get(nbPath)!;
-    const key = await runKey(source, kernel);
+    const key = await runKey(source, kernel, undefined, await notebookInputsHash(nbPath, source));
     if (!force && (await upToDate(out, key))) {
       const cells = (JSON.parse(await readFile(nbPath, "utf8")) as { cells: { cell_type: string; source: unknown }[] }).cells.filter(
         (c) => c.cell_type === "code",
       ).length;
-      log(`racelab run: ${nbPath}: unchanged since its last run (same notebook, racelab build and lockfile), not re-executed (--force runs it) -> ${out}`);
+      log(`racelab run: ${nbPath}: unchanged since its last run (same notebook, same local files it loads, racelab build and lockfile), not re-executed (--force runs it) -> ${out}`);
       results.push({ notebook: nbPath, output: out, ok: true, cellsRun: 0, cells, elapsedMs: Date.now() - started, failure: null, cached: true });
       continue;
     }

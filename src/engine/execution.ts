@@ -340,6 +340,7 @@ export class Execution implements TaskHost, TrackHost {
     const fenced = t.fence && !t.daemon && this.buffers.length > 0;
     t.fence = false;
     t.choices = 1;
+    t.timeout = null;
     recordInto(accesses);
     if (waited?.untilOthersDone === true) t.afterOthers = true;
     if (waited !== null) {

@@ -20,16 +20,100 @@
  * with no lock held at every one of those accesses (for list links written by two threads: at
  * every one of the writes). A field every access of which holds a common lock needs no barrier of
  * its own (the lock orders it), and a thread that runs after all the others (`afterAll()`) races
- * with none. A sample, and a lockset, not happens-before: links handed from one thread to another
- * through something else than a lock (a completion) are named too.
+ * with none. A field whose lockset is empty is named only when two of its accesses by different
+ * threads, one a write, are unordered by happens-before in some sampled execution (vector clocks,
+ * as FastTrack's: a fully ordered step, `complete()`, `wait_for_completion()`, a lock operation,
+ * a value-returning atomic, orders what its thread did before against what a thread does after a
+ * later fully ordered step on the same object); until 2026-12-02 the lockset alone decided, and a
+ * result published with `complete()` and read after `wait_for_completion()` was named (new-user
+ * trial 24). Plain `WRITE_ONCE()`/`READ_ONCE()`, acquire and release on a `Cell` order nothing
+ * here: their fields stay named, as the warning asks for a `Cell`.
  */
 import { isHoldable, type Holdable, type RunConfig, type Task } from "./task.js";
 import { isListHead } from "./track.js";
-import { locationCount, locName, locOwner, R, setFieldHook } from "./access.js";
+import { AUTO_LOC_BASE, locationCount, locName, locOwner, R, setFieldHook } from "./access.js";
+import type { Execution } from "./execution.js";
 import { runningTask } from "./memory.js";
-import { runStrategy } from "./runner.js";
+import { runStrategy, TID_MASK, zeroCounters, type Strategy, type StrategyCounters } from "./runner.js";
 import type { AnyScenario } from "./scenario.js";
 import { RandomStrategy } from "./strategies/random.js";
+
+/** One access of a field in the sampled execution: its thread, whether it wrote, its epoch and the thread's clock then. */
+interface FieldAccess {
+  readonly tid: number;
+  readonly write: boolean;
+  readonly epoch: number;
+  readonly vc: Int32Array;
+}
+
+/**
+ * Uniform random executions that keep vector clocks: every thread's own step count, and, at each
+ * fully ordered step (a full barrier: the thread's `fence` when it is picked), a join with the
+ * clock of each kernel object location the step accessed, and back (acquire and release at once).
+ */
+class HappensBeforeSampler implements Strategy {
+  readonly name = "random";
+  readonly recording = true;
+  readonly unit = 0;
+  readonly total: number | null;
+  readonly counters: StrategyCounters = zeroCounters();
+  /** Per thread, its vector clock in the current execution. */
+  private clocks: Int32Array[] = [];
+  private readonly sync = new Map<number, Int32Array>();
+  private fenced = false;
+  /** Threads of the current execution (0 before its first step). */
+  threads = 0;
+  constructor(
+    private readonly inner: RandomStrategy,
+    /** Called when an execution ends. */
+    private readonly ended: () => void,
+  ) {
+    this.total = inner.total;
+  }
+  newExecution(): boolean {
+    this.clocks = [];
+    this.sync.clear();
+    this.threads = 0;
+    return this.inner.newExecution();
+  }
+  /** Thread `tid`'s clock (its own entry starts at 1: epoch 0 is before everything). */
+  clock(tid: number, n: number): Int32Array {
+    let c = this.clocks[tid];
+    if (c === undefined) {
+      c = new Int32Array(n);
+      c[tid] = 1;
+      this.clocks[tid] = c;
+    }
+    return c;
+  }
+  nextStep(exec: Execution, en: readonly number[]): number {
+    this.threads = exec.tasks.length;
+    const alt = this.inner.nextStep(exec, en);
+    this.fenced = alt >= 0 && exec.tasks[alt & TID_MASK]!.fence;
+    return alt;
+  }
+  stepped(exec: Execution, alt: number, acc: number[] | null): void {
+    const tid = alt & TID_MASK;
+    const n = exec.tasks.length;
+    const c = this.clock(tid, n);
+    if (this.fenced && acc !== null)
+      for (const w of acc) {
+        if (w < 0 || w >> 3 >= AUTO_LOC_BASE) continue;
+        const loc = w >> 3;
+        let sc = this.sync.get(loc);
+        if (sc === undefined) this.sync.set(loc, (sc = new Int32Array(n)));
+        for (let i = 0; i < n; i++) {
+          const m = Math.max(c[i]!, sc[i]!);
+          c[i] = m;
+          sc[i] = m;
+        }
+      }
+    c[tid]!++;
+  }
+  endExecution(): void {
+    this.ended();
+  }
+}
 
 interface FieldUse {
   readonly readers: Set<number>;
@@ -74,6 +158,26 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
   const narrow = (set: Set<number>, now: Set<number>) => {
     for (const l of set) if (!now.has(l)) set.delete(l);
   };
+  // Happens-before: the fields with two accesses by different threads, one a write, that some
+  // execution left unordered; and the current execution's accesses per field.
+  const unordered = new Set<number>();
+  const accesses = new Map<number, FieldAccess[]>();
+  const ended = () => {
+    for (const [loc, list] of accesses) {
+      if (unordered.has(loc)) continue;
+      search: for (let j = 1; j < list.length; j++)
+        for (let i = 0; i < j; i++) {
+          const a = list[i]!;
+          const b = list[j]!;
+          if (a.tid !== b.tid && (a.write || b.write) && a.epoch > b.vc[a.tid]!) {
+            unordered.add(loc);
+            break search;
+          }
+        }
+    }
+    accesses.clear();
+  };
+  const sampler = new HappensBeforeSampler(new RandomStrategy(seed), ended);
   setFieldHook((loc, cls, target) => {
     const t = runningTask();
     if (t === null || t.daemon || t.afterOthers) return;
@@ -81,6 +185,13 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
     if (u === undefined) uses.set(loc, (u = { readers: new Set(), writers: new Set(), locks: null, wlocks: null, link: isListHead(target) }));
     const write = cls !== R;
     (write ? u.writers : u.readers).add(t.id);
+    if (!unordered.has(loc) && sampler.threads > 0) {
+      const c = sampler.clock(t.id, sampler.threads);
+      let list = accesses.get(loc);
+      if (list === undefined) accesses.set(loc, (list = []));
+      // (Bounded: a field a loop touches thousands of times needs no more to show a race.)
+      if (list.length < 256) list.push({ tid: t.id, write, epoch: c[t.id]!, vc: c.slice() });
+    }
     // (A lockset already empty stays so: the locks held are asked only while one may shrink.)
     const open = (set: Set<number> | null) => set === null || set.size > 0;
     if (!open(u.locks) && !(write && open(u.wlocks))) return;
@@ -94,7 +205,7 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
   });
   try {
     let n = 0;
-    runStrategy(sc, cfg, new RandomStrategy(seed), { tracked: true, keepAccesses: true, maxExecutions: runs }, () => ++n >= runs);
+    runStrategy(sc, cfg, sampler, { tracked: true, keepAccesses: true, maxExecutions: runs }, () => ++n >= runs);
   } finally {
     setFieldHook(null);
   }
@@ -102,7 +213,7 @@ export function sharedFieldRaces(sc: AnyScenario, cfg: RunConfig<unknown>, seed:
   const linkWrites: string[] = [];
   const linkReads: string[] = [];
   for (const [loc, u] of uses) {
-    if (u.writers.size === 0) continue;
+    if (u.writers.size === 0 || !unordered.has(loc)) continue;
     if (u.link && u.writers.size >= 2 && u.wlocks!.size === 0) linkWrites.push(locName(loc));
     else if (u.locks!.size === 0 && new Set([...u.readers, ...u.writers]).size >= 2) (u.link ? linkReads : plain).push(locName(loc));
   }

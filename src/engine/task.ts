@@ -119,6 +119,13 @@ export class Task {
   fence = false;
   /** Alternatives the pending step offers (an explicit choice step); the scheduler picks one. */
   choices: number | (() => number) = 1;
+  /**
+   * Set for a pending step that sleeps with a timeout ({@link StepSpec.timeout}): the step can
+   * run at any time (the timer may fire at any point of an interleaving), but the `timed` mode
+   * runs it only once `until` can proceed (plus the wake-up latency) or `ns` have passed since
+   * the thread got to it. Null otherwise.
+   */
+  timeout: StepTimeout | null = null;
   /** The alternative the scheduler picked for the step being executed (0 when not a choice). */
   choice = 0;
   /** A helper task (a CPU's store buffer) that neither blocks termination nor counts as a deadlock. */
@@ -148,8 +155,15 @@ export class Task {
    * finding naming the step ({@link made}, {@link started}).
    */
   unstarted = 0;
-  /** Site of the last step made while {@link unstarted} was counting (for the finding's message). */
-  unstartedAt: Site | null = null;
+  /** Sites of the steps made and not started yet, oldest first (a `yield*` starts the one it made at once). */
+  private readonly pendingMade: Site[] = [];
+  /**
+   * Site of the oldest step made and not started (the primitive called without `yield*`, not a
+   * step made after it; for the finding's message), or null.
+   */
+  get unstartedAt(): Site | null {
+    return this.pendingMade.length > 0 ? this.pendingMade[0]! : null;
+  }
 
   constructor(
     /** Thread index: position in the scenario's thread list (schedules use it). */
@@ -186,13 +200,14 @@ export class Task {
         `${this.name}: a primitive was called without its site (got ${at === null ? "null" : typeof at}): its last argument is a Site from sitesIn(), e.g. yield* spin_lock(t, lock, SITE)`,
       );
     this.unstarted++;
-    this.unstartedAt = at;
+    this.pendingMade.push(at);
     return gen;
   }
 
-  /** First in the body of a generator {@link made} counted: it is running (`yield*` started it). */
+  /** First in the body of a generator {@link made} counted: it is running (`yield*` started it, right after it was made). */
   started(): void {
     this.unstarted--;
+    this.pendingMade.pop();
   }
 
   /** The execution's tracker: names shared objects, wraps plain state, records kfree (track.ts). */
@@ -303,6 +318,16 @@ export class Task {
   }
 }
 
+/** A sleep's timeout ({@link StepSpec.timeout}). */
+export interface StepTimeout {
+  /** What the sleep waits for: the `timed` mode wakes the thread once `until.canProceed(t, mode)` holds. */
+  readonly until: Waitable;
+  /** Mode passed to `until.canProceed` (as {@link StepSpec.mode}). Default 0. */
+  readonly mode?: number;
+  /** The timeout, ns (finite, above 0): the `timed` mode runs the step this long after the thread reached it, unless woken first. */
+  readonly ns: number;
+}
+
 /** What a step does besides running its effect; every field optional. */
 export interface StepSpec {
   /**
@@ -322,8 +347,21 @@ export interface StepSpec {
    * once every earlier store of the thread is visible.
    */
   readonly fence?: boolean;
-  /** An explicit choice among this many alternatives; the effect receives the scheduler's pick. */
+  /**
+   * An explicit choice among this many alternatives; the effect receives the scheduler's pick.
+   * Every mode but the exhaustive one picks uniformly (random, pct, timed; `rates --exact` counts
+   * each alternative as 1/n): a choice is "either may happen", not a probability.
+   */
   readonly choices?: number | (() => number);
+  /**
+   * A sleep with a timeout (`wait_event_timeout()`, `wait_for_completion_timeout()`): the step does
+   * not wait (it runs whenever the scheduler picks it, which is the timer firing at that point
+   * when `until` cannot proceed yet, or the wake-up when it can); the effect tells the two apart
+   * by the state. Only the `timed` mode sees `ns`: it runs the step once `until.canProceed(t,
+   * mode)` holds (after the wake-up latency) or `ns` nanoseconds after the thread reached it,
+   * whichever comes first. `ns` > 0 and finite, else RangeError.
+   */
+  readonly timeout?: StepTimeout;
   /**
    * Accesses the step makes besides those its objects record themselves: `[location, class]`
    * pairs (see access.ts), for user-written primitives that keep raw state.
@@ -367,6 +405,11 @@ export function beforeStep(t: Task, spec: StepSpec): void {
   if (spec.sleeps === true) t.sleeps = true;
   if (spec.fence === true) t.fence = true;
   if (spec.choices !== undefined) t.offer(spec.choices);
+  if (spec.timeout !== undefined) {
+    const { until, mode, ns } = spec.timeout;
+    if (!(typeof ns === "number" && Number.isFinite(ns) && ns > 0)) throw new RangeError(`timeout of ${ns} ns: need a finite number of ns > 0`);
+    t.timeout = { until, mode: mode ?? 0, ns };
+  }
 }
 
 /** What {@link step} does first after its `yield`, before the effect: the spec's extra accesses. */

@@ -16,8 +16,16 @@
  * under `x->wait.lock`) except try_wait_for_completion() and completion_done() finding it 0,
  * which read it. All but completion_done() are full barriers (the wait-queue lock).
  *
- * Left out: the _timeout, _interruptible, _killable and _io waits; FIFO order of waiters (any
- * waiter may be the one complete() lets through, which covers the kernel's order).
+ * wait_for_completion_timeout() is one step that does not wait: the scheduler may run it at any
+ * point, which is the timer firing there (do_wait_for_common() then finds `done == 0` under the
+ * lock and returns 0) or the waiter woken after a complete() (it takes one, and returns the
+ * jiffies left, at least 1; modeled as 1). A timer that fires after a complete() is the same as
+ * the wake-up: do_wait_for_common() rechecks `x->done` under the lock. Only the `timed` mode sees
+ * the timeout's length.
+ *
+ * Left out: the _interruptible, _killable and _io waits; the jiffies left (1 stands for any
+ * positive value); FIFO order of waiters (any waiter may be the one complete() lets through,
+ * which covers the kernel's order).
  */
 import { access, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
@@ -58,9 +66,13 @@ export class completion {
     this.loc = newLoc(name, this);
     this.wait = new CompletionWait(this);
   }
+  /** `done=<n>` (`UINT_MAX` after complete_all()): its cell in state tables (`Session.show()`). */
+  describe(): string {
+    return `done=${this.done === UINT_MAX ? "UINT_MAX" : this.done}`;
+  }
   /** `<name>: done=<n>` (`UINT_MAX` after complete_all()). */
   toString(): string {
-    return `${this.name}: done=${this.done === UINT_MAX ? "UINT_MAX" : this.done}`;
+    return `${this.name}: ${this.describe()}`;
   }
 }
 
@@ -87,6 +99,33 @@ export const reinit_completion = init_completion;
 export function wait_for_completion(t: Task, x: completion, at: Site): Step {
   return step(t, at, { waitFor: x.wait, sleeps: true, fence: true }, () => {
     if (x.done !== UINT_MAX) x.done--;
+  });
+}
+
+/**
+ * wait_for_completion_timeout(x, timeout): might sleep; returns 0 when the timer fired first (no
+ * completion was there: nothing consumed), else consumes one completion (none after
+ * complete_all()) and returns 1 (the kernel returns the jiffies left, at least 1). One fully
+ * ordered step that can run at any time: running it before the complete() is the timeout (see
+ * the module comment). `timeout_ns` is the timeout as the `timed` mode sees it (the kernel's
+ * jiffies times the tick, 4,000,000 ns at HZ=250); the other modes ignore it. Throws RangeError
+ * unless it is finite and above 0.
+ *
+ * Source: kernel/sched/completion.c, wait_for_completion_timeout() -> __wait_for_common() ->
+ * do_wait_for_common(), v6.12.
+ */
+export function wait_for_completion_timeout(t: Task, x: completion, timeout_ns: number, at: Site): Step<number> {
+  if (!(typeof timeout_ns === "number" && Number.isFinite(timeout_ns) && timeout_ns > 0))
+    throw new RangeError(`wait_for_completion_timeout(${x.name}): timeout of ${timeout_ns} ns: need a finite number of ns > 0`);
+  return step(t, at, { sleeps: true, fence: true, timeout: { until: x.wait, ns: timeout_ns } }, () => {
+    if (x.done === 0) {
+      // The timer fired: `if (!x->done) return timeout;` with timeout 0.
+      access(x.loc, R);
+      return 0;
+    }
+    access(x.loc, W);
+    if (x.done !== UINT_MAX) x.done--;
+    return 1;
   });
 }
 

@@ -332,7 +332,8 @@ export class Session {
   }
 
   /**
-   * Takes `n` steps of one thread (default 1; 0 takes none). Throws UsageError when `n` is not a
+   * Takes `n` steps of one thread (default 1; 0 takes none). A choice step (`{ choices: n }`)
+   * takes its alternative 0; {@link choose} takes another. Throws UsageError when `n` is not a
    * non-negative integer, or when the thread cannot run (finished, or blocked: the message names
    * what it waits for).
    */

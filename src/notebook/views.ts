@@ -397,7 +397,8 @@ function lookupParamDescription(scenario: string | undefined, param: string): st
  * A Vega-Lite spec comparing how fast each mode finds a failure: per fix (that failed in some
  * mode) and mode, a bar for the runs to the first failure of this seed (`firstFailure`) and a
  * tick for the expected runs, 1/rate (the mean of the geometric distribution), on a log scale. A
- * mode that found none is drawn at its run count with the label `none in N`.
+ * mode that found none is drawn faded and outlined in dashes at its run count (at least that
+ * many runs to a failure), labelled `none in N`, so that it does not read as the slowest failure.
  */
 export function firstFailureChart(results: readonly RateResult[]): VegaLiteSpec {
   const failing = new Set(results.filter((r) => r.failures > 0).map((r) => r.fix));
@@ -411,7 +412,9 @@ export function firstFailureChart(results: readonly RateResult[]): VegaLiteSpec 
       first: r.firstFailure ?? r.runs,
       expected: r.failures > 0 ? r.runs / r.failures : null,
       text: r.firstFailure === null ? `none in ${r.runs.toLocaleString("en-US")}` : r.firstFailure.toLocaleString("en-US"),
+      none: r.firstFailure === null,
     }));
+  const anyNone = values.some((v) => v.none);
   const top = Math.max(10, ...values.map((v) => Math.max(v.first, v.expected ?? 0)));
   const x = { field: "fix", type: "nominal", sort: fixes, title: "fix", axis: { labelAngle: fixes.some((f) => f.length > 14) ? -25 : 0, labelLimit: 220 } };
   const xOffset = { field: "mode", type: "nominal", sort: modeList };
@@ -423,14 +426,30 @@ export function firstFailureChart(results: readonly RateResult[]): VegaLiteSpec 
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: {
       text: `${first?.scenario ?? ""}: runs to the first failure per scheduler`,
-      subtitle: subtitleLines(`variant ${first?.variant ?? "default"}, seed ${first?.seed ?? 1}; bar: this seed's first failure, tick: expected runs (1/rate)`),
+      subtitle: subtitleLines(
+        `variant ${first?.variant ?? "default"}, seed ${first?.seed ?? 1}; bar: this seed's first failure, tick: expected runs (1/rate)` +
+          (anyNone ? "; faded dashed bar: no failure in that many runs" : ""),
+      ),
       fontSize: 13,
     },
     data: { values },
     width: Math.min(520, (40 * modeList.length + 40) * Math.max(1, fixes.length)),
     height: 200,
     layer: [
-      { mark: { type: "bar" }, encoding: { x, xOffset, y: { field: "first", type: "quantitative", title: "executions (log scale)", scale }, ...base, color } },
+      {
+        mark: { type: "bar", strokeWidth: 1.5 },
+        encoding: {
+          x,
+          xOffset,
+          y: { field: "first", type: "quantitative", title: "executions (log scale)", scale },
+          ...base,
+          color,
+          // No failure found: a lower bound, not a measured first failure.
+          fillOpacity: { condition: { test: "datum.none", value: 0.15 }, value: 1 },
+          stroke: { condition: { test: "datum.none", field: "mode", type: "nominal", sort: modeList, scale: color.scale, legend: null }, value: null },
+          strokeDash: { condition: { test: "datum.none", value: [4, 3] }, value: [1, 0] },
+        },
+      },
       { mark: { type: "tick", color: "#222", thickness: 2 }, encoding: { x, xOffset, y: { field: "expected", type: "quantitative", scale } } },
       { mark: { type: "text", dy: -6, fontSize: 9 }, encoding: { x, xOffset, y: { field: "first", type: "quantitative", scale }, text: { field: "text" } } },
     ],

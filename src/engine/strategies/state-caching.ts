@@ -240,7 +240,18 @@ export class StateCachingSearch extends SleepSetSearch {
   }
 }
 
-const sleepAlts = (s: readonly Sleeper[]) => s.map((x) => x.alt).sort((a, b) => a - b);
+/** The alternatives of sleep set `s`, ascending (insertion sort: sleep sets hold a few threads). */
+function sleepAlts(s: readonly Sleeper[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const a = s[i]!.alt;
+    let j = out.length;
+    out.push(a);
+    for (; j > 0 && out[j - 1]! > a; j--) out[j] = out[j - 1]!;
+    out[j] = a;
+  }
+  return out;
+}
 
 /** True when every access of a step is a read (no HALT_ACCESS, no write, add or lock access). */
 function onlyReads(acc: readonly number[]): boolean {

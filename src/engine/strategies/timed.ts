@@ -11,6 +11,9 @@
  * spin hand-off for a spinning waiter, the wake-up latency for a sleeping one (its pending step
  * sleeps: rw_semaphore, mutex, folio lock, schedule()), the store-drain time for a store buffer;
  * if another thread takes the lock first, it waits again. An explicit choice step picks uniformly.
+ * A sleep with a timeout (`StepSpec.timeout`, `wait_for_completion_timeout()`) runs once what it
+ * waits for can proceed (after the wake-up latency, if it had to sleep) or once its timeout has
+ * passed since the thread reached it, whichever comes first.
  *
  * Left out: preemption and interrupts (a thread never loses its CPU), CPUs shared by threads,
  * caches and frequency (a step's cost does not depend on what ran before), and the time a lock's
@@ -27,6 +30,12 @@ export class TimedStrategy extends SamplingStrategy {
   readonly name = "timed";
   private clock: number[] = [];
   private waiting: boolean[] = [];
+  /** Per thread pending a sleep with a timeout: when the timer fires, ns (NaN: not armed). */
+  private deadline: number[] = [];
+  /** Per such thread: it went to sleep (what it waits for could not proceed when last looked at). */
+  private asleep: boolean[] = [];
+  /** Scratch: per enabled thread, when its next step would start, ns. */
+  private readonly eff: number[] = [];
   private fresh = false;
   private lastStart = 0;
   private cost = 0;
@@ -62,6 +71,8 @@ export class TimedStrategy extends SamplingStrategy {
     const n = exec.tasks.length;
     this.clock = new Array<number>(n);
     this.waiting = new Array<boolean>(n).fill(false);
+    this.deadline = new Array<number>(n).fill(NaN);
+    this.asleep = new Array<boolean>(n).fill(false);
     for (let i = 0; i < n; i++) this.clock[i] = exec.tasks[i]!.daemon ? 0 : this.uniform() * this.timing.windowNs;
     this.lastStart = 0;
   }
@@ -89,8 +100,24 @@ export class TimedStrategy extends SamplingStrategy {
         }
       } else if (!tasks[i]!.done) this.waiting[i] = true;
     }
+    // Sleeps with a timeout: woken (after the latency) once they can proceed, else at the deadline.
+    const eff = this.eff;
+    for (const i of en) {
+      eff[i] = this.clock[i]!;
+      const to = tasks[i]!.timeout;
+      if (to === null) continue;
+      if (Number.isNaN(this.deadline[i]!)) this.deadline[i] = this.clock[i]! + to.ns;
+      if (to.until.canProceed(tasks[i]!, to.mode ?? 0)) {
+        if (this.asleep[i] && this.clock[i]! < this.lastStart + tm.wakeupNs) this.clock[i] = eff[i] = this.lastStart + tm.wakeupNs;
+        this.asleep[i] = false;
+      } else {
+        this.asleep[i] = true;
+        eff[i] = Math.max(this.clock[i]!, this.deadline[i]!);
+      }
+    }
     let tid = en[0]!;
-    for (const i of en) if (this.clock[i]! < this.clock[tid]!) tid = i;
+    for (const i of en) if (eff[i]! < eff[tid]!) tid = i;
+    this.clock[tid] = eff[tid]!;
     const t = tasks[tid]!;
     const site = t.next!;
     const base =
@@ -103,5 +130,7 @@ export class TimedStrategy extends SamplingStrategy {
   override stepped(exec: Execution, alt: number): void {
     const tid = alt & TID_MASK;
     this.clock[tid] = this.clock[tid]! + this.cost + exec.tasks[tid]!.delayNs;
+    this.deadline[tid] = NaN;
+    this.asleep[tid] = false;
   }
 }
