@@ -114,6 +114,10 @@ describe("tableBundle soft breaks", () => {
     assert.match(b["text/html"] as string, /<td>ext4_<wbr>page_<wbr>mkwrite<\/td><td>fs\/<wbr>ext4\/<wbr>inode.<wbr>c<\/td><td>&lt;\/script&gt;<\/td>/);
     assert.match(b["text/plain"] as string, /ext4_page_mkwrite/);
   });
+  it("keeps words shorter than 13 characters whole: a thread name is not cut into `acme_` / `setup` (new-user trial 24)", () => {
+    const b = tableBundle([{ thread: "acme_setup", fn: "acme_send_cmd" }]);
+    assert.match(b["text/html"] as string, /<td>acme_setup<\/td><td>acme_<wbr>send_<wbr>cmd<\/td>/);
+  });
 });
 
 describe("tableBundle digit grouping", () => {
