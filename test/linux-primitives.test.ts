@@ -793,6 +793,12 @@ test("wait_for_completion_timeout: times out (0, nothing consumed) or takes the 
   assert.deepEqual(explore(sc(true)).keys, ["invariant: 0/false", "invariant: 0/true", "invariant: 1/false"]);
   // Nobody completes: a timeout, not a deadlock.
   assert.deepEqual(explore(sc(false)).keys, ["invariant: 0/false"]);
+  // Its outcome is a note under its step in race diagrams, as a trylock's (new-user trial 25).
+  const notes = new Set<string>();
+  runStrategy(sc(true), resolveConfig(sc(true), "baseline", "default", {}), new UnreducedSearch(), { trace: true }, (v) => {
+    for (const st of v.exec.trace ?? []) for (const n of st.notes) if (n.startsWith("wait_for_completion_timeout")) notes.add(n);
+  });
+  assert.deepEqual([...notes].sort(), ["wait_for_completion_timeout() = 0: timed out, done not completed", "wait_for_completion_timeout() = 1: woken, took a completion of done"]);
   const x = DECLARE_COMPLETION("cmd_done");
   assert.equal(String(x), "cmd_done: done=0");
   assert.deepEqual(describeState({ x }), { x: "done=0" });

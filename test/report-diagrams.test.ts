@@ -71,6 +71,9 @@ test("wrapTokens: spaces first, then after ( , ; inside a token; // stays with i
   // Too wide even alone: split after '_', never leaving ')' behind.
   assert.deepEqual(wrapTokens("// filemap_invalidate_unlock_shared()", 36, "     "), ["// filemap_invalidate_unlock_", "     shared()"]);
   assert.deepEqual(wrapTokens("replaced an allocated (unwritten) extent", 30), ["replaced an allocated", "  (unwritten) extent"]);
+  // A continuation as wide as the column is split rather than printed flush left, where it read as a step of its own.
+  assert.deepEqual(wrapTokens("// timeout: spin_unlock_irqrestore(&dev->lock)", 23, "     "), ["// timeout:", "     spin_unlock_", "     irqrestore(", "     &dev->lock)"]);
+  assert.deepEqual(wrapTokens("// timeout: spin_unlock_irqrestore(&dev->lock)", 24, "     "), ["// timeout:", " spin_unlock_irqrestore(", "     &dev->lock)"]);
 });
 
 test("a three-thread race diagram wraps at token boundaries, never leaves // alone, underlines the whole step", () => {

@@ -423,6 +423,8 @@ test("counterexampleFor: the counterexample is the first execution with a matchi
   assert.equal(none.verdict, "fail");
   assert.equal(none.counterexample, null);
   assert.ok(none.warnings.includes('no execution found has a finding matching "no such finding": no counterexample'), none.warnings.join(" | "));
+  const re = check(sc, { counterexampleFor: "stale\\|done=1" });
+  assert.ok(re.warnings.includes('no execution found has a finding matching "stale\\|done=1": no counterexample (the text is matched as it is, not as a regular expression)'), re.warnings.join(" | "));
   assert.throws(() => check(sc, { counterexampleFor: "" }), /counterexampleFor must be a non-empty string/);
 });
 

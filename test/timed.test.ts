@@ -173,20 +173,23 @@ test("timed: a spinning waiter gets the lock a hand-off after the release, a sle
  * timeout of `timeout` ns: it times out (the finding) exactly when the answer comes later than the
  * timeout, whatever the start offsets in a window of 1 ns.
  */
-function commandTimeout(timeoutNs: number) {
+function commandTimeout(timeoutNs: number, windowNs = 1, deviceStartNs?: number) {
   const t_ = sitesIn("drivers/misc/test.c", "v6.12");
   const WORK = t_("device", "udelay(answer)");
   const DONE = t_("device", "complete(&cmd_done)");
   const WAIT = t_("driver", "wait_for_completion_timeout(&cmd_done, timeout)");
   return defineScenario<{ done: ReturnType<typeof DECLARE_COMPLETION> }, Record<string, never>>({
-    id: `test-timed-completion-timeout-${timeoutNs}`,
-    timing: { windowNs: 1, stepNs: 0, atomicNs: 0, sleepNs: 0, wakeupNs: 0, jitter: 0 },
+    id: `test-timed-completion-timeout-${timeoutNs}-${windowNs}-${deviceStartNs === undefined ? "drawn" : deviceStartNs < 0 ? "bad" : deviceStartNs}`,
+    timing: { windowNs, stepNs: 0, atomicNs: 0, sleepNs: 0, wakeupNs: 0, jitter: 0 },
     setup: () => ({
       state: { done: DECLARE_COMPLETION("cmd_done") },
       threads: {
-        *device(t: Task, s) {
-          yield* udelay(t, 50, WORK);
-          yield* complete(t, s.done, DONE);
+        device: {
+          *body(t: Task, s) {
+            yield* udelay(t, 50, WORK);
+            yield* complete(t, s.done, DONE);
+          },
+          startNs: deviceStartNs,
         },
         *driver(t: Task, s) {
           if ((yield* wait_for_completion_timeout(t, s.done, timeoutNs, WAIT)) === 0) t.violated("timed out");
@@ -201,6 +204,12 @@ test("timed: wait_for_completion_timeout() times out only when the complete() co
   assert.equal(rates(commandTimeout(1_000_000), { mode: "timed", runs: 200 }).failures, 0, "a 1 ms timeout after a 50 µs answer");
   const random = rates(commandTimeout(1_000_000), { mode: "random", runs: 400 });
   assert.ok(random.failures > 0 && random.failures < 400, `random mode: the timer may fire at any point (${random.failures} of 400)`);
+  // A 200 ms window delays the device too, past the driver's 1 ms timeout in about half the runs;
+  // a device there from the start (startNs: 0) answers at 50 µs whenever the driver comes (new-user trial 25).
+  const drawn = rates(commandTimeout(1_000_000, 200_000_000), { mode: "timed", runs: 400 }).failures;
+  assert.ok(drawn > 100 && drawn < 300, `device start drawn from the window: ${drawn} of 400`);
+  assert.equal(rates(commandTimeout(1_000_000, 200_000_000, 0), { mode: "timed", runs: 400 }).failures, 0);
+  assert.throws(() => rates(commandTimeout(1_000_000, 1, -1), { mode: "timed", runs: 1 }), /thread device: startNs must be a finite number of ns >= 0, got -1/);
 });
 
 test("timed: the mean time to failure is 1/(rate x attempts/s), with its interval; null without a failure", () => {

@@ -873,7 +873,11 @@ function finish(sc: AnyScenario, cfg: ReturnType<typeof resolveConfig>, opts: Ch
   for (const f of findingCounts) findings[findingKey(f)] = f.executions;
   const counterexample = part.first === null ? null : minimize(sc, cfg, part.first);
   if (counterexample === null && opts.counterexampleFor !== undefined && findingCounts.length > 0)
-    warnings.push(`no execution found has a finding matching "${clip(opts.counterexampleFor)}": no counterexample`);
+    warnings.push(
+      `no execution found has a finding matching "${clip(opts.counterexampleFor)}": no counterexample` +
+        // (Claims take regular expressions; this is plain text: new-user trial 25 wrote `stale\|done=1`.)
+        (/[\\|]|\.\*|^\^|\$$/.test(opts.counterexampleFor) ? " (the text is matched as it is, not as a regular expression)" : ""),
+    );
   return {
     scenario: sc.id,
     fix: cfg.fix,

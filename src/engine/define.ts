@@ -138,7 +138,7 @@ export interface ModelDefinition<S, O> {
    * object from thread name to body (or to a ThreadSpec such as `rcu_callback_thread()`, which
    * then takes the key as its name).
    */
-  readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body">>>;
+  readonly threads: readonly ThreadSpec<S, O>[] | Readonly<Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body" | "startNs">>>;
 }
 
 /**
@@ -351,12 +351,17 @@ export function defineScenario<S, O extends object = Record<string, never>>(def:
       throw new UsageError(`${where}: setup() must return { state, threads }`);
     const threads: ThreadSpec<S, O>[] = Array.isArray(m.threads)
       ? [...(m.threads as readonly ThreadSpec<S, O>[])]
-      : Object.entries(m.threads as Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body">>).map(([name, v]) =>
-          v !== null && typeof v === "object" && typeof v.body === "function" ? { name, body: v.body } : { name, body: v as ThreadBody<S, O> },
+      : Object.entries(m.threads as Record<string, ThreadBody<S, O> | Pick<ThreadSpec<S, O>, "body" | "startNs">>).map(([name, v]) =>
+          v !== null && typeof v === "object" && typeof v.body === "function"
+            ? { name, body: v.body, ...(v.startNs !== undefined ? { startNs: v.startNs } : {}) }
+            : { name, body: v as ThreadBody<S, O> },
         );
     if (threads.length === 0) throw new UsageError(`${where}: setup() returned no threads`);
-    for (const th of threads)
+    for (const th of threads) {
       if (typeof th.body !== "function") throw new UsageError(`${where}: thread ${th.name}: body must be a generator function`);
+      if (th.startNs !== undefined && !(typeof th.startNs === "number" && Number.isFinite(th.startNs) && th.startNs >= 0))
+        throw new UsageError(`${where}: thread ${th.name}: startNs must be a finite number of ns >= 0, got ${String(th.startNs)}`);
+    }
     unique("thread", threads.map((th) => th.name), where);
     return { state: m.state, threads };
   };

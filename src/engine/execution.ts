@@ -137,6 +137,7 @@ export class Execution implements TaskHost, TrackHost {
     for (let i = 0; i < model.threads.length; i++) {
       const spec = model.threads[i]!;
       const task = new Task(i, spec.name, this);
+      if (spec.startNs !== undefined) task.startNs = spec.startNs;
       this.tasks.push(task);
       this.exitLocs.push(newLoc(exitName(spec.name), task));
       bodies.push(spec.body as (t: Task) => Generator<Site, void, undefined>);

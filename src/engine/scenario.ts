@@ -72,6 +72,13 @@ export interface ThreadSpec<S, O> {
   readonly name: string;
   /** Generator function run by the thread: each `yield site` starts one atomic step. */
   readonly body: ThreadBody<S, O>;
+  /**
+   * The `timed` mode only: the thread starts at this offset, ns (finite, >= 0), instead of at one
+   * drawn uniformly from [0, windowNs): a device that is there from the start (`startNs: 0`) is
+   * not delayed when a wide window spreads the other threads' arrivals (new-user trial 25). The
+   * other modes ignore it.
+   */
+  readonly startNs?: number;
 }
 
 /** What `setup` returns: the initial modeled state and the racing threads. */

@@ -128,6 +128,8 @@ export class Task {
   timeout: StepTimeout | null = null;
   /** The alternative the scheduler picked for the step being executed (0 when not a choice). */
   choice = 0;
+  /** The `timed` mode's start offset of this thread, ns, when its ThreadSpec gives one (`startNs`); else null (drawn from the window). */
+  startNs: number | null = null;
   /** A helper task (a CPU's store buffer) that neither blocks termination nor counts as a deadlock. */
   daemon = false;
   /**

@@ -91,8 +91,9 @@ export function wrapTokens(text: string, width: number, indent = "  "): string[]
       if (line !== "") flush();
       while (w.length > room()) {
         // A continuation wider than the indented room but not than the line: whole, indented
-        // less (`UNINTERRUPTIBLE)` in a narrow column rather than `UNINTERRUPTI` / `BLE)`).
-        if (fine && lines.length > 0 && w.length <= width) {
+        // less (`UNINTERRUPTIBLE)` in a narrow column rather than `UNINTERRUPTI` / `BLE)`), but by
+        // one space at least: flush with the column's edge it read as a step of its own (new-user trial 25).
+        if (fine && lines.length > 0 && w.length < width) {
           lines.push(indent.slice(0, width - w.length) + w);
           w = "";
           break;

@@ -121,10 +121,12 @@ export function wait_for_completion_timeout(t: Task, x: completion, timeout_ns: 
     if (x.done === 0) {
       // The timer fired: `if (!x->done) return timeout;` with timeout 0.
       access(x.loc, R);
+      t.say(() => `wait_for_completion_timeout() = 0: timed out, ${x.name} not completed`);
       return 0;
     }
     access(x.loc, W);
     if (x.done !== UINT_MAX) x.done--;
+    t.say(() => `wait_for_completion_timeout() = 1: woken, took a completion of ${x.name}`);
     return 1;
   });
 }

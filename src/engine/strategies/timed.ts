@@ -1,6 +1,6 @@
 /**
  * Timed sampling: a discrete-event simulation in nanoseconds. Each thread runs on a CPU of its
- * own from a start offset drawn uniformly from [0, windowNs); each step costs the time its kind
+ * own from a start offset drawn uniformly from [0, windowNs) (or its ThreadSpec's startNs); each step costs the time its kind
  * takes (timing.ts; a site's `costNs` overrides it; `t.delay(ns)` inside a step, as `udelay()`
  * does, adds to it), times a jitter factor. The next step is always the one that starts first:
  * the enabled thread with the smallest clock (the lowest thread index on a tie). A step's effect
@@ -73,7 +73,11 @@ export class TimedStrategy extends SamplingStrategy {
     this.waiting = new Array<boolean>(n).fill(false);
     this.deadline = new Array<number>(n).fill(NaN);
     this.asleep = new Array<boolean>(n).fill(false);
-    for (let i = 0; i < n; i++) this.clock[i] = exec.tasks[i]!.daemon ? 0 : this.uniform() * this.timing.windowNs;
+    for (let i = 0; i < n; i++) {
+      const t = exec.tasks[i]!;
+      // (A thread with its own start offset draws nothing: the others' draws stay as they were.)
+      this.clock[i] = t.daemon ? 0 : t.startNs !== null ? t.startNs : this.uniform() * this.timing.windowNs;
+    }
     this.lastStart = 0;
   }
   nextStep(exec: Execution, en: readonly number[]): number {
