@@ -285,7 +285,6 @@ function countText(n: number): string {
 }
 
 /** `1 execution`, `2,000 executions`: the count grouped by thousands, the noun plural unless it is 1. */
-
 function plural(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -157,15 +157,12 @@ export class Task {
    * finding naming the step ({@link made}, {@link started}).
    */
   unstarted = 0;
-  /** Sites of the steps made and not started yet, oldest first (a `yield*` starts the one it made at once). */
-  private readonly pendingMade: Site[] = [];
   /**
-   * Site of the oldest step made and not started (the primitive called without `yield*`, not a
-   * step made after it; for the finding's message), or null.
+   * Site of the step made when {@link unstarted} went from 0 to 1: the primitive called without
+   * `yield*`, not a step made after it (a `yield*` starts the one it made at once); for the
+   * finding's message.
    */
-  get unstartedAt(): Site | null {
-    return this.pendingMade.length > 0 ? this.pendingMade[0]! : null;
-  }
+  unstartedAt: Site | null = null;
 
   constructor(
     /** Thread index: position in the scenario's thread list (schedules use it). */
@@ -201,15 +198,13 @@ export class Task {
       throw new ModelError(
         `${this.name}: a primitive was called without its site (got ${at === null ? "null" : typeof at}): its last argument is a Site from sitesIn(), e.g. yield* spin_lock(t, lock, SITE)`,
       );
-    this.unstarted++;
-    this.pendingMade.push(at);
+    if (this.unstarted++ === 0) this.unstartedAt = at;
     return gen;
   }
 
   /** First in the body of a generator {@link made} counted: it is running (`yield*` started it, right after it was made). */
   started(): void {
     this.unstarted--;
-    this.pendingMade.pop();
   }
 
   /** The execution's tracker: names shared objects, wraps plain state, records kfree (track.ts). */
@@ -320,6 +315,16 @@ export class Task {
   }
 }
 
+/**
+ * `ns` when it is a timeout racelab can use (finite, above 0), else throws RangeError naming
+ * `what` (`timeout of 0 ns: need a finite number of ns > 0`).
+ * @internal
+ */
+export function checkedTimeoutNs(ns: number, what = "timeout"): number {
+  if (!(typeof ns === "number" && Number.isFinite(ns) && ns > 0)) throw new RangeError(`${what} of ${ns} ns: need a finite number of ns > 0`);
+  return ns;
+}
+
 /** A sleep's timeout ({@link StepSpec.timeout}). */
 export interface StepTimeout {
   /** What the sleep waits for: the `timed` mode wakes the thread once `until.canProceed(t, mode)` holds. */
@@ -409,8 +414,7 @@ export function beforeStep(t: Task, spec: StepSpec): void {
   if (spec.choices !== undefined) t.offer(spec.choices);
   if (spec.timeout !== undefined) {
     const { until, mode, ns } = spec.timeout;
-    if (!(typeof ns === "number" && Number.isFinite(ns) && ns > 0)) throw new RangeError(`timeout of ${ns} ns: need a finite number of ns > 0`);
-    t.timeout = { until, mode: mode ?? 0, ns };
+    t.timeout = { until, mode: mode ?? 0, ns: checkedTimeoutNs(ns) };
   }
 }
 

@@ -29,7 +29,7 @@
  */
 import { access, newLoc, R, W } from "../engine/access.js";
 import type { Site } from "../engine/site.js";
-import { step, type Task, type Waitable } from "../engine/task.js";
+import { checkedTimeoutNs, step, type Task, type Waitable } from "../engine/task.js";
 import { selfTracked } from "../engine/track.js";
 import type { Step } from "./shared.js";
 
@@ -115,9 +115,8 @@ export function wait_for_completion(t: Task, x: completion, at: Site): Step {
  * do_wait_for_common(), v6.12.
  */
 export function wait_for_completion_timeout(t: Task, x: completion, timeout_ns: number, at: Site): Step<number> {
-  if (!(typeof timeout_ns === "number" && Number.isFinite(timeout_ns) && timeout_ns > 0))
-    throw new RangeError(`wait_for_completion_timeout(${x.name}): timeout of ${timeout_ns} ns: need a finite number of ns > 0`);
-  return step(t, at, { sleeps: true, fence: true, timeout: { until: x.wait, ns: timeout_ns } }, () => {
+  const ns = checkedTimeoutNs(timeout_ns, `wait_for_completion_timeout(${x.name}): timeout`);
+  return step(t, at, { sleeps: true, fence: true, timeout: { until: x.wait, ns } }, () => {
     if (x.done === 0) {
       // The timer fired: `if (!x->done) return timeout;` with timeout 0.
       access(x.loc, R);

@@ -32,18 +32,21 @@ export function cellText(v: unknown): string {
  * Escaped cell text with a `<wbr>` (a line-break opportunity, invisible otherwise) after each `_`
  * and `/` inside a word and each `.` before a letter (not a decimal point), so that a narrow column
  * breaks `ext4_page_mkwrite` as `ext4_page_` / `mkwrite` rather than anywhere. Words shorter than
- * {@link SOFT_BREAK_MIN} characters stay whole.
+ * 13 characters stay whole ({@link breaksInside}).
  */
 export function softBreaks(escaped: string): string {
   // A '.' between digits is a decimal point (47.45%): no break there. (An entity counts as one character.)
-  return escaped.replace(/\S+/g, (w) => (w.replace(/&(?:[a-z]+|#\d+);/g, "x").length < SOFT_BREAK_MIN ? w : w.replace(SOFT_BREAK, "$1<wbr>")));
+  return escaped.replace(/\S+/g, (w) => (breaksInside(w.replace(/&(?:[a-z]+|#\d+);/g, "x")) ? w.replace(SOFT_BREAK, "$1<wbr>") : w));
 }
 
 /**
- * Words shorter than this keep whole in a table cell: a thread or a short function name
- * (`acme_setup`) is not cut into `acme_` / `setup` while other columns have room (new-user trial 24).
+ * Whether a word (unescaped) gets {@link softBreaks}' break opportunities: words of 13 characters
+ * or more. A thread or a short function name (`acme_setup`) is not cut into `acme_` / `setup`
+ * while other columns have room (new-user trial 24).
  */
-export const SOFT_BREAK_MIN = 13;
+export function breaksInside(word: string): boolean {
+  return word.length >= 13;
+}
 
 /** Where {@link softBreaks} puts a `<wbr>`: after the captured character. */
 export const SOFT_BREAK = /(?<=[A-Za-z0-9])([_/](?=[A-Za-z0-9])|\.(?=[A-Za-z]))/g;

@@ -10,7 +10,7 @@
  * (`@page wide`). Every text from the notebook is escaped; the only HTML taken from it is an
  * output's, sanitized when the model was built.
  */
-import { SOFT_BREAK, SOFT_BREAK_MIN, softBreaks } from "../notebook/cell-text.js";
+import { breaksInside, SOFT_BREAK, softBreaks } from "../notebook/cell-text.js";
 import { escapeHtml } from "../notebook/display.js";
 import { inlineCode, keepHyphens, renderInline, renderTokens, shortHyphenated } from "./markdown.js";
 import { exploredClause, findingWhere, groupVerdict, memoryModelClause, otherVariants, passWarnings, verdictGroups, violatingCell, type Block, type DiagramBlock, type FigureBlock, type HeadingBlock, type OutputBlock, type ReportDocument, type TableBlock, type TitleBlock, type Verdicts } from "./model.js";
@@ -172,7 +172,7 @@ function unbreakable(text: string, soft = true): string[] {
   return text
     .split(/\s+/)
     .flatMap((w) =>
-      !soft || shortHyphenated(w) ? [w] : (w.length < SOFT_BREAK_MIN ? w : w.replace(SOFT_BREAK, "$1\u0000")).replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"),
+      !soft || shortHyphenated(w) ? [w] : (breaksInside(w) ? w.replace(SOFT_BREAK, "$1\u0000") : w).replace(/(?<=[A-Za-z]-)(?=[A-Za-z])/g, "\u0000").split("\u0000"),
     )
     .filter((p) => p !== "");
 }
