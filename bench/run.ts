@@ -9,7 +9,8 @@
  * 3. Exhaustive scaling with `blocks` = 1, 2, 3 under the fix, per reduction (sleep-sets, dpor,
  *    state-caching): time, executions, sleep-blocked prefixes, states, interleavings without
  *    reduction and peak RSS (each run in its own process).
- * 4. `--workers 1` against `--workers 2` on one check (wall time of the CLI).
+ * 4. `--workers 1` against `--workers 2` on one check (wall time of the CLI; 4 and 5 start node
+ *    with V8_POOL_OPTION, as the `racelab` bin does).
  * 5. `racelab rates` throughput with `--workers 1` and `2` (runs/s over the whole command, worker
  *    start-up included; issue 9's target: 100,000 runs/s per worker, two workers 1.7x one).
  *
@@ -20,7 +21,7 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { check, getScenario, RandomStrategy, rates, resolveConfig, runStrategy, type MemoryModel, type Reduction } from "../dist/index.js";
+import { check, getScenario, RandomStrategy, rates, resolveConfig, runStrategy, V8_POOL_OPTION, type MemoryModel, type Reduction } from "../dist/index.js";
 
 const sc = getScenario("ext4-delalloc-fallocate");
 const self = fileURLToPath(import.meta.url);
@@ -146,7 +147,7 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
   let base = 0;
   for (const w of [1, 2]) {
     const t = performance.now();
-    const child = spawnSync(process.execPath, [cli, "check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--param", "blocks=2", "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
+    const child = spawnSync(process.execPath, [V8_POOL_OPTION, cli, "check", "ext4-delalloc-fallocate", "--fix", "recheck-es", "--param", "blocks=2", "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
     const secs = (performance.now() - t) / 1000;
     if (child.status !== 0) throw new Error(`--workers ${w} failed: ${child.stderr}`);
     base ||= secs;
@@ -163,7 +164,7 @@ exhaustiveTable("buffer-migrate-jbd2", "Exhaustive: every fix and variant of buf
   let base = 0;
   for (const w of [1, 2]) {
     const t = performance.now();
-    const child = spawnSync(process.execPath, [cli, "rates", "ext4-delalloc-fallocate", "--runs", String(runs), "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
+    const child = spawnSync(process.execPath, [V8_POOL_OPTION, cli, "rates", "ext4-delalloc-fallocate", "--runs", String(runs), "--workers", String(w), "--json", "--quiet"], { encoding: "utf8" });
     const secs = (performance.now() - t) / 1000;
     if (child.status !== 0) throw new Error(`rates --workers ${w} failed: ${child.stderr}`);
     const r = (JSON.parse(child.stdout) as { runs: number; failures: number }[])[0]!;

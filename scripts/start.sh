@@ -15,7 +15,8 @@ if [[ ${#notebooks[@]} -eq 0 ]]; then
   exit 0
 fi
 
-racelab=(node dist/cli/main.js)
+# (--v8-pool-size=0: as the racelab bin starts node; src/engine/v8-tuning.ts)
+racelab=(node --v8-pool-size=0 dist/cli/main.js)
 status=0
 executed_list="$("${racelab[@]}" run "${notebooks[@]}")" || status=$?
 if [[ $status -ne 0 && $status -ne 1 ]]; then

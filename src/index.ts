@@ -34,7 +34,7 @@ export * from "./engine/memory.js";
 export * from "./engine/scenario.js";
 export * from "./engine/schedule.js";
 export * from "./engine/runner.js";
-export { V8_TUNING_FLAGS, applyV8Tuning, v8TuningApplied } from "./engine/v8-tuning.js";
+export { V8_TUNING_FLAGS, V8_POOL_OPTION, applyV8Tuning, v8TuningApplied } from "./engine/v8-tuning.js";
 export * from "./engine/strategies/index.js";
 export * from "./errors.js";
 export * from "./engine/site.js";

@@ -1,5 +1,9 @@
-#!/usr/bin/env node
-/** Entry point of the `racelab` command (package.json "bin"). */
+#!/usr/bin/env -S node --v8-pool-size=0
+/**
+ * Entry point of the `racelab` command (package.json "bin"). The first line starts node with V8's
+ * background thread pool sized to the machine (`V8_POOL_OPTION`, v8-tuning.ts; `env -S`: GNU
+ * coreutils 8.30 and later, macOS, FreeBSD).
+ */
 // First of all, before the check worker starts: V8's inlining budgets for the search (v8-tuning.ts).
 import "../engine/v8-tuning.js";
 import { clip } from "../engine/clip.js";

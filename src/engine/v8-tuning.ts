@@ -19,6 +19,10 @@
  *
  * The flags are process-wide (V8 has no per-module setting): code of your own in the same process
  * is compiled with the same budgets. `RACELAB_V8_TUNING=0` in the environment keeps V8's defaults.
+ *
+ * One more setting cannot be made from inside a process: the size of V8's pool of background
+ * threads (concurrent TurboFan jobs, GC helpers), fixed when Node starts. Node's default is 4
+ * threads whatever the machine; racelab's launchers start node with {@link V8_POOL_OPTION}.
  */
 import v8 from "node:v8";
 
@@ -28,6 +32,25 @@ import v8 from "node:v8";
  * function).
  */
 export const V8_TUNING_FLAGS: readonly string[] = Object.freeze(["--max-inlined-bytecode-size=100", "--max-inlined-bytecode-size-cumulative=300"]);
+
+/**
+ * The Node option racelab's own launchers start node with: the `racelab` bin (its first line is
+ * `#!/usr/bin/env -S node --v8-pool-size=0`), `npm run racelab`, `npm start`, the notebook kernel
+ * (kernel/racelab-kernel) and the benchmarks' child processes. `--v8-pool-size=0` sizes V8's
+ * background thread pool to Node's estimate of the machine's parallelism minus one (at least one
+ * thread), instead of Node's fixed 4. On 2 cores the four threads ran several TurboFan jobs at once
+ * and took the main thread's core while a new process's first check was still waiting for them.
+ *
+ * Measured on 2026-12-02 (the Intel Xeon machine of the README, 2 cores, Node 20.20, alternating new processes):
+ * `ext4-delalloc-fallocate --fix recheck-es --param blocks=3` (state caching), the check's
+ * elapsedMs in a new process, means of 8: 380 ms with Node's default pool, 342 ms with one thread;
+ * `racelab check ... --json` 585 -> 535 ms wall time (6 pairs); `blocks=4` (3.0 s), the warm check
+ * (about 180 ms) and a notebook run unchanged within noise; `racelab rates --workers 2` (two
+ * isolates sharing the one thread) 3 to 4% slower. A process started as `node dist/cli/main.js` or
+ * `node my-script.js` keeps Node's default: pass the option yourself (`node --v8-pool-size=0 ...`,
+ * or `NODE_OPTIONS=--v8-pool-size=0`).
+ */
+export const V8_POOL_OPTION = "--v8-pool-size=0";
 
 let applied: readonly string[] | null = null;
 
