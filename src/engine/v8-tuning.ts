@@ -5,7 +5,7 @@
  * A check in a new process spends most of its time before TurboFan has compiled the engine's hot
  * functions. On the 2-core machine of the README's benchmarks, `ext4-delalloc-fallocate --fix
  * recheck-es --param blocks=3` (state caching) took 0.65 s cold against 0.19 s warm, while V8's
- * one background thread compiled about 1.2 s of TurboFan code (`--trace-opt`: 207 functions,
+ * background threads compiled about 1.2 s of TurboFan code (`--trace-opt`: 207 functions,
  * `persistentSet` 73 ms, `ext4_da_map_blocks` 66 ms, ...): the hot functions waited in the
  * compile queue and ran in the interpreter meanwhile. Smaller inlining budgets make each
  * compilation cheaper, so the queue drains sooner.
